@@ -1,0 +1,31 @@
+# pshub: `make demo` runs the hub end to end on embedded defaults; `make test` runs the test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help install demo test bench clean-data stop
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pshub needs Python 3.11+; set PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install pshub with pinned dependencies
+
+demo: $(STAMP)  ## run one hub cycle against the sandbox on the embedded warehouse
+	$(BIN)/pshub demo
+
+test: $(STAMP)  ## run the test suite (embedded PostgreSQL + sandbox over loopback HTTP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## run the benchmarks under bench/
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+stop: $(STAMP)  ## stop the embedded warehouse
+	$(BIN)/pshub db stop
