@@ -1,2 +1,181 @@
+"""The `pshub` command line."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
 import typer
-app = typer.Typer()
+
+from pshub.settings import get_settings
+
+app = typer.Typer(
+    help="pshub: land CRM, PSA and ERP data in PostgreSQL, model it with dbt, and sync it back.\n\n"
+         "Unset PSHUB_DATABASE_URL = an embedded PostgreSQL in PSHUB_HOME (.pshub/); unset PSHUB_<SYSTEM>_URL = "
+         "the local sandbox. `pshub demo` runs everything end to end.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
+db_app = typer.Typer(help="The warehouse: its URL, migrations, and the embedded server.", no_args_is_help=True)
+sync_app = typer.Typer(help="Reverse ETL: plan (dry run) and apply the syncs.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(sync_app, name="sync")
+
+
+def _mount_sandbox() -> None:
+    try:
+        from sandbox.cli import app as sandbox_app
+    except ImportError:  # the sandbox is part of the repository; absent only in a trimmed install
+        return
+    app.add_typer(sandbox_app, name="sandbox", help="The simulated Salesforce, Kantata and NetSuite.")
+
+
+_mount_sandbox()
+
+
+def _prefect_env() -> None:
+    """Prefect keeps its state in PSHUB_HOME unless configured otherwise."""
+    home = get_settings().home_dir
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _fail(message: str, code: int = 1):
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+# -- db ---------------------------------------------------------------------------------------------
+@db_app.command("url")
+def db_url() -> None:
+    """Print the warehouse URL (for psql, psycopg, BI tools); starts the embedded server if needed."""
+    from pshub.migrations import migrate
+    from pshub.warehouse import database_url
+
+    url = database_url()
+    migrate(url)
+    typer.echo(url)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply the ops schema's pending migrations (also done automatically by every command)."""
+    from pshub.migrations import migrate
+    from pshub.warehouse import database_url
+
+    applied = migrate(database_url())
+    typer.echo(f"applied: {', '.join(applied)}" if applied else "ops schema is up to date")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL (its data stays in PSHUB_HOME/pgdata)."""
+    from pshub.warehouse import EmbeddedWarehouse
+
+    settings = get_settings()
+    if settings.database_url is not None:
+        _fail("PSHUB_DATABASE_URL is set: pshub does not manage that server")
+    stopped = EmbeddedWarehouse(settings.home_dir).stop()
+    typer.echo("embedded warehouse stopped" if stopped else "embedded warehouse was not running")
+
+
+# -- pipeline stages --------------------------------------------------------------------------------
+@app.command()
+def ingest(
+    system: list[str] = typer.Option(None, "--system", "-s", help="only this system (repeatable)"),
+    object_: list[str] = typer.Option(None, "--object", "-o", help="only this object (repeatable)"),
+    full_refresh: bool = typer.Option(False, help="ignore cursors and re-read everything"),
+) -> None:
+    """Land source objects into raw_<system> (incremental from each object's cursor)."""
+    _prefect_env()
+    from flows.ingest import ingest as ingest_flow
+    from pshub.runs import new_run_id
+    from pshub import summary
+
+    run_id = new_run_id()
+    loads = ingest_flow(run_id, systems=system or None, objects=object_ or None, full_refresh=full_refresh)
+    summary.print_loads(loads)
+
+
+@app.command()
+def transform(
+    select: list[str] = typer.Option(None, "--select", help="dbt selector (repeatable)"),
+    full_refresh: bool = typer.Option(False, help="rebuild incremental models from scratch"),
+) -> None:
+    """Run `dbt build`: staging, intermediate, marts and outbound models, with their tests."""
+    _prefect_env()
+    from flows.transform import transform as transform_flow
+    from pshub import summary
+    from pshub.dbt import DbtFailed
+
+    try:
+        result = transform_flow(select or None, full_refresh)
+    except DbtFailed as exc:
+        _fail(str(exc))
+    summary.print_transform(result)
+
+
+@app.command()
+def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for this cycle")) -> None:
+    """Run one hub cycle (ingest -> transform -> sync) as a Prefect flow, and print its summary."""
+    _prefect_env()
+    from flows.hub import hub
+    from pshub import summary
+
+    result = hub(full_refresh=full_refresh)
+    summary.print_cycle(result)
+
+
+@app.command()
+def demo(
+    scale: str = typer.Option("demo", help="sandbox firm size when it is first generated"),
+) -> None:
+    """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next."""
+    _prefect_env()
+    from pshub.demo import run_demo
+
+    sys.exit(run_demo(scale=scale))
+
+
+# -- sync -------------------------------------------------------------------------------------------
+@sync_app.command("plan")
+def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default: all)"),
+              show: int = typer.Option(10, help="rows to show per sync")) -> None:
+    """Show what a sync would push, without writing anything (a dry run)."""
+    from pshub import summary
+    from pshub.warehouse import connect
+    from reverse_etl import engine
+    from reverse_etl.syncs import SYNCS, get_sync
+
+    try:
+        syncs = [get_sync(name)] if name else list(SYNCS.values())
+    except KeyError as exc:
+        _fail(exc.args[0])
+    with connect() as conn:
+        for sync in syncs:
+            summary.print_plan(sync, engine.plan_counts(conn, sync), list(engine.plan(conn, sync, limit=show)))
+
+
+@sync_app.command("apply")
+def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (default: all)")) -> None:
+    """Push what the plan shows, record ledger rows and exceptions."""
+    _prefect_env()
+    from flows.sync import sync as sync_flow
+    from pshub import summary
+    from pshub.runs import new_run_id
+    from reverse_etl.syncs import get_sync
+
+    if name:
+        try:
+            get_sync(name)
+        except KeyError as exc:
+            _fail(exc.args[0])
+    results = sync_flow(new_run_id(), [name] if name else None)
+    summary.print_syncs(results)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

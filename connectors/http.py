@@ -1,0 +1,179 @@
+"""One way every HTTP call to a source or destination system goes: auth, retries, limits, error mapping.
+
+Each system's client subclasses ApiClient and says how to get a token and how to read its error bodies;
+everything else (refresh on 401, backoff on 5xx/timeouts, Retry-After on 429, bounded concurrency) is here.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+log = logging.getLogger("pshub.connectors")
+
+
+class ConnectorError(Exception):
+    """An API answered with an error, or could not be reached. `transient` errors are retried."""
+
+    transient = False
+
+    def __init__(self, system: str, message: str, *, status: int | None = None, code: str | None = None,
+                 body: Any = None):
+        super().__init__(f"{system}: {message}" + (f" (HTTP {status}, {code})" if status else ""))
+        self.system, self.message, self.status, self.code, self.body = system, message, status, code, body
+
+
+class AuthError(ConnectorError):
+    pass
+
+
+class ValidationError(ConnectorError):
+    pass
+
+
+class NotFoundError(ConnectorError):
+    pass
+
+
+class LimitExceeded(ConnectorError):
+    """A quota that will not come back by waiting a little (e.g. Salesforce's daily request limit)."""
+
+
+class RateLimited(ConnectorError):
+    transient = True
+
+    def __init__(self, *args, retry_after: float | None = None, **kw):
+        super().__init__(*args, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(ConnectorError):
+    transient = True
+
+
+class TransportError(ConnectorError):
+    transient = True
+
+
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+        return min(float(exc.retry_after), 60.0)
+    # exponential backoff with full jitter: 0.2 s, 0.4 s, 0.8 s ... capped at 20 s
+    return random.uniform(0, min(20.0, 0.2 * 2 ** (state.attempt_number - 1))) + 0.05
+
+
+class ApiClient:
+    system = "api"
+
+    def __init__(self, base_url: str, credentials: dict, *, timeout: float = 60.0, max_attempts: int = 8,
+                 max_concurrency: int | None = None, verify: bool | str = True):
+        self.base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._token_lock = threading.Lock()
+        self.max_attempts = max_attempts
+        self._slots = threading.BoundedSemaphore(max_concurrency) if max_concurrency else None
+        self.http = httpx.Client(timeout=timeout, verify=verify,
+                                 limits=httpx.Limits(max_connections=max(10, max_concurrency or 0)))
+        self.calls = 0        # every HTTP request sent, for benchmarks and tests
+        self.write_calls = 0  # those that were not GET or queries
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_url!r})"
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- to be provided by each system -------------------------------------------------------------
+    def _fetch_token(self) -> tuple[str, float]:
+        """Return (access token, seconds it lives)."""
+        raise NotImplementedError
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        """Map an error response to the right ConnectorError subclass."""
+        raise ServerError(self.system, response.text[:300], status=response.status_code)
+
+    def _is_write(self, method: str, path: str) -> bool:
+        return method not in ("GET", "HEAD")
+
+    # -- the one request function ------------------------------------------------------------------
+    def token(self, force: bool = False) -> str:
+        with self._token_lock:
+            if force or self._token is None or time.monotonic() > self._token_expires_at:
+                token, lifetime = self._fetch_token()
+                self._token = token
+                self._token_expires_at = time.monotonic() + max(lifetime - 30, lifetime / 2)
+            return self._token
+
+    def request(self, method: str, path: str, *, retry: bool = True, **kwargs) -> httpx.Response:
+        """Send one API request with auth; retries transient failures (5xx, 429, timeouts, resets)."""
+        url = path if path.startswith("http") else self.base_url + path
+        retryer = Retrying(
+            stop=stop_after_attempt(self.max_attempts if retry else 1),
+            wait=_wait,
+            retry=retry_if_exception(lambda e: isinstance(e, ConnectorError) and e.transient),
+            reraise=True,
+        )
+        return retryer(self._send_authenticated, method, url, **kwargs)
+
+    def _send_authenticated(self, method: str, url: str, **kwargs) -> httpx.Response:
+        response = self._send(method, url, self.token(), **kwargs)
+        if response.status_code == 401:  # expired or revoked: one fresh token, then give up
+            response = self._send(method, url, self.token(force=True), **kwargs)
+        if response.status_code >= 400:
+            self._raise_for(response)
+        return response
+
+    def _send(self, method: str, url: str, token: str | None, *, is_write: bool | None = None,
+              **kwargs) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if self._slots:
+            self._slots.acquire()
+        try:
+            self.calls += 1
+            if self._is_write(method, url) if is_write is None else is_write:
+                self.write_calls += 1
+            return self.http.request(method, url, headers=headers, **kwargs)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise TransportError(self.system, f"{type(exc).__name__} calling {method} {httpx.URL(url).path}") from None
+        finally:
+            if self._slots:
+                self._slots.release()
+
+    def post_form_token(self, path: str, data: dict) -> dict:
+        """Token endpoints: no bearer, form body, retried like any call; errors mapped by the subclass."""
+        url = self.base_url + path
+        retryer = Retrying(stop=stop_after_attempt(self.max_attempts), wait=_wait, reraise=True,
+                           retry=retry_if_exception(lambda e: isinstance(e, ConnectorError) and e.transient))
+
+        def call():
+            response = self._send("POST", url, None, data=data, is_write=False)
+            if response.status_code >= 400:
+                if response.status_code in (400, 401, 403):
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        body = {}
+                    detail = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
+                    raise AuthError(self.system, f"authentication failed: {detail or response.reason_phrase}; "
+                                    f"check PSHUB_{self.system.upper()}_* credentials",
+                                    status=response.status_code, code=(body or {}).get("error") if isinstance(body, dict) else None)
+                self._raise_for(response)
+            return response.json()
+
+        return retryer(call)

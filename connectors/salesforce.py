@@ -1,0 +1,123 @@
+"""Salesforce REST: OAuth2 client credentials, SOQL query/queryAll as lazy pages, sObject Collections upsert."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from connectors.http import (ApiClient, AuthError, LimitExceeded, NotFoundError, RateLimited, ServerError,
+                             ValidationError)
+
+COLLECTION_MAX = 200
+
+
+def soql_literal(value: Any) -> str:
+    """A value as a SOQL literal. The one place values enter a SOQL string."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # datetimes are unquoted
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set)):
+        return "(" + ", ".join(soql_literal(v) for v in value) + ")"
+    escaped = re.sub(r"([\\'\"])", r"\\\1", str(value)).replace("\n", "\\n").replace("\r", "\\r")
+    return f"'{escaped}'"
+
+
+def parse_datetime(value: str) -> dt.datetime:
+    """Salesforce datetimes: 2013-05-20T20:49:32.000+0000."""
+    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+class SalesforceClient(ApiClient):
+    system = "salesforce"
+
+    def __init__(self, base_url: str, credentials: dict, api_version: str = "v62.0", **kw):
+        super().__init__(base_url, credentials, **kw)
+        self.api_version = api_version
+        self.instance_url = self.base_url
+
+    def _fetch_token(self) -> tuple[str, float]:
+        body = self.post_form_token("/services/oauth2/token", {
+            "grant_type": "client_credentials",
+            "client_id": self._credentials["client_id"],
+            "client_secret": self._credentials["client_secret"],
+        })
+        self.instance_url = body.get("instance_url", self.base_url).rstrip("/")
+        return body["access_token"], 3600.0  # no expires_in in the response; a 401 triggers a refresh
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else (
+            body if isinstance(body, dict) else {})
+        code = first.get("errorCode") or first.get("error")
+        message = first.get("message") or first.get("error_description") or response.text[:300]
+        status = response.status_code
+        kw = {"status": status, "code": code, "body": body}
+        if status == 401:
+            raise AuthError(self.system, message, **kw)
+        if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
+            raise LimitExceeded(self.system, message, **kw)
+        if status == 429 or code == "SERVER_UNAVAILABLE":
+            retry_after = response.headers.get("Retry-After")
+            raise RateLimited(self.system, message, retry_after=float(retry_after) if retry_after else None, **kw)
+        if status == 404:
+            raise NotFoundError(self.system, message, **kw)
+        if status >= 500:
+            raise ServerError(self.system, message, **kw)
+        raise ValidationError(self.system, message, **kw)
+
+    def _is_write(self, method: str, path: str) -> bool:
+        return method not in ("GET", "HEAD")
+
+    def _api(self, path: str) -> str:
+        return f"{self.instance_url}/services/data/{self.api_version}{path}"
+
+    # -- reads -------------------------------------------------------------------------------------
+    def query_pages(self, soql: str, *, include_deleted: bool = False,
+                    batch_size: int | None = None) -> Iterator[list[dict]]:
+        """Lazy pages of records for a SOQL query, following nextRecordsUrl to the last page."""
+        self.token()
+        headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
+        endpoint = "/queryAll" if include_deleted else "/query"
+        response = self.request("GET", self._api(endpoint), params={"q": soql}, headers=headers)
+        while True:
+            body = response.json()
+            yield body["records"]
+            if body.get("done", True) or not body.get("nextRecordsUrl"):
+                return
+            response = self.request("GET", self.instance_url + body["nextRecordsUrl"], headers=headers)
+
+    # -- writes ------------------------------------------------------------------------------------
+    def upsert_collection(self, sobject: str, external_id_field: str, records: list[dict]) -> list[dict]:
+        """Upsert up to 200 records by external id; per-record results in request order (allOrNone false)."""
+        if len(records) > COLLECTION_MAX:
+            raise ValueError(f"at most {COLLECTION_MAX} records per collection call")
+        self.token()
+        payload = {"allOrNone": False,
+                   "records": [{"attributes": {"type": sobject}, **r} for r in records]}
+        response = self.request("PATCH", self._api(f"/composite/sobjects/{sobject}/{external_id_field}"),
+                                json=payload)
+        return response.json()
+
+    def update_collection(self, sobject: str, records: list[dict]) -> list[dict]:
+        """Update up to 200 records by Id; per-record results in request order."""
+        if len(records) > COLLECTION_MAX:
+            raise ValueError(f"at most {COLLECTION_MAX} records per collection call")
+        self.token()
+        payload = {"allOrNone": False,
+                   "records": [{"attributes": {"type": sobject}, **r} for r in records]}
+        return self.request("PATCH", self._api("/composite/sobjects"), json=payload).json()

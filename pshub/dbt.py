@@ -1,0 +1,77 @@
+"""Run dbt in-process with a profile built from the hub's settings; failures are raised, never swallowed."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pshub.settings import Settings, get_settings
+from pshub.warehouse import database_url
+
+PROJECT_DIR = Path(os.environ.get("PSHUB_PROJECT_DIR", Path(__file__).resolve().parent.parent))
+PROFILES_DIR = PROJECT_DIR / "dbt_project"
+
+
+class DbtFailed(RuntimeError):
+    def __init__(self, command: str, failures: list[str]):
+        self.failures = failures
+        super().__init__(f"dbt {command} failed: " + ("; ".join(failures) if failures else "see the dbt log"))
+
+
+@dataclass
+class DbtResult:
+    command: str
+    success: bool
+    built: list[str] = field(default_factory=list)     # models, seeds, snapshots that succeeded
+    tests_passed: int = 0
+    failures: list[str] = field(default_factory=list)  # "<node>: <status>: <message>"
+    warnings: list[str] = field(default_factory=list)
+
+
+def dbt_env(url: str, threads: int = 4) -> dict[str, str]:
+    parsed = urlparse(url)
+    return {
+        "PSHUB_DBT_HOST": parsed.hostname or "127.0.0.1",
+        "PSHUB_DBT_PORT": str(parsed.port or 5432),
+        "PSHUB_DBT_USER": unquote(parsed.username or "postgres"),
+        "DBT_ENV_SECRET_PSHUB_PASSWORD": unquote(parsed.password or ""),
+        "PSHUB_DBT_DBNAME": (parsed.path or "/postgres").lstrip("/") or "postgres",
+        "PSHUB_DBT_THREADS": str(threads),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure: bool = True) -> DbtResult:
+    """`dbt <args>` against the hub's warehouse; returns what was built and what failed."""
+    from dbt.cli.main import dbtRunner
+
+    settings = settings or get_settings()
+    os.environ.update(dbt_env(database_url(settings)))
+    work = settings.home_dir / "dbt"
+    work.mkdir(parents=True, exist_ok=True)
+    command = args[0]
+    full = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
+            "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    if command in ("build", "run", "test", "seed", "snapshot"):
+        full += ["--quiet"] if "--quiet" not in args and "-q" not in args else []
+    outcome = dbtRunner().invoke(full)
+    result = DbtResult(command=" ".join(args), success=bool(outcome.success))
+    for node_result in getattr(outcome.result, "results", None) or []:
+        node = node_result.node
+        status = str(node_result.status).lower().split(".")[-1]
+        name = f"{node.resource_type}.{node.name}"
+        if status in ("success", "pass"):
+            if node.resource_type == "test" or node.resource_type == "unit_test":
+                result.tests_passed += 1
+            else:
+                result.built.append(name)
+        elif status == "warn":
+            result.warnings.append(f"{name}: {node_result.message}")
+        elif status in ("error", "fail", "runtime error"):
+            result.failures.append(f"{name}: {status}: {node_result.message}")
+    if outcome.exception is not None and not result.failures:
+        result.failures.append(str(outcome.exception))
+    if raise_on_failure and not result.success:
+        raise DbtFailed(result.command, result.failures)
+    return result

@@ -1,0 +1,101 @@
+"""Settings, read from the environment (PSHUB_*) once per process.
+
+Secrets (client secrets, private keys, database passwords) come only from the environment and are held as
+SecretStr, so that they never print in a repr, a log line or an exception.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PSHUB_", extra="ignore")
+
+    home: Path = Field(default=Path(".pshub"), description="data folder: embedded warehouse, sandbox, run files")
+    database_url: SecretStr | None = Field(
+        default=None, description="external PostgreSQL 14+; unset = the embedded warehouse in PSHUB_HOME")
+    reporting_currency: str = "USD"
+
+    # Source and destination systems. Unset URL = the local sandbox (its endpoints.json).
+    salesforce_url: str | None = None
+    salesforce_client_id: str | None = None
+    salesforce_client_secret: SecretStr | None = None
+    salesforce_api_version: str = "v62.0"
+
+    netsuite_url: str | None = None
+    netsuite_client_id: str | None = None
+    netsuite_certificate_id: str | None = None
+    netsuite_private_key: SecretStr | None = Field(default=None, description="PEM text of the EC/RSA key")
+    netsuite_private_key_path: Path | None = None
+    netsuite_concurrency: int = 5
+
+    kantata_url: str | None = None
+    kantata_client_id: str | None = None
+    kantata_client_secret: SecretStr | None = None
+
+    http_timeout_seconds: float = 60.0
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.home_dir / "pgdata"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self.home_dir / "sandbox"
+
+    def system(self, name: str) -> "SystemConfig":
+        """Base URL and credentials of one system: from PSHUB_<SYSTEM>_* or, unset, the local sandbox."""
+        url = getattr(self, f"{name}_url")
+        if url:
+            creds = {k: getattr(self, f"{name}_{k}") for k in _CREDENTIAL_FIELDS[name]}
+            creds = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in creds.items()}
+            if name == "netsuite" and not creds.get("private_key") and self.netsuite_private_key_path:
+                creds["private_key"] = Path(self.netsuite_private_key_path).read_text()
+            return SystemConfig(name=name, base_url=url.rstrip("/"), credentials=creds, sandbox=False)
+        return sandbox_system(self.sandbox_dir, name)
+
+
+_CREDENTIAL_FIELDS = {
+    "salesforce": ("client_id", "client_secret"),
+    "netsuite": ("client_id", "certificate_id", "private_key"),
+    "kantata": ("client_id", "client_secret"),
+}
+
+
+class SystemConfig:
+    def __init__(self, name: str, base_url: str, credentials: dict, sandbox: bool):
+        self.name, self.base_url, self.credentials, self.sandbox = name, base_url, credentials, sandbox
+
+    def __repr__(self) -> str:  # never the credentials
+        return f"SystemConfig({self.name!r}, {self.base_url!r}, sandbox={self.sandbox})"
+
+
+class SandboxNotRunning(RuntimeError):
+    pass
+
+
+def sandbox_system(sandbox_dir: Path, name: str) -> SystemConfig:
+    endpoints = sandbox_dir / "endpoints.json"
+    if not endpoints.exists():
+        raise SandboxNotRunning(
+            f"PSHUB_{name.upper()}_URL is not set and no sandbox runs in {sandbox_dir}: "
+            "start one with `pshub sandbox serve`, or set PSHUB_{0}_URL and its credentials.".format(name.upper()))
+    info = json.loads(endpoints.read_text())
+    creds = dict(info["credentials"][name])
+    if name == "netsuite" and "private_key_path" in creds:
+        creds["private_key"] = Path(creds.pop("private_key_path")).read_text()
+    return SystemConfig(name=name, base_url=info["urls"][name], credentials=creds, sandbox=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,55 @@
+"""What the CLI prints after a run: short tables a person reads at a glance."""
+from __future__ import annotations
+
+import typer
+
+
+def _table(headers: list[str], rows: list[list]) -> None:
+    cells = [headers] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for n, r in enumerate(cells):
+        typer.echo("  " + "  ".join(c.ljust(w) if i == 0 or not c.replace(".", "").isdigit() else c.rjust(w)
+                                    for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+        if n == 0:
+            typer.echo("  " + "  ".join("-" * w for w in widths))
+
+
+def print_loads(loads: list[dict]) -> None:
+    typer.secho("Landed", bold=True)
+    _table(["object", "fetched", "new or changed", "quarantined", "status"],
+           [[f"{l['system']}.{l['object']}", l["rows_fetched"], l["rows_landed"], l["rows_quarantined"],
+             l["status"] + (f" ({l['error']})" if l.get("error") else "")] for l in loads])
+
+
+def print_transform(result: dict) -> None:
+    typer.secho("Transformed", bold=True)
+    typer.echo(f"  dbt build: {len(result['built'])} models/seeds built, {result['tests_passed']} tests passed"
+               + (f", {len(result['warnings'])} warnings" if result["warnings"] else ""))
+    for w in result["warnings"][:10]:
+        typer.echo(f"  warn: {w}")
+
+
+def print_syncs(results: list[dict]) -> None:
+    typer.secho("Pushed", bold=True)
+    _table(["sync", "planned", "pushed", "exceptions", "write calls", "status"],
+           [[r["sync"], r["planned_inserts"] + r["planned_updates"], r["pushed"], r["failed"] + r["invalid"],
+             r["write_calls"], r["status"]] for r in results])
+
+
+def print_cycle(summary: dict) -> None:
+    typer.secho(f"Cycle {summary['run_id']}", bold=True)
+    print_loads(summary["loads"])
+    print_transform(summary["transform"])
+    print_syncs(summary["syncs"])
+
+
+def print_plan(sync, counts: dict, sample: list[dict]) -> None:
+    typer.secho(f"{sync.name}: {sync.description}", bold=True)
+    typer.echo(f"  -> {sync.destination} {sync.object} ({sync.operation} by {sync.key}): "
+               f"{counts['inserts']} to create, {counts['updates']} to update, {counts['unchanged']} unchanged")
+    if sample:
+        cols = [sync.key, *sync.pushed_columns]
+        _table(["action", *cols], [[r["_action"], *[("" if r.get(c) is None else r.get(c)) for c in cols]]
+                                   for r in sample])
+        if counts["inserts"] + counts["updates"] > len(sample):
+            typer.echo(f"  ... and {counts['inserts'] + counts['updates'] - len(sample)} more")
