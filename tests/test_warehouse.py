@@ -1,0 +1,55 @@
+"""The warehouse: embedded server reused across processes, migrations idempotent, URL usable by psql."""
+import shutil
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from pshub.migrations import available, migrate
+
+
+def test_ops_schema_is_migrated_once(warehouse_url):
+    assert migrate(warehouse_url) == []  # already applied by the fixture
+    with psycopg.connect(warehouse_url) as conn:
+        versions = [r[0] for r in conn.execute("select version from ops.schema_migrations order by 1")]
+        tables = {r[0] for r in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'ops'")}
+    assert versions == [name for name, _ in available()]
+    assert {"loads", "cursors", "quarantine", "sync_ledger", "sync_runs", "sync_exceptions"} <= tables
+
+
+def test_migrations_apply_again_in_a_new_process_without_error(warehouse_url):
+    out = subprocess.run([sys.executable, "-m", "pshub.cli", "db", "migrate"], capture_output=True, text=True,
+                         check=True)
+    assert "up to date" in out.stdout
+
+
+def test_db_url_from_another_process_points_at_the_same_running_server(warehouse_url):
+    out = subprocess.run([sys.executable, "-m", "pshub.cli", "db", "url"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == warehouse_url
+
+
+@pytest.mark.skipif(shutil.which("psql") is None, reason="no psql client on this machine")
+def test_psql_accepts_the_url(warehouse_url):
+    out = subprocess.run(["psql", warehouse_url, "-Atc", "select count(*) from ops.schema_migrations"],
+                         capture_output=True, text=True, check=True)
+    assert int(out.stdout) >= 1
+
+
+def test_external_database_url_is_used_as_is_and_never_started(monkeypatch, warehouse_url):
+    from pshub.settings import Settings
+    from pshub.warehouse import database_url
+
+    external = warehouse_url.replace("/pshub", "/postgres")
+    monkeypatch.setenv("PSHUB_DATABASE_URL", external)
+    assert database_url(Settings()) == external
+
+
+def test_settings_never_show_secrets(monkeypatch):
+    from pshub.settings import Settings
+
+    monkeypatch.setenv("PSHUB_DATABASE_URL", "postgresql://u:topsecret@db/x")
+    monkeypatch.setenv("PSHUB_SALESFORCE_CLIENT_SECRET", "sf-secret-value")
+    settings = Settings()
+    assert "topsecret" not in repr(settings) and "sf-secret-value" not in repr(settings)
