@@ -8,36 +8,49 @@ renamed as (
 
     select
         -- ids
-        id                                          as crm_opportunity_id,
-        data ->> 'AccountId'                        as crm_account_id,
-        nullif(data ->> 'ERP_Project_Id__c', '')    as erp_project_id,
-        nullif(data ->> 'PSA_Project_Id__c', '')    as psa_project_id,
+        id                                                         as crm_opportunity_id,
+        nullif(data ->> 'AccountId', '')                           as crm_account_id,
+        nullif(data ->> 'OwnerId', '')                             as crm_owner_user_id,
+        nullif(data ->> 'External_Id__c', '')                      as external_id,
+        nullif(data ->> 'ERP_Project_Id__c', '')                   as erp_project_id,
+        nullif(data ->> 'PSA_Project_Id__c', '')                   as psa_project_id,
 
         -- strings
-        data ->> 'Name'                             as opportunity_name,
-        data ->> 'StageName'                        as stage_name,
-        data ->> 'CurrencyIsoCode'                  as currency_code,
-        nullif(data ->> 'Billing_Model__c', '')     as billing_model,
-        nullif(data ->> 'Legal_Entity__c', '')      as legal_entity,
-        nullif(data ->> 'Service_Line__c', '')      as service_line,
-        nullif(data ->> 'Sync_Status__c', '')       as sync_status,
+        {{ json_text('Name') }}                                    as opportunity_name,
+        {{ json_text('StageName') }}                               as stage_name,
+        {{ json_text('Type') }}                                    as opportunity_type,
+        {{ json_text('CurrencyIsoCode') }}                         as currency_code,
+        {{ json_text('Billing_Model__c') }}                        as billing_model,
+        {{ json_text('Legal_Entity__c') }}                         as legal_entity,
+        {{ json_text('Service_Line__c') }}                         as service_line,
+        {{ json_text('Sync_Status__c') }}                          as sync_status,
+        {{ json_text('Last_Sync_Error__c') }}                      as last_sync_error,
+        {{ json_text('Project_Status__c') }}                       as synced_project_status,
 
         -- numerics
-        (data ->> 'Amount')::numeric(18, 2)         as amount,
+        {{ json_numeric('Amount', 2) }}                            as amount,
+        {{ json_numeric('Probability') }}                          as probability,
+        {{ json_numeric('Billed_Amount__c', 2) }}                  as synced_billed_amount,
+        {{ json_numeric('Recognized_Revenue__c', 2) }}             as synced_recognized_revenue,
+        {{ json_numeric('Backlog__c', 2) }}                        as synced_backlog,
+        {{ json_numeric('Burn_Pct__c') }}                          as synced_burn_pct,
+        {{ json_numeric('Margin_Pct__c') }}                        as synced_margin_pct,
+        {{ json_numeric('Collected_Amount__c', 2) }}               as synced_collected_amount,
 
         -- booleans
-        (data ->> 'IsClosed')::boolean              as is_closed,
-        (data ->> 'IsWon')::boolean                 as is_won,
+        (data ->> 'IsClosed')::boolean                             as is_closed,
+        (data ->> 'IsWon')::boolean                                as is_won,
 
         -- dates
-        (data ->> 'CloseDate')::date                as close_date,
-        (data ->> 'Start_Date__c')::date            as start_date,
-        (data ->> 'End_Date__c')::date              as end_date,
+        (data ->> 'CloseDate')::date                               as close_date,
+        (data ->> 'Start_Date__c')::date                           as start_date,
+        (data ->> 'End_Date__c')::date                             as end_date,
 
         -- timestamps
-        (data ->> 'CreatedDate')::timestamptz       as created_at,
-        source_updated_at                           as updated_at,
-        _landed_at                                  as landed_at
+        (data ->> 'CreatedDate')::timestamptz                      as created_at,
+        (data ->> 'Last_Synced_At__c')::timestamptz                as last_synced_at,
+        source_updated_at                                          as updated_at,
+        _landed_at                                                 as landed_at
 
     from source
     where not is_deleted

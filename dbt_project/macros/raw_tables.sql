@@ -1,0 +1,18 @@
+{#- on-run-start: every raw table a source names exists, empty when the ingest has not landed it yet, so that
+    staging views build before the first landing of a new object. Same DDL as flows/landing.ensure_raw_table
+    (the ingest owns these tables; this only fills gaps and never alters an existing table). -#}
+{% macro create_missing_raw_tables() %}
+    {% if execute %}
+        {% set statements = [] %}
+        {% for node in graph.sources.values() if node.schema.startswith('raw_') %}
+            {% do statements.append(
+                "create schema if not exists " ~ adapter.quote(node.schema) ~ ";\n" ~
+                "create table if not exists " ~ adapter.quote(node.schema) ~ "." ~ adapter.quote(node.identifier) ~ " (" ~
+                " id text primary key, data jsonb not null, source_updated_at timestamptz not null," ~
+                " is_deleted boolean not null default false, _load_id bigint not null," ~
+                " _landed_at timestamptz not null default now());"
+            ) %}
+        {% endfor %}
+        {{ return(statements | join("\n")) }}
+    {% endif %}
+{% endmacro %}

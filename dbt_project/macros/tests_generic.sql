@@ -1,0 +1,24 @@
+{#- A few generic tests written here because `dbt deps` cannot reach the package hub from this project. -#}
+
+{#- No two rows share the same combination of the given columns. -#}
+{% test unique_combination(model, columns) %}
+    select {{ columns | join(', ') }}, count(*) as n_rows
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
+
+{#- Two queries return the same rows (both directions of except all): used to reconcile marts with raw. -#}
+{% test equal_rowsets(model, compare_sql, model_sql) %}
+    with a as ({{ model_sql }}), b as ({{ compare_sql }}),
+    a_minus_b as (select * from a except all select * from b),
+    b_minus_a as (select * from b except all select * from a)
+    select 'only in model' as side, * from a_minus_b
+    union all
+    select 'only in source' as side, * from b_minus_a
+{% endtest %}
+
+{#- The expression is true on every row. -#}
+{% test expression_is_true(model, expression) %}
+    select * from {{ model }} where not coalesce(({{ expression }}), false)
+{% endtest %}

@@ -1,0 +1,29 @@
+with source as (
+
+    select * from {{ source('kantata', 'custom_field_values') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        id                                                         as psa_custom_field_value_id,
+        nullif(data ->> 'custom_field_id', '')                     as psa_custom_field_id,
+        nullif(data ->> 'subject_id', '')                          as subject_id,
+
+        -- strings
+        {{ json_text('subject_type') }}                            as subject_type,
+        {{ json_text('value') }}                                   as value,
+
+        -- timestamps
+        (data ->> 'created_at')::timestamptz                       as created_at,
+        source_updated_at                                          as updated_at,
+        _landed_at                                                 as landed_at
+
+    from source
+    where not is_deleted
+
+)
+
+select * from renamed

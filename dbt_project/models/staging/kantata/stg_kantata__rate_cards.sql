@@ -1,0 +1,30 @@
+with source as (
+
+    select * from {{ source('kantata', 'rate_cards') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        id                                                         as psa_rate_card_id,
+
+        -- strings
+        {{ json_text('title') }}                                   as rate_card_name,
+        {{ json_text('currency') }}                                as currency_code,
+
+        -- booleans
+        (data ->> 'is_default')::boolean                           as is_default,
+
+        -- timestamps
+        (data ->> 'created_at')::timestamptz                       as created_at,
+        source_updated_at                                          as updated_at,
+        _landed_at                                                 as landed_at
+
+    from source
+    where not is_deleted
+
+)
+
+select * from renamed

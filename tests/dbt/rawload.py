@@ -1,0 +1,90 @@
+"""Land a generated sandbox firm straight into raw_<system> tables, shaped as each API returns its records.
+
+For dbt tests that need realistic data without HTTP: Salesforce and Kantata records as typed JSON (Kantata
+ids as strings), NetSuite SuiteQL rows with every value a string, booleans 'T'/'F' and dates in the
+account's M/D/YYYY format (the least convenient form the ingest may land). The real path (sandbox server +
+`pshub ingest`) is exercised by the end-to-end tests; this one keeps the dbt tests fast and independent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import psycopg
+
+from sandbox import schema
+
+_SF_DELETED = "IsDeleted"
+
+
+def _sf_value(typ, v):
+    if v is None:
+        return None
+    if typ == "bool":
+        return bool(v)
+    return v
+
+
+def _kt_value(typ, v):
+    if v is None:
+        return None
+    if typ in ("id", "ref"):
+        return str(v)
+    if typ == "bool":
+        return bool(v)
+    return v
+
+
+def _ns_value(typ, v):
+    if v is None:
+        return None
+    if typ == "date":
+        d = dt.date.fromisoformat(str(v)[:10])
+        return f"{d.month}/{d.day}/{d.year}"
+    if typ == "float":
+        return repr(float(v)).removesuffix(".0") if float(v).is_integer() else repr(float(v))
+    return str(v)
+
+
+def _updated(system, obj, rec):
+    if system == "salesforce":
+        return rec["SystemModstamp"].replace(".000+0000", "+00:00")
+    if system == "kantata":
+        return rec["updated_at"]
+    return rec.get("lastmodifieddate") or rec.get("linelastmodifieddate") or rec.get("deleteddate")
+
+
+def land_firm(sqlite_path: Path, warehouse_url: str, load_id: int = 1, only: set[str] | None = None) -> dict:
+    """Replace the raw tables' rows with the firm in `sqlite_path`; returns rows landed per raw table."""
+    src = sqlite3.connect(sqlite_path)
+    src.row_factory = sqlite3.Row
+    counts = {}
+    with psycopg.connect(warehouse_url) as conn:
+        for system, (prefix, objects) in schema.SYSTEMS.items():
+            for obj, flist in objects.items():
+                table = obj.lower()
+                if only and f"{system}.{table}" not in only:
+                    continue
+                types = {f.split(":")[0]: f.split(":")[1] for f in flist}
+                id_field = [n for n, t in types.items() if t == "id"][0]
+                conn.execute(f"create schema if not exists raw_{system}")
+                conn.execute(f"""create table if not exists raw_{system}."{table}" (id text primary key, data jsonb not null,
+                    source_updated_at timestamptz not null, is_deleted boolean not null default false,
+                    _load_id bigint not null, _landed_at timestamptz not null default now())""")
+                conn.execute(f'truncate raw_{system}."{table}"')
+                convert = {"salesforce": _sf_value, "kantata": _kt_value, "netsuite": _ns_value}[system]
+                rows = src.execute(f'select * from "{prefix}_{obj}"').fetchall()
+                with conn.cursor().copy(f'copy raw_{system}."{table}" (id, data, source_updated_at, is_deleted, _load_id) from stdin') as cp:
+                    for r in rows:
+                        rec = {k: convert(types[k], r[k]) for k in r.keys()}
+                        if system == "salesforce":
+                            rec["attributes"] = {"type": obj}
+                        deleted = bool(rec.get(_SF_DELETED)) if system == "salesforce" else False
+                        cp.write_row((str(r[id_field]), json.dumps(rec), _updated(system, obj, dict(r)), deleted, load_id))
+                counts[f"{system}.{table}"] = len(rows)
+                conn.execute("insert into ops.loads (run_id, system, object, status, completed_at, rows_landed)"
+                             " values ('test', %s, %s, 'completed', now(), %s)", (system, obj, len(rows)))
+        conn.commit()
+    return counts
