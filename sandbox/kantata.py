@@ -1,0 +1,411 @@
+"""Kantata (Mavenlink) API v1: OAuth2 bearer tokens, paged JSON lists with the count/meta/results
+envelope and per-type maps, filters, include= side-loading, and writes for the objects the hub syncs."""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+
+from sandbox import schema
+from sandbox.http import ApiError, App, Request, Response
+from sandbox.store import kt_datetime, parse_datetime
+
+API = "/api/v1"
+PER_PAGE_DEFAULT, PER_PAGE_MAX, BULK_MAX = 20, 200, 100
+ORDERABLE = {"id", "updated_at", "created_at", "date_performed", "date", "start_date", "due_date", "title"}
+# include= names -> (field on this resource, resource it points to)
+INCLUDES = {"user": ("user_id", "users"), "workspace": ("workspace_id", "workspaces"), "story": ("story_id", "stories"),
+            "role": ("role_id", "roles"), "rate_card": ("rate_card_id", "rate_cards"),
+            "workspace_resource": ("workspace_resource_id", "workspace_resources"),
+            "custom_field": ("custom_field_id", "custom_fields"), "parent": ("parent_id", "stories")}
+
+
+def kt_error(status: int, message: str, typ: str = "system", field: str | None = None) -> ApiError:
+    e = {"type": typ, "message": message}
+    if field:
+        e["field"] = field
+    return ApiError(status, {"errors": [e]})
+
+
+class Kantata(App):
+    name = "kantata"
+
+    def __init__(self, sandbox):
+        super().__init__(sandbox)
+        self.keysets: OrderedDict[tuple, list] = OrderedDict()
+        self.ks_lock = threading.Lock()
+        r = self.route
+        r("POST", "/oauth/token", "POST /oauth/token", auth=False, write=False)(self.token)
+        r("GET", API + "/(?P<res>\\w+)\\.json", "GET list")(self.list)
+        r("GET", API + "/(?P<res>\\w+)/(?P<rid>\\d+)\\.json", "GET one")(self.get_one)
+        r("POST", API + "/(?P<res>\\w+)\\.json", "POST create")(self.create)
+        r("PUT", API + "/(?P<res>\\w+)/(?P<rid>\\d+)\\.json", "PUT update")(self.update)
+        r("DELETE", API + "/(?P<res>\\w+)/(?P<rid>\\d+)\\.json", "DELETE one")(self.delete)
+        r("DELETE", API + "/(?P<res>\\w+)\\.json", "DELETE bulk")(self.delete_bulk)
+
+    def unauthorized(self):
+        return kt_error(401, "You must be logged in or provide a valid OAuth 2 token.", "oauth")
+
+    def server_error(self):
+        return kt_error(500, "An unexpected error occurred. Please try again later.", "system")
+
+    def too_many(self):
+        return ApiError(429, {"errors": [{"type": "system", "message": "Rate limit exceeded. Please retry after a small delay."}]},
+                        {"Retry-After": str(self.faults.get("retry_after_seconds") or 1)})
+
+    def not_found(self, path):
+        return kt_error(404, "Not found", "system")
+
+    def bad_request(self, message):
+        return kt_error(400, message, "validation")
+
+    # -- auth -------------------------------------------------------------------------------------------
+    def token(self, req: Request) -> Response:
+        form = req.form()
+        creds = self.sandbox.credentials["kantata"]
+        if form.get("grant_type") != "client_credentials":
+            raise ApiError(400, {"error": "unsupported_grant_type",
+                                 "error_description": "The authorization grant type is not supported by the authorization server."})
+        if form.get("client_id") != creds["client_id"] or form.get("client_secret") != creds["client_secret"]:
+            raise ApiError(401, {"error": "invalid_client", "error_description": "Client authentication failed due to "
+                                 "unknown client, no client authentication included, or unsupported authentication method."})
+        tok = secrets.token_hex(32)
+        self.sandbox.tokens.issue(self.name, tok)
+        return Response(200, {"access_token": tok, "token_type": "bearer", "expires_in": self.sandbox.tokens.ttl,
+                              "created_at": int(time.time())})
+
+    # -- reads ------------------------------------------------------------------------------------------
+    def _res(self, res: str) -> str:
+        if res not in schema.KANTATA:
+            raise kt_error(404, f"Unknown resource '{res}'", "system")
+        return res
+
+    def _render_rows(self, res: str, cols: list[str], rows) -> dict:
+        types = schema.fields("kantata", res)
+        out = {}
+        for row in rows:
+            rec = {}
+            for k, v in zip(cols, row):
+                t = types[k]
+                if t in ("id", "ref"):
+                    v = None if v is None else str(v)
+                elif t == "bool":
+                    v = None if v is None else bool(v)
+                rec[k] = v
+            if res == "workspaces":
+                rec["status"] = {"color": rec.pop("status_color"), "key": rec.pop("status_key"),
+                                 "message": rec.pop("status_message")}
+            out[rec["id"]] = rec
+        return out
+
+    def _filters(self, res: str, req: Request) -> tuple[list[str], list]:
+        types = schema.fields("kantata", res)
+        where, params = [], []
+
+        def ts(name):
+            try:
+                return kt_datetime(parse_datetime(req.arg(name)))
+            except (ValueError, TypeError):
+                raise kt_error(400, f"Invalid {name}: {req.arg(name)!r}", "validation", name) from None
+
+        for name, col, op in (("updated_after", "updated_at", ">"), ("updated_before", "updated_at", "<"),
+                              ("created_after", "created_at", ">"), ("created_before", "created_at", "<")):
+            if req.arg(name):
+                where.append(f"{col} {op} ?")
+                params.append(ts(name))
+        if req.arg("only"):
+            ids = [int(x) for x in req.arg("only").split(",") if x.strip().isdigit()]
+            where.append(f"id IN ({', '.join('?' * len(ids)) or 'NULL'})")
+            params += ids
+        for name, col in (("workspace_id", "workspace_id"), ("story_id", "story_id"), ("user_id", "user_id"),
+                          ("with_user_ids", "user_id"), ("workspace_resource_id", "workspace_resource_id"),
+                          ("subject_id", "subject_id"), ("custom_field_id", "custom_field_id")):
+            if req.arg(name) and col in types:
+                ids = [int(x) for x in req.arg(name).split(",") if x.strip().isdigit()]
+                where.append(f"{col} IN ({', '.join('?' * len(ids)) or 'NULL'})")
+                params += ids
+        if req.arg("subject_type") and "subject_type" in types:
+            where.append("subject_type = ?")
+            params.append(req.arg("subject_type"))
+        for name, col in (("approved", "approved"), ("billable", "billable"), ("is_billable", "is_billable")):
+            if req.arg(name) is not None and col in types:
+                where.append(f"{col} = ?")
+                params.append(1 if req.arg(name).lower() in ("true", "1") else 0)
+        if res in ("time_entries", "expenses"):
+            if req.arg("invoiced", "").lower() == "true" or req.arg("uninvoiced", "").lower() == "false":
+                where.append("is_invoiced = 1")
+            if req.arg("uninvoiced", "").lower() == "true" or req.arg("invoiced", "").lower() == "false":
+                where.append("is_invoiced = 0")
+            between = req.arg("date_performed_between") or req.arg("date_between")
+            if between:
+                a, _, b = between.partition(":")
+                col = "date_performed" if res == "time_entries" else "date"
+                if a:
+                    where.append(f"{col} >= ?")
+                    params.append(a)
+                if b:
+                    where.append(f"{col} <= ?")
+                    params.append(b)
+            if req.arg("from_archived_workspaces", "false").lower() != "true":
+                where.append("workspace_id NOT IN (SELECT id FROM kt_workspaces WHERE archived = 1)")
+        if res in ("workspaces", "stories"):
+            arch = (req.arg("archived") or ("include" if req.arg("include_archived", "").lower() == "true" else
+                                            ("exclude" if res == "stories" else "include"))).lower()
+            if arch in ("exclude", "false"):
+                where.append("archived = 0")
+            elif arch in ("only", "true"):
+                where.append("archived = 1")
+        if res == "stories":
+            where.append("deleted_at IS NULL")
+            if req.arg("story_type"):
+                where.append("story_type = ?")
+                params.append(req.arg("story_type"))
+        return where, params
+
+    def list(self, req: Request, res: str) -> Response:
+        res = self._res(res)
+        try:
+            page = max(1, int(req.arg("page", "1")))
+            per_page = min(PER_PAGE_MAX, max(1, int(req.arg("per_page", str(PER_PAGE_DEFAULT)))))
+        except ValueError:
+            raise kt_error(400, "page and per_page must be integers", "validation") from None
+        where, params = self._filters(res, req)
+        order_arg = (req.arg("order") or "id:asc").split(",")[0]
+        ocol, _, odir = order_arg.partition(":")
+        if ocol not in ORDERABLE or ocol not in schema.fields("kantata", res):
+            raise kt_error(400, f"Invalid order '{order_arg}'", "validation", "order")
+        desc = odir.lower() == "desc"
+        d = "DESC" if desc else "ASC"
+        order_cols = [ocol] if ocol == "id" else [ocol, "id"]
+        tbl = schema.table("kantata", res)
+        c = self.sandbox.store.conn()
+        wsql = " AND ".join(where) or "1=1"
+        count = c.execute(f'SELECT COUNT(*) FROM "{tbl}" WHERE {wsql}', params).fetchone()[0]
+        cols = [f.split(":")[0] for f in schema.KANTATA[res]]
+        # Sequential paging: continue from the last key of the previous page instead of a deep OFFSET.
+        sig = (res, wsql, tuple(params), ocol, desc, per_page)
+        with self.ks_lock:
+            prev = self.keysets.get(sig + (page - 1,))
+        kw, kp = wsql, list(params)
+        if prev is not None and page > 1:
+            kw = f"({wsql}) AND ({', '.join(order_cols)}) {'<' if desc else '>'} ({', '.join('?' * len(order_cols))})"
+            kp += prev
+            offset = 0
+        else:
+            offset = (page - 1) * per_page
+        osql = ", ".join(f"{x} {d}" for x in order_cols)
+        rows = c.execute(f'SELECT {", ".join(cols)} FROM "{tbl}" WHERE {kw} ORDER BY {osql} LIMIT {per_page} OFFSET {offset}', kp).fetchall()
+        if rows:
+            last = [rows[-1][cols.index(x)] for x in order_cols]
+            with self.ks_lock:
+                self.keysets[sig + (page,)] = last
+                self.keysets.move_to_end(sig + (page,))
+                while len(self.keysets) > 5000:
+                    self.keysets.popitem(last=False)
+        return Response(200, self._envelope(res, cols, rows, count, page, per_page, req))
+
+    def _envelope(self, res, cols, rows, count, page, per_page, req) -> dict:
+        objs = self._render_rows(res, cols, rows)
+        body = {"count": count, "meta": {"count": count, "page_count": (count + per_page - 1) // per_page,
+                                         "page_number": page, "page_size": per_page},
+                "results": [{"key": res, "id": i} for i in objs], res: objs}
+        inc = req.arg("include")
+        if inc:
+            types = schema.fields("kantata", res)
+            for name in inc.split(","):
+                name = name.strip()
+                spec = INCLUDES.get(name)
+                if spec is None or spec[0] not in types:
+                    raise kt_error(400, f"Invalid include '{name}' for {res}", "validation", "include")
+                fld, target = spec
+                ids = sorted({int(o[fld]) for o in objs.values() if o.get(fld)})
+                if not ids:
+                    body.setdefault(target, {})
+                    continue
+                tcols = [f.split(":")[0] for f in schema.KANTATA[target]]
+                trows = self.sandbox.store.conn().execute(
+                    f'SELECT {", ".join(tcols)} FROM "{schema.table("kantata", target)}" WHERE id IN ({", ".join(map(str, ids))})').fetchall()
+                body.setdefault(target, {}).update(self._render_rows(target, tcols, trows))
+                for o in objs.values():
+                    if o.get(fld):
+                        o[name + "_id"] = o[fld]
+        return body
+
+    def get_one(self, req, res, rid):
+        res = self._res(res)
+        cols = [f.split(":")[0] for f in schema.KANTATA[res]]
+        rows = self.sandbox.store.conn().execute(f'SELECT {", ".join(cols)} FROM "{schema.table("kantata", res)}" WHERE id = ?',
+                                                 (int(rid),)).fetchall()
+        if not rows:
+            raise kt_error(404, f"{schema.KT_SINGULAR[res]} {rid} not found", "system")
+        return Response(200, self._envelope(res, cols, rows, 1, 1, 1, req))
+
+    # -- writes ---------------------------------------------------------------------------------------
+    def _writable(self, res: str) -> str:
+        res = self._res(res)
+        if res not in schema.KT_WRITABLE:
+            raise kt_error(403, f"{res} cannot be written through this API", "system")
+        return res
+
+    def _values(self, res: str, obj, creating: bool) -> dict:
+        if not isinstance(obj, dict):
+            raise kt_error(400, "Request body must contain an object", "validation")
+        types = schema.fields("kantata", res)
+        out = {}
+        for k, v in obj.items():
+            if res == "workspaces" and k == "status" and isinstance(v, dict):
+                v = v.get("message")
+                k = "status_message"
+            if res == "workspaces" and k in ("status", "status_message"):
+                from sandbox.generate import KT_STATUS
+                if v not in KT_STATUS:
+                    raise kt_error(422, f"status must be one of {', '.join(KT_STATUS)}", "validation", "status")
+                out["status_message"], (out["status_key"], out["status_color"]) = v, KT_STATUS[v]
+                continue
+            if k in ("id", "created_at", "updated_at"):
+                continue
+            t = types.get(k)
+            if t is None:
+                raise kt_error(422, f"unknown attribute '{k}' for {schema.KT_SINGULAR[res]}", "validation", k)
+            try:
+                if v is None:
+                    out[k] = None
+                elif t in ("ref", "int"):
+                    out[k] = int(v)
+                elif t == "float":
+                    out[k] = float(v)
+                elif t == "bool":
+                    out[k] = int(bool(v) if isinstance(v, bool) else str(v).lower() in ("true", "1"))
+                elif t == "date":
+                    time.strptime(str(v)[:10], "%Y-%m-%d")
+                    out[k] = str(v)[:10]
+                else:
+                    out[k] = str(v)
+            except (TypeError, ValueError):
+                raise kt_error(422, f"{k} is invalid", "validation", k) from None
+        if creating:
+            for k in schema.KT_REQUIRED.get(res, []):
+                if out.get(k) in (None, ""):
+                    raise kt_error(422, f"{k} can't be blank", "validation", k)
+            if res == "workspaces" and not obj.get("creator_role"):
+                raise kt_error(422, "creator_role can't be blank", "validation", "creator_role")
+        c = self.sandbox.store.conn()
+        for k, target in (("workspace_id", "kt_workspaces"), ("user_id", "kt_users"), ("story_id", "kt_stories"),
+                          ("role_id", "kt_roles"), ("custom_field_id", "kt_custom_fields"), ("parent_id", "kt_stories"),
+                          ("workspace_resource_id", "kt_workspace_resources"), ("rate_card_id", "kt_rate_cards")):
+            if out.get(k) is not None and not c.execute(f"SELECT 1 FROM {target} WHERE id = ?", (out[k],)).fetchone():
+                raise kt_error(422, f"{k} {out[k]} does not exist", "validation", k)
+        return out
+
+    def _insert(self, res: str, values: dict) -> int:
+        store = self.sandbox.store
+        now = store.stamp("kantata")
+        rid = store.new_kt_id(res)
+        row = {**values, "id": rid, "created_at": now, "updated_at": now}
+        if res == "workspaces":
+            row.setdefault("archived", 0)
+            row.setdefault("status_message", "Not Started")
+            row.setdefault("status_key", 100)
+            row.setdefault("status_color", "grey")
+            row.setdefault("budget_used_in_cents", 0)
+            row.setdefault("percentage_complete", 0)
+            row.setdefault("account_id", 5001)
+        if res == "stories":
+            row.setdefault("archived", 0)
+            row.setdefault("state", "not started")
+            row.setdefault("story_type", "task")
+            row.setdefault("percentage_complete", 0)
+        if res == "custom_field_values":
+            # one value per field and subject, as in Kantata: a second POST updates it
+            hit = store.conn().execute("SELECT id FROM kt_custom_field_values WHERE custom_field_id = ? AND subject_type = ? "
+                                       "AND subject_id = ?", (row["custom_field_id"], row["subject_type"], row["subject_id"])).fetchone()
+            if hit:
+                self._update(res, hit[0], values)
+                return hit[0]
+        if res == "workspace_resources" and row.get("role_id") and not row.get("role_name"):
+            r = store.conn().execute("SELECT name FROM kt_roles WHERE id = ?", (row["role_id"],)).fetchone()
+            row["role_name"] = r[0] if r else None
+        cols = list(row)
+        store.conn().execute(f'INSERT INTO "{schema.table("kantata", res)}" ({", ".join(cols)}) VALUES ({", ".join("?" * len(cols))})',
+                             [row[k] for k in cols])
+        return rid
+
+    def _update(self, res: str, rid: int, values: dict) -> None:
+        values = {**values, "updated_at": self.sandbox.store.stamp("kantata")}
+        self.sandbox.store.conn().execute(
+            f'UPDATE "{schema.table("kantata", res)}" SET {", ".join(k + " = ?" for k in values)} WHERE id = ?',
+            [*values.values(), rid])
+
+    def create(self, req, res):
+        res = self._writable(res)
+        body = req.json()
+        single, plural = schema.KT_SINGULAR[res], res
+        if isinstance(body, dict) and isinstance(body.get(plural), list):
+            objs = body[plural]
+            if len(objs) > BULK_MAX:
+                raise kt_error(422, f"cannot create more than {BULK_MAX} {plural} at once", "validation")
+        elif isinstance(body, dict) and isinstance(body.get(single), dict):
+            objs = [body[single]]
+        else:
+            raise kt_error(400, f"Request body must contain '{single}' or '{plural}'", "validation")
+        c = self.sandbox.store.conn()
+        with self.sandbox.store.write_lock:
+            values = [self._values(res, o, creating=True) for o in objs]
+            c.execute("BEGIN")
+            try:
+                ids = [self._insert(res, v) for v in values]
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        cols = [f.split(":")[0] for f in schema.KANTATA[res]]
+        rows = c.execute(f'SELECT {", ".join(cols)} FROM "{schema.table("kantata", res)}" WHERE id IN ({", ".join(map(str, ids))})').fetchall()
+        rows.sort(key=lambda r: ids.index(r[0]))
+        resp = Response(200, self._envelope(res, cols, rows, len(rows), 1, max(1, len(rows)), req))
+        resp.records_written = len(ids)
+        return resp
+
+    def update(self, req, res, rid):
+        res = self._writable(res)
+        body = req.json()
+        single = schema.KT_SINGULAR[res]
+        if not isinstance(body, dict) or not isinstance(body.get(single), dict):
+            raise kt_error(400, f"Request body must contain '{single}'", "validation")
+        with self.sandbox.store.write_lock:
+            values = self._values(res, body[single], creating=False)
+            if not self.sandbox.store.conn().execute(f'SELECT 1 FROM "{schema.table("kantata", res)}" WHERE id = ?', (int(rid),)).fetchone():
+                raise kt_error(404, f"{single} {rid} not found", "system")
+            self._update(res, int(rid), values)
+        resp = self.get_one(req, res, rid)
+        resp.records_written = 1
+        return resp
+
+    def delete(self, req, res, rid):
+        res = self._writable(res)
+        with self.sandbox.store.write_lock:
+            n = self._delete_ids(res, [int(rid)])
+        if not n:
+            raise kt_error(404, f"{schema.KT_SINGULAR[res]} {rid} not found", "system")
+        resp = Response(204)
+        resp.records_written = n
+        return resp
+
+    def delete_bulk(self, req, res):
+        res = self._writable(res)
+        ids = [int(x) for x in (req.arg("ids") or "").split(",") if x.strip().isdigit()]
+        if not ids or len(ids) > BULK_MAX:
+            raise kt_error(422, f"ids must list 1 to {BULK_MAX} ids", "validation", "ids")
+        with self.sandbox.store.write_lock:
+            n = self._delete_ids(res, ids)
+        resp = Response(204)
+        resp.records_written = n
+        return resp
+
+    def _delete_ids(self, res, ids) -> int:
+        c = self.sandbox.store.conn()
+        q = ", ".join("?" * len(ids))
+        if res == "stories":  # stories are soft-deleted: they keep a deleted_at
+            return c.execute(f"UPDATE kt_stories SET deleted_at = ?, updated_at = ? WHERE id IN ({q}) AND deleted_at IS NULL",
+                             [self.sandbox.store.stamp("kantata")] * 2 + ids).rowcount
+        return c.execute(f'DELETE FROM "{schema.table("kantata", res)}" WHERE id IN ({q})', ids).rowcount

@@ -1,0 +1,262 @@
+"""SandboxServer: the three simulated systems over one synthetic firm, each on its own port."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import ssl
+import threading
+import time
+from pathlib import Path
+
+import orjson
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from sandbox.http import DEFAULT_FAULTS, ApiError, App, Request, Response, serve
+from sandbox.kantata import Kantata
+from sandbox.netsuite import NetSuite
+from sandbox.salesforce import Salesforce
+from sandbox.store import Store
+
+log = logging.getLogger("sandbox")
+SYSTEMS = ("salesforce", "netsuite", "kantata")
+DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
+ENDPOINTS_FILE = "endpoints.json"
+
+
+class Tokens:
+    """Bearer tokens per system with a time to live; expired tokens get the vendor's 401."""
+
+    def __init__(self, ttl: int):
+        self.ttl = int(ttl)
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, system: str, token: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if len(self._tokens) > 10000:
+                self._tokens = {k: v for k, v in self._tokens.items() if v[1] > now}
+            self._tokens[token] = (system, now + self.ttl)
+
+    def valid(self, system: str, token: str) -> bool:
+        with self._lock:
+            hit = self._tokens.get(token)
+        return hit is not None and hit[0] == system and hit[1] > time.monotonic()
+
+    def expire_all(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+def normalise_faults(faults: dict | None) -> dict[str, dict]:
+    """Accept {"salesforce": {...}, ...} or one flat dict for every system; reject unknown keys."""
+    out = {s: dict(DEFAULT_FAULTS) for s in SYSTEMS}
+    if not faults:
+        return out
+    per_system = any(k in SYSTEMS for k in faults)
+    for system in SYSTEMS:
+        part = faults.get(system, {}) if per_system else faults
+        for k, v in (part or {}).items():
+            if k not in DEFAULT_FAULTS:
+                raise ValueError(f"unknown fault {k!r}; known: {', '.join(DEFAULT_FAULTS)}")
+            out[system][k] = v
+    return out
+
+
+class SandboxServer:
+    def __init__(self, data_dir: Path, scale: str = "demo", seed: int = 42, faults: dict | None = None,
+                 host: str = "127.0.0.1", ports: dict | None = None, token_ttl_seconds: int = 3600,
+                 latency_ms: int = 0, certfile=None, keyfile=None, defect_rate: float = 0.02, anchor=None):
+        self.data_dir = Path(data_dir)
+        self.scale, self.seed, self.host = scale, seed, host
+        self.ports = {s: 0 for s in SYSTEMS} | (ports or {})
+        self.latency_ms = latency_ms
+        self.certfile, self.keyfile = certfile, keyfile
+        self.defect_rate, self.anchor = defect_rate, anchor
+        self.tokens = Tokens(token_ttl_seconds)
+        self.store = Store(self.data_dir)
+        self._faults = normalise_faults(faults)
+        self.apps: dict[str, App] = {}
+        self._servers = {}
+        self.credentials: dict[str, dict] = {}
+        self.generation: dict | None = None
+        self._public_key = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> "SandboxServer":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.store.exists():
+            from sandbox.generate import generate
+            if self.store.path.exists():  # a half-written firm from an interrupted start
+                self.store.close()
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(self.store.path) + suffix).unlink(missing_ok=True)
+            self.generation = generate(self.store, self.scale, self.seed, self.defect_rate, self.anchor)
+            log.info("sandbox: generated %s firm in %.1fs", self.scale, self.generation["seconds"])
+        else:
+            self.store.init_schema()
+            self.scale = self.store.meta("scale", self.scale)
+        self.credentials = self._load_credentials()
+        ctx = None
+        if self.certfile:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(self.certfile, self.keyfile)
+        for system, cls in (("salesforce", Salesforce), ("netsuite", NetSuite), ("kantata", Kantata)):
+            app = cls(self)
+            app.faults = self._faults[system]
+            self.apps[system] = app
+            self._servers[system] = serve(app, self.host, int(self.ports.get(system) or 0), ctx)
+        self._write_endpoints()
+        return self
+
+    def stop(self) -> None:
+        for srv in self._servers.values():
+            srv.shutdown()
+            srv.server_close()
+        self._servers.clear()
+        ep = self.data_dir / ENDPOINTS_FILE
+        try:
+            data = json.loads(ep.read_text())
+            if data.get("pid") == os.getpid():
+                ep.unlink()
+        except (OSError, ValueError):
+            pass
+        self.store.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def serve_forever(self) -> None:
+        if not self._servers:
+            self.start()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {s: a.base_url for s, a in self.apps.items()}
+
+    # -- credentials and keys -------------------------------------------------------------------------
+    def _load_credentials(self) -> dict:
+        path = self.data_dir / "credentials.json"
+        key_path = self.data_dir / "netsuite_private_key.pem"
+        if not key_path.exists():
+            key = ec.generate_private_key(ec.SECP256R1())
+            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(pem)
+        os.chmod(key_path, 0o600)
+        if path.exists():
+            creds = json.loads(path.read_text())
+        else:
+            creds = {
+                "salesforce": {"client_id": "3MVG9sandbox" + secrets.token_hex(12), "client_secret": secrets.token_hex(32)},
+                "netsuite": {"client_id": secrets.token_hex(32), "certificate_id": "sbx-" + secrets.token_hex(10),
+                             "account_id": "1234567_SB1"},
+                "kantata": {"client_id": secrets.token_hex(16), "client_secret": secrets.token_hex(32)},
+            }
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(creds, f, indent=2)
+        creds["netsuite"]["private_key_path"] = str(key_path.resolve())
+        return creds
+
+    def netsuite_public_key(self):
+        if self._public_key is None:
+            pem = Path(self.credentials["netsuite"]["private_key_path"]).read_bytes()
+            self._public_key = serialization.load_pem_private_key(pem, password=None).public_key()
+        return self._public_key
+
+    def _write_endpoints(self) -> None:
+        path = self.data_dir / ENDPOINTS_FILE
+        data = {"pid": os.getpid(), "running": True, "urls": self.urls, "credentials": self.credentials,
+                "scale": self.scale, "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+
+    # -- faults (also changed live through the admin endpoint) ---------------------------------------
+    @property
+    def faults(self) -> dict[str, dict]:
+        return {s: dict(a.faults) for s, a in self.apps.items()} if self.apps else self._faults
+
+    def set_faults(self, system: str, changes: dict) -> dict:
+        for k in changes:
+            if k not in DEFAULT_FAULTS:
+                raise ValueError(f"unknown fault {k!r}; known: {', '.join(DEFAULT_FAULTS)}")
+        app = self.apps[system]
+        app.faults.update(changes)
+        if "daily_request_limit" in changes:
+            app.day_requests = 0
+        return dict(app.faults)
+
+    def tick(self, days: int) -> dict:
+        from sandbox.simulate import tick
+        result = tick(self.store, days)
+        return result
+
+    # -- admin endpoints --------------------------------------------------------------------------------
+    def admin(self, app: App, req: Request) -> Response:
+        p, m = req.path, req.method
+        try:
+            if p == "/__sandbox/tick" and m == "POST":
+                days = int(req.arg("days", "1"))
+                if not 1 <= days <= 366:
+                    raise ValueError("days must be between 1 and 366")
+                return Response(200, self.tick(days))
+            if p == "/__sandbox/faults" and m == "GET":
+                return Response(200, dict(app.faults))
+            if p == "/__sandbox/faults" and m == "PUT":
+                body = req.json() or {}
+                if any(k in SYSTEMS for k in body):
+                    return Response(200, {s: self.set_faults(s, v) for s, v in body.items()})
+                return Response(200, self.set_faults(app.name, body))
+            if p == "/__sandbox/latency" and m == "PUT":
+                body = req.json() or {}
+                ms = body.get("latency_ms", req.arg("ms"))
+                self.latency_ms = int(ms or 0)
+                return Response(200, {"latency_ms": self.latency_ms})
+            if p == "/__sandbox/stats" and m == "GET":
+                return Response(200, app.stats.snapshot())
+            if p == "/__sandbox/stats/reset" and m == "POST":
+                app.stats.reset()
+                return Response(200, app.stats.snapshot())
+            if p == "/__sandbox/manifest" and m == "GET":
+                defects = self.store.defects()
+                for key in ("system", "kind", "object"):
+                    if req.arg(key):
+                        defects = [d for d in defects if d[key] == req.arg(key)]
+                by_kind: dict[str, int] = {}
+                for d in defects:
+                    by_kind[d["kind"]] = by_kind.get(d["kind"], 0) + 1
+                return Response(200, {"count": len(defects), "by_kind": by_kind, "defects": defects})
+            if p == "/__sandbox/clock" and m == "GET":
+                return Response(200, self.clock())
+            if p == "/__sandbox/tokens/expire" and m == "POST":
+                self.tokens.expire_all()
+                return Response(200, {"expired": True})
+            if p == "/__sandbox/info" and m == "GET":
+                return Response(200, {"urls": self.urls, "scale": self.scale, "clock": self.clock(),
+                                      "latency_ms": self.latency_ms, "faults": self.faults})
+        except ValueError as e:
+            return Response(400, {"error": str(e)})
+        return Response(404, {"error": f"no admin endpoint {m} {p}"})
+
+    def clock(self) -> dict:
+        s = self.store
+        return {"now": s.now().isoformat() + "Z", "offset_days": round(s.offset_seconds() / 86400, 4),
+                "anchor": s.meta("anchor"), "hub_cutover": s.meta("hub_cutover"),
+                "history_start": s.meta("history_start")}

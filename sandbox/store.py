@@ -1,0 +1,162 @@
+"""The firm's SQLite database: connections, the clock, id sequences and date formats."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from sandbox import schema
+
+DB_NAME = "firm.sqlite"
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def sf_id(prefix: str, n: int) -> str:
+    """An 18-character Salesforce id (with its real case-safe checksum suffix)."""
+    body = ""
+    while n:
+        n, r = divmod(n, 62)
+        body = _B62[r] + body
+    id15 = prefix + "8d" + body.rjust(10, "0")
+    suffix = ""
+    for i in range(3):
+        chunk = id15[i * 5:(i + 1) * 5]
+        suffix += _SUFFIX[sum(1 << j for j, c in enumerate(chunk) if c.isupper())]
+    return id15 + suffix
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def sf_datetime(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def ns_datetime(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def kt_datetime(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+STAMP = {"salesforce": sf_datetime, "netsuite": ns_datetime, "kantata": kt_datetime}
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    """Parse an ISO-8601-ish timestamp (Z, +0000, +00:00 or naive = UTC) into naive UTC."""
+    s = text.strip().replace(" ", "T")
+    if s.endswith("Z"):
+        s = s[:-1] + "+00:00"
+    if len(s) >= 5 and s[-5] in "+-" and s[-3] != ":" and "T" in s:
+        s = s[:-2] + ":" + s[-2:]
+    t = dt.datetime.fromisoformat(s)
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return t
+
+
+class Store:
+    """One firm: a SQLite file plus the clock. Thread-safe: one connection per thread, writes serialised."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / DB_NAME
+        self.write_lock = threading.RLock()
+        self._local = threading.local()
+        self._offset: float | None = None
+
+    def exists(self) -> bool:
+        if not self.path.exists():
+            return False
+        try:
+            return self.meta("generated") == "1"
+        except sqlite3.Error:
+            return False
+
+    def conn(self) -> sqlite3.Connection:
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            c = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("PRAGMA synchronous=NORMAL")
+            c.execute("PRAGMA cache_size=-65536")
+            c.execute("PRAGMA temp_store=MEMORY")
+            from sandbox import sqlfuncs
+            sqlfuncs.register(c)
+            self._local.conn = c
+        return c
+
+    def close(self) -> None:
+        c = getattr(self._local, "conn", None)
+        if c is not None:
+            c.close()
+            self._local.conn = None
+
+    def init_schema(self) -> None:
+        c = self.conn()
+        for stmt in schema.ddl():
+            c.execute(stmt)
+
+    # -- meta --------------------------------------------------------------------------------------
+    def meta(self, key: str, default=None):
+        row = self.conn().execute("SELECT value FROM sandbox_meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value) -> None:
+        with self.write_lock:
+            self.conn().execute("INSERT OR REPLACE INTO sandbox_meta VALUES (?, ?)", (key, str(value)))
+
+    # -- clock ---------------------------------------------------------------------------------------
+    def offset_seconds(self) -> float:
+        if self._offset is None:
+            self._offset = float(self.meta("clock_offset_seconds", 0) or 0)
+        return self._offset
+
+    def now(self) -> dt.datetime:
+        """The firm's clock: real UTC time plus the days `tick` has advanced it."""
+        return utcnow() + dt.timedelta(seconds=self.offset_seconds())
+
+    def advance(self, days: float) -> None:
+        self._offset = self.offset_seconds() + days * 86400
+        self.set_meta("clock_offset_seconds", self._offset)
+
+    def reload_clock(self) -> None:
+        self._offset = None
+
+    def stamp(self, system: str) -> str:
+        return STAMP[system](self.now())
+
+    # -- id sequences ---------------------------------------------------------------------------------
+    def next_ids(self, name: str, count: int = 1) -> int:
+        """Reserve `count` ids of sequence `name`; return the first."""
+        with self.write_lock:
+            c = self.conn()
+            row = c.execute("SELECT value FROM sandbox_seq WHERE name=?", (name,)).fetchone()
+            first = (row[0] if row else 0) + 1
+            c.execute("INSERT OR REPLACE INTO sandbox_seq VALUES (?, ?)", (name, first + count - 1))
+            return first
+
+    def new_sf_id(self, obj: str) -> str:
+        return sf_id(schema.SF_PREFIX[obj], self.next_ids("sf_" + obj))
+
+    def new_ns_id(self, record_type: str) -> int:
+        return self.next_ids("ns_entity" if record_type in schema.NS_ENTITY_TYPES else "ns_" + record_type)
+
+    def new_kt_id(self, resource: str) -> int:
+        return self.next_ids("kt_" + resource)
+
+    # -- defects manifest --------------------------------------------------------------------------
+    def defects(self) -> list[dict]:
+        rows = self.conn().execute("SELECT kind, system, object, id, detail FROM sandbox_defects").fetchall()
+        out = []
+        for kind, system, obj, rid, detail in rows:
+            d = json.loads(detail) if detail else {}
+            out.append({"kind": kind, "rule": d.pop("rule", None), "system": system, "object": obj, "id": rid,
+                        **({"detail": d} if d else {})})
+        return out
