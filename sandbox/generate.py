@@ -1140,7 +1140,9 @@ class Generator:
             c.executemany("INSERT OR REPLACE INTO sandbox_seq VALUES (?, ?)", list(seq.items()))
             meta = {"generated": 1, "scale": self.scale, "seed": self.seed, "defect_rate": self.defect_rate,
                     "anchor": self.anchor.isoformat(), "hub_cutover": str(self.cutover),
-                    "history_start": str(self.hist_start), "clock_offset_seconds": 0,
+                    "history_start": str(self.hist_start),
+                    # the firm's clock starts at the anchor and then runs in real time (plus ticks)
+                    "clock_offset_seconds": (self.anchor - dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).total_seconds(),
                     "last_tick_day": str(self.today)}
             c.executemany("INSERT OR REPLACE INTO sandbox_meta VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
             c.execute("COMMIT")
