@@ -101,6 +101,24 @@ class SalesforceClient(ApiClient):
                 return
             response = self.request("GET", self.instance_url + body["nextRecordsUrl"], headers=headers)
 
+    def describe_fields(self, sobject: str) -> list[str]:
+        """The queryable field names of an sObject (compound address/location fields left out: their parts are
+        fields of their own)."""
+        self.token()
+        body = self.request("GET", self._api(f"/sobjects/{sobject}/describe")).json()
+        return [f["name"] for f in body.get("fields", []) if f.get("type") not in ("address", "location")]
+
+    def changed_pages(self, sobject: str, fields: tuple[str, ...], *, since: dt.datetime | None = None,
+                      updated_field: str = "SystemModstamp", include_deleted: bool = True) -> Iterator[list[dict]]:
+        """Records of `sobject` changed at or after `since` (deleted ones too, with IsDeleted = true), oldest
+        change first; the `attributes` of each record (type and url) are dropped."""
+        where = f" WHERE {updated_field} >= {soql_literal(since)}" if since is not None else ""
+        soql = f"SELECT {', '.join(fields)} FROM {sobject}{where} ORDER BY {updated_field} ASC, Id ASC"
+        for page in self.query_pages(soql, include_deleted=include_deleted):
+            for record in page:
+                record.pop("attributes", None)
+            yield page
+
     # -- writes ------------------------------------------------------------------------------------
     def upsert_collection(self, sobject: str, external_id_field: str, records: list[dict]) -> list[dict]:
         """Upsert up to 200 records by external id; per-record results in request order (allOrNone false)."""

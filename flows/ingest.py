@@ -1,66 +1,319 @@
-"""Prefect flow `ingest`: land every source object, incrementally, one task per (system, object)."""
+"""Prefect flow `ingest`: land every source object, incrementally, one task per (system, object).
+
+`land_object` is the plain function under each task: read the object's cursor, page the source from a little
+before it (the overlap; newest-wins landing dedupes), land batch by batch, then apply what the source says
+about deletes (Salesforce: IsDeleted rows; NetSuite: deletedrecord; Kantata: an id reconciliation, when due).
+"""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from dataclasses import asdict
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
 
+import orjson
+import psycopg
 from prefect import flow, task
-from prefect.futures import wait
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
-from connectors import catalog
-from connectors.http import LimitExceeded
-from connectors.salesforce import SalesforceClient, parse_datetime, soql_literal
-from flows.landing import LoadResult, ObjectSpec, land_stream, read_cursor
+from connectors import catalog, kantata, netsuite, salesforce
+from connectors.http import ApiClient, LimitExceeded
+from flows.landing import Load, LoadResult, ObjectSpec, mark_deleted, mark_vanished, read_cursor
 from pshub.clients import client_for
+from pshub.settings import get_settings
 from pshub.warehouse import connect
 
 log = logging.getLogger("pshub.ingest")
 
+# Re-read a little before the cursor: a change committed late with an earlier stamp is not missed.
+OVERLAP = dt.timedelta(minutes=2)
+# Pages are combined up to this many records per landing transaction (Kantata pages hold 200).
+BATCH_ROWS = 5000
+# Kantata reports no deletes; listing every id is a full scan, so it runs when this much time has passed.
+RECONCILE_EVERY = dt.timedelta(hours=24)
+
+PARSERS: dict[str, Callable[[str], dt.datetime]] = {
+    "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
+}
+
 
 def spec_for(obj: catalog.SourceObject) -> ObjectSpec:
-    parsers = {"salesforce": parse_datetime}
     return ObjectSpec(system=obj.system, object=obj.name, table=obj.table, id_field=obj.id_field,
-                      updated_field=obj.updated_field, parse_updated=parsers[obj.system],
+                      updated_field=obj.updated_field, parse_updated=PARSERS[obj.system],
                       deleted_field=obj.deleted_field)
 
 
-def salesforce_pages(client: SalesforceClient, obj: catalog.SourceObject, since: dt.datetime | None):
-    where = f" WHERE {obj.updated_field} >= {soql_literal(since)}" if since else ""
-    soql = f"SELECT {', '.join(obj.fields)} FROM {obj.name}{where} ORDER BY {obj.updated_field} ASC"
-    return client.query_pages(soql, include_deleted=True)
+# -- progress on the terminal ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Progress:
+    system: str
+    object: str
+    stage: str             # started | landing | reconciling | completed | stopped | failed
+    rows_fetched: int
+    rows_landed: int
+    seconds: float
 
 
-def land_object(system: str, object_name: str, run_id: str, full_refresh: bool = False) -> LoadResult:
-    """Land one object: read its cursor, page the source from there, land page by page."""
-    (obj,) = catalog.find(system, object_name)
-    with connect() as conn, client_for(system) as client:
-        since = None if full_refresh else read_cursor(conn, system, obj.name)
-        pages = salesforce_pages(client, obj, since)
+_listeners: list[Callable[[Progress], None]] = []
+_listeners_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def progress_listener(callback: Callable[[Progress], None]):
+    """Call `callback(Progress)` from every landing in this process while the block runs (thread-safe)."""
+    with _listeners_lock:
+        _listeners.append(callback)
+    try:
+        yield callback
+    finally:
+        with _listeners_lock:
+            _listeners.remove(callback)
+
+
+def _report(event: Progress) -> None:
+    with _listeners_lock:
+        listeners = list(_listeners)
+    for callback in listeners:
         try:
-            return land_stream(conn, spec_for(obj), pages, run_id=run_id, cursor_from=since,
-                               cursor_field=obj.updated_field)
-        except LimitExceeded as exc:
-            # the daily limit: stop this object cleanly; its cursor stays where the last page left it
-            conn.execute("update ops.loads set status = 'stopped' where run_id = %s and system = %s and object = %s"
-                         " and status = 'failed'", (run_id, system, obj.name))
-            conn.commit()
-            log.warning("%s %s stopped: %s", system, obj.name, exc)
-            return LoadResult(system, obj.name, -1, "stopped", error=str(exc))
+            callback(event)
+        except Exception:  # a broken progress display must not stop a landing
+            log.exception("progress listener failed")
 
 
-@task(name="land", retries=2, retry_delay_seconds=[2, 10], task_run_name="land {system}.{object_name}")
-def land_object_task(system: str, object_name: str, run_id: str, full_refresh: bool = False) -> dict:
-    result = land_object(system, object_name, run_id, full_refresh)
+class TerminalProgress:
+    """One line per object as it starts and ends, and a line every few seconds for long ones."""
+
+    def __init__(self, stream=None, every_seconds: float = 3.0):
+        self.stream = stream or sys.stderr
+        self.every = every_seconds
+        self._last: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, p: Progress) -> None:
+        key = (p.system, p.object)
+        now = time.monotonic()
+        with self._lock:
+            if p.stage in ("landing", "reconciling") and now - self._last.get(key, 0) < self.every:
+                return
+            self._last[key] = now
+            rate = f"  {p.rows_fetched / p.seconds:,.0f} rows/s" if p.seconds > 0 and p.rows_fetched else ""
+            self.stream.write(f"  {p.system + '.' + p.object:<50} {p.stage:<11} {p.rows_fetched:>10,} read "
+                              f"{p.rows_landed:>10,} landed  {p.seconds:7.1f}s{rate}\n")
+            self.stream.flush()
+
+
+def open_client(system: str) -> ApiClient:
+    """The system's read client (pshub.clients has no Kantata client yet: built here from the same settings)."""
+    if system == "kantata":
+        settings = get_settings()
+        cfg = settings.system("kantata")
+        return kantata.KantataClient(cfg.base_url, cfg.credentials, timeout=settings.http_timeout_seconds)
+    return client_for(system)
+
+
+# -- reading the sources -----------------------------------------------------------------------------
+def source_pages(client: ApiClient, obj: catalog.SourceObject, since: dt.datetime | None) -> Iterator[list[dict]]:
+    """The object's records changed at or after `since` (all when None), oldest change first."""
+    if obj.system == "salesforce":
+        fields = _salesforce_fields(client, obj)
+        return client.changed_pages(obj.name, fields, since=since, updated_field=obj.updated_field)
+    if obj.system == "kantata":
+        return client.changed_pages(obj.name, since, dict(obj.params))
+    if obj.system == "netsuite":
+        return client.changed_pages(obj.name, obj.typed_fields(), id_field=obj.id_field,
+                                    updated_field=obj.updated_field, since=since)
+    raise KeyError(f"no reader for {obj.system}")
+
+
+def _salesforce_fields(client: salesforce.SalesforceClient, obj: catalog.SourceObject) -> tuple[str, ...]:
+    """Every field the org describes (so that new custom fields land), the catalog's first."""
+    described = client.describe_fields(obj.name)
+    return tuple(dict.fromkeys([f for f in obj.field_names if f in described] + described))
+
+
+def batched(pages: Iterable[list], min_rows: int = BATCH_ROWS) -> Iterator[list]:
+    """Consecutive pages joined into batches of at least `min_rows` records, order kept."""
+    batch: list = []
+    for page in pages:
+        batch.extend(page)
+        if len(batch) >= min_rows:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def netsuite_delete_applier(load_id_of: Callable[[], int]) -> Callable[[psycopg.Connection, list[tuple]], int]:
+    """on_landed hook of deletedrecord: mark the named records deleted in their raw tables (same transaction)."""
+    def apply(conn: psycopg.Connection, rows: list[tuple]) -> int:
+        by_table: dict[str, list[str]] = defaultdict(list)
+        newest: dict[str, dt.datetime] = {}
+        for _id, data, deleted_at, _flag in rows:
+            rec = orjson.loads(data)
+            table = netsuite.deleted_record_table(rec)
+            if table is None or table not in catalog.NETSUITE or rec.get("recordid") is None:
+                continue
+            by_table[table].append(str(rec["recordid"]))
+            newest[table] = max(newest.get(table, deleted_at), deleted_at)
+        count = 0
+        for table, ids in by_table.items():
+            count += mark_deleted(conn, "raw_netsuite", table, ids, load_id=load_id_of(), deleted_at=newest[table])
+            for child in catalog.NETSUITE.values():  # lines go with their transaction
+                if child.parent and child.parent[0] == table:
+                    count += mark_deleted(conn, "raw_netsuite", child.table, ids, load_id=load_id_of(),
+                                          deleted_at=newest[table], parent_field=child.parent[1])
+        return count
+    return apply
+
+
+def _reconcile_key(obj: catalog.SourceObject) -> str:
+    return f"{obj.name}#ids"
+
+
+def reconcile_due(conn: psycopg.Connection, obj: catalog.SourceObject, now: dt.datetime) -> bool:
+    row = conn.execute("select updated_at from ops.cursors where system = %s and object = %s",
+                       (obj.system, _reconcile_key(obj))).fetchone()
+    return row is None or now - row[0] >= RECONCILE_EVERY
+
+
+def reconcile_ids(conn: psycopg.Connection, client: kantata.KantataClient, obj: catalog.SourceObject,
+                  load: Load) -> int:
+    """List every id of a Kantata resource; mark the landed ids it no longer has deleted."""
+    params = dict(obj.params)
+
+    def still_there(ids: list[str]) -> set[str]:
+        return {str(r["id"]) for r in client.get_by_ids(obj.name, ids, params)}
+
+    deleted = mark_vanished(conn, spec_for(obj), client.list_ids(obj.name, params), confirm=still_there,
+                            load_id=load.load_id)
+    conn.execute("""insert into ops.cursors (system, object, cursor_field, cursor_value, load_id)
+                    values (%s, %s, 'reconciled_at', now()::text, %s)
+                    on conflict (system, object) do update set cursor_value = excluded.cursor_value,
+                        load_id = excluded.load_id, updated_at = now()""",
+                 (obj.system, _reconcile_key(obj), load.load_id))
+    conn.commit()
+    load.add_deleted(deleted)
+    return deleted
+
+
+# -- one object ----------------------------------------------------------------------------------------
+def land_object(client: ApiClient, obj: catalog.SourceObject, run_id: str, *, full_refresh: bool = False,
+                reconcile: bool | None = None, batch_rows: int = BATCH_ROWS,
+                conn: psycopg.Connection | None = None) -> LoadResult:
+    """Land one object: read its cursor, page the source from there, land batch by batch.
+
+    reconcile (Kantata): True = list every id now; False = never; None = when the last one is a day old.
+    conn: the warehouse connection to use (default: a new one to the configured warehouse).
+    """
+    with contextlib.ExitStack() as stack:
+        if conn is None:
+            conn = stack.enter_context(connect())
+        return _land_object(conn, client, obj, run_id, full_refresh, reconcile, batch_rows)
+
+
+def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.SourceObject, run_id: str,
+                 full_refresh: bool, reconcile: bool | None, batch_rows: int) -> LoadResult:
+    spec = spec_for(obj)
+    cursor = None if full_refresh else read_cursor(conn, obj.system, obj.name)
+    since = cursor - OVERLAP if cursor is not None else None
+    load = Load(conn, spec, run_id=run_id, cursor_from=cursor, cursor_field=obj.updated_field,
+                on_landed=netsuite_delete_applier(lambda: load.load_id) if obj.applies_deletes else None)
+    started = time.perf_counter()
+
+    def report(stage: str) -> None:
+        r = load.result
+        _report(Progress(obj.system, obj.name, stage, r.rows_fetched, r.rows_landed,
+                         round(time.perf_counter() - started, 2)))
+
+    report("started")
+    try:
+        for batch in batched(source_pages(client, obj, since), batch_rows):
+            load.land(batch)
+            report("landing")
+        if obj.reconcile_ids and (reconcile or (reconcile is None and (
+                full_refresh or reconcile_due(conn, obj, dt.datetime.now(dt.timezone.utc))))):
+            report("reconciling")
+            reconcile_ids(conn, client, obj, load)
+    except LimitExceeded as exc:
+        # Salesforce's daily request limit: stop this object cleanly; its cursor stays where the last
+        # committed batch left it, and the next run resumes from there.
+        log.warning("%s.%s stopped: %s", obj.system, obj.name, exc)
+        result = load.finish("stopped", str(exc))
+        report("stopped")
+        return result
+    except BaseException as exc:
+        load.finish("failed", f"{type(exc).__name__}: {exc}")
+        report("failed")
+        raise
+    result = load.finish()
+    report("completed")
+    return result
+
+
+# -- the flow ----------------------------------------------------------------------------------------------
+@task(name="land", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
+      task_run_name="land {system}.{object_name}")
+def land_object_task(system: str, object_name: str, client: ApiClient, run_id: str, full_refresh: bool = False,
+                     reconcile: bool | None = None) -> dict:
+    (obj,) = catalog.find(system, object_name)
+    result = land_object(client, obj, run_id, full_refresh=full_refresh, reconcile=reconcile)
     log.info("run %s landed %s.%s: %d fetched, %d changed, %d quarantined", run_id, system, object_name,
              result.rows_fetched, result.rows_landed, result.rows_quarantined)
     return asdict(result)
 
 
-@flow(name="ingest", log_prints=True)
+def _interleaved(objects: list[catalog.SourceObject]) -> list[catalog.SourceObject]:
+    """One object of each system in turn, so that a few workers keep every system busy at once."""
+    by_system: dict[str, list[catalog.SourceObject]] = defaultdict(list)
+    for o in objects:
+        by_system[o.system].append(o)
+    out = []
+    while any(by_system.values()):
+        for queue in by_system.values():
+            if queue:
+                out.append(queue.pop(0))
+    return out
+
+
+@flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=6))
 def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | None = None,
-           full_refresh: bool = False) -> list[dict]:
-    targets = [(o.system, o.name) for o in catalog.select(systems, objects)]
-    futures = [land_object_task.submit(system, name, run_id, full_refresh) for system, name in targets]
-    wait(futures)
-    return [f.result() for f in futures]
+           full_refresh: bool = False, reconcile: bool | None = None) -> list[dict]:
+    """Land the chosen objects (default: all of every system), systems in parallel; one result per object.
+
+    A failed object (after its task's retries) does not stop the others: its result says `failed` with
+    the error, and the caller decides what a failed object means for the cycle.
+    """
+    chosen = catalog.select(systems, objects)
+    clients = {s: open_client(s) for s in dict.fromkeys(o.system for o in chosen)}
+    try:
+        futures, netsuite_futures = [], []
+        ordered = _interleaved([o for o in chosen if not o.applies_deletes])
+        for o in ordered:
+            f = land_object_task.submit(o.system, o.name, clients[o.system], run_id, full_refresh, reconcile)
+            futures.append((o, f))
+            if o.system == "netsuite":
+                netsuite_futures.append(f)
+        for o in chosen:  # deletes are applied after the objects they name have landed in this run
+            if o.applies_deletes:
+                futures.append((o, land_object_task.submit(o.system, o.name, clients[o.system], run_id,
+                                                           full_refresh, reconcile, wait_for=netsuite_futures)))
+        results = []
+        for o, f in futures:
+            try:
+                results.append(f.result())
+            except Exception as exc:
+                results.append(asdict(LoadResult(o.system, o.name, -1, "failed", error=str(exc)[:500])))
+    finally:
+        for client in clients.values():
+            client.close()
+    failed = [r for r in results if r["status"] == "failed"]
+    if failed:
+        log.error("ingest run %s: %d object(s) failed: %s", run_id, len(failed),
+                  ", ".join(f"{r['system']}.{r['object']}" for r in failed))
+    return results

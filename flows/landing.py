@@ -7,6 +7,8 @@ cannot land go to ops.quarantine with their payload and reason; they leave it wh
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -15,6 +17,8 @@ import pandas as pd
 import pandera.pandas as pa
 import psycopg
 from psycopg import sql
+
+log = logging.getLogger("pshub.landing")
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,9 @@ def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec) -> None:
 class PageResult:
     landed: int = 0
     quarantined: int = 0
+    deleted: int = 0
     max_updated: dt.datetime | None = None
+    new_fields: list[str] = field(default_factory=list)
 
 
 def _parse_ts(spec: ObjectSpec, value) -> dt.datetime | None:
@@ -110,13 +116,58 @@ def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[tupl
     return good, bad
 
 
+class FieldTracker:
+    """The fields seen so far of one object (raw_<system>._fields), so that schema drift is reported once."""
+
+    def __init__(self, conn: psycopg.Connection, spec: ObjectSpec):
+        self.spec = spec
+        conn.execute(sql.SQL("""
+            create table if not exists {}._fields (
+                object         text not null,
+                field          text not null,
+                first_seen_at  timestamptz not null default now(),
+                first_load_id  bigint,
+                primary key (object, field)
+            )""").format(sql.Identifier(spec.schema)))
+        self.known = {r[0] for r in conn.execute(
+            sql.SQL("select field from {}._fields where object = %s").format(sql.Identifier(spec.schema)),
+            (spec.object,))}
+        self.first_landing = not self.known
+
+    def new_fields(self, records: list) -> list[str]:
+        seen: set[str] = set()
+        for rec in records:
+            if isinstance(rec, dict):
+                seen.update(rec.keys())
+        return sorted(seen - self.known)
+
+    def remember(self, conn: psycopg.Connection, fields: list[str], load_id: int) -> None:
+        """Record new fields (in the page's transaction); the caller reports them."""
+        with conn.cursor() as cur:
+            cur.executemany(sql.SQL("insert into {}._fields (object, field, first_load_id) values (%s, %s, %s)"
+                                    " on conflict do nothing").format(sql.Identifier(self.spec.schema)),
+                            [(self.spec.object, f, load_id) for f in fields])
+        self.known.update(fields)
+
+
 def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load_id: int, run_id: str,
-              cursor_field: str | None = None) -> PageResult:
-    """Land one page in one transaction: upsert (newer wins), quarantine, resolve, advance the cursor."""
+              cursor_field: str | None = None, fields: FieldTracker | None = None,
+              on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None) -> PageResult:
+    """Land one page in one transaction: upsert (newer wins), quarantine, resolve, advance the cursor.
+
+    `on_landed(conn, rows)` runs in the same transaction with the valid rows (id, json, updated, deleted):
+    NetSuite's deletedrecord uses it to apply its deletes to the objects they name.
+    """
     good, bad = split_valid(spec, records)
     result = PageResult()
     target = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
     with conn.transaction():
+        if fields is not None:
+            new = fields.new_fields(records)
+            if new:
+                fields.remember(conn, new, load_id)
+                if not fields.first_landing:
+                    result.new_fields = new
         if good:
             conn.execute("create temp table if not exists _landing (id text, data jsonb, source_updated_at timestamptz,"
                          " is_deleted boolean) on commit delete rows")
@@ -141,6 +192,8 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
                  where q.system = %s and q.object = %s and q.record_id = l.id and q.resolved_at is null
             """, (spec.system, spec.object))
             result.max_updated = max(row[2] for row in good)
+            if on_landed is not None:
+                result.deleted = on_landed(conn, good)
         for payload, rid, reason in bad:
             conn.execute("""
                 insert into ops.quarantine (system, object, record_id, reason, payload, run_id, load_id)
@@ -161,9 +214,52 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
         conn.execute("""update ops.loads set rows_fetched = rows_fetched + %s, rows_landed = rows_landed + %s,
                                rows_quarantined = rows_quarantined + %s, cursor_to = coalesce(%s, cursor_to)
                          where load_id = %s""",
-                     (len(records), result.landed, result.quarantined,
+                     (len(records), result.landed + result.deleted, result.quarantined,
                       result.max_updated.isoformat() if result.max_updated else None, load_id))
     return result
+
+
+def mark_deleted(conn: psycopg.Connection, schema: str, table: str, ids: list[str], *, load_id: int,
+                 deleted_at: dt.datetime | None = None, parent_field: str | None = None) -> int:
+    """Mark rows deleted (their data stays). With `deleted_at`, the deletion counts as a version of that time,
+    so that an older copy of the record landing later cannot bring it back. With `parent_field`, the rows
+    whose data names one of `ids` in that field are marked instead (lines of a deleted transaction)."""
+    if not ids:
+        return 0
+    exists = conn.execute("select to_regclass(%s)", (f"{schema}.{table}",)).fetchone()[0]
+    if exists is None:
+        return 0
+    match = (sql.SQL("data ->> {} = any(%(ids)s)").format(sql.Literal(parent_field)) if parent_field
+             else sql.SQL("id = any(%(ids)s)"))
+    cur = conn.execute(sql.SQL("""
+        update {}.{} set is_deleted = true, _load_id = %(load_id)s, _landed_at = now(),
+               source_updated_at = greatest(source_updated_at, coalesce(%(deleted_at)s, source_updated_at))
+         where {} and not is_deleted""").format(sql.Identifier(schema), sql.Identifier(table), match),
+        {"ids": list(ids), "load_id": load_id, "deleted_at": deleted_at})
+    return cur.rowcount
+
+
+def mark_vanished(conn: psycopg.Connection, spec: ObjectSpec, listed_ids: Iterable[list[str]],
+                  *, confirm: Callable[[list[str]], set[str]] | None = None, load_id: int) -> int:
+    """Reconcile a source that reports no deletes: every landed, live id missing from the complete listing
+    `listed_ids` is marked deleted. `confirm(candidates)` returns those that still exist after all (a record
+    can slip between listing pages while the source changes); they are left alone."""
+    target = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
+    conn.execute("create temp table if not exists _listed (id text primary key) on commit drop")
+    with conn.cursor().copy("copy _listed (id) from stdin") as copy:
+        for page in listed_ids:  # the whole listing first: a failure half-way marks nothing
+            for rid in page:
+                copy.write_row((rid,))
+    candidates = [r[0] for r in conn.execute(sql.SQL(
+        "select t.id from {} t where not t.is_deleted and not exists (select 1 from _listed l where l.id = t.id)"
+    ).format(target))]
+    if candidates and confirm is not None:
+        still_there = confirm(candidates)
+        candidates = [c for c in candidates if c not in still_there]
+    deleted = mark_deleted(conn, spec.schema, spec.table, candidates, load_id=load_id)
+    conn.execute("update ops.loads set rows_landed = rows_landed + %s where load_id = %s", (deleted, load_id))
+    conn.commit()
+    return deleted
 
 
 def read_cursor(conn: psycopg.Connection, system: str, object_: str) -> dt.datetime | None:
@@ -179,39 +275,77 @@ class LoadResult:
     load_id: int
     status: str
     rows_fetched: int = 0
-    rows_landed: int = 0
+    rows_landed: int = 0      # new or changed versions written, plus rows marked deleted
     rows_quarantined: int = 0
+    rows_deleted: int = 0
+    new_fields: list[str] = field(default_factory=list)
+    seconds: float = 0.0
     error: str | None = None
+
+
+class Load:
+    """One ops.loads row: pages land under it one transaction each; it is marked completed last."""
+
+    def __init__(self, conn: psycopg.Connection, spec: ObjectSpec, *, run_id: str,
+                 cursor_from: dt.datetime | None, cursor_field: str | None,
+                 on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None):
+        self.conn, self.spec, self.run_id, self.cursor_field, self.on_landed = conn, spec, run_id, cursor_field, on_landed
+        self._started = time.perf_counter()
+        ensure_raw_table(conn, spec)
+        self.fields = FieldTracker(conn, spec)
+        conn.commit()
+        load_id = conn.execute(
+            "insert into ops.loads (run_id, system, object, cursor_from) values (%s, %s, %s, %s) returning load_id",
+            (run_id, spec.system, spec.object, cursor_from.isoformat() if cursor_from else None)).fetchone()[0]
+        conn.commit()
+        self.result = LoadResult(spec.system, spec.object, load_id, "running")
+
+    @property
+    def load_id(self) -> int:
+        return self.result.load_id
+
+    def land(self, page: list) -> PageResult:
+        page_result = land_page(self.conn, self.spec, page, load_id=self.load_id, run_id=self.run_id,
+                                cursor_field=self.cursor_field, fields=self.fields, on_landed=self.on_landed)
+        r = self.result
+        r.rows_fetched += len(page)
+        r.rows_landed += page_result.landed + page_result.deleted
+        r.rows_deleted += page_result.deleted
+        r.rows_quarantined += page_result.quarantined
+        if page_result.new_fields:
+            log.warning("%s.%s: new field(s) in the source: %s", self.spec.system, self.spec.object,
+                        ", ".join(page_result.new_fields))
+            r.new_fields.extend(page_result.new_fields)
+        return page_result
+
+    def add_deleted(self, count: int) -> None:
+        self.result.rows_deleted += count
+        self.result.rows_landed += count
+
+    def finish(self, status: str = "completed", error: str | None = None) -> LoadResult:
+        """Mark the load done; after a failure the open transaction is rolled back first."""
+        if status != "completed":
+            self.conn.rollback()
+        self.result.status, self.result.error = status, (error or None) and error[:2000]
+        self.result.seconds = round(time.perf_counter() - self._started, 3)
+        self.conn.execute("update ops.loads set status = %s, error = %s, completed_at = now() where load_id = %s",
+                          (status, self.result.error, self.load_id))
+        self.conn.commit()
+        return self.result
 
 
 def land_stream(conn: psycopg.Connection, spec: ObjectSpec, pages: Iterable[list], *, run_id: str,
                 cursor_from: dt.datetime | None, cursor_field: str | None,
-                on_page: Callable[[PageResult], None] | None = None) -> LoadResult:
+                on_page: Callable[[PageResult], None] | None = None,
+                on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None) -> LoadResult:
     """Land every page of a stream under one ops.loads row, marked completed after the last page commits."""
-    ensure_raw_table(conn, spec)
-    conn.commit()
-    load_id = conn.execute(
-        "insert into ops.loads (run_id, system, object, cursor_from) values (%s, %s, %s, %s) returning load_id",
-        (run_id, spec.system, spec.object, cursor_from.isoformat() if cursor_from else None)).fetchone()[0]
-    conn.commit()
-    result = LoadResult(spec.system, spec.object, load_id, "running")
+    load = Load(conn, spec, run_id=run_id, cursor_from=cursor_from, cursor_field=cursor_field, on_landed=on_landed)
     try:
         for page in pages:
-            page_result = land_page(conn, spec, page, load_id=load_id, run_id=run_id, cursor_field=cursor_field)
-            result.rows_fetched += len(page)
-            result.rows_landed += page_result.landed
-            result.rows_quarantined += page_result.quarantined
+            page_result = load.land(page)
             if on_page:
                 on_page(page_result)
     except Exception as exc:
-        conn.rollback()
-        result.status, result.error = "failed", str(exc)[:2000]
-        conn.execute("update ops.loads set status = 'failed', error = %s, completed_at = now() where load_id = %s",
-                     (result.error, load_id))
-        conn.commit()
+        load.finish("failed", str(exc))
         raise
-    conn.execute("update ops.loads set status = 'completed', completed_at = now() where load_id = %s", (load_id,))
-    conn.commit()
-    result.status = "completed"
-    return result
-
+    return load.finish()

@@ -1,0 +1,114 @@
+"""Kantata (Mavenlink) API v1: OAuth2 token, lazy page iterators over /api/v1/{resource}.json.
+
+Lists come in an envelope {count, meta:{page_count, ...}, results:[{key, id}], <resource>:{id: record}}; the
+order is the order of `results`. Pages are numbered from 1, at most 200 records each. Kantata reports no
+deletes: `list_ids` pages through every id of a resource so that the hub can find the vanished ones.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import httpx
+
+from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError)
+from connectors.paging import fetch_in_order
+
+TOKEN_PATH = "/oauth/token"
+API_PREFIX = "/api/v1"
+PER_PAGE_MAX = 200
+
+
+def kantata_timestamp(value: dt.datetime) -> str:
+    """A datetime as Kantata filters take it (ISO 8601, UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datetime(value: str) -> dt.datetime:
+    """Kantata timestamps: ISO 8601 with offset (2026-01-02T03:04:05+00:00 or ...Z)."""
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class KantataClient(ApiClient):
+    system = "kantata"
+
+    def __init__(self, base_url: str, credentials: dict, *, page_workers: int = 4, **kw):
+        super().__init__(base_url, credentials, max_concurrency=max(page_workers, 1), **kw)
+        self.page_workers = page_workers
+
+    def _fetch_token(self) -> tuple[str, float]:
+        body = self.post_form_token(TOKEN_PATH, {
+            "grant_type": "client_credentials",
+            "client_id": self._credentials["client_id"],
+            "client_secret": self._credentials["client_secret"],
+        })
+        return body["access_token"], float(body.get("expires_in") or 3600)
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        errors = body.get("errors") if isinstance(body, dict) else None
+        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+        message = first.get("message") or response.text[:300]
+        status = response.status_code
+        kw = {"status": status, "code": first.get("type"), "body": body}
+        if status == 401:
+            raise AuthError(self.system, message, **kw)
+        if status == 429:
+            retry_after = response.headers.get("Retry-After")
+            raise RateLimited(self.system, message, retry_after=float(retry_after) if retry_after else None, **kw)
+        if status == 404:
+            raise NotFoundError(self.system, message, **kw)
+        if status >= 500:
+            raise ServerError(self.system, message, **kw)
+        raise ValidationError(self.system, message, **kw)
+
+    # -- reads -------------------------------------------------------------------------------------
+    def _page(self, resource: str, params: dict, page: int) -> dict:
+        return self.request("GET", f"{API_PREFIX}/{resource}.json", params={**params, "page": page}).json()
+
+    @staticmethod
+    def records_of(body: dict, resource: str) -> list[dict]:
+        """The records of one page, in the order of `results` (side-loaded types are skipped)."""
+        by_id = body.get(resource) or {}
+        return [by_id[str(r["id"])] for r in body.get("results", [])
+                if r.get("key") == resource and str(r.get("id")) in by_id]
+
+    def list_pages(self, resource: str, params: dict | None = None, *, per_page: int = PER_PAGE_MAX,
+                   workers: int | None = None) -> Iterator[list[dict]]:
+        """Lazy pages of a resource. After the first page, the next pages are fetched `workers` at a time
+        (the first response tells how many there are) and still yielded in order."""
+        params = {**(params or {}), "per_page": min(per_page, PER_PAGE_MAX)}
+        first = self._page(resource, params, 1)
+        yield self.records_of(first, resource)
+        page_count = int((first.get("meta") or {}).get("page_count") or 1)
+        pages = fetch_in_order(lambda n: self._page(resource, params, n), range(2, page_count + 1),
+                               workers=workers or self.page_workers)
+        for body in pages:
+            yield self.records_of(body, resource)
+
+    def changed_pages(self, resource: str, since: dt.datetime | None, params: dict | None = None,
+                      **kw) -> Iterator[list[dict]]:
+        """Records updated after `since` (all when None), oldest change first."""
+        query = {**(params or {}), "order": "updated_at:asc"}
+        if since is not None:
+            query["updated_after"] = kantata_timestamp(since)
+        return self.list_pages(resource, query, **kw)
+
+    def list_ids(self, resource: str, params: dict | None = None) -> Iterator[list[str]]:
+        """Every id of a resource, page by page (for the reconciliation that finds deleted records)."""
+        for page in self.list_pages(resource, {**(params or {}), "order": "id:asc"}):
+            yield [str(r["id"]) for r in page]
+
+    def get_by_ids(self, resource: str, ids: list[str], params: dict | None = None) -> list[dict]:
+        """The records of the given ids that still exist (`only=` filters a list to those ids)."""
+        found: list[dict] = []
+        for start in range(0, len(ids), PER_PAGE_MAX):
+            chunk = ids[start:start + PER_PAGE_MAX]
+            for page in self.list_pages(resource, {**(params or {}), "only": ",".join(chunk)}):
+                found.extend(page)
+        return found

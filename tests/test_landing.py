@@ -1,0 +1,97 @@
+"""Landing: newest version wins, duplicate and out-of-order pages are harmless, bad records quarantined."""
+import datetime as dt
+
+import pytest
+
+from flows.landing import ObjectSpec, land_page, land_stream
+
+SPEC = ObjectSpec(system="testsys", object="Widget", table="widget", id_field="Id",
+                  updated_field="SystemModstamp", parse_updated=dt.datetime.fromisoformat, deleted_field="IsDeleted")
+
+
+def rec(id_, ts, **extra):
+    return {"Id": id_, "SystemModstamp": ts, "IsDeleted": False, **extra}
+
+
+@pytest.fixture
+def fresh(conn):
+    conn.execute("drop schema if exists raw_testsys cascade")
+    conn.execute("delete from ops.quarantine where system = 'testsys'")
+    conn.execute("delete from ops.cursors where system = 'testsys'")
+    conn.commit()
+    return conn
+
+
+def land(conn, pages, run_id="r-test"):
+    return land_stream(conn, SPEC, pages, run_id=run_id, cursor_from=None, cursor_field="SystemModstamp")
+
+
+def rows(conn):
+    return {r[0]: (r[1]["v"], r[2]) for r in conn.execute(
+        "select id, data, is_deleted from raw_testsys.widget order by id")}
+
+
+def test_newer_version_wins_and_older_never_overwrites(fresh):
+    land(fresh, [[rec("a", "2026-01-02T00:00:00+00:00", v=2)], [rec("a", "2026-01-01T00:00:00+00:00", v=1)]])
+    assert rows(fresh) == {"a": (2, False)}
+
+
+def test_duplicate_and_out_of_order_pages_converge(fresh):
+    page1 = [rec("a", "2026-01-01T00:00:00+00:00", v=1), rec("b", "2026-01-01T00:00:00+00:00", v=1)]
+    page2 = [rec("a", "2026-01-03T00:00:00+00:00", v=3)]
+    land(fresh, [page2, page1, page1])
+    assert rows(fresh) == {"a": (3, False), "b": (1, False)}
+
+
+def test_unchanged_records_are_not_rewritten(fresh):
+    page = [rec("a", "2026-01-01T00:00:00+00:00", v=1)]
+    land(fresh, [page])
+    second = land(fresh, [page])
+    assert second.rows_fetched == 1 and second.rows_landed == 0
+
+
+def test_bad_records_are_quarantined_and_the_rest_of_the_page_lands(fresh):
+    page = [rec("a", "2026-01-01T00:00:00+00:00", v=1), {"SystemModstamp": "2026-01-01T00:00:00+00:00", "v": 9},
+            rec("c", "not a time", v=1), "garbage"]
+    result = land(fresh, [page])
+    assert rows(fresh) == {"a": (1, False)}
+    assert result.rows_quarantined == 3
+    reasons = sorted(r[0] for r in fresh.execute(
+        "select reason from ops.quarantine where system = 'testsys' and resolved_at is null"))
+    assert reasons == ["missing Id", "missing or unreadable SystemModstamp: 'not a time'",
+                       "unreadable record: not a JSON object"]
+
+
+def test_quarantined_record_leaves_quarantine_when_a_good_version_lands(fresh):
+    land(fresh, [[rec("c", "bad", v=1)]])
+    land(fresh, [[rec("c", "2026-01-05T00:00:00+00:00", v=2)]])
+    open_rows = fresh.execute("select count(*) from ops.quarantine where system = 'testsys' and resolved_at is null")
+    assert open_rows.fetchone()[0] == 0
+    assert rows(fresh) == {"c": (2, False)}
+
+
+def test_cursor_advances_with_the_data_and_a_load_is_completed_last(fresh):
+    result = land(fresh, [[rec("a", "2026-01-01T00:00:00+00:00", v=1)], [rec("b", "2026-02-01T00:00:00+00:00", v=1)]])
+    cursor = fresh.execute("select cursor_value::timestamptz from ops.cursors where system = 'testsys'").fetchone()[0]
+    assert cursor == dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc)
+    status, completed = fresh.execute("select status, completed_at from ops.loads where load_id = %s",
+                                      (result.load_id,)).fetchone()
+    assert status == "completed" and completed is not None
+
+
+def test_a_failure_mid_stream_keeps_the_pages_already_landed(fresh):
+    def pages():
+        yield [rec("a", "2026-01-01T00:00:00+00:00", v=1)]
+        raise ConnectionError("source went away")
+
+    with pytest.raises(ConnectionError):
+        land(fresh, pages())
+    assert rows(fresh) == {"a": (1, False)}
+    assert fresh.execute("select status from ops.loads where system = 'testsys' order by load_id desc"
+                         " limit 1").fetchone()[0] == "failed"
+
+
+def test_deleted_flag_lands(fresh):
+    land(fresh, [[rec("a", "2026-01-01T00:00:00+00:00", v=1)]])
+    land(fresh, [[{**rec("a", "2026-01-02T00:00:00+00:00", v=1), "IsDeleted": True}]])
+    assert rows(fresh) == {"a": (1, True)}
