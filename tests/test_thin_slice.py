@@ -1,0 +1,58 @@
+"""The thin slice end to end: Salesforce -> raw -> dbt marts -> NetSuite customers, and a quiet second run."""
+import httpx
+import pytest
+
+from pshub.clients import client_for
+
+
+@pytest.fixture(scope="module")
+def cycles(hub_sandbox, warehouse_url):
+    """Two hub cycles in a row with no source change in between."""
+    from flows.hub import hub
+
+    stats = lambda: httpx.get(hub_sandbox.urls["netsuite"] + "/__sandbox/stats").json()["write_calls"]  # noqa: E731
+    first = hub()
+    writes_after_first = stats()
+    second = hub()
+    return first, second, writes_after_first, stats()
+
+
+def test_every_closed_won_opportunity_is_an_engagement_with_its_sold_value(cycles, conn):
+    with client_for("salesforce") as sf:
+        won = {r["Id"]: r["Amount"] for page in sf.query_pages(
+            "SELECT Id, Amount FROM Opportunity WHERE IsWon = true") for r in page}
+    marts = dict(conn.execute("select engagement_id, sold_amount from marts.engagements").fetchall())
+    assert len(won) > 0
+    assert marts.keys() == won.keys()
+    assert all(float(marts[k]) == pytest.approx(float(won[k] or 0)) for k in won)
+
+
+def test_accounts_with_a_won_deal_exist_as_netsuite_customers_and_in_the_ledger(cycles, conn):
+    expected = {r[0]: r[1] for r in conn.execute(
+        """select external_id, "companyName" from outbound.erp_customers where subsidiary is not null""")}
+    ledger = dict(conn.execute(
+        "select record_key, destination_id from ops.sync_ledger where sync_name = 'erp_customers'").fetchall())
+    assert expected and set(expected) <= set(ledger)
+    with client_for("netsuite") as ns:
+        found = {}
+        for page in ns.suiteql_pages("SELECT id, externalid, companyname FROM customer WHERE externalid IS NOT NULL"):
+            found.update({r["externalid"]: (str(r["id"]), r["companyname"]) for r in page})
+    for account_id, name in expected.items():
+        assert found[account_id] == (ledger[account_id], name)
+
+
+def test_second_run_with_no_source_change_lands_and_pushes_nothing(cycles):
+    first, second, writes_after_first, writes_after_second = cycles
+    assert sum(s["pushed"] for s in first["syncs"]) > 0
+    changed = {f"{l['system']}.{l['object']}": l["rows_landed"] for l in second["loads"] if l["rows_landed"]}
+    assert changed == {}
+    assert all(s["pushed"] == 0 and s["write_calls"] == 0 for s in second["syncs"]), second["syncs"]
+    assert writes_after_second == writes_after_first
+
+
+def test_rows_land_in_raw_with_their_run(cycles, conn):
+    first = cycles[0]
+    landed = conn.execute("select count(*) from raw_salesforce.opportunity o join ops.loads l on l.load_id = o._load_id"
+                          " where l.run_id = %s", (first["run_id"],)).fetchone()[0]
+    assert landed > 0
+    assert conn.execute("select status from ops.runs where run_id = %s", (first["run_id"],)).fetchone()[0] == "succeeded"
