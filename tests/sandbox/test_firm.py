@@ -1,0 +1,91 @@
+"""The synthetic firm: determinism, shape, defects manifest, clock, persistence."""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import httpx
+
+from sandbox.generate import DEFECT_KINDS, generate
+from sandbox.server import SandboxServer
+from sandbox.store import Store
+
+
+def _digest(path) -> str:
+    c = sqlite3.connect(path)
+    h = hashlib.sha256()
+    for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sandbox_meta' ORDER BY name"):
+        for row in c.execute(f'SELECT * FROM "{t}" ORDER BY 1'):
+            h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def test_same_seed_same_firm_other_seed_other_firm(tmp_path, anchor):
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        generate(Store(tmp_path / name), "demo", seed, anchor=anchor)
+    a, b, c = (_digest(tmp_path / x / "firm.sqlite") for x in "abc")
+    assert a == b != c
+
+
+def test_firm_shape_follows_metrics(sandbox):
+    c = sandbox.store.conn()
+    people = c.execute("SELECT COUNT(*) FROM kt_users").fetchone()[0]
+    start = sandbox.store.meta("history_start")
+    billable = c.execute("SELECT SUM(time_in_minutes)/60.0 FROM kt_time_entries WHERE billable=1 AND approved=1 "
+                         "AND date_performed >= date(?, '+1 month') AND date_performed < date(?, '+10 months')",
+                         (start, start)).fetchone()[0]
+    utilization = billable / (people * 9 * 21 * 8)
+    assert 45 <= people <= 55 and 0.5 < utilization < 0.9
+    models = dict(c.execute("SELECT Billing_Model__c, COUNT(*) FROM sf_Opportunity WHERE IsWon=1 GROUP BY 1").fetchall())
+    assert 0.45 < models["Time and Materials"] / sum(models.values()) < 0.75
+    assert {r[0] for r in c.execute("SELECT DISTINCT currency FROM ns_transaction")} >= {1, 2, 4}
+    median = sorted(r[0] for r in c.execute("SELECT Amount FROM sf_Opportunity WHERE IsWon=1 AND CurrencyIsoCode='USD'"))
+    assert 60_000 < median[len(median) // 2] < 400_000
+    # engagements that predate the hub: made by hand, no external ids
+    assert c.execute("SELECT COUNT(*) FROM ns_job WHERE externalid IS NULL").fetchone()[0] > 0
+    paid_late = c.execute("SELECT COUNT(*) FROM ns_transaction i JOIN ns_previoustransactionlink l ON l.previousdoc=i.id "
+                          "JOIN ns_transaction p ON p.id=l.nextdoc WHERE p.trandate > i.duedate").fetchone()[0]
+    assert paid_late > 0
+
+
+def test_manifest_covers_every_data_quality_rule_and_points_at_real_records(sandbox):
+    m = httpx.get(sandbox.urls["netsuite"] + "/__sandbox/manifest").json()
+    assert {d["rule"] for d in m["defects"]} == set(range(1, 14))
+    assert set(m["by_kind"]) == set(DEFECT_KINDS)
+    c = sandbox.store.conn()
+    for d in m["defects"]:
+        key = "Id" if d["system"] == "salesforce" else ("uniquekey" if d["object"] == "transactionline" else "id")
+        prefix = {"salesforce": "sf", "netsuite": "ns", "kantata": "kt"}[d["system"]]
+        assert c.execute(f'SELECT 1 FROM "{prefix}_{d["object"]}" WHERE "{key}" = ?', (d["id"] if prefix == "sf" else int(d["id"]),)).fetchone(), d
+
+
+def test_tick_makes_real_changes_that_incremental_reads_see(tmp_path, anchor, sf):
+    with SandboxServer(tmp_path, anchor=anchor) as sb:
+        c = sb.store.conn()
+        before = sb.store.stamp("salesforce")
+        invoices = c.execute("SELECT COUNT(*) FROM ns_transaction WHERE type='CustInvc'").fetchone()[0]
+        entries = c.execute("SELECT MAX(id) FROM kt_time_entries").fetchone()[0]
+        r = httpx.post(sb.urls["kantata"] + "/__sandbox/tick", params={"days": 35}, timeout=120).json()
+        assert r["days"] == 35 and r["changes"]["netsuite.invoices.created"] > 0
+        assert c.execute("SELECT COUNT(*) FROM ns_transaction WHERE type='CustInvc'").fetchone()[0] > invoices
+        assert c.execute("SELECT MAX(id) FROM kt_time_entries").fetchone()[0] > entries
+        assert c.execute("SELECT COUNT(*) FROM ns_deletedrecord").fetchone()[0] > 0
+        tok = httpx.post(sb.urls["salesforce"] + "/services/oauth2/token",
+                         data={"grant_type": "client_credentials", **sb.credentials["salesforce"]}).json()["access_token"]
+        q = f"SELECT Id, StageName, IsDeleted FROM Opportunity WHERE SystemModstamp > {before[:19]}Z"
+        changed = httpx.get(sb.urls["salesforce"] + "/services/data/v62.0/queryAll", params={"q": q},
+                            headers={"Authorization": f"Bearer {tok}"}).json()
+        assert changed["totalSize"] > 0 and any(rec["IsDeleted"] for rec in changed["records"])
+
+
+def test_restart_keeps_the_firm_and_its_writes(tmp_path, anchor):
+    with SandboxServer(tmp_path, anchor=anchor) as sb:
+        ep = (tmp_path / "endpoints.json").read_text()
+        assert sb.urls["salesforce"] in ep
+        sb.store.conn().execute("UPDATE sf_Account SET Name = 'Persisted' WHERE rowid = 1")
+        creds = sb.credentials
+    assert not (tmp_path / "endpoints.json").exists()
+    with SandboxServer(tmp_path, anchor=anchor, seed=999) as sb2:
+        assert sb2.generation is None and sb2.credentials == creds
+        assert sb2.store.conn().execute("SELECT Name FROM sf_Account WHERE rowid = 1").fetchone()[0] == "Persisted"
+    assert (tmp_path / "netsuite_private_key.pem").stat().st_mode & 0o777 == 0o600
