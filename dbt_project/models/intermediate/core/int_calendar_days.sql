@@ -1,0 +1,20 @@
+-- One row per calendar day from well before the first record to two years after the as-of date.
+with bounds as (
+
+    select
+        least(
+            (select min(close_date) from {{ ref('stg_salesforce__opportunities') }}),
+            (select min(work_date) from {{ ref('stg_kantata__time_entries') }}),
+            (select min(transaction_date) from {{ ref('stg_netsuite__transactions') }}),
+            (select as_of_date from {{ ref('int_as_of_date') }})
+        ) - 400                                                             as first_day,
+        (select as_of_date from {{ ref('int_as_of_date') }}) + 730         as last_day
+
+)
+
+select
+    day::date                                                   as calendar_date,
+    date_trunc('week', day)::date                               as week_start,
+    date_trunc('month', day)::date                              as month_start,
+    extract(isodow from day) between 1 and 5                    as is_weekday
+from bounds, generate_series(first_day, last_day, interval '1 day') as day

@@ -1,0 +1,199 @@
+-- One row per (data-quality rule broken, source record): the rules of METRICS.md 1-13, each with a reason code,
+-- the record, its engagement and customer, the money at stake and since when. The reason codes are those of the
+-- sandbox's defect manifest, so every injected defect can be found by (reason_code, source_record_id).
+with time_entries as (
+
+    select * from {{ ref('int_time_entries') }}
+    where is_on_inactive_project or is_after_assignment_end or is_duplicate or is_over_24_hours_day
+       or is_non_positive or is_zero_rate_billable or is_rate_off_card or is_unapproved_marked_billed
+       or is_without_project
+       or (is_approved and is_billable and not is_internal and is_period_closed and not is_posted_to_erp)
+       or is_entered_after_period_close
+       or (is_billable and is_internal)
+
+),
+
+time_issues as (
+
+    select reason_code, rule_number, 'kantata' as source_system, 'time_entries' as source_object,
+           psa_time_entry_id as source_record_id, engagement_id, amount_at_stake, currency_code, rate_to_reporting,
+           since_date, detail
+    from time_entries
+    cross join lateral (values
+        ('time_in_closed_period', 1,
+         (is_approved and is_billable and not is_internal and is_period_closed and not is_posted_to_erp)
+         or is_entered_after_period_close,
+         case when is_billable then hours * bill_rate else 0 end, period_end_date,
+         case when is_entered_after_period_close then 'entered after its ERP period closed'
+              else 'approved billable time in a closed ERP period, never posted' end),
+        ('time_on_inactive_project', 2, is_on_inactive_project,
+         case when is_billable then hours * bill_rate else 0 end, work_date, 'time after the end of a ' || project_status || ' project'),
+        ('time_after_assignment_end', 2, is_after_assignment_end,
+         case when is_billable then hours * bill_rate else 0 end, work_date, 'time after the person''s assignment ended'),
+        ('duplicate_time_entry', 3, is_duplicate,
+         case when is_billable then hours * bill_rate else 0 end, work_date, 'same person, project, task, day, hours and notes as an earlier entry'),
+        ('over_24_hours_in_a_day', 3, is_over_24_hours_day,
+         case when is_billable then hours * bill_rate else 0 end, work_date, 'the person''s entries exceed 24 hours that day'),
+        ('non_positive_hours', 3, is_non_positive, 0, work_date, 'zero or negative hours'),
+        ('zero_rate_on_billable_time', 4, is_zero_rate_billable,
+         hours * coalesce(nullif(bill_rate, 0), rate_card_rate, 0), work_date, 'billable time with a zero bill or cost rate'),
+        ('bill_rate_differs_from_rate_card', 5, is_rate_off_card,
+         abs(hours * (rate_card_rate - bill_rate)), work_date,
+         'bill rate ' || bill_rate || ' vs rate card ' || rate_card_rate),
+        ('unapproved_time_marked_billed', 6, is_unapproved_marked_billed,
+         case when is_billable then hours * bill_rate else 0 end, work_date, 'time marked invoiced before approval'),
+        ('time_without_project', 10, is_without_project, hours * coalesce(bill_rate, 0), work_date, 'time on a project that does not exist'),
+        ('billable_time_on_non_billable_project', 5, is_billable and is_internal,
+         hours * coalesce(bill_rate, 0), work_date, 'billable time on an internal (non-billable) project')
+    ) as rules (reason_code, rule_number, applies, amount_at_stake, since_date, detail)
+    where applies
+
+),
+
+expense_issues as (
+
+    select 'expense_without_project', 10, 'kantata', 'expenses', psa_expense_id, engagement_id,
+           amount, currency_code, rate_to_reporting, expense_date, 'expense on a project that does not exist'
+    from {{ ref('int_expenses') }}
+    where is_without_project
+
+),
+
+time_bill_issues as (
+
+    select 'time_bill_without_project', 10, 'netsuite', 'timebill', time_bills.erp_time_bill_id, null::text,
+           time_bills.hours * time_bills.bill_rate, null::text, null::numeric, time_bills.work_date,
+           'ERP time bill with no project'
+    from {{ ref('stg_netsuite__time_bills') }} as time_bills
+    left join {{ ref('stg_netsuite__jobs') }} as jobs using (erp_project_id)
+    where jobs.erp_project_id is null
+
+),
+
+invoice_issues as (
+
+    select 'invoice_without_project', 10, 'netsuite', 'transaction', erp_invoice_id, engagement_id,
+           amount, currency_code, rate_to_reporting, invoice_date, 'invoice lines name no project'
+    from {{ ref('int_invoices') }}
+    where erp_project_id is null and invoice_type = 'invoice'
+    union all
+    select 'invoice_currency_mismatch', 9, 'netsuite', 'transaction', invoices.erp_invoice_id, invoices.engagement_id,
+           invoices.amount, invoices.currency_code, invoices.rate_to_reporting, invoices.invoice_date,
+           'invoice in ' || invoices.currency_code || ', customer in ' || coalesce(invoices.customer_currency_code, '?')
+           || ', contract in ' || coalesce(facts.contract_currency, '?')
+    from {{ ref('int_invoices') }} as invoices
+    left join {{ ref('int_engagement_facts') }} as facts using (engagement_id)
+    where invoices.currency_code <> invoices.customer_currency_code
+       or invoices.currency_code <> facts.contract_currency
+
+),
+
+customers as (
+
+    select
+        customers.*,
+        min(customer_id) filter (where is_duplicate_in_crm) over (partition by name_key) as first_of_name
+    from {{ ref('int_customers_matched') }} as customers
+
+),
+
+customer_issues as (
+
+    select 'duplicate_customer_crm', 7, 'salesforce', 'Account', crm_account_id, null::text, 0::numeric, null::text,
+           null::numeric, null::date, 'same name and legal entity as CRM account ' || first_of_name
+    from customers
+    where is_duplicate_in_crm
+    union all
+    select 'duplicate_customer_erp', 7, 'netsuite', 'customer', customers.erp_customer_id, null, 0, null, null, null,
+           'same name and legal entity as another ERP customer'
+    from {{ ref('stg_netsuite__customers') }} as customers
+    join (
+        select {{ normalized_name('company_name') }} as name_key, erp_subsidiary_id
+        from {{ ref('stg_netsuite__customers') }}
+        group by 1, 2 having count(*) > 1
+    ) as duplicated on duplicated.name_key = {{ normalized_name('customers.company_name') }}
+        and duplicated.erp_subsidiary_id is not distinct from customers.erp_subsidiary_id
+    union all
+    select 'missing_legal_entity', 8, 'salesforce', 'Account', crm_account_id, null, 0, null, null, null,
+           'CRM account has no legal entity'
+    from customers
+    where crm_account_id is not null and is_missing_legal_entity
+
+),
+
+opportunity_issues as (
+
+    select reason_code, rule_number, 'salesforce', 'Opportunity', facts.engagement_id, facts.engagement_id,
+           facts.sold_amount, facts.contract_currency, facts.sold_rate_to_reporting, facts.closed_won_date, detail
+    from {{ ref('int_engagement_facts') }} as facts
+    join {{ ref('stg_salesforce__opportunities') }} as opportunities using (crm_opportunity_id)
+    cross join lateral (values
+        ('unknown_legal_entity', 8, opportunities.legal_entity is not null
+            and opportunities.legal_entity not in (select legal_entity from {{ ref('legal_entities') }}),
+         'legal entity ' || coalesce(opportunities.legal_entity, '') || ' is not mapped to an ERP subsidiary'),
+        ('closed_won_without_line_items', 11, facts.line_items = 0, 'closed-won opportunity has no line items'),
+        ('closed_won_without_start_date', 11, opportunities.start_date is null, 'closed-won opportunity has no start date'),
+        ('closed_won_without_billing_model', 11, facts.billing_model is null,
+         'billing model ' || coalesce(opportunities.billing_model, '(none)') || ' is not a known billing model')
+    ) as rules (reason_code, rule_number, applies, detail)
+    where applies
+
+),
+
+project_issues as (
+
+    select 'negative_budget_remaining', 12, 'kantata', 'workspaces', projects.psa_project_id, project_keys.engagement_id,
+           projects.budget_used_amount - projects.contract_amount, projects.currency_code, null::numeric,
+           projects.updated_at::date, 'budget used ' || projects.budget_used_amount || ' exceeds budget ' || projects.contract_amount
+    from {{ ref('int_psa_projects') }} as projects
+    left join {{ ref('int_project_keys') }} as project_keys
+        on project_keys.source_system = 'kantata' and project_keys.project_id = projects.psa_project_id
+    where projects.contract_amount > 0 and projects.budget_used_amount > projects.contract_amount
+    union all
+    select case when key_status in ('several', 'several_engagements') then 'engagement_key_matches_several'
+                else 'engagement_key_matches_none' end,
+           13, source_system, case source_system when 'netsuite' then 'job' else 'workspaces' end, project_id,
+           engagement_id, 0, null, null, null,
+           case when key_status in ('several', 'several_engagements')
+                then 'one of several ' || source_system || ' projects matching the same engagement key'
+                else source_system || ' project matches no closed-won opportunity' end
+    from {{ ref('int_project_keys') }}
+    where key_status in ('several', 'several_engagements', 'none')
+    union all
+    select 'engagement_key_matches_several', 13, 'salesforce', 'Opportunity', engagement_id, engagement_id,
+           0, null, null, null,
+           'matches ' || erp_candidate_count || ' ERP and ' || psa_candidate_count || ' PSA projects'
+    from {{ ref('int_engagements_keyed') }}
+    where erp_candidate_count > 1 or psa_candidate_count > 1
+
+),
+
+all_issues as (
+
+    select * from time_issues
+    union all select * from expense_issues
+    union all select * from time_bill_issues
+    union all select * from invoice_issues
+    union all select * from customer_issues
+    union all select * from opportunity_issues
+    union all select * from project_issues
+
+)
+
+select
+    all_issues.reason_code || ':' || all_issues.source_system || ':' || all_issues.source_record_id as issue_id,
+    all_issues.reason_code,
+    all_issues.rule_number,
+    all_issues.source_system,
+    all_issues.source_object,
+    all_issues.source_record_id,
+    all_issues.engagement_id,
+    facts.customer_name,
+    round(coalesce(all_issues.amount_at_stake, 0), 2)           as amount_at_stake,
+    coalesce(all_issues.currency_code, facts.contract_currency) as currency_code,
+    round(coalesce(all_issues.amount_at_stake, 0)
+          * coalesce(all_issues.rate_to_reporting, facts.as_of_rate_to_reporting, 1), 2) as amount_at_stake_reporting,
+    all_issues.since_date,
+    all_issues.detail
+from all_issues
+left join {{ ref('int_engagement_facts') }} as facts using (engagement_id)

@@ -1,0 +1,62 @@
+-- One row per engagement = closed-won CRM opportunity, with its ERP project and PSA project.
+-- For each system the strongest method with any candidate decides; exactly one candidate = matched (the
+-- method is kept), several = 'several' (no project is chosen: never guessed), none = 'none'.
+with candidates as (
+
+    select distinct on (crm_opportunity_id, source_system, project_id) *
+    from {{ ref('int_engagement_key_candidates') }}
+    order by crm_opportunity_id, source_system, project_id, strength
+
+),
+
+strongest as (
+
+    select *
+    from (
+        select *, rank() over (partition by crm_opportunity_id, source_system order by strength) as strength_rank
+        from candidates
+    ) as ranked
+    where strength_rank = 1
+
+),
+
+per_system as (
+
+    select
+        crm_opportunity_id,
+        source_system,
+        count(*)                                                as candidate_count,
+        min(project_id)                                         as first_candidate,
+        min(match_method)                                       as match_method
+    from strongest
+    group by 1, 2
+
+),
+
+opportunities as (
+
+    select * from {{ ref('stg_salesforce__opportunities') }} where is_won
+
+)
+
+select
+    opportunities.crm_opportunity_id                            as engagement_id,
+    opportunities.crm_opportunity_id,
+    opportunities.crm_account_id,
+    case when erp.candidate_count = 1 then erp.first_candidate end as erp_project_id,
+    case
+        when erp.candidate_count = 1 then erp.match_method
+        when erp.candidate_count > 1 then 'several'
+        else 'none'
+    end                                                         as erp_match_method,
+    coalesce(erp.candidate_count, 0)                            as erp_candidate_count,
+    case when psa.candidate_count = 1 then psa.first_candidate end as psa_project_id,
+    case
+        when psa.candidate_count = 1 then psa.match_method
+        when psa.candidate_count > 1 then 'several'
+        else 'none'
+    end                                                         as psa_match_method,
+    coalesce(psa.candidate_count, 0)                            as psa_candidate_count
+from opportunities
+left join per_system as erp on erp.crm_opportunity_id = opportunities.crm_opportunity_id and erp.source_system = 'netsuite'
+left join per_system as psa on psa.crm_opportunity_id = opportunities.crm_opportunity_id and psa.source_system = 'kantata'

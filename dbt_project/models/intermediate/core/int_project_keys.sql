@@ -1,0 +1,61 @@
+-- One row per ERP project and per PSA project: the engagement it belongs to, if any.
+-- A project that is the strongest candidate of exactly one engagement belongs to it even when that
+-- engagement has several candidates (its time and invoices still count there); the key status says which.
+with candidates as (
+
+    select distinct on (crm_opportunity_id, source_system, project_id) *
+    from {{ ref('int_engagement_key_candidates') }}
+    order by crm_opportunity_id, source_system, project_id, strength
+
+),
+
+strongest as (
+
+    select *, count(*) over (partition by crm_opportunity_id, source_system) as engagement_candidates
+    from (
+        select *, rank() over (partition by crm_opportunity_id, source_system order by strength) as strength_rank
+        from candidates
+    ) as ranked
+    where strength_rank = 1
+
+),
+
+per_project as (
+
+    select
+        source_system,
+        project_id,
+        count(distinct crm_opportunity_id)                      as engagements_claiming,
+        min(crm_opportunity_id)                                 as engagement_id,
+        min(match_method)                                       as match_method,
+        max(engagement_candidates)                              as engagement_candidates
+    from strongest
+    group by 1, 2
+
+),
+
+projects as (
+
+    select 'netsuite' as source_system, erp_project_id as project_id, project_name, false as is_internal
+    from {{ ref('stg_netsuite__jobs') }}
+    union all
+    select 'kantata', psa_project_id, project_name, is_internal
+    from {{ ref('int_psa_projects') }}
+
+)
+
+select
+    projects.source_system,
+    projects.project_id,
+    projects.project_name,
+    projects.is_internal,
+    case when per_project.engagements_claiming = 1 then per_project.engagement_id end as engagement_id,
+    case
+        when projects.is_internal then 'internal'
+        when per_project.engagements_claiming is null then 'none'
+        when per_project.engagements_claiming > 1 then 'several_engagements'
+        when per_project.engagement_candidates > 1 then 'several'
+        else per_project.match_method
+    end                                                         as key_status
+from projects
+left join per_project using (source_system, project_id)

@@ -1,0 +1,99 @@
+-- One row per PSA expense: amount (contract and reporting currency), engagement, and its ERP expense report.
+-- ERP match: the expense report's externalid is the PSA expense id; before the hub, the same person, engagement,
+-- day and amount (pairs off one to one).
+with expenses as (
+
+    select * from {{ ref('stg_kantata__expenses') }}
+
+),
+
+keyed as (
+
+    select
+        expenses.*,
+        project_keys.engagement_id,
+        projects.psa_project_id is null                         as is_without_project,
+        resources.erp_employee_id
+    from expenses
+    left join {{ ref('int_psa_projects') }} as projects using (psa_project_id)
+    left join {{ ref('int_project_keys') }} as project_keys
+        on project_keys.source_system = 'kantata' and project_keys.project_id = expenses.psa_project_id
+    left join {{ ref('int_resources_matched') }} as resources on resources.psa_user_id = expenses.psa_user_id
+
+),
+
+reports as (
+
+    select reports.*, project_keys.engagement_id
+    from {{ ref('stg_netsuite__expense_reports') }} as reports
+    left join {{ ref('int_project_keys') }} as project_keys
+        on project_keys.source_system = 'netsuite' and project_keys.project_id = reports.erp_project_id
+
+),
+
+by_external_id as (
+
+    select external_id as psa_expense_id, erp_expense_report_id, 'external_id' as match_method
+    from reports where external_id is not null
+
+),
+
+legacy_reports as (
+
+    select *, row_number() over (partition by erp_employee_id, engagement_id, expense_date, amount order by erp_expense_report_id) as pair_number
+    from reports where external_id is null and engagement_id is not null
+
+),
+
+legacy_expenses as (
+
+    select *, row_number() over (partition by erp_employee_id, engagement_id, expense_date, amount order by psa_expense_id) as pair_number
+    from keyed
+    where engagement_id is not null and psa_expense_id not in (select psa_expense_id from by_external_id)
+
+),
+
+matched as (
+
+    select * from by_external_id
+    union all
+    select legacy_expenses.psa_expense_id, legacy_reports.erp_expense_report_id, 'rule'
+    from legacy_expenses
+    join legacy_reports using (erp_employee_id, engagement_id, expense_date, amount, pair_number)
+
+)
+
+select
+    keyed.psa_expense_id,
+    keyed.psa_project_id,
+    keyed.engagement_id,
+    engagements.erp_project_id,
+    keyed.psa_user_id,
+    keyed.erp_employee_id,
+    keyed.category,
+    keyed.notes,
+    keyed.currency_code,
+    keyed.amount,
+    rates.rate_to_reporting,
+    coalesce(keyed.is_billable, false)                          as is_billable,
+    coalesce(keyed.is_approved, false)                          as is_approved,
+    coalesce(keyed.is_invoiced, false)                          as is_invoiced,
+    keyed.is_without_project,
+    keyed.expense_date,
+    date_trunc('month', keyed.expense_date)::date               as expense_month,
+    periods.erp_accounting_period_id,
+    coalesce(periods.is_closed, false)                          as is_period_closed,
+    matched.erp_expense_report_id,
+    matched.match_method                                        as erp_posting_match,
+    matched.erp_expense_report_id is not null                   as is_posted_to_erp,
+    case when keyed.is_approved and keyed.is_billable then keyed.amount else 0 end as approved_billable_amount,
+    case when keyed.is_approved then keyed.amount else 0 end    as approved_amount,
+    keyed.created_at,
+    keyed.updated_at
+from keyed
+left join (select distinct on (psa_expense_id) * from matched order by psa_expense_id, erp_expense_report_id) as matched
+    using (psa_expense_id)
+left join {{ ref('int_engagements_keyed') }} as engagements on engagements.engagement_id = keyed.engagement_id
+left join {{ ref('int_accounting_periods') }} as periods on keyed.expense_date between periods.start_date and periods.end_date
+left join {{ ref('int_exchange_rates_daily') }} as rates
+    on rates.currency_code = keyed.currency_code and rates.calendar_date = keyed.expense_date

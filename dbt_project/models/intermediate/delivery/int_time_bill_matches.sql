@@ -1,0 +1,132 @@
+-- One row per ERP time bill, with the PSA time entry it posted, if known.
+--   external_id  the time bill's externalid is the PSA time entry id (every time bill the hub posts)
+--   rule         time posted before the hub (no external id): same person, same engagement, same day and
+--                same hours; several equal entries pair off one to one in id order
+--   rule_without_project  a time bill that lost its project: same person, day and hours, among entries still
+--                unmatched (so that the entry is not reported as never having reached the ERP)
+with time_bills as (
+
+    select
+        time_bills.*,
+        project_keys.engagement_id
+    from {{ ref('stg_netsuite__time_bills') }} as time_bills
+    left join {{ ref('int_project_keys') }} as project_keys
+        on project_keys.source_system = 'netsuite' and project_keys.project_id = time_bills.erp_project_id
+
+),
+
+entries as (
+
+    select
+        entries.psa_time_entry_id,
+        resources.erp_employee_id,
+        project_keys.engagement_id,
+        entries.work_date,
+        round(entries.minutes / 60.0, 2)                        as hours
+    from {{ ref('stg_kantata__time_entries') }} as entries
+    join {{ ref('int_project_keys') }} as project_keys
+        on project_keys.source_system = 'kantata' and project_keys.project_id = entries.psa_project_id
+    join {{ ref('int_resources_matched') }} as resources on resources.psa_user_id = entries.psa_user_id
+    where project_keys.engagement_id is not null
+
+),
+
+by_external_id as (
+
+    select time_bills.erp_time_bill_id, time_bills.external_id as psa_time_entry_id, 'external_id' as match_method
+    from time_bills
+    where time_bills.external_id is not null
+
+),
+
+legacy_bills as (
+
+    select
+        *,
+        row_number() over (partition by erp_employee_id, engagement_id, work_date, round(hours, 2) order by erp_time_bill_id) as pair_number
+    from time_bills
+    where external_id is null and engagement_id is not null
+
+),
+
+legacy_entries as (
+
+    select
+        *,
+        row_number() over (partition by erp_employee_id, engagement_id, work_date, hours order by psa_time_entry_id) as pair_number
+    from entries
+    where psa_time_entry_id not in (select psa_time_entry_id from by_external_id)
+
+),
+
+by_rule as (
+
+    select legacy_bills.erp_time_bill_id, legacy_entries.psa_time_entry_id, 'rule' as match_method
+    from legacy_bills
+    join legacy_entries
+        on legacy_entries.erp_employee_id = legacy_bills.erp_employee_id
+        and legacy_entries.engagement_id = legacy_bills.engagement_id
+        and legacy_entries.work_date = legacy_bills.work_date
+        and legacy_entries.hours = round(legacy_bills.hours, 2)
+        and legacy_entries.pair_number = legacy_bills.pair_number
+
+),
+
+orphan_bills as (
+
+    select
+        *,
+        row_number() over (partition by erp_employee_id, work_date, round(hours, 2) order by erp_time_bill_id) as pair_number
+    from time_bills
+    where external_id is null and engagement_id is null
+
+),
+
+unmatched_entries as (
+
+    select
+        *,
+        row_number() over (partition by erp_employee_id, work_date, hours order by psa_time_entry_id) as orphan_pair_number
+    from legacy_entries
+    where psa_time_entry_id not in (select psa_time_entry_id from by_rule)
+
+),
+
+by_rule_without_project as (
+
+    select orphan_bills.erp_time_bill_id, unmatched_entries.psa_time_entry_id, 'rule_without_project' as match_method
+    from orphan_bills
+    join unmatched_entries
+        on unmatched_entries.erp_employee_id = orphan_bills.erp_employee_id
+        and unmatched_entries.work_date = orphan_bills.work_date
+        and unmatched_entries.hours = round(orphan_bills.hours, 2)
+        and unmatched_entries.orphan_pair_number = orphan_bills.pair_number
+
+),
+
+matched as (
+
+    select * from by_external_id
+    union all
+    select * from by_rule
+    union all
+    select * from by_rule_without_project
+
+)
+
+select
+    time_bills.erp_time_bill_id,
+    time_bills.erp_project_id,
+    time_bills.engagement_id,
+    time_bills.erp_employee_id,
+    time_bills.work_date,
+    time_bills.hours,
+    time_bills.bill_rate,
+    time_bills.is_billed,
+    time_bills.erp_invoice_id,
+    matched.psa_time_entry_id,
+    coalesce(matched.match_method, 'unmatched')                 as match_method,
+    time_bills.created_at,
+    time_bills.updated_at
+from time_bills
+left join matched using (erp_time_bill_id)

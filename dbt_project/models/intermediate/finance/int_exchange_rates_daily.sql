@@ -1,0 +1,81 @@
+-- One row per currency and calendar day: the rate into the reporting currency (var reporting_currency).
+-- Rule (METRICS.md): the ERP's rate effective on that day; where there is no daily rate, the average of the
+-- month's rates; before a currency's first rate of a month, the latest earlier rate.
+with rates as (
+
+    select
+        base.currency_code                                      as base_currency,
+        quote.currency_code                                     as transaction_currency,
+        currency_rates.effective_date,
+        currency_rates.exchange_rate
+    from {{ ref('stg_netsuite__currency_rates') }} as currency_rates
+    join {{ ref('stg_netsuite__currencies') }} as base on base.erp_currency_id = currency_rates.erp_base_currency_id
+    join {{ ref('stg_netsuite__currencies') }} as quote on quote.erp_currency_id = currency_rates.erp_transaction_currency_id
+    where currency_rates.exchange_rate > 0
+
+),
+
+to_reporting as (
+
+    -- direct quotes (reporting currency is the base) win over inverted ones
+    select transaction_currency as currency_code, effective_date, exchange_rate as rate, 1 as preference
+    from rates where base_currency = {{ reporting_currency() }}
+    union all
+    select base_currency, effective_date, 1.0 / exchange_rate, 2
+    from rates where transaction_currency = {{ reporting_currency() }}
+
+),
+
+daily_rates as (
+
+    select distinct on (currency_code, effective_date) currency_code, effective_date, rate
+    from to_reporting
+    order by currency_code, effective_date, preference
+
+),
+
+monthly_average as (
+
+    select currency_code, date_trunc('month', effective_date)::date as month_start, avg(rate) as rate
+    from daily_rates
+    group by 1, 2
+
+),
+
+currencies as (
+
+    select currency_code from {{ ref('currencies') }}
+    union
+    select currency_code from daily_rates
+
+),
+
+days as (
+
+    select currencies.currency_code, calendar.calendar_date, calendar.month_start
+    from currencies
+    cross join {{ ref('int_calendar_days') }} as calendar
+
+)
+
+select
+    days.currency_code,
+    days.calendar_date,
+    (case
+        when days.currency_code = {{ reporting_currency() }} then 1.0
+        else coalesce(daily_rates.rate, monthly_average.rate, (
+            select earlier.rate from daily_rates as earlier
+            where earlier.currency_code = days.currency_code and earlier.effective_date < days.calendar_date
+            order by earlier.effective_date desc limit 1))
+    end)::numeric(20, 10)                                       as rate_to_reporting,
+    case
+        when days.currency_code = {{ reporting_currency() }} then 'identity'
+        when daily_rates.rate is not null then 'daily'
+        when monthly_average.rate is not null then 'monthly_average'
+        else 'latest_earlier'
+    end                                                         as rate_method
+from days
+left join daily_rates
+    on daily_rates.currency_code = days.currency_code and daily_rates.effective_date = days.calendar_date
+left join monthly_average
+    on monthly_average.currency_code = days.currency_code and monthly_average.month_start = days.month_start

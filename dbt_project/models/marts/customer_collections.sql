@@ -1,0 +1,75 @@
+-- One row per customer (int_customers_matched): open and overdue AR, aging buckets, DSO, last payment and
+-- credit hold, in the customer's currency and in reporting currency (open balances at the as-of date's rate).
+-- DSO (METRICS.md) = open AR / billed in the last 90 days x 90.
+-- Credit hold: the ERP's credit hold override is ON, or AUTO with a credit limit that open AR exceeds.
+with invoices as (
+
+    select * from {{ ref('invoices') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('int_customers_matched') }}
+
+),
+
+customer_rates as (
+
+    select customers.customer_id, rates.rate_to_reporting
+    from customers
+    join {{ ref('int_exchange_rates_daily') }} as rates
+        on rates.currency_code = customers.currency_code
+        and rates.calendar_date = (select as_of_date from {{ ref('int_as_of_date') }})
+
+),
+
+per_customer as (
+
+    select
+        customers.customer_id,
+        sum(invoices.amount_open_reporting)                                             as open_ar_reporting,
+        sum(invoices.amount_open_reporting) filter (where invoices.is_overdue)          as overdue_ar_reporting,
+        sum(invoices.amount_open_reporting) filter (where invoices.aging_bucket = 'current') as ar_current_reporting,
+        sum(invoices.amount_open_reporting) filter (where invoices.aging_bucket = '1-30')    as ar_1_30_reporting,
+        sum(invoices.amount_open_reporting) filter (where invoices.aging_bucket = '31-60')   as ar_31_60_reporting,
+        sum(invoices.amount_open_reporting) filter (where invoices.aging_bucket = '61-90')   as ar_61_90_reporting,
+        sum(invoices.amount_open_reporting) filter (where invoices.aging_bucket = '90+')     as ar_over_90_reporting,
+        sum(invoices.amount_reporting) filter (where invoices.invoice_date > invoices.as_of_date - 90)
+                                                                                        as billed_last_90_days_reporting,
+        sum(invoices.amount_reporting)                                                  as billed_reporting,
+        max(invoices.last_payment_date)                                                 as last_payment_date,
+        max(invoices.days_past_due)                                                     as max_days_past_due,
+        count(*) filter (where invoices.amount_open <> 0)                               as open_invoices
+    from customers
+    join invoices on invoices.erp_customer_id = customers.erp_customer_id
+    group by 1
+
+)
+
+select
+    customers.customer_id,
+    customers.crm_account_id,
+    customers.erp_customer_id,
+    customers.customer_name,
+    customers.legal_entity,
+    customers.currency_code,
+    {% for amount in ['open_ar', 'overdue_ar', 'ar_current', 'ar_1_30', 'ar_31_60', 'ar_61_90', 'ar_over_90'] %}
+    round(coalesce(per_customer.{{ amount }}_reporting, 0) / coalesce(customer_rates.rate_to_reporting, 1), 2) as {{ amount }},
+    round(coalesce(per_customer.{{ amount }}_reporting, 0), 2)                           as {{ amount }}_reporting,
+    {% endfor %}
+    round(coalesce(per_customer.billed_last_90_days_reporting, 0), 2)                    as billed_last_90_days_reporting,
+    round(coalesce(per_customer.open_ar_reporting, 0)
+          / nullif(per_customer.billed_last_90_days_reporting, 0) * 90, 1)              as dso_days,
+    per_customer.last_payment_date,
+    coalesce(per_customer.open_invoices, 0)                                             as open_invoices,
+    coalesce(per_customer.max_days_past_due, 0)                                         as max_days_past_due,
+    customers.credit_hold_override,
+    customers.credit_limit,
+    (upper(coalesce(customers.credit_hold_override, '')) = 'ON'
+     or (upper(coalesce(customers.credit_hold_override, '')) = 'AUTO' and customers.credit_limit > 0
+         and coalesce(per_customer.open_ar_reporting, 0) / coalesce(customer_rates.rate_to_reporting, 1) > customers.credit_limit))
+                                                                                        as is_credit_hold
+from customers
+left join per_customer using (customer_id)
+left join customer_rates using (customer_id)

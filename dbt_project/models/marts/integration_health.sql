@@ -1,0 +1,150 @@
+-- One row per record stuck between systems or breaking a data-quality rule: what, since when, against which
+-- SLA, and how much money is at stake. Stuck kinds (category 'stuck', SLAs from issue 7):
+--   closed_won_without_erp_project / _psa_project  deal won more than var unprovisioned_deal_sla_days ago, no project
+--   approved_time_not_posted / approved_expense_not_posted  approved billable work of a keyed engagement not in the
+--                                                ERP (one row per engagement), SLA var unposted_time_sla_days
+--   invoice_not_reflected_in_crm                 the CRM account's open AR differs from the ERP's (one row per account)
+--   milestone_completed_not_invoiced             a completed milestone of a milestone-billed engagement with no
+--                                                invoice request in the ERP
+-- Every data-quality rule (category 'data_quality', METRICS.md 1-13) comes from int_data_quality_issues.
+with as_of as (
+
+    select as_of_date from {{ ref('int_as_of_date') }}
+
+),
+
+facts as (
+
+    select * from {{ ref('int_engagement_facts') }}
+
+),
+
+unprovisioned as (
+
+    select 'closed_won_without_erp_project' as reason_code, 'salesforce' as source_system, 'Opportunity' as source_object,
+           engagement_id as source_record_id, engagement_id, customer_name, closed_won_date as since_date,
+           {{ var('unprovisioned_deal_sla_days', 2) }} as sla_days, sold_amount as amount_at_stake, contract_currency as currency_code,
+           sold_amount * sold_rate_to_reporting as amount_at_stake_reporting,
+           'closed-won deal has no ERP project (' || erp_match_method || ')' as detail
+    from facts where erp_project_id is null
+    union all
+    select 'closed_won_without_psa_project', 'salesforce', 'Opportunity', engagement_id, engagement_id, customer_name,
+           closed_won_date, {{ var('unprovisioned_deal_sla_days', 2) }}, sold_amount, contract_currency,
+           sold_amount * sold_rate_to_reporting, 'closed-won deal has no PSA project (' || psa_match_method || ')'
+    from facts where psa_project_id is null
+
+),
+
+unposted_time as (
+
+    select 'approved_time_not_posted', 'kantata', 'time_entries', time_entries.engagement_id, time_entries.engagement_id,
+           facts.customer_name, min(time_entries.updated_at)::date, {{ var('unposted_time_sla_days', 7) }},
+           sum(time_entries.approved_bill_value), min(time_entries.currency_code),
+           sum(time_entries.approved_bill_value * time_entries.rate_to_reporting),
+           count(*) || ' approved billable entries (' || sum(time_entries.hours) || ' h) not posted to the ERP'
+    from {{ ref('int_time_entries') }} as time_entries
+    join facts using (engagement_id)
+    where time_entries.is_approved and time_entries.is_billable and not time_entries.is_posted_to_erp
+      and not time_entries.is_period_closed and time_entries.hours > 0
+    group by time_entries.engagement_id, facts.customer_name
+
+),
+
+unposted_expenses as (
+
+    select 'approved_expense_not_posted', 'kantata', 'expenses', expenses.engagement_id, expenses.engagement_id,
+           facts.customer_name, min(expenses.updated_at)::date, {{ var('unposted_time_sla_days', 7) }},
+           sum(expenses.amount), min(expenses.currency_code), sum(expenses.amount * expenses.rate_to_reporting),
+           count(*) || ' approved billable expenses not posted to the ERP'
+    from {{ ref('int_expenses') }} as expenses
+    join facts using (engagement_id)
+    where expenses.is_approved and expenses.is_billable and not expenses.is_posted_to_erp and not expenses.is_period_closed
+    group by expenses.engagement_id, facts.customer_name
+
+),
+
+crm_finance as (
+
+    select 'invoice_not_reflected_in_crm', 'salesforce', 'Account', collections.crm_account_id, null::text,
+           collections.customer_name, coalesce(accounts.finance_synced_at::date, latest.latest_invoice_date), 1,
+           abs(collections.open_ar - coalesce(accounts.synced_open_ar, 0)), collections.currency_code,
+           abs(collections.open_ar_reporting - coalesce(accounts.synced_open_ar, 0) * (collections.open_ar_reporting / nullif(collections.open_ar, 0))),
+           'CRM open AR ' || coalesce(accounts.synced_open_ar::text, '(never synced)') || ' vs ERP ' || collections.open_ar
+    from {{ ref('customer_collections') }} as collections
+    join {{ ref('stg_salesforce__accounts') }} as accounts using (crm_account_id)
+    left join (select erp_customer_id, max(invoice_date) as latest_invoice_date from {{ ref('int_invoices') }} group by 1) as latest
+        on latest.erp_customer_id = collections.erp_customer_id
+    where collections.open_ar <> coalesce(accounts.synced_open_ar, 0)
+
+),
+
+milestones_not_invoiced as (
+
+    select 'milestone_completed_not_invoiced', 'kantata', 'stories', milestones.psa_story_id, facts.engagement_id,
+           facts.customer_name, coalesce(milestones.due_date, milestones.updated_at::date), 5,
+           milestones.budget_estimate_amount, facts.contract_currency,
+           milestones.budget_estimate_amount * facts.as_of_rate_to_reporting,
+           'completed milestone "' || milestones.story_title || '" has no ERP invoice request'
+    from {{ ref('stg_kantata__stories') }} as milestones
+    join facts on facts.psa_project_id = milestones.psa_project_id
+    left join {{ ref('stg_netsuite__invoice_requests') }} as requests on requests.external_id = milestones.psa_story_id
+    left join {{ ref('stg_netsuite__transactions') }} as legacy_invoices
+        on legacy_invoices.transaction_type = 'CustInvc' and legacy_invoices.memo = 'Milestone story ' || milestones.psa_story_id
+    where milestones.story_type = 'milestone' and milestones.state = 'completed' and facts.billing_model = 'milestone'
+      and requests.erp_invoice_request_id is null and legacy_invoices.erp_transaction_id is null
+
+),
+
+stuck as (
+
+    select * from unprovisioned
+    union all select * from unposted_time
+    union all select * from unposted_expenses
+    union all select * from crm_finance
+    union all select * from milestones_not_invoiced
+
+)
+
+select
+    stuck.reason_code || ':' || stuck.source_system || ':' || stuck.source_record_id as issue_id,
+    'stuck'                                                             as category,
+    stuck.reason_code,
+    null::integer                                                       as rule_number,
+    stuck.source_system,
+    stuck.source_object,
+    stuck.source_record_id,
+    stuck.engagement_id,
+    stuck.customer_name,
+    stuck.since_date,
+    as_of.as_of_date - stuck.since_date                                 as days_open,
+    stuck.sla_days,
+    as_of.as_of_date - stuck.since_date > stuck.sla_days                as is_sla_breached,
+    round(coalesce(stuck.amount_at_stake, 0), 2)                        as amount_at_stake,
+    stuck.currency_code,
+    round(coalesce(stuck.amount_at_stake_reporting, 0), 2)              as amount_at_stake_reporting,
+    stuck.detail
+from stuck
+cross join as_of
+
+union all
+
+select
+    issues.issue_id,
+    'data_quality',
+    issues.reason_code,
+    issues.rule_number,
+    issues.source_system,
+    issues.source_object,
+    issues.source_record_id,
+    issues.engagement_id,
+    issues.customer_name,
+    issues.since_date,
+    as_of.as_of_date - issues.since_date,
+    null,
+    false,
+    issues.amount_at_stake,
+    issues.currency_code,
+    issues.amount_at_stake_reporting,
+    issues.detail
+from {{ ref('int_data_quality_issues') }} as issues
+cross join as_of
