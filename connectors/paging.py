@@ -6,6 +6,8 @@ lands them can advance a cursor page by page; memory stays bounded by the window
 """
 from __future__ import annotations
 
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,3 +35,56 @@ def fetch_in_order(fetch: Callable[[A], T], addresses: Iterable[A], *, workers: 
         finally:  # the consumer stopped early or a fetch failed: drop what has not started
             for f in pending:
                 f.cancel()
+
+
+def merge_streams(streams: list[Iterable[T]], *, buffered: int = 8) -> Iterator[T]:
+    """Drain several iterators at once, one thread each, yielding their items as they come (any order).
+
+    At most `buffered` items wait at a time; an error in any stream is raised here; when the consumer
+    stops early, the streams stop at their next item.
+    """
+    if len(streams) == 1:
+        yield from streams[0]
+        return
+    items: queue.Queue = queue.Queue(maxsize=buffered)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(entry, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def drain(stream: Iterable[T]) -> None:
+        try:
+            for item in stream:
+                if not put(("item", item)):
+                    return
+            put(("done", done))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(("error", exc))
+
+    threads = [threading.Thread(target=drain, args=(s,), daemon=True, name="stream") for s in streams]
+    for t in threads:
+        t.start()
+    remaining = len(threads)
+    try:
+        while remaining:
+            kind, value = items.get()
+            if kind == "item":
+                yield value
+            elif kind == "done":
+                remaining -= 1
+            else:
+                raise value
+    finally:
+        stop.set()
+        while True:  # unblock producers waiting on a full queue
+            try:
+                items.get_nowait()
+            except queue.Empty:
+                break

@@ -204,19 +204,25 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
             """, (spec.system, spec.object, rid, reason, orjson.dumps(payload).decode(), run_id, load_id))
         result.quarantined = len(bad)
         if cursor_field and result.max_updated is not None:
-            conn.execute("""
-                insert into ops.cursors (system, object, cursor_field, cursor_value, load_id)
-                values (%s, %s, %s, %s, %s)
-                on conflict (system, object) do update
-                   set cursor_value = greatest(ops.cursors.cursor_value::timestamptz, excluded.cursor_value::timestamptz)::text,
-                       cursor_field = excluded.cursor_field, load_id = excluded.load_id, updated_at = now()
-            """, (spec.system, spec.object, cursor_field, result.max_updated.isoformat(), load_id))
+            advance_cursor(conn, spec, cursor_field, result.max_updated, load_id)
         conn.execute("""update ops.loads set rows_fetched = rows_fetched + %s, rows_landed = rows_landed + %s,
                                rows_quarantined = rows_quarantined + %s, cursor_to = coalesce(%s, cursor_to)
                          where load_id = %s""",
                      (len(records), result.landed + result.deleted, result.quarantined,
                       result.max_updated.isoformat() if result.max_updated else None, load_id))
     return result
+
+
+def advance_cursor(conn: psycopg.Connection, spec: ObjectSpec, cursor_field: str, value: dt.datetime,
+                   load_id: int) -> None:
+    """Move the object's cursor forward to `value` (never back), in the caller's transaction."""
+    conn.execute("""
+        insert into ops.cursors (system, object, cursor_field, cursor_value, load_id)
+        values (%s, %s, %s, %s, %s)
+        on conflict (system, object) do update
+           set cursor_value = greatest(ops.cursors.cursor_value::timestamptz, excluded.cursor_value::timestamptz)::text,
+               cursor_field = excluded.cursor_field, load_id = excluded.load_id, updated_at = now()
+    """, (spec.system, spec.object, cursor_field, value.isoformat(), load_id))
 
 
 def mark_deleted(conn: psycopg.Connection, schema: str, table: str, ids: list[str], *, load_id: int,
@@ -245,7 +251,7 @@ def mark_vanished(conn: psycopg.Connection, spec: ObjectSpec, listed_ids: Iterab
     `listed_ids` is marked deleted. `confirm(candidates)` returns those that still exist after all (a record
     can slip between listing pages while the source changes); they are left alone."""
     target = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
-    conn.execute("create temp table if not exists _listed (id text primary key) on commit drop")
+    conn.execute("create temp table if not exists _listed (id text) on commit drop")
     with conn.cursor().copy("copy _listed (id) from stdin") as copy:
         for page in listed_ids:  # the whole listing first: a failure half-way marks nothing
             for rid in page:
@@ -288,8 +294,13 @@ class Load:
 
     def __init__(self, conn: psycopg.Connection, spec: ObjectSpec, *, run_id: str,
                  cursor_from: dt.datetime | None, cursor_field: str | None,
-                 on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None):
+                 on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None,
+                 pages_in_order: bool = True):
+        """pages_in_order=False: pages arrive in any order (windows read at once), so the cursor cannot move
+        with each page; it moves once, when the load completes."""
         self.conn, self.spec, self.run_id, self.cursor_field, self.on_landed = conn, spec, run_id, cursor_field, on_landed
+        self.pages_in_order = pages_in_order
+        self._max_updated: dt.datetime | None = None
         self._started = time.perf_counter()
         ensure_raw_table(conn, spec)
         self.fields = FieldTracker(conn, spec)
@@ -306,7 +317,10 @@ class Load:
 
     def land(self, page: list) -> PageResult:
         page_result = land_page(self.conn, self.spec, page, load_id=self.load_id, run_id=self.run_id,
-                                cursor_field=self.cursor_field, fields=self.fields, on_landed=self.on_landed)
+                                cursor_field=self.cursor_field if self.pages_in_order else None,
+                                fields=self.fields, on_landed=self.on_landed)
+        if page_result.max_updated is not None:
+            self._max_updated = max(self._max_updated or page_result.max_updated, page_result.max_updated)
         r = self.result
         r.rows_fetched += len(page)
         r.rows_landed += page_result.landed + page_result.deleted
@@ -326,6 +340,8 @@ class Load:
         """Mark the load done; after a failure the open transaction is rolled back first."""
         if status != "completed":
             self.conn.rollback()
+        elif not self.pages_in_order and self.cursor_field and self._max_updated is not None:
+            advance_cursor(self.conn, self.spec, self.cursor_field, self._max_updated, self.load_id)
         self.result.status, self.result.error = status, (error or None) and error[:2000]
         self.result.seconds = round(time.perf_counter() - self._started, 3)
         self.conn.execute("update ops.loads set status = %s, error = %s, completed_at = now() where load_id = %s",
