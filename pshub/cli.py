@@ -173,6 +173,18 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
     summary.print_syncs(results)
 
 
+def _mount_operations() -> None:
+    """status, report, serve and alerts live in pshub/ops_cli.py, registered on this app."""
+    try:
+        from pshub import ops_cli
+    except ImportError:
+        return
+    ops_cli.register(app)
+
+
+_mount_operations()
+
+
 def main() -> None:
     app()
 
