@@ -1,6 +1,7 @@
 """The `pshub` command line."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from typing import Optional
@@ -21,10 +22,10 @@ app.add_typer(sync_app, name="sync")
 
 
 def _mount_sandbox() -> None:
-    try:
-        from sandbox.cli import app as sandbox_app
-    except ImportError:  # the sandbox is part of the repository; absent only in a trimmed install
+    if importlib.util.find_spec("sandbox") is None:  # absent only in a trimmed install
         return
+    from sandbox.cli import app as sandbox_app
+
     app.add_typer(sandbox_app, name="sandbox", help="The simulated Salesforce, Kantata and NetSuite.")
 
 
@@ -175,10 +176,10 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
 
 def _mount_operations() -> None:
     """status, report, serve and alerts live in pshub/ops_cli.py, registered on this app."""
-    try:
-        from pshub import ops_cli
-    except ImportError:
+    if importlib.util.find_spec("pshub.ops_cli") is None:
         return
+    from pshub import ops_cli
+
     ops_cli.register(app)
 
 
