@@ -19,6 +19,6 @@
 {% endtest %}
 
 {#- The expression is true on every row. -#}
-{% test expression_is_true(model, expression) %}
+{% test expression_is_true(model, expression, column_name=none) %}
     select * from {{ model }} where not coalesce(({{ expression }}), false)
 {% endtest %}

@@ -1,19 +1,13 @@
--- Sync erp_customers: one row per CRM account with a closed-won opportunity, as a NetSuite customer.
--- Columns are the destination's fields; external_id (the CRM account id) is the upsert key.
-with won_accounts as (
-
-    select distinct crm_account_id from {{ ref('engagements') }}
-
-)
-
+-- Sync erp_customers: the rows to push (see int_sync_erp_customers for the rules); rows that must not be pushed are in erp_customers_blocked.
 select
-    accounts.crm_account_id                    as external_id,
-    accounts.account_name                      as "companyName",
-    legal_entities.erp_subsidiary_id           as subsidiary,
-    legal_entities.erp_currency_id             as currency,
-    legal_entities.erp_terms_id                as terms,
-    -- business context carried to exceptions, not pushed
-    accounts.legal_entity                      as _legal_entity
-from won_accounts
-join {{ ref('stg_salesforce__accounts') }} as accounts using (crm_account_id)
-left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = accounts.legal_entity
+    external_id,
+    "companyName",
+    subsidiary,
+    currency,
+    terms,
+    _erp_customer_id,
+    _match_method,
+    _legal_entity,
+    _customer
+from {{ ref('int_sync_erp_customers') }}
+where block_reason_code is null

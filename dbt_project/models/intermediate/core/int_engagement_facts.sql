@@ -67,36 +67,6 @@ staffing as (
 
 ),
 
-invoice_facts as (
-
-    select
-        engagement_id,
-        sum(amount)                                                     as billed_amount,
-        sum(amount * rate_to_reporting)                                 as billed_amount_reporting,
-        sum(amount) filter (where invoice_type = 'credit_memo')         as credit_memo_amount,
-        min(invoice_date) filter (where invoice_type = 'invoice')       as first_invoice_date
-    from {{ ref('int_invoices') }}
-    where engagement_id is not null
-    group by 1
-
-),
-
-collection_facts as (
-
-    select
-        invoices.engagement_id,
-        sum(applications.amount_applied)                                as collected_amount,
-        sum(applications.amount_applied * rates.rate_to_reporting)      as collected_amount_reporting,
-        max(applications.applied_date)                                  as last_payment_date
-    from {{ ref('int_payment_applications') }} as applications
-    join {{ ref('int_invoices') }} as invoices using (erp_invoice_id)
-    left join {{ ref('int_exchange_rates_daily') }} as rates
-        on rates.currency_code = invoices.currency_code and rates.calendar_date = applications.applied_date
-    where applications.application_type = 'payment' and invoices.engagement_id is not null
-    group by 1
-
-),
-
 milestones as (
 
     select
@@ -181,9 +151,9 @@ select
     coalesce(invoice_facts.billed_amount_reporting, 0)                  as billed_amount_reporting,
     coalesce(invoice_facts.credit_memo_amount, 0)                       as credit_memo_amount,
     invoice_facts.first_invoice_date,
-    coalesce(collection_facts.collected_amount, 0)                      as collected_amount,
-    coalesce(collection_facts.collected_amount_reporting, 0)            as collected_amount_reporting,
-    collection_facts.last_payment_date
+    coalesce(invoice_facts.collected_amount, 0)                         as collected_amount,
+    coalesce(invoice_facts.collected_amount_reporting, 0)               as collected_amount_reporting,
+    invoice_facts.last_payment_date
 from engagements
 join opportunities on opportunities.crm_opportunity_id = engagements.crm_opportunity_id
 left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = engagements.crm_account_id
@@ -196,8 +166,7 @@ left join sold_hours on sold_hours.crm_opportunity_id = engagements.crm_opportun
 left join time_facts using (engagement_id)
 left join expense_facts using (engagement_id)
 left join staffing using (engagement_id)
-left join invoice_facts using (engagement_id)
-left join collection_facts using (engagement_id)
+left join {{ ref('int_engagement_billing') }} as invoice_facts using (engagement_id)
 left join milestones using (engagement_id)
 left join {{ ref('int_exchange_rates_daily') }} as sold_rates
     on sold_rates.currency_code = opportunities.currency_code and sold_rates.calendar_date = opportunities.close_date

@@ -67,6 +67,7 @@ enriched as (
         resources.erp_employee_id,
         entries.psa_role_id,
         roles.role_name,
+        entries.notes,
         entries.work_date,
         date_trunc('week', entries.work_date)::date             as work_week,
         date_trunc('month', entries.work_date)::date            as work_month,

@@ -1,0 +1,45 @@
+-- Candidates of sync erp_expenses: one row per billable PSA expense of a client engagement not already in the
+-- ERP by the pre-hub process, as a NetSuite expense report; external id = the PSA expense id.
+with expenses as (
+
+    select * from {{ ref('int_expenses') }}
+    where is_billable and coalesce(erp_posting_match, '') <> 'rule'
+
+),
+
+facts as (
+
+    select * from {{ ref('int_engagement_facts') }}
+
+)
+
+select
+    expenses.psa_expense_id                                     as external_id,
+    expenses.erp_employee_id                                    as employee,
+    expenses.erp_project_id                                     as entity,
+    expenses.expense_date                                       as "tranDate",
+    expenses.category                                           as category,
+    expenses.amount                                             as amount,
+    currencies.erp_currency_id                                  as currency,
+    true                                                        as "isBillable",
+    expenses.notes                                              as memo,
+    expenses.erp_expense_report_id                              as _erp_expense_report_id,
+    facts.customer_name                                         as _customer,
+    expenses.engagement_id                                      as _engagement,
+    expenses.amount                                             as _amount_at_stake,
+    expenses.currency_code                                      as _currency,
+    case
+        when not expenses.is_approved then 'unapproved_expense'
+        when expenses.is_without_project then 'expense_without_project'
+        when expenses.engagement_id is null then 'expense_without_engagement'
+        when expenses.erp_project_id is null then 'engagement_not_in_erp'
+        when expenses.erp_employee_id is null then 'employee_not_in_erp'
+        when expenses.is_period_closed then 'closed_period'
+        when facts.canonical_status = 'on_hold' then 'project_on_hold'
+        when collections.is_credit_hold then 'customer_credit_hold'
+        when currencies.erp_currency_id is null then 'unknown_currency'
+    end                                                         as block_reason_code
+from expenses
+left join facts using (engagement_id)
+left join {{ ref('customer_collections') }} as collections on collections.customer_id = facts.customer_id
+left join {{ ref('currencies') }} as currencies on currencies.currency_code = expenses.currency_code

@@ -1,0 +1,55 @@
+-- Candidates of sync erp_projects: one row per engagement, as a NetSuite job (project); external id = the
+-- CRM opportunity id. A legacy project matched by rule carries its id (_erp_project_id) to be updated, not duplicated.
+with engagements as (
+
+    select * from {{ ref('int_engagement_facts') }}
+
+),
+
+opportunities as (
+
+    select * from {{ ref('stg_salesforce__opportunities') }}
+
+)
+
+select
+    engagements.engagement_id                                   as external_id,
+    engagements.engagement_name                                 as "companyName",
+    coalesce(engagements.erp_customer_id, customers.erp_customer_id) as parent,
+    legal_entities.erp_subsidiary_id                            as subsidiary,
+    currencies.erp_currency_id                                  as currency,
+    active_status.erp_entity_status_id                          as "entityStatus",
+    billing_models.erp_billing_type_code                        as "jobBillingType",
+    opportunities.start_date                                    as "startDate",
+    opportunities.end_date                                      as "projectedEndDate",
+    engagements.sold_amount                                     as "projectedValue",
+    billing_models.billing_model_name                           as custentity_billing_model,
+    engagements.service_line                                    as custentity_service_line,
+    engagements.engagement_id                                   as custentity_crm_opportunity_id,
+    engagements.erp_project_id                                  as _erp_project_id,
+    engagements.erp_match_method                                as _match_method,
+    engagements.customer_name                                   as _customer,
+    engagements.engagement_id                                   as _engagement,
+    engagements.sold_amount                                     as _amount_at_stake,
+    engagements.contract_currency                               as _currency,
+    case
+        when engagements.erp_candidate_count > 1 then 'engagement_key_matches_several'
+        when engagements.billing_model is null then 'closed_won_without_billing_model'
+        when opportunities.start_date is null then 'closed_won_without_start_date'
+        when legal_entities.legal_entity is null then 'unknown_legal_entity'
+        when coalesce(engagements.erp_customer_id, customers.erp_customer_id) is null then 'customer_not_in_erp'
+    end                                                         as block_reason_code
+from engagements
+join opportunities using (crm_opportunity_id)
+left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = engagements.crm_account_id
+left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = engagements.legal_entity
+left join {{ ref('currencies') }} as currencies on currencies.currency_code = engagements.contract_currency
+left join {{ ref('billing_models') }} as billing_models on billing_models.billing_model = engagements.billing_model
+left join (
+    -- a new project starts in the ERP status mapped to canonical 'active' (NetSuite "In Progress")
+    select min(entity_statuses.erp_entity_status_id) as erp_entity_status_id
+    from {{ ref('stg_netsuite__entity_statuses') }} as entity_statuses
+    join {{ ref('status_mappings') }} as mappings
+        on mappings.source_system = 'netsuite' and mappings.status_value = entity_statuses.status_name
+    where mappings.canonical_status = 'active'
+) as active_status on true

@@ -1,0 +1,52 @@
+-- Candidates of sync erp_time_bills: one row per approved or pending billable PSA time entry of a client
+-- engagement that is not already in the ERP by the pre-hub process; external id = the PSA time entry id.
+-- Pushed only when approved, in an open period, on a keyed project that is not on hold, for a customer not on
+-- credit hold, by a person known to the ERP, and free of data-quality defects; otherwise block_reason_code says why.
+with entries as (
+
+    select * from {{ ref('int_time_entries') }}
+    where is_billable and not is_internal and coalesce(erp_posting_match, '') <> 'rule'
+      and coalesce(erp_posting_match, '') <> 'rule_without_project'
+
+),
+
+facts as (
+
+    select * from {{ ref('int_engagement_facts') }}
+
+)
+
+select
+    entries.psa_time_entry_id                                   as external_id,
+    entries.erp_employee_id                                     as employee,
+    entries.erp_project_id                                      as customer,
+    items.erp_item_id                                           as item,
+    entries.hours                                               as hours,
+    entries.bill_rate                                           as rate,
+    true                                                        as "isBillable",
+    entries.work_date                                           as "tranDate",
+    entries.notes                                               as memo,
+    entries.erp_time_bill_id                                    as _erp_time_bill_id,
+    facts.customer_name                                         as _customer,
+    entries.engagement_id                                       as _engagement,
+    round(entries.hours * entries.bill_rate, 2)                 as _amount_at_stake,
+    entries.currency_code                                       as _currency,
+    case
+        when not entries.is_approved then 'unapproved_time'
+        when entries.engagement_id is null then 'time_without_engagement'
+        when entries.erp_project_id is null then 'engagement_not_in_erp'
+        when entries.erp_employee_id is null then 'employee_not_in_erp'
+        when items.erp_item_id is null then 'no_service_item_for_role'
+        when entries.is_period_closed then 'closed_period'
+        when entries.project_status = 'on_hold' then 'project_on_hold'
+        when entries.project_status in ('completed', 'closed') and entries.is_on_inactive_project then 'time_on_inactive_project'
+        when collections.is_credit_hold then 'customer_credit_hold'
+        when entries.is_non_positive then 'non_positive_hours'
+        when entries.is_zero_rate_billable then 'zero_rate_on_billable_time'
+        when entries.is_duplicate then 'duplicate_time_entry'
+        when entries.is_over_24_hours_day then 'over_24_hours_in_a_day'
+    end                                                         as block_reason_code
+from entries
+left join facts using (engagement_id)
+left join {{ ref('customer_collections') }} as collections on collections.customer_id = facts.customer_id
+left join {{ ref('role_service_items') }} as items on items.role_name = entries.role_name

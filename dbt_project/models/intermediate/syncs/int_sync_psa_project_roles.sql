@@ -1,0 +1,28 @@
+-- Candidates of sync psa_project_roles: the planned roles of a new PSA project, one per opportunity line item
+-- (role, sold hours, unit price); external id = the CRM line item id. Staffing people onto them stays in the PSA.
+with engagements as (
+
+    select * from {{ ref('int_engagement_facts') }}
+    where psa_match_method in ('none', 'external_id')
+
+)
+
+select
+    line_items.crm_opportunity_line_item_id                     as external_id,
+    engagements.engagement_id                                   as workspace_external_id,
+    engagements.psa_project_id                                  as workspace_id,
+    roles.psa_role_id                                           as role_id,
+    line_items.role_name                                        as role_name,
+    line_items.unit_price                                       as bill_rate,
+    line_items.currency_code                                    as currency,
+    round(line_items.quantity_hours * 60)::bigint               as planned_minutes,
+    engagements.customer_name                                   as _customer,
+    engagements.engagement_id                                   as _engagement,
+    line_items.total_price                                      as _amount_at_stake,
+    case
+        when roles.psa_role_id is null then 'unknown_role'
+        when engagements.psa_project_id is null then 'psa_project_not_created_yet'
+    end                                                         as block_reason_code
+from {{ ref('stg_salesforce__opportunity_line_items') }} as line_items
+join engagements on engagements.crm_opportunity_id = line_items.crm_opportunity_id
+left join {{ ref('stg_kantata__roles') }} as roles on lower(roles.role_name) = lower(line_items.role_name)

@@ -1,0 +1,15 @@
+-- Sync crm_opportunity_delivery: one row per engagement: delivery and finance figures for the account team,
+-- written to the Opportunity (key Id), in contract currency (the opportunity's currency).
+select
+    crm_opportunity_id                                          as "Id",
+    billed_amount                                               as "Billed_Amount__c",
+    recognized_revenue                                          as "Recognized_Revenue__c",
+    backlog_amount                                              as "Backlog__c",
+    round(burn_pct * 100, 2)                                    as "Burn_Pct__c",
+    round(margin_pct * 100, 2)                                  as "Margin_Pct__c",
+    collected_amount                                            as "Collected_Amount__c",
+    canonical_status                                            as "Project_Status__c",
+    customer_name                                               as _customer,
+    engagement_id                                               as _engagement,
+    wip_amount                                                  as _amount_at_stake
+from {{ ref('engagements') }}

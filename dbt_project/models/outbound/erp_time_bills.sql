@@ -1,0 +1,18 @@
+-- Sync erp_time_bills: the rows to push (see int_sync_erp_time_bills for the rules); rows that must not be pushed are in erp_time_bills_blocked.
+select
+    external_id,
+    employee,
+    customer,
+    item,
+    hours,
+    rate,
+    "isBillable",
+    "tranDate",
+    memo,
+    _erp_time_bill_id,
+    _customer,
+    _engagement,
+    _amount_at_stake,
+    _currency
+from {{ ref('int_sync_erp_time_bills') }}
+where block_reason_code is null
