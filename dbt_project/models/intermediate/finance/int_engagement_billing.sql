@@ -12,7 +12,7 @@ billed as (
     select
         engagement_id,
         sum(amount)                                                     as billed_amount,
-        sum(amount * rate_to_reporting)                                 as billed_amount_reporting,
+        round(sum(amount * rate_to_reporting), 2)                       as billed_amount_reporting,
         coalesce(sum(amount) filter (where invoice_type = 'credit_memo'), 0) as credit_memo_amount,
         min(invoice_date) filter (where invoice_type = 'invoice')       as first_invoice_date
     from invoices
@@ -25,7 +25,7 @@ collected as (
     select
         invoices.engagement_id,
         sum(applications.amount_applied)                                as collected_amount,
-        sum(applications.amount_applied * rates.rate_to_reporting)      as collected_amount_reporting,
+        round(sum(applications.amount_applied * rates.rate_to_reporting), 2) as collected_amount_reporting,
         max(applications.applied_date)                                  as last_payment_date
     from {{ ref('int_payment_applications') }} as applications
     join invoices on invoices.erp_invoice_id = applications.erp_invoice_id
