@@ -17,6 +17,10 @@ from connectors.paging import fetch_in_order
 TOKEN_PATH = "/oauth/token"
 API_PREFIX = "/api/v1"
 PER_PAGE_MAX = 200
+BULK_MAX = 100  # records per bulk create
+SINGULAR = {"workspaces": "workspace", "stories": "story", "workspace_resources": "workspace_resource",
+            "workspace_allocations": "workspace_allocation", "time_entries": "time_entry",
+            "custom_field_values": "custom_field_value", "expenses": "expense"}
 
 
 def kantata_timestamp(value: dt.datetime) -> str:
@@ -116,8 +120,11 @@ class KantataClient(ApiClient):
         if parts <= 1 or count < min_pages * PER_PAGE_MAX:
             return [self.changed_pages(resource, since, params, workers=1)]
         newest = self._page(resource, {**query, "order": "updated_at:desc"}, 1)
-        low = parse_datetime(self.records_of(oldest, resource)[0]["updated_at"])
-        high = parse_datetime(self.records_of(newest, resource)[0]["updated_at"])
+        try:
+            low = parse_datetime(self.records_of(oldest, resource)[0]["updated_at"])
+            high = parse_datetime(self.records_of(newest, resource)[0]["updated_at"])
+        except (IndexError, KeyError, TypeError, ValueError, AttributeError):  # no readable stamp: one window
+            return [self.changed_pages(resource, since, params, workers=1)]
         step = (high - low) / parts
         bounds = [low + step * i for i in range(1, parts)]
         bounds = [b.replace(microsecond=0) for b in bounds]
@@ -139,3 +146,18 @@ class KantataClient(ApiClient):
             for page in self.list_pages(resource, {**(params or {}), "only": ",".join(chunk)}):
                 found.extend(page)
         return found
+
+    # -- writes (used by reverse ETL) -------------------------------------------------------------
+    def create(self, resource: str, records: list[dict]) -> list[dict]:
+        """Create up to 100 records in one call; returns them (with their ids) in request order."""
+        if len(records) > BULK_MAX:
+            raise ValueError(f"at most {BULK_MAX} {resource} per call")
+        body = {resource: records} if len(records) > 1 else {SINGULAR[resource]: records[0]}
+        response = self.request("POST", f"{API_PREFIX}/{resource}.json", json=body)
+        return self.records_of(response.json(), resource)
+
+    def update(self, resource: str, record_id: str, fields: dict) -> dict:
+        response = self.request("PUT", f"{API_PREFIX}/{resource}/{record_id}.json",
+                                json={SINGULAR[resource]: fields})
+        records = self.records_of(response.json(), resource)
+        return records[0] if records else {"id": record_id}

@@ -114,6 +114,7 @@ class NetSuiteClient(ApiClient):
     def __init__(self, base_url: str, credentials: dict, *, concurrency: int = 5, **kw):
         super().__init__(base_url, credentials, max_concurrency=concurrency, **kw)
         self._max_concurrency = concurrency
+        self.result_cap = SUITEQL_RESULT_CAP  # rows one SuiteQL query can answer; past it the window narrows
 
     def _fetch_token(self) -> tuple[str, float]:
         c = self._credentials
@@ -198,7 +199,7 @@ class NetSuiteClient(ApiClient):
             total = int(first.get("totalResults") or len(items))
             if not first.get("hasMore"):
                 return
-            window = min(total, SUITEQL_RESULT_CAP)
+            window = min(total, self.result_cap)
             offsets = range(page_size, window, page_size)
             for body in fetch_in_order(lambda off: self._suiteql_page(query, off, page_size), offsets,
                                        workers=workers):
@@ -206,7 +207,7 @@ class NetSuiteClient(ApiClient):
                 if items:
                     last = items[-1]
                     yield items
-            if total <= SUITEQL_RESULT_CAP or last is None:
+            if total <= self.result_cap or last is None:
                 return
             after = (parse_datetime(last[updated_field]), _as_id(last[id_field]))
 
@@ -225,3 +226,8 @@ class NetSuiteClient(ApiClient):
 
     def get(self, record_type: str, record_id: str) -> dict:
         return self.request("GET", f"/services/rest/record/v1/{record_type}/{record_id}").json()
+
+    def update(self, record_type: str, record_id: str, fields: dict) -> str:
+        """PATCH a record by internal id (e.g. to stamp an external id on one made by hand)."""
+        self.request("PATCH", f"/services/rest/record/v1/{record_type}/{record_id}", json=fields)
+        return str(record_id)

@@ -65,7 +65,10 @@ def _norm(typ: str, v):
     if typ == "datetime":
         from sandbox.store import parse_datetime
 
-        return parse_datetime(str(v))
+        try:
+            return parse_datetime(str(v))
+        except ValueError:
+            return str(v)
     return str(v)
 
 

@@ -1,0 +1,173 @@
+"""Ingest benchmark: a full ingest of a medium firm, a no-change incremental run, peak memory, and landing
+against a bare COPY + upsert of the same rows.
+
+    .venv/bin/python bench/ingest.py [--scale medium] [--home .pshub/bench] [--sample 200000]
+
+The sandbox runs in a process of its own (`pshub sandbox serve`), as a real SaaS would be elsewhere; each
+ingest runs in a child process (the Prefect flow `ingest`, as `pshub ingest` runs it) so that its peak
+memory is its own. The firm is generated once in <home>/sandbox and reused by later runs.
+Targets (issue 4): landing >= 0.7x the bare baseline; no-change incremental <= 10 s; peak memory <= 500 MB;
+full medium ingest well under 5 minutes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from flows.ingest import ingest
+from pshub.runs import new_run_id
+started = time.perf_counter()
+results = ingest(new_run_id(), full_refresh={full_refresh})
+print("RESULT " + json.dumps({{"seconds": time.perf_counter() - started, "import_seconds": started - t0,
+                              "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                              "results": results}}), flush=True)
+"""
+
+
+def run_ingest(env: dict, full_refresh: bool) -> dict:
+    """One ingest (the Prefect flow) in a child process: its results, time and own peak RSS."""
+    proc = subprocess.run([sys.executable, "-c", CHILD.format(full_refresh=full_refresh)], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"ingest failed:\n{proc.stderr[-4000:]}")
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+def start_sandbox(home: Path, scale: str, env: dict) -> subprocess.Popen:
+    sandbox_dir = home / "sandbox"
+    endpoints = sandbox_dir / "endpoints.json"
+    endpoints.unlink(missing_ok=True)
+    log = open(home / "sandbox.log", "w")
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/pshub"), "sandbox", "serve", "--scale", scale, "--data-dir",
+                             str(sandbox_dir), "--salesforce-port", "0", "--netsuite-port", "0", "--kantata-port", "0"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 600
+    while not endpoints.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"the sandbox did not start: see {home / 'sandbox.log'}")
+        time.sleep(0.5)
+    return proc
+
+
+def landing_vs_baseline(url: str, sample: int, batch: int = 5000) -> dict:
+    """The same time entries landed twice into empty tables: by land_page (validation, quarantine, cursor, newest
+    wins) and by a bare COPY into a temp table + insert ... on conflict into a plain table."""
+    import datetime as dt
+
+    import orjson
+    import psycopg
+
+    from flows.landing import FieldTracker, Load, ObjectSpec, land_page
+    from connectors.kantata import parse_datetime
+
+    with psycopg.connect(url) as conn:
+        records = [r[0] for r in conn.execute(
+            "select data from raw_kantata.time_entries order by id limit %s", (sample,))]
+        conn.execute("drop schema if exists raw_benchland cascade")
+        conn.execute("drop table if exists public.bench_baseline")
+        conn.execute("create table public.bench_baseline (id text primary key, data jsonb not null, "
+                     "source_updated_at timestamptz not null, is_deleted boolean not null default false, "
+                     "_load_id bigint not null, _landed_at timestamptz not null default now())")
+        conn.commit()
+        batches = [records[i:i + batch] for i in range(0, len(records), batch)]
+
+        spec = ObjectSpec("benchland", "time_entries", "time_entries", "id", "updated_at", parse_datetime)
+        load = Load(conn, spec, run_id="bench", cursor_from=None, cursor_field="updated_at")
+        t = time.perf_counter()
+        for b in batches:
+            load.land(b)
+        landing = time.perf_counter() - t
+        load.finish()
+
+        t = time.perf_counter()
+        for b in batches:
+            with conn.transaction():
+                conn.execute("create temp table if not exists _bare (id text, data jsonb, source_updated_at "
+                             "timestamptz, is_deleted boolean) on commit delete rows")
+                with conn.cursor().copy("copy _bare from stdin") as copy:
+                    for r in b:
+                        copy.write_row((r["id"], orjson.dumps(r).decode(), parse_datetime(r["updated_at"]), False))
+                conn.execute("""insert into public.bench_baseline as t (id, data, source_updated_at, is_deleted, _load_id)
+                                select id, data, source_updated_at, is_deleted, 0 from _bare
+                                on conflict (id) do update set data = excluded.data,
+                                    source_updated_at = excluded.source_updated_at""")
+        baseline = time.perf_counter() - t
+        conn.execute("drop schema raw_benchland cascade")
+        conn.execute("drop table public.bench_baseline")
+        conn.execute("delete from ops.cursors where system = 'benchland'")
+        conn.commit()
+    return {"rows": len(records), "landing_s": landing, "baseline_s": baseline,
+            "landing_rows_s": len(records) / landing, "baseline_rows_s": len(records) / baseline,
+            "ratio": baseline / landing}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", default="medium")
+    ap.add_argument("--home", default=str(ROOT / ".pshub" / "bench"))
+    ap.add_argument("--sample", type=int, default=200_000, help="rows for landing vs baseline")
+    args = ap.parse_args()
+    home = Path(args.home).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PSHUB_HOME": str(home), "PREFECT_HOME": str(home / "prefect"),
+           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    for system in ("SALESFORCE", "NETSUITE", "KANTATA"):
+        env.pop(f"PSHUB_{system}_URL", None)
+    os.environ.update({k: env[k] for k in ("PSHUB_HOME", "PREFECT_HOME")})
+
+    from pshub.migrations import migrate
+    from pshub.warehouse import database_url
+    import psycopg
+
+    url = database_url()
+    migrate(url)
+    with psycopg.connect(url, autocommit=True) as conn:  # a fresh warehouse: every raw table from scratch
+        for (schema,) in conn.execute("select nspname from pg_namespace where nspname like 'raw\\_%'").fetchall():
+            conn.execute(f'drop schema "{schema}" cascade')
+        conn.execute("truncate ops.loads, ops.cursors, ops.quarantine")
+
+    t = time.perf_counter()
+    sandbox = start_sandbox(home, args.scale, env)
+    print(f"sandbox ({args.scale}) up in {time.perf_counter() - t:.1f}s (generated once, then reused)")
+    try:
+        full = run_ingest(env, full_refresh=True)
+        quiet = run_ingest(env, full_refresh=False)
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+
+    rows = sum(r["rows_fetched"] for r in full["results"])
+    print(f"\nfull ingest: {full['seconds']:.1f}s for {rows:,} records ({rows / full['seconds']:,.0f} rows/s overall; "
+          f"process start + imports {full['import_seconds']:.1f}s not included)")
+    print(f"  {'object':<48} {'rows':>10} {'seconds':>8} {'rows/s':>9}  status")
+    for r in sorted(full["results"], key=lambda r: -r["rows_fetched"]):
+        rate = r["rows_fetched"] / r["seconds"] if r["seconds"] else 0
+        print(f"  {r['system'] + '.' + r['object']:<48} {r['rows_fetched']:>10,} {r['seconds']:>8.1f} {rate:>9,.0f}  "
+              f"{r['status']}{' ' + r['error'][:80] if r.get('error') else ''}")
+    changed = sum(r["rows_landed"] for r in quiet["results"])
+    print(f"\nno-change incremental: {quiet['seconds']:.1f}s ({sum(r['rows_fetched'] for r in quiet['results']):,} "
+          f"records re-read in the overlap window, {changed} landed)")
+    print(f"peak memory (RSS) of the ingest process: full {full['peak_kb'] / 1024:.0f} MB, "
+          f"incremental {quiet['peak_kb'] / 1024:.0f} MB")
+
+    cmp = landing_vs_baseline(url, args.sample)
+    print(f"\nlanding vs bare COPY + upsert, {cmp['rows']:,} time entries in batches of 5,000 into empty tables:")
+    print(f"  landing  {cmp['landing_s']:.2f}s  {cmp['landing_rows_s']:,.0f} rows/s")
+    print(f"  baseline {cmp['baseline_s']:.2f}s  {cmp['baseline_rows_s']:,.0f} rows/s")
+    print(f"  ratio    {cmp['ratio']:.2f}x of the baseline's speed (target >= 0.7x)")
+
+
+if __name__ == "__main__":
+    main()
