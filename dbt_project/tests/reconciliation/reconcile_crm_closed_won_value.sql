@@ -1,0 +1,26 @@
+-- Reconciliation: the value of closed-won opportunities in the CRM (raw, not deleted), per currency and in count,
+-- equals sold in marts.engagements. Returns the currencies that differ.
+with source_totals as (
+
+    select data ->> 'CurrencyIsoCode' as currency_code, count(*) as deals,
+           sum(coalesce((data ->> 'Amount')::numeric, 0)) as amount
+    from {{ source('salesforce', 'opportunity') }}
+    where not is_deleted and (data ->> 'IsWon')::boolean
+    group by 1
+
+),
+
+mart_totals as (
+
+    select contract_currency as currency_code, count(*) as deals, sum(sold_amount) as amount
+    from {{ ref('engagements') }}
+    group by 1
+
+)
+
+select coalesce(source_totals.currency_code, mart_totals.currency_code) as currency_code,
+       source_totals.deals as source_deals, mart_totals.deals as mart_deals,
+       source_totals.amount as source_amount, mart_totals.amount as mart_amount
+from source_totals
+full join mart_totals using (currency_code)
+where source_totals.amount is distinct from mart_totals.amount or source_totals.deals is distinct from mart_totals.deals

@@ -1,0 +1,40 @@
+-- Reconciliation: payments applied to invoices in the ERP (raw transaction links from an invoice to a customer
+-- payment), per invoice currency, equal collected in marts.invoices, and the engagements' collected equals the
+-- part applied to invoices of an engagement. Returns the differences.
+with links as (
+
+    select
+        regexp_replace(links.data ->> 'previousdoc', '\.0+$', '')       as invoice_id,
+        abs((links.data ->> 'foreignamount')::numeric)                  as amount
+    from {{ source('netsuite', 'previoustransactionlink') }} as links
+    join {{ source('netsuite', 'transaction') }} as payments
+        on payments.id = regexp_replace(links.data ->> 'nextdoc', '\.0+$', '') and payments.data ->> 'type' = 'CustPymt'
+        and not payments.is_deleted
+    join {{ source('netsuite', 'transaction') }} as invoices
+        on invoices.id = regexp_replace(links.data ->> 'previousdoc', '\.0+$', '') and invoices.data ->> 'type' = 'CustInvc'
+        and not invoices.is_deleted
+    where not links.is_deleted
+
+),
+
+source_by_invoice as (
+
+    select invoice_id, sum(amount) as amount from links group by 1
+
+),
+
+checks as (
+
+    select 'all invoices' as scope,
+           (select sum(amount) from source_by_invoice) as source_amount,
+           (select sum(collected_amount) from {{ ref('invoices') }}) as mart_amount
+    union all
+    select 'invoices of engagements',
+           (select sum(source_by_invoice.amount) from source_by_invoice
+            join {{ ref('invoices') }} as invoices on invoices.erp_invoice_id = source_by_invoice.invoice_id
+            where invoices.engagement_id is not null),
+           (select sum(collected_amount) from {{ ref('engagements') }})
+
+)
+
+select * from checks where coalesce(source_amount, 0) <> coalesce(mart_amount, 0)

@@ -1,0 +1,45 @@
+-- Reconciliation: approved hours and approved expenses in the PSA (raw), in total and on the projects of
+-- engagements, equal the marts (resource_utilization_weekly for all hours, engagements for engagement hours and
+-- expenses). Returns the measures that differ.
+with raw_entries as (
+
+    select data ->> 'workspace_id' as psa_project_id, (data ->> 'time_in_minutes')::numeric / 60 as hours
+    from {{ source('kantata', 'time_entries') }}
+    where not is_deleted and (data ->> 'approved')::boolean
+
+),
+
+raw_expenses as (
+
+    select data ->> 'workspace_id' as psa_project_id, (data ->> 'amount_in_cents')::numeric / 100 as amount,
+           data ->> 'currency' as currency_code
+    from {{ source('kantata', 'expenses') }}
+    where not is_deleted and (data ->> 'approved')::boolean
+
+),
+
+engagement_projects as (
+
+    select project_id as psa_project_id
+    from {{ ref('int_project_keys') }}
+    where source_system = 'kantata' and engagement_id is not null
+
+),
+
+checks as (
+
+    select 'approved hours, all' as measure,
+           (select sum(hours) from raw_entries) as source_value,
+           (select sum(approved_hours) from {{ ref('resource_utilization_weekly') }}) as mart_value
+    union all
+    select 'approved hours, engagements',
+           (select sum(hours) from raw_entries join engagement_projects using (psa_project_id)),
+           (select sum(approved_hours) from {{ ref('engagements') }})
+    union all
+    select 'approved expenses, engagements',
+           (select sum(amount) from raw_expenses join engagement_projects using (psa_project_id)),
+           (select sum(expense_cost) from {{ ref('engagements') }})
+
+)
+
+select * from checks where coalesce(source_value, 0) <> coalesce(mart_value, 0)
