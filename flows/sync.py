@@ -1,4 +1,4 @@
-"""Prefect flow `sync`: plan and apply each reverse-ETL sync."""
+"""Prefect flow `sync`: plan and apply each reverse-ETL sync, in order."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -12,18 +12,35 @@ from reverse_etl import engine
 from reverse_etl.syncs import SYNCS, get_sync
 
 
-def apply_sync(name: str, run_id: str) -> engine.SyncResult:
+def apply_sync(name: str, run_id: str, confirm: bool = False) -> engine.SyncResult:
     sync = get_sync(name)
-    concurrency = get_settings().netsuite_concurrency if sync.destination == "netsuite" else 1
+    settings = get_settings()
+    concurrency = settings.netsuite_concurrency if sync.destination == "netsuite" else 1
     with connect() as conn:
-        return engine.apply(conn, sync, run_id, lambda: client_for(sync.destination), concurrency=concurrency)
+        return engine.apply(conn, sync, run_id, lambda: client_for(sync.destination), concurrency=concurrency,
+                            max_share=settings.sync_max_share, min_guarded=settings.sync_guard_min_records,
+                            confirm=confirm)
 
 
 @task(name="sync", retries=2, retry_delay_seconds=[5, 30], task_run_name="sync {name}")
-def apply_sync_task(name: str, run_id: str) -> dict:
-    return asdict(apply_sync(name, run_id))
+def apply_sync_task(name: str, run_id: str, confirm: bool = False) -> dict:
+    return asdict(apply_sync(name, run_id, confirm))
 
 
 @flow(name="sync")
-def sync(run_id: str, names: list[str] | None = None) -> list[dict]:
-    return [apply_sync_task(name, run_id) for name in (names or list(SYNCS))]
+def sync(run_id: str, names: list[str] | None = None, confirm: bool = False) -> list[dict]:
+    """Apply the syncs in their declared order (later syncs read what earlier ones created). A sync that fails
+    does not stop the others: its result says failed, with why."""
+    results = []
+    for name in names or list(SYNCS):
+        state = apply_sync_task(name, run_id, confirm, return_state=True)
+        if state.is_completed():
+            results.append(state.result())
+        else:
+            try:
+                state.result()
+                message = state.message
+            except Exception as exc:  # the task's own exception, after its retries
+                message = str(exc)
+            results.append(asdict(engine.SyncResult(name, run_id, status="failed", message=message)))
+    return results

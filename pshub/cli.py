@@ -156,8 +156,21 @@ def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default
             summary.print_plan(sync, engine.plan_counts(conn, sync), list(engine.plan(conn, sync, limit=show)))
 
 
+@sync_app.command("list")
+def sync_list() -> None:
+    """The syncs, in the order they run: model, destination, operation."""
+    from reverse_etl.syncs import SYNCS
+
+    for sync in SYNCS.values():
+        typer.echo(f"{sync.name:<26} {sync.model:<36} -> {sync.destination} {sync.object} ({sync.operation})")
+        typer.echo(f"{'':<26} {sync.description}")
+
+
 @sync_app.command("apply")
-def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (default: all)")) -> None:
+def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (default: all, in order)"),
+               confirm: bool = typer.Option(False, "--confirm",
+                                            help="apply even a plan larger than PSHUB_SYNC_MAX_SHARE of what the "
+                                                 "sync manages (the safety stop)")) -> None:
     """Push what the plan shows, record ledger rows and exceptions."""
     _prefect_env()
     from flows.sync import sync as sync_flow
@@ -170,8 +183,72 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
             get_sync(name)
         except KeyError as exc:
             _fail(exc.args[0])
-    results = sync_flow(new_run_id(), [name] if name else None)
+    results = sync_flow(new_run_id(), [name] if name else None, confirm)
     summary.print_syncs(results)
+    if any(r["status"] in ("failed", "refused") for r in results):
+        raise typer.Exit(1)
+
+
+# -- exceptions -------------------------------------------------------------------------------------
+exceptions_app = typer.Typer(help="Records a sync could not push: why, since when, and the money at stake.",
+                             no_args_is_help=False, invoke_without_command=True)
+app.add_typer(exceptions_app, name="exceptions")
+
+
+@exceptions_app.callback()
+def exceptions_default(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        exceptions_list(sync=None, reason=None, all_=False, limit=50)
+
+
+@exceptions_app.command("list")
+def exceptions_list(sync: Optional[str] = typer.Option(None, help="only this sync"),
+                    reason: Optional[str] = typer.Option(None, help="only this reason code"),
+                    all_: bool = typer.Option(False, "--all", help="resolved ones too"),
+                    limit: int = typer.Option(50, help="rows to show")) -> None:
+    """Open exceptions by sync and reason, with amounts at stake, then the newest rows."""
+    from pshub import exceptions
+
+    with _warehouse() as conn:
+        exceptions.print_list(conn, sync=sync, reason=reason, include_resolved=all_, limit=limit)
+
+
+@exceptions_app.command("show")
+def exceptions_show(exception_id: int = typer.Argument(..., help="the id from `pshub exceptions list`")) -> None:
+    """One exception whole: reason, attempts, business context, and the row that was to be pushed."""
+    from pshub import exceptions
+
+    with _warehouse() as conn:
+        if not exceptions.print_one(conn, exception_id):
+            _fail(f"no exception {exception_id}")
+
+
+@exceptions_app.command("retry")
+def exceptions_retry(sync: Optional[str] = typer.Option(None, help="only this sync (default: every sync with "
+                                                                     "open exceptions)"),
+                     confirm: bool = typer.Option(False, "--confirm", help="as for `sync apply`")) -> None:
+    """Apply the syncs that have open exceptions now: their failed rows are planned and pushed again."""
+    _prefect_env()
+    from flows.sync import sync as sync_flow
+    from pshub import summary
+    from pshub.runs import new_run_id
+    from reverse_etl.syncs import SYNCS
+
+    with _warehouse() as conn:
+        names = [r[0] for r in conn.execute(
+            "select distinct sync_name from ops.sync_exceptions where resolved_at is null"
+            " and stage <> 'blocked' and (%s::text is null or sync_name = %s)", (sync, sync))]
+    names = [n for n in SYNCS if n in names]
+    if not names:
+        typer.echo("no open exceptions to retry (held-back rows are retried when their source changes)")
+        return
+    summary.print_syncs(sync_flow(new_run_id(), names, confirm))
+
+
+def _warehouse():
+    from pshub.warehouse import connect
+
+    return connect()
 
 
 def _mount_operations() -> None:

@@ -6,6 +6,7 @@ from pshub.settings import Settings, get_settings
 
 
 def client_for(system: str, settings: Settings | None = None) -> ApiClient:
+    from connectors.kantata import KantataClient
     from connectors.netsuite import NetSuiteClient
     from connectors.salesforce import SalesforceClient
 
@@ -18,4 +19,6 @@ def client_for(system: str, settings: Settings | None = None) -> ApiClient:
     if system == "netsuite":
         return NetSuiteClient(cfg.base_url, cfg.credentials, concurrency=settings.netsuite_concurrency,
                               timeout=timeout)
+    if system == "kantata":
+        return KantataClient(cfg.base_url, cfg.credentials, timeout=timeout)
     raise KeyError(f"no client for {system!r}")

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
 
     http_timeout_seconds: float = 60.0
 
+    # Reverse ETL safety stop: a plan writing more than this share of the records a sync manages is refused
+    # unless confirmed (only once the sync manages at least sync_guard_min_records).
+    sync_max_share: float = 0.5
+    sync_guard_min_records: int = 100
+
     @property
     def home_dir(self) -> Path:
         return self.home.expanduser().resolve()

@@ -4,11 +4,15 @@ from __future__ import annotations
 import typer
 
 
+def _numeric(cell: str) -> bool:
+    return cell.replace(",", "").replace(".", "").lstrip("-").isdigit()
+
+
 def _table(headers: list[str], rows: list[list]) -> None:
     cells = [headers] + [[str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     for n, r in enumerate(cells):
-        typer.echo("  " + "  ".join(c.ljust(w) if i == 0 or not c.replace(".", "").isdigit() else c.rjust(w)
+        typer.echo("  " + "  ".join(c.rjust(w) if i and _numeric(c) else c.ljust(w)
                                     for i, (c, w) in enumerate(zip(r, widths))).rstrip())
         if n == 0:
             typer.echo("  " + "  ".join("-" * w for w in widths))
@@ -31,9 +35,10 @@ def print_transform(result: dict) -> None:
 
 def print_syncs(results: list[dict]) -> None:
     typer.secho("Pushed", bold=True)
-    _table(["sync", "planned", "pushed", "exceptions", "write calls", "status"],
-           [[r["sync"], r["planned_inserts"] + r["planned_updates"], r["pushed"], r["failed"] + r["invalid"],
-             r["write_calls"], r["status"]] for r in results])
+    _table(["sync", "planned", "pushed", "failed", "invalid", "held back", "write calls", "status"],
+           [[r["sync"], r["planned_inserts"] + r["planned_updates"], r["pushed"], r["failed"], r["invalid"],
+             r.get("blocked", 0), r["write_calls"], r["status"] + (f": {r['message']}" if r.get("message") else "")]
+            for r in results])
 
 
 def print_cycle(summary: dict) -> None:
@@ -46,7 +51,8 @@ def print_cycle(summary: dict) -> None:
 def print_plan(sync, counts: dict, sample: list[dict]) -> None:
     typer.secho(f"{sync.name}: {sync.description}", bold=True)
     typer.echo(f"  -> {sync.destination} {sync.object} ({sync.operation} by {sync.key}): "
-               f"{counts['inserts']} to create, {counts['updates']} to update, {counts['unchanged']} unchanged")
+               f"{counts['inserts']} never pushed, {counts['updates']} changed since pushed, {counts['unchanged']} unchanged, "
+               f"{counts['blocked']} held back")
     if sample:
         cols = [sync.key, *sync.pushed_columns]
         _table(["action", *cols], [[r["_action"], *[("" if r.get(c) is None else r.get(c)) for c in cols]]

@@ -1,17 +1,23 @@
 """The reverse-ETL engine: plan (diff against the ledger), validate (pandera), push (batched), record.
 
-plan:     one set-based query: the outbound model's rows whose hash differs from the ledger's last success.
-validate: rows that would be rejected become ops.sync_exceptions with a reason, never pushes.
-push:     batches through the destination connector, bounded concurrency, transient errors retried there.
-record:   a ledger row per success (destination id, hash, run id); an exception per failure, retried later.
+plan:     one set-based query: the outbound model's rows whose hash of pushed fields differs from the ledger's
+          last success. Nothing changed means no call to the destination at all.
+validate: rows the destination would reject for their shape become ops.sync_exceptions, never pushes. Rows the
+          outbound model holds back (`<sync>_blocked`, reason code decided in dbt) become exceptions too.
+push:     batches through the destination connector (pushers.py), bounded concurrency; transient failures are
+          retried in the connector; a per-record rejection never stops the rest of the batch.
+record:   per record a ledger row (destination id, hash, run id) or an exception (reason, attempts, customer,
+          engagement, amount at stake). Failed records are planned again, so retried, on later runs.
+
+Exactly once: NetSuite records are upserted by external id and Salesforce records updated by id, both
+idempotent; Kantata, which has no external-id upsert, gets a write intent committed before each create and a
+look-up before any create whose earlier outcome was lost. One apply per sync at a time (advisory lock).
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal
 from itertools import islice
 
 import orjson
@@ -21,10 +27,18 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from connectors.http import ConnectorError
+from reverse_etl.payloads import json_value
 from reverse_etl.syncs import Sync
 
 log = logging.getLogger("pshub.sync")
+
+
+class PlanRefused(RuntimeError):
+    """The plan would touch more of the destination than the safety share allows."""
+
+
+class ModelMissing(RuntimeError):
+    pass
 
 
 @dataclass
@@ -34,6 +48,7 @@ class Outcome:
     destination_id: str | None = None
     error_code: str | None = None
     error: str | None = None
+    stage: str = "rejected"          # rejected: the destination said no; failed: the outcome is unknown
 
     @property
     def ok(self) -> bool:
@@ -49,40 +64,99 @@ class SyncResult:
     pushed: int = 0
     failed: int = 0
     invalid: int = 0
+    blocked: int = 0
     write_calls: int = 0
+    calls: int = 0
     status: str = "succeeded"
-    exceptions: list[str] = field(default_factory=list)
+    message: str | None = None
 
     @property
     def planned(self) -> int:
         return self.planned_inserts + self.planned_updates
 
 
-def _model_ident(sync: Sync) -> sql.Composable:
-    schema, table = sync.model.split(".", 1)
+@dataclass
+class Context:
+    """What a pusher may use besides its client: the sync, the run, and the intents table."""
+    conn: psycopg.Connection
+    sync: Sync
+    run_id: str
+    concurrency: int = 1
+    cache: dict = field(default_factory=dict)
+
+    def pending_intents(self, keys: list[str]) -> dict[str, object]:
+        rows = self.conn.execute("select record_key, created_at from ops.sync_intents"
+                                 " where sync_name = %s and record_key = any(%s)", (self.sync.name, keys)).fetchall()
+        self.conn.commit()
+        return dict(rows)
+
+    def write_intents(self, rows: list[dict]) -> None:
+        """Committed before the create calls: a crash after them leaves a trace to look up."""
+        with self.conn.cursor() as cur:
+            cur.executemany("""
+                insert into ops.sync_intents (sync_name, record_key, run_id, row_hash) values (%s, %s, %s, %s)
+                on conflict (sync_name, record_key) do update set run_id = excluded.run_id,
+                    row_hash = excluded.row_hash, created_at = now()
+            """, [(self.sync.name, str(r[self.sync.key]), self.run_id, r["_row_hash"]) for r in rows])
+        self.conn.commit()
+
+
+# -- plan -------------------------------------------------------------------------------------------
+def _ident(qualified: str) -> sql.Composable:
+    schema, table = qualified.split(".", 1)
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+
+
+def _hash_expr(sync: Sync, alias: str = "m") -> sql.Composable:
+    """md5 of the key and the pushed fields only: context columns changing alone push nothing."""
+    parts = []
+    for column in [sync.key, *sync.pushed_columns]:
+        parts += [sql.Literal(column), sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(column))]
+    return sql.SQL("md5(jsonb_build_object({})::text)").format(sql.SQL(", ").join(parts))
+
+
+def model_columns(conn: psycopg.Connection, qualified: str) -> list[str]:
+    schema, table = qualified.split(".", 1)
+    return [r[0] for r in conn.execute(
+        "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
+        " order by ordinal_position", (schema, table))]
+
+
+def check_model(conn: psycopg.Connection, sync: Sync) -> None:
+    columns = model_columns(conn, sync.model)
+    if not columns:
+        raise ModelMissing(f"{sync.model} does not exist: run `pshub transform` first")
+    missing = [c for c in [sync.key, *sync.pushed_columns] if c not in columns]
+    if missing:
+        raise ModelMissing(f"{sync.model} lacks column(s) {', '.join(missing)} that sync {sync.name} pushes")
 
 
 def _plan_query(sync: Sync) -> sql.Composable:
     return sql.SQL("""
-        select m.*, md5(to_jsonb(m)::text) as _row_hash, l.destination_id as _destination_id,
+        select m.*, {hash} as _row_hash, l.destination_id as _destination_id,
                case when l.record_key is null then 'insert' else 'update' end as _action
           from {model} m
           left join ops.sync_ledger l on l.sync_name = %(sync)s and l.record_key = m.{key}::text
-         where l.row_hash is distinct from md5(to_jsonb(m)::text)
-    """).format(model=_model_ident(sync), key=sql.Identifier(sync.key))
+         where l.row_hash is distinct from {hash}
+         order by m.{key}
+    """).format(model=_ident(sync.model), key=sql.Identifier(sync.key), hash=_hash_expr(sync))
 
 
 def plan_counts(conn: psycopg.Connection, sync: Sync) -> dict[str, int]:
-    """inserts / updates / unchanged, computed in the warehouse."""
+    """inserts / updates / unchanged / held back, computed in the warehouse."""
+    check_model(conn, sync)
     row = conn.execute(sql.SQL("""
-        with m as (select {key}::text as k, md5(to_jsonb(m)::text) as h from {model} m)
+        with m as (select m.{key}::text as k, {hash} as h from {model} m)
         select count(*) filter (where l.record_key is null),
                count(*) filter (where l.record_key is not null and l.row_hash <> m.h),
                count(*) filter (where l.row_hash = m.h)
           from m left join ops.sync_ledger l on l.sync_name = %(sync)s and l.record_key = m.k
-    """).format(model=_model_ident(sync), key=sql.Identifier(sync.key)), {"sync": sync.name}).fetchone()
-    return {"inserts": row[0], "updates": row[1], "unchanged": row[2]}
+    """).format(model=_ident(sync.model), key=sql.Identifier(sync.key), hash=_hash_expr(sync)),
+        {"sync": sync.name}).fetchone()
+    blocked = 0
+    if model_columns(conn, sync.blocked_model):
+        blocked = conn.execute(sql.SQL("select count(*) from {}").format(_ident(sync.blocked_model))).fetchone()[0]
+    return {"inserts": row[0], "updates": row[1], "unchanged": row[2], "blocked": blocked}
 
 
 def plan(conn: psycopg.Connection, sync: Sync, limit: int | None = None) -> Iterator[dict]:
@@ -96,16 +170,16 @@ def plan(conn: psycopg.Connection, sync: Sync, limit: int | None = None) -> Iter
         yield from cur
 
 
-# -- validation -------------------------------------------------------------------------------------
-_PANDERA_TYPES = {"string": str, "ref": str, "number": float, "date": object, "boolean": bool}
-
-
+# -- validate ---------------------------------------------------------------------------------------
 def _schema(sync: Sync) -> pa.DataFrameSchema:
     columns = {}
     for f in sync.fields:
-        checks = [pa.Check(lambda s: s.astype(str).str.len() > 0, element_wise=False, name="not empty")] \
-            if f.required and f.type in ("string", "ref") else []
-        columns[f.name] = pa.Column(object, nullable=not f.required, checks=checks, required=True)
+        checks = []
+        if f.required:
+            checks.append(pa.Check(lambda s: s.astype(str).str.strip().str.len() > 0, name="not empty"))
+        if f.type in ("number", "integer"):
+            checks.append(pa.Check(lambda s: pd.to_numeric(s, errors="coerce").notna() | s.isna(), name="numeric"))
+        columns[f.name] = pa.Column(object, nullable=not f.required, checks=checks)
     columns[sync.key] = pa.Column(object, nullable=False)
     return pa.DataFrameSchema(columns, strict=False)
 
@@ -114,109 +188,101 @@ def validate(sync: Sync, rows: list[dict]) -> tuple[list[dict], list[tuple[dict,
     """(valid rows, [(row, reason)]) for a batch."""
     if not rows:
         return [], []
-    frame = pd.DataFrame([{c: r.get(c) for c in [sync.key, *sync.pushed_columns]} for r in rows])
-    reasons: dict[int, list[str]] = {}
+    frame = pd.DataFrame([{c: r.get(c) for c in [sync.key, *(f.name for f in sync.fields)]} for r in rows],
+                         dtype=object)
+    reasons: dict[int, set[str]] = {}
     try:
         _schema(sync).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         for case in err.failure_cases.itertuples():
             if case.index is None or pd.isna(case.index):
                 continue
-            what = "is missing" if case.check in ("not_nullable", "not empty") else f"fails {case.check}"
-            reasons.setdefault(int(case.index), []).append(f"{case.column} {what}")
+            what = {"not_nullable": "is missing", "not empty": "is missing", "numeric": "is not a number"}.get(
+                case.check, f"fails {case.check}")
+            reasons.setdefault(int(case.index), set()).add(f"{case.column} {what}")
     valid, invalid = [], []
     for i, row in enumerate(rows):
-        if i in reasons:
-            invalid.append((row, "; ".join(sorted(set(reasons[i])))))
-        else:
-            valid.append(row)
+        (invalid.append((row, "; ".join(sorted(reasons[i])))) if i in reasons else valid.append(row))
     return valid, invalid
 
 
-# -- destination payloads ---------------------------------------------------------------------------
-def _json_value(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def destination_fields(sync: Sync, row: dict) -> dict:
-    body = {}
-    for f in sync.fields:
-        value = _json_value(row.get(f.name))
-        if value is None:
-            continue
-        body[f.name] = {"id": str(value)} if f.type == "ref" else value
-    return body
-
-
-# -- pushers: one per destination operation ---------------------------------------------------------
-def netsuite_upsert(client, sync: Sync, rows: list[dict], concurrency: int) -> list[Outcome]:
-    def one(row: dict) -> Outcome:
-        key = str(row[sync.key])
-        try:
-            return Outcome(key, destination_id=client.upsert(sync.object, key, destination_fields(sync, row)))
-        except ConnectorError as exc:
-            return Outcome(key, error_code=exc.code or type(exc).__name__, error=exc.message)
-
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        return list(pool.map(one, rows))
-
-
-PUSHERS: dict[tuple[str, str], Callable] = {("netsuite", "upsert"): netsuite_upsert}
-
-
-# -- recording --------------------------------------------------------------------------------------
-def _context(sync: Sync, row: dict) -> tuple:
-    ctx = sync.context
-    amount = row.get(ctx["amount"]) if "amount" in ctx else None
-    return (row.get(ctx["customer"]) if "customer" in ctx else None,
-            row.get(ctx["engagement"]) if "engagement" in ctx else None,
-            amount, row.get(ctx["currency"]) if "currency" in ctx else None)
+# -- record -----------------------------------------------------------------------------------------
+def _context(row: dict) -> tuple:
+    return (row.get("_customer"), row.get("_engagement"), row.get("_amount_at_stake"), row.get("_currency"))
 
 
 def record(conn: psycopg.Connection, sync: Sync, run_id: str, rows_by_key: dict[str, dict],
            outcomes: list[Outcome]) -> None:
-    """Ledger rows for successes (and their exceptions resolved); exception rows for failures."""
+    """Ledger rows for successes (their exceptions and intents resolved); exception rows for failures."""
     ok = [o for o in outcomes if o.ok]
     failed = [o for o in outcomes if not o.ok]
-    with conn.transaction():
+    with conn.transaction(), conn.cursor() as cur:
         if ok:
-            with conn.cursor() as cur:
-                cur.executemany("""
-                    insert into ops.sync_ledger (sync_name, record_key, destination_id, row_hash, run_id)
-                    values (%s, %s, %s, %s, %s)
-                    on conflict (sync_name, record_key) do update
-                       set destination_id = coalesce(excluded.destination_id, ops.sync_ledger.destination_id),
-                           row_hash = excluded.row_hash, run_id = excluded.run_id, synced_at = now()
-                """, [(sync.name, o.record_key, o.destination_id, rows_by_key[o.record_key]["_row_hash"], run_id)
-                      for o in ok])
-                cur.execute("""update ops.sync_exceptions set resolved_at = now()
-                                where sync_name = %s and record_key = any(%s) and resolved_at is null""",
-                            (sync.name, [o.record_key for o in ok]))
+            cur.executemany("""
+                insert into ops.sync_ledger (sync_name, record_key, destination_id, row_hash, run_id)
+                values (%s, %s, %s, %s, %s)
+                on conflict (sync_name, record_key) do update
+                   set destination_id = coalesce(excluded.destination_id, ops.sync_ledger.destination_id),
+                       row_hash = excluded.row_hash, run_id = excluded.run_id, synced_at = now()
+            """, [(sync.name, o.record_key, o.destination_id, rows_by_key[o.record_key]["_row_hash"], run_id)
+                  for o in ok])
+            keys = [o.record_key for o in ok]
+            cur.execute("""update ops.sync_exceptions set resolved_at = now()
+                            where sync_name = %s and record_key = any(%s) and resolved_at is null""",
+                        (sync.name, keys))
+        done = [o.record_key for o in outcomes if o.ok or o.stage == "rejected"]  # outcome known: no trace needed
+        if done:
+            cur.execute("delete from ops.sync_intents where sync_name = %s and record_key = any(%s)",
+                        (sync.name, done))
         if failed:
-            record_exceptions(conn, sync, run_id,
-                              [(rows_by_key[o.record_key], o.error_code or "rejected", o.error) for o in failed])
+            _upsert_exceptions(cur, sync, run_id, [(rows_by_key[o.record_key], o.stage, o.error_code or "rejected",
+                                                    o.error or "") for o in failed])
 
 
-def record_exceptions(conn: psycopg.Connection, sync: Sync, run_id: str,
-                      failures: list[tuple[dict, str, str]]) -> None:
-    with conn.cursor() as cur:
-        cur.executemany("""
-            insert into ops.sync_exceptions (sync_name, record_key, reason_code, reason, run_id, customer,
-                                             engagement, amount_at_stake, currency, payload)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)
+def _upsert_exceptions(cur, sync: Sync, run_id: str, failures: list[tuple[dict, str, str, str]]) -> None:
+    cur.executemany("""
+        insert into ops.sync_exceptions (sync_name, record_key, stage, reason_code, reason, run_id, customer,
+                                         engagement, amount_at_stake, currency, payload)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)
+        on conflict (sync_name, record_key) where resolved_at is null do update
+           set stage = excluded.stage, reason_code = excluded.reason_code, reason = excluded.reason,
+               run_id = excluded.run_id, attempts = ops.sync_exceptions.attempts + 1, last_seen_at = now(),
+               customer = excluded.customer, engagement = excluded.engagement,
+               amount_at_stake = excluded.amount_at_stake, currency = excluded.currency, payload = excluded.payload
+    """, [(sync.name, str(row[sync.key]), stage, code, reason, run_id, *_context(row),
+           orjson.dumps({k: json_value(v) for k, v in row.items()}, default=str).decode())
+          for row, stage, code, reason in failures])
+
+
+def record_blocked(conn: psycopg.Connection, sync: Sync, run_id: str) -> int:
+    """Rows the outbound model holds back become (or stay) exceptions with dbt's reason code; exceptions whose
+    record is neither held back nor still to push any more are resolved. Set-based, one statement each."""
+    if not model_columns(conn, sync.blocked_model):
+        return 0
+    blocked, model, key = _ident(sync.blocked_model), _ident(sync.model), sql.Identifier(sync.key)
+    with conn.transaction():
+        cur = conn.execute(sql.SQL("""
+            insert into ops.sync_exceptions as e (sync_name, record_key, stage, reason_code, reason, run_id, customer,
+                                                  engagement, amount_at_stake, currency, payload, attempts)
+            select %(sync)s, b.{key}::text, 'blocked', b.block_reason_code,
+                   coalesce(to_jsonb(b) ->> 'block_reason', replace(b.block_reason_code, '_', ' ')),
+                   %(run)s, to_jsonb(b) ->> '_customer', to_jsonb(b) ->> '_engagement',
+                   (to_jsonb(b) ->> '_amount_at_stake')::numeric, to_jsonb(b) ->> '_currency', to_jsonb(b), 0
+              from {blocked} b
             on conflict (sync_name, record_key) where resolved_at is null do update
-               set reason_code = excluded.reason_code, reason = excluded.reason, run_id = excluded.run_id,
-                   attempts = ops.sync_exceptions.attempts + 1, last_seen_at = now(),
-                   customer = excluded.customer, engagement = excluded.engagement,
-                   amount_at_stake = excluded.amount_at_stake, currency = excluded.currency,
-                   payload = excluded.payload
-        """, [(sync.name, str(row[sync.key]), code, reason, run_id, *_context(sync, row),
-               orjson.dumps({k: _json_value(v) for k, v in row.items()}, default=str).decode())
-              for row, code, reason in failures])
+               set stage = 'blocked', reason_code = excluded.reason_code, reason = excluded.reason,
+                   run_id = excluded.run_id, last_seen_at = now(), customer = excluded.customer,
+                   engagement = excluded.engagement, amount_at_stake = excluded.amount_at_stake,
+                   currency = excluded.currency, payload = excluded.payload
+        """).format(key=key, blocked=blocked), {"sync": sync.name, "run": run_id})
+        count = cur.rowcount
+        conn.execute(sql.SQL("""
+            update ops.sync_exceptions e set resolved_at = now()
+             where e.sync_name = %(sync)s and e.resolved_at is null
+               and not exists (select 1 from {blocked} b where b.{key}::text = e.record_key)
+               and (e.stage = 'blocked' or not exists (select 1 from {model} m where m.{key}::text = e.record_key))
+        """).format(key=key, blocked=blocked, model=model), {"sync": sync.name})
+    return count
 
 
 # -- the run ----------------------------------------------------------------------------------------
@@ -226,49 +292,71 @@ def _batches(iterable, size):
         yield batch
 
 
+def _lock_key(sync: Sync) -> int:
+    return int.from_bytes(sync.name.encode()[:8].ljust(8, b"\0"), "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
 def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Callable[[], object], *,
-          concurrency: int = 1) -> SyncResult:
+          concurrency: int = 1, max_share: float = 0.5, min_guarded: int = 100, confirm: bool = False,
+          pusher: Callable | None = None) -> SyncResult:
     """Push the plan. A run with nothing planned opens no connection to the destination."""
+    from reverse_etl.pushers import PUSHERS
+
+    pusher = pusher or PUSHERS[sync.operation]
     result = SyncResult(sync.name, run_id)
-    counts = plan_counts(conn, sync)
-    result.planned_inserts, result.planned_updates = counts["inserts"], counts["updates"]
-    sync_run_id = conn.execute("insert into ops.sync_runs (run_id, sync_name, rows_planned) values (%s, %s, %s)"
-                               " returning sync_run_id", (run_id, sync.name, result.planned)).fetchone()[0]
     conn.commit()
+    if not conn.execute("select pg_try_advisory_lock(%s)", (_lock_key(sync),)).fetchone()[0]:
+        conn.commit()
+        result.status, result.message = "skipped", "another apply of this sync is running"
+        return result
     client = None
-    pusher = PUSHERS[(sync.destination, sync.operation)]
+    sync_run_id = None
     try:
+        counts = plan_counts(conn, sync)
+        result.planned_inserts, result.planned_updates = counts["inserts"], counts["updates"]
+        sync_run_id = conn.execute("insert into ops.sync_runs (run_id, sync_name, rows_planned) values (%s, %s, %s)"
+                                   " returning sync_run_id", (run_id, sync.name, result.planned)).fetchone()[0]
+        conn.commit()
+        result.blocked = record_blocked(conn, sync, run_id)
+        managed = conn.execute("select count(*) from ops.sync_ledger where sync_name = %s", (sync.name,)).fetchone()[0]
+        if not confirm and managed >= min_guarded and result.planned > max_share * managed:
+            raise PlanRefused(
+                f"{sync.name} would write {result.planned} records, more than {max_share:.0%} of the {managed} it "
+                f"manages: check `pshub sync plan {sync.name}`, then apply with --confirm")
         if result.planned:
             client = client_factory()
-            # the plan is read by a second connection so that recording can commit batch by batch
+            ctx = Context(conn, sync, run_id, concurrency)
+            # the plan is read on a second connection so that recording can commit batch by batch
             with psycopg.connect(conn.info.dsn, password=conn.info.password) as reader:
                 for batch in _batches(plan(reader, sync), sync.batch_size):
                     valid, invalid = validate(sync, batch)
                     if invalid:
-                        record_exceptions(conn, sync, run_id, [(row, "invalid", reason) for row, reason in invalid])
-                        conn.commit()
+                        with conn.transaction(), conn.cursor() as cur:
+                            _upsert_exceptions(cur, sync, run_id, [(r, "invalid", "invalid", why) for r, why in invalid])
                         result.invalid += len(invalid)
                     if not valid:
                         continue
-                    outcomes = pusher(client, sync, valid, concurrency)
+                    outcomes = pusher(ctx, client, valid)
                     record(conn, sync, run_id, {str(r[sync.key]): r for r in valid}, outcomes)
-                    conn.commit()
                     result.pushed += sum(o.ok for o in outcomes)
                     result.failed += sum(not o.ok for o in outcomes)
-        result.write_calls = getattr(client, "write_calls", 0)
-        result.status = "succeeded" if not (result.failed or result.invalid) else "succeeded_with_exceptions"
-    except Exception as exc:
-        result.status = "failed"
+        result.status = "succeeded"
+    except PlanRefused as exc:
         conn.rollback()
-        conn.execute("update ops.sync_runs set status = 'failed', error = %s, finished_at = now() where sync_run_id = %s",
-                     (str(exc)[:2000], sync_run_id))
-        conn.commit()
+        result.status, result.message = "refused", str(exc)
+    except Exception as exc:
+        conn.rollback()
+        result.status, result.message = "failed", str(exc)[:2000]
         raise
     finally:
         if client is not None:
+            result.write_calls, result.calls = client.write_calls, client.calls
             client.close()
-    conn.execute("""update ops.sync_runs set status = 'succeeded', finished_at = now(), rows_pushed = %s,
-                           rows_failed = %s, write_calls = %s where sync_run_id = %s""",
-                 (result.pushed, result.failed + result.invalid, result.write_calls, sync_run_id))
-    conn.commit()
+        if sync_run_id is not None:
+            conn.execute("""update ops.sync_runs set status = %s, finished_at = now(), rows_pushed = %s,
+                                   rows_failed = %s, write_calls = %s, error = %s where sync_run_id = %s""",
+                         (result.status, result.pushed, result.failed + result.invalid, result.write_calls,
+                          result.message, sync_run_id))
+        conn.execute("select pg_advisory_unlock(%s)", (_lock_key(sync),))
+        conn.commit()
     return result

@@ -1,51 +1,130 @@
 """The syncs: each is an outbound dbt model + destination object + operation + key + field types + batch size.
 
-What to push is decided in the outbound model (SQL); this file only says where it goes and in what shape.
+What to push, and what to hold back, is decided in SQL: `outbound.<sync>` holds the rows to push (columns
+named as the destination's fields; `_`-prefixed columns carry business context and are never pushed) and
+`outbound.<sync>_blocked` the rows held back, each with a `block_reason_code`. This file says only where
+the rows go and in what shape. Syncs run in the order listed: later ones may read what earlier ones created.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+# Operations, per destination:
+NETSUITE_UPSERT = "netsuite_upsert"          # PUT /record/v1/{type}/eid:{key}; PATCH by id where matched by rule
+SALESFORCE_UPDATE = "salesforce_update"      # PATCH /composite/sobjects, 200 a call, by Id
+KANTATA_UPSERT = "kantata_upsert"            # POST (bulk, 100 a call) or PUT by id; intents guard creates
+KANTATA_CUSTOM_FIELD = "kantata_custom_field"  # POST custom_field_values: one value per field and subject
 
 
 @dataclass(frozen=True)
 class Field:
     name: str                 # the destination field, and the outbound model's column
-    type: str = "string"      # string | number | date | boolean | ref (a NetSuite reference: {"id": value})
+    type: str = "string"      # string | number | integer | date | boolean | ref (NetSuite reference: {"id": v})
     required: bool = False
 
 
 @dataclass(frozen=True)
 class Sync:
     name: str
-    model: str                # schema.table of the outbound model
     destination: str          # netsuite | salesforce | kantata
-    object: str               # destination record type
-    key: str                  # the model's column that identifies the destination record (its external id)
+    object: str               # destination record type / sObject / resource
+    key: str                  # the model column that identifies the destination record (external id, or Id)
     fields: tuple[Field, ...]
-    operation: str = "upsert"
+    operation: str
     batch_size: int = 200
     description: str = ""
-    # business context for exceptions: model columns naming the customer, engagement and amount at stake
-    context: dict = field(default_factory=dict)
+    existing_id: str | None = None     # column with the destination id of a record matched by rule (made by hand)
+    custom_fields: tuple[str, ...] = ()  # Kantata: columns written as custom field values, by field name
+    match_on: tuple[str, ...] = ()     # Kantata: fields that find a record a lost create made
+    financial: bool = False            # a financial record: posted exactly once, money at stake in exceptions
+
+    @property
+    def model(self) -> str:
+        return f"outbound.{self.name}"
+
+    @property
+    def blocked_model(self) -> str:
+        return f"outbound.{self.name}_blocked"
 
     @property
     def pushed_columns(self) -> list[str]:
-        return [f.name for f in self.fields]
+        return [f.name for f in self.fields] + list(self.custom_fields)
+
+
+def _f(spec: str) -> Field:
+    """'name:type!' -> Field (the ! marks a required field)."""
+    required = spec.endswith("!")
+    name, _, type_ = spec.rstrip("!").partition(":")
+    return Field(name, type_ or "string", required)
+
+
+def fields(*specs: str) -> tuple[Field, ...]:
+    return tuple(_f(s) for s in specs)
 
 
 SYNCS: dict[str, Sync] = {s.name: s for s in (
-    Sync(
-        name="erp_customers",
-        model="outbound.erp_customers",
-        destination="netsuite",
-        object="customer",
-        key="external_id",
-        fields=(Field("companyName", required=True), Field("subsidiary", "ref", required=True),
-                Field("currency", "ref", required=True), Field("terms", "ref")),
-        batch_size=50,
-        description="CRM accounts with a closed-won opportunity become ERP customers (external id = account id).",
-        context={"customer": "companyName", "legal_entity": "_legal_entity"},
-    ),
+    Sync("erp_customers", "netsuite", "customer", "external_id",
+         fields("companyName!", "subsidiary:ref!", "currency:ref", "terms:ref"),
+         NETSUITE_UPSERT, existing_id="_erp_customer_id",
+         description="CRM accounts with a closed-won deal become ERP customers (external id = CRM account id)."),
+    Sync("erp_projects", "netsuite", "job", "external_id",
+         fields("companyName!", "parent:ref!", "subsidiary:ref", "currency:ref", "entityStatus:ref",
+                "jobBillingType", "startDate:date", "projectedEndDate:date", "projectedValue:number",
+                "custentity_billing_model", "custentity_service_line", "custentity_crm_opportunity_id"),
+         NETSUITE_UPSERT, existing_id="_erp_project_id",
+         description="Closed-won opportunities become ERP projects (external id = opportunity id)."),
+    Sync("psa_projects", "kantata", "workspaces", "external_id",
+         fields("title!", "description", "start_date:date", "due_date:date", "budgeted:boolean",
+                "price_in_cents:integer", "currency", "rate_card_id", "creator_role!"),
+         KANTATA_UPSERT, batch_size=100, existing_id="_psa_project_id",
+         custom_fields=("CRM Opportunity ID", "Client", "Billing Model", "Legal Entity", "Service Line"),
+         match_on=("title",),
+         description="Closed-won opportunities become PSA project shells (CRM Opportunity ID = opportunity id)."),
+    Sync("psa_project_roles", "kantata", "workspace_resources", "external_id",
+         fields("workspace_id!", "role_id!", "bill_rate:number", "currency"),
+         KANTATA_UPSERT, batch_size=100, match_on=("workspace_id", "role_id"),
+         description="Planned roles of the opportunity's line items, on its PSA project."),
+    Sync("psa_project_milestones", "kantata", "stories", "external_id",
+         fields("workspace_id!", "title!", "story_type", "billable:boolean", "fixed_fee:boolean", "due_date:date",
+                "budget_estimate_in_cents:integer"),
+         KANTATA_UPSERT, batch_size=100, match_on=("workspace_id", "title"),
+         description="Billing milestones of milestone-billed engagements, on their PSA project."),
+    Sync("crm_opportunity_links", "salesforce", "Opportunity", "Id",
+         fields("ERP_Project_Id__c", "PSA_Project_Id__c", "Project_Status__c", "Sync_Status__c",
+                "Last_Sync_Error__c"),
+         SALESFORCE_UPDATE,
+         description="The opportunity learns its ERP and PSA project ids, project status and sync status."),
+    Sync("erp_time_bills", "netsuite", "timebill", "external_id",
+         fields("employee:ref!", "customer:ref!", "item:ref", "hours:number!", "rate:number", "isBillable:boolean",
+                "tranDate:date!", "memo"),
+         NETSUITE_UPSERT, existing_id="_erp_time_bill_id", financial=True,
+         description="Approved billable PSA time on keyed projects in open periods becomes ERP time bills."),
+    Sync("erp_expenses", "netsuite", "expensereport", "external_id",
+         fields("employee:ref!", "entity:ref!", "tranDate:date!", "category", "amount:number!", "currency:ref",
+                "isBillable:boolean", "memo"),
+         NETSUITE_UPSERT, existing_id="_erp_expense_report_id", financial=True,
+         description="Approved billable PSA expenses become ERP billable expenses."),
+    Sync("erp_invoice_requests", "netsuite", "customrecord_pshub_invoice_request", "external_id",
+         fields("name!", "custrecord_pshub_ir_project:ref!", "custrecord_pshub_ir_amount:number!",
+                "custrecord_pshub_ir_currency:ref", "custrecord_pshub_ir_milestone", "custrecord_pshub_ir_date:date",
+                "custrecord_pshub_ir_status"),
+         NETSUITE_UPSERT, financial=True,
+         description="Completed milestones of milestone-billed engagements become ERP invoice requests."),
+    Sync("crm_account_finance", "salesforce", "Account", "Id",
+         fields("ERP_Customer_Id__c", "Open_AR__c:number", "Overdue_AR__c:number", "AR_Current__c:number",
+                "AR_1_30__c:number", "AR_31_60__c:number", "AR_61_90__c:number", "AR_Over_90__c:number",
+                "DSO__c:number", "Last_Payment_Date__c:date", "Credit_Hold__c:boolean"),
+         SALESFORCE_UPDATE,
+         description="The account team sees open and overdue AR, aging, DSO, last payment and credit hold."),
+    Sync("crm_opportunity_delivery", "salesforce", "Opportunity", "Id",
+         fields("Billed_Amount__c:number", "Recognized_Revenue__c:number", "Backlog__c:number",
+                "Burn_Pct__c:number", "Margin_Pct__c:number", "Collected_Amount__c:number", "Project_Status__c"),
+         SALESFORCE_UPDATE,
+         description="The opportunity shows billed, recognized, backlog, burn %, margin % and project status."),
+    Sync("psa_credit_holds", "kantata", "custom_field_values", "external_id",
+         fields("subject_type!", "subject_id!", "custom_field_id!", "value"),
+         KANTATA_CUSTOM_FIELD, batch_size=100,
+         description="PSA projects of customers on credit hold carry the Credit Hold flag."),
 )}
 
 

@@ -1,0 +1,173 @@
+"""Pushers: one per destination operation. Each takes a batch of valid rows and returns one Outcome per row,
+in any order; a record the destination refuses never stops the others."""
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+from connectors.http import ConnectorError, ValidationError, NotFoundError
+from reverse_etl import syncs
+from reverse_etl.engine import Context, Outcome
+from reverse_etl.payloads import body
+
+
+def _failure(key: str, exc: ConnectorError) -> Outcome:
+    """Refused (a 4xx that retrying will not change) or failed (the outcome is unknown: a retry may succeed)."""
+    stage = "failed" if exc.transient or exc.status is None or exc.status >= 500 or exc.status == 401 else "rejected"
+    return Outcome(key, error_code=exc.code or type(exc).__name__, error=exc.message, stage=stage)
+
+
+def _known_id(ctx: Context, row: dict) -> str | None:
+    """The destination id of a record already there: from the ledger, or matched by rule in dbt."""
+    existing = row.get(ctx.sync.existing_id) if ctx.sync.existing_id else None
+    return row.get("_destination_id") or (str(existing) if existing not in (None, "") else None)
+
+
+# -- NetSuite: upsert by external id; a record made by hand is patched by id and gets the external id ----------
+def netsuite_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    sync = ctx.sync
+
+    def one(row: dict) -> Outcome:
+        key = str(row[sync.key])
+        fields = body(sync, row, send_nulls=False)
+        try:
+            matched = row.get(sync.existing_id) if sync.existing_id else None
+            if matched not in (None, "") and not row.get("_destination_id"):
+                return Outcome(key, destination_id=client.update(sync.object, str(matched), {**fields, "externalId": key}))
+            return Outcome(key, destination_id=client.upsert(sync.object, key, fields))
+        except ConnectorError as exc:
+            return _failure(key, exc)
+
+    with ThreadPoolExecutor(max_workers=max(1, ctx.concurrency)) as pool:
+        return list(pool.map(one, rows))
+
+
+# -- Salesforce: sObject Collections update by Id, 200 records a call ------------------------------------
+def salesforce_update(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    from connectors.salesforce import COLLECTION_MAX
+
+    sync, outcomes = ctx.sync, []
+    for start in range(0, len(rows), COLLECTION_MAX):
+        chunk = rows[start:start + COLLECTION_MAX]
+        records = [{"Id": str(r[sync.key]), **body(sync, r, send_nulls=True)} for r in chunk]
+        try:
+            results = client.update_collection(sync.object, records)
+        except ConnectorError as exc:
+            outcomes += [_failure(str(r[sync.key]), exc) for r in chunk]
+            continue
+        for row, res in zip(chunk, results):  # results come in request order
+            key = str(row[sync.key])
+            if res.get("success"):
+                outcomes.append(Outcome(key, destination_id=res.get("id") or key))
+            else:
+                err = (res.get("errors") or [{}])[0]
+                outcomes.append(Outcome(key, error_code=err.get("statusCode", "REJECTED"),
+                                        error=err.get("message", "rejected by Salesforce")))
+    return outcomes
+
+
+# -- Kantata: creates guarded by intents, updates by id, custom fields by name ------------------------------
+def _custom_field_ids(ctx: Context, client) -> dict[str, str]:
+    if "custom_fields" not in ctx.cache:
+        ctx.cache["custom_fields"] = {r["name"]: str(r["id"]) for page in client.list_pages(
+            "custom_fields", {"subject_type": "Workspace"}) for r in page if r.get("subject_type", "Workspace") == "Workspace"}
+    return ctx.cache["custom_fields"]
+
+
+def _find_created(ctx: Context, client, row: dict, since) -> str | None:
+    """A record a lost create may have made: same match fields, created after its intent (minus clock skew)."""
+    sync = ctx.sync
+    after = (since - dt.timedelta(minutes=5)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    params = {"created_after": after}
+    if "workspace_id" in sync.match_on:
+        params["workspace_id"] = str(row["workspace_id"])
+    if sync.object == "stories":
+        params["archived"] = "include"
+    want = {f: str(row.get(f)) for f in sync.match_on}
+    for page in client.list_pages(sync.object, params):
+        for rec in page:
+            if all(str(rec.get(f)) == v for f, v in want.items()):
+                return str(rec["id"])
+    return None
+
+
+def _write_custom_fields(ctx: Context, client, rows_and_ids: list[tuple[dict, str]]) -> None:
+    if not ctx.sync.custom_fields:
+        return
+    ids = _custom_field_ids(ctx, client)
+    values = [{"custom_field_id": ids[name], "subject_type": "Workspace", "subject_id": workspace_id,
+               "value": "" if row.get(name) is None else str(row.get(name))}
+              for row, workspace_id in rows_and_ids for name in ctx.sync.custom_fields if name in ids]
+    for start in range(0, len(values), 100):
+        client.create("custom_field_values", values[start:start + 100])
+
+
+def kantata_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    sync, outcomes = ctx.sync, []
+    known, new = [], []
+    for row in rows:
+        (known.append((row, _known_id(ctx, row))) if _known_id(ctx, row) else new.append(row))
+    if new:  # creates whose outcome an earlier run lost: look before creating again
+        pending = ctx.pending_intents([str(r[sync.key]) for r in new])
+        still_new = []
+        for row in new:
+            found = _find_created(ctx, client, row, pending[str(row[sync.key])]) if str(row[sync.key]) in pending else None
+            (known.append((row, found)) if found else still_new.append(row))
+        new = still_new
+    if new:
+        ctx.write_intents(new)
+    created: list[tuple[dict, str]] = []
+    for start in range(0, len(new), 100):
+        chunk = new[start:start + 100]
+        try:
+            records = client.create(sync.object, [body(sync, r, send_nulls=False) for r in chunk])
+            created += [(row, str(rec["id"])) for row, rec in zip(chunk, records)]
+        except ValidationError:  # one bad record fails the whole bulk call: find it one by one
+            for row in chunk:
+                try:
+                    created.append((row, str(client.create(sync.object, [body(sync, row, send_nulls=False)])[0]["id"])))
+                except ConnectorError as exc:
+                    outcomes.append(_failure(str(row[sync.key]), exc))
+        except ConnectorError as exc:
+            outcomes += [_failure(str(r[sync.key]), exc) for r in chunk]
+    updated: list[tuple[dict, str]] = []
+    for row, record_id in known:
+        try:
+            client.update(sync.object, record_id, body(sync, row, send_nulls=True))
+            updated.append((row, record_id))
+        except ConnectorError as exc:
+            outcomes.append(_failure(str(row[sync.key]), exc))
+    done = created + updated
+    try:
+        _write_custom_fields(ctx, client, done)
+    except ConnectorError as exc:  # the records exist; their external reference is not yet written
+        return outcomes + [_failure(str(row[sync.key]), exc) for row, _ in done]
+    return outcomes + [Outcome(str(row[sync.key]), destination_id=record_id) for row, record_id in done]
+
+
+def kantata_custom_field(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    """Custom field values: Kantata keeps one value per field and subject, so a POST is an idempotent upsert."""
+    sync, outcomes = ctx.sync, []
+    for start in range(0, len(rows), 100):
+        chunk = rows[start:start + 100]
+        try:
+            records = client.create(sync.object, [body(sync, r, send_nulls=False) for r in chunk])
+            outcomes += [Outcome(str(r[sync.key]), destination_id=str(rec["id"])) for r, rec in zip(chunk, records)]
+        except (ValidationError, NotFoundError):
+            for row in chunk:
+                try:
+                    rec = client.create(sync.object, [body(sync, row, send_nulls=False)])[0]
+                    outcomes.append(Outcome(str(row[sync.key]), destination_id=str(rec["id"])))
+                except ConnectorError as exc:
+                    outcomes.append(_failure(str(row[sync.key]), exc))
+        except ConnectorError as exc:
+            outcomes += [_failure(str(r[sync.key]), exc) for r in chunk]
+    return outcomes
+
+
+PUSHERS = {
+    syncs.NETSUITE_UPSERT: netsuite_upsert,
+    syncs.SALESFORCE_UPDATE: salesforce_update,
+    syncs.KANTATA_UPSERT: kantata_upsert,
+    syncs.KANTATA_CUSTOM_FIELD: kantata_custom_field,
+}
