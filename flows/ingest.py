@@ -20,10 +20,11 @@ import orjson
 import psycopg
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from connectors import catalog, kantata, netsuite, salesforce
-from connectors.http import ApiClient, LimitExceeded
+from connectors.http import ApiClient, ConnectorError, LimitExceeded
 from connectors.paging import merge_streams
 from flows.landing import Load, LoadResult, ObjectSpec, mark_deleted, mark_vanished, read_cursor
 from pshub.clients import client_for
@@ -264,8 +265,19 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
 
 
 # -- the flow ----------------------------------------------------------------------------------------------
-@task(name="land", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
-      task_run_name="land {system}.{object_name}")
+def _worth_retrying(task, task_run, state) -> bool:
+    """Prefect retries a landing unless the API said no for good (auth, bad query, daily limit)."""
+    try:
+        state.result()
+    except ConnectorError as exc:
+        return exc.transient
+    except Exception:
+        return True
+    return False
+
+
+@task(name="land", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_worth_retrying,
+      cache_policy=NO_CACHE, task_run_name="land {system}.{object_name}")
 def land_object_task(system: str, object_name: str, client: ApiClient, run_id: str, full_refresh: bool = False,
                      reconcile: bool | None = None) -> dict:
     (obj,) = catalog.find(system, object_name)
@@ -300,16 +312,17 @@ def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | N
     clients = {s: open_client(s) for s in dict.fromkeys(o.system for o in chosen)}
     try:
         futures, netsuite_futures = [], []
-        ordered = _interleaved([o for o in chosen if not o.applies_deletes])
-        for o in ordered:
+        for o in _interleaved([o for o in chosen if not o.applies_deletes]):
             f = land_object_task.submit(o.system, o.name, clients[o.system], run_id, full_refresh, reconcile)
             futures.append((o, f))
             if o.system == "netsuite":
                 netsuite_futures.append(f)
-        for o in chosen:  # deletes are applied after the objects they name have landed in this run
-            if o.applies_deletes:
+        appliers = [o for o in chosen if o.applies_deletes]
+        if appliers:  # deletes are applied after the objects they name have landed (or failed) in this run
+            wait(netsuite_futures)
+            for o in appliers:
                 futures.append((o, land_object_task.submit(o.system, o.name, clients[o.system], run_id,
-                                                           full_refresh, reconcile, wait_for=netsuite_futures)))
+                                                           full_refresh, reconcile)))
         results = []
         for o, f in futures:
             try:

@@ -48,6 +48,8 @@ _landing_schema = pa.DataFrameSchema(
 
 
 def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec) -> None:
+    # objects land at the same time: `create ... if not exists` alone races on the catalog
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (spec.schema,))
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(spec.schema)))
     conn.execute(sql.SQL("""
         create table if not exists {}.{} (
@@ -121,6 +123,7 @@ class FieldTracker:
 
     def __init__(self, conn: psycopg.Connection, spec: ObjectSpec):
         self.spec = spec
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (spec.schema,))
         conn.execute(sql.SQL("""
             create table if not exists {}._fields (
                 object         text not null,
