@@ -1,10 +1,136 @@
 -- One row per PSA time entry: hours, values at bill and cost rate (contract and reporting currency), the
 -- engagement, whether and how it reached the ERP, and the data-quality rules (METRICS.md 1-6) it breaks.
-with entries as (
+--
+-- Incremental (delete+insert by entry id). Change detection is by landing, not by clock: each build stores the
+-- load-id watermark of ops.loads (every load at or below it had finished when the build started), and the next
+-- build reprocesses rows of loads above it (landed since, or still running then), so nothing is missed or
+-- counted twice however long a landing takes. It reprocesses every entry whose result can have changed:
+--   entries that landed; entries of a (person, day) with a landed entry or ERP time bill (day totals, duplicates
+--   and time-bill matching look at the whole day); entries of projects whose workspace, custom fields, resources
+--   or rate card landed or whose engagement key changed; entries of people whose PSA user or ERP employee
+--   landed; entries in accounting periods that landed (closing a period). Deleted entries are removed (post-hook).
+-- Every input of a row is in one of those sets, so a full refresh and an incremental build give the same rows
+-- (tested in tests/dbt); a weekly full refresh (issue 7) also picks up seed edits.
+-- depends_on: {{ ref('stg_kantata__workspaces') }}
+-- depends_on: {{ ref('stg_kantata__custom_field_values') }}
+-- depends_on: {{ ref('stg_kantata__workspace_resources') }}
+-- depends_on: {{ ref('stg_kantata__rate_card_roles') }}
+-- depends_on: {{ ref('stg_kantata__users') }}
+-- depends_on: {{ ref('stg_netsuite__employees') }}
+-- depends_on: {{ ref('stg_netsuite__accounting_periods') }}
+-- depends_on: {{ ref('stg_netsuite__time_bills') }}
+{{ config(
+    materialized='incremental',
+    unique_key='psa_time_entry_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    indexes=[{'columns': ['psa_time_entry_id'], 'unique': True}, {'columns': ['engagement_id']}],
+    post_hook="delete from {{ this }} where psa_time_entry_id in (select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }})"
+) }}
+
+with all_entries as (
 
     select * from {{ ref('stg_kantata__time_entries') }}
 
 ),
+
+{% if is_incremental() %}
+cutoff as (
+
+    select coalesce(max(_load_watermark), -1) as changed_since from {{ this }}
+
+),
+
+previous_keys as (
+
+    select distinct psa_project_id, engagement_id, erp_project_id from {{ this }}
+
+),
+
+changed_projects as (
+
+    select psa_project_id from {{ ref('stg_kantata__workspaces') }} where load_id > (select changed_since from cutoff)
+    union
+    select subject_id from {{ ref('stg_kantata__custom_field_values') }} where load_id > (select changed_since from cutoff)
+    union
+    select psa_project_id from {{ ref('stg_kantata__workspace_resources') }} where load_id > (select changed_since from cutoff)
+    union
+    select projects.psa_project_id
+    from {{ ref('int_psa_projects') }} as projects
+    join {{ ref('stg_kantata__rate_card_roles') }} as rates using (psa_rate_card_id)
+    where rates.load_id > (select changed_since from cutoff)
+    union
+    -- the engagement key or the engagement's ERP project changed
+    select project_keys.project_id
+    from {{ ref('int_project_keys') }} as project_keys
+    left join {{ ref('int_engagements_keyed') }} as engagements using (engagement_id)
+    left join previous_keys on previous_keys.psa_project_id = project_keys.project_id
+    where project_keys.source_system = 'kantata'
+      and (previous_keys.engagement_id is distinct from project_keys.engagement_id
+           or previous_keys.erp_project_id is distinct from engagements.erp_project_id)
+
+),
+
+changed_people as (
+
+    select psa_user_id from {{ ref('stg_kantata__users') }} where load_id > (select changed_since from cutoff)
+    union
+    select resources.psa_user_id
+    from {{ ref('stg_netsuite__employees') }} as employees
+    join {{ ref('int_resources_matched') }} as resources using (erp_employee_id)
+    where employees.load_id > (select changed_since from cutoff)
+
+),
+
+changed_periods as (
+
+    select start_date, end_date from {{ ref('stg_netsuite__accounting_periods') }}
+    where load_id > (select changed_since from cutoff)
+
+),
+
+changed_days as (
+
+    select psa_user_id, work_date from all_entries where load_id > (select changed_since from cutoff)
+    union
+    select previous.psa_user_id, previous.work_date
+    from {{ this }} as previous
+    join {{ ref('stg_kantata__deleted_time_entries') }} as deleted using (psa_time_entry_id)
+    where deleted.load_id > (select changed_since from cutoff)
+    union
+    select resources.psa_user_id, time_bills.work_date
+    from {{ ref('stg_netsuite__time_bills') }} as time_bills
+    join {{ ref('int_resources_matched') }} as resources using (erp_employee_id)
+    where time_bills.load_id > (select changed_since from cutoff)
+
+),
+
+selected as (
+
+    select psa_user_id, work_date from all_entries
+    where psa_project_id in (select psa_project_id from changed_projects)
+       or psa_user_id in (select psa_user_id from changed_people)
+       or exists (select 1 from changed_periods where all_entries.work_date between changed_periods.start_date and changed_periods.end_date)
+    union
+    select psa_user_id, work_date from changed_days
+
+),
+
+entries as (
+
+    -- whole (person, day) groups, so that day totals and duplicates see every entry of the day
+    select all_entries.*
+    from all_entries
+    join (select distinct psa_user_id, work_date from selected) as days using (psa_user_id, work_date)
+
+),
+{% else %}
+entries as (
+
+    select * from all_entries
+
+),
+{% endif %}
 
 projects as (
 
@@ -108,7 +234,9 @@ enriched as (
         (not coalesce(entries.is_approved, false) and coalesce(entries.is_invoiced, false))
                                                                 as is_unapproved_marked_billed,
         entries.created_at,
-        entries.updated_at
+        entries.updated_at,
+        entries.landed_at,
+        entries.load_id
     from entries
     left join projects using (psa_project_id)
     left join {{ ref('int_project_keys') }} as project_keys
@@ -135,5 +263,8 @@ select
     case when is_approved then hours * cost_rate else 0 end as approved_cost_value,
     case when is_approved and is_billable and not is_internal then hours * coalesce(rate_card_rate, bill_rate) else 0 end
                                                                 as approved_standard_value,
-    erp_time_bill_id is not null                                as is_posted_to_erp
+    erp_time_bill_id is not null                                as is_posted_to_erp,
+    -- every load up to this id had finished when the build started: the next build starts above it
+    (select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
+     from {{ source('ops', 'loads') }})                         as _load_watermark
 from enriched

@@ -1,5 +1,6 @@
 -- One row per ERP invoice or credit memo. amount is signed: credit memos subtract (negative). The project is
--- the transaction's entity when it is a job, else the single job its lines name (none or several: null).
+-- the transaction's entity when it is a job, else the single job its lines name, else the single job of the time
+-- bills it invoiced (none or several: null).
 with transactions as (
 
     select * from {{ ref('stg_netsuite__transactions') }}
@@ -24,16 +25,28 @@ line_projects as (
 
 ),
 
+time_bill_projects as (
+
+    select erp_invoice_id as erp_transaction_id, count(distinct erp_project_id) as projects, min(erp_project_id) as erp_project_id
+    from {{ ref('stg_netsuite__time_bills') }}
+    where erp_invoice_id is not null and erp_project_id is not null
+    group by 1
+
+),
+
 keyed as (
 
     select
         transactions.*,
-        coalesce(entity_job.erp_project_id, case when line_projects.projects = 1 then line_projects.erp_project_id end)
+        coalesce(entity_job.erp_project_id,
+                 case when line_projects.projects = 1 then line_projects.erp_project_id end,
+                 case when time_bill_projects.projects = 1 then time_bill_projects.erp_project_id end)
                                                                 as erp_project_id,
         coalesce(entity_job.erp_customer_id, transactions.erp_entity_id) as erp_customer_id
     from transactions
     left join jobs as entity_job on entity_job.erp_project_id = transactions.erp_entity_id
     left join line_projects using (erp_transaction_id)
+    left join time_bill_projects using (erp_transaction_id)
 
 )
 

@@ -11,6 +11,7 @@ renamed as (
         id                                                         as psa_custom_field_value_id,
         nullif(data ->> 'custom_field_id', '')                     as psa_custom_field_id,
         nullif(data ->> 'subject_id', '')                          as subject_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('subject_type') }}                            as subject_type,

@@ -9,6 +9,7 @@ renamed as (
     select
         -- ids
         id                                                         as psa_custom_field_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('name') }}                                    as custom_field_name,

@@ -11,6 +11,7 @@ renamed as (
         id                                                         as psa_expense_id,
         nullif(data ->> 'workspace_id', '')                        as psa_project_id,
         nullif(data ->> 'user_id', '')                             as psa_user_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('category') }}                                as category,

@@ -11,6 +11,7 @@ renamed as (
         id                                                         as psa_rate_card_role_id,
         nullif(data ->> 'rate_card_id', '')                        as psa_rate_card_id,
         nullif(data ->> 'role_id', '')                             as psa_role_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('currency') }}                                as currency_code,

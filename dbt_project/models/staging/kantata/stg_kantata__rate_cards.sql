@@ -9,6 +9,7 @@ renamed as (
     select
         -- ids
         id                                                         as psa_rate_card_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('title') }}                                   as rate_card_name,

@@ -11,6 +11,7 @@ renamed as (
         id                                                         as psa_story_id,
         nullif(data ->> 'workspace_id', '')                        as psa_project_id,
         nullif(data ->> 'parent_id', '')                           as psa_parent_story_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('title') }}                                   as story_title,

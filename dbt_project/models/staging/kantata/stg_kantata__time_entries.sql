@@ -14,6 +14,7 @@ renamed as (
         nullif(data ->> 'user_id', '')                             as psa_user_id,
         nullif(data ->> 'role_id', '')                             as psa_role_id,
         nullif(data ->> 'invoice_id', '')                          as psa_invoice_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('notes') }}                                   as notes,

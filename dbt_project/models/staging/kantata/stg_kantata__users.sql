@@ -10,6 +10,7 @@ renamed as (
         -- ids
         id                                                         as psa_user_id,
         nullif(data ->> 'account_id', '')                          as psa_account_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('full_name') }}                               as user_name,

@@ -12,6 +12,7 @@ renamed as (
         nullif(data ->> 'workspace_resource_id', '')               as psa_project_resource_id,
         nullif(data ->> 'workspace_id', '')                        as psa_project_id,
         nullif(data ->> 'user_id', '')                             as psa_user_id,
+        _load_id                                                   as load_id,
 
         -- numerics
         (data ->> 'minutes')::numeric::bigint                      as allocated_minutes,

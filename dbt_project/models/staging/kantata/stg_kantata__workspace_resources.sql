@@ -12,6 +12,7 @@ renamed as (
         nullif(data ->> 'workspace_id', '')                        as psa_project_id,
         nullif(data ->> 'user_id', '')                             as psa_user_id,
         nullif(data ->> 'role_id', '')                             as psa_role_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('role_name') }}                               as role_name,

@@ -11,6 +11,7 @@ renamed as (
         id                                                         as psa_project_id,
         nullif(data ->> 'rate_card_id', '')                        as psa_rate_card_id,
         nullif(data ->> 'account_id', '')                          as psa_account_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('title') }}                                   as project_name,

@@ -9,6 +9,7 @@ renamed as (
     select
         -- ids
         id                                                         as erp_accounting_period_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('periodname') }}                              as period_name,

@@ -11,6 +11,7 @@ renamed as (
         id                                                         as erp_currency_rate_id,
         {{ json_id('basecurrency') }}                              as erp_base_currency_id,
         {{ json_id('transactioncurrency') }}                       as erp_transaction_currency_id,
+        _load_id                                                   as load_id,
 
         -- numerics
         {{ json_numeric('exchangerate') }}                         as exchange_rate,

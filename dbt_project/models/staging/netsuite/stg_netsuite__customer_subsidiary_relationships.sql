@@ -11,6 +11,7 @@ renamed as (
         id                                                         as erp_customer_subsidiary_relationship_id,
         {{ json_id('entity') }}                                    as erp_customer_id,
         {{ json_id('subsidiary') }}                                as erp_subsidiary_id,
+        _load_id                                                   as load_id,
 
         -- booleans
         {{ json_bool('isprimarysub') }}                            as is_primary_subsidiary,

@@ -14,6 +14,7 @@ renamed as (
         {{ json_id('subsidiary') }}                                as erp_subsidiary_id,
         {{ json_id('currency') }}                                  as erp_currency_id,
         {{ json_id('terms') }}                                     as erp_terms_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('entityid') }}                                as customer_number,

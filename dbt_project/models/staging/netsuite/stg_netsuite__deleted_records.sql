@@ -10,6 +10,7 @@ renamed as (
         -- ids
         id                                                         as erp_deleted_record_id,
         {{ json_id('recordid') }}                                  as erp_record_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('recordtypeid') }}                            as record_type_id,

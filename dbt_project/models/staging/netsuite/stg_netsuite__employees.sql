@@ -11,6 +11,7 @@ renamed as (
         id                                                         as erp_employee_id,
         {{ json_id('externalid') }}                                as external_id,
         {{ json_id('subsidiary') }}                                as erp_subsidiary_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('entityid') }}                                as employee_name,

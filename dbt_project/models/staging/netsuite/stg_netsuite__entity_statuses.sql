@@ -9,6 +9,7 @@ renamed as (
     select
         -- ids
         id                                                         as erp_entity_status_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('name') }}                                    as status_name,

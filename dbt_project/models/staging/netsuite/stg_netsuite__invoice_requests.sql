@@ -13,6 +13,7 @@ renamed as (
         {{ json_id('custrecord_pshub_ir_project') }}               as erp_project_id,
         {{ json_id('custrecord_pshub_ir_currency') }}              as erp_currency_id,
         {{ json_id('custrecord_pshub_ir_invoice') }}               as erp_invoice_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('name') }}                                    as request_name,

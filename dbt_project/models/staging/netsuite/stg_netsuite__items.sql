@@ -10,6 +10,7 @@ renamed as (
         -- ids
         id                                                         as erp_item_id,
         {{ json_id('externalid') }}                                as external_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('itemid') }}                                  as item_name,

@@ -16,6 +16,7 @@ renamed as (
         {{ json_id('currency') }}                                  as erp_currency_id,
         {{ json_id('entitystatus') }}                              as erp_entity_status_id,
         {{ json_id('custentity_crm_opportunity_id') }}             as crm_opportunity_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('entityid') }}                                as project_number,

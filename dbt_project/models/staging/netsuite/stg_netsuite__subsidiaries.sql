@@ -11,6 +11,7 @@ renamed as (
         id                                                         as erp_subsidiary_id,
         {{ json_id('parent') }}                                    as erp_parent_subsidiary_id,
         {{ json_id('currency') }}                                  as erp_currency_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('name') }}                                    as subsidiary_name,

@@ -9,6 +9,7 @@ renamed as (
     select
         -- ids
         id                                                         as erp_terms_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('name') }}                                    as terms_name,

@@ -15,6 +15,7 @@ renamed as (
         {{ json_id('item') }}                                      as erp_item_id,
         {{ json_id('subsidiary') }}                                as erp_subsidiary_id,
         {{ json_id('invoice') }}                                   as erp_invoice_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('memo') }}                                    as memo,

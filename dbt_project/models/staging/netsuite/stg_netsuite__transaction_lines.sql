@@ -14,6 +14,7 @@ renamed as (
         {{ json_id('item') }}                                      as erp_item_id,
         {{ json_id('entity') }}                                    as erp_entity_id,
         {{ json_id('subsidiary') }}                                as erp_subsidiary_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('memo') }}                                    as memo,

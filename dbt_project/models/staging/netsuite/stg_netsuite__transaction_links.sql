@@ -11,6 +11,7 @@ renamed as (
         id                                                         as erp_transaction_link_id,
         {{ json_id('previousdoc') }}                               as erp_previous_transaction_id,
         {{ json_id('nextdoc') }}                                   as erp_next_transaction_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('linktype') }}                                as link_type,

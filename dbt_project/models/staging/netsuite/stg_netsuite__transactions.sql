@@ -15,6 +15,7 @@ renamed as (
         {{ json_id('postingperiod') }}                             as erp_accounting_period_id,
         {{ json_id('terms') }}                                     as erp_terms_id,
         {{ json_id('externalid') }}                                as external_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('tranid') }}                                  as document_number,

@@ -12,6 +12,7 @@ renamed as (
         nullif(data ->> 'OwnerId', '')                             as crm_owner_user_id,
         nullif(data ->> 'ERP_Customer_Id__c', '')                  as erp_customer_id,
         nullif(data ->> 'External_Id__c', '')                      as external_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('Name') }}                                    as account_name,

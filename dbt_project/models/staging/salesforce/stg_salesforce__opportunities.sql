@@ -14,6 +14,7 @@ renamed as (
         nullif(data ->> 'External_Id__c', '')                      as external_id,
         nullif(data ->> 'ERP_Project_Id__c', '')                   as erp_project_id,
         nullif(data ->> 'PSA_Project_Id__c', '')                   as psa_project_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('Name') }}                                    as opportunity_name,

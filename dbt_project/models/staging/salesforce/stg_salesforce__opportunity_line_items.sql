@@ -10,6 +10,7 @@ renamed as (
         -- ids
         id                                                         as crm_opportunity_line_item_id,
         nullif(data ->> 'OpportunityId', '')                       as crm_opportunity_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('Name') }}                                    as line_item_name,

@@ -9,6 +9,7 @@ renamed as (
     select
         -- ids
         id                                                         as crm_user_id,
+        _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('Username') }}                                as username,
