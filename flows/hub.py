@@ -1,29 +1,343 @@
-"""Prefect flow `hub`: one cycle, ingest -> transform -> sync, under one run id."""
+"""Prefect flow `hub`: one cycle, ingest -> transform -> sync, under one run id.
+
+A failed dbt model or test stops only the syncs whose outbound model is that model or downstream of it
+(read from dbt's manifest and run results); every other sync still runs. Each stage has its own retries.
+The cycle ends with a row in ops.runs (status succeeded | partial | failed | skipped), a Prefect artifact
+summarising it, and a webhook alert when it failed or crossed a threshold.
+
+Cycles are serialised by a warehouse advisory lock: a scheduled cycle that finds another one running is
+recorded as skipped (if_busy="skip") or waits for it (if_busy="wait").
+"""
 from __future__ import annotations
 
-from prefect import flow
+import datetime as dt
+import json
+import logging
+import re
+import time
+from collections import defaultdict
+from dataclasses import asdict
+from pathlib import Path
 
-from flows.ingest import ingest
-from flows.sync import sync
-from flows.transform import transform
+import psycopg
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+
 from pshub.runs import finish_run, new_run_id, set_current_run_id, start_run
-from pshub.warehouse import connect
+from pshub.settings import get_settings
+from pshub.warehouse import connect, database_url
+
+log = logging.getLogger("pshub.hub")
+
+CYCLE_LOCK_KEY = 0x70736875620001  # one hub cycle at a time per warehouse
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-@flow(name="hub")
-def hub(run_id: str | None = None, full_refresh: bool = False) -> dict:
+# -- which syncs a dbt failure blocks (plain functions over dbt's artifacts) -------------------------------
+def _one_line(message: str | None, limit: int = 160) -> str:
+    text = " ".join(_ANSI.sub("", message or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def failed_roots(manifest: dict, run_results: dict) -> dict[str, str]:
+    """{model/seed/snapshot unique_id: why} for each node that errored or whose test/unit test failed."""
+    roots: dict[str, list[str]] = defaultdict(list)
+    nodes, unit_tests = manifest.get("nodes", {}), manifest.get("unit_tests", {})
+    for result in run_results.get("results", []):
+        uid, status = result["unique_id"], result["status"]
+        if status not in ("error", "fail", "runtime error"):
+            continue
+        node = nodes.get(uid) or unit_tests.get(uid) or {}
+        kind = uid.split(".", 1)[0]
+        short = node.get("name") or uid.rsplit(".", 1)[-1]
+        if kind in ("model", "seed", "snapshot"):
+            roots[uid].append(f"{kind} {status}: {_one_line(result.get('message'))}")
+            continue
+        # a data test hangs off one model (attached_node); a unit test names its model in depends_on
+        tested = [node["attached_node"]] if node.get("attached_node") else [
+            n for n in node.get("depends_on", {}).get("nodes", []) if n.split(".", 1)[0] in ("model", "seed", "snapshot")]
+        label = "unit test" if kind == "unit_test" else "test"
+        for model in tested:
+            roots[model].append(f"dbt {label} {short} {status}")
+    return {uid: "; ".join(reasons) for uid, reasons in roots.items()}
+
+
+def blocked_models(manifest: dict, run_results: dict) -> dict[str, str]:
+    """{model unique_id: why} for each failed root and every model downstream of one."""
+    roots = failed_roots(manifest, run_results)
+    children = manifest.get("child_map", {})
+    blocked: dict[str, set[str]] = defaultdict(set)
+    for root in roots:
+        stack, seen = [root], {root}
+        while stack:
+            uid = stack.pop()
+            blocked[uid].add(root)
+            for child in children.get(uid, []):
+                if child not in seen and child.split(".", 1)[0] in ("model", "snapshot", "seed"):
+                    seen.add(child)
+                    stack.append(child)
+    return {uid: "; ".join(("" if uid == r else "upstream ") + f"{relation(manifest, r)}: {roots[r]}"
+                           for r in sorted(rs))
+            for uid, rs in blocked.items()}
+
+
+def relation(manifest: dict, uid: str) -> str:
+    """schema.table of a dbt node, as a Sync names its model."""
+    node = manifest.get("nodes", {}).get(uid, {})
+    return f"{node['schema']}.{node.get('alias') or node['name']}" if node.get("schema") else uid
+
+
+def blocked_syncs(syncs, manifest: dict, run_results: dict) -> dict[str, str]:
+    """{sync name: why} for each sync whose outbound model failed or is downstream of a failure."""
+    by_relation = {relation(manifest, uid): reason for uid, reason in blocked_models(manifest, run_results).items()}
+    return {s.name: by_relation[s.model] for s in syncs if s.model in by_relation}
+
+
+def load_dbt_artifacts(target: Path, not_before: float) -> tuple[dict, dict] | None:
+    """(manifest, run_results) of the dbt invocation that finished after `not_before` (epoch), else None."""
+    try:
+        results = json.loads((target / "run_results.json").read_text())
+        manifest = json.loads((target / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    generated = dt.datetime.fromisoformat(results["metadata"]["generated_at"].replace("Z", "+00:00"))
+    if generated.timestamp() < not_before - 1:
+        return None  # another invocation's results: they say nothing about this build
+    return manifest, results
+
+
+# -- stages ------------------------------------------------------------------------------------------------
+class DbtDidNotRun(RuntimeError):
+    """dbt stopped before building (compilation error, warehouse unreachable): worth a retry."""
+
+
+@task(name="dbt build", retries=2, retry_delay_seconds=[10, 60], cache_policy=NO_CACHE)
+def dbt_build_stage(select: list[str] | None, full_refresh: bool) -> dict:
+    """`dbt build`, keeping going past failed nodes: their results decide which syncs are blocked."""
+    from flows.transform import ensure_sources
+    from pshub.dbt import run_dbt
+
+    ensure_sources()
+    args = ["build"] + (["--select", *select] if select else []) + (["--full-refresh"] if full_refresh else [])
+    started = time.time()
+    result = run_dbt(args, raise_on_failure=False)
+    out = asdict(result)
+    if result.success:
+        out["blocked_syncs"] = {}
+        return out
+    artifacts = load_dbt_artifacts(get_settings().home_dir / "dbt" / "target", started)
+    if artifacts is None or not any(r["status"] in ("error", "fail", "runtime error")
+                                    for r in artifacts[1].get("results", [])):
+        raise DbtDidNotRun("; ".join(result.failures) or "dbt build failed before running any node")
+    from reverse_etl.syncs import SYNCS
+
+    out["blocked_syncs"] = blocked_syncs(SYNCS.values(), *artifacts)
+    out["failed_models"] = sorted(relation(artifacts[0], uid) for uid in failed_roots(*artifacts))
+    out["failures"] = [_one_line(f, 300) for f in result.failures]
+    return out
+
+
+@task(name="sync", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE, task_run_name="sync {name}")
+def sync_stage(name: str, run_id: str) -> dict:
+    from flows.sync import apply_sync
+
+    out = asdict(apply_sync(name, run_id))
+    log.info("sync %s: %d pushed, %d failed, %d invalid", name, out["pushed"], out["failed"], out["invalid"],
+             extra={"stage": "sync", "sync": name})
+    return out
+
+
+def record_blocked_sync(run_id: str, name: str, reason: str) -> dict:
+    with connect() as conn:
+        conn.execute("""insert into ops.sync_runs (run_id, sync_name, status, finished_at, error)
+                        values (%s, %s, 'skipped', now(), %s)""", (run_id, name, f"blocked: {reason}"[:2000]))
+        conn.commit()
+    return {"sync": name, "run_id": run_id, "planned_inserts": 0, "planned_updates": 0, "pushed": 0, "failed": 0,
+            "invalid": 0, "write_calls": 0, "status": "blocked", "reason": reason, "exceptions": []}
+
+
+def _failed_sync(run_id: str, name: str, exc: BaseException) -> dict:
+    return {"sync": name, "run_id": run_id, "planned_inserts": 0, "planned_updates": 0, "pushed": 0, "failed": 0,
+            "invalid": 0, "write_calls": 0, "status": "failed", "reason": _one_line(f"{type(exc).__name__}: {exc}", 300),
+            "exceptions": []}
+
+
+def _ingest_stage(run_id: str, full_refresh: bool, systems, objects, reconcile) -> list[dict]:
+    from flows.ingest import ingest
+
+    return ingest.with_options(retries=1, retry_delay_seconds=30)(
+        run_id, systems=systems, objects=objects, full_refresh=full_refresh, reconcile=reconcile)
+
+
+# -- the cycle ---------------------------------------------------------------------------------------------
+def _totals(run_id: str, summary: dict) -> dict:
+    from pshub import status as ops_status
+
+    loads, syncs, transform = summary.get("loads") or [], summary.get("syncs") or [], summary.get("transform") or {}
+    with connect() as conn:
+        stake = ops_status.money_at_stake(conn)
+        new_exceptions = conn.execute(
+            "select count(*) from ops.sync_exceptions where run_id = %s and resolved_at is null", (run_id,)).fetchone()[0]
+    return {
+        "rows_landed": sum(max(l.get("rows_landed", 0), 0) for l in loads),
+        "rows_fetched": sum(max(l.get("rows_fetched", 0), 0) for l in loads),
+        "rows_quarantined": sum(max(l.get("rows_quarantined", 0), 0) for l in loads),
+        "objects_failed": sum(l.get("status") == "failed" for l in loads),
+        "models_built": len(transform.get("built", [])),
+        "tests_passed": transform.get("tests_passed", 0),
+        "dbt_failures": len(transform.get("failures", [])),
+        "records_pushed": sum(s.get("pushed", 0) for s in syncs),
+        "syncs_blocked": sum(s.get("status") == "blocked" for s in syncs),
+        "syncs_failed": sum(s.get("status") == "failed" for s in syncs),
+        "new_exceptions": new_exceptions,
+        **stake,
+    }
+
+
+def problems(summary: dict) -> list[str]:
+    """One line per thing that kept the cycle from succeeding, for ops.runs and the status."""
+    out = list(summary.get("errors") or [])
+    failed = [f"{l['system']}.{l['object']}" for l in summary.get("loads") or [] if l.get("status") == "failed"]
+    if failed:
+        out.append(f"ingest: {len(failed)} object(s) failed: {', '.join(failed)}")
+    blocked = [s["sync"] for s in summary.get("syncs") or [] if s.get("status") == "blocked"]
+    if blocked and not any(e.startswith("transform:") for e in out):
+        roots = (summary.get("transform") or {}).get("failed_models") or ["?"]
+        out.append(f"dbt failures on {', '.join(roots)} blocked {len(blocked)} sync(s): {', '.join(blocked)}")
+    failed_syncs = [s["sync"] for s in summary.get("syncs") or [] if s.get("status") == "failed"]
+    if failed_syncs:
+        out.append(f"sync failed: {', '.join(failed_syncs)}")
+    return out
+
+
+def cycle_status(summary: dict) -> str:
+    """succeeded when nothing failed or was blocked; partial when the cycle finished around failures."""
+    if summary.get("errors"):
+        return "partial"
+    t = summary.get("totals", {})
+    if t.get("objects_failed") or t.get("dbt_failures") or t.get("syncs_blocked") or t.get("syncs_failed"):
+        return "partial"
+    return "succeeded"
+
+
+@flow(name="hub", log_prints=True)
+def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str] | None = None,
+        objects: list[str] | None = None, reconcile: bool | None = None, syncs: list[str] | None = None,
+        dbt_select: list[str] | None = None, if_busy: str = "wait", alert: bool = True) -> dict:
+    """One cycle under one run id: land (`systems`/`objects`, default all), `dbt build` (`dbt_select`,
+    default all), push (`syncs`, default all; [] = none), then record, summarise and alert.
+
+    reconcile: Kantata id listing for deletes (True = now; None = when a day old). if_busy: skip | wait.
+    """
+    from pshub import alerts, runlog
+    from reverse_etl.syncs import SYNCS
+
+    settings = get_settings()
+    runlog.install(settings.home_dir)
     run_id = run_id or new_run_id()
     set_current_run_id(run_id)
-    with connect() as conn:
-        start_run(conn, "cycle", run_id)
-    summary: dict = {"run_id": run_id}
-    status = "failed"
+    ctx = FlowRunContext.get()
+    flow_run_id = str(ctx.flow_run.id) if ctx and ctx.flow_run else None
+    parameters = {"full_refresh": full_refresh, "systems": systems, "objects": objects, "reconcile": reconcile,
+                  "syncs": syncs, "dbt_select": dbt_select}
+    summary: dict = {"run_id": run_id, "parameters": parameters, "loads": [], "transform": {}, "syncs": [],
+                     "errors": [], "seconds": {}}
+
+    # the lock lives on its own connection for the whole cycle; it goes with the connection
+    lock_conn = psycopg.connect(database_url(), autocommit=True)
     try:
-        summary["loads"] = ingest(run_id, full_refresh=full_refresh)
-        summary["transform"] = transform()
-        summary["syncs"] = sync(run_id)
-        status = "succeeded"
-        return summary
+        with connect() as conn:
+            start_run(conn, "cycle", run_id)
+            conn.execute("update ops.runs set parameters = %s::jsonb, flow_run_id = %s where run_id = %s",
+                         (json.dumps(parameters), flow_run_id, run_id))
+            conn.commit()
+        if not lock_conn.execute("select pg_try_advisory_lock(%s)", (CYCLE_LOCK_KEY,)).fetchone()[0]:
+            if if_busy == "skip":
+                summary["status"] = "skipped"
+                summary["errors"].append("another hub cycle was running")
+                log.warning("cycle %s skipped: another cycle is running", run_id, extra={"stage": "cycle"})
+                with connect() as conn:
+                    finish_run(conn, run_id, "skipped", summary)
+                return summary
+            log.info("cycle %s waits for the running cycle", run_id, extra={"stage": "cycle"})
+            lock_conn.execute("select pg_advisory_lock(%s)", (CYCLE_LOCK_KEY,))
+        return _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, syncs, dbt_select, alert,
+                          SYNCS, alerts)
     finally:
+        lock_conn.close()
+
+
+def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_names, dbt_select, alert,
+               all_syncs, alerts) -> dict:
+    status = "failed"
+    error: str | None = None
+    log.info("cycle %s started", run_id, extra={"stage": "cycle", "parameters": summary["parameters"]})
+    try:
+        started = time.perf_counter()
+        try:
+            summary["loads"] = _ingest_stage(run_id, full_refresh, systems, objects, reconcile)
+        except Exception as exc:  # sources down after retries: model and push what is already landed
+            summary["errors"].append(f"ingest: {_one_line(str(exc), 300)}")
+            log.error("cycle %s: ingest failed: %s", run_id, exc, extra={"stage": "ingest"})
+        summary["seconds"]["ingest"] = round(time.perf_counter() - started, 2)
+
+        started = time.perf_counter()
+        try:
+            summary["transform"] = dbt_build_stage(dbt_select, full_refresh=False)
+        except Exception as exc:  # dbt did not run at all: nothing it should have built can be trusted
+            summary["transform"] = {"built": [], "tests_passed": 0, "warnings": [], "failures": [_one_line(str(exc), 300)],
+                                    "blocked_syncs": {name: f"dbt build did not run: {_one_line(str(exc))}"
+                                                      for name in all_syncs}}
+            summary["errors"].append(f"transform: {_one_line(str(exc), 300)}")
+            log.error("cycle %s: dbt build did not run: %s", run_id, exc, extra={"stage": "transform"})
+        summary["seconds"]["transform"] = round(time.perf_counter() - started, 2)
+        for name, reason in summary["transform"].get("blocked_syncs", {}).items():
+            log.warning("cycle %s: sync %s blocked: %s", run_id, name, reason, extra={"stage": "sync", "sync": name})
+
+        started = time.perf_counter()
+        blocked = summary["transform"].get("blocked_syncs", {})
+        for name in (list(all_syncs) if sync_names is None else sync_names):
+            if name in blocked:
+                summary["syncs"].append(record_blocked_sync(run_id, name, blocked[name]))
+                continue
+            try:
+                summary["syncs"].append(sync_stage(name, run_id))
+            except Exception as exc:  # one destination down must not stop the others
+                summary["syncs"].append(_failed_sync(run_id, name, exc))
+                log.error("cycle %s: sync %s failed: %s", run_id, name, exc, extra={"stage": "sync", "sync": name})
+        summary["seconds"]["sync"] = round(time.perf_counter() - started, 2)
+
+        summary["totals"] = _totals(run_id, summary)
+        status = cycle_status(summary)
+        summary["problems"] = problems(summary)
+        return summary
+    except BaseException as exc:
+        error = _one_line(f"{type(exc).__name__}: {exc}", 2000)
+        summary["errors"].append(error)
+        raise
+    finally:
+        summary["status"] = status
         with connect() as conn:
             finish_run(conn, run_id, status, summary)
+            if error:
+                conn.execute("update ops.runs set error = %s where run_id = %s", (error, run_id))
+                conn.commit()
+        log.info("cycle %s %s", run_id, status, extra={"stage": "cycle", "status": status,
+                                                      "totals": summary.get("totals", {})})
+        _publish(run_id, summary)
+        if alert:
+            alerts.after_cycle(summary)
+
+
+def _publish(run_id: str, summary: dict) -> None:
+    """The run's Prefect artifact (key hub-cycle: its history is the cycle history in the Prefect UI)."""
+    from pshub.status import cycle_markdown
+
+    try:
+        create_markdown_artifact(markdown=cycle_markdown(summary), key="hub-cycle",
+                                 description=f"hub cycle {run_id}: {summary.get('status')}")
+    except Exception as exc:  # the artifact is a view of ops.runs; losing it must not fail the cycle
+        log.warning("cycle %s: artifact not created: %s", run_id, exc)
