@@ -1,0 +1,131 @@
+"""Operations commands of the `pshub` CLI: status, report, serve, alerts (registered by pshub.cli)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pshub.settings import get_settings
+
+alerts_app = typer.Typer(help="Webhook alerts (Slack-compatible) on failed cycles and thresholds.",
+                         no_args_is_help=True)
+
+
+def _prefect_env() -> None:
+    home = get_settings().home_dir
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def status(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+    """Freshness per source object, the last runs, exceptions by reason, SLAs breached and money at stake."""
+    from pshub import status as ops_status
+    from pshub.warehouse import connect
+
+    with connect() as conn:
+        collected = ops_status.collect(conn)
+    if as_json:
+        typer.echo(json.dumps(ops_status.to_json(collected), indent=2))
+    else:
+        typer.echo(ops_status.render(collected))
+
+
+def report(
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="where to write the page (default PSHUB_HOME/report.html)"),
+    cycles: int = typer.Option(60, help="cycles shown in the pipeline health charts"),
+) -> None:
+    """Write one self-contained HTML page (works offline): pipeline health, exceptions, reconciliation, KPIs."""
+    from pshub.report import default_path, write_report
+
+    path = write_report(out or default_path(), cycles=cycles)
+    typer.echo(f"report: {path.resolve()}")
+    typer.echo(f"  open it in a browser: file://{path.resolve()}")
+
+
+def serve(
+    file: Path = typer.Option(None, "--file", "-f", help="deployments file (default: prefect.yaml of the project)"),
+    only: list[str] = typer.Option(None, "--only", help="serve only this deployment (repeatable)"),
+    limit: Optional[int] = typer.Option(1, help="flow runs at once (cycles are serialised anyway)"),
+) -> None:
+    """Run the deployments of prefect.yaml on their schedules in this process, until interrupted.
+
+    No work pool or worker is needed: the flows run here, against Prefect's ephemeral API (state in
+    PSHUB_HOME/prefect) or the server PREFECT_API_URL names.
+    """
+    _prefect_env()
+    from prefect import serve as prefect_serve
+
+    from pshub.dbt import PROJECT_DIR
+    from pshub.deployments import runner_deployments
+
+    deployments = runner_deployments(file or PROJECT_DIR / "prefect.yaml", only=only or None)
+    if not deployments:
+        typer.secho("error: no deployment to serve", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    for d in deployments:
+        typer.echo(f"  {d.name}: {', '.join(_describe_schedule(s) for s in d.schedules) or 'no schedule'}")
+    prefect_serve(*deployments, limit=limit, print_starting_message=True)
+
+
+def _describe_schedule(schedule) -> str:
+    inner = getattr(schedule, "schedule", schedule)
+    if getattr(inner, "cron", None):
+        return f"cron {inner.cron} {inner.timezone or 'UTC'}"
+    if getattr(inner, "interval", None):
+        return f"every {inner.interval}"
+    return str(inner)
+
+
+@alerts_app.command("show")
+def alerts_show() -> None:
+    """Print the alert configuration (PSHUB_ALERT_*), the webhook URL hidden."""
+    from pshub import alerts
+
+    for line in alerts.describe():
+        typer.echo(line)
+
+
+@alerts_app.command("test")
+def alerts_test() -> None:
+    """Send a test message to the configured webhook."""
+    from pshub import alerts
+    from pshub.warehouse import connect
+
+    config = alerts.AlertSettings()
+    if config.webhook_url is None:
+        typer.secho("error: PSHUB_ALERT_WEBHOOK_URL is not set", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    alert = alerts.Alert("test", "pshub test alert", [f"Sent by `pshub alerts test` at {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}."])
+    with connect() as conn:
+        delivered = alerts.send(alert, config, conn)
+    if not delivered:
+        typer.secho("error: the webhook did not accept the alert (see ops.alerts)", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    typer.echo("delivered")
+
+
+@alerts_app.command("check")
+def alerts_check() -> None:
+    """Evaluate the thresholds against the warehouse now and send what is due."""
+    from pshub import alerts
+    from pshub import status as ops_status
+    from pshub.warehouse import connect
+
+    with connect() as conn:
+        totals = ops_status.money_at_stake(conn)
+    summary = {"run_id": None, "status": "check", "totals": totals}
+    config = alerts.AlertSettings()
+    sent = alerts.dispatch(alerts.evaluate(summary, config), config)
+    typer.echo(f"{len(sent)} alert(s) sent" if sent else "nothing to alert")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+    app.command("report")(report)
+    app.command("serve")(serve)
+    app.add_typer(alerts_app, name="alerts")
