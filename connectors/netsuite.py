@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import datetime as dt
 import json
 import time
@@ -114,6 +115,7 @@ class NetSuiteClient(ApiClient):
     def __init__(self, base_url: str, credentials: dict, *, concurrency: int = 5, **kw):
         super().__init__(base_url, credentials, max_concurrency=concurrency, **kw)
         self._max_concurrency = concurrency
+        self.concurrency = concurrency
         self.result_cap = SUITEQL_RESULT_CAP  # rows one SuiteQL query can answer; past it the window narrows
 
     def _fetch_token(self) -> tuple[str, float]:
@@ -168,10 +170,51 @@ class NetSuiteClient(ApiClient):
         return self.request("POST", "/services/rest/query/v1/suiteql", params={"limit": limit, "offset": offset},
                             headers={"Prefer": "transient"}, json={"q": query}).json()
 
+    def count(self, table: str, where: list[str]) -> int:
+        query = f"SELECT COUNT(*) AS n FROM {table} t" + (f" WHERE {' AND '.join(where)}" if where else "")
+        return int(_rows(self._suiteql_page(query, 0, 1))[0]["n"])
+
+    def changed_windows(self, table: str, columns: list[tuple[str, str | None]], *, id_field: str,
+                        updated_field: str, since: dt.datetime | None = None,
+                        window_rows: int = 3_000) -> list[Iterator[list[dict]]]:
+        """The rows changed at or after `since`, as disjoint lastmodifieddate windows of at most about
+        `window_rows` rows each, to be read at the same time (one window when there are fewer rows).
+
+        Windows are planned with COUNT queries, halving a window's time span until it is small enough: a
+        query over a narrow window is cheap for the server (it sorts only that window) and stays far below
+        the 100,000-row cap. Rows with no lastmodifieddate get a window of their own on full reads, so that
+        they reach quarantine instead of being skipped.
+        """
+        updated = f"t.{updated_field}"
+        lower = [f"{updated} >= {suiteql_literal(since)}"] if since is not None else []
+        total = self.count(table, lower)
+        read = functools.partial(self.changed_pages, table, columns, id_field=id_field, updated_field=updated_field)
+        if total <= window_rows:
+            return [read(since=since)]
+        fmt = suiteql_literal(_TO_CHAR["datetime"])
+        span = _rows(self._suiteql_page(
+            f"SELECT TO_CHAR(MIN({updated}), {fmt}) AS lo, TO_CHAR(MAX({updated}), {fmt}) AS hi FROM {table} t"
+            + (f" WHERE {lower[0]}" if lower else ""), 0, 1))[0]
+        lo, hi = parse_datetime(span["lo"]), parse_datetime(span["hi"]) + dt.timedelta(seconds=1)
+
+        def split(start: dt.datetime, end: dt.datetime, rows: int) -> list[tuple[dt.datetime, dt.datetime]]:
+            if rows <= window_rows or end - start <= dt.timedelta(seconds=1):
+                return [(start, end)] if rows else []
+            middle = (start + (end - start) / 2).replace(microsecond=0)
+            first = self.count(table, [f"{updated} >= {suiteql_literal(start)}", f"{updated} < {suiteql_literal(middle)}"])
+            return split(start, middle, first) + split(middle, end, rows - first)
+
+        windows = [read(since=start, until=end) for start, end in split(lo, hi, total)]
+        if since is None:
+            windows.append(read(null_updated=True))
+        return windows
+
     def changed_pages(self, table: str, columns: list[tuple[str, str | None]], *, id_field: str,
-                      updated_field: str, since: dt.datetime | None = None, page_size: int = SUITEQL_PAGE_MAX,
+                      updated_field: str, since: dt.datetime | None = None, until: dt.datetime | None = None,
+                      null_updated: bool = False, page_size: int = SUITEQL_PAGE_MAX,
                       workers: int | None = None) -> Iterator[list[dict]]:
-        """Lazy pages of the rows of `table` changed at or after `since`, oldest change first.
+        """Lazy pages of the rows of `table` changed at or after `since` (and before `until`), oldest change
+        first; with null_updated, the rows that have no `updated_field` at all.
 
         One query answers at most 100,000 rows. Past that, the window is narrowed: the next query starts
         right after the last row read, by (updated_field, id_field), so no row is skipped or read twice even
@@ -186,6 +229,10 @@ class NetSuiteClient(ApiClient):
             where = []
             if since is not None:
                 where.append(f"{updated} >= {suiteql_literal(since)}")
+            if until is not None:
+                where.append(f"{updated} < {suiteql_literal(until)}")
+            if null_updated:
+                where.append(f"{updated} IS NULL")
             if after is not None:
                 ts, last_id = suiteql_literal(after[0]), suiteql_literal(after[1])
                 where.append(f"({updated} > {ts} OR ({updated} = {ts} AND {rid} > {last_id}))")

@@ -7,6 +7,7 @@ about deletes (Salesforce: IsDeleted rows; NetSuite: deletedrecord; Kantata: an 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import datetime as dt
 import logging
 import sys
@@ -132,9 +133,17 @@ def source_streams(client: ApiClient, obj: catalog.SourceObject,
     if obj.system == "kantata":
         return client.changed_partitions(obj.name, since, dict(obj.params), parts=KANTATA_WINDOWS)
     if obj.system == "netsuite":
-        return [client.changed_pages(obj.name, obj.typed_fields(), id_field=obj.id_field,
-                                     updated_field=obj.updated_field, since=since)]
+        windows = client.changed_windows(obj.name, obj.typed_fields(), id_field=obj.id_field,
+                                         updated_field=obj.updated_field, since=since)
+        return _grouped(windows, client.concurrency)
     raise KeyError(f"no reader for {obj.system}")
+
+
+def _grouped(streams: list[Iterator[list[dict]]], groups: int) -> list[Iterator[list[dict]]]:
+    """At most `groups` streams, each reading its share of the given ones one after the other."""
+    if len(streams) <= groups:
+        return streams
+    return [itertools.chain.from_iterable(streams[i::groups]) for i in range(groups)]
 
 
 def _salesforce_fields(client: salesforce.SalesforceClient, obj: catalog.SourceObject) -> tuple[str, ...]:
