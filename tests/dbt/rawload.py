@@ -56,8 +56,10 @@ def _updated(system, obj, rec):
     return rec.get("lastmodifieddate") or rec.get("linelastmodifieddate") or rec.get("deleteddate")
 
 
-def land_firm(sqlite_path: Path, warehouse_url: str, load_id: int = 1, only: set[str] | None = None) -> dict:
-    """Replace the raw tables' rows with the firm in `sqlite_path`; returns rows landed per raw table."""
+def land_firm(sqlite_path: Path, warehouse_url: str) -> dict:
+    """Land the firm in `sqlite_path` the way the ingest does: per object one ops.loads row; records new or changed
+    since the last landing are upserted with that load's id, records gone from the source are flagged deleted.
+    Returns the rows landed (new, changed or deleted) per raw table."""
     src = sqlite3.connect(sqlite_path)
     src.row_factory = sqlite3.Row
     counts = {}
@@ -65,26 +67,38 @@ def land_firm(sqlite_path: Path, warehouse_url: str, load_id: int = 1, only: set
         for system, (prefix, objects) in schema.SYSTEMS.items():
             for obj, flist in objects.items():
                 table = obj.lower()
-                if only and f"{system}.{table}" not in only:
-                    continue
                 types = {f.split(":")[0]: f.split(":")[1] for f in flist}
                 id_field = [n for n, t in types.items() if t == "id"][0]
                 conn.execute(f"create schema if not exists raw_{system}")
                 conn.execute(f"""create table if not exists raw_{system}."{table}" (id text primary key, data jsonb not null,
                     source_updated_at timestamptz not null, is_deleted boolean not null default false,
                     _load_id bigint not null, _landed_at timestamptz not null default now())""")
-                conn.execute(f'truncate raw_{system}."{table}"')
+                load_id = conn.execute("insert into ops.loads (run_id, system, object) values ('tests', %s, %s)"
+                                       " returning load_id", (system, obj)).fetchone()[0]
                 convert = {"salesforce": _sf_value, "kantata": _kt_value, "netsuite": _ns_value}[system]
+                conn.execute("create temp table incoming (id text, data jsonb, source_updated_at timestamptz,"
+                             " is_deleted boolean) on commit drop")
                 rows = src.execute(f'select * from "{prefix}_{obj}"').fetchall()
-                with conn.cursor().copy(f'copy raw_{system}."{table}" (id, data, source_updated_at, is_deleted, _load_id) from stdin') as cp:
+                with conn.cursor().copy("copy incoming (id, data, source_updated_at, is_deleted) from stdin") as cp:
                     for r in rows:
                         rec = {k: convert(types[k], r[k]) for k in r.keys()}
                         if system == "salesforce":
                             rec["attributes"] = {"type": obj}
                         deleted = bool(rec.get(_SF_DELETED)) if system == "salesforce" else False
-                        cp.write_row((str(r[id_field]), json.dumps(rec), _updated(system, obj, dict(r)), deleted, load_id))
-                counts[f"{system}.{table}"] = len(rows)
-                conn.execute("insert into ops.loads (run_id, system, object, status, completed_at, rows_landed)"
-                             " values ('test', %s, %s, 'completed', now(), %s)", (system, obj, len(rows)))
-        conn.commit()
+                        cp.write_row((str(r[id_field]), json.dumps(rec), _updated(system, obj, dict(r)), deleted))
+                target = f'raw_{system}."{table}"'
+                landed = conn.execute(f"""
+                    insert into {target} (id, data, source_updated_at, is_deleted, _load_id)
+                    select id, data, source_updated_at, is_deleted, %s from incoming
+                    on conflict (id) do update set data = excluded.data, source_updated_at = excluded.source_updated_at,
+                        is_deleted = excluded.is_deleted, _load_id = excluded._load_id, _landed_at = now()
+                    where {target}.data is distinct from excluded.data or {target}.is_deleted <> excluded.is_deleted""",
+                                      (load_id,)).rowcount
+                gone = conn.execute(f"""
+                    update {target} set is_deleted = true, _load_id = %s, _landed_at = now()
+                    where not is_deleted and id not in (select id from incoming)""", (load_id,)).rowcount
+                conn.execute("update ops.loads set status = 'completed', completed_at = now(), rows_landed = %s"
+                             " where load_id = %s", (landed + gone, load_id))
+                conn.commit()
+                counts[f"{system}.{table}"] = landed + gone
     return counts

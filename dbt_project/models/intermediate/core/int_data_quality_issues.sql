@@ -72,10 +72,14 @@ time_bill_issues as (
 
 invoice_issues as (
 
+    -- no project at all, or item lines that name none (found only through the time bills it invoiced)
     select 'invoice_without_project', 10, 'netsuite', 'transaction', erp_invoice_id, engagement_id,
-           amount, currency_code, rate_to_reporting, invoice_date, 'invoice lines name no project'
+           amount, currency_code, rate_to_reporting, invoice_date,
+           case when erp_project_id is null then 'invoice names no project'
+                else 'invoice lines name no project (found through its time bills)' end
     from {{ ref('int_invoices') }}
-    where erp_project_id is null and invoice_type = 'invoice'
+    where invoice_type = 'invoice'
+      and (erp_project_id is null or (item_lines > 0 and project_source not in ('entity', 'lines')))
     union all
     select 'invoice_currency_mismatch', 9, 'netsuite', 'transaction', invoices.erp_invoice_id, invoices.engagement_id,
            invoices.amount, invoices.currency_code, invoices.rate_to_reporting, invoices.invoice_date,

@@ -17,9 +17,13 @@ jobs as (
 
 line_projects as (
 
-    select lines.erp_transaction_id, count(distinct jobs.erp_project_id) as projects, min(jobs.erp_project_id) as erp_project_id
+    select
+        lines.erp_transaction_id,
+        count(*)                                                as item_lines,
+        count(distinct jobs.erp_project_id)                     as projects,
+        min(jobs.erp_project_id)                                as erp_project_id
     from {{ ref('stg_netsuite__transaction_lines') }} as lines
-    join jobs on jobs.erp_project_id = lines.erp_entity_id
+    left join jobs on jobs.erp_project_id = lines.erp_entity_id
     where not coalesce(lines.is_main_line, false)
     group by 1
 
@@ -42,7 +46,13 @@ keyed as (
                  case when line_projects.projects = 1 then line_projects.erp_project_id end,
                  case when time_bill_projects.projects = 1 then time_bill_projects.erp_project_id end)
                                                                 as erp_project_id,
-        coalesce(entity_job.erp_customer_id, transactions.erp_entity_id) as erp_customer_id
+        coalesce(entity_job.erp_customer_id, transactions.erp_entity_id) as erp_customer_id,
+        case
+            when entity_job.erp_project_id is not null then 'entity'
+            when line_projects.projects = 1 then 'lines'
+            when time_bill_projects.projects = 1 then 'time_bills'
+        end                                                     as project_source,
+        coalesce(line_projects.item_lines, 0)                   as item_lines
     from transactions
     left join jobs as entity_job on entity_job.erp_project_id = transactions.erp_entity_id
     left join line_projects using (erp_transaction_id)
@@ -56,6 +66,8 @@ select
     case keyed.transaction_type when 'CustCred' then 'credit_memo' else 'invoice' end as invoice_type,
     keyed.erp_customer_id,
     keyed.erp_project_id,
+    keyed.project_source,
+    keyed.item_lines,
     project_keys.engagement_id,
     keyed.erp_subsidiary_id,
     legal_entities.legal_entity,
