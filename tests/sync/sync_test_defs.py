@@ -1,0 +1,19 @@
+"""Sync definitions over test-owned outbound tables (shared by the tests and the apply runner)."""
+from __future__ import annotations
+
+from reverse_etl.syncs import KANTATA_UPSERT, NETSUITE_UPSERT, SALESFORCE_UPDATE, Sync, fields
+
+
+def make_sync(name: str, kind: str) -> Sync:
+    if kind == "timebills":
+        return Sync(name, "netsuite", "timebill", "external_id",
+                    fields("employee:ref!", "customer:ref!", "hours:number!", "rate:number", "tranDate:date!", "memo"),
+                    NETSUITE_UPSERT, batch_size=50, financial=True)
+    if kind == "stories":
+        return Sync(name, "kantata", "stories", "external_id",
+                    fields("workspace_id!", "title!", "story_type", "due_date:date"),
+                    KANTATA_UPSERT, batch_size=20, match_on=("workspace_id", "title"))
+    if kind == "opportunities":
+        return Sync(name, "salesforce", "Opportunity", "Id", fields("Sync_Status__c", "Last_Sync_Error__c"),
+                    SALESFORCE_UPDATE)
+    raise ValueError(kind)
