@@ -64,12 +64,10 @@ def start_sandbox(home: Path, scale: str, env: dict) -> subprocess.Popen:
 def landing_vs_baseline(url: str, sample: int, batch: int = 5000) -> dict:
     """The same time entries landed twice into empty tables: by land_page (validation, quarantine, cursor, newest
     wins) and by a bare COPY into a temp table + insert ... on conflict into a plain table."""
-    import datetime as dt
-
     import orjson
     import psycopg
 
-    from flows.landing import FieldTracker, Load, ObjectSpec, land_page
+    from flows.landing import Load, ObjectSpec, copy_rows
     from connectors.kantata import parse_datetime
 
     with psycopg.connect(url) as conn:
@@ -96,9 +94,8 @@ def landing_vs_baseline(url: str, sample: int, batch: int = 5000) -> dict:
             with conn.transaction():
                 conn.execute("create temp table if not exists _bare (id text, data jsonb, source_updated_at "
                              "timestamptz, is_deleted boolean) on commit delete rows")
-                with conn.cursor().copy("copy _bare from stdin") as copy:
-                    for r in b:
-                        copy.write_row((r["id"], orjson.dumps(r).decode(), parse_datetime(r["updated_at"]), False))
+                with conn.cursor().copy("copy _bare from stdin") as copy:  # the same COPY writer as landing's
+                    copy_rows(copy, [(r["id"], orjson.dumps(r), parse_datetime(r["updated_at"]), False) for r in b])
                 conn.execute("""insert into public.bench_baseline as t (id, data, source_updated_at, is_deleted, _load_id)
                                 select id, data, source_updated_at, is_deleted, 0 from _bare
                                 on conflict (id) do update set data = excluded.data,

@@ -309,7 +309,7 @@ def _interleaved(objects: list[catalog.SourceObject]) -> list[catalog.SourceObje
     return out
 
 
-@flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=6))
+@flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=8))
 def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | None = None,
            full_refresh: bool = False, reconcile: bool | None = None) -> list[dict]:
     """Land the chosen objects (default: all of every system), systems in parallel; one result per object.

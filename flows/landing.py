@@ -41,7 +41,7 @@ class ObjectSpec:
 _landing_schema = pa.DataFrameSchema(
     {
         "id": pa.Column(str, nullable=False, checks=pa.Check.str_length(min_value=1), coerce=False),
-        "source_updated_at": pa.Column(pd.DatetimeTZDtype(tz="UTC"), nullable=False),
+        "source_updated_at": pa.Column(pd.DatetimeTZDtype(unit="us", tz="UTC"), nullable=False),
     },
     strict=False,
 )
@@ -71,12 +71,12 @@ class PageResult:
     new_fields: list[str] = field(default_factory=list)
 
 
-def _parse_ts(spec: ObjectSpec, value) -> dt.datetime | None:
+def _parse_ts(parse: Callable[[str], dt.datetime], value) -> dt.datetime | None:
     if value is None or value == "":
         return None
     try:
-        ts = spec.parse_updated(value)
-    except (TypeError, ValueError):
+        ts = parse(value)
+    except (TypeError, ValueError, AttributeError):
         return None
     return ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)
 
@@ -84,38 +84,58 @@ def _parse_ts(spec: ObjectSpec, value) -> dt.datetime | None:
 def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[tuple[dict | None, str | None, str]]]:
     """Validate a page: (rows that can land, [(payload, record id, reason)] that cannot)."""
     bad: list[tuple[dict | None, str | None, str]] = []
-    candidates = []
+    readable, ids, stamps = [], [], []
+    id_field, updated_field, parse = spec.id_field, spec.updated_field, spec.parse_updated
     for rec in records:
-        if not isinstance(rec, dict):
+        if type(rec) is not dict:
             bad.append(({"unreadable": repr(rec)[:2000]}, None, "unreadable record: not a JSON object"))
             continue
-        rid = rec.get(spec.id_field)
-        candidates.append((rec, None if rid is None else str(rid), _parse_ts(spec, rec.get(spec.updated_field))))
-    if not candidates:
+        rid = rec.get(id_field)
+        readable.append(rec)
+        ids.append(rid if rid is None or type(rid) is str else str(rid))
+        stamps.append(_parse_ts(parse, rec.get(updated_field)))
+    if not readable:
         return [], bad
-    frame = pd.DataFrame({
-        "id": pd.Series([c[1] for c in candidates], dtype=object),
-        "source_updated_at": pd.to_datetime(pd.Series([c[2] for c in candidates], dtype=object), utc=True),
-    })
+    frame = pd.DataFrame({"id": pd.Series(ids, dtype=object),
+                          "source_updated_at": pd.Series(stamps, dtype="datetime64[us, UTC]")})
     failed_rows: dict[int, str] = {}
     try:
         _landing_schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         for case in err.failure_cases.itertuples():
-            if case.index is None or pd.isna(case.index):
-                continue
-            column = case.column
-            reason = (f"missing {spec.id_field}" if column == "id" else
-                      f"missing or unreadable {spec.updated_field}: {candidates[int(case.index)][0].get(spec.updated_field)!r}")
-            failed_rows.setdefault(int(case.index), reason)
+            if case.index is None or pd.isna(case.index):  # a failure of the frame itself, not of a record
+                raise RuntimeError(f"landing validation of {spec.system}.{spec.object} is broken: "
+                                   f"{case.check} failed on {case.column}") from err
+            i = int(case.index)
+            reason = (f"missing {id_field}" if case.column == "id" else
+                      f"missing or unreadable {updated_field}: {readable[i].get(updated_field)!r}")
+            failed_rows.setdefault(i, reason)
+    deleted_field, dumps = spec.deleted_field, orjson.dumps
+    if not failed_rows:
+        if deleted_field is None:
+            return [(rid, dumps(rec), ts, False) for rid, rec, ts in zip(ids, readable, stamps)], bad
+        return [(rid, dumps(rec), ts, bool(rec.get(deleted_field)))
+                for rid, rec, ts in zip(ids, readable, stamps)], bad
     good = []
-    for i, (rec, rid, ts) in enumerate(candidates):
+    for i, (rec, rid, ts) in enumerate(zip(readable, ids, stamps)):
         if i in failed_rows:
             bad.append((rec, rid, failed_rows[i]))
-            continue
-        deleted = bool(rec.get(spec.deleted_field)) if spec.deleted_field else False
-        good.append((rid, orjson.dumps(rec).decode(), ts, deleted))
+        else:
+            good.append((rid, dumps(rec), ts, bool(rec.get(deleted_field)) if deleted_field else False))
     return good, bad
+
+
+def _copy_field(text: str) -> bytes:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r").encode()
+
+
+def copy_rows(copy, rows: list[tuple[str, bytes, dt.datetime, bool]]) -> None:
+    """Write (id, json bytes, version, deleted) rows in COPY's text format, one buffer per call: JSON from orjson
+    holds no raw tab or newline, so only its backslashes need doubling."""
+    copy.write(b"".join(
+        b"%s\t%s\t%s\t%s\n" % (_copy_field(rid), data.replace(b"\\", b"\\\\"), ts.isoformat().encode(),
+                                 b"t" if deleted else b"f")
+        for rid, data, ts, deleted in rows))
 
 
 class FieldTracker:
@@ -138,10 +158,7 @@ class FieldTracker:
         self.first_landing = not self.known
 
     def new_fields(self, records: list) -> list[str]:
-        seen: set[str] = set()
-        for rec in records:
-            if isinstance(rec, dict):
-                seen.update(rec.keys())
+        seen = set().union(*(rec for rec in records if type(rec) is dict))  # the keys of every record
         return sorted(seen - self.known)
 
     def remember(self, conn: psycopg.Connection, fields: list[str], load_id: int) -> None:
@@ -153,9 +170,21 @@ class FieldTracker:
         self.known.update(fields)
 
 
+@dataclass
+class OpenQuarantine:
+    """Whether the object has records in quarantine, so that landings skip the resolve step when it has none."""
+    open: bool
+
+    @classmethod
+    def of(cls, conn: psycopg.Connection, spec: ObjectSpec) -> "OpenQuarantine":
+        return cls(conn.execute("select exists (select 1 from ops.quarantine where system = %s and object = %s"
+                                " and resolved_at is null)", (spec.system, spec.object)).fetchone()[0])
+
+
 def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load_id: int, run_id: str,
               cursor_field: str | None = None, fields: FieldTracker | None = None,
-              on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None) -> PageResult:
+              on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None,
+              quarantine: "OpenQuarantine | None" = None) -> PageResult:
     """Land one page in one transaction: upsert (newer wins), quarantine, resolve, advance the cursor.
 
     `on_landed(conn, rows)` runs in the same transaction with the valid rows (id, json, updated, deleted):
@@ -175,25 +204,28 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
             conn.execute("create temp table if not exists _landing (id text, data jsonb, source_updated_at timestamptz,"
                          " is_deleted boolean) on commit delete rows")
             with conn.cursor().copy("copy _landing (id, data, source_updated_at, is_deleted) from stdin") as copy:
-                for row in good:
-                    copy.write_row(row)
+                copy_rows(copy, good)
+            # a page may hold a record twice (pages overlap): then only its newest version goes in
+            twice = len({row[0] for row in good}) < len(good)
             cur = conn.execute(sql.SQL("""
                 insert into {target} as t (id, data, source_updated_at, is_deleted, _load_id, _landed_at)
-                select distinct on (id) id, data, source_updated_at, is_deleted, %(load_id)s, now()
-                from _landing order by id, source_updated_at desc
+                select {distinct} id, data, source_updated_at, is_deleted, %(load_id)s, now()
+                from _landing {order}
                 on conflict (id) do update
                    set data = excluded.data, source_updated_at = excluded.source_updated_at,
                        is_deleted = excluded.is_deleted, _load_id = excluded._load_id, _landed_at = excluded._landed_at
                  where excluded.source_updated_at >= t.source_updated_at
                    and (excluded.data is distinct from t.data or excluded.is_deleted <> t.is_deleted)
-            """).format(target=target), {"load_id": load_id})
+            """).format(target=target, distinct=sql.SQL("distinct on (id)" if twice else ""),
+                        order=sql.SQL("order by id, source_updated_at desc" if twice else "")), {"load_id": load_id})
             result.landed = cur.rowcount
             # a record that lands leaves quarantine
-            conn.execute("""
-                update ops.quarantine q set resolved_at = now()
-                  from _landing l
-                 where q.system = %s and q.object = %s and q.record_id = l.id and q.resolved_at is null
-            """, (spec.system, spec.object))
+            if quarantine is None or quarantine.open:
+                conn.execute("""
+                    update ops.quarantine q set resolved_at = now()
+                      from _landing l
+                     where q.system = %s and q.object = %s and q.record_id = l.id and q.resolved_at is null
+                """, (spec.system, spec.object))
             result.max_updated = max(row[2] for row in good)
             if on_landed is not None:
                 result.deleted = on_landed(conn, good)
@@ -206,6 +238,8 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
                               payload = excluded.payload, run_id = excluded.run_id, load_id = excluded.load_id
             """, (spec.system, spec.object, rid, reason, orjson.dumps(payload).decode(), run_id, load_id))
         result.quarantined = len(bad)
+        if bad and quarantine is not None:
+            quarantine.open = True
         if cursor_field and result.max_updated is not None:
             advance_cursor(conn, spec, cursor_field, result.max_updated, load_id)
         conn.execute("""update ops.loads set rows_fetched = rows_fetched + %s, rows_landed = rows_landed + %s,
@@ -307,6 +341,7 @@ class Load:
         self._started = time.perf_counter()
         ensure_raw_table(conn, spec)
         self.fields = FieldTracker(conn, spec)
+        self.quarantine = OpenQuarantine.of(conn, spec)
         conn.commit()
         load_id = conn.execute(
             "insert into ops.loads (run_id, system, object, cursor_from) values (%s, %s, %s, %s) returning load_id",
@@ -321,7 +356,7 @@ class Load:
     def land(self, page: list) -> PageResult:
         page_result = land_page(self.conn, self.spec, page, load_id=self.load_id, run_id=self.run_id,
                                 cursor_field=self.cursor_field if self.pages_in_order else None,
-                                fields=self.fields, on_landed=self.on_landed)
+                                fields=self.fields, on_landed=self.on_landed, quarantine=self.quarantine)
         if page_result.max_updated is not None:
             self._max_updated = max(self._max_updated or page_result.max_updated, page_result.max_updated)
         r = self.result
