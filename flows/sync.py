@@ -15,7 +15,8 @@ from reverse_etl.syncs import SYNCS, get_sync
 def apply_sync(name: str, run_id: str, confirm: bool = False) -> engine.SyncResult:
     sync = get_sync(name)
     settings = get_settings()
-    concurrency = settings.netsuite_concurrency if sync.destination == "netsuite" else 1
+    concurrency = {"netsuite": settings.netsuite_concurrency, "salesforce": settings.salesforce_concurrency}.get(
+        sync.destination, 1)
     with connect() as conn:
         return engine.apply(conn, sync, run_id, lambda: client_for(sync.destination), concurrency=concurrency,
                             max_share=settings.sync_max_share, min_guarded=settings.sync_guard_min_records,

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     salesforce_client_id: str | None = None
     salesforce_client_secret: SecretStr | None = None
     salesforce_api_version: str = "v62.0"
+    salesforce_concurrency: int = 4  # collection calls in flight at once
 
     netsuite_url: str | None = None
     netsuite_client_id: str | None = None

@@ -44,18 +44,19 @@ def netsuite_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
 
 # -- Salesforce: sObject Collections update by Id, 200 records a call ------------------------------------
 def salesforce_update(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    """Collections of 200, a few calls in flight at once; results come back in request order."""
     from connectors.salesforce import COLLECTION_MAX
 
-    sync, outcomes = ctx.sync, []
-    for start in range(0, len(rows), COLLECTION_MAX):
-        chunk = rows[start:start + COLLECTION_MAX]
+    sync = ctx.sync
+
+    def one_call(chunk: list[dict]) -> list[Outcome]:
         records = [{"Id": str(r[sync.key]), **body(sync, r, send_nulls=True)} for r in chunk]
         try:
             results = client.update_collection(sync.object, records)
         except ConnectorError as exc:
-            outcomes += [_failure(str(r[sync.key]), exc) for r in chunk]
-            continue
-        for row, res in zip(chunk, results):  # results come in request order
+            return [_failure(str(r[sync.key]), exc) for r in chunk]
+        outcomes = []
+        for row, res in zip(chunk, results):
             key = str(row[sync.key])
             if res.get("success"):
                 outcomes.append(Outcome(key, destination_id=res.get("id") or key))
@@ -63,7 +64,11 @@ def salesforce_update(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
                 err = (res.get("errors") or [{}])[0]
                 outcomes.append(Outcome(key, error_code=err.get("statusCode", "REJECTED"),
                                         error=err.get("message", "rejected by Salesforce")))
-    return outcomes
+        return outcomes
+
+    chunks = [rows[i:i + COLLECTION_MAX] for i in range(0, len(rows), COLLECTION_MAX)]
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(chunks)))) as pool:
+        return [o for outcomes in pool.map(one_call, chunks) for o in outcomes]
 
 
 # -- Kantata: creates guarded by intents, updates by id, custom fields by name ------------------------------

@@ -1,0 +1,176 @@
+"""Reverse-ETL benchmark, in one run against the sandbox with latency added to every request:
+
+1. CRM push: N changed Salesforce records pushed by the engine (collections of 200, a few in flight) against
+   a one-record-per-call baseline (PATCH /sobjects/{type}/{id}), with API calls counted; the ratio is of
+   records per second (the baseline runs on a sample, as a full one-by-one run takes minutes by design).
+2. No-change plan: apply over a sync whose ledger already holds every one of M rows: time and write calls.
+3. ERP time bills: K time bills upserted under a NetSuite concurrency limit.
+
+    .venv/bin/python bench/sync.py [--crm-records 10000] [--baseline-records 1000] [--ledger-rows 100000]
+                                   [--time-bills 50000] [--latency-ms 50] [--concurrency-limit 5]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--crm-records", type=int, default=10_000)
+    ap.add_argument("--baseline-records", type=int, default=1_000)
+    ap.add_argument("--ledger-rows", type=int, default=100_000)
+    ap.add_argument("--time-bills", type=int, default=50_000)
+    ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--concurrency-limit", type=int, default=5)
+    ap.add_argument("--home", type=Path, default=None, help="PSHUB_HOME to use (default: a temporary folder)")
+    args = ap.parse_args()
+
+    home = args.home or Path(tempfile.mkdtemp(prefix="pshub-bench-sync-"))
+    os.environ["PSHUB_HOME"] = str(home)
+    for system in ("SALESFORCE", "NETSUITE", "KANTATA"):
+        os.environ.pop(f"PSHUB_{system}_URL", None)
+
+    import httpx
+    import psycopg
+
+    from pshub.clients import client_for
+    from pshub.warehouse import EmbeddedWarehouse, connect, database_url
+    from reverse_etl import engine
+    from reverse_etl.syncs import NETSUITE_UPSERT, SALESFORCE_UPDATE, Sync, fields
+    from sandbox.server import SandboxServer
+
+    server = SandboxServer(home / "sandbox", scale="demo", seed=11, ports={"salesforce": 0, "netsuite": 0, "kantata": 0})
+    server.start()
+    url = database_url()
+    print(f"home {home}; sandbox {server.urls}; latency {args.latency_ms} ms per request")
+
+    def admin(system: str, path: str, method: str = "GET", **kw):
+        return httpx.request(method, server.urls[system] + path, timeout=60, **kw)
+
+    def set_latency(ms: int):
+        admin("salesforce", "/__sandbox/latency", "PUT", json={"latency_ms": ms}).raise_for_status()
+
+    def writes(system: str) -> int:
+        return admin(system, "/__sandbox/stats").json()["write_calls"]
+
+    try:
+        with connect() as conn:
+            conn.execute("create schema if not exists outbound")
+            conn.commit()
+
+            # -- 1. CRM records: create them (setup, no latency), then change and push them ----------------------
+            set_latency(0)
+            n = args.crm_records
+            with client_for("salesforce") as sf:
+                ids = []
+                for start in range(0, n, 200):
+                    chunk = [{"attributes": {"type": "Account"}, "Name": f"Bench Account {i}", "CurrencyIsoCode": "USD"}
+                             for i in range(start, min(n, start + 200))]
+                    res = sf.request("POST", sf._api("/composite/sobjects"), json={"allOrNone": False, "records": chunk})
+                    ids += [r["id"] for r in res.json()]
+            conn.execute("drop table if exists outbound.bench_accounts")
+            conn.execute('create table outbound.bench_accounts ("Id" text primary key, "Open_AR__c" numeric, "DSO__c" numeric)')
+            with conn.cursor().copy('copy outbound.bench_accounts ("Id", "Open_AR__c", "DSO__c") from stdin') as cp:
+                for i, rid in enumerate(ids):
+                    cp.write_row((rid, 1000 + i, 40))
+            conn.commit()
+            sync = Sync("bench_accounts", "salesforce", "Account", "Id", fields("Open_AR__c:number", "DSO__c:number"),
+                        SALESFORCE_UPDATE, batch_size=1000)
+            set_latency(args.latency_ms)
+            w0 = writes("salesforce")
+            t0 = time.perf_counter()
+            result = engine.apply(conn, sync, "bench", lambda: client_for("salesforce"), concurrency=4)
+            engine_s = time.perf_counter() - t0
+            engine_calls = writes("salesforce") - w0
+            assert result.pushed == n, result
+
+            sample = ids[:args.baseline_records]
+            w0 = writes("salesforce")
+            with client_for("salesforce") as sf:
+                sf.token()
+                t0 = time.perf_counter()
+                for i, rid in enumerate(sample):
+                    sf.request("PATCH", sf._api(f"/sobjects/Account/{rid}"), json={"Open_AR__c": 2000 + i, "DSO__c": 41})
+                baseline_s = time.perf_counter() - t0
+            baseline_calls = writes("salesforce") - w0
+            engine_rate, baseline_rate = n / engine_s, len(sample) / baseline_s
+            print("\n1. CRM push")
+            print(f"   engine:   {n:>7,} records in {engine_s:7.2f} s = {engine_rate:9,.0f} records/s, "
+                  f"{engine_calls} write calls")
+            print(f"   baseline: {len(sample):>7,} records in {baseline_s:7.2f} s = {baseline_rate:9,.0f} records/s, "
+                  f"{baseline_calls} write calls (one per record)")
+            print(f"   ratio: engine is {engine_rate / baseline_rate:.1f}x the baseline's throughput "
+                  f"(target >= 20x); a full one-by-one run of {n:,} would take ~{n / baseline_rate:,.0f} s")
+
+            # -- 2. No-change plan over M ledger rows ----------------------------------------------------------------
+            m = args.ledger_rows
+            conn.execute("drop table if exists outbound.bench_nochange")
+            conn.execute("create table outbound.bench_nochange (external_id text primary key, hours numeric, memo text)")
+            conn.execute("insert into outbound.bench_nochange select 'nc-' || g, g %% 8, 'memo ' || g"
+                         " from generate_series(1, %s) g", (m,))
+            quiet = Sync("bench_nochange", "netsuite", "timebill", "external_id", fields("hours:number", "memo"),
+                         NETSUITE_UPSERT)
+            conn.execute("delete from ops.sync_ledger where sync_name = 'bench_nochange'")
+            conn.execute(psycopg.sql.SQL(
+                "insert into ops.sync_ledger (sync_name, record_key, destination_id, row_hash, run_id)"
+                " select 'bench_nochange', m.external_id, m.external_id, {}, 'bench' from outbound.bench_nochange m"
+            ).format(engine._hash_expr(quiet)))
+            conn.execute("analyze outbound.bench_nochange")
+            conn.execute("analyze ops.sync_ledger")
+            conn.commit()
+            w0 = writes("netsuite")
+            t0 = time.perf_counter()
+            quiet_result = engine.apply(conn, quiet, "bench", lambda: client_for("netsuite"))
+            quiet_s = time.perf_counter() - t0
+            print("\n2. No-change plan")
+            print(f"   apply over {m:,} unchanged rows (all in the ledger): {quiet_s:.2f} s (target <= 3 s), "
+                  f"planned {quiet_result.planned}, write calls {writes('netsuite') - w0}")
+
+            # -- 3. ERP time bills under a concurrency limit ---------------------------------------------------------
+            k = args.time_bills
+            set_latency(0)
+            with client_for("netsuite") as ns:
+                employees = [r["id"] for p in ns.suiteql_pages("SELECT id FROM employee ORDER BY id") for r in p][:20]
+                project = next(iter(ns.suiteql_pages("SELECT id FROM job ORDER BY id")))[0]["id"]
+                periods = [r for p in ns.suiteql_pages(
+                    "SELECT startdate, closed FROM accountingperiod ORDER BY startdate DESC") for r in p]
+            day = next(str(p["startdate"])[:10] for p in periods if str(p.get("closed", "F")).upper() in ("F", "FALSE", "0"))
+            conn.execute("drop table if exists outbound.bench_timebills")
+            conn.execute('create table outbound.bench_timebills (external_id text primary key, employee text,'
+                         ' customer text, hours numeric, "tranDate" date)')
+            with conn.cursor().copy('copy outbound.bench_timebills from stdin') as cp:
+                for i in range(k):
+                    cp.write_row((f"tb-{i}", employees[i % len(employees)], project, 0.25 * (1 + i % 32), day))
+            conn.commit()
+            bills = Sync("bench_timebills", "netsuite", "timebill", "external_id",
+                         fields("employee:ref!", "customer:ref!", "hours:number!", "tranDate:date!"), NETSUITE_UPSERT,
+                         batch_size=500, financial=True)
+            admin("netsuite", "/__sandbox/faults", "PUT", json={"concurrency_limit": args.concurrency_limit})
+            set_latency(args.latency_ms)
+            w0 = writes("netsuite")
+            t0 = time.perf_counter()
+            bill_result = engine.apply(conn, bills, "bench", lambda: client_for("netsuite"),
+                                       concurrency=args.concurrency_limit)
+            bills_s = time.perf_counter() - t0
+            calls = writes("netsuite") - w0
+            print(f"\n3. ERP time bills (NetSuite concurrency limit {args.concurrency_limit})")
+            print(f"   {bill_result.pushed:,} of {k:,} pushed in {bills_s:.1f} s = {bill_result.pushed / bills_s:,.0f}/s, "
+                  f"{calls:,} write calls, {bill_result.failed} failed; the floor at this latency and limit is "
+                  f"{k * args.latency_ms / 1000 / args.concurrency_limit:,.0f} s")
+    finally:
+        set_latency(0)
+        server.stop()
+        if not os.environ.get("PSHUB_DATABASE_URL"):
+            EmbeddedWarehouse(home).stop()
+
+
+if __name__ == "__main__":
+    main()
