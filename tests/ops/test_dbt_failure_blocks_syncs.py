@@ -1,0 +1,80 @@
+"""A broken dbt model stops only the syncs that read it; the rest of the cycle completes and says why."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from pshub.cli import app
+from ops_receiver import Receiver
+
+# a singular dbt test that always fails on marts.customer_collections (AR per customer)
+FAILING_TEST = "select * from {{ ref('customer_collections') }} where true\n"
+# syncs that read customer_collections (directly or through the intermediate sync models)
+READ_COLLECTIONS = {"crm_account_finance", "psa_credit_holds"}
+# syncs that never read it
+INDEPENDENT = {"erp_customers", "erp_projects", "psa_projects"}
+
+
+@pytest.fixture(scope="module")
+def broken_cycle(first_cycle, ops_env, tmp_path_factory, monkeypatch_module):
+    """A copy of the dbt project with the failing test; one more day of the firm; one cycle; alerts on."""
+    import pshub.dbt
+    from flows.hub import hub
+    from pshub.dbt import PROJECT_DIR
+
+    project = tmp_path_factory.mktemp("project")
+    shutil.copy(PROJECT_DIR / "dbt_project.yml", project / "dbt_project.yml")
+    shutil.copytree(PROJECT_DIR / "dbt_project", project / "dbt_project",
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    (project / "dbt_project" / "tests" / "assert_customer_collections_broken.sql").write_text(FAILING_TEST)
+    monkeypatch_module.setattr(pshub.dbt, "PROJECT_DIR", project)
+    monkeypatch_module.setattr(pshub.dbt, "PROFILES_DIR", project / "dbt_project")
+    ops_env["sandbox"].tick(1)
+    with Receiver() as receiver:
+        monkeypatch_module.setenv("PSHUB_ALERT_WEBHOOK_URL", receiver.url)
+        summary = hub()
+    return summary, receiver.received
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def test_only_the_syncs_reading_the_broken_model_are_blocked(broken_cycle):
+    summary, _ = broken_cycle
+    by_sync = {s["sync"]: s for s in summary["syncs"]}
+    blocked = {name for name, s in by_sync.items() if s["status"] == "blocked"}
+    assert READ_COLLECTIONS <= blocked
+    assert not (INDEPENDENT & blocked)
+    assert all(by_sync[name]["status"] in ("succeeded", "succeeded_with_exceptions") for name in INDEPENDENT)
+    assert all("customer_collections" in by_sync[name]["reason"] for name in blocked)
+
+
+def test_the_rest_of_the_cycle_completes_and_is_partial(broken_cycle, ops_conn):
+    summary, _ = broken_cycle
+    assert summary["status"] == "partial"
+    assert sum(s["pushed"] for s in summary["syncs"] if s["sync"] in INDEPENDENT) > 0  # the day's new deals
+    skipped = dict(ops_conn.execute("select sync_name, error from ops.sync_runs where run_id = %s and status = 'skipped'",
+                                    (summary["run_id"],)).fetchall())
+    assert READ_COLLECTIONS <= set(skipped)
+    assert "assert_customer_collections_broken" in skipped["crm_account_finance"]
+
+
+def test_status_says_which_syncs_were_blocked_and_why(broken_cycle):
+    summary, _ = broken_cycle
+    out = CliRunner().invoke(app, ["status"]).output
+    assert f"Syncs of cycle {summary['run_id']}" in out
+    line = next(l for l in out.splitlines() if l.strip().startswith("crm_account_finance"))
+    assert "skipped" in line and "blocked: upstream marts.customer_collections" in line
+    run_line = next(l for l in out.splitlines() if l.strip().startswith(summary["run_id"]))
+    assert "partial" in run_line and "dbt failures on marts.customer_collections" in run_line
+
+
+def test_the_partial_cycle_is_alerted(broken_cycle):
+    summary, received = broken_cycle
+    texts = [m["json"]["text"] for m in received]
+    assert any(t.startswith(f"pshub cycle partial: {summary['run_id']}") and "crm_account_finance" in t for t in texts)

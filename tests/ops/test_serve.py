@@ -1,0 +1,77 @@
+"""`pshub serve` runs the deployments of a prefect.yaml on their schedules: a short one fires a cycle."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+
+from pshub.dbt import PROJECT_DIR
+
+# a quick cycle: one small object, its staging view, no sync
+QUICK = {"objects": ["term"], "dbt_select": ["stg_netsuite__terms"], "syncs": [], "alert": False, "if_busy": "skip"}
+
+
+def test_the_project_deployments_are_scheduled_as_the_issue_asks():
+    from pshub.deployments import runner_deployments
+
+    deployments = {d.name: d for d in runner_deployments(PROJECT_DIR / "prefect.yaml")}
+    crons = {name: [s.schedule.cron for s in d.schedules] for name, d in deployments.items()}
+    assert crons == {"cycle-every-15-minutes": ["*/15 * * * *"], "nightly-delete-reconciliation": ["30 2 * * *"],
+                     "weekly-dimensions-full-refresh": ["0 4 * * SUN"]}
+    assert deployments["nightly-delete-reconciliation"].parameters["reconcile"] is True
+    weekly = deployments["weekly-dimensions-full-refresh"].parameters
+    assert weekly["full_refresh"] is True and "time_entries" not in weekly["objects"]
+    assert all(d.entrypoint.endswith("flows/hub.py:hub") for d in deployments.values())
+
+
+def test_the_weekly_refresh_names_only_objects_the_catalog_knows():
+    from connectors import catalog
+
+    spec = next(d for d in yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text())["deployments"]
+                if d["name"] == "weekly-dimensions-full-refresh")
+    chosen = catalog.select(None, spec["parameters"]["objects"])
+    assert {o.name for o in chosen} >= {"User", "users", "term", "accountingperiod"}
+
+
+def test_serve_fires_a_scheduled_cycle(ops_env, tmp_path):
+    from pshub.deployments import scheduler_problem
+
+    assert scheduler_problem() is None, scheduler_problem()
+    spec = {"deployments": [{"name": "quick-test", "entrypoint": str(PROJECT_DIR / "flows" / "hub.py") + ":hub",
+                             "parameters": QUICK, "schedules": [{"interval": 5}]}]}
+    (tmp_path / "prefect.yaml").write_text(yaml.safe_dump(spec))
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": ""}
+    env.pop("PREFECT_API_URL")
+    started = time.time()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "pshub"), "serve", "--file", str(tmp_path / "prefect.yaml")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        row = None
+        with psycopg.connect(ops_env["database_url"], autocommit=True) as conn:
+            while time.time() - started < 240 and proc.poll() is None:
+                row = conn.execute("""select run_id, status, parameters from ops.runs
+                                      where kind = 'cycle' and started_at > to_timestamp(%s)
+                                        and (parameters ->> 'auto_scheduled')::boolean and finished_at is not null
+                                      order by started_at limit 1""", (started,)).fetchone()
+                if row:
+                    break
+                time.sleep(2)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            output = proc.communicate(timeout=60)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output = proc.communicate()[0].decode(errors="replace")
+    assert row is not None, f"no scheduled cycle ran; serve said:\n{output[-3000:]}"
+    run_id, status, parameters = row
+    assert status == "succeeded", parameters
+    assert parameters["objects"] == ["term"] and parameters["deployment_id"]
+    assert "quick-test" in output
