@@ -91,9 +91,15 @@ def relation(manifest: dict, uid: str) -> str:
 
 
 def blocked_syncs(syncs, manifest: dict, run_results: dict) -> dict[str, str]:
-    """{sync name: why} for each sync whose outbound model failed or is downstream of a failure."""
+    """{sync name: why} for each sync whose outbound model (or its held-back rows model) failed or is
+    downstream of a failure."""
     by_relation = {relation(manifest, uid): reason for uid, reason in blocked_models(manifest, run_results).items()}
-    return {s.name: by_relation[s.model] for s in syncs if s.model in by_relation}
+    out = {}
+    for s in syncs:
+        reasons = [by_relation[m] for m in (s.model, getattr(s, "blocked_model", None)) if m in by_relation]
+        if reasons:
+            out[s.name] = "; ".join(dict.fromkeys(reasons))
+    return out
 
 
 def load_dbt_artifacts(target: Path, not_before: float) -> tuple[dict, dict] | None:
@@ -240,9 +246,13 @@ def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str
     run_id = run_id or new_run_id()
     set_current_run_id(run_id)
     ctx = FlowRunContext.get()
-    flow_run_id = str(ctx.flow_run.id) if ctx and ctx.flow_run else None
+    flow_run = ctx.flow_run if ctx else None
+    flow_run_id = str(flow_run.id) if flow_run else None
     parameters = {"full_refresh": full_refresh, "systems": systems, "objects": objects, "reconcile": reconcile,
-                  "syncs": syncs, "dbt_select": dbt_select}
+                  "syncs": syncs, "dbt_select": dbt_select,
+                  # what started it: a deployment's schedule, a deployment run by hand, or a direct call
+                  "deployment_id": str(flow_run.deployment_id) if flow_run and flow_run.deployment_id else None,
+                  "auto_scheduled": bool(flow_run and flow_run.auto_scheduled)}
     summary: dict = {"run_id": run_id, "parameters": parameters, "loads": [], "transform": {}, "syncs": [],
                      "errors": [], "seconds": {}}
 

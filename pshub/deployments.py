@@ -6,7 +6,14 @@ server with a work pool, and `pshub serve` reads it here to serve the same deplo
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import httpx
 
 import yaml
 from prefect.flows import load_flow_from_entrypoint
@@ -47,3 +54,61 @@ def runner_deployments(path: Path, only: list[str] | None = None) -> list:
             parameters=spec.get("parameters") or {},
             schedules=[_schedule(s) for s in spec.get("schedules") or []]))
     return out
+
+
+def scheduler_problem() -> str | None:
+    """Why the Prefect server's scheduler cannot create runs in this environment, if it cannot."""
+    import sqlalchemy
+
+    major, minor = (int(x) for x in sqlalchemy.__version__.split(".")[:2])
+    if (major, minor) >= (2, 1):
+        return (f"SQLAlchemy {sqlalchemy.__version__} is installed: Prefect 3.8's scheduler fails to insert "
+                "scheduled runs with it ('Can't evaluate bulk DML statement'); pin sqlalchemy<2.1")
+    return None
+
+
+class LocalPrefectServer:
+    """`prefect server start` on loopback for `pshub serve`: Prefect's ephemeral API runs no scheduler, so
+    schedules need a real server; this one lives as long as the command and keeps its state in `home`."""
+
+    def __init__(self, home: Path, startup_seconds: float = 120):
+        self.home, self.startup_seconds = Path(home), startup_seconds
+        self.log_path = self.home / "server.log"
+        self._proc: subprocess.Popen | None = None
+
+    def start(self) -> str:
+        self.home.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        env.pop("PREFECT_API_URL", None)
+        self._log = open(self.log_path, "ab")
+        self._proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                       "--port", str(port)], env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        api_url = f"http://127.0.0.1:{port}/api"
+        deadline = time.monotonic() + self.startup_seconds
+        while True:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"the Prefect server exited ({self._proc.returncode}): see {self.log_path}")
+            try:
+                if httpx.get(f"{api_url}/health", timeout=2).is_success:
+                    return api_url
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the Prefect server did not answer in {self.startup_seconds:.0f}s: see {self.log_path}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+        if getattr(self, "_log", None):
+            self._log.close()

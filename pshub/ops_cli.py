@@ -54,22 +54,42 @@ def serve(
 ) -> None:
     """Run the deployments of prefect.yaml on their schedules in this process, until interrupted.
 
-    No work pool or worker is needed: the flows run here, against Prefect's ephemeral API (state in
-    PSHUB_HOME/prefect) or the server PREFECT_API_URL names.
+    No work pool or worker is needed: the flows run here. With PREFECT_API_URL unset, a local Prefect server
+    (state in PSHUB_HOME/prefect, UI included) is started for as long as this runs, because Prefect's
+    ephemeral API has no scheduler; with it set, that server schedules the runs.
     """
     _prefect_env()
     from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from pshub.dbt import PROJECT_DIR
-    from pshub.deployments import runner_deployments
+    from pshub.deployments import LocalPrefectServer, runner_deployments
 
-    deployments = runner_deployments(file or PROJECT_DIR / "prefect.yaml", only=only or None)
-    if not deployments:
-        typer.secho("error: no deployment to serve", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1)
-    for d in deployments:
-        typer.echo(f"  {d.name}: {', '.join(_describe_schedule(s) for s in d.schedules) or 'no schedule'}")
-    prefect_serve(*deployments, limit=limit, print_starting_message=True)
+    from pshub.deployments import scheduler_problem
+
+    problem = scheduler_problem()
+    if problem:
+        typer.secho(f"warning: {problem}", fg=typer.colors.YELLOW, err=True)
+    server = None
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url:
+        server = LocalPrefectServer(get_settings().home_dir / "prefect")
+        typer.echo("starting a local Prefect server (PREFECT_API_URL is unset) ...")
+        api_url = server.start()
+        os.environ["PREFECT_API_URL"] = api_url  # for the flow-run processes the runner starts
+        typer.echo(f"  Prefect UI and API: {api_url.removesuffix('/api')}  (log: {server.log_path})")
+    try:
+        with temporary_settings({PREFECT_API_URL: api_url}):
+            deployments = runner_deployments(file or PROJECT_DIR / "prefect.yaml", only=only or None)
+            if not deployments:
+                typer.secho("error: no deployment to serve", fg=typer.colors.RED, err=True)
+                raise typer.Exit(1)
+            for d in deployments:
+                typer.echo(f"  {d.name}: {', '.join(_describe_schedule(s) for s in d.schedules) or 'no schedule'}")
+            prefect_serve(*deployments, limit=limit, print_starting_message=True)
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def _describe_schedule(schedule) -> str:
