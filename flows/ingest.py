@@ -29,7 +29,6 @@ from connectors.http import ApiClient, ConnectorError, LimitExceeded
 from connectors.paging import merge_streams
 from flows.landing import Load, LoadResult, ObjectSpec, mark_deleted, mark_vanished, read_cursor
 from pshub.clients import client_for
-from pshub.settings import get_settings
 from pshub.warehouse import connect
 
 log = logging.getLogger("pshub.ingest")
@@ -111,15 +110,6 @@ class TerminalProgress:
             self.stream.write(f"  {p.system + '.' + p.object:<50} {p.stage:<11} {p.rows_fetched:>10,} read "
                               f"{p.rows_landed:>10,} landed  {p.seconds:7.1f}s{rate}\n")
             self.stream.flush()
-
-
-def open_client(system: str) -> ApiClient:
-    """The system's read client (pshub.clients has no Kantata client yet: built here from the same settings)."""
-    if system == "kantata":
-        settings = get_settings()
-        cfg = settings.system("kantata")
-        return kantata.KantataClient(cfg.base_url, cfg.credentials, timeout=settings.http_timeout_seconds)
-    return client_for(system)
 
 
 # -- reading the sources -----------------------------------------------------------------------------
@@ -318,7 +308,7 @@ def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | N
     the error, and the caller decides what a failed object means for the cycle.
     """
     chosen = catalog.select(systems, objects)
-    clients = {s: open_client(s) for s in dict.fromkeys(o.system for o in chosen)}
+    clients = {s: client_for(s) for s in dict.fromkeys(o.system for o in chosen)}
     try:
         futures, netsuite_futures = [], []
         for o in _interleaved([o for o in chosen if not o.applies_deletes]):
