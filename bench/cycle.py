@@ -126,6 +126,10 @@ def main() -> None:
           f"{summary['totals']['records_pushed']:,} records pushed")
     print(f"  deals won that day: {len(new)}; with an ERP project after the cycle: {len(erp)}; "
           f"with a PSA project: {len(psa)}")
+    if not new or summary["status"] != "succeeded":
+        print("  closed-won -> project latency NOT MEASURED: " + ("no deal was won that day" if not new else
+              f"the cycle was {summary['status']}, so deals may not have been provisioned"))
+        sys.exit(1)
     latency_ok = len(erp) == len(psa) == len(new)
     print(f"  closed-won -> project in ERP and PSA: <= {seconds:.1f} s (one cycle; target {TARGET_SECONDS} s): "
           + ("OK" if seconds <= TARGET_SECONDS and latency_ok else "MISSED"))
