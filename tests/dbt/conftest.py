@@ -59,5 +59,6 @@ def built(dbt_settings, dbt_url, firm):
 
 @pytest.fixture
 def db(dbt_url):
-    with psycopg.connect(dbt_url) as connection:
+    # autocommit: a test's open read transaction would otherwise block dbt rebuilding the tables it read
+    with psycopg.connect(dbt_url, autocommit=True) as connection:
         yield connection

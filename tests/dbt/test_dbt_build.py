@@ -97,7 +97,6 @@ def test_outbound_time_bills_never_include_blocked_entries(built, db):
 def test_analyst_role_reads_marts_and_nothing_else(built, dbt_url, db):
     db.execute("drop role if exists pshub_dbt_test_analyst")
     db.execute("create role pshub_dbt_test_analyst login in role pshub_analyst")
-    db.commit()
     analyst_url = dbt_url.replace("://postgres", "://pshub_dbt_test_analyst", 1)
     with psycopg.connect(analyst_url, autocommit=True) as analyst:
         assert analyst.execute("select count(*) from marts.engagements").fetchone()[0] > 0

@@ -4,7 +4,22 @@
 --                same hours; several equal entries pair off one to one in id order
 --   rule_without_project  a time bill that lost its project: same person, day and hours, among entries still
 --                unmatched (so that the entry is not reported as never having reached the ERP)
-with time_bills as (
+--
+-- Incremental like int_time_entries (load-id watermark of ops.loads): matching never looks beyond one person's
+-- day, so a build recomputes the (employee, day) groups with a time bill or time entry landed or deleted since
+-- the last build, or a bill deleted or whose engagement key changed; a full refresh gives the same rows.
+-- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
+-- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
+{{ config(
+    materialized='incremental',
+    unique_key='erp_time_bill_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    indexes=[{'columns': ['erp_time_bill_id'], 'unique': True}, {'columns': ['psa_time_entry_id']}],
+    post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }})"
+) }}
+
+with all_time_bills as (
 
     select
         time_bills.*,
@@ -15,21 +30,73 @@ with time_bills as (
 
 ),
 
-entries as (
+all_entries as (
 
     select
         entries.psa_time_entry_id,
         resources.erp_employee_id,
         project_keys.engagement_id,
         entries.work_date,
-        round(entries.minutes / 60.0, 2)                        as hours
+        round(entries.minutes / 60.0, 2)                        as hours,
+        entries.load_id
     from {{ ref('stg_kantata__time_entries') }} as entries
     join {{ ref('int_project_keys') }} as project_keys
         on project_keys.source_system = 'kantata' and project_keys.project_id = entries.psa_project_id
     join {{ ref('int_resources_matched') }} as resources on resources.psa_user_id = entries.psa_user_id
-    where project_keys.engagement_id is not null
 
 ),
+
+{% if is_incremental() %}
+cutoff as (
+
+    select coalesce(max(_load_watermark), -1) as changed_since from {{ this }}
+
+),
+
+changed_groups as (
+
+    select erp_employee_id, work_date from all_time_bills where load_id > (select changed_since from cutoff)
+    union
+    select erp_employee_id, work_date from all_entries where load_id > (select changed_since from cutoff)
+    union
+    -- days of entries deleted since, and of bills whose engagement key changed
+    select previous.erp_employee_id, previous.work_date
+    from {{ this }} as previous
+    left join all_time_bills using (erp_time_bill_id)
+    where previous.psa_time_entry_id in (
+            select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }}
+            where load_id > (select changed_since from cutoff))
+       or previous.erp_time_bill_id in (
+            select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }}
+            where load_id > (select changed_since from cutoff))
+       or previous.engagement_id is distinct from all_time_bills.engagement_id
+
+),
+
+time_bills as (
+
+    select all_time_bills.* from all_time_bills join changed_groups using (erp_employee_id, work_date)
+
+),
+
+entries as (
+
+    select all_entries.* from all_entries join changed_groups using (erp_employee_id, work_date)
+
+),
+{% else %}
+time_bills as (
+
+    select * from all_time_bills
+
+),
+
+entries as (
+
+    select * from all_entries
+
+),
+{% endif %}
 
 by_external_id as (
 
@@ -55,7 +122,8 @@ legacy_entries as (
         *,
         row_number() over (partition by erp_employee_id, engagement_id, work_date, hours order by psa_time_entry_id) as pair_number
     from entries
-    where psa_time_entry_id not in (select psa_time_entry_id from by_external_id)
+    where engagement_id is not null
+      and psa_time_entry_id not in (select psa_time_entry_id from by_external_id)
 
 ),
 
@@ -127,6 +195,8 @@ select
     matched.psa_time_entry_id,
     coalesce(matched.match_method, 'unmatched')                 as match_method,
     time_bills.created_at,
-    time_bills.updated_at
+    time_bills.updated_at,
+    (select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
+     from {{ source('ops', 'loads') }})                         as _load_watermark
 from time_bills
 left join matched using (erp_time_bill_id)

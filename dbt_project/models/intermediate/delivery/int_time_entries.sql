@@ -5,7 +5,7 @@
 -- load-id watermark of ops.loads (every load at or below it had finished when the build started), and the next
 -- build reprocesses rows of loads above it (landed since, or still running then), so nothing is missed or
 -- counted twice however long a landing takes. It reprocesses every entry whose result can have changed:
---   entries that landed; entries of a (person, day) with a landed entry or ERP time bill (day totals, duplicates
+--   entries that landed; entries of a (person, day) with a landed or deleted entry or ERP time bill (day totals, duplicates
 --   and time-bill matching look at the whole day); entries of projects whose workspace, custom fields, resources
 --   or rate card landed or whose engagement key changed; entries of people whose PSA user or ERP employee
 --   landed; entries in accounting periods that landed (closing a period). Deleted entries are removed (post-hook).
@@ -19,6 +19,7 @@
 -- depends_on: {{ ref('stg_netsuite__employees') }}
 -- depends_on: {{ ref('stg_netsuite__accounting_periods') }}
 -- depends_on: {{ ref('stg_netsuite__time_bills') }}
+-- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
 {{ config(
     materialized='incremental',
     unique_key='psa_time_entry_id',
@@ -97,6 +98,12 @@ changed_days as (
     from {{ this }} as previous
     join {{ ref('stg_kantata__deleted_time_entries') }} as deleted using (psa_time_entry_id)
     where deleted.load_id > (select changed_since from cutoff)
+    union
+    -- days whose ERP time bill was deleted since
+    select previous.psa_user_id, previous.work_date
+    from {{ this }} as previous
+    join {{ ref('stg_netsuite__deleted_time_bills') }} as deleted_bills using (erp_time_bill_id)
+    where deleted_bills.load_id > (select changed_since from cutoff)
     union
     select resources.psa_user_id, time_bills.work_date
     from {{ ref('stg_netsuite__time_bills') }} as time_bills

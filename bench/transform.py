@@ -1,0 +1,101 @@
+"""Transform benchmark: a full dbt build of a medium firm, then an incremental build after one day of
+`sandbox tick` plus an incremental ingest, and their ratio.
+
+    .venv/bin/python bench/transform.py [--scale medium] [--home .pshub/bench-transform] [--days 1]
+
+The sandbox runs in a process of its own and the ingests run as the Prefect flow in child processes (as in
+bench/ingest.py); both dbt builds run as `pshub transform` runs them (every raw table ensured, then `dbt build`
+with its tests), in this process. The firm is generated once in <home>/sandbox and reused by later runs (each run
+advances its clock by --days). Targets (issue 5): full build under 3 minutes; incremental at most 20% of full.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ingest import run_ingest, start_sandbox  # noqa: E402  (bench/ingest.py: the same sandbox and ingest runs)
+
+
+def dbt_build(full_refresh: bool) -> tuple[float, object]:
+    from flows.transform import ensure_sources
+    from pshub.dbt import run_dbt
+
+    started = time.perf_counter()
+    ensure_sources()
+    result = run_dbt(["build", *(["--full-refresh"] if full_refresh else [])], raise_on_failure=False)
+    return time.perf_counter() - started, result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", default="medium")
+    ap.add_argument("--home", default=str(ROOT / ".pshub" / "bench-transform"))
+    ap.add_argument("--days", type=int, default=1, help="days the sandbox advances before the incremental build")
+    args = ap.parse_args()
+    home = Path(args.home).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PSHUB_HOME": str(home), "PREFECT_HOME": str(home / "prefect"),
+           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    for system in ("SALESFORCE", "NETSUITE", "KANTATA"):
+        env.pop(f"PSHUB_{system}_URL", None)
+    os.environ.update({k: env[k] for k in ("PSHUB_HOME", "PREFECT_HOME")})
+
+    import psycopg
+
+    from pshub.migrations import migrate
+    from pshub.warehouse import database_url
+
+    url = database_url()
+    migrate(url)
+
+    t = time.perf_counter()
+    sandbox = start_sandbox(home, args.scale, env)
+    print(f"sandbox ({args.scale}) up in {time.perf_counter() - t:.1f}s (generated once, then reused)")
+    try:
+        first = run_ingest(env, full_refresh=False)  # a first run lands everything; later runs catch up
+        print(f"ingest before the full build: {first['seconds']:.1f}s, "
+              f"{sum(r['rows_landed'] for r in first['results']):,} records landed")
+
+        full_s, full = dbt_build(full_refresh=True)
+        if not full.success:
+            sys.exit("full build failed: " + "; ".join(full.failures[:5]))
+
+        tick = subprocess.run([str(ROOT / ".venv/bin/pshub"), "sandbox", "tick", "--days", str(args.days)],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+        if tick.returncode != 0:
+            sys.exit(f"sandbox tick failed:\n{tick.stderr[-2000:]}")
+        day = run_ingest(env, full_refresh=False)
+        landed = {f"{r['system']}.{r['object']}": r["rows_landed"] for r in day["results"] if r["rows_landed"]}
+        print(f"ingest after `sandbox tick --days {args.days}`: {day['seconds']:.1f}s, "
+              f"{sum(landed.values()):,} records landed ({', '.join(f'{k} {v:,}' for k, v in sorted(landed.items()))})")
+
+        with psycopg.connect(url) as conn:
+            watermark = conn.execute("select max(_load_watermark) from intermediate.int_time_entries").fetchone()[0]
+        incr_s, incr = dbt_build(full_refresh=False)
+        if not incr.success:
+            sys.exit("incremental build failed: " + "; ".join(incr.failures[:5]))
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+
+    with psycopg.connect(url) as conn:
+        entries, reprocessed = conn.execute(
+            "select count(*), count(*) filter (where _load_watermark > %s) from intermediate.int_time_entries",
+            (watermark,)).fetchone()
+    print(f"\nfull build (dbt build --full-refresh: {len(full.built)} nodes, {full.tests_passed} tests): {full_s:.1f}s"
+          f"  (target < 180s)")
+    print(f"incremental build (dbt build: {len(incr.built)} nodes, {incr.tests_passed} tests): {incr_s:.1f}s")
+    print(f"  time entries: {entries:,}, reprocessed by the incremental build: {reprocessed:,}")
+    print(f"ratio incremental / full: {incr_s / full_s:.0%}  (target <= 20%)")
+
+
+if __name__ == "__main__":
+    main()
