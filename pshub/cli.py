@@ -124,6 +124,9 @@ def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for
 
     result = hub(full_refresh=full_refresh)
     summary.print_cycle(result)
+    if result.get("status", "succeeded") != "succeeded":
+        typer.secho(f"cycle {result.get('status')}: see `pshub status`", fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -34,6 +34,17 @@ def _port_free(port: int) -> bool:
             return False
 
 
+def crm_account_as_seen(result: dict) -> dict | None:
+    """One account's finance fields, read back from the CRM after the cycle wrote them."""
+    from pshub.clients import client_for
+
+    with client_for("salesforce") as sf:
+        rows = [r for page in sf.query_pages(
+            "SELECT Id, Name, ERP_Customer_Id__c, Open_AR__c, Overdue_AR__c, DSO__c, Credit_Hold__c FROM Account "
+            "WHERE ERP_Customer_Id__c != null ORDER BY Open_AR__c DESC LIMIT 1") for r in page]
+    return rows[0] if rows else None
+
+
 def run_demo(scale: str = "demo") -> int:
     from flows.hub import hub
     from pshub import summary
@@ -56,8 +67,13 @@ def run_demo(scale: str = "demo") -> int:
         server.start()
         for system, base in server.urls.items():
             typer.echo(f"             {system:<10} {base}")
+    account = None
     try:
         result = hub()
+        from pshub.report import default_path, write_report
+
+        report_path = write_report(default_path())
+        account = crm_account_as_seen(result)
     finally:
         if server is not None:
             server.stop()
@@ -70,6 +86,11 @@ def run_demo(scale: str = "demo") -> int:
     typer.secho("Next", bold=True)
     typer.echo(f"  {engagements} engagements in marts.engagements (sold {sold:,.2f} in contract currencies); "
                f"{open_exceptions} open sync exceptions.")
+    typer.echo(f"  Report (one offline HTML page):  file://{report_path}    Health:  .venv/bin/pshub status")
+    if account:
+        typer.echo(f"  {account['Name']} as the account team sees it in the CRM: open AR {account['Open_AR__c']}, "
+                   f"overdue {account['Overdue_AR__c']}, DSO {account['DSO__c']} days, credit hold "
+                   f"{account['Credit_Hold__c']}, ERP customer {account['ERP_Customer_Id__c']}")
     typer.echo("  Query the marts:   psql \"$(.venv/bin/pshub db url)\" -c 'select * from marts.engagements limit 10'")
     typer.echo("  See what a sync would push:  .venv/bin/pshub sync plan")
     typer.echo("  Run again (lands only what changed, pushes nothing new):  make demo")

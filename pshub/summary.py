@@ -37,15 +37,20 @@ def print_syncs(results: list[dict]) -> None:
     typer.secho("Pushed", bold=True)
     _table(["sync", "planned", "pushed", "failed", "invalid", "held back", "write calls", "status"],
            [[r["sync"], r["planned_inserts"] + r["planned_updates"], r["pushed"], r["failed"], r["invalid"],
-             r.get("blocked", 0), r["write_calls"], r["status"] + (f": {r['message']}" if r.get("message") else "")]
+             r.get("blocked", 0), r["write_calls"], r["status"] + (f": {r.get('message') or r.get('reason')}" if (r.get("message") or r.get("reason")) else "")]
             for r in results])
 
 
 def print_cycle(summary: dict) -> None:
-    typer.secho(f"Cycle {summary['run_id']}", bold=True)
+    status = summary.get("status", "succeeded")
+    typer.secho(f"Cycle {summary['run_id']}: {status}", bold=True,
+                fg=None if status == "succeeded" else typer.colors.YELLOW)
     print_loads(summary["loads"])
-    print_transform(summary["transform"])
+    if summary.get("transform"):
+        print_transform(summary["transform"])
     print_syncs(summary["syncs"])
+    for problem in summary.get("problems") or summary.get("errors") or []:
+        typer.secho(f"  ! {problem}", fg=typer.colors.YELLOW)
 
 
 def print_plan(sync, counts: dict, sample: list[dict]) -> None:

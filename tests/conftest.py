@@ -16,6 +16,7 @@ def pytest_configure(config):
     os.environ["PREFECT_HOME"] = str(_HOME / "prefect")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     for system in ("SALESFORCE", "NETSUITE", "KANTATA"):  # tests never reach a real SaaS
         os.environ.pop(f"PSHUB_{system}_URL", None)
 
