@@ -204,9 +204,10 @@ class NetSuiteClient(ApiClient):
             first = self.count(table, [f"{updated} >= {suiteql_literal(start)}", f"{updated} < {suiteql_literal(middle)}"])
             return split(start, middle, first) + split(middle, end, rows - first)
 
-        windows = [read(since=start, until=end) for start, end in split(lo, hi, total)]
+        # windows are read at the same time, so each reads its own pages one by one (memory stays bounded)
+        windows = [read(since=start, until=end, workers=1) for start, end in split(lo, hi, total)]
         if since is None:
-            windows.append(read(null_updated=True))
+            windows.append(read(null_updated=True, workers=1))
         return windows
 
     def changed_pages(self, table: str, columns: list[tuple[str, str | None]], *, id_field: str,
