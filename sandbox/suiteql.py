@@ -83,7 +83,7 @@ def translate(q: str) -> tuple[str, list[str]]:
             raise SuiteQLError(f"Invalid search query. Detailed unprocessed description follows. Search error "
                                f"occurred: Field '{col.name}' for record '{tbl or next(iter(aliases.values()), '?')}' was not found. "
                                f"Reason: NOT_EXPOSED - Not available for channel SEARCH")
-        col.set("this", exp.to_identifier(name))
+        col.set("this", exp.to_identifier(name, quoted=True))  # quoted: `transaction` is a keyword in SQLite
         # qualify every column, so that ORDER BY never binds to a formatted output alias
         col.set("table", exp.to_identifier(col.table.lower() if col.table else
                                            next(a for a, t in aliases.items() if t == tbl)))
