@@ -88,13 +88,19 @@ def ingest(
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor)."""
     _prefect_env()
-    from flows.ingest import ingest as ingest_flow
+    from flows.ingest import TerminalProgress, ingest as ingest_flow, progress_listener
     from pshub.runs import new_run_id
     from pshub import summary
 
     run_id = new_run_id()
-    loads = ingest_flow(run_id, systems=system or None, objects=object_ or None, full_refresh=full_refresh)
+    try:
+        with progress_listener(TerminalProgress()):
+            loads = ingest_flow(run_id, systems=system or None, objects=object_ or None, full_refresh=full_refresh)
+    except KeyError as exc:
+        _fail(exc.args[0])
     summary.print_loads(loads)
+    if any(load["status"] == "failed" for load in loads):
+        raise typer.Exit(1)
 
 
 @app.command()

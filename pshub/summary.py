@@ -20,9 +20,12 @@ def _table(headers: list[str], rows: list[list]) -> None:
 
 def print_loads(loads: list[dict]) -> None:
     typer.secho("Landed", bold=True)
-    _table(["object", "fetched", "new or changed", "quarantined", "status"],
-           [[f"{l['system']}.{l['object']}", l["rows_fetched"], l["rows_landed"], l["rows_quarantined"],
-             l["status"] + (f" ({l['error']})" if l.get("error") else "")] for l in loads])
+    _table(["object", "fetched", "new or changed", "deleted", "quarantined", "status"],
+           [[f"{l['system']}.{l['object']}", l["rows_fetched"], l["rows_landed"], l.get("rows_deleted", 0),
+             l["rows_quarantined"],
+             l["status"] + (f" ({l['error']})" if l.get("error") else "")
+             + (f"; new fields: {', '.join(l['new_fields'])}" if l.get("new_fields") else "")]
+            for l in sorted(loads, key=lambda l: (l["system"], l["object"]))])
 
 
 def print_transform(result: dict) -> None:

@@ -139,7 +139,8 @@ class Salesforce(App):
             batch = min(PAGE_DEFAULT, max(200, int(m.group(1))))
         include_deleted = kind == "queryAll"
         tbl = schema.table("salesforce", parsed.obj)
-        where = parsed.where if include_deleted else f'({parsed.where}) AND "IsDeleted" = 0'
+        has_deleted_flag = "IsDeleted" in schema.fields("salesforce", parsed.obj)  # User has none
+        where = parsed.where if include_deleted or not has_deleted_flag else f'({parsed.where}) AND "IsDeleted" = 0'
         c = self.sandbox.store.conn()
         sub = f'SELECT 1 FROM "{tbl}" WHERE {where}'
         if parsed.limit is not None or parsed.offset:

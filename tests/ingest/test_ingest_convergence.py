@@ -19,9 +19,7 @@ import pytest
 from connectors import catalog
 from ingest_support import admin, differences, land_all, table_snapshot, tick
 
-# transactionline is left out while the sandbox cannot answer a query naming its `transaction` column
-# (its SuiteQL->SQLite translation leaves the keyword unquoted); put it back when it can.
-ALL = [o for o in catalog.select() if o.name != "transactionline"]
+ALL = catalog.select()
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,7 @@ def test_the_flow_lands_every_object_of_the_three_systems_at_once_with_progress(
     expected = {(o.system, o.name) for o in catalog.select()}
     assert {(r["system"], r["object"]) for r in results} == expected
     failed = [(r["system"], r["object"], r["error"]) for r in results if r["status"] != "completed"]
-    # netsuite.transactionline: the sandbox cannot yet answer a query naming its `transaction` column
-    assert [f for f in failed if f[1] != "transactionline"] == []
+    assert failed == []
     with psycopg.connect(warehouse_url) as conn:
         loads = conn.execute("select count(*) from ops.loads where run_id = %s and status = 'completed'",
                              (run_id,)).fetchone()[0]

@@ -88,6 +88,12 @@ def test_query_all_adds_deleted_rows_that_query_hides(sf):
     assert len(every) == len(live) + len(deleted)
 
 
+def test_query_returns_objects_that_have_no_deleted_flag(sf):
+    _, users = _page_all(sf, Q, "SELECT Id, Name FROM User", 2000)
+    _, all_users = _page_all(sf, "/services/data/v62.0/queryAll", "SELECT Id, Name FROM User", 2000)
+    assert users and len(users) == len(all_users)
+
+
 def test_where_in_and_or_limit_and_count(sf):
     body = sf.get(Q, params={"q": "SELECT Id, StageName FROM Opportunity WHERE StageName IN ('Closed Won', 'Closed Lost') "
                                   "AND (Amount > 100000 OR CurrencyIsoCode = 'GBP') ORDER BY Amount DESC LIMIT 5"}).json()
