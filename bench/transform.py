@@ -11,6 +11,7 @@ advances its clock by --days). Targets (issue 5): full build under 3 minutes; in
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -19,9 +20,40 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import run_ingest, start_sandbox  # noqa: E402  (bench/ingest.py: the same sandbox and ingest runs)
+CHILD = """
+import json, time
+from flows.ingest import ingest
+from pshub.runs import new_run_id
+started = time.perf_counter()
+results = ingest(new_run_id())
+print("RESULT " + json.dumps({"seconds": time.perf_counter() - started, "results": results}, default=str), flush=True)
+"""
+
+
+def run_ingest(env: dict) -> dict:
+    """One incremental ingest (the Prefect flow `ingest`, as `pshub ingest` runs it) in a child process."""
+    proc = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"ingest failed:\n{proc.stderr[-4000:]}")
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+def start_sandbox(home: Path, scale: str, env: dict) -> subprocess.Popen:
+    """`pshub sandbox serve` in a process of its own, on ephemeral ports; returns once its endpoints are up."""
+    endpoints = home / "sandbox" / "endpoints.json"
+    endpoints.unlink(missing_ok=True)
+    log = open(home / "sandbox.log", "w")
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/pshub"), "sandbox", "serve", "--scale", scale, "--data-dir",
+                             str(home / "sandbox"), "--salesforce-port", "0", "--netsuite-port", "0",
+                             "--kantata-port", "0"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 900
+    while not endpoints.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"the sandbox did not start: see {home / 'sandbox.log'}")
+        time.sleep(0.5)
+    return proc
 
 
 def dbt_build(full_refresh: bool) -> tuple[float, object]:
@@ -60,7 +92,7 @@ def main() -> None:
     sandbox = start_sandbox(home, args.scale, env)
     print(f"sandbox ({args.scale}) up in {time.perf_counter() - t:.1f}s (generated once, then reused)")
     try:
-        first = run_ingest(env, full_refresh=False)  # a first run lands everything; later runs catch up
+        first = run_ingest(env)  # a first run lands everything; later runs catch up
         print(f"ingest before the full build: {first['seconds']:.1f}s, "
               f"{sum(r['rows_landed'] for r in first['results']):,} records landed")
 
@@ -72,7 +104,7 @@ def main() -> None:
                               cwd=ROOT, env=env, capture_output=True, text=True)
         if tick.returncode != 0:
             sys.exit(f"sandbox tick failed:\n{tick.stderr[-2000:]}")
-        day = run_ingest(env, full_refresh=False)
+        day = run_ingest(env)
         landed = {f"{r['system']}.{r['object']}": r["rows_landed"] for r in day["results"] if r["rows_landed"]}
         print(f"ingest after `sandbox tick --days {args.days}`: {day['seconds']:.1f}s, "
               f"{sum(landed.values()):,} records landed ({', '.join(f'{k} {v:,}' for k, v in sorted(landed.items()))})")

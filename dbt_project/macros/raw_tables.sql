@@ -16,3 +16,11 @@
         {{ return(statements | join("\n")) }}
     {% endif %}
 {% endmacro %}
+
+{#- An incremental model built before it carried _load_watermark (an older version of the project) cannot say what
+    changed since: it is then rebuilt in full once (delete+insert of every row; the column is added). -#}
+{% macro has_load_watermark() %}
+    {% if not execute %}{{ return(true) }}{% endif %}
+    {% set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+    {{ return('_load_watermark' in columns) }}
+{% endmacro %}

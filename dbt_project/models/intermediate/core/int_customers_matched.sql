@@ -3,8 +3,9 @@
 -- Match methods, strongest first:
 --   external_id        the ERP customer's externalid is the CRM account id (stamped by the hub)
 --   crm_erp_id         the CRM account's ERP_Customer_Id__c names the ERP customer (written back by the hub)
---   name_legal_entity  same normalized company name and the same legal entity (ERP subsidiary), and the pair
---                      is unique on both sides; a tie is never guessed: both sides are flagged as duplicates
+--   name_legal_entity  same normalized company name and the same legal entity (ERP subsidiary)
+-- An account with several candidates at its strongest method, or an ERP customer claimed by several accounts at
+-- the strongest method claiming it, is never guessed: those accounts are 'ambiguous'.
 -- Survivorship: name, legal entity and owner from the CRM (sales owns the relationship); currency, terms and
 -- credit hold from the ERP (finance owns billing); each falls back to the other system when missing.
 with accounts as (
@@ -79,9 +80,14 @@ strongest as (
 
 claimed as (
 
-    -- an ERP customer claimed by several accounts at the name rule is ambiguous for all of them
-    select *, count(*) over (partition by erp_customer_id, strength) as claimants
+    -- an ERP customer goes to the account claiming it by the strongest method; several accounts claiming it at
+    -- that strength (duplicate accounts) are all left ambiguous rather than one picked silently
+    select
+        *,
+        min(strength) over (partition by erp_customer_id)                  as strongest_claim,
+        count(*) over (partition by erp_customer_id, strength)             as claimants
     from strongest
+    where candidates_at_strength = 1
 
 ),
 
@@ -89,7 +95,7 @@ matches as (
 
     select crm_account_id, erp_customer_id, match_method
     from claimed
-    where candidates_at_strength = 1 and (strength < 3 or claimants = 1)
+    where strength = strongest_claim and claimants = 1
 
 ),
 
@@ -110,7 +116,7 @@ crm_side as (
         matches.erp_customer_id,
         psa_clients.client_name                                 as psa_client_name,
         coalesce(matches.match_method,
-            case when exists (select 1 from claimed where claimed.crm_account_id = accounts.crm_account_id)
+            case when exists (select 1 from strongest where strongest.crm_account_id = accounts.crm_account_id)
                  then 'ambiguous' else 'unmatched' end)         as erp_match_method,
         coalesce(accounts.account_name, erp_customers.company_name) as customer_name,
         coalesce(accounts.legal_entity, erp_customers.legal_entity) as legal_entity,

@@ -3,25 +3,33 @@
 --   external_id          the project's external id / CRM Opportunity ID field is the opportunity id (hub-stamped)
 --   crm_backlink         the opportunity's ERP_Project_Id__c / PSA_Project_Id__c names the project
 --   customer_name_dates  (projects set up by hand before the hub) the project's customer is the opportunity's
---                        customer, its name contains the opportunity name (normalized), and it starts within
---                        var match_start_window_days of the opportunity's start date (close date if no start)
+--                        customer (matched ERP customer, or the same normalized name), its name contains the
+--                        opportunity name (normalized), and it starts within var match_start_window_days of the
+--                        opportunity's start date (close date if no start); date_distance ranks the candidates,
+--                        so that two deals of one customer with the same name go to their own projects
 with opportunities as (
 
     select
         opportunities.*,
         {{ normalized_name('opportunities.opportunity_name') }} as name_key,
         customers.erp_customer_id                               as matched_erp_customer_id,
-        {{ normalized_name('customers.customer_name') }}        as customer_name_key
+        {{ normalized_name('accounts.account_name') }}          as customer_name_key
     from {{ ref('stg_salesforce__opportunities') }} as opportunities
     left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = opportunities.crm_account_id
+    left join {{ ref('stg_salesforce__accounts') }} as accounts on accounts.crm_account_id = opportunities.crm_account_id
     where opportunities.is_won
 
 ),
 
 jobs as (
 
-    select *, {{ normalized_name('project_name') }} as name_key
-    from {{ ref('stg_netsuite__jobs') }}
+    select
+        jobs.*,
+        {{ normalized_name('jobs.project_name') }}              as name_key,
+        {{ normalized_name('customers.company_name') }}         as customer_name_key
+    from {{ ref('stg_netsuite__jobs') }} as jobs
+    left join {{ ref('stg_netsuite__customers') }} as customers
+        on customers.erp_customer_id = coalesce(jobs.erp_customer_id, jobs.erp_parent_id)
 
 ),
 
@@ -37,30 +45,33 @@ workspaces as (
 )
 
 select opportunities.crm_opportunity_id, 'netsuite' as source_system, jobs.erp_project_id as project_id,
-       1 as strength, 'external_id' as match_method
+       1 as strength, 'external_id' as match_method, 0 as date_distance
 from opportunities join jobs on jobs.external_id = opportunities.crm_opportunity_id
 union all
-select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 1, 'external_id'
+select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 1, 'external_id', 0
 from opportunities join jobs on jobs.crm_opportunity_id = opportunities.crm_opportunity_id
 union all
-select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 2, 'crm_backlink'
+select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 2, 'crm_backlink', 0
 from opportunities join jobs on jobs.erp_project_id = opportunities.erp_project_id
 union all
-select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 3, 'customer_name_dates'
+select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 3, 'customer_name_dates',
+       abs(coalesce(jobs.start_date, jobs.created_at::date) - coalesce(opportunities.start_date, opportunities.close_date))
 from opportunities
 join jobs
-    on coalesce(jobs.erp_customer_id, jobs.erp_parent_id) = opportunities.matched_erp_customer_id
+    on (coalesce(jobs.erp_customer_id, jobs.erp_parent_id) = opportunities.matched_erp_customer_id
+        or jobs.customer_name_key = opportunities.customer_name_key)
     and position(opportunities.name_key in jobs.name_key) > 0
     and abs(coalesce(jobs.start_date, jobs.created_at::date)
             - coalesce(opportunities.start_date, opportunities.close_date)) <= {{ var('match_start_window_days', 45) }}
 union all
-select opportunities.crm_opportunity_id, 'kantata', workspaces.psa_project_id, 1, 'external_id'
+select opportunities.crm_opportunity_id, 'kantata', workspaces.psa_project_id, 1, 'external_id', 0
 from opportunities join workspaces on workspaces.crm_opportunity_id = opportunities.crm_opportunity_id
 union all
-select opportunities.crm_opportunity_id, 'kantata', workspaces.psa_project_id, 2, 'crm_backlink'
+select opportunities.crm_opportunity_id, 'kantata', workspaces.psa_project_id, 2, 'crm_backlink', 0
 from opportunities join workspaces on workspaces.psa_project_id = opportunities.psa_project_id
 union all
-select opportunities.crm_opportunity_id, 'kantata', workspaces.psa_project_id, 3, 'customer_name_dates'
+select opportunities.crm_opportunity_id, 'kantata', workspaces.psa_project_id, 3, 'customer_name_dates',
+       abs(workspaces.start_date - coalesce(opportunities.start_date, opportunities.close_date))
 from opportunities
 join workspaces
     on workspaces.client_key = opportunities.customer_name_key

@@ -5,7 +5,7 @@ with candidates as (
 
     select distinct on (crm_opportunity_id, source_system, project_id) *
     from {{ ref('int_engagement_key_candidates') }}
-    order by crm_opportunity_id, source_system, project_id, strength
+    order by crm_opportunity_id, source_system, project_id, strength, date_distance
 
 ),
 
@@ -13,7 +13,7 @@ strongest as (
 
     select *, count(*) over (partition by crm_opportunity_id, source_system) as engagement_candidates
     from (
-        select *, rank() over (partition by crm_opportunity_id, source_system order by strength) as strength_rank
+        select *, rank() over (partition by crm_opportunity_id, source_system order by strength, date_distance) as strength_rank
         from candidates
     ) as ranked
     where strength_rank = 1

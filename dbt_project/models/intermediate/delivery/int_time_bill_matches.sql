@@ -46,7 +46,7 @@ all_entries as (
 
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() and has_load_watermark() %}
 cutoff as (
 
     select coalesce(max(_load_watermark), -1) as changed_since from {{ this }}

@@ -35,7 +35,7 @@ with all_entries as (
 
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() and has_load_watermark() %}
 cutoff as (
 
     select coalesce(max(_load_watermark), -1) as changed_since from {{ this }}
