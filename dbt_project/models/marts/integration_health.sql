@@ -80,18 +80,17 @@ crm_finance as (
 
 milestones_not_invoiced as (
 
-    select 'milestone_completed_not_invoiced', 'kantata', 'stories', milestones.psa_story_id, facts.engagement_id,
-           facts.customer_name, coalesce(milestones.due_date, milestones.updated_at::date), 5,
-           milestones.budget_estimate_amount, facts.contract_currency,
-           milestones.budget_estimate_amount * facts.as_of_rate_to_reporting,
-           'completed milestone "' || milestones.story_title || '" has no ERP invoice request'
-    from {{ ref('stg_kantata__stories') }} as milestones
-    join facts on facts.psa_project_id = milestones.psa_project_id
-    left join {{ ref('stg_netsuite__invoice_requests') }} as requests on requests.external_id = milestones.psa_story_id
-    left join {{ ref('stg_netsuite__transactions') }} as legacy_invoices
-        on legacy_invoices.transaction_type = 'CustInvc' and legacy_invoices.memo = 'Milestone story ' || milestones.psa_story_id
-    where milestones.story_type = 'milestone' and milestones.state = 'completed' and facts.billing_model = 'milestone'
-      and requests.erp_invoice_request_id is null and legacy_invoices.erp_transaction_id is null
+    -- the milestones the invoice-request sync should push (pushable or blocked) that the ERP does not hold yet
+    select 'milestone_completed_not_invoiced', 'kantata', 'stories', candidates.external_id, candidates._engagement,
+           candidates._customer, candidates.custrecord_pshub_ir_date, 5,
+           candidates._amount_at_stake, candidates._currency,
+           candidates._amount_at_stake * facts.as_of_rate_to_reporting,
+           'completed milestone "' || candidates.custrecord_pshub_ir_milestone || '" has no ERP invoice request'
+           || coalesce(' (blocked: ' || candidates.block_reason_code || ')', '')
+    from {{ ref('int_sync_erp_invoice_requests') }} as candidates
+    join facts on facts.engagement_id = candidates._engagement
+    where candidates.external_id not in (
+        select external_id from {{ ref('stg_netsuite__invoice_requests') }} where external_id is not null)
 
 ),
 

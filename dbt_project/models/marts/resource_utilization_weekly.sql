@@ -21,19 +21,32 @@ hours as (
 
 ),
 
+weekly_working_days as (
+
+    -- working days per legal entity and week: weekdays that are not public holidays of the entity
+    select
+        entities.legal_entity,
+        calendar.week_start,
+        count(*) filter (where calendar.is_weekday and holidays.holiday_name is null) as working_days
+    from (select distinct legal_entity from resources) as entities
+    cross join {{ ref('int_calendar_days') }} as calendar
+    left join {{ ref('public_holidays') }} as holidays
+        on holidays.legal_entity = entities.legal_entity
+        and holidays.month = extract(month from calendar.calendar_date)
+        and holidays.day = extract(day from calendar.calendar_date)
+    group by 1, 2
+
+),
+
 weeks as (
 
-    select resources.psa_user_id, resources.legal_entity, calendar.week_start,
-           count(*) filter (where calendar.is_weekday and holidays.holiday_name is null) as working_days
+    select resources.psa_user_id, resources.legal_entity, weekly_working_days.week_start, weekly_working_days.working_days
     from resources
     join (select psa_user_id, min(work_week) as first_week, max(work_week) as last_week from hours group by 1) as span
         using (psa_user_id)
-    join {{ ref('int_calendar_days') }} as calendar on calendar.week_start between span.first_week and span.last_week
-    left join {{ ref('public_holidays') }} as holidays
-        on holidays.legal_entity = resources.legal_entity
-        and holidays.month = extract(month from calendar.calendar_date)
-        and holidays.day = extract(day from calendar.calendar_date)
-    group by 1, 2, 3
+    join weekly_working_days
+        on weekly_working_days.legal_entity is not distinct from resources.legal_entity
+        and weekly_working_days.week_start between span.first_week and span.last_week
 
 )
 

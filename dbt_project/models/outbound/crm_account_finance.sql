@@ -1,5 +1,25 @@
 -- Sync crm_account_finance: one row per CRM account known to the ERP: open and overdue AR, aging buckets, DSO,
 -- last payment date and credit hold from the ERP, in the customer's currency, written to the Account (key Id).
+-- An ERP customer the hub created earlier in this cycle (not landed back yet) has no AR: its account gets the
+-- customer id and the same zeros the landed customer will show, so the next cycle has nothing to change.
+with collections as (
+
+    select * from {{ ref('customer_collections') }}
+    where crm_account_id is not null and erp_customer_id is not null
+
+),
+
+created_customers as (
+
+    select created.record_key as crm_account_id, created.destination_id as erp_customer_id,
+           accounts.account_name, accounts.currency_code
+    from {{ ref('int_sync_created_ids') }} as created
+    join {{ ref('stg_salesforce__accounts') }} as accounts on accounts.crm_account_id = created.record_key
+    where created.sync_name = 'erp_customers'
+      and created.record_key not in (select crm_account_id from collections)
+
+)
+
 select
     crm_account_id                                              as "Id",
     erp_customer_id                                             as "ERP_Customer_Id__c",
@@ -12,9 +32,22 @@ select
     ar_over_90                                                  as "AR_Over_90__c",
     dso_days                                                    as "DSO__c",
     last_payment_date                                           as "Last_Payment_Date__c",
-    is_credit_hold                                              as "Credit_Hold__c",
+    coalesce(is_credit_hold, false)                             as "Credit_Hold__c",
     customer_name                                               as _customer,
     overdue_ar                                                  as _amount_at_stake,
     currency_code                                               as _currency
-from {{ ref('customer_collections') }}
-where crm_account_id is not null and erp_customer_id is not null
+from collections
+
+union all
+
+select
+    crm_account_id,
+    erp_customer_id,
+    0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00,
+    null::numeric,
+    null::date,
+    false,
+    account_name,
+    0.00,
+    currency_code
+from created_customers

@@ -31,13 +31,17 @@ blocked as (
 
 select
     facts.crm_opportunity_id                                    as "Id",
-    facts.erp_project_id                                        as "ERP_Project_Id__c",
-    facts.psa_project_id                                        as "PSA_Project_Id__c",
-    facts.canonical_status                                      as "Project_Status__c",
+    coalesce(facts.erp_project_id, created_projects.destination_id) as "ERP_Project_Id__c",
+    coalesce(facts.psa_project_id, created_workspaces.destination_id) as "PSA_Project_Id__c",
+    case when facts.erp_project_id is null and facts.psa_project_id is null
+              and coalesce(created_projects.destination_id, created_workspaces.destination_id) is not null
+         then 'active'  -- created earlier in this cycle, in the status mapped to active; not landed back yet
+         else facts.canonical_status end                        as "Project_Status__c",
     case
         when open_exceptions.record_key is not null then 'error'
         when blocked.external_id is not null then 'blocked'
-        when facts.erp_project_id is not null and facts.psa_project_id is not null then 'synced'
+        when coalesce(facts.erp_project_id, created_projects.destination_id) is not null
+         and coalesce(facts.psa_project_id, created_workspaces.destination_id) is not null then 'synced'
         else 'pending'
     end                                                         as "Sync_Status__c",
     coalesce(open_exceptions.error, blocked.block_reason_code)  as "Last_Sync_Error__c",
@@ -47,3 +51,7 @@ select
 from facts
 left join open_exceptions on open_exceptions.record_key = facts.crm_opportunity_id
 left join blocked on blocked.external_id = facts.crm_opportunity_id
+left join {{ ref('int_sync_created_ids') }} as created_projects
+    on created_projects.sync_name = 'erp_projects' and created_projects.record_key = facts.engagement_id
+left join {{ ref('int_sync_created_ids') }} as created_workspaces
+    on created_workspaces.sync_name = 'psa_projects' and created_workspaces.record_key = facts.engagement_id

@@ -30,10 +30,11 @@ with all_time_bills as (
 
 ),
 
-all_entries as (
+entries_of_people as (
 
     select
         entries.psa_time_entry_id,
+        entries.psa_user_id,
         resources.erp_employee_id,
         project_keys.engagement_id,
         entries.work_date,
@@ -53,23 +54,45 @@ cutoff as (
 
 ),
 
+changed_bill_projects as (
+
+    -- ERP projects whose engagement key changed since the last build
+    select previous.erp_project_id
+    from (select distinct erp_project_id, engagement_id from {{ this }}) as previous
+    left join {{ ref('int_project_keys') }} as project_keys
+        on project_keys.source_system = 'netsuite' and project_keys.project_id = previous.erp_project_id
+    where previous.engagement_id is distinct from project_keys.engagement_id
+
+),
+
 changed_groups as (
 
-    select erp_employee_id, work_date from all_time_bills where load_id > (select changed_since from cutoff)
+    select erp_employee_id, work_date from all_time_bills
+    where load_id > (select changed_since from cutoff)
+       or erp_project_id in (select erp_project_id from changed_bill_projects)
     union
-    select erp_employee_id, work_date from all_entries where load_id > (select changed_since from cutoff)
+    select resources.erp_employee_id, entries.work_date
+    from {{ ref('stg_kantata__time_entries') }} as entries
+    join {{ ref('int_resources_matched') }} as resources using (psa_user_id)
+    where entries.load_id > (select changed_since from cutoff)
     union
-    -- days of entries deleted since, and of bills whose engagement key changed
+    -- days of entries and bills deleted since
     select previous.erp_employee_id, previous.work_date
     from {{ this }} as previous
-    left join all_time_bills using (erp_time_bill_id)
     where previous.psa_time_entry_id in (
             select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }}
             where load_id > (select changed_since from cutoff))
        or previous.erp_time_bill_id in (
             select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }}
             where load_id > (select changed_since from cutoff))
-       or previous.engagement_id is distinct from all_time_bills.engagement_id
+
+),
+
+changed_user_days as (
+
+    select distinct resources.psa_user_id, changed_groups.work_date
+    from changed_groups
+    join {{ ref('int_resources_matched') }} as resources using (erp_employee_id)
 
 ),
 
@@ -81,7 +104,10 @@ time_bills as (
 
 entries as (
 
-    select all_entries.* from all_entries join changed_groups using (erp_employee_id, work_date)
+    -- filter on the raw columns first, then key the few entries left
+    select entries_of_people.*
+    from entries_of_people
+    where (psa_user_id, work_date) in (select psa_user_id, work_date from changed_user_days)
 
 ),
 {% else %}
@@ -93,7 +119,7 @@ time_bills as (
 
 entries as (
 
-    select * from all_entries
+    select * from entries_of_people
 
 ),
 {% endif %}

@@ -162,10 +162,10 @@ rate_cards as (
 
 posted as (
 
-    select distinct on (psa_time_entry_id) psa_time_entry_id, erp_time_bill_id, match_method, erp_project_id, created_at
+    -- at most one time bill per entry (tested unique on int_time_bill_matches); an index lookup per entry
+    select psa_time_entry_id, erp_time_bill_id, match_method, erp_project_id, created_at
     from {{ ref('int_time_bill_matches') }}
     where psa_time_entry_id is not null
-    order by psa_time_entry_id, erp_time_bill_id
 
 ),
 

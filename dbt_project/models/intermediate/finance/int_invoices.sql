@@ -31,10 +31,8 @@ line_projects as (
 
 time_bill_projects as (
 
-    select erp_invoice_id as erp_transaction_id, count(distinct erp_project_id) as projects, min(erp_project_id) as erp_project_id
-    from {{ ref('stg_netsuite__time_bills') }}
-    where erp_invoice_id is not null and erp_project_id is not null
-    group by 1
+    select erp_invoice_id as erp_transaction_id, projects, erp_project_id
+    from {{ ref('int_invoice_time_bill_projects') }}
 
 ),
 

@@ -16,7 +16,7 @@ facts as (
 select
     expenses.psa_expense_id                                     as external_id,
     expenses.erp_employee_id                                    as employee,
-    expenses.erp_project_id                                     as entity,
+    coalesce(expenses.erp_project_id, created.destination_id)   as entity,
     expenses.expense_date                                       as "tranDate",
     expenses.category                                           as category,
     expenses.amount                                             as amount,
@@ -32,7 +32,7 @@ select
         when not expenses.is_approved then 'unapproved_expense'
         when expenses.is_without_project then 'expense_without_project'
         when expenses.engagement_id is null then 'expense_without_engagement'
-        when expenses.erp_project_id is null then 'engagement_not_in_erp'
+        when coalesce(expenses.erp_project_id, created.destination_id) is null then 'engagement_not_in_erp'
         when expenses.erp_employee_id is null then 'employee_not_in_erp'
         when expenses.is_period_closed then 'closed_period'
         when facts.canonical_status = 'on_hold' then 'project_on_hold'
@@ -41,5 +41,7 @@ select
     end                                                         as block_reason_code
 from expenses
 left join facts using (engagement_id)
+left join {{ ref('int_sync_created_ids') }} as created
+    on created.sync_name = 'erp_projects' and created.record_key = expenses.engagement_id
 left join {{ ref('customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('currencies') }} as currencies on currencies.currency_code = expenses.currency_code

@@ -26,7 +26,7 @@ legacy_invoiced as (
 select
     milestones.psa_story_id                                     as external_id,
     facts.engagement_name || ' - ' || milestones.story_title    as name,
-    facts.erp_project_id                                        as custrecord_pshub_ir_project,
+    coalesce(facts.erp_project_id, created.destination_id)      as custrecord_pshub_ir_project,
     milestones.budget_estimate_amount                           as custrecord_pshub_ir_amount,
     currencies.erp_currency_id                                  as custrecord_pshub_ir_currency,
     milestones.story_title                                      as custrecord_pshub_ir_milestone,
@@ -37,12 +37,14 @@ select
     milestones.budget_estimate_amount                           as _amount_at_stake,
     facts.contract_currency                                     as _currency,
     case
-        when facts.erp_project_id is null then 'engagement_not_in_erp'
+        when coalesce(facts.erp_project_id, created.destination_id) is null then 'engagement_not_in_erp'
         when coalesce(milestones.budget_estimate_amount, 0) <= 0 then 'milestone_without_amount'
         when collections.is_credit_hold then 'customer_credit_hold'
     end                                                         as block_reason_code
 from milestones
 join facts on facts.psa_project_id = milestones.psa_project_id
+left join {{ ref('int_sync_created_ids') }} as created
+    on created.sync_name = 'erp_projects' and created.record_key = facts.engagement_id
 left join {{ ref('customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('currencies') }} as currencies on currencies.currency_code = facts.contract_currency
 where milestones.psa_story_id not in (select psa_story_id from legacy_invoiced where psa_story_id is not null)

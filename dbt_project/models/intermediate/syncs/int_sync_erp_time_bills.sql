@@ -19,7 +19,7 @@ facts as (
 select
     entries.psa_time_entry_id                                   as external_id,
     entries.erp_employee_id                                     as employee,
-    entries.erp_project_id                                      as customer,
+    coalesce(entries.erp_project_id, created.destination_id)    as customer,
     items.erp_item_id                                           as item,
     entries.hours                                               as hours,
     entries.bill_rate                                           as rate,
@@ -34,7 +34,7 @@ select
     case
         when not entries.is_approved then 'unapproved_time'
         when entries.engagement_id is null then 'time_without_engagement'
-        when entries.erp_project_id is null then 'engagement_not_in_erp'
+        when coalesce(entries.erp_project_id, created.destination_id) is null then 'engagement_not_in_erp'
         when entries.erp_employee_id is null then 'employee_not_in_erp'
         when items.erp_item_id is null then 'no_service_item_for_role'
         when entries.is_period_closed then 'closed_period'
@@ -48,5 +48,7 @@ select
     end                                                         as block_reason_code
 from entries
 left join facts using (engagement_id)
+left join {{ ref('int_sync_created_ids') }} as created
+    on created.sync_name = 'erp_projects' and created.record_key = entries.engagement_id
 left join {{ ref('customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('role_service_items') }} as items on items.role_name = entries.role_name

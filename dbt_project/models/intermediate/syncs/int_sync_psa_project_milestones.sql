@@ -3,8 +3,12 @@
 -- end of its share of the contract period; external id = opportunity id + ':' + milestone number.
 with engagements as (
 
-    select * from {{ ref('int_engagement_facts') }}
-    where billing_model = 'milestone' and psa_match_method in ('none', 'external_id')
+    select facts.*
+    from {{ ref('int_engagement_facts') }} as facts
+    left join {{ ref('int_sync_created_ids') }} as created_here
+        on created_here.sync_name = 'psa_projects' and created_here.record_key = facts.engagement_id
+    -- a project still to be created, or one the hub created; never one made by hand and matched by rule
+    where facts.billing_model = 'milestone' and (facts.psa_match_method = 'none' or created_here.created_by_hub)
 
 ),
 
@@ -12,9 +16,12 @@ shares as (
 
     select
         engagements.*,
+        coalesce(engagements.psa_project_id, created.destination_id) as workspace_psa_id,
         greatest(1, (extract(year from end_date) * 12 + extract(month from end_date))
                     - (extract(year from start_date) * 12 + extract(month from start_date)) + 1)::int as milestone_count
     from engagements
+    left join {{ ref('int_sync_created_ids') }} as created
+        on created.sync_name = 'psa_projects' and created.record_key = engagements.engagement_id
     where start_date is not null and end_date is not null
 
 )
@@ -22,7 +29,7 @@ shares as (
 select
     shares.engagement_id || ':' || milestone_number             as external_id,
     shares.engagement_id                                        as workspace_external_id,
-    shares.psa_project_id                                       as workspace_id,
+    shares.workspace_psa_id                                     as workspace_id,
     'Milestone ' || milestone_number || ' of ' || shares.milestone_count as title,
     'milestone'                                                 as story_type,
     true                                                        as billable,
@@ -35,6 +42,6 @@ select
     shares.customer_name                                        as _customer,
     shares.engagement_id                                        as _engagement,
     shares.sold_amount / shares.milestone_count                 as _amount_at_stake,
-    case when shares.psa_project_id is null then 'psa_project_not_created_yet' end as block_reason_code
+    case when shares.workspace_psa_id is null then 'psa_project_not_created_yet' end as block_reason_code
 from shares
 cross join lateral generate_series(1, shares.milestone_count) as milestone_number

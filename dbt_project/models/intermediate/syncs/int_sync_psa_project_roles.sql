@@ -2,15 +2,19 @@
 -- (role, sold hours, unit price); external id = the CRM line item id. Staffing people onto them stays in the PSA.
 with engagements as (
 
-    select * from {{ ref('int_engagement_facts') }}
-    where psa_match_method in ('none', 'external_id')
+    select facts.*
+    from {{ ref('int_engagement_facts') }} as facts
+    left join {{ ref('int_sync_created_ids') }} as created_here
+        on created_here.sync_name = 'psa_projects' and created_here.record_key = facts.engagement_id
+    -- a project still to be created, or one the hub created; never one made by hand and matched by rule
+    where facts.psa_match_method = 'none' or created_here.created_by_hub
 
 )
 
 select
     line_items.crm_opportunity_line_item_id                     as external_id,
     engagements.engagement_id                                   as workspace_external_id,
-    engagements.psa_project_id                                  as workspace_id,
+    coalesce(engagements.psa_project_id, created.destination_id) as workspace_id,
     roles.psa_role_id                                           as role_id,
     line_items.role_name                                        as role_name,
     line_items.unit_price                                       as bill_rate,
@@ -21,8 +25,10 @@ select
     line_items.total_price                                      as _amount_at_stake,
     case
         when roles.psa_role_id is null then 'unknown_role'
-        when engagements.psa_project_id is null then 'psa_project_not_created_yet'
+        when coalesce(engagements.psa_project_id, created.destination_id) is null then 'psa_project_not_created_yet'
     end                                                         as block_reason_code
 from {{ ref('stg_salesforce__opportunity_line_items') }} as line_items
 join engagements on engagements.crm_opportunity_id = line_items.crm_opportunity_id
 left join {{ ref('stg_kantata__roles') }} as roles on lower(roles.role_name) = lower(line_items.role_name)
+left join {{ ref('int_sync_created_ids') }} as created
+    on created.sync_name = 'psa_projects' and created.record_key = engagements.engagement_id

@@ -17,6 +17,9 @@ renamed as (
         -- strings
         row_hash,
 
+        -- booleans
+        created_by_hub,
+
         -- timestamps
         synced_at
 
