@@ -49,6 +49,7 @@ class Outcome:
     error_code: str | None = None
     error: str | None = None
     stage: str = "rejected"          # rejected: the destination said no; failed: the outcome is unknown
+    created: bool = False            # the call created the record (it was not there before)
 
     @property
     def ok(self) -> bool:
@@ -219,13 +220,14 @@ def record(conn: psycopg.Connection, sync: Sync, run_id: str, rows_by_key: dict[
     with conn.transaction(), conn.cursor() as cur:
         if ok:
             cur.executemany("""
-                insert into ops.sync_ledger (sync_name, record_key, destination_id, row_hash, run_id)
-                values (%s, %s, %s, %s, %s)
+                insert into ops.sync_ledger (sync_name, record_key, destination_id, row_hash, run_id, created_by_hub)
+                values (%s, %s, %s, %s, %s, %s)
                 on conflict (sync_name, record_key) do update
                    set destination_id = coalesce(excluded.destination_id, ops.sync_ledger.destination_id),
-                       row_hash = excluded.row_hash, run_id = excluded.run_id, synced_at = now()
-            """, [(sync.name, o.record_key, o.destination_id, rows_by_key[o.record_key]["_row_hash"], run_id)
-                  for o in ok])
+                       row_hash = excluded.row_hash, run_id = excluded.run_id, synced_at = now(),
+                       created_by_hub = ops.sync_ledger.created_by_hub or excluded.created_by_hub
+            """, [(sync.name, o.record_key, o.destination_id, rows_by_key[o.record_key]["_row_hash"], run_id,
+                   o.created) for o in ok])
             keys = [o.record_key for o in ok]
             cur.execute("""update ops.sync_exceptions set resolved_at = now()
                             where sync_name = %s and record_key = any(%s) and resolved_at is null""",

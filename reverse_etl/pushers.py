@@ -34,7 +34,8 @@ def netsuite_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
             matched = row.get(sync.existing_id) if sync.existing_id else None
             if matched not in (None, "") and not row.get("_destination_id"):
                 return Outcome(key, destination_id=client.update(sync.object, str(matched), {**fields, "externalId": key}))
-            return Outcome(key, destination_id=client.upsert(sync.object, key, fields))
+            return Outcome(key, destination_id=client.upsert(sync.object, key, fields),
+                           created=row.get("_action") == "insert")
         except ConnectorError as exc:
             return _failure(key, exc)
 
@@ -147,7 +148,9 @@ def kantata_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
         _write_custom_fields(ctx, client, done)
     except ConnectorError as exc:  # the records exist; their external reference is not yet written
         return outcomes + [_failure(str(row[sync.key]), exc) for row, _ in done]
-    return outcomes + [Outcome(str(row[sync.key]), destination_id=record_id) for row, record_id in done]
+    created_keys = {str(row[sync.key]) for row, _ in created}
+    return outcomes + [Outcome(str(row[sync.key]), destination_id=record_id, created=str(row[sync.key]) in created_keys)
+                       for row, record_id in done]
 
 
 def kantata_custom_field(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
