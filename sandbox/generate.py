@@ -20,7 +20,7 @@ from sandbox import schema
 from sandbox.store import Store, sf_id
 
 SCALES = {"demo": {"people": 50, "months": 12}, "medium": {"people": 1450, "months": 36},
-          "large": {"people": 3000, "months": 60}}
+          "large": {"people": 4500, "months": 60}}  # about 5.2M time entries
 # legal entity, currency, NetSuite subsidiary id, currency id, country, weight
 ENTITIES = [("US", "USD", 1, 1, "United States", 0.55), ("UK", "GBP", 2, 2, "United Kingdom", 0.25),
             ("DE", "EUR", 3, 4, "Germany", 0.20)]

@@ -1,6 +1,7 @@
 """Test fixtures: a real embedded PostgreSQL and the sandbox over loopback HTTP, in a throwaway PSHUB_HOME."""
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -11,6 +12,8 @@ _HOME = Path(tempfile.mkdtemp(prefix="pshub-test-"))
 
 
 def pytest_configure(config):
+    # Prefect logs "stopping temporary server" at exit, after pytest has closed the captured streams
+    logging.raiseExceptions = False
     # Before anything imports prefect or reads settings: everything of this run lives in one temp folder.
     os.environ["PSHUB_HOME"] = str(_HOME)
     os.environ["PREFECT_HOME"] = str(_HOME / "prefect")
