@@ -58,8 +58,18 @@ select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 3, 'cu
        abs(coalesce(jobs.start_date, jobs.created_at::date) - coalesce(opportunities.start_date, opportunities.close_date))
 from opportunities
 join jobs
-    on (coalesce(jobs.erp_customer_id, jobs.erp_parent_id) = opportunities.matched_erp_customer_id
-        or jobs.customer_name_key = opportunities.customer_name_key)
+    on coalesce(jobs.erp_customer_id, jobs.erp_parent_id) = opportunities.matched_erp_customer_id
+    and position(opportunities.name_key in jobs.name_key) > 0
+    and abs(coalesce(jobs.start_date, jobs.created_at::date)
+            - coalesce(opportunities.start_date, opportunities.close_date)) <= {{ var('match_start_window_days', 45) }}
+union all
+-- the same rule where the account has no matched ERP customer: the job's customer has the account's name
+select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 3, 'customer_name_dates',
+       abs(coalesce(jobs.start_date, jobs.created_at::date) - coalesce(opportunities.start_date, opportunities.close_date))
+from opportunities
+join jobs
+    on opportunities.matched_erp_customer_id is null
+    and jobs.customer_name_key = opportunities.customer_name_key
     and position(opportunities.name_key in jobs.name_key) > 0
     and abs(coalesce(jobs.start_date, jobs.created_at::date)
             - coalesce(opportunities.start_date, opportunities.close_date)) <= {{ var('match_start_window_days', 45) }}

@@ -69,7 +69,8 @@ changed_groups as (
 
     select erp_employee_id, work_date from all_time_bills
     where load_id > (select changed_since from cutoff)
-       or erp_project_id in (select erp_project_id from changed_bill_projects)
+       or (exists (select 1 from changed_bill_projects)
+           and erp_project_id in (select erp_project_id from changed_bill_projects))
     union
     select resources.erp_employee_id, entries.work_date
     from {{ ref('stg_kantata__time_entries') }} as entries

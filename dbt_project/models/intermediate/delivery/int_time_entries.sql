@@ -114,10 +114,13 @@ changed_days as (
 
 selected as (
 
+    -- each test is guarded by whether its set is empty, so that an ordinary build reads no entry's fields here
     select psa_user_id, work_date from all_entries
-    where psa_project_id in (select psa_project_id from changed_projects)
-       or psa_user_id in (select psa_user_id from changed_people)
-       or exists (select 1 from changed_periods where all_entries.work_date between changed_periods.start_date and changed_periods.end_date)
+    where (exists (select 1 from changed_projects) and psa_project_id in (select psa_project_id from changed_projects))
+       or (exists (select 1 from changed_people) and psa_user_id in (select psa_user_id from changed_people))
+       or (exists (select 1 from changed_periods) and exists (
+            select 1 from changed_periods
+            where all_entries.work_date between changed_periods.start_date and changed_periods.end_date))
     union
     select psa_user_id, work_date from changed_days
 
