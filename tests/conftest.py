@@ -24,6 +24,12 @@ def pytest_configure(config):
         os.environ.pop(f"PSHUB_{system}_URL", None)
 
 
+def pytest_collection_modifyitems(config, items):
+    # The operations tests point PSHUB_HOME and PSHUB_DATABASE_URL at a warehouse and sandbox of their own for the
+    # rest of the session: they run last, so that no other test runs against their state.
+    items.sort(key=lambda item: "tests/ops/" in item.nodeid.replace("\\", "/"))
+
+
 def pytest_unconfigure(config):
     if os.environ.get("PSHUB_DATABASE_URL"):
         return
