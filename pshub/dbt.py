@@ -59,6 +59,10 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
     result = DbtResult(command=" ".join(args), success=bool(outcome.success))
     for node_result in getattr(outcome.result, "results", None) or []:
         node = node_result.node
+        if node.resource_type == "operation":  # on-run-start/end hooks: not something built
+            if str(node_result.status).lower().split(".")[-1] in ("error", "fail"):
+                result.failures.append(f"hook {node.name}: {node_result.message}")
+            continue
         status = str(node_result.status).lower().split(".")[-1]
         name = f"{node.resource_type}.{node.name}"
         if status in ("success", "pass"):
