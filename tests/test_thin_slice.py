@@ -58,9 +58,13 @@ def test_second_run_with_no_source_change_lands_and_pushes_nothing(cycles):
     assert writes_after_second == writes_after_first
 
 
-def test_rows_land_in_raw_with_their_run(cycles, conn):
+def test_every_landed_row_traces_back_to_its_run(cycles, conn):
     first = cycles[0]
-    landed = conn.execute("select count(*) from raw_salesforce.opportunity o join ops.loads l on l.load_id = o._load_id"
-                          " where l.run_id = %s", (first["run_id"],)).fetchone()[0]
-    assert landed > 0
+    loads = conn.execute("select count(*) from ops.loads where run_id = %s and status = 'completed'",
+                         (first["run_id"],)).fetchone()[0]
+    assert loads == len(first["loads"])
+    untraced = conn.execute("""select count(*) from raw_salesforce.opportunity o
+                                left join ops.loads l on l.load_id = o._load_id
+                               where l.run_id is null""").fetchone()[0]
+    assert untraced == 0
     assert conn.execute("select status from ops.runs where run_id = %s", (first["run_id"],)).fetchone()[0] == "succeeded"
