@@ -1,6 +1,8 @@
 -- One row per engagement = closed-won CRM opportunity, with its ERP project and PSA project.
 -- For each system the strongest method with any candidate decides; exactly one candidate = matched (the
--- method is kept), several = 'several' (no project is chosen: never guessed), none = 'none'.
+-- method is kept), several = 'several' (no project is chosen: never guessed), none = 'none'. A project that is the
+-- one candidate of several engagements (two deals of the same name and dates) is not given to any of them either:
+-- they count as 'several', so that no sync creates or updates a project for them until a person decides.
 with candidates as (
 
     select distinct on (crm_opportunity_id, source_system, project_id) *
@@ -33,6 +35,27 @@ per_system as (
 
 ),
 
+claimed as (
+
+    select
+        per_system.*,
+        count(*) filter (where candidate_count = 1) over (partition by source_system, first_candidate) as claimants
+    from per_system
+
+),
+
+decided as (
+
+    select
+        crm_opportunity_id,
+        source_system,
+        case when candidate_count = 1 and claimants > 1 then claimants else candidate_count end as candidate_count,
+        first_candidate,
+        match_method
+    from claimed
+
+),
+
 opportunities as (
 
     select * from {{ ref('stg_salesforce__opportunities') }} where is_won
@@ -58,5 +81,5 @@ select
     end                                                         as psa_match_method,
     coalesce(psa.candidate_count, 0)                            as psa_candidate_count
 from opportunities
-left join per_system as erp on erp.crm_opportunity_id = opportunities.crm_opportunity_id and erp.source_system = 'netsuite'
-left join per_system as psa on psa.crm_opportunity_id = opportunities.crm_opportunity_id and psa.source_system = 'kantata'
+left join decided as erp on erp.crm_opportunity_id = opportunities.crm_opportunity_id and erp.source_system = 'netsuite'
+left join decided as psa on psa.crm_opportunity_id = opportunities.crm_opportunity_id and psa.source_system = 'kantata'
