@@ -355,7 +355,7 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
             result.write_calls, result.calls = client.write_calls, client.calls
             client.close()
         if sync_run_id is not None:
-            conn.execute("""update ops.sync_runs set status = %s, finished_at = now(), rows_pushed = %s,
+            conn.execute("""update ops.sync_runs set status = %s, finished_at = clock_timestamp(), rows_pushed = %s,
                                    rows_failed = %s, write_calls = %s, error = %s where sync_run_id = %s""",
                          (result.status, result.pushed, result.failed + result.invalid, result.write_calls,
                           result.message, sync_run_id))
