@@ -25,7 +25,7 @@ test: $(STAMP)  ## run the test suite (embedded PostgreSQL + sandbox over loopba
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)  ## run the benchmarks under bench/
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 stop: $(STAMP)  ## stop the embedded warehouse
 	$(BIN)/pshub db stop

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from _harness import bench_env, run_child, start_sandbox  # noqa: E402
 
 CHILD = """
 import json, time
@@ -35,26 +33,7 @@ TARGET_SECONDS = 60
 
 
 def run_cycle(env: dict) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"cycle failed:\n{proc.stderr[-4000:]}")
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
-
-
-def start_sandbox(home: Path, scale: str, env: dict) -> subprocess.Popen:
-    endpoints = home / "sandbox" / "endpoints.json"
-    endpoints.unlink(missing_ok=True)
-    log = open(home / "sandbox.log", "a")
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/pshub"), "sandbox", "serve", "--scale", scale, "--data-dir",
-                             str(home / "sandbox"), "--salesforce-port", "0", "--netsuite-port", "0",
-                             "--kantata-port", "0"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 1800
-    while not endpoints.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            sys.exit(f"the sandbox did not start: see {home / 'sandbox.log'}")
-        time.sleep(0.5)
-    return proc
+    return run_child(CHILD, env, "cycle")[0]
 
 
 def won_deals() -> set[str]:
@@ -88,12 +67,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=1)
     args = parser.parse_args()
     home = Path(args.home).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PSHUB_HOME": str(home), "PREFECT_HOME": str(home / "prefect"),
-           "PREFECT_LOGGING_LEVEL": "ERROR", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    os.environ.update({k: env[k] for k in ("PSHUB_HOME", "PREFECT_HOME")})
-    for system in ("SALESFORCE", "NETSUITE", "KANTATA"):
-        env.pop(f"PSHUB_{system}_URL", None)
+    env = bench_env(home, "ERROR")
 
     sandbox = start_sandbox(home, args.scale, env)
     try:

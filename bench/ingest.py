@@ -12,15 +12,13 @@ full medium ingest well under 5 minutes.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from _harness import bench_env, run_child, start_sandbox  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -40,27 +38,7 @@ def run_ingest(env: dict, runs: list[bool]) -> list[dict]:
     """Ingests (the Prefect flow) one after the other in one child process (True = full refresh): for each,
     its results, time and the process's peak RSS so far. The first flow of a process also starts Prefect's
     temporary API server; later ones find it running, as runs of a deployment do."""
-    proc = subprocess.run([sys.executable, "-c", CHILD.format(runs=runs)], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"ingest failed:\n{proc.stderr[-4000:]}")
-    return [json.loads(l[len("RESULT "):]) for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
-
-
-def start_sandbox(home: Path, scale: str, env: dict) -> subprocess.Popen:
-    sandbox_dir = home / "sandbox"
-    endpoints = sandbox_dir / "endpoints.json"
-    endpoints.unlink(missing_ok=True)
-    log = open(home / "sandbox.log", "w")
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/pshub"), "sandbox", "serve", "--scale", scale, "--data-dir",
-                             str(sandbox_dir), "--salesforce-port", "0", "--netsuite-port", "0", "--kantata-port", "0"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 600
-    while not endpoints.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            sys.exit(f"the sandbox did not start: see {home / 'sandbox.log'}")
-        time.sleep(0.5)
-    return proc
+    return run_child(CHILD.format(runs=runs), env, "ingest")
 
 
 def landing_vs_baseline(url: str, sample: int, batch: int = 5000) -> dict:
@@ -119,12 +97,7 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=200_000, help="rows for landing vs baseline")
     args = ap.parse_args()
     home = Path(args.home).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PSHUB_HOME": str(home), "PREFECT_HOME": str(home / "prefect"),
-           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    for system in ("SALESFORCE", "NETSUITE", "KANTATA"):
-        env.pop(f"PSHUB_{system}_URL", None)
-    os.environ.update({k: env[k] for k in ("PSHUB_HOME", "PREFECT_HOME")})
+    env = bench_env(home, "WARNING")
 
     from pshub.migrations import migrate
     from pshub.warehouse import database_url

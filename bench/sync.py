@@ -49,7 +49,7 @@ def main() -> None:
 
     server = SandboxServer(home / "sandbox", scale="demo", seed=11, ports={"salesforce": 0, "netsuite": 0, "kantata": 0})
     server.start()
-    url = database_url()
+    database_url()  # starts the embedded warehouse of this home
     print(f"home {home}; sandbox {server.urls}; latency {args.latency_ms} ms per request")
 
     def admin(system: str, path: str, method: str = "GET", **kw):

@@ -11,8 +11,6 @@ advances its clock by --days). Targets (issue 5): full build under 3 minutes; in
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from _harness import bench_env, run_child, start_sandbox  # noqa: E402
 
 CHILD = """
 import json, time
@@ -33,27 +32,7 @@ print("RESULT " + json.dumps({"seconds": time.perf_counter() - started, "results
 
 def run_ingest(env: dict) -> dict:
     """One incremental ingest (the Prefect flow `ingest`, as `pshub ingest` runs it) in a child process."""
-    proc = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"ingest failed:\n{proc.stderr[-4000:]}")
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
-
-
-def start_sandbox(home: Path, scale: str, env: dict) -> subprocess.Popen:
-    """`pshub sandbox serve` in a process of its own, on ephemeral ports; returns once its endpoints are up."""
-    endpoints = home / "sandbox" / "endpoints.json"
-    endpoints.unlink(missing_ok=True)
-    log = open(home / "sandbox.log", "w")
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/pshub"), "sandbox", "serve", "--scale", scale, "--data-dir",
-                             str(home / "sandbox"), "--salesforce-port", "0", "--netsuite-port", "0",
-                             "--kantata-port", "0"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 900
-    while not endpoints.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            sys.exit(f"the sandbox did not start: see {home / 'sandbox.log'}")
-        time.sleep(0.5)
-    return proc
+    return run_child(CHILD, env, "ingest")[0]
 
 
 def dbt_build(full_refresh: bool) -> tuple[float, object]:
@@ -73,12 +52,7 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=1, help="days the sandbox advances before the incremental build")
     args = ap.parse_args()
     home = Path(args.home).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PSHUB_HOME": str(home), "PREFECT_HOME": str(home / "prefect"),
-           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    for system in ("SALESFORCE", "NETSUITE", "KANTATA"):
-        env.pop(f"PSHUB_{system}_URL", None)
-    os.environ.update({k: env[k] for k in ("PSHUB_HOME", "PREFECT_HOME")})
+    env = bench_env(home, "WARNING")
 
     import psycopg
 
