@@ -203,7 +203,10 @@ def validate(sync: Sync, rows: list[dict]) -> tuple[list[dict], list[tuple[dict,
             reasons.setdefault(int(case.index), set()).add(f"{case.column} {what}")
     valid, invalid = [], []
     for i, row in enumerate(rows):
-        (invalid.append((row, "; ".join(sorted(reasons[i])))) if i in reasons else valid.append(row))
+        if i in reasons:
+            invalid.append((row, "; ".join(sorted(reasons[i]))))
+        else:
+            valid.append(row)
     return valid, invalid
 
 

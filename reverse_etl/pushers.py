@@ -112,13 +112,21 @@ def kantata_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
     sync, outcomes = ctx.sync, []
     known, new = [], []
     for row in rows:
-        (known.append((row, _known_id(ctx, row))) if _known_id(ctx, row) else new.append(row))
+        record_id = _known_id(ctx, row)
+        if record_id:
+            known.append((row, record_id))
+        else:
+            new.append(row)
     if new:  # creates whose outcome an earlier run lost: look before creating again
         pending = ctx.pending_intents([str(r[sync.key]) for r in new])
         still_new = []
         for row in new:
-            found = _find_created(ctx, client, row, pending[str(row[sync.key])]) if str(row[sync.key]) in pending else None
-            (known.append((row, found)) if found else still_new.append(row))
+            key = str(row[sync.key])
+            found = _find_created(ctx, client, row, pending[key]) if key in pending else None
+            if found:
+                known.append((row, found))
+            else:
+                still_new.append(row)
         new = still_new
     if new:
         ctx.write_intents(new)
