@@ -162,7 +162,10 @@ def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default
         _fail(exc.args[0])
     with connect() as conn:
         for sync in syncs:
-            summary.print_plan(sync, engine.plan_counts(conn, sync), list(engine.plan(conn, sync, limit=show)))
+            try:
+                summary.print_plan(sync, engine.plan_counts(conn, sync), list(engine.plan(conn, sync, limit=show)))
+            except engine.ModelMissing as exc:
+                _fail(str(exc))
 
 
 @sync_app.command("list")
