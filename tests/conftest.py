@@ -3,12 +3,49 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
-_HOME = Path(tempfile.mkdtemp(prefix="pshub-test-"))
+_PREFIX = "pshub-test-"
+_HOME = Path(tempfile.mkdtemp(prefix=_PREFIX))
+(_HOME / "owner.pid").write_text(str(os.getpid()))
+# PSHUB_TEST_KEEP_HOME=1 keeps the run's folder (warehouse, sandbox, dbt logs) for a post-mortem
+_KEEP = os.environ.get("PSHUB_TEST_KEEP_HOME", "").lower() in ("1", "true", "yes")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_home(home: Path) -> None:
+    """Stop the embedded warehouse of a test run's folder and delete the folder."""
+    from pshub.warehouse import EmbeddedWarehouse
+
+    try:
+        EmbeddedWarehouse(home).stop()
+    except Exception:  # a failed stop must not hide the test results
+        pass
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def _sweep_abandoned_homes() -> None:
+    """Folders of earlier runs that were killed before they could clean up (their pytest is gone)."""
+    for home in _HOME.parent.glob(_PREFIX + "*"):
+        try:
+            owner = int((home / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue  # not ours to judge
+        if home != _HOME and not _alive(owner):
+            _remove_home(home)
 
 
 def pytest_configure(config):
@@ -30,15 +67,15 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: "tests/ops/" in item.nodeid.replace("\\", "/"))
 
 
-def pytest_unconfigure(config):
-    if os.environ.get("PSHUB_DATABASE_URL"):
-        return
-    from pshub.warehouse import EmbeddedWarehouse
+def pytest_sessionstart(session):
+    _sweep_abandoned_homes()
 
-    try:
-        EmbeddedWarehouse(_HOME).stop()
-    except Exception:  # a failed stop must not hide the test results
-        pass
+
+def pytest_unconfigure(config):
+    if _KEEP:
+        print(f"\ntest home kept: {_HOME}")
+        return
+    _remove_home(_HOME)
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,11 +18,12 @@ def _isolated_database(server_url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def ops_env(warehouse_url):
+def ops_env(warehouse_url, home):
     """PSHUB_HOME, PSHUB_DATABASE_URL and a sandbox for these tests only; restored afterwards."""
     from sandbox.server import SandboxServer
 
-    home = Path(tempfile.mkdtemp(prefix="pshub-ops-"))
+    home = home / "ops"  # inside the run's folder, which is deleted at the end
+    home.mkdir()
     saved = {k: os.environ.get(k) for k in ("PSHUB_HOME", "PSHUB_DATABASE_URL")}
     os.environ["PSHUB_HOME"] = str(home)
     os.environ["PSHUB_DATABASE_URL"] = _isolated_database(warehouse_url, "pshub_ops_test")
