@@ -24,7 +24,7 @@ with all_time_bills as (
     select
         time_bills.*,
         project_keys.engagement_id
-    from {{ ref('stg_netsuite__time_bills') }} as time_bills
+    from {{ ref('int_time_bills') }} as time_bills
     left join {{ ref('int_project_keys') }} as project_keys
         on project_keys.source_system = 'netsuite' and project_keys.project_id = time_bills.erp_project_id
 
@@ -67,11 +67,10 @@ changed_bill_projects as (
 
 changed_groups as (
 
-    -- read the landed rows straight from staging (a filter on the raw load id), never all bills at once
-    select erp_employee_id, work_date from {{ ref('stg_netsuite__time_bills') }}
+    select erp_employee_id, work_date from {{ ref('int_time_bills') }}
     where load_id > (select changed_since from cutoff)
     union
-    select erp_employee_id, work_date from {{ ref('stg_netsuite__time_bills') }}
+    select erp_employee_id, work_date from {{ ref('int_time_bills') }}
     where exists (select 1 from changed_bill_projects)
       and erp_project_id in (select erp_project_id from changed_bill_projects)
     union
@@ -102,6 +101,7 @@ changed_user_days as (
 
 time_bills as (
 
+    -- whole (person, day) groups, through the index of int_time_bills
     select * from all_time_bills
     where (erp_employee_id, work_date) in (select erp_employee_id, work_date from changed_groups)
 

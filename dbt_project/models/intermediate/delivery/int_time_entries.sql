@@ -18,7 +18,7 @@
 -- depends_on: {{ ref('stg_kantata__users') }}
 -- depends_on: {{ ref('stg_netsuite__employees') }}
 -- depends_on: {{ ref('stg_netsuite__accounting_periods') }}
--- depends_on: {{ ref('stg_netsuite__time_bills') }}
+-- depends_on: {{ ref('int_time_bills') }}
 -- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
 {{ config(
     materialized='incremental',
@@ -106,7 +106,7 @@ changed_days as (
     where deleted_bills.load_id > (select changed_since from cutoff)
     union
     select resources.psa_user_id, time_bills.work_date
-    from {{ ref('stg_netsuite__time_bills') }} as time_bills
+    from {{ ref('int_time_bills') }} as time_bills
     join {{ ref('int_resources_matched') }} as resources using (erp_employee_id)
     where time_bills.load_id > (select changed_since from cutoff)
 
