@@ -18,7 +18,13 @@ def _snapshot(db, table):
     return db.execute(f"select {COMPARED} from {table} order by psa_time_entry_id").fetchall()
 
 
+def _time_bill_matches(db):
+    return db.execute("""select erp_time_bill_id, psa_time_entry_id, match_method, engagement_id, work_date, hours
+                         from intermediate.int_time_bill_matches order by erp_time_bill_id""").fetchall()
+
+
 def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt_settings, dbt_url, db):
+    from flows.transform import build_args
     from pshub.dbt import run_dbt
     from sandbox.simulate import tick
 
@@ -28,16 +34,18 @@ def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt
     landed = land_firm(Path(firm.path), dbt_url)
     assert landed["kantata.time_entries"] > 0
 
-    incremental = run_dbt(["build"], settings=dbt_settings, raise_on_failure=False)
+    incremental = run_dbt(build_args(), settings=dbt_settings, raise_on_failure=False)  # as each cycle runs it
     assert incremental.success, incremental.failures
     reprocessed = db.execute("""select count(*) from intermediate.int_time_entries
                                 where _load_watermark > %s""", (before[1],)).fetchone()[0]
     after_incremental = _snapshot(db, "intermediate.int_time_entries")
     marts_incremental = db.execute("select * from marts.engagements order by engagement_id").fetchall()
+    matches_incremental = _time_bill_matches(db)
 
-    full = run_dbt(["build", "--full-refresh"], settings=dbt_settings, raise_on_failure=False)
+    full = run_dbt(build_args(full_refresh=True), settings=dbt_settings, raise_on_failure=False)
     assert full.success, full.failures
     assert _snapshot(db, "intermediate.int_time_entries") == after_incremental
     assert db.execute("select * from marts.engagements order by engagement_id").fetchall() == marts_incremental
+    assert _time_bill_matches(db) == matches_incremental
     # the incremental build touched the changed days, not the history
     assert 0 < reprocessed < before[0] / 4

@@ -11,5 +11,6 @@ select
     collected_amount                                            as "Collected_Amount__c",
     customer_name                                               as _customer,
     engagement_id                                               as _engagement,
-    wip_amount                                                  as _amount_at_stake
+    wip_amount                                                  as _amount_at_stake,
+    contract_currency                                           as _currency
 from {{ ref('engagements') }}

@@ -47,7 +47,8 @@ select
     coalesce(open_exceptions.error, blocked.block_reason_code)  as "Last_Sync_Error__c",
     facts.customer_name                                         as _customer,
     facts.engagement_id                                         as _engagement,
-    facts.sold_amount                                           as _amount_at_stake
+    facts.sold_amount                                           as _amount_at_stake,
+    facts.contract_currency                                     as _currency
 from facts
 left join open_exceptions on open_exceptions.record_key = facts.crm_opportunity_id
 left join blocked on blocked.external_id = facts.crm_opportunity_id

@@ -7,6 +7,7 @@ select
     value,
     _customer,
     _engagement,
-    _amount_at_stake
+    _amount_at_stake,
+    _currency
 from {{ ref('int_sync_psa_credit_holds') }}
 where block_reason_code is null

@@ -11,6 +11,7 @@ select
     budget_estimate_in_cents,
     _customer,
     _engagement,
-    _amount_at_stake
+    _amount_at_stake,
+    _currency
 from {{ ref('int_sync_psa_project_milestones') }}
 where block_reason_code is null

@@ -10,6 +10,7 @@ select
     planned_minutes,
     _customer,
     _engagement,
-    _amount_at_stake
+    _amount_at_stake,
+    _currency
 from {{ ref('int_sync_psa_project_roles') }}
 where block_reason_code is null

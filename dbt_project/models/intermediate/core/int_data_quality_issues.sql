@@ -64,7 +64,7 @@ time_bill_issues as (
     select 'time_bill_without_project', 10, 'netsuite', 'timebill', time_bills.erp_time_bill_id, null::text,
            time_bills.hours * time_bills.bill_rate, null::text, null::numeric, time_bills.work_date,
            'ERP time bill with no project'
-    from {{ ref('stg_netsuite__time_bills') }} as time_bills
+    from {{ ref('int_time_bills') }} as time_bills
     left join {{ ref('stg_netsuite__jobs') }} as jobs using (erp_project_id)
     where jobs.erp_project_id is null
 

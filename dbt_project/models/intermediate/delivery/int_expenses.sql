@@ -49,7 +49,9 @@ legacy_expenses as (
 
     select *, row_number() over (partition by erp_employee_id, engagement_id, expense_date, amount order by psa_expense_id) as pair_number
     from keyed
-    where engagement_id is not null and psa_expense_id not in (select psa_expense_id from by_external_id)
+    -- an anti-join, not `not in (subquery)`, which becomes a row-by-row scan once the set outgrows work_mem
+    where engagement_id is not null
+      and not exists (select 1 from by_external_id where by_external_id.psa_expense_id = keyed.psa_expense_id)
 
 ),
 

@@ -4,6 +4,6 @@ select
     erp_invoice_id,
     count(distinct erp_project_id)                              as projects,
     min(erp_project_id)                                         as erp_project_id
-from {{ ref('stg_netsuite__time_bills') }}
+from {{ ref('int_time_bills') }}
 where erp_invoice_id is not null and erp_project_id is not null
 group by 1

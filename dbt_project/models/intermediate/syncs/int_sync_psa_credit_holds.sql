@@ -10,6 +10,7 @@ select
     engagements.customer_name                                   as _customer,
     engagements.engagement_id                                   as _engagement,
     collections.overdue_ar                                      as _amount_at_stake,
+    collections.currency_code                                   as _currency,
     case when fields.psa_custom_field_id is null then 'credit_hold_field_missing_in_psa' end as block_reason_code
 from {{ ref('int_engagement_facts') }} as engagements
 left join {{ ref('customer_collections') }} as collections on collections.customer_id = engagements.customer_id

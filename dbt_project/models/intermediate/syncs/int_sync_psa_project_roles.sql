@@ -23,6 +23,7 @@ select
     engagements.customer_name                                   as _customer,
     engagements.engagement_id                                   as _engagement,
     line_items.total_price                                      as _amount_at_stake,
+    line_items.currency_code                                    as _currency,
     case
         when roles.psa_role_id is null then 'unknown_role'
         when coalesce(engagements.psa_project_id, created.destination_id) is null then 'psa_project_not_created_yet'

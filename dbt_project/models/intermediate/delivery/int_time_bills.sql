@@ -1,0 +1,26 @@
+-- One row per live ERP time bill, typed: a table copy of stg_netsuite__time_bills, so that the models that look
+-- time bills up by person and day, invoice or project read indexed columns instead of parsing every bill's jsonb.
+--
+-- Incremental (delete+insert by time bill id) on the load-id watermark of ops.loads, as int_time_entries: a build
+-- copies the bills of loads above the last build's watermark (landed since, or still running then); deleted bills
+-- are removed (post-hook). A row depends on its raw record only, so a full refresh gives the same rows.
+-- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
+{{ config(
+    materialized='incremental',
+    unique_key='erp_time_bill_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    indexes=[{'columns': ['erp_time_bill_id'], 'unique': True}, {'columns': ['erp_employee_id', 'work_date']},
+             {'columns': ['load_id']}],
+    post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }})"
+) }}
+
+select
+    time_bills.*,
+    -- every load up to this id had finished when the build started: the next build starts above it
+    (select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
+     from {{ source('ops', 'loads') }})                         as _load_watermark
+from {{ ref('stg_netsuite__time_bills') }} as time_bills
+{% if is_incremental() and has_load_watermark() %}
+where time_bills.load_id > (select coalesce(max(_load_watermark), -1) from {{ this }})
+{% endif %}
