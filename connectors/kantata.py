@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import httpx
 
-from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError)
+from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError,
+                             json_of)
 from connectors.paging import fetch_in_order
 
 TOKEN_PATH = "/oauth/token"
@@ -73,7 +74,7 @@ class KantataClient(ApiClient):
 
     # -- reads -------------------------------------------------------------------------------------
     def _page(self, resource: str, params: dict, page: int) -> dict:
-        return self.request("GET", f"{API_PREFIX}/{resource}.json", params={**params, "page": page}).json()
+        return json_of(self.request("GET", f"{API_PREFIX}/{resource}.json", params={**params, "page": page}))
 
     @staticmethod
     def records_of(body: dict, resource: str) -> list[dict]:
