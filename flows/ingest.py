@@ -37,7 +37,8 @@ log = logging.getLogger("pshub.ingest")
 OVERLAP = dt.timedelta(minutes=2)
 # Pages are combined up to this many records per landing transaction (Kantata pages hold 200).
 BATCH_ROWS = 5000
-# Large Kantata reads are split into this many updated_at windows read at the same time.
+# Large Kantata reads are split into at least this many updated_at windows (more for very large ones), read
+# at the same time.
 KANTATA_WINDOWS = 4
 # Kantata reports no deletes; listing every id is a full scan, so it runs when this much time has passed.
 RECONCILE_EVERY = dt.timedelta(hours=24)
