@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import httpx
+import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 log = logging.getLogger("pshub.connectors")
@@ -66,6 +67,15 @@ def _wait(state: RetryCallState) -> float:
         return min(float(exc.retry_after), 60.0)
     # exponential backoff with full jitter: 0.2 s, 0.4 s, 0.8 s ... capped at 20 s
     return random.uniform(0, min(20.0, 0.2 * 2 ** (state.attempt_number - 1))) + 0.05
+
+
+def json_of(response: httpx.Response) -> Any:
+    """A response's JSON body, parsed by orjson (about twice as fast as json on large pages); json for what
+    orjson refuses (integers past 64 bits)."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.json()
 
 
 class ApiClient:

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import httpx
 
-from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError)
+from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError,
+                             json_of)
 from connectors.paging import fetch_in_order
 
 TOKEN_PATH = "/oauth/token"
@@ -73,7 +74,7 @@ class KantataClient(ApiClient):
 
     # -- reads -------------------------------------------------------------------------------------
     def _page(self, resource: str, params: dict, page: int) -> dict:
-        return self.request("GET", f"{API_PREFIX}/{resource}.json", params={**params, "page": page}).json()
+        return json_of(self.request("GET", f"{API_PREFIX}/{resource}.json", params={**params, "page": page}))
 
     @staticmethod
     def records_of(body: dict, resource: str) -> list[dict]:
@@ -106,9 +107,12 @@ class KantataClient(ApiClient):
         return self.list_pages(resource, query, **kw)
 
     def changed_partitions(self, resource: str, since: dt.datetime | None, params: dict | None = None, *,
-                           parts: int = 4, min_pages: int = 20) -> list[Iterator[list[dict]]]:
-        """The same records as changed_pages, split into up to `parts` updated_at windows that can be read at
-        the same time, each page by page in order (one window when there are fewer than `min_pages` pages).
+                           parts: int = 4, max_parts: int = 16, window_rows: int = 50_000,
+                           min_pages: int = 20) -> list[Iterator[list[dict]]]:
+        """The same records as changed_pages, split into updated_at windows that can be read at the same time,
+        each page by page in order: `parts` windows, more for large reads so that none holds much more than
+        `window_rows` records (at most `max_parts`); one window when there are fewer than `min_pages` pages.
+        Every page of a window answers the window's count too, so short windows keep each request cheap.
 
         Windows meet at whole seconds (Kantata's timestamps have no fraction): each starts one second before
         its lower bound, since updated_after excludes its own second; the overlap lands once (newest wins)."""
@@ -119,6 +123,7 @@ class KantataClient(ApiClient):
         count = int(oldest.get("count") or 0)
         if parts <= 1 or count < min_pages * PER_PAGE_MAX:
             return [self.changed_pages(resource, since, params, workers=1)]
+        parts = max(parts, min(max_parts, -(-count // window_rows)))
         newest = self._page(resource, {**query, "order": "updated_at:desc"}, 1)
         try:
             low = parse_datetime(self.records_of(oldest, resource)[0]["updated_at"])
@@ -127,7 +132,7 @@ class KantataClient(ApiClient):
             return [self.changed_pages(resource, since, params, workers=1)]
         step = (high - low) / parts
         bounds = [low + step * i for i in range(1, parts)]
-        bounds = [b.replace(microsecond=0) for b in bounds]
+        bounds = sorted({b.replace(microsecond=0) for b in bounds})  # a short span: fewer, distinct windows
         edges = [since, *[b - dt.timedelta(seconds=1) for b in bounds]]
         untils = [*bounds, None]
         return [self.changed_pages(resource, after, params, until=before, workers=1)

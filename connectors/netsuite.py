@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError)
+from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError,
+                             json_of)
 from connectors.paging import fetch_in_order
 
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
@@ -160,15 +161,15 @@ class NetSuiteClient(ApiClient):
             response = self.request("POST", "/services/rest/query/v1/suiteql",
                                     params={"limit": page_size, "offset": offset},
                                     headers={"Prefer": "transient"}, json={"q": query})
-            body = response.json()
+            body = json_of(response)
             yield body.get("items", [])
             if not body.get("hasMore"):
                 return
             offset += len(body.get("items", [])) or page_size
 
     def _suiteql_page(self, query: str, offset: int, limit: int) -> dict:
-        return self.request("POST", "/services/rest/query/v1/suiteql", params={"limit": limit, "offset": offset},
-                            headers={"Prefer": "transient"}, json={"q": query}).json()
+        return json_of(self.request("POST", "/services/rest/query/v1/suiteql", params={"limit": limit, "offset": offset},
+                                    headers={"Prefer": "transient"}, json={"q": query}))
 
     def count(self, table: str, where: list[str]) -> int:
         query = f"SELECT COUNT(*) AS n FROM {table} t" + (f" WHERE {' AND '.join(where)}" if where else "")

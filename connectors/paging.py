@@ -37,36 +37,42 @@ def fetch_in_order(fetch: Callable[[A], T], addresses: Iterable[A], *, workers: 
                 f.cancel()
 
 
-def merge_streams(streams: list[Iterable[T]], *, buffered: int = 8) -> Iterator[T]:
+def merge_streams(streams: list[Iterable[T]], *, held: int = 4) -> Iterator[T]:
     """Drain several iterators at once, one thread each, yielding their items as they come (any order).
 
-    At most `buffered` items wait at a time; an error in any stream is raised here; when the consumer
+    At most `held` items exist at a time between the streams and the consumer, counting those being read:
+    a stream takes a slot before it reads its next item, and the slot comes back when the consumer asks for
+    the item after the one it was given. So memory is bounded by `held` items however many streams there are
+    and however far the consumer falls behind. An error in any stream is raised here; when the consumer
     stops early, the streams stop at their next item.
     """
     if len(streams) == 1:
         yield from streams[0]
         return
-    items: queue.Queue = queue.Queue(maxsize=buffered)
+    slots = threading.Semaphore(held)
+    items: queue.SimpleQueue = queue.SimpleQueue()  # never longer than `held`: the slots bound it
     stop = threading.Event()
-    done = object()
 
-    def put(entry: tuple) -> bool:
+    def take_slot() -> bool:
         while not stop.is_set():
-            try:
-                items.put(entry, timeout=0.2)
+            if slots.acquire(timeout=0.2):
                 return True
-            except queue.Full:
-                continue
         return False
 
     def drain(stream: Iterable[T]) -> None:
         try:
-            for item in stream:
-                if not put(("item", item)):
+            iterator = iter(stream)
+            while take_slot():
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    slots.release()
+                    items.put(("done", None))
                     return
-            put(("done", done))
+                items.put(("item", item))
+                del item
         except BaseException as exc:  # handed to the consumer, which raises it
-            put(("error", exc))
+            items.put(("error", exc))
 
     threads = [threading.Thread(target=drain, args=(s,), daemon=True, name="stream") for s in streams]
     for t in threads:
@@ -77,14 +83,11 @@ def merge_streams(streams: list[Iterable[T]], *, buffered: int = 8) -> Iterator[
             kind, value = items.get()
             if kind == "item":
                 yield value
+                del value
+                slots.release()
             elif kind == "done":
                 remaining -= 1
             else:
                 raise value
     finally:
         stop.set()
-        while True:  # unblock producers waiting on a full queue
-            try:
-                items.get_nowait()
-            except queue.Empty:
-                break

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from connectors.http import (ApiClient, AuthError, LimitExceeded, NotFoundError, RateLimited, ServerError,
-                             ValidationError)
+                             ValidationError, json_of)
 
 COLLECTION_MAX = 200
 
@@ -95,7 +95,8 @@ class SalesforceClient(ApiClient):
         endpoint = "/queryAll" if include_deleted else "/query"
         response = self.request("GET", self._api(endpoint), params={"q": soql}, headers=headers)
         while True:
-            body = response.json()
+            body = json_of(response)
+            del response  # its raw body is no longer needed while the page is landed
             yield body["records"]
             if body.get("done", True) or not body.get("nextRecordsUrl"):
                 return

@@ -7,6 +7,8 @@ about deletes (Salesforce: IsDeleted rows; NetSuite: deletedrecord; Kantata: an 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import itertools
 import datetime as dt
 import logging
@@ -37,10 +39,18 @@ log = logging.getLogger("pshub.ingest")
 OVERLAP = dt.timedelta(minutes=2)
 # Pages are combined up to this many records per landing transaction (Kantata pages hold 200).
 BATCH_ROWS = 5000
-# Large Kantata reads are split into this many updated_at windows read at the same time.
+# Large Kantata reads are split into at least this many updated_at windows (more for very large ones), read
+# at the same time.
 KANTATA_WINDOWS = 4
 # Kantata reports no deletes; listing every id is a full scan, so it runs when this much time has passed.
 RECONCILE_EVERY = dt.timedelta(hours=24)
+# Objects landed at the same time. Each holds at most merge_streams' `held` pages read ahead (4 of at most
+# 1,000 records; one stream reads none ahead) and one batch (under BATCH_ROWS + a page of at most 2,000), so the
+# records in memory are bounded by constants, not by row counts or by how far landing falls behind on a loaded
+# machine: about 8 x 11,000 at most, some 200 MB of Python objects.
+LANDING_WORKERS = 8
+# glibc heap arenas of the process (see cap_malloc_arenas).
+MALLOC_ARENAS = 2
 
 PARSERS: dict[str, Callable[[str], dt.datetime]] = {
     "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
@@ -242,6 +252,8 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
         load.pages_in_order = len(streams) == 1
         for batch in batched(merge_streams(streams), batch_rows):
             load.land(batch)
+            del batch  # landed: not kept alive while the next batch fills
+            release_free_memory()
             report("landing")
         if obj.reconcile_ids and (reconcile or (reconcile is None and (
                 full_refresh or reconcile_due(conn, obj, dt.datetime.now(dt.timezone.utc))))):
@@ -264,6 +276,41 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
 
 
 # -- the flow ----------------------------------------------------------------------------------------------
+@functools.cache
+def _libc():
+    try:
+        libc = ctypes.CDLL(None)
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
+    """Keep glibc's malloc from holding freed memory: at most `arenas` heap arenas (as MALLOC_ARENA_MAX), and
+    large buffers (response bodies, COPY buffers) always in memory maps of their own, returned when freed.
+
+    By default every thread that allocates gets an arena of its own, up to 8 per core, and the threshold for
+    memory maps rises with the largest buffer freed, so that later buffers come from the heaps: pages parsed in
+    one thread and freed in another leave heaps holding free memory they do not return, and RSS grows with the
+    number of threads and with how far landing falls behind on a loaded machine, not with the data. The
+    environment variables are read only when a process starts; mallopt applies from now on, so this runs
+    before the flow starts its workers. Not glibc (macOS, musl): nothing to do.
+    """
+    libc = _libc()
+    if libc is None:
+        return
+    M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
+    libc.mallopt(M_ARENA_MAX, arenas)
+    libc.mallopt(M_MMAP_THRESHOLD, 256 * 1024)
+
+
+def release_free_memory() -> None:
+    """Give the heaps' free pages back to the system (after a batch has landed and its records are gone)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
 def _worth_retrying(task, task_run, state) -> bool:
     """Prefect retries a landing unless the API said no for good (auth, bad query, daily limit)."""
     try:
@@ -299,7 +346,7 @@ def _interleaved(objects: list[catalog.SourceObject]) -> list[catalog.SourceObje
     return out
 
 
-@flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=LANDING_WORKERS))
 def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | None = None,
            full_refresh: bool = False, reconcile: bool | None = None) -> list[dict]:
     """Land the chosen objects (default: all of every system), systems in parallel; one result per object.
@@ -307,6 +354,7 @@ def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | N
     A failed object (after its task's retries) does not stop the others: its result says `failed` with
     the error, and the caller decides what a failed object means for the cycle.
     """
+    cap_malloc_arenas()
     chosen = catalog.select(systems, objects)
     clients = {s: client_for(s) for s in dict.fromkeys(o.system for o in chosen)}
     try:

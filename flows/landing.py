@@ -71,29 +71,27 @@ class PageResult:
     new_fields: list[str] = field(default_factory=list)
 
 
-def _parse_ts(parse: Callable[[str], dt.datetime], value) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    try:
-        ts = parse(value)
-    except (TypeError, ValueError, AttributeError):
-        return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)
-
-
 def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[tuple[dict | None, str | None, str]]]:
     """Validate a page: (rows that can land, [(payload, record id, reason)] that cannot)."""
     bad: list[tuple[dict | None, str | None, str]] = []
     readable, ids, stamps = [], [], []
-    id_field, updated_field, parse = spec.id_field, spec.updated_field, spec.parse_updated
+    id_field, updated_field, parse, utc = spec.id_field, spec.updated_field, spec.parse_updated, dt.timezone.utc
     for rec in records:
         if type(rec) is not dict:
             bad.append(({"unreadable": repr(rec)[:2000]}, None, "unreadable record: not a JSON object"))
             continue
         rid = rec.get(id_field)
+        if rid is not None and type(rid) is not str:
+            rid = str(rid)
+        try:
+            ts = parse(rec[updated_field])
+            if ts.tzinfo is None:
+                ts = ts.replace(tzinfo=utc)
+        except (KeyError, TypeError, ValueError, AttributeError):  # missing, null, empty or unreadable
+            ts = None
         readable.append(rec)
-        ids.append(rid if rid is None or type(rid) is str else str(rid))
-        stamps.append(_parse_ts(parse, rec.get(updated_field)))
+        ids.append(rid)
+        stamps.append(ts)
     if not readable:
         return [], bad
     frame = pd.DataFrame({"id": pd.Series(ids, dtype=object),

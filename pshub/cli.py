@@ -88,11 +88,16 @@ def ingest(
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor)."""
     _prefect_env()
-    from flows.ingest import TerminalProgress, ingest as ingest_flow, progress_listener
+    from pshub.prefect_api import start_temporary_api
+
+    prefect_api = start_temporary_api()  # boots while the modules below import
+    from flows.ingest import TerminalProgress, cap_malloc_arenas, ingest as ingest_flow, progress_listener
     from pshub.runs import new_run_id
     from pshub import summary
 
+    cap_malloc_arenas()
     run_id = new_run_id()
+    prefect_api.wait()
     try:
         with progress_listener(TerminalProgress()):
             loads = ingest_flow(run_id, systems=system or None, objects=object_ or None, full_refresh=full_refresh)
