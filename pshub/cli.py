@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from typing import Optional
 
 import typer
 
+from pshub.prefect_api import prefect_env
 from pshub.settings import get_settings
 
 app = typer.Typer(
@@ -30,14 +30,6 @@ def _mount_sandbox() -> None:
 
 
 _mount_sandbox()
-
-
-def _prefect_env() -> None:
-    """Prefect keeps its state in PSHUB_HOME unless configured otherwise."""
-    home = get_settings().home_dir
-    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def _fail(message: str, code: int = 1):
@@ -87,15 +79,14 @@ def ingest(
     full_refresh: bool = typer.Option(False, help="ignore cursors and re-read everything"),
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor)."""
-    _prefect_env()
+    prefect_env()
     from pshub.prefect_api import start_temporary_api
 
     prefect_api = start_temporary_api()  # boots while the modules below import
-    from flows.ingest import TerminalProgress, cap_malloc_arenas, ingest as ingest_flow, progress_listener
+    from flows.ingest import TerminalProgress, ingest as ingest_flow, progress_listener
     from pshub.runs import new_run_id
     from pshub import summary
 
-    cap_malloc_arenas()
     run_id = new_run_id()
     prefect_api.wait()
     try:
@@ -114,7 +105,7 @@ def transform(
     full_refresh: bool = typer.Option(False, help="rebuild incremental models from scratch"),
 ) -> None:
     """Run `dbt build`: staging, intermediate, marts and outbound models, with their tests."""
-    _prefect_env()
+    prefect_env()
     from flows.transform import transform as transform_flow
     from pshub import summary
     from pshub.dbt import DbtFailed
@@ -129,7 +120,7 @@ def transform(
 @app.command()
 def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for this cycle")) -> None:
     """Run one hub cycle (ingest -> transform -> sync) as a Prefect flow, and print its summary."""
-    _prefect_env()
+    prefect_env()
     from flows.hub import hub
     from pshub import summary
 
@@ -145,7 +136,7 @@ def demo(
     scale: str = typer.Option("demo", help="sandbox firm size when it is first generated"),
 ) -> None:
     """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next."""
-    _prefect_env()
+    prefect_env()
     from pshub.demo import run_demo
 
     sys.exit(run_demo(scale=scale))
@@ -189,7 +180,7 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
                                             help="apply even a plan larger than PSHUB_SYNC_MAX_SHARE of what the "
                                                  "sync manages (the safety stop)")) -> None:
     """Push what the plan shows, record ledger rows and exceptions."""
-    _prefect_env()
+    prefect_env()
     from flows.sync import sync as sync_flow
     from pshub import summary
     from pshub.runs import new_run_id
@@ -245,7 +236,7 @@ def exceptions_retry(sync: Optional[str] = typer.Option(None, help="only this sy
                                                                      "open exceptions)"),
                      confirm: bool = typer.Option(False, "--confirm", help="as for `sync apply`")) -> None:
     """Apply the syncs that have open exceptions now: their failed rows are planned and pushed again."""
-    _prefect_env()
+    prefect_env()
     from flows.sync import sync as sync_flow
     from pshub import summary
     from pshub.runs import new_run_id

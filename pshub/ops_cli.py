@@ -9,17 +9,11 @@ from typing import Optional
 
 import typer
 
+from pshub.prefect_api import prefect_env
 from pshub.settings import get_settings
 
 alerts_app = typer.Typer(help="Webhook alerts (Slack-compatible) on failed cycles and thresholds.",
                          no_args_is_help=True)
-
-
-def _prefect_env() -> None:
-    home = get_settings().home_dir
-    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def status(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
@@ -58,7 +52,7 @@ def serve(
     (state in PSHUB_HOME/prefect, UI included) is started for as long as this runs, because Prefect's
     ephemeral API has no scheduler; with it set, that server schedules the runs.
     """
-    _prefect_env()
+    prefect_env()
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 

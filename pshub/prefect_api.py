@@ -83,6 +83,15 @@ def _migrated_marker(prefect_home: Path) -> Path:
     return prefect_home / f".pshub-migrated-{key}"
 
 
+def prefect_env() -> None:
+    """Prefect keeps its state in PSHUB_HOME unless configured otherwise (set before prefect is imported)."""
+    from pshub.settings import get_settings
+
+    os.environ.setdefault("PREFECT_HOME", str(get_settings().home_dir / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
 def start_temporary_api() -> TemporaryApi:
     """Start Prefect's API server for this process unless PREFECT_API_URL names one; call before importing
     prefect (its settings read PREFECT_API_URL once; when prefect is already imported, its own ephemeral mode
