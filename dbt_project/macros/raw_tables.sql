@@ -19,6 +19,13 @@
 
 {#- An incremental model built before it carried _load_watermark (an older version of the project) cannot say what
     changed since: it is then rebuilt in full once (delete+insert of every row; the column is added). -#}
+{#- The load id an incremental model's rows are current up to: every load up to it had finished when the build
+    started, so the next build starts above it (a load still running then is read again). -#}
+{% macro load_watermark() -%}
+    (select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
+     from {{ source('ops', 'loads') }})
+{%- endmacro %}
+
 {% macro has_load_watermark() %}
     {% if not execute %}{{ return(true) }}{% endif %}
     {% set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}

@@ -238,7 +238,6 @@ select
     coalesce(matched.match_method, 'unmatched')                 as match_method,
     time_bills.created_at,
     time_bills.updated_at,
-    (select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
-     from {{ source('ops', 'loads') }})                         as _load_watermark
+    {{ load_watermark() }}                                      as _load_watermark
 from time_bills
 left join matched using (erp_time_bill_id)

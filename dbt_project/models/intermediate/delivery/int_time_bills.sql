@@ -17,9 +17,7 @@
 
 select
     time_bills.*,
-    -- every load up to this id had finished when the build started: the next build starts above it
-    (select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
-     from {{ source('ops', 'loads') }})                         as _load_watermark
+    {{ load_watermark() }}                                      as _load_watermark
 from {{ ref('stg_netsuite__time_bills') }} as time_bills
 {% if is_incremental() and has_load_watermark() %}
 where time_bills.load_id > (select coalesce(max(_load_watermark), -1) from {{ this }})

@@ -292,7 +292,5 @@ select
     case when is_approved and is_billable and not is_internal then hours * coalesce(rate_card_rate, bill_rate) else 0 end
                                                                 as approved_standard_value,
     erp_time_bill_id is not null                                as is_posted_to_erp,
-    -- every load up to this id had finished when the build started: the next build starts above it
-    (select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
-     from {{ source('ops', 'loads') }})                         as _load_watermark
+    {{ load_watermark() }}                                      as _load_watermark
 from enriched
