@@ -10,7 +10,10 @@
                 "create table if not exists " ~ adapter.quote(node.schema) ~ "." ~ adapter.quote(node.identifier) ~ " (" ~
                 " id text primary key, data jsonb not null, source_updated_at timestamptz not null," ~
                 " is_deleted boolean not null default false, _load_id bigint not null," ~
-                " _landed_at timestamptz not null default now());"
+                " _landed_at timestamptz not null default now());\n" ~
+                "create index if not exists " ~ adapter.quote(node.identifier ~ "__load_id") ~ " on " ~
+                adapter.quote(node.schema) ~ "." ~ adapter.quote(node.identifier) ~
+                " using brin (_load_id) with (autosummarize = on);"
             ) %}
         {% endfor %}
         {{ return(statements | join("\n")) }}
