@@ -1,20 +1,38 @@
-"""Prefect flow `transform`: dbt build over the landed data (seeds, models, snapshots, tests)."""
+"""Prefect flow `transform`: dbt build over the landed data (seeds, models, snapshots, tests).
+
+A cycle's build is incremental twice over. Its incremental models reprocess only the rows that changed (each
+model's SQL says how). And it builds only the nodes that can have changed since the last build that succeeded
+(`plan_build`): those downstream of a raw table that landed rows since then, of a node whose code changed
+(dbt's `state:modified`, against that build's manifest), of the sync ledger (the syncs write it) and of the
+as-of date (time passes). Every other node's relation already holds what a build would write again, and its
+tests passed on the same rows, so it is left alone. A full refresh builds everything, as does any build when
+the last successful one is unknown.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict
+import hashlib
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from prefect import flow, task
+from psycopg import sql
 
 from connectors import catalog
 from flows.ingest import spec_for
 from flows.landing import ensure_raw_table
-from pshub.dbt import run_dbt
+from pshub.dbt import PROJECT_DIR, DbtFailed, DbtResult, run_dbt
+from pshub.settings import Settings, get_settings
 from pshub.warehouse import connect
 
+# Always built in an incremental cycle: what changes without a landing.
+ALWAYS = ["source:ops.sync_ledger+", "source:ops.sync_exceptions+", "int_as_of_date+"]
 
-def ensure_sources() -> None:
+
+def ensure_sources(settings: Settings | None = None) -> None:
     """Every raw table dbt reads exists, even before its first landing, so a build never trips on a gap."""
-    with connect() as conn:
+    with connect(settings) as conn:
         for obj in catalog.select():
             ensure_raw_table(conn, spec_for(obj))
         conn.commit()
@@ -34,12 +52,111 @@ def build_args(select: list[str] | None = None, full_refresh: bool = False) -> l
     return args
 
 
+@dataclass
+class BuildPlan:
+    args: list[str]
+    load_watermark: int                  # every load up to it had finished when the build was planned
+    saves_state: bool                    # a build of every node that can have changed: it becomes the last good one
+    changed_sources: list[str] | None = None  # None: every node is built
+    reason: str = ""                     # why every node is built, when it is
+
+    @property
+    def scope(self) -> str:
+        if self.changed_sources is None:
+            return f"every node ({self.reason})"
+        landed = ", ".join(self.changed_sources) or "none"
+        return (f"nodes downstream of what changed since the last good build: sources with new rows ({landed}), "
+                "changed code, the sync ledger and the as-of date")
+
+
+def state_dir(settings: Settings | None = None) -> Path:
+    """<home>/dbt/state: the manifest and load watermark of the last build that succeeded."""
+    return (settings or get_settings()).home_dir / "dbt" / "state"
+
+
+def _project_fingerprint() -> str:
+    """dbt_project.yml (its vars feed models' SQL, which state:modified compares unrendered) and the dbt version."""
+    from dbt.version import __version__ as dbt_version
+
+    return hashlib.sha256((PROJECT_DIR / "dbt_project.yml").read_bytes() + dbt_version.encode()).hexdigest()
+
+
+def _last_good_build(settings: Settings | None) -> dict | None:
+    state = state_dir(settings)
+    try:
+        last = json.loads((state / "build.json").read_text())
+        json.loads((state / "manifest.json").read_text())["sources"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return last if last.get("project") == _project_fingerprint() else None
+
+
+def changed_sources(conn, sources: list[tuple[str, str, str]], since: int) -> list[str]:
+    """The dbt sources ("source.table") among `sources` [(name, schema, table)] whose raw table has rows landed
+    (or marked deleted) in a load after `since`: one statement, each a BRIN-index lookup."""
+    if not sources:
+        return []
+    query = sql.SQL(" union all ").join(
+        sql.SQL("select {} where exists (select 1 from {}.{} where _load_id > %(since)s)").format(
+            sql.Literal(name), sql.Identifier(schema), sql.Identifier(table))
+        for name, schema, table in sources)
+    return sorted(row[0] for row in conn.execute(query, {"since": since}))
+
+
+def plan_build(select: list[str] | None = None, full_refresh: bool = False,
+               settings: Settings | None = None) -> BuildPlan:
+    """The `dbt build` to run now (see the module's docstring)."""
+    with connect(settings) as conn:
+        watermark = conn.execute("""select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
+                                    from ops.loads""").fetchone()[0]
+        if full_refresh or select:
+            return BuildPlan(build_args(select, full_refresh), watermark, saves_state=not select,
+                             reason="full refresh" if full_refresh else "nodes selected by name")
+        last = _last_good_build(settings)
+        if last is None:
+            return BuildPlan(build_args(), watermark, saves_state=True, reason="no earlier successful build on record")
+        manifest = json.loads((state_dir(settings) / "manifest.json").read_text())
+        raw = [(f"{s['source_name']}.{s['name']}", s["schema"], s["identifier"])
+               for s in manifest["sources"].values() if s["schema"].startswith("raw_")]
+        landed = changed_sources(conn, raw, last["load_watermark"])
+    selectors = ["state:modified+", *ALWAYS, *(f"source:{name}+" for name in landed)]
+    args = ["build", "--select", *selectors, "--state", str(state_dir(settings)),
+            "--exclude-resource-type", "unit_test", "--exclude", "source:*"]
+    return BuildPlan(args, watermark, saves_state=True, changed_sources=landed)
+
+
+def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None = None) -> None:
+    """After a build in which nothing failed, its manifest and watermark become the last good build's."""
+    if not (plan.saves_state and result.success and not result.failures):
+        return
+    settings = settings or get_settings()
+    target, state = settings.home_dir / "dbt" / "target", state_dir(settings)
+    state.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(target / "manifest.json", state / "manifest.json.tmp")
+    (state / "build.json.tmp").write_text(json.dumps(
+        {"load_watermark": plan.load_watermark, "project": _project_fingerprint()}))
+    (state / "manifest.json.tmp").replace(state / "manifest.json")
+    (state / "build.json.tmp").replace(state / "build.json")
+
+
+def run_build(select: list[str] | None = None, full_refresh: bool = False, settings: Settings | None = None,
+              raise_on_failure: bool = True) -> DbtResult:
+    """`pshub transform`: ensure the raw tables, plan the build, run it, and record it when it succeeded."""
+    ensure_sources(settings)
+    plan = plan_build(select, full_refresh, settings)
+    result = run_dbt(plan.args, settings=settings, raise_on_failure=False)
+    result.scope = plan.scope
+    record_build(plan, result, settings)
+    if raise_on_failure and not result.success:
+        raise DbtFailed(result.command, result.failures)
+    return result
+
+
 @task(name="dbt build", retries=1, retry_delay_seconds=5)
 def dbt_build(select: list[str] | None = None, full_refresh: bool = False) -> dict:
-    return asdict(run_dbt(build_args(select, full_refresh)))
+    return asdict(run_build(select, full_refresh))
 
 
 @flow(name="transform")
 def transform(select: list[str] | None = None, full_refresh: bool = False) -> dict:
-    ensure_sources()
     return dbt_build(select, full_refresh)

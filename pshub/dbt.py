@@ -27,6 +27,7 @@ class DbtResult:
     tests_passed: int = 0
     failures: list[str] = field(default_factory=list)  # "<node>: <status>: <message>"
     warnings: list[str] = field(default_factory=list)
+    scope: str = ""                                    # what the build covered and why (flows.transform.plan_build)
 
 
 def dbt_env(url: str, threads: int = 4) -> dict[str, str]:

@@ -1,7 +1,9 @@
-"""Incremental builds: after the firm moves on (sandbox tick) and the changes land, an incremental build gives the
-same rows as a full refresh, and reprocesses only what changed."""
+"""Incremental builds: after the firm moves on (sandbox tick) and the changes land, a cycle's build (only the nodes
+downstream of what changed; incremental models reprocessing only the changed rows) gives the same rows as a full
+refresh."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rawload import land_firm
@@ -13,6 +15,11 @@ COMPARED = """psa_time_entry_id, psa_project_id, engagement_id, erp_project_id, 
     is_non_positive, is_zero_rate_billable, is_rate_off_card, is_unapproved_marked_billed, approved_bill_value,
     approved_cost_value, approved_standard_value, is_posted_to_erp"""
 
+# every mart, whole, and the intermediate tables the incremental marts are built from
+TABLES = ["marts.engagements", "marts.engagement_monthly", "marts.resource_utilization_weekly", "marts.invoices",
+          "marts.customer_collections", "marts.revenue_leakage", "marts.integration_health",
+          "marts.kpi_rollup_monthly", "intermediate.int_engagement_facts"]
+
 
 def _snapshot(db, table):
     return db.execute(f"select {COMPARED} from {table} order by psa_time_entry_id").fetchall()
@@ -23,29 +30,63 @@ def _time_bill_matches(db):
                          from intermediate.int_time_bill_matches order by erp_time_bill_id""").fetchall()
 
 
+def _table(db, table):
+    columns = [r[0] for r in db.execute(
+        """select column_name from information_schema.columns
+           where table_schema || '.' || table_name = %s and column_name not like '\\_%%' order by ordinal_position""",
+        (table,))]
+    assert columns, table
+    return db.execute(f"select {', '.join(columns)} from {table} order by 1, 2").fetchall()
+
+
 def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt_settings, dbt_url, db):
-    from flows.transform import build_args
-    from pshub.dbt import run_dbt
+    from flows.transform import plan_build, run_build, state_dir
     from sandbox.simulate import tick
 
     assert built.success
+    assert json.loads((state_dir(dbt_settings) / "build.json").read_text())["load_watermark"] > 0
     before = db.execute("select count(*), max(_load_watermark) from intermediate.int_time_entries").fetchone()
     tick(firm, 3)  # three days of new time, approvals, invoices and payments
     landed = land_firm(Path(firm.path), dbt_url)
     assert landed["kantata.time_entries"] > 0
 
-    incremental = run_dbt(build_args(), settings=dbt_settings, raise_on_failure=False)  # as each cycle runs it
+    plan = plan_build(settings=dbt_settings)
+    assert "kantata.time_entries" in plan.changed_sources
+    assert not set(plan.changed_sources) - {k for k, v in landed.items() if v} - {"netsuite.deletedrecord"}
+
+    incremental = run_build(settings=dbt_settings, raise_on_failure=False)  # as each cycle runs it
     assert incremental.success, incremental.failures
+    assert incremental.scope.startswith("nodes downstream")
+    assert len(incremental.built) < len(built.built)  # staging of unchanged objects, seeds: left alone
     reprocessed = db.execute("""select count(*) from intermediate.int_time_entries
                                 where _load_watermark > %s""", (before[1],)).fetchone()[0]
     after_incremental = _snapshot(db, "intermediate.int_time_entries")
-    marts_incremental = db.execute("select * from marts.engagements order by engagement_id").fetchall()
+    tables_incremental = {t: _table(db, t) for t in TABLES}
     matches_incremental = _time_bill_matches(db)
 
-    full = run_dbt(build_args(full_refresh=True), settings=dbt_settings, raise_on_failure=False)
+    full = run_build(full_refresh=True, settings=dbt_settings, raise_on_failure=False)
     assert full.success, full.failures
     assert _snapshot(db, "intermediate.int_time_entries") == after_incremental
-    assert db.execute("select * from marts.engagements order by engagement_id").fetchall() == marts_incremental
+    for table, rows in tables_incremental.items():
+        assert _table(db, table) == rows, f"{table}: an incremental build and a full refresh differ"
     assert _time_bill_matches(db) == matches_incremental
     # the incremental build touched the changed days, not the history
     assert 0 < reprocessed < before[0] / 4
+
+
+def test_a_build_with_nothing_landed_builds_only_what_time_and_the_syncs_change(built, dbt_settings):
+    from flows.transform import plan_build
+
+    plan = plan_build(settings=dbt_settings)
+    assert plan.changed_sources == []
+    assert "int_as_of_date+" in plan.args and "source:ops.sync_ledger+" in plan.args
+
+
+def test_without_a_successful_build_on_record_every_node_is_built(built, dbt_settings, tmp_path):
+    from flows.transform import plan_build
+    from pshub.settings import Settings
+
+    elsewhere = Settings(home=tmp_path, database_url=dbt_settings.database_url.get_secret_value())
+    plan = plan_build(settings=elsewhere)
+    assert plan.changed_sources is None and "--select" not in plan.args
+    assert plan.scope == "every node (no earlier successful build on record)"
