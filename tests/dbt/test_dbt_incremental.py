@@ -39,6 +39,23 @@ def _table(db, table):
     return db.execute(f"select {', '.join(columns)} from {table} order by 1, 2").fetchall()
 
 
+def _delete_one_entry_and_move_another(db) -> None:
+    """One more landing, as the ingest writes it: an old approved entry deleted in the PSA, and another one moved
+    to a project of another engagement (the groups they leave only lose entries: nothing in them is new)."""
+    old = db.execute("""select psa_time_entry_id, engagement_id from intermediate.int_time_entries
+                        where engagement_id is not null and is_approved order by work_date, psa_time_entry_id
+                        limit 2""").fetchall()
+    target = db.execute("""select project_id from intermediate.int_project_keys
+                           where source_system = 'kantata' and engagement_id is not null and engagement_id <> %s
+                           order by project_id limit 1""", (old[1][1],)).fetchone()[0]
+    load_id = db.execute("""insert into ops.loads (run_id, system, object, status, completed_at)
+                            values ('tests', 'kantata', 'time_entries', 'completed', now()) returning load_id""").fetchone()[0]
+    db.execute("update raw_kantata.time_entries set is_deleted = true, _load_id = %s where id = %s", (load_id, old[0][0]))
+    db.execute("""update raw_kantata.time_entries set data = jsonb_set(data, '{workspace_id}', to_jsonb(%s::text)),
+                  source_updated_at = source_updated_at + interval '1 second', _load_id = %s where id = %s""",
+               (target, load_id, old[1][0]))
+
+
 def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt_settings, dbt_url, db):
     from flows.transform import plan_build, run_build, state_dir
     from sandbox.simulate import tick
@@ -49,6 +66,7 @@ def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt
     tick(firm, 3)  # three days of new time, approvals, invoices and payments
     landed = land_firm(Path(firm.path), dbt_url)
     assert landed["kantata.time_entries"] > 0
+    _delete_one_entry_and_move_another(db)
 
     plan = plan_build(settings=dbt_settings)
     assert "kantata.time_entries" in plan.changed_sources

@@ -25,7 +25,8 @@
     unique_key='psa_time_entry_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
-    indexes=[{'columns': ['psa_time_entry_id'], 'unique': True}, {'columns': ['engagement_id']}, {'columns': ['_load_watermark']}],
+    indexes=[{'columns': ['psa_time_entry_id'], 'unique': True}, {'columns': ['engagement_id', 'work_month']},
+             {'columns': ['psa_user_id', 'work_week']}, {'columns': ['_load_watermark']}],
     post_hook="delete from {{ this }} where psa_time_entry_id in (select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }})"
 ) }}
 

@@ -1,0 +1,101 @@
+-- One row per engagement and month with PSA time: the time sums every engagement KPI is built from (engagement_monthly
+-- per month, int_engagement_facts over all months), so that no mart re-reads every time entry.
+--
+-- Incremental (delete+insert by engagement and month). A group is recomputed, from its entries only (an index
+-- range of int_time_entries), when one of its entries was reprocessed since this table's last build (every entry
+-- int_time_entries writes is stamped with its build's load watermark: new, changed, moved into the group), or when
+-- it holds fewer entries than the count kept here (an entry deleted or moved out; a group that lost and gained
+-- one also has a reprocessed entry). A group left without entries is written with entry_count 0, and the
+-- post-hook removes it. So a full refresh and an incremental build give the same rows (tested in tests/dbt).
+{{ config(
+    materialized='incremental',
+    unique_key=['engagement_id', 'work_month'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    indexes=[{'columns': ['engagement_id', 'work_month'], 'unique': True}, {'columns': ['_load_watermark']}],
+    post_hook="delete from {{ this }} where entry_count = 0"
+) }}
+
+{% set time_entries = ref('int_time_entries') %}
+
+{% if is_incremental() %}
+with current_counts as (
+
+    select engagement_id, work_month, count(*) as entry_count
+    from {{ time_entries }}
+    where engagement_id is not null
+    group by 1, 2
+
+),
+
+changed as (
+
+    select engagement_id, work_month from {{ time_entries }}
+    where engagement_id is not null
+      and _load_watermark > (select coalesce(max(_load_watermark), -1) from {{ this }})
+    union
+    select coalesce(now.engagement_id, before.engagement_id), coalesce(now.work_month, before.work_month)
+    from current_counts as now
+    full join {{ this }} as before using (engagement_id, work_month)
+    where now.entry_count is distinct from before.entry_count
+
+),
+
+entries as (
+
+    select time_entries.*
+    from {{ time_entries }} as time_entries
+    join changed using (engagement_id, work_month)
+
+),
+
+aggregated as (
+{% else %}
+with aggregated as (
+{% endif %}
+
+    select
+        engagement_id,
+        work_month,
+        count(*)                                                        as entry_count,
+        sum(hours) filter (where is_approved)                           as approved_hours,
+        sum(hours) filter (where is_approved and is_billable)           as approved_billable_hours,
+        sum(approved_bill_value)                                        as approved_bill_value,
+        sum(approved_bill_value * rate_to_reporting)                    as approved_bill_value_reporting,
+        sum(approved_standard_value)                                    as approved_standard_value,
+        sum(approved_cost_value)                                        as approved_cost_value,
+        sum(approved_cost_value * rate_to_reporting)                    as approved_cost_value_reporting,
+        min(work_date) filter (where is_approved)                       as first_approved_work_date
+    {% if is_incremental() %}
+    from entries
+    {% else %}
+    from {{ time_entries }}
+    where engagement_id is not null
+    {% endif %}
+    group by 1, 2
+
+)
+
+select
+    {% if is_incremental() %}
+    changed.engagement_id,
+    changed.work_month,
+    coalesce(aggregated.entry_count, 0)                                 as entry_count,
+    aggregated.approved_hours,
+    aggregated.approved_billable_hours,
+    aggregated.approved_bill_value,
+    aggregated.approved_bill_value_reporting,
+    aggregated.approved_standard_value,
+    aggregated.approved_cost_value,
+    aggregated.approved_cost_value_reporting,
+    aggregated.first_approved_work_date,
+    {% else %}
+    aggregated.*,
+    {% endif %}
+    (select coalesce(max(_load_watermark), 0) from {{ time_entries }})  as _load_watermark
+{% if is_incremental() %}
+from changed
+left join aggregated using (engagement_id, work_month)
+{% else %}
+from aggregated
+{% endif %}
