@@ -81,14 +81,19 @@ def _project_fingerprint() -> str:
     return hashlib.sha256((PROJECT_DIR / "dbt_project.yml").read_bytes() + dbt_version.encode()).hexdigest()
 
 
-def _last_good_build(settings: Settings | None) -> dict | None:
+def _last_good_build(conn, settings: Settings | None) -> dict | None:
+    """The last successful build: its row in ops.dbt_builds (load watermark) and, in the state folder, its manifest
+    (kept with that row's id and the project's fingerprint). None when either is missing or they disagree."""
+    row = conn.execute("select build_id, load_watermark from ops.dbt_builds order by build_id desc limit 1").fetchone()
     state = state_dir(settings)
     try:
-        last = json.loads((state / "build.json").read_text())
+        kept = json.loads((state / "build.json").read_text())
         json.loads((state / "manifest.json").read_text())["sources"]
     except (OSError, ValueError, KeyError):
         return None
-    return last if last.get("project") == _project_fingerprint() else None
+    if row is None or kept.get("build_id") != row[0] or kept.get("project") != _project_fingerprint():
+        return None
+    return {"build_id": row[0], "load_watermark": row[1]}
 
 
 def changed_sources(conn, sources: list[tuple[str, str, str]], since: int) -> list[str]:
@@ -112,7 +117,7 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
         if full_refresh or select:
             return BuildPlan(build_args(select, full_refresh), watermark, saves_state=not select,
                              reason="full refresh" if full_refresh else "nodes selected by name")
-        last = _last_good_build(settings)
+        last = _last_good_build(conn, settings)
         if last is None:
             return BuildPlan(build_args(), watermark, saves_state=True, reason="no earlier successful build on record")
         manifest = json.loads((state_dir(settings) / "manifest.json").read_text())
@@ -126,17 +131,24 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
 
 
 def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None = None) -> None:
-    """After a build in which nothing failed, its manifest and watermark become the last good build's."""
+    """After a build in which nothing failed: a row in ops.dbt_builds (its load watermark, which the next build
+    and its tests start above) and its manifest in the state folder (what the next build's state:modified
+    compares with)."""
     if not (plan.saves_state and result.success and not result.failures):
         return
     settings = settings or get_settings()
     target, state = settings.home_dir / "dbt" / "target", state_dir(settings)
     state.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(target / "manifest.json", state / "manifest.json.tmp")
-    (state / "build.json.tmp").write_text(json.dumps(
-        {"load_watermark": plan.load_watermark, "project": _project_fingerprint()}))
-    (state / "manifest.json.tmp").replace(state / "manifest.json")
-    (state / "build.json.tmp").replace(state / "build.json")
+    with connect(settings) as conn:
+        build_id = conn.execute(
+            """insert into ops.dbt_builds (load_watermark, full_refresh, nodes_built, tests_passed)
+               values (%s, %s, %s, %s) returning build_id""",
+            (plan.load_watermark, "--full-refresh" in plan.args, len(result.built), result.tests_passed)).fetchone()[0]
+        (state / "build.json.tmp").write_text(json.dumps({"build_id": build_id, "project": _project_fingerprint()}))
+        (state / "manifest.json.tmp").replace(state / "manifest.json")
+        (state / "build.json.tmp").replace(state / "build.json")
+        conn.commit()
 
 
 def run_build(select: list[str] | None = None, full_refresh: bool = False, settings: Settings | None = None,

@@ -61,7 +61,9 @@ def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt
     from sandbox.simulate import tick
 
     assert built.success
-    assert json.loads((state_dir(dbt_settings) / "build.json").read_text())["load_watermark"] > 0
+    kept = json.loads((state_dir(dbt_settings) / "build.json").read_text())
+    assert db.execute("select load_watermark > 0 from ops.dbt_builds where build_id = %s",
+                      (kept["build_id"],)).fetchone() == (True,)
     before = db.execute("select count(*), max(_load_watermark) from intermediate.int_time_entries").fetchone()
     tick(firm, 3)  # three days of new time, approvals, invoices and payments
     landed = land_firm(Path(firm.path), dbt_url)
@@ -108,3 +110,13 @@ def test_without_a_successful_build_on_record_every_node_is_built(built, dbt_set
     plan = plan_build(settings=elsewhere)
     assert plan.changed_sources is None and "--select" not in plan.args
     assert plan.scope == "every node (no earlier successful build on record)"
+
+
+def test_a_failed_build_is_not_recorded_as_the_last_good_one(built, dbt_settings, db):
+    from flows.transform import plan_build, record_build
+    from pshub.dbt import DbtResult
+
+    before = db.execute("select count(*) from ops.dbt_builds").fetchone()[0]
+    plan = plan_build(settings=dbt_settings)
+    record_build(plan, DbtResult(command="build", success=False, failures=["model.x: error: boom"]), dbt_settings)
+    assert db.execute("select count(*) from ops.dbt_builds").fetchone()[0] == before
