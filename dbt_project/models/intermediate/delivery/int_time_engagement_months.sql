@@ -1,5 +1,7 @@
 -- One row per engagement and month with PSA time: the time sums every engagement KPI is built from (engagement_monthly
--- per month, int_engagement_facts over all months), so that no mart re-reads every time entry.
+-- per month, int_engagement_facts over all months), the approved billable work not yet billed in the ERP
+-- (revenue_leakage) and the approved billable work not yet posted to it (integration_health), so that no mart
+-- re-reads every time entry.
 --
 -- Incremental (delete+insert by engagement and month). A group is recomputed, from its entries only (an index
 -- range of int_time_entries), when one of its entries was reprocessed since this table's last build (every entry
@@ -17,6 +19,8 @@
 ) }}
 
 {% set time_entries = ref('int_time_entries') %}
+{% set unbilled = "is_approved and is_billable and not is_internal and not is_billed_in_erp" %}
+{% set unposted = "is_approved and is_billable and not is_posted_to_erp and not is_period_closed and hours > 0" %}
 
 {% if is_incremental() %}
 with current_counts as (
@@ -41,7 +45,7 @@ changed as (
 
 ),
 
-entries as (
+changed_entries as (
 
     select time_entries.*
     from {{ time_entries }} as time_entries
@@ -49,10 +53,26 @@ entries as (
 
 ),
 
-aggregated as (
 {% else %}
-with aggregated as (
+with
 {% endif %}
+
+entries as (
+
+    -- whether the entry's ERP time bill is billed: a change lands as a time bill, and int_time_entries then
+    -- reprocesses the entries of that person and day, so their groups here are recomputed
+    select time_entries.*, coalesce(time_bills.is_billed, false) as is_billed_in_erp
+    {% if is_incremental() %}
+    from changed_entries as time_entries
+    {% else %}
+    from {{ time_entries }} as time_entries
+    {% endif %}
+    left join {{ ref('int_time_bill_matches') }} as time_bills using (erp_time_bill_id)
+    where time_entries.engagement_id is not null
+
+),
+
+aggregated as (
 
     select
         engagement_id,
@@ -65,13 +85,22 @@ with aggregated as (
         sum(approved_standard_value)                                    as approved_standard_value,
         sum(approved_cost_value)                                        as approved_cost_value,
         sum(approved_cost_value * rate_to_reporting)                    as approved_cost_value_reporting,
-        min(work_date) filter (where is_approved)                       as first_approved_work_date
-    {% if is_incremental() %}
+        min(work_date) filter (where is_approved)                       as first_approved_work_date,
+        -- approved billable client work whose time bill is missing or not billed (revenue_leakage)
+        count(*) filter (where {{ unbilled }})                          as unbilled_entry_count,
+        sum(hours) filter (where {{ unbilled }})                        as unbilled_hours,
+        sum(approved_bill_value) filter (where {{ unbilled }})          as unbilled_value,
+        sum(approved_bill_value * rate_to_reporting) filter (where {{ unbilled }}) as unbilled_value_reporting,
+        min(currency_code) filter (where {{ unbilled }})                as unbilled_currency_code,
+        max(period_end_date) filter (where {{ unbilled }})              as unbilled_period_end_date,
+        -- approved billable work in an open period not posted to the ERP (integration_health)
+        count(*) filter (where {{ unposted }})                          as unposted_entry_count,
+        sum(hours) filter (where {{ unposted }})                        as unposted_hours,
+        sum(approved_bill_value) filter (where {{ unposted }})          as unposted_value,
+        sum(approved_bill_value * rate_to_reporting) filter (where {{ unposted }}) as unposted_value_reporting,
+        min(currency_code) filter (where {{ unposted }})                as unposted_currency_code,
+        min(updated_at) filter (where {{ unposted }})                   as unposted_first_updated_at
     from entries
-    {% else %}
-    from {{ time_entries }}
-    where engagement_id is not null
-    {% endif %}
     group by 1, 2
 
 )
@@ -89,6 +118,18 @@ select
     aggregated.approved_cost_value,
     aggregated.approved_cost_value_reporting,
     aggregated.first_approved_work_date,
+    coalesce(aggregated.unbilled_entry_count, 0)                        as unbilled_entry_count,
+    aggregated.unbilled_hours,
+    aggregated.unbilled_value,
+    aggregated.unbilled_value_reporting,
+    aggregated.unbilled_currency_code,
+    aggregated.unbilled_period_end_date,
+    coalesce(aggregated.unposted_entry_count, 0)                        as unposted_entry_count,
+    aggregated.unposted_hours,
+    aggregated.unposted_value,
+    aggregated.unposted_value_reporting,
+    aggregated.unposted_currency_code,
+    aggregated.unposted_first_updated_at,
     {% else %}
     aggregated.*,
     {% endif %}
