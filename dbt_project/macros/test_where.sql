@@ -3,10 +3,10 @@
       where: "__landed_since_last_build__"   staging views of time entries and time bills: the rows landed since.
                                              Their ids are the raw tables' primary keys: a duplicate cannot span
                                              old and new rows.
-      where: "__written_since_last_build__"  incremental models (int_time_entries, int_time_bill_matches): the rows
-                                             they wrote since (load watermark above that build's). Their unique
-                                             columns have unique indexes as well, so a duplicate of an older row
-                                             cannot be written at all.
+      where: "__written_since_last_build__"  incremental models (int_time_entries, int_time_bill_matches) and the
+                                             time-bill sync views over them: the rows written since (load
+                                             watermark above that build's). Their unique columns have unique
+                                             indexes as well, so a duplicate of an older row cannot be written.
     The other rows were checked by the build that landed or wrote them.
     Overrides dbt's get_where_subquery, as dbt documents for placeholders in `where`. -#}
 {% macro get_where_subquery(relation) -%}
