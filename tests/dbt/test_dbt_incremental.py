@@ -13,7 +13,7 @@ COMPARED = """psa_time_entry_id, psa_project_id, engagement_id, erp_project_id, 
     project_status, is_period_closed, is_entered_after_period_close, erp_time_bill_id, erp_posting_match,
     rate_to_reporting, is_on_inactive_project, is_after_assignment_end, is_duplicate, is_over_24_hours_day,
     is_non_positive, is_zero_rate_billable, is_rate_off_card, is_unapproved_marked_billed, approved_bill_value,
-    approved_cost_value, approved_standard_value, is_posted_to_erp"""
+    approved_cost_value, approved_standard_value, is_posted_to_erp, breaks_a_data_quality_rule"""
 
 # every mart, whole, and the intermediate tables the incremental marts are built from
 TABLES = ["marts.engagements", "marts.engagement_monthly", "marts.resource_utilization_weekly", "marts.invoices",

@@ -28,7 +28,8 @@
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
     indexes=[{'columns': ['psa_time_entry_id'], 'unique': True}, {'columns': ['engagement_id', 'work_month']},
-             {'columns': ['psa_user_id', 'work_week']}, {'columns': ['_load_watermark']}],
+             {'columns': ['psa_user_id', 'work_week']}, {'columns': ['psa_project_id', 'engagement_id', 'erp_project_id']},
+             {'columns': ['breaks_a_data_quality_rule']}, {'columns': ['_load_watermark']}],
     post_hook=[
         "delete from {{ this }} where psa_time_entry_id in (select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }})",
         after_commit("vacuum {{ this }}")
@@ -298,5 +299,12 @@ select
     case when is_approved and is_billable and not is_internal then hours * coalesce(rate_card_rate, bill_rate) else 0 end
                                                                 as approved_standard_value,
     erp_time_bill_id is not null                                as is_posted_to_erp,
+    -- some rule of int_data_quality_issues applies (indexed: it reads these few entries, not all of them)
+    coalesce(is_on_inactive_project or is_after_assignment_end or is_duplicate or is_over_24_hours_day
+       or is_non_positive or is_zero_rate_billable or is_rate_off_card or is_unapproved_marked_billed
+       or is_without_project
+       or (is_approved and is_billable and not is_internal and is_period_closed and erp_time_bill_id is null)
+       or is_entered_after_period_close
+       or (is_billable and is_internal), false)                as breaks_a_data_quality_rule,
     {{ load_watermark() }}                                      as _load_watermark
 from enriched
