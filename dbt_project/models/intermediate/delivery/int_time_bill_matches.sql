@@ -16,7 +16,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
     indexes=[{'columns': ['erp_time_bill_id'], 'unique': True}, {'columns': ['psa_time_entry_id'], 'unique': True},
-             {'columns': ['_load_watermark']}],
+             {'columns': ['erp_project_id', 'engagement_id']}, {'columns': ['_load_watermark']}],
     post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }})"
 ) }}
 

@@ -125,12 +125,17 @@ selected as (
     -- every entry processed before is in this table (typed), the ones landed since are in changed_days: so the
     -- projects, people and periods that changed are looked up here, never by parsing every entry's jsonb.
     -- Each test is guarded by whether its set is empty.
+    -- one branch per set, each through its own index (by project, by person); the periods are a date range
     select psa_user_id, work_date from {{ this }} as previous
-    where (exists (select 1 from changed_projects) and psa_project_id in (select psa_project_id from changed_projects))
-       or (exists (select 1 from changed_people) and psa_user_id in (select psa_user_id from changed_people))
-       or (exists (select 1 from changed_periods) and exists (
+    where psa_project_id = any(array(select psa_project_id from changed_projects))
+    union
+    select psa_user_id, work_date from {{ this }} as previous
+    where psa_user_id = any(array(select psa_user_id from changed_people))
+    union
+    select psa_user_id, work_date from {{ this }} as previous
+    where exists (select 1 from changed_periods) and exists (
             select 1 from changed_periods
-            where previous.work_date between changed_periods.start_date and changed_periods.end_date))
+            where previous.work_date between changed_periods.start_date and changed_periods.end_date)
     union
     select psa_user_id, work_date from changed_days
 
