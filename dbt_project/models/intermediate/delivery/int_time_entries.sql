@@ -8,7 +8,8 @@
 --   entries that landed; entries of a (person, day) with a landed or deleted entry or ERP time bill (day totals, duplicates
 --   and time-bill matching look at the whole day); entries of projects whose workspace, custom fields, resources
 --   or rate card landed or whose engagement key changed; entries of people whose PSA user or ERP employee
---   landed; entries in accounting periods that landed (closing a period). Deleted entries are removed (post-hook).
+--   landed; entries in accounting periods that landed (closing a period). Entries deleted since the last
+--   successful build (ops.dbt_builds) are removed (post-hook; found through the raw table's load-id index).
 -- The table is vacuumed after each build (it only visits the pages the build changed): the models that count its
 -- rows by group (int_time_engagement_months, int_time_resource_weeks) then read its indexes alone.
 -- Every input of a row is in one of those sets, so a full refresh and an incremental build give the same rows
@@ -31,7 +32,7 @@
              {'columns': ['psa_user_id', 'work_week']}, {'columns': ['psa_project_id', 'engagement_id', 'erp_project_id']},
              {'columns': ['breaks_a_data_quality_rule']}, {'columns': ['_load_watermark']}],
     post_hook=[
-        "delete from {{ this }} where psa_time_entry_id in (select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }})",
+        "delete from {{ this }} where psa_time_entry_id in (select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }} where {{ landed_since_last_build() }})",
         after_commit("vacuum {{ this }}")
     ]
 ) }}
