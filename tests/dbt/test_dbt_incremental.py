@@ -120,3 +120,10 @@ def test_a_failed_build_is_not_recorded_as_the_last_good_one(built, dbt_settings
     plan = plan_build(settings=dbt_settings)
     record_build(plan, DbtResult(command="build", success=False, failures=["model.x: error: boom"]), dbt_settings)
     assert db.execute("select count(*) from ops.dbt_builds").fetchone()[0] == before
+
+
+def test_dbt_sessions_leave_parallel_workers_to_spare_cores_only():
+    from pshub.dbt import session_options
+
+    assert session_options(threads=4, cores=2) == "-c max_parallel_workers_per_gather=0"
+    assert session_options(threads=4, cores=16) == "-c max_parallel_workers_per_gather=3"
