@@ -29,6 +29,13 @@
      from {{ source('ops', 'loads') }})
 {%- endmacro %}
 
+{#- Whether this incremental model's table already has the column (a column added by a newer version of the project
+    is filled from the next build on: on_schema_change adds it). -#}
+{% macro this_has_column(name) %}
+    {% if not execute %}{{ return(true) }}{% endif %}
+    {{ return(name in (adapter.get_columns_in_relation(this) | map(attribute='name') | list)) }}
+{% endmacro %}
+
 {% macro has_load_watermark() %}
     {% if not execute %}{{ return(true) }}{% endif %}
     {% set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}

@@ -39,7 +39,7 @@ def _table(db, table):
     return db.execute(f"select {', '.join(columns)} from {table} order by 1, 2").fetchall()
 
 
-def _delete_one_entry_and_move_another(db) -> None:
+def _delete_one_entry_and_move_another(db) -> str:
     """One more landing, as the ingest writes it: an old approved entry deleted in the PSA, and another one moved
     to a project of another engagement (the groups they leave only lose entries: nothing in them is new)."""
     old = db.execute("""select psa_time_entry_id, engagement_id from intermediate.int_time_entries
@@ -54,6 +54,7 @@ def _delete_one_entry_and_move_another(db) -> None:
     db.execute("""update raw_kantata.time_entries set data = jsonb_set(data, '{workspace_id}', to_jsonb(%s::text)),
                   source_updated_at = source_updated_at + interval '1 second', _load_id = %s where id = %s""",
                (target, load_id, old[1][0]))
+    return old[1][0]
 
 
 def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt_settings, dbt_url, db):
@@ -68,7 +69,7 @@ def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt
     tick(firm, 3)  # three days of new time, approvals, invoices and payments
     landed = land_firm(Path(firm.path), dbt_url)
     assert landed["kantata.time_entries"] > 0
-    _delete_one_entry_and_move_another(db)
+    moved = _delete_one_entry_and_move_another(db)
 
     plan = plan_build(settings=dbt_settings)
     assert "kantata.time_entries" in plan.changed_sources
@@ -78,6 +79,9 @@ def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt
     assert incremental.success, incremental.failures
     assert incremental.scope.startswith("nodes downstream")
     assert len(incremental.built) < len(built.built)  # staging of unchanged objects, seeds: left alone
+    # the moved entry is flagged, so that the time sums recount the group it left
+    assert db.execute("select _moved from intermediate.int_time_entries where psa_time_entry_id = %s",
+                      (moved,)).fetchone() == (True,)
     reprocessed = db.execute("""select count(*) from intermediate.int_time_entries
                                 where _load_watermark > %s""", (before[1],)).fetchone()[0]
     after_incremental = _snapshot(db, "intermediate.int_time_entries")

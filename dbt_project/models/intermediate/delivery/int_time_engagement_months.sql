@@ -7,8 +7,10 @@
 -- range of int_time_entries), when one of its entries was reprocessed since this table's last build (every entry
 -- int_time_entries writes is stamped with its build's load watermark: new, changed, moved into the group), or when
 -- it holds fewer entries than the count kept here (an entry deleted or moved out; a group that lost and gained
--- one also has a reprocessed entry). A group left without entries is written with entry_count 0, and the
+-- one also has a reprocessed entry). That count is compared only in a build after an entry moved out of its group
+-- (int_time_entries._moved) or was deleted: most builds read only the reprocessed entries. A group left without entries is written with entry_count 0, and the
 -- post-hook removes it. So a full refresh and an incremental build give the same rows (tested in tests/dbt).
+-- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
 {{ config(
     materialized='incremental',
     unique_key=['engagement_id', 'work_month'],
@@ -32,16 +34,26 @@ with current_counts as (
 
 ),
 
+entries_lost as (
+
+    select exists (select 1 from {{ time_entries }}
+                   where _moved and _load_watermark > (select coalesce(max(_load_watermark), -1) from {{ this }}))
+        or exists (select 1 from {{ ref('stg_kantata__deleted_time_entries') }}
+                   where load_id > (select coalesce(max(_load_watermark), -1) from {{ this }})) as lost
+
+),
+
 changed as (
 
     select engagement_id, work_month from {{ time_entries }}
     where engagement_id is not null
       and _load_watermark > (select coalesce(max(_load_watermark), -1) from {{ this }})
     union
+    -- groups that lost an entry: counted only when an entry moved or was deleted since this table's last build
     select coalesce(now.engagement_id, before.engagement_id), coalesce(now.work_month, before.work_month)
     from current_counts as now
     full join {{ this }} as before using (engagement_id, work_month)
-    where now.entry_count is distinct from before.entry_count
+    where (select lost from entries_lost) and now.entry_count is distinct from before.entry_count
 
 ),
 

@@ -295,10 +295,32 @@ enriched as (
     left join {{ ref('int_exchange_rates_daily') }} as rates
         on rates.currency_code = entries.currency_code and rates.calendar_date = entries.work_date
 
+){% if is_incremental() and has_load_watermark() and this_has_column('_moved') %},
+
+moves as (
+
+    -- entries that left a group (engagement and month, person and week) since the last successful build: the
+    -- time sums (int_time_engagement_months, int_time_resource_weeks) then recount their groups. Kept true
+    -- until a successful build, so that a failed build in between loses no move.
+    select
+        enriched.psa_time_entry_id,
+        previous.engagement_id is distinct from enriched.engagement_id
+            or previous.work_month is distinct from enriched.work_month
+            or previous.psa_user_id is distinct from enriched.psa_user_id
+            or previous.work_week is distinct from enriched.work_week
+            or coalesce(previous._moved and previous._load_watermark > {{ last_good_build_watermark() }}, false)
+                                                                as _moved
+    from enriched
+    join {{ this }} as previous using (psa_time_entry_id)
+
 )
+{% set with_moves = true %}
+{% else %}
+{% set with_moves = false %}
+{% endif %}
 
 select
-    *,
+    enriched.*,
     -- approved billable client work at the entry's bill rate: what T&M revenue and "delivered" count
     case when is_approved and is_billable and not is_internal then hours * bill_rate else 0 end as approved_bill_value,
     case when is_approved then hours * cost_rate else 0 end as approved_cost_value,
@@ -312,5 +334,9 @@ select
        or (is_approved and is_billable and not is_internal and is_period_closed and erp_time_bill_id is null)
        or is_entered_after_period_close
        or (is_billable and is_internal), false)                as breaks_a_data_quality_rule,
+    {% if with_moves %}coalesce(moves._moved, false){% else %}false{% endif %} as _moved,
     {{ load_watermark() }}                                      as _load_watermark
 from enriched
+{% if with_moves %}
+left join moves using (psa_time_entry_id)
+{% endif %}

@@ -4,6 +4,7 @@
 -- Incremental (delete+insert by person and week), kept the way int_time_engagement_months is: a group is
 -- recomputed from its entries when one of them was reprocessed since this table's last build, or when it holds
 -- fewer entries than the count kept here (deleted or moved out); a group left empty is removed by the post-hook.
+-- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
 {{ config(
     materialized='incremental',
     unique_key=['psa_user_id', 'work_week'],
@@ -25,16 +26,26 @@ with current_counts as (
 
 ),
 
+entries_lost as (
+
+    select exists (select 1 from {{ time_entries }}
+                   where _moved and _load_watermark > (select coalesce(max(_load_watermark), -1) from {{ this }}))
+        or exists (select 1 from {{ ref('stg_kantata__deleted_time_entries') }}
+                   where load_id > (select coalesce(max(_load_watermark), -1) from {{ this }})) as lost
+
+),
+
 changed as (
 
     select psa_user_id, work_week from {{ time_entries }}
     where psa_user_id is not null
       and _load_watermark > (select coalesce(max(_load_watermark), -1) from {{ this }})
     union
+    -- groups that lost an entry: counted only when an entry moved or was deleted since this table's last build
     select coalesce(now.psa_user_id, before.psa_user_id), coalesce(now.work_week, before.work_week)
     from current_counts as now
     full join {{ this }} as before using (psa_user_id, work_week)
-    where now.entry_count is distinct from before.entry_count
+    where (select lost from entries_lost) and now.entry_count is distinct from before.entry_count
 
 ),
 
