@@ -59,9 +59,13 @@ changed as (
 
 changed_entries as (
 
+    -- each changed group's entries through the (engagement, month) index: a lookup per group, not a join over them all
     select time_entries.*
-    from {{ time_entries }} as time_entries
-    join changed using (engagement_id, work_month)
+    from changed
+    cross join lateral (
+        select * from {{ time_entries }} as entries_of_group
+        where entries_of_group.engagement_id = changed.engagement_id and entries_of_group.work_month = changed.work_month
+    ) as time_entries
 
 ),
 
@@ -73,14 +77,19 @@ entries as (
 
     -- whether the entry's ERP time bill is billed: a change lands as a time bill, and int_time_entries then
     -- reprocesses the entries of that person and day, so their groups here are recomputed
-    select time_entries.*, coalesce(time_bills.is_billed, false) as is_billed_in_erp
     {% if is_incremental() %}
+    select time_entries.*, coalesce(time_bills.is_billed, false) as is_billed_in_erp
     from changed_entries as time_entries
+    left join lateral (  -- by the time bill's unique index, entry by entry
+        select is_billed from {{ ref('int_time_bill_matches') }} as matches
+        where matches.erp_time_bill_id = time_entries.erp_time_bill_id
+    ) as time_bills on true
     {% else %}
+    select time_entries.*, coalesce(time_bills.is_billed, false) as is_billed_in_erp
     from {{ time_entries }} as time_entries
-    {% endif %}
     left join {{ ref('int_time_bill_matches') }} as time_bills using (erp_time_bill_id)
     where time_entries.engagement_id is not null
+    {% endif %}
 
 ),
 

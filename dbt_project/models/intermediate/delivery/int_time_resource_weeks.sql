@@ -51,9 +51,13 @@ changed as (
 
 entries as (
 
+    -- each changed group's entries through the (person, week) index: a lookup per group, not a join over them all
     select time_entries.*
-    from {{ time_entries }} as time_entries
-    join changed using (psa_user_id, work_week)
+    from changed
+    cross join lateral (
+        select * from {{ time_entries }} as entries_of_group
+        where entries_of_group.psa_user_id = changed.psa_user_id and entries_of_group.work_week = changed.work_week
+    ) as time_entries
 
 ),
 
