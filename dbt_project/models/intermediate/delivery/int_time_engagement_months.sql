@@ -65,6 +65,7 @@ changed_entries as (
     cross join lateral (
         select * from {{ time_entries }} as entries_of_group
         where entries_of_group.engagement_id = changed.engagement_id and entries_of_group.work_month = changed.work_month
+        offset 0  -- kept a lookup: not flattened into a join the planner may turn into a scan of every entry
     ) as time_entries
 
 ),
@@ -83,6 +84,7 @@ entries as (
     left join lateral (  -- by the time bill's unique index, entry by entry
         select is_billed from {{ ref('int_time_bill_matches') }} as matches
         where matches.erp_time_bill_id = time_entries.erp_time_bill_id
+        offset 0
     ) as time_bills on true
     {% else %}
     select time_entries.*, coalesce(time_bills.is_billed, false) as is_billed_in_erp

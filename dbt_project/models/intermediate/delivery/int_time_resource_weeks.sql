@@ -57,6 +57,7 @@ entries as (
     cross join lateral (
         select * from {{ time_entries }} as entries_of_group
         where entries_of_group.psa_user_id = changed.psa_user_id and entries_of_group.work_week = changed.work_week
+        offset 0  -- kept a lookup: not flattened into a join the planner may turn into a scan of every entry
     ) as time_entries
 
 ),
