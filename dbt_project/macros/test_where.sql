@@ -1,8 +1,8 @@
 {#- Data tests on the big models check, in an incremental build, only what changed since the last successful build
     (the hub records each one in ops.dbt_builds); a full refresh, or a build with none on record, checks every row:
-      where: "__landed_since_last_build__"   staging views of time entries and time bills: the rows landed since.
-                                             Their ids are the raw tables' primary keys: a duplicate cannot span
-                                             old and new rows.
+      where: "__landed_since_last_build__"   staging views (time entries and time bills; the parents of ERP
+                                             projects and transaction lines): the rows landed since. Their ids are
+                                             the raw tables' primary keys: a duplicate cannot span old and new rows.
       where: "__written_since_last_build__"  incremental models (int_time_entries, int_time_bill_matches) and the
                                              time-bill sync views over them: the rows written since (load
                                              watermark above that build's). Their unique columns have unique
