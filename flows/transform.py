@@ -2,11 +2,11 @@
 
 A cycle's build is incremental twice over. Its incremental models reprocess only the rows that changed (each
 model's SQL says how). And it builds only the nodes that can have changed since the last build that succeeded
-(`plan_build`): those downstream of a raw table that landed rows since then, of a node whose code changed
-(dbt's `state:modified`, against that build's manifest), of the sync ledger (the syncs write it) and of the
-as-of date (time passes). Every other node's relation already holds what a build would write again, and its
-tests passed on the same rows, so it is left alone. A full refresh builds everything, as does any build when
-the last successful one is unknown.
+(`plan_build`): those downstream of a raw table that landed rows since then, of the sync ledger (the syncs write
+it) and of the as-of date (time passes). Every other node's relation already holds what a build would write
+again, and its tests passed on the same rows, so it is left alone. When the project itself changed since that
+build (models, macros, seeds, vars, the dbt version), or no successful build is on record, the build is a full
+refresh: new code rebuilds every table, incremental ones included.
 """
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class BuildPlan:
             return f"every node ({self.reason})"
         landed = ", ".join(self.changed_sources) or "none"
         return (f"nodes downstream of what changed since the last good build: sources with new rows ({landed}), "
-                "changed code, the sync ledger and the as-of date")
+                "the sync ledger and the as-of date")
 
 
 def state_dir(settings: Settings | None = None) -> Path:
@@ -83,25 +83,29 @@ def state_dir(settings: Settings | None = None) -> Path:
 
 
 def _project_fingerprint() -> str:
-    """dbt_project.yml (its vars feed models' SQL, which state:modified compares unrendered) and the dbt version."""
+    """A hash of the dbt project (dbt_project.yml and every file under dbt_project/) and of the dbt version."""
     from dbt.version import __version__ as dbt_version
 
-    return hashlib.sha256((PROJECT_DIR / "dbt_project.yml").read_bytes() + dbt_version.encode()).hexdigest()
+    digest = hashlib.sha256(dbt_version.encode())
+    files = [PROJECT_DIR / "dbt_project.yml", *sorted(p for p in (PROJECT_DIR / "dbt_project").rglob("*") if p.is_file())]
+    for path in files:
+        digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _last_good_build(conn, settings: Settings | None) -> dict | None:
     """The last successful build: its row in ops.dbt_builds (load watermark) and, in the state folder, its manifest
-    (kept with that row's id and the project's fingerprint). None when either is missing or they disagree."""
+    and project fingerprint (kept with that row's id). None when either is missing or they disagree."""
     row = conn.execute("select build_id, load_watermark from ops.dbt_builds order by build_id desc limit 1").fetchone()
     state = state_dir(settings)
     try:
         kept = json.loads((state / "build.json").read_text())
-        json.loads((state / "manifest.json").read_text())["sources"]
+        sources = json.loads((state / "manifest.json").read_text())["sources"]
     except (OSError, ValueError, KeyError):
         return None
-    if row is None or kept.get("build_id") != row[0] or kept.get("project") != _project_fingerprint():
+    if row is None or kept.get("build_id") != row[0]:
         return None
-    return {"build_id": row[0], "load_watermark": row[1]}
+    return {"build_id": row[0], "load_watermark": row[1], "project": kept.get("project"), "sources": sources}
 
 
 def changed_sources(conn, sources: list[tuple[str, str, str]], since: int) -> list[str]:
@@ -127,20 +131,22 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
                              reason="full refresh" if full_refresh else "nodes selected by name")
         last = _last_good_build(conn, settings)
         if last is None:
-            return BuildPlan(build_args(), watermark, saves_state=True, reason="no earlier successful build on record")
-        manifest = json.loads((state_dir(settings) / "manifest.json").read_text())
+            return BuildPlan(build_args(full_refresh=True), watermark, saves_state=True,
+                             reason="full refresh: no successful build on record")
+        if last["project"] != _project_fingerprint():
+            return BuildPlan(build_args(full_refresh=True), watermark, saves_state=True,
+                             reason="full refresh: the dbt project changed since the last successful build")
         raw = [(f"{s['source_name']}.{s['name']}", s["schema"], s["identifier"])
-               for s in manifest["sources"].values() if s["schema"].startswith("raw_")]
+               for s in last["sources"].values() if s["schema"].startswith("raw_")]
         landed = changed_sources(conn, raw, last["load_watermark"])
-    selectors = ["state:modified+", *ALWAYS, *(f"source:{name}+" for name in landed)]
-    args = ["build", "--select", *selectors, "--state", str(state_dir(settings)), *INCREMENTAL_EXCLUDES]
+    args = ["build", "--select", *ALWAYS, *(f"source:{name}+" for name in landed), *INCREMENTAL_EXCLUDES]
     return BuildPlan(args, watermark, saves_state=True, changed_sources=landed)
 
 
 def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None = None) -> None:
     """After a build in which nothing failed: a row in ops.dbt_builds (its load watermark, which the next build
-    and its tests start above) and its manifest in the state folder (what the next build's state:modified
-    compares with)."""
+    and its tests start above) and, in the state folder, its manifest (the sources the next build checks for new
+    rows) and the project's fingerprint (a change makes the next build a full refresh)."""
     if not (plan.saves_state and result.success and not result.failures):
         return
     settings = settings or get_settings()

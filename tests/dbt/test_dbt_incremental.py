@@ -112,8 +112,23 @@ def test_without_a_successful_build_on_record_every_node_is_built(built, dbt_set
 
     elsewhere = Settings(home=tmp_path, database_url=dbt_settings.database_url.get_secret_value())
     plan = plan_build(settings=elsewhere)
-    assert plan.changed_sources is None and "--select" not in plan.args
-    assert plan.scope == "every node (no earlier successful build on record)"
+    assert plan.changed_sources is None and "--select" not in plan.args and "--full-refresh" in plan.args
+    assert plan.scope == "every node (full refresh: no successful build on record)"
+
+
+def test_a_change_to_the_dbt_project_makes_the_next_build_a_full_refresh(built, dbt_settings):
+    from flows.transform import plan_build, state_dir
+
+    kept = state_dir(dbt_settings) / "build.json"
+    original = kept.read_text()
+    try:
+        kept.write_text(json.dumps({**json.loads(original), "project": "the fingerprint of an older version"}))
+        plan = plan_build(settings=dbt_settings)
+        assert "--full-refresh" in plan.args
+        assert plan.scope == "every node (full refresh: the dbt project changed since the last successful build)"
+    finally:
+        kept.write_text(original)
+    assert "--full-refresh" not in plan_build(settings=dbt_settings).args
 
 
 def test_a_failed_build_is_not_recorded_as_the_last_good_one(built, dbt_settings, db):
