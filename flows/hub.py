@@ -136,6 +136,8 @@ def dbt_build_stage(select: list[str] | None, full_refresh: bool) -> dict:
     if result.success:
         out["blocked_syncs"] = {}
         return out
+    if "--no-write-json" in plan.args:
+        run_dbt(["parse"], raise_on_failure=False)  # the manifest of this project, to trace what the failures block
     artifacts = load_dbt_artifacts(get_settings().home_dir / "dbt" / "target", started)
     if artifacts is None or not any(r["status"] in ("error", "fail", "runtime error")
                                     for r in artifacts[1].get("results", [])):

@@ -74,6 +74,10 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
             os.environ.pop("PGOPTIONS", None)
         else:
             os.environ["PGOPTIONS"] = previous
+    if "--no-write-json" in args and hasattr(outcome.result, "write"):
+        # the run results still land in target/ (what failed decides which syncs are blocked); only dbt's copy of the
+        # whole manifest, twice per invocation, is skipped
+        outcome.result.write(str(work / "target" / "run_results.json"))
     result = DbtResult(command=" ".join(args), success=bool(outcome.success))
     for node_result in getattr(outcome.result, "results", None) or []:
         node = node_result.node
