@@ -18,7 +18,8 @@ COMPARED = """psa_time_entry_id, psa_project_id, engagement_id, erp_project_id, 
 # every mart, whole, and the intermediate tables the incremental marts are built from
 TABLES = ["marts.engagements", "marts.engagement_monthly", "marts.resource_utilization_weekly", "marts.invoices",
           "marts.customer_collections", "marts.revenue_leakage", "marts.integration_health",
-          "marts.kpi_rollup_monthly", "intermediate.int_engagement_facts"]
+          "marts.kpi_rollup_monthly", "intermediate.int_engagement_facts", "intermediate.int_as_of_date",
+          "intermediate.int_time_entry_first_day", "intermediate.int_calendar_days", "intermediate.int_allocations"]
 
 
 def _snapshot(db, table):

@@ -4,7 +4,7 @@ with bounds as (
     select
         least(
             (select min(close_date) from {{ ref('stg_salesforce__opportunities') }}),
-            (select min(work_date) from {{ ref('stg_kantata__time_entries') }}),
+            (select first_work_date from {{ ref('int_time_entry_first_day') }}),
             (select min(transaction_date) from {{ ref('stg_netsuite__transactions') }}),
             (select as_of_date from {{ ref('int_as_of_date') }})
         ) - 400                                                             as first_day,
