@@ -1,45 +1,191 @@
-"""Prefect flow `transform`: dbt build over the landed data (seeds, models, snapshots, tests)."""
+"""Prefect flow `transform`: dbt build over the landed data (seeds, models, snapshots, tests).
+
+A cycle's build is incremental twice over. Its incremental models reprocess only the rows that changed (each
+model's SQL says how). And it builds only the nodes that can have changed since the last build that succeeded
+(`plan_build`): those downstream of a raw table that landed rows since then, of the sync ledger (the syncs write
+it) and of the as-of date (time passes). Every other node's relation already holds what a build would write
+again, and its tests passed on the same rows, so it is left alone. When the project itself changed since that
+build (models, macros, seeds, vars, the dbt version), or no successful build is on record, the build is a full
+refresh: new code rebuilds every table, incremental ones included.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict
+import hashlib
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from prefect import flow, task
+from psycopg import sql
 
 from connectors import catalog
 from flows.ingest import spec_for
 from flows.landing import ensure_raw_table
-from pshub.dbt import run_dbt
+from pshub.dbt import PROJECT_DIR, DbtFailed, DbtResult, run_dbt
+from pshub.settings import Settings, get_settings
 from pshub.warehouse import connect
 
+# Always built in an incremental cycle: what changes without a landing.
+ALWAYS = ["source:ops.sync_ledger+", "source:ops.sync_exceptions+", "int_as_of_date+"]
 
-def ensure_sources() -> None:
+
+def ensure_sources(settings: Settings | None = None) -> None:
     """Every raw table dbt reads exists, even before its first landing, so a build never trips on a gap."""
-    with connect() as conn:
+    with connect(settings) as conn:
         for obj in catalog.select():
             ensure_raw_table(conn, spec_for(obj))
         conn.commit()
 
 
+# Left out of an incremental build (each cycle): what only a code change or a full reload can break. The unit
+# tests (fixed input rows); the tests on the raw tables (`source:*`: their `id` is unique and not null by the
+# primary key) and the reconciliations of marts with them, which read every raw row; and the staging views' key
+# tests (tag raw_primary_key: the key is the raw table's primary key, renamed); the outbound models' key tests
+# that their int_sync_ model's tests imply (tag implied_key: each is a filter of it). The full refresh (weekly,
+# and after an upgrade) and `make test` run them all.
+INCREMENTAL_EXCLUDES = ["--exclude-resource-type", "unit_test",
+                        "--exclude", "source:*", "tag:raw_primary_key", "tag:implied_key"]
+
+
 def build_args(select: list[str] | None = None, full_refresh: bool = False) -> list[str]:
-    """`dbt build` arguments. A full refresh runs every node. An incremental build (each cycle) leaves out what
-    only a code change or a full reload can change: the unit tests (fixed input rows) and the tests on the raw
-    tables' `id` (unique and not null by their primary key); the full refresh and `make test` run them."""
+    """`dbt build` arguments: every node in a full refresh; an incremental build leaves out INCREMENTAL_EXCLUDES."""
     args = ["build"]
     if select:
         args += ["--select", *select]
     if full_refresh:
         args.append("--full-refresh")
     else:
-        args += ["--exclude-resource-type", "unit_test", "--exclude", "source:*"]
+        args += INCREMENTAL_EXCLUDES
     return args
+
+
+@dataclass
+class BuildPlan:
+    args: list[str]
+    load_watermark: int                  # every load up to it had finished when the build was planned
+    saves_state: bool                    # a build of every node that can have changed: it becomes the last good one
+    changed_sources: list[str] | None = None  # None: every node is built
+    reason: str = ""                     # why every node is built, when it is
+
+    @property
+    def scope(self) -> str:
+        if self.changed_sources is None:
+            return f"every node ({self.reason})"
+        landed = ", ".join(self.changed_sources) or "none"
+        return (f"nodes downstream of what changed since the last good build: sources with new rows ({landed}), "
+                "the sync ledger and the as-of date")
+
+
+def state_dir(settings: Settings | None = None) -> Path:
+    """<home>/dbt/state: the manifest and load watermark of the last build that succeeded."""
+    return (settings or get_settings()).home_dir / "dbt" / "state"
+
+
+def _project_fingerprint() -> str:
+    """A hash of the dbt project (dbt_project.yml and every file under dbt_project/) and of the dbt version."""
+    from dbt.version import __version__ as dbt_version
+
+    digest = hashlib.sha256(dbt_version.encode())
+    files = [PROJECT_DIR / "dbt_project.yml", *sorted(p for p in (PROJECT_DIR / "dbt_project").rglob("*") if p.is_file())]
+    for path in files:
+        digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _last_good_build(conn, settings: Settings | None) -> dict | None:
+    """The last successful build: its row in ops.dbt_builds (load watermark) and, in the state folder, its manifest
+    and project fingerprint (kept with that row's id). None when either is missing or they disagree."""
+    row = conn.execute("select build_id, load_watermark from ops.dbt_builds order by build_id desc limit 1").fetchone()
+    state = state_dir(settings)
+    try:
+        kept = json.loads((state / "build.json").read_text())
+        sources = json.loads((state / "manifest.json").read_text())["sources"]
+    except (OSError, ValueError, KeyError):
+        return None
+    if row is None or kept.get("build_id") != row[0]:
+        return None
+    return {"build_id": row[0], "load_watermark": row[1], "project": kept.get("project"), "sources": sources}
+
+
+def changed_sources(conn, sources: list[tuple[str, str, str]], since: int) -> list[str]:
+    """The dbt sources ("source.table") among `sources` [(name, schema, table)] whose raw table has rows landed
+    (or marked deleted) in a load after `since`: one statement, each a BRIN-index lookup."""
+    if not sources:
+        return []
+    query = sql.SQL(" union all ").join(
+        sql.SQL("select {} where exists (select 1 from {}.{} where _load_id > %(since)s)").format(
+            sql.Literal(name), sql.Identifier(schema), sql.Identifier(table))
+        for name, schema, table in sources)
+    return sorted(row[0] for row in conn.execute(query, {"since": since}))
+
+
+def plan_build(select: list[str] | None = None, full_refresh: bool = False,
+               settings: Settings | None = None) -> BuildPlan:
+    """The `dbt build` to run now (see the module's docstring)."""
+    with connect(settings) as conn:
+        watermark = conn.execute("""select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
+                                    from ops.loads""").fetchone()[0]
+        if full_refresh or select:
+            return BuildPlan(build_args(select, full_refresh), watermark, saves_state=not select,
+                             reason="full refresh" if full_refresh else "nodes selected by name")
+        last = _last_good_build(conn, settings)
+        if last is None:
+            return BuildPlan(build_args(full_refresh=True), watermark, saves_state=True,
+                             reason="full refresh: no successful build on record")
+        if last["project"] != _project_fingerprint():
+            return BuildPlan(build_args(full_refresh=True), watermark, saves_state=True,
+                             reason="full refresh: the dbt project changed since the last successful build")
+        raw = [(f"{s['source_name']}.{s['name']}", s["schema"], s["identifier"])
+               for s in last["sources"].values() if s["schema"].startswith("raw_")]
+        landed = changed_sources(conn, raw, last["load_watermark"])
+    # --no-write-json: the project is the one the last good build parsed, whose manifest is kept; dbt writing it
+    # again (2 MB, twice) took a second of each cycle. The run results are still written (pshub.dbt.run_dbt).
+    args = ["build", "--select", *ALWAYS, *(f"source:{name}+" for name in landed), *INCREMENTAL_EXCLUDES,
+            "--no-write-json"]
+    return BuildPlan(args, watermark, saves_state=True, changed_sources=landed)
+
+
+def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None = None) -> None:
+    """After a build in which nothing failed: a row in ops.dbt_builds (its load watermark, which the next build
+    and its tests start above) and, in the state folder, its manifest (the sources the next build checks for new
+    rows) and the project's fingerprint (a change makes the next build a full refresh)."""
+    if not (plan.saves_state and result.success and not result.failures):
+        return
+    settings = settings or get_settings()
+    target, state = settings.home_dir / "dbt" / "target", state_dir(settings)
+    state.mkdir(parents=True, exist_ok=True)
+    manifest = state / "manifest.json" if "--no-write-json" in plan.args else target / "manifest.json"
+    shutil.copyfile(manifest, state / "manifest.json.tmp")
+    with connect(settings) as conn:
+        build_id = conn.execute(
+            """insert into ops.dbt_builds (load_watermark, full_refresh, nodes_built, tests_passed)
+               values (%s, %s, %s, %s) returning build_id""",
+            (plan.load_watermark, "--full-refresh" in plan.args, len(result.built), result.tests_passed)).fetchone()[0]
+        (state / "build.json.tmp").write_text(json.dumps({"build_id": build_id, "project": _project_fingerprint()}))
+        (state / "manifest.json.tmp").replace(state / "manifest.json")
+        (state / "build.json.tmp").replace(state / "build.json")
+        conn.commit()
+
+
+def run_build(select: list[str] | None = None, full_refresh: bool = False, settings: Settings | None = None,
+              raise_on_failure: bool = True) -> DbtResult:
+    """`pshub transform`: ensure the raw tables, plan the build, run it, and record it when it succeeded."""
+    ensure_sources(settings)
+    plan = plan_build(select, full_refresh, settings)
+    result = run_dbt(plan.args, settings=settings, raise_on_failure=False)
+    result.scope = plan.scope
+    record_build(plan, result, settings)
+    if raise_on_failure and not result.success:
+        raise DbtFailed(result.command, result.failures)
+    return result
 
 
 @task(name="dbt build", retries=1, retry_delay_seconds=5)
 def dbt_build(select: list[str] | None = None, full_refresh: bool = False) -> dict:
-    return asdict(run_dbt(build_args(select, full_refresh)))
+    return asdict(run_build(select, full_refresh))
 
 
 @flow(name="transform")
 def transform(select: list[str] | None = None, full_refresh: bool = False) -> dict:
-    ensure_sources()
     return dbt_build(select, full_refresh)

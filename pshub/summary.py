@@ -32,6 +32,8 @@ def print_transform(result: dict) -> None:
     typer.secho("Transformed", bold=True)
     typer.echo(f"  dbt build: {len(result['built'])} models/seeds built, {result['tests_passed']} tests passed"
                + (f", {len(result['warnings'])} warnings" if result["warnings"] else ""))
+    if result.get("scope"):
+        typer.echo(f"  built: {result['scope']}")
     for w in result["warnings"][:10]:
         typer.echo(f"  warn: {w}")
 

@@ -10,7 +10,10 @@
                 "create table if not exists " ~ adapter.quote(node.schema) ~ "." ~ adapter.quote(node.identifier) ~ " (" ~
                 " id text primary key, data jsonb not null, source_updated_at timestamptz not null," ~
                 " is_deleted boolean not null default false, _load_id bigint not null," ~
-                " _landed_at timestamptz not null default now());"
+                " _landed_at timestamptz not null default now());\n" ~
+                "create index if not exists " ~ adapter.quote(node.identifier ~ "__load_id") ~ " on " ~
+                adapter.quote(node.schema) ~ "." ~ adapter.quote(node.identifier) ~
+                " using brin (_load_id) with (autosummarize = on);"
             ) %}
         {% endfor %}
         {{ return(statements | join("\n")) }}
@@ -25,6 +28,13 @@
     (select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
      from {{ source('ops', 'loads') }})
 {%- endmacro %}
+
+{#- Whether this incremental model's table already has the column (a column added by a newer version of the project
+    is filled from the next build on: on_schema_change adds it). -#}
+{% macro this_has_column(name) %}
+    {% if not execute %}{{ return(true) }}{% endif %}
+    {{ return(name in (adapter.get_columns_in_relation(this) | map(attribute='name') | list)) }}
+{% endmacro %}
 
 {% macro has_load_watermark() %}
     {% if not execute %}{{ return(true) }}{% endif %}

@@ -1,13 +1,21 @@
-{#- Data tests on the big staging views (time entries, time bills) check, in an incremental build, only the rows
-    landed since the last build: their config says `where: "__landed_since_last_build__"`. A full refresh checks
-    every row. The last build is the load-id watermark of int_time_entries, which these views' tests always run
-    before (it is downstream of them); with no such table yet, every row is checked. Their ids are the raw
-    tables' primary keys, so a duplicate cannot span old and new rows.
+{#- Data tests on the big models check, in an incremental build, only what changed since the last successful build
+    (the hub records each one in ops.dbt_builds); a full refresh, or a build with none on record, checks every row:
+      where: "__landed_since_last_build__"   staging views (time entries and time bills; the parents of ERP
+                                             projects and transaction lines): the rows landed since. Their ids are
+                                             the raw tables' primary keys: a duplicate cannot span old and new rows.
+      where: "__written_since_last_build__"  incremental models (int_time_entries, int_time_bill_matches) and the
+                                             time-bill sync views over them: the rows written since (load
+                                             watermark above that build's). Their unique columns have unique
+                                             indexes as well, so a duplicate of an older row cannot be written.
+    The other rows were checked by the build that landed or wrote them.
     Overrides dbt's get_where_subquery, as dbt documents for placeholders in `where`. -#}
 {% macro get_where_subquery(relation) -%}
     {% set where = config.get('where') %}
     {% if where and '__landed_since_last_build__' in where %}
         {% set where = where | replace('__landed_since_last_build__', landed_since_last_build()) %}
+    {% endif %}
+    {% if where and '__written_since_last_build__' in where %}
+        {% set where = where | replace('__written_since_last_build__', written_since_last_build(relation)) %}
     {% endif %}
     {% if where %}
         {%- set filtered -%}
@@ -19,12 +27,24 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The load watermark of the last build the hub recorded as successful (ops.dbt_builds, see
+    flows/transform.record_build); -1 (every row) when none is on record. -#}
+{% macro last_good_build_watermark() -%}
+    (select coalesce(max(load_watermark), -1) from {{ api.Relation.create(database=target.database, schema='ops', identifier='dbt_builds') }})
+{%- endmacro %}
+
 {% macro landed_since_last_build() -%}
-    {%- set last_build = adapter.get_relation(database=target.database, schema='intermediate',
-                                              identifier='int_time_entries') if execute else none -%}
-    {%- if flags.FULL_REFRESH or last_build is none -%}
+    {%- if flags.FULL_REFRESH -%}
         true
     {%- else -%}
-        load_id > (select coalesce(max(_load_watermark), -1) from {{ last_build }})
+        load_id > {{ last_good_build_watermark() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro written_since_last_build(relation) -%}
+    {%- if flags.FULL_REFRESH -%}
+        true
+    {%- else -%}
+        _load_watermark > {{ last_good_build_watermark() }}
     {%- endif -%}
 {%- endmacro %}

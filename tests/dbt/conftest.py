@@ -50,11 +50,10 @@ def firm(home):
 @pytest.fixture(scope="session")
 def built(dbt_settings, dbt_url, firm):
     """The firm landed and a full `dbt build` (models, seeds, snapshots, tests) over it."""
-    from pshub.dbt import run_dbt
+    from flows.transform import run_build
 
     land_firm(Path(firm.path), dbt_url)
-    result = run_dbt(["build", "--full-refresh"], settings=dbt_settings, raise_on_failure=False)
-    return result
+    return run_build(full_refresh=True, settings=dbt_settings, raise_on_failure=False)
 
 
 @pytest.fixture

@@ -13,13 +13,11 @@ time_monthly as (
 
     select
         engagement_id, work_month as month_start,
-        sum(hours) filter (where is_approved)                       as approved_hours,
-        sum(hours) filter (where is_approved and is_billable)       as approved_billable_hours,
-        sum(approved_bill_value)                                    as delivered_labor_value,
-        sum(approved_cost_value)                                    as labor_cost
-    from {{ ref('int_time_entries') }}
-    where engagement_id is not null
-    group by 1, 2
+        approved_hours,
+        approved_billable_hours,
+        approved_bill_value                                         as delivered_labor_value,
+        approved_cost_value                                         as labor_cost
+    from {{ ref('int_time_engagement_months') }}
 
 ),
 

@@ -37,16 +37,16 @@ unprovisioned as (
 
 unposted_time as (
 
-    select 'approved_time_not_posted', 'kantata', 'time_entries', time_entries.engagement_id, time_entries.engagement_id,
-           facts.customer_name, min(time_entries.updated_at)::date, {{ var('unposted_time_sla_days', 7) }},
-           sum(time_entries.approved_bill_value), min(time_entries.currency_code),
-           sum(time_entries.approved_bill_value * time_entries.rate_to_reporting),
-           count(*) || ' approved billable entries (' || sum(time_entries.hours) || ' h) not posted to the ERP'
-    from {{ ref('int_time_entries') }} as time_entries
+    -- approved billable entries in open periods not in the ERP, summed by month in int_time_engagement_months
+    select 'approved_time_not_posted', 'kantata', 'time_entries', months.engagement_id, months.engagement_id,
+           facts.customer_name, min(months.unposted_first_updated_at)::date, {{ var('unposted_time_sla_days', 7) }},
+           sum(months.unposted_value), min(months.unposted_currency_code),
+           sum(months.unposted_value_reporting),
+           sum(months.unposted_entry_count) || ' approved billable entries (' || sum(months.unposted_hours) || ' h) not posted to the ERP'
+    from {{ ref('int_time_engagement_months') }} as months
     join facts using (engagement_id)
-    where time_entries.is_approved and time_entries.is_billable and not time_entries.is_posted_to_erp
-      and not time_entries.is_period_closed and time_entries.hours > 0
-    group by time_entries.engagement_id, facts.customer_name
+    where months.unposted_entry_count > 0
+    group by months.engagement_id, facts.customer_name
 
 ),
 

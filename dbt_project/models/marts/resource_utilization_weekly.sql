@@ -10,14 +10,8 @@ with resources as (
 
 hours as (
 
-    select
-        psa_user_id,
-        work_week,
-        sum(hours) filter (where is_approved)                                       as approved_hours,
-        sum(hours) filter (where is_approved and is_billable and not is_internal)   as approved_billable_hours,
-        sum(hours)                                                                  as logged_hours
-    from {{ ref('int_time_entries') }}
-    group by 1, 2
+    select psa_user_id, work_week, approved_hours, approved_billable_hours, logged_hours
+    from {{ ref('int_time_resource_weeks') }}  -- the time entries, summed by person and week
 
 ),
 

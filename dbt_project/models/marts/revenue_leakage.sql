@@ -3,25 +3,23 @@
 -- billable time on non-billable projects, time in closed periods that never reached the ERP, and budget overruns.
 with unbilled_work as (
 
-    -- T&M work: approved billable time whose ERP time bill is missing or not yet on an invoice
+    -- T&M work: approved billable time whose ERP time bill is missing or not yet on an invoice (summed by
+    -- engagement and month in int_time_engagement_months)
     select
         'approved_work_not_invoiced'                                    as reason_code,
-        time_entries.engagement_id,
-        time_entries.work_month,
-        sum(time_entries.approved_bill_value)                           as amount_at_stake,
-        sum(time_entries.approved_bill_value * time_entries.rate_to_reporting) as amount_at_stake_reporting,
-        min(time_entries.currency_code)                                 as currency_code,
-        sum(time_entries.hours)                                         as hours,
-        max(time_entries.period_end_date)                               as period_end_date
-    from {{ ref('int_time_entries') }} as time_entries
+        months.engagement_id,
+        months.work_month,
+        months.unbilled_value                                           as amount_at_stake,
+        months.unbilled_value_reporting                                 as amount_at_stake_reporting,
+        months.unbilled_currency_code                                   as currency_code,
+        months.unbilled_hours                                           as hours,
+        months.unbilled_period_end_date                                 as period_end_date
+    from {{ ref('int_time_engagement_months') }} as months
     join {{ ref('int_engagement_facts') }} as facts using (engagement_id)
-    left join {{ ref('int_time_bill_matches') }} as time_bills using (erp_time_bill_id)
-    where time_entries.is_approved and time_entries.is_billable and not time_entries.is_internal
+    where months.unbilled_entry_count > 0
       and facts.billing_model = 'time_and_materials'
-      and not coalesce(time_bills.is_billed, false)
-      and (time_entries.work_month + interval '1 month')::date + {{ var('leakage_grace_days', 10) }}
+      and (months.work_month + interval '1 month')::date + {{ var('leakage_grace_days', 10) }}
           < (select as_of_date from {{ ref('int_as_of_date') }})
-    group by 1, 2, 3
 
 )
 

@@ -13,6 +13,7 @@ select
     _customer,
     _engagement,
     _amount_at_stake,
-    _currency
+    _currency,
+    _load_watermark
 from {{ ref('int_sync_erp_time_bills') }}
 where block_reason_code is null

@@ -1,16 +1,29 @@
 -- The date the hub reports "as of": the var as_of_date when set, otherwise the later of today and the newest
 -- change any source reported (a sandbox whose clock was advanced by `tick` runs ahead of the wall clock).
+-- The newest change is the latest source update time of any deal, time entry or ERP transaction landed, deleted
+-- or not. A record's update time only grows, so an incremental build reads the rows landed since the last
+-- successful build (the raw tables' load-id index) and keeps the later of that and what it had: the same date a
+-- full refresh finds by reading every row.
+{{ config(materialized='incremental', unique_key='as_of_key') }}
+
 with latest_source_change as (
 
-    select max(updated_at)::date as latest_change_date from {{ ref('stg_salesforce__opportunities') }}
+    {% for system, object in [('salesforce', 'opportunity'), ('kantata', 'time_entries'), ('netsuite', 'transaction')] %}
+    select max(source_updated_at)::date as latest_change_date from {{ source(system, object) }}
+    {% if is_incremental() %}where _load_id > {{ last_good_build_watermark() }}{% endif %}
     union all
-    select max(updated_at)::date from {{ ref('stg_kantata__time_entries') }}
-    union all
-    select max(updated_at)::date from {{ ref('stg_netsuite__transactions') }}
+    {% endfor %}
+    {% if is_incremental() %}
+    select latest_change_date from {{ this }}
+    {% else %}
+    select null::date
+    {% endif %}
 
 )
 
 select
+    1                                                                as as_of_key,
+    max(latest_change_date)                                          as latest_change_date,
     {% if var('as_of_date', none) %}
     date '{{ var("as_of_date") }}'                                   as as_of_date
     {% else %}

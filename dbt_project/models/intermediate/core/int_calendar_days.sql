@@ -4,7 +4,7 @@ with bounds as (
     select
         least(
             (select min(close_date) from {{ ref('stg_salesforce__opportunities') }}),
-            (select min(work_date) from {{ ref('stg_kantata__time_entries') }}),
+            (select first_work_date from {{ ref('int_time_entry_first_day') }}),
             (select min(transaction_date) from {{ ref('stg_netsuite__transactions') }}),
             (select as_of_date from {{ ref('int_as_of_date') }})
         ) - 400                                                             as first_day,
@@ -16,5 +16,7 @@ select
     day::date                                                   as calendar_date,
     date_trunc('week', day)::date                               as week_start,
     date_trunc('month', day)::date                              as month_start,
-    extract(isodow from day) between 1 and 5                    as is_weekday
+    extract(isodow from day) between 1 and 5                    as is_weekday,
+    -- weekdays from the first calendar day up to this one: the weekdays between two days are a difference
+    count(*) filter (where extract(isodow from day) between 1 and 5) over (order by day) as weekdays_through
 from bounds, generate_series(first_day, last_day, interval '1 day') as day

@@ -4,12 +4,7 @@
 with time_entries as (
 
     select * from {{ ref('int_time_entries') }}
-    where is_on_inactive_project or is_after_assignment_end or is_duplicate or is_over_24_hours_day
-       or is_non_positive or is_zero_rate_billable or is_rate_off_card or is_unapproved_marked_billed
-       or is_without_project
-       or (is_approved and is_billable and not is_internal and is_period_closed and not is_posted_to_erp)
-       or is_entered_after_period_close
-       or (is_billable and is_internal)
+    where breaks_a_data_quality_rule  -- one of the rules below applies (set and indexed in int_time_entries)
 
 ),
 

@@ -25,16 +25,15 @@ time_facts as (
 
     select
         engagement_id,
-        sum(hours) filter (where is_approved)                           as approved_hours,
-        sum(hours) filter (where is_approved and is_billable)           as approved_billable_hours,
+        sum(approved_hours)                                             as approved_hours,
+        sum(approved_billable_hours)                                    as approved_billable_hours,
         sum(approved_bill_value)                                        as approved_labor_value,
-        sum(approved_bill_value * rate_to_reporting)                    as approved_labor_value_reporting,
+        sum(approved_bill_value_reporting)                              as approved_labor_value_reporting,
         sum(approved_standard_value)                                    as approved_standard_value,
         sum(approved_cost_value)                                        as labor_cost,
-        sum(approved_cost_value * rate_to_reporting)                    as labor_cost_reporting,
-        min(work_date) filter (where is_approved)                       as first_approved_work_date
-    from {{ ref('int_time_entries') }}
-    where engagement_id is not null
+        sum(approved_cost_value_reporting)                              as labor_cost_reporting,
+        min(first_approved_work_date)                                   as first_approved_work_date
+    from {{ ref('int_time_engagement_months') }}  -- the time entries, summed by month
     group by 1
 
 ),

@@ -8,18 +8,40 @@ with allocations as (
 
 ),
 
+calendar as (
+
+    select * from {{ ref('int_calendar_days') }}
+
+),
+
+bounds as (
+
+    select min(calendar_date) as first_day, max(calendar_date) as last_day,
+           (select as_of_date from {{ ref('int_as_of_date') }}) as as_of_date
+    from calendar
+
+),
+
 weekdays as (
 
+    -- weekdays of the calendar between two days, both included: the running count at the last one minus the
+    -- running count the day before the first one (three lookups per allocation, not one row per day)
     select
         allocations.psa_allocation_id,
-        count(*)                                                as weekdays,
-        count(*) filter (where calendar.calendar_date > (select as_of_date from {{ ref('int_as_of_date') }}))
+        case when last_day.calendar_date >= first_day.calendar_date
+             then last_day.weekdays_through - first_day.weekdays_through + first_day.is_weekday::int else 0 end
+                                                                as weekdays,
+        case when last_day.calendar_date >= first_future_day.calendar_date
+             then last_day.weekdays_through - first_future_day.weekdays_through + first_future_day.is_weekday::int else 0 end
                                                                 as future_weekdays
     from allocations
-    join {{ ref('int_calendar_days') }} as calendar
-        on calendar.calendar_date between allocations.start_date and allocations.end_date
-        and calendar.is_weekday
-    group by 1
+    cross join bounds
+    left join calendar as first_day
+        on first_day.calendar_date = greatest(allocations.start_date, bounds.first_day)
+    left join calendar as last_day
+        on last_day.calendar_date = least(allocations.end_date, bounds.last_day)
+    left join calendar as first_future_day
+        on first_future_day.calendar_date = greatest(allocations.start_date, bounds.first_day, bounds.as_of_date + 1)
 
 )
 

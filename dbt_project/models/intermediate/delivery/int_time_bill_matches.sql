@@ -15,8 +15,9 @@
     unique_key='erp_time_bill_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
-    indexes=[{'columns': ['erp_time_bill_id'], 'unique': True}, {'columns': ['psa_time_entry_id']}],
-    post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }})"
+    indexes=[{'columns': ['erp_time_bill_id'], 'unique': True}, {'columns': ['psa_time_entry_id'], 'unique': True},
+             {'columns': ['erp_project_id', 'engagement_id']}, {'columns': ['_load_watermark']}],
+    post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }} where {{ landed_since_last_build() }})"
 ) }}
 
 with all_time_bills as (

@@ -11,8 +11,8 @@
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
     indexes=[{'columns': ['erp_time_bill_id'], 'unique': True}, {'columns': ['erp_employee_id', 'work_date']},
-             {'columns': ['load_id']}],
-    post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }})"
+             {'columns': ['load_id']}, {'columns': ['_load_watermark']}],
+    post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }} where {{ landed_since_last_build() }})"
 ) }}
 
 select

@@ -8,7 +8,10 @@
 --   entries that landed; entries of a (person, day) with a landed or deleted entry or ERP time bill (day totals, duplicates
 --   and time-bill matching look at the whole day); entries of projects whose workspace, custom fields, resources
 --   or rate card landed or whose engagement key changed; entries of people whose PSA user or ERP employee
---   landed; entries in accounting periods that landed (closing a period). Deleted entries are removed (post-hook).
+--   landed; entries in accounting periods that landed (closing a period). Entries deleted since the last
+--   successful build (ops.dbt_builds) are removed (post-hook; found through the raw table's load-id index).
+-- The table is vacuumed after each build (it only visits the pages the build changed): the models that count its
+-- rows by group (int_time_engagement_months, int_time_resource_weeks) then read its indexes alone.
 -- Every input of a row is in one of those sets, so a full refresh and an incremental build give the same rows
 -- (tested in tests/dbt); a weekly full refresh (issue 7) also picks up seed edits.
 -- depends_on: {{ ref('stg_kantata__workspaces') }}
@@ -25,8 +28,13 @@
     unique_key='psa_time_entry_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
-    indexes=[{'columns': ['psa_time_entry_id'], 'unique': True}, {'columns': ['engagement_id']}],
-    post_hook="delete from {{ this }} where psa_time_entry_id in (select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }})"
+    indexes=[{'columns': ['psa_time_entry_id'], 'unique': True}, {'columns': ['engagement_id', 'work_month']},
+             {'columns': ['psa_user_id', 'work_week']}, {'columns': ['psa_project_id', 'engagement_id', 'erp_project_id']},
+             {'columns': ['breaks_a_data_quality_rule']}, {'columns': ['_load_watermark']}],
+    post_hook=[
+        "delete from {{ this }} where psa_time_entry_id in (select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }} where {{ landed_since_last_build() }})",
+        after_commit("vacuum {{ this }}")
+    ]
 ) }}
 
 with all_entries as (
@@ -118,12 +126,17 @@ selected as (
     -- every entry processed before is in this table (typed), the ones landed since are in changed_days: so the
     -- projects, people and periods that changed are looked up here, never by parsing every entry's jsonb.
     -- Each test is guarded by whether its set is empty.
+    -- one branch per set, each through its own index (by project, by person); the periods are a date range
     select psa_user_id, work_date from {{ this }} as previous
-    where (exists (select 1 from changed_projects) and psa_project_id in (select psa_project_id from changed_projects))
-       or (exists (select 1 from changed_people) and psa_user_id in (select psa_user_id from changed_people))
-       or (exists (select 1 from changed_periods) and exists (
+    where psa_project_id = any(array(select psa_project_id from changed_projects))
+    union
+    select psa_user_id, work_date from {{ this }} as previous
+    where psa_user_id = any(array(select psa_user_id from changed_people))
+    union
+    select psa_user_id, work_date from {{ this }} as previous
+    where exists (select 1 from changed_periods) and exists (
             select 1 from changed_periods
-            where previous.work_date between changed_periods.start_date and changed_periods.end_date))
+            where previous.work_date between changed_periods.start_date and changed_periods.end_date)
     union
     select psa_user_id, work_date from changed_days
 
@@ -282,15 +295,48 @@ enriched as (
     left join {{ ref('int_exchange_rates_daily') }} as rates
         on rates.currency_code = entries.currency_code and rates.calendar_date = entries.work_date
 
+){% if is_incremental() and has_load_watermark() and this_has_column('_moved') %},
+
+moves as (
+
+    -- entries that left a group (engagement and month, person and week) since the last successful build: the
+    -- time sums (int_time_engagement_months, int_time_resource_weeks) then recount their groups. Kept true
+    -- until a successful build, so that a failed build in between loses no move.
+    select
+        enriched.psa_time_entry_id,
+        previous.engagement_id is distinct from enriched.engagement_id
+            or previous.work_month is distinct from enriched.work_month
+            or previous.psa_user_id is distinct from enriched.psa_user_id
+            or previous.work_week is distinct from enriched.work_week
+            or coalesce(previous._moved and previous._load_watermark > {{ last_good_build_watermark() }}, false)
+                                                                as _moved
+    from enriched
+    join {{ this }} as previous using (psa_time_entry_id)
+
 )
+{% set with_moves = true %}
+{% else %}
+{% set with_moves = false %}
+{% endif %}
 
 select
-    *,
+    enriched.*,
     -- approved billable client work at the entry's bill rate: what T&M revenue and "delivered" count
     case when is_approved and is_billable and not is_internal then hours * bill_rate else 0 end as approved_bill_value,
     case when is_approved then hours * cost_rate else 0 end as approved_cost_value,
     case when is_approved and is_billable and not is_internal then hours * coalesce(rate_card_rate, bill_rate) else 0 end
                                                                 as approved_standard_value,
     erp_time_bill_id is not null                                as is_posted_to_erp,
+    -- some rule of int_data_quality_issues applies (indexed: it reads these few entries, not all of them)
+    coalesce(is_on_inactive_project or is_after_assignment_end or is_duplicate or is_over_24_hours_day
+       or is_non_positive or is_zero_rate_billable or is_rate_off_card or is_unapproved_marked_billed
+       or is_without_project
+       or (is_approved and is_billable and not is_internal and is_period_closed and erp_time_bill_id is null)
+       or is_entered_after_period_close
+       or (is_billable and is_internal), false)                as breaks_a_data_quality_rule,
+    {% if with_moves %}coalesce(moves._moved, false){% else %}false{% endif %} as _moved,
     {{ load_watermark() }}                                      as _load_watermark
 from enriched
+{% if with_moves %}
+left join moves using (psa_time_entry_id)
+{% endif %}

@@ -31,6 +31,7 @@ select
     entries.engagement_id                                       as _engagement,
     round(entries.hours * entries.bill_rate, 2)                 as _amount_at_stake,
     entries.currency_code                                       as _currency,
+    entries._load_watermark                                     as _load_watermark,  -- the build that wrote the entry
     case
         when not entries.is_approved then 'unapproved_time'
         when entries.engagement_id is null then 'time_without_engagement'
