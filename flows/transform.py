@@ -66,19 +66,20 @@ class BuildPlan:
     load_watermark: int                  # every load up to it had finished when the build was planned
     saves_state: bool                    # a build of every node that can have changed: it becomes the last good one
     changed_sources: list[str] | None = None  # None: every node is built
-    reason: str = ""                     # why every node is built, when it is
+    reason: str = ""                     # what is built, when not the pruned selection
 
     @property
     def scope(self) -> str:
         if self.changed_sources is None:
-            return f"every node ({self.reason})"
+            return self.reason
         landed = ", ".join(self.changed_sources) or "none"
         return (f"nodes downstream of what changed since the last good build: sources with new rows ({landed}), "
                 "the sync ledger and the as-of date")
 
 
 def state_dir(settings: Settings | None = None) -> Path:
-    """<home>/dbt/state: the manifest and load watermark of the last build that succeeded."""
+    """<home>/dbt/state: the manifest of the last build that succeeded, its ops.dbt_builds id and the project's
+    fingerprint then (build.json)."""
     return (settings or get_settings()).home_dir / "dbt" / "state"
 
 
@@ -128,14 +129,17 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
                                     from ops.loads""").fetchone()[0]
         if full_refresh or select:
             return BuildPlan(build_args(select, full_refresh), watermark, saves_state=not select,
-                             reason="full refresh" if full_refresh else "nodes selected by name")
+                             reason=("every node (full refresh)" if not select else
+                                     f"the nodes selected by --select {' '.join(select)}"
+                                     + (" (full refresh)" if full_refresh else "")))
         last = _last_good_build(conn, settings)
         if last is None:
             return BuildPlan(build_args(full_refresh=True), watermark, saves_state=True,
-                             reason="full refresh: no successful build on record")
+                             reason="every node (full refresh: no successful build on record)")
         if last["project"] != _project_fingerprint():
-            return BuildPlan(build_args(full_refresh=True), watermark, saves_state=True,
-                             reason="full refresh: the dbt project changed since the last successful build")
+            return BuildPlan(
+                build_args(full_refresh=True), watermark, saves_state=True,
+                reason="every node (full refresh: the dbt project changed since the last successful build)")
         raw = [(f"{s['source_name']}.{s['name']}", s["schema"], s["identifier"])
                for s in last["sources"].values() if s["schema"].startswith("raw_")]
         landed = changed_sources(conn, raw, last["load_watermark"])
