@@ -123,21 +123,14 @@ class DbtDidNotRun(RuntimeError):
 @task(name="dbt build", retries=2, retry_delay_seconds=[10, 60], cache_policy=NO_CACHE)
 def dbt_build_stage(select: list[str] | None, full_refresh: bool) -> dict:
     """`dbt build`, keeping going past failed nodes: their results decide which syncs are blocked."""
-    from flows.transform import ensure_sources, plan_build, record_build
-    from pshub.dbt import run_dbt
+    from flows.transform import run_build
 
-    ensure_sources()
-    plan = plan_build(select, full_refresh)
     started = time.time()
-    result = run_dbt(plan.args, raise_on_failure=False)
-    result.scope = plan.scope
-    record_build(plan, result)
+    result = run_build(select, full_refresh, raise_on_failure=False)
     out = asdict(result)
     if result.success:
         out["blocked_syncs"] = {}
         return out
-    if "--no-write-json" in plan.args:
-        run_dbt(["parse"], raise_on_failure=False)  # the manifest of this project, to trace what the failures block
     artifacts = load_dbt_artifacts(get_settings().home_dir / "dbt" / "target", started)
     if artifacts is None or not any(r["status"] in ("error", "fail", "runtime error")
                                     for r in artifacts[1].get("results", [])):

@@ -174,12 +174,15 @@ def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None =
 
 def run_build(select: list[str] | None = None, full_refresh: bool = False, settings: Settings | None = None,
               raise_on_failure: bool = True) -> DbtResult:
-    """`pshub transform`: ensure the raw tables, plan the build, run it, and record it when it succeeded."""
+    """`pshub transform` and each cycle: ensure the raw tables, plan the build, run it, and record it when it
+    succeeded. After a failure target/ holds this project's manifest and run results (flows.hub reads them)."""
     ensure_sources(settings)
     plan = plan_build(select, full_refresh, settings)
     result = run_dbt(plan.args, settings=settings, raise_on_failure=False)
     result.scope = plan.scope
     record_build(plan, result, settings)
+    if not result.success and "--no-write-json" in plan.args:
+        run_dbt(["parse"], settings=settings, raise_on_failure=False)  # the manifest, to trace what the failures block
     if raise_on_failure and not result.success:
         raise DbtFailed(result.command, result.failures)
     return result
