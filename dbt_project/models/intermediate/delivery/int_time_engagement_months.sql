@@ -3,13 +3,10 @@
 -- (revenue_leakage) and the approved billable work not yet posted to it (integration_health), so that no mart
 -- re-reads every time entry.
 --
--- Incremental (delete+insert by engagement and month). A group is recomputed, from its entries only (an index
--- range of int_time_entries), when one of its entries was reprocessed since this table's last build (every entry
--- int_time_entries writes is stamped with its build's load watermark: new, changed, moved into the group), or when
--- it holds fewer entries than the count kept here (an entry deleted or moved out; a group that lost and gained
--- one also has a reprocessed entry). That count is compared only in a build after an entry moved out of its group
--- (int_time_entries._moved) or was deleted: most builds read only the reprocessed entries. A group left without entries is written with entry_count 0, and the
--- post-hook removes it. So a full refresh and an incremental build give the same rows (tested in tests/dbt).
+-- Incremental (delete+insert by engagement and month): the groups to recompute and their entries come from the
+-- macro changed_time_groups (macros/time_groups.sql), shared with int_time_resource_weeks. A group left without
+-- entries is written with entry_count 0, and the post-hook removes it. So a full refresh and an incremental build
+-- give the same rows (tested in tests/dbt).
 -- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
 {{ config(
     materialized='incremental',
@@ -25,50 +22,8 @@
 {% set unposted = "is_approved and is_billable and not is_posted_to_erp and not is_period_closed and hours > 0" %}
 
 {% if is_incremental() %}
-with current_counts as (
-
-    select engagement_id, work_month, count(*) as entry_count
-    from {{ time_entries }}
-    where engagement_id is not null
-    group by 1, 2
-
-),
-
-entries_lost as (
-
-    select exists (select 1 from {{ time_entries }}
-                   where _moved and _load_watermark > (select coalesce(max(_load_watermark), -1) from {{ this }}))
-        or exists (select 1 from {{ ref('stg_kantata__deleted_time_entries') }}
-                   where load_id > (select coalesce(max(_load_watermark), -1) from {{ this }})) as lost
-
-),
-
-changed as (
-
-    select engagement_id, work_month from {{ time_entries }}
-    where engagement_id is not null
-      and _load_watermark > (select coalesce(max(_load_watermark), -1) from {{ this }})
-    union
-    -- groups that lost an entry: counted only when an entry moved or was deleted since this table's last build
-    select coalesce(now.engagement_id, before.engagement_id), coalesce(now.work_month, before.work_month)
-    from current_counts as now
-    full join {{ this }} as before using (engagement_id, work_month)
-    where (select lost from entries_lost) and now.entry_count is distinct from before.entry_count
-
-),
-
-changed_entries as (
-
-    -- each changed group's entries through the (engagement, month) index: a lookup per group, not a join over them all
-    select time_entries.*
-    from changed
-    cross join lateral (
-        select * from {{ time_entries }} as entries_of_group
-        where entries_of_group.engagement_id = changed.engagement_id and entries_of_group.work_month = changed.work_month
-        offset 0  -- kept a lookup: not flattened into a join the planner may turn into a scan of every entry
-    ) as time_entries
-
-),
+with
+{{ changed_time_groups('engagement_id', 'work_month') }}
 
 {% else %}
 with
