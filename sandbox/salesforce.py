@@ -19,7 +19,7 @@ V = r"/services/data/(?P<ver>v\d+\.\d)"
 PAGE_DEFAULT = 2000
 KEYSET_FIELDS = {"Id", "SystemModstamp", "CreatedDate", "LastModifiedDate"}
 REQUIRED = {"Account": ["Name"], "Opportunity": ["Name", "StageName", "CloseDate"],
-            "OpportunityLineItem": ["OpportunityId"], "User": ["Username", "LastName"]}
+            "OpportunityLineItem": ["OpportunityId"], "User": ["Username", "LastName"], "ERP_Invoice__c": ["Name"]}
 
 
 def _err(status: int, code: str, message: str, fields=None) -> ApiError:

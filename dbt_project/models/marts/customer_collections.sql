@@ -2,6 +2,8 @@
 -- credit hold, in the customer's currency and in reporting currency (open balances at the as-of date's rate).
 -- DSO (METRICS.md) = open AR / billed in the last 90 days x 90.
 -- Credit hold: the ERP's credit hold override is ON, or AUTO with a credit limit that open AR exceeds.
+-- Available credit: the ERP credit limit - open AR (none without a limit). Collection stage: the stage (seed
+-- collection_stages) of the customer's most overdue open invoice; 'none' when nothing is open.
 with invoices as (
 
     select * from {{ ref('invoices') }}
@@ -40,10 +42,21 @@ per_customer as (
         sum(invoices.amount_reporting)                                                  as billed_reporting,
         max(invoices.last_payment_date)                                                 as last_payment_date,
         max(invoices.days_past_due)                                                     as max_days_past_due,
+        max(invoices.days_past_due) filter (where invoices.amount_open > 0)             as max_days_past_due_open,
         count(*) filter (where invoices.amount_open <> 0)                               as open_invoices
     from customers
     join invoices on invoices.erp_customer_id = customers.erp_customer_id
     group by 1
+
+),
+
+stages as (
+
+    select
+        collection_stage,
+        min_days_overdue,
+        lead(min_days_overdue) over (order by min_days_overdue)                         as next_min_days_overdue
+    from {{ ref('collection_stages') }}
 
 )
 
@@ -66,6 +79,11 @@ select
     coalesce(per_customer.max_days_past_due, 0)                                         as max_days_past_due,
     customers.credit_hold_override,
     customers.credit_limit,
+    case when customers.credit_limit > 0
+         then round(customers.credit_limit
+                    - coalesce(per_customer.open_ar_reporting, 0) / coalesce(customer_rates.rate_to_reporting, 1), 2)
+    end                                                                                 as available_credit,
+    coalesce(stages.collection_stage, 'none')                                           as collection_stage,
     (upper(coalesce(customers.credit_hold_override, '')) = 'ON'
      or (upper(coalesce(customers.credit_hold_override, '')) = 'AUTO' and customers.credit_limit > 0
          and coalesce(per_customer.open_ar_reporting, 0) / coalesce(customer_rates.rate_to_reporting, 1) > customers.credit_limit))
@@ -73,3 +91,6 @@ select
 from customers
 left join per_customer using (customer_id)
 left join customer_rates using (customer_id)
+left join stages
+    on per_customer.max_days_past_due_open >= stages.min_days_overdue
+    and (stages.next_min_days_overdue is null or per_customer.max_days_past_due_open < stages.next_min_days_overdue)
