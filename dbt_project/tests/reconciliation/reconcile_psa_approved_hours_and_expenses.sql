@@ -3,18 +3,18 @@
 -- expenses). Returns the measures that differ.
 with raw_entries as (
 
-    select data ->> 'workspace_id' as psa_project_id, (data ->> 'time_in_minutes')::numeric / 60 as hours
+    select data ->> 'workspace_id' as psa_project_id, {{ json_numeric('time_in_minutes') }} / 60 as hours
     from {{ source('kantata', 'time_entries') }}
-    where not is_deleted and (data ->> 'approved')::boolean
+    where not is_deleted and {{ json_bool('approved') }}
 
 ),
 
 raw_expenses as (
 
-    select data ->> 'workspace_id' as psa_project_id, (data ->> 'amount_in_cents')::numeric / 100 as amount,
+    select data ->> 'workspace_id' as psa_project_id, {{ json_numeric('amount_in_cents') }} / 100 as amount,
            data ->> 'currency' as currency_code
     from {{ source('kantata', 'expenses') }}
-    where not is_deleted and (data ->> 'approved')::boolean
+    where not is_deleted and {{ json_bool('approved') }}
 
 ),
 
