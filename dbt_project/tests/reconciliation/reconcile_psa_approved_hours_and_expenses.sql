@@ -3,9 +3,11 @@
 -- expenses). Returns the measures that differ.
 with raw_entries as (
 
+    -- time with no date is in no week or month of the marts (a billable entry is held by sync erp_time_bills,
+    -- reason time_without_date)
     select data ->> 'workspace_id' as psa_project_id, {{ json_numeric('time_in_minutes') }} / 60 as hours
     from {{ source('kantata', 'time_entries') }}
-    where not is_deleted and {{ json_bool('approved') }}
+    where not is_deleted and {{ json_bool('approved') }} and {{ json_date('date_performed') }} is not null
 
 ),
 
