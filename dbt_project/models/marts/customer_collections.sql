@@ -1,7 +1,7 @@
 -- One row per customer (int_customers_matched): open and overdue AR, aging buckets, DSO, last payment and
 -- credit hold, in the customer's currency (summed as invoiced) and in reporting currency (the customer's sums
 -- converted once, at the as-of date's rate).
--- DSO (METRICS.md) = open AR / billed in the last 90 days x 90.
+-- DSO (docs/kpis.md) = open AR / billed in the last 90 days x 90.
 -- Credit hold: the ERP's credit hold override is ON, or AUTO with a credit limit that open AR exceeds.
 -- Available credit: the ERP credit limit - open AR (none without a limit). Collection stage: the stage (seed
 -- collection_stages) of the customer's most overdue open invoice; 'none' when nothing is open.

@@ -1,5 +1,5 @@
 -- One row per ERP invoice or credit memo, with its open balance aged as of the as-of date.
--- AR aging (METRICS.md): open balance by days past the due date: current, 1-30, 31-60, 61-90, 90+.
+-- AR aging (docs/kpis.md): open balance by days past the due date: current, 1-30, 31-60, 61-90, 90+.
 -- Collection stage: the stage of seed collection_stages its days past due fall in, while money is open ('none' else).
 with invoices as (
 
