@@ -1,4 +1,4 @@
-// pshub report: draws the page's charts as inline SVG from the JSON in #report-data. No libraries, no network.
+// pshub report: draws the page's charts as inline SVG and its tables from the JSON in #report-data. No network.
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
@@ -151,22 +151,32 @@
       el("line", { x1: L, x2: W - R, y1: Y(v), y2: Y(v) }, grid);
       el("text", { x: L - 6, y: Y(v) + 4, "text-anchor": "end" }, grid, fmt(v, opts.unit));
     }
-    var every = Math.max(1, Math.ceil(n / 8));
+    var every = Math.max(1, Math.ceil(n / 8)), inc = opts.incomplete || [];
     opts.labels.forEach(function (label, i) {
-      if (i % every === 0) el("text", { x: X(i), y: H - B + 14, "text-anchor": "middle", "class": "axis" }, f.svg, String(label).slice(0, 10));
+      if (i % every === 0 || inc[i]) {
+        el("text", { x: X(i), y: H - B + 14, "text-anchor": "middle", "class": "axis" }, f.svg,
+           String(label).slice(0, 10) + (inc[i] ? "*" : ""));
+      }
     });
     opts.series.forEach(function (ser) {
       var d = "";
       ser.values.forEach(function (v, i) {
         if (num(v) === null) return;
         d += (d ? " L " : "M ") + X(i).toFixed(1) + " " + Y(num(v)).toFixed(1);
-        var c = el("circle", { cx: X(i), cy: Y(num(v)), r: 2.5, fill: ser.color, "class": "mark" }, f.svg);
-        el("title", {}, c, opts.labels[i] + " · " + ser.name + ": " + fmt(num(v), opts.unit));
+        // a period that has not ended is drawn hollow: its figures are still growing
+        var c = el("circle", { cx: X(i), cy: Y(num(v)), r: inc[i] ? 3.5 : 2.5, fill: inc[i] ? "#fff" : ser.color,
+                               stroke: ser.color, "class": inc[i] ? "mark incomplete" : "mark" }, f.svg);
+        el("title", {}, c, opts.labels[i] + " · " + ser.name + ": " + fmt(num(v), opts.unit) +
+                           (inc[i] ? " (period not ended: incomplete)" : ""));
         marks += 1;
       });
       if (d) el("path", { d: d, fill: "none", stroke: ser.color, "stroke-width": 2 }, f.svg);
     });
     legend(f.container, opts.series);
+    if (inc.some(function (x) { return x; })) {
+      html("div", { "class": "note" }, f.container,
+           "* the current period has not ended: its figures are incomplete (hollow points)");
+    }
     done(f, marks);
   }
 
@@ -176,6 +186,25 @@
       var tile = html("div", { "class": "tile" }, box);
       html("b", {}, tile, t.value);
       html("span", {}, tile, t.label);
+    });
+  }
+  function money(v) {
+    return Number(v).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+  // A table of rows; columns [{key, label, money|num}]. The container says how many rows it shows.
+  function dataTable(id, columns, rows, emptyText) {
+    var box = document.getElementById(id);
+    box.textContent = "";
+    box.setAttribute("data-rows", String(rows.length));
+    if (!rows.length) { html("p", { "class": "empty" }, box, emptyText); return; }
+    var t = html("table", {}, box), hr = html("tr", {}, html("thead", {}, t)), tb = html("tbody", {}, t);
+    columns.forEach(function (c) { html("th", { "class": c.money || c.num ? "n" : "" }, hr, c.label); });
+    rows.forEach(function (r) {
+      var tr = html("tr", {}, tb);
+      columns.forEach(function (c) {
+        var v = r[c.key], text = v === null || v === undefined ? "" : c.money ? money(v) : String(v);
+        html("td", { "class": c.money || c.num ? "n" : "", "data-col": c.key }, tr, text);
+      });
     });
   }
   function unique(values) { return values.filter(function (v, i) { return values.indexOf(v) === i; }); }
@@ -239,15 +268,28 @@
     });
   });
   if (!rec.length) html("p", { "class": "empty" }, document.getElementById("reconciliation-table"), "the marts are not built yet");
-  // bars relative to the largest system's figure, so rows of different units share one axis
+  var rm = data.reconciliation_money || { totals: [], customers: [] };
   hbars("chart-reconciliation", {
-    labels: rec.map(function (r) { return r.label.split(":")[0]; }), unit: "pct", emptyText: "the marts are not built yet",
-    series: [["CRM", "crm", "var(--c1)"], ["ERP", "erp", "var(--c2)"], ["PSA", "psa", "var(--c3)"]].map(function (s) {
-      return { name: s[0] + " (share of the largest system's figure, stacked)", color: s[2], values: rec.map(function (r) {
-        var m = Math.max(num(r.crm) || 0, num(r.erp) || 0, num(r.psa) || 0);
-        return m > 0 && num(r[s[1]]) !== null ? num(r[s[1]]) / m : 0; }) };
-    })
+    labels: rm.totals.map(function (t) { return t.currency_code; }), unit: "money",
+    emptyText: data.marts_built ? "no open AR" : "the marts are not built yet",
+    series: [{ name: "on CRM accounts", color: "var(--c1)", values: rm.totals.map(function (t) { return t.on_crm_accounts; }) },
+             { name: "ERP customers without a CRM account", color: "var(--bad)",
+               values: rm.totals.map(function (t) { return t.unmatched_open_ar; }) }]
   });
+  dataTable("reconciliation-money", [
+    { key: "currency_code", label: "currency" }, { key: "erp_open_ar", label: "ERP open AR", money: true },
+    { key: "on_crm_accounts", label: "of which on CRM accounts", money: true },
+    { key: "crm_shows", label: "CRM accounts show", money: true },
+    { key: "unmatched_open_ar", label: "on ERP customers without a CRM account", money: true },
+    { key: "unmatched_customers", label: "unmatched customers", num: true },
+    { key: "differing_accounts", label: "accounts that differ", num: true }
+  ], rm.totals, data.marts_built ? "no open AR" : "the marts are not built yet");
+  dataTable("reconciliation-customers", [
+    { key: "finding", label: "finding" }, { key: "currency_code", label: "currency" },
+    { key: "customer_name", label: "customer" }, { key: "erp_customer_id", label: "ERP customer id" },
+    { key: "crm_account_id", label: "CRM account id" }, { key: "erp_open_ar", label: "ERP open AR", money: true },
+    { key: "erp_overdue_ar", label: "ERP overdue", money: true }, { key: "crm_open_ar", label: "CRM shows", money: true }
+  ], rm.customers, "every customer's open AR is in the CRM as the ERP holds it");
 
   var k = data.kpis, h = k.headline || {};
   tiles("kpi-tiles", [
@@ -260,17 +302,41 @@
   bars("chart-burn", { labels: k.burn.map(function (b) { return b.bucket; }), labelChars: 12,
                        series: [{ name: "engagements", values: k.burn.map(function (b) { return b.engagements; }), color: "var(--c1)" }] });
   var months = unique(k.margin.map(function (m) { return m.month; })), entities = unique(k.margin.map(function (m) { return m.legal_entity; }));
-  lines("chart-margin", { labels: months, unit: "pct", series: entities.map(function (e, i) {
+  lines("chart-margin", { labels: months, unit: "pct",
+    incomplete: months.map(function (mo) { return k.margin.some(function (m) { return m.month === mo && m.incomplete; }); }),
+    series: entities.map(function (e, i) {
     return { name: e || "?", color: COLORS[i % COLORS.length], values: months.map(function (mo) {
       var hit = k.margin.filter(function (m) { return m.month === mo && m.legal_entity === e; })[0];
       return hit ? hit.margin : null; }) };
   }) });
   lines("chart-utilization", { labels: k.utilization.map(function (u) { return u.week; }), unit: "pct", minMax: 1,
+    incomplete: k.utilization.map(function (u) { return u.incomplete; }),
     series: [{ name: "billable utilization", values: k.utilization.map(function (u) { return u.billable; }), color: "var(--c1)" },
              { name: "total utilization", values: k.utilization.map(function (u) { return u.total; }), color: "var(--c4)" }] });
   bars("chart-aging", { labels: k.aging.map(function (a) { return a.bucket; }), unit: "money", emptyText: "no open invoices",
     series: [{ name: "open balance (" + cur + ")", values: k.aging.map(function (a) { return a.amount; }),
                colors: k.aging.map(function (a, i) { return ["var(--ok)", "var(--c5)", "var(--c2)", "var(--c6)", "var(--bad)"][i] || "var(--bad)"; }) }] });
+
+  var act = data.actions || { overdue_customers: [], credit_holds: [], stuck_money: [] };
+  dataTable("table-overdue", [
+    { key: "customer_name", label: "customer" }, { key: "crm_account_id", label: "CRM account id" },
+    { key: "erp_customer_id", label: "ERP customer id" }, { key: "currency_code", label: "currency" },
+    { key: "overdue_ar", label: "overdue", money: true }, { key: "open_ar", label: "open AR", money: true },
+    { key: "max_days_past_due", label: "days past due", num: true }, { key: "collection_stage", label: "stage" }
+  ], act.overdue_customers, "no customer is overdue");
+  dataTable("table-credit-holds", [
+    { key: "customer_name", label: "customer" }, { key: "crm_account_id", label: "CRM account id" },
+    { key: "erp_customer_id", label: "ERP customer id" }, { key: "currency_code", label: "currency" },
+    { key: "open_ar", label: "open AR", money: true }, { key: "credit_limit", label: "credit limit", money: true },
+    { key: "credit_hold_override", label: "ERP setting" }, { key: "max_days_past_due", label: "days past due", num: true }
+  ], act.credit_holds, "no customer is on credit hold");
+  dataTable("table-stuck", [
+    { key: "reason_code", label: "reason" }, { key: "source_system", label: "system" },
+    { key: "source_object", label: "object" }, { key: "source_record_id", label: "record id" },
+    { key: "engagement_id", label: "engagement" }, { key: "customer_name", label: "customer" },
+    { key: "currency_code", label: "currency" }, { key: "amount_at_stake", label: "at stake", money: true },
+    { key: "days_open", label: "days", num: true }, { key: "is_sla_breached", label: "past SLA" }
+  ], act.stuck_money, "no money is stuck between systems");
 
   document.body.setAttribute("data-charts-drawn", String(drawn));
 })();
