@@ -1,7 +1,7 @@
 """`pshub report`: one self-contained HTML page (no network: data, style, script and charts inline).
 
-The page carries its data as JSON and a small script of its own that draws the charts as SVG: pipeline
-health over time, exceptions by workflow, reconciliation of counts per system and of open AR in money per currency
+The page carries its data as JSON, Chart.js (bundled into the page: no network) and a script of its own that draws
+the charts and tables: pipeline health over time, exceptions by workflow, reconciliation of counts per system and of open AR in money per currency
 (every unmatched or differing customer listed with its amounts), the KPIs (backlog, burn, margin, utilization, AR
 aging; the current, unfinished week and month marked incomplete), and tables of overdue customers, credit holds
 and money stuck between systems with the ids to look them up. Every figure comes from `ops` and the dbt marts; the queries
@@ -229,9 +229,13 @@ def _json_default(value):
 def render(data: dict) -> str:
     template = resources.files("pshub").joinpath("report_assets/report.html").read_text()
     script = resources.files("pshub").joinpath("report_assets/charts.js").read_text()
+    # Chart.js 4 (MIT, report_assets/LICENSE-chart.js.md), its UMD build as published on npm: inline, so the page
+    # stays one offline file
+    chartjs = resources.files("pshub").joinpath("report_assets/chart.umd.min.js").read_text()
     payload = json.dumps(data, default=_json_default).replace("</", "<\\/")  # cannot close the script element
     return (template.replace("{{title}}", html.escape(f"pshub report, {data['generated_at']}"))
                     .replace("{{data}}", payload)
+                    .replace("{{chartjs}}", chartjs)
                     .replace("{{script}}", script))
 
 

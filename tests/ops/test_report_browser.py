@@ -55,7 +55,10 @@ def report_page(report_hub):
 
 
 def _marks(page, charts) -> dict[str, int]:
-    return {c: page.evaluate(f"document.querySelectorAll('#{c} svg .mark').length") for c in charts}
+    """Values each chart drew: the points of its Chart.js datasets (bars above zero, line points)."""
+    return {c: page.evaluate(f"""(() => {{ const chart = Chart.getChart(document.querySelector('#{c} canvas'));
+        return chart ? chart.data.datasets.reduce((n, d) => n + d.data.filter(v => v !== null &&
+            (chart.config.type === 'line' || v > 0)).length, 0) : 0; }})()""") for c in charts}
 
 
 def _counts(marks: dict[str, int]) -> str:
@@ -72,12 +75,19 @@ def test_the_report_asks_the_network_for_nothing_but_itself(report_page):
     assert page.requests == [path.as_uri()]
 
 
-def test_every_chart_is_drawn_as_svg(report_page):
+def test_every_chart_is_drawn_by_the_bundled_chart_library(report_page):
     _, page = report_page
+    assert page.evaluate("Chart.version") == "4.6.1"  # Chart.js, inline in the page (the network test: nothing fetched)
     assert page.evaluate("document.body.getAttribute('data-charts-drawn')") == str(len(CHARTS))
-    drawn = page.evaluate("Array.from(document.querySelectorAll('.chart')).map(c => "
-                          "[c.id, c.getAttribute('data-drawn'), c.querySelectorAll('svg').length])")
-    assert sorted(drawn) == sorted([[c, "true", 1] for c in CHARTS])
+    drawn = page.evaluate("""Array.from(document.querySelectorAll('.chart')).map(c => [c.id, c.getAttribute('data-drawn'),
+        c.getAttribute('data-empty') === 'true' || (c.querySelectorAll('canvas').length === 1
+            && !!Chart.getChart(c.querySelector('canvas')) && c.querySelector('canvas').width > 0)])""")
+    assert sorted(drawn) == sorted([[c, "true", True] for c in CHARTS])
+    # a chart with data paints pixels: its canvas is not blank
+    painted = page.evaluate("""Array.from(document.querySelectorAll('.chart canvas')).map(cv => {
+        const px = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+        for (let i = 3; i < px.length; i += 4) if (px[i] > 0) return true; return false; })""")
+    assert painted and all(painted)
 
 
 def test_the_planted_overdue_invoice_is_open_in_the_marts(report_hub):
@@ -107,8 +117,8 @@ def test_a_chart_with_nothing_to_show_says_so_instead_of_drawing_empty_axes(repo
         assert page.evaluate("document.body.getAttribute('data-charts-drawn')") == str(len(CHARTS))
         for chart in ("chart-aging", "chart-margin"):
             state = page.evaluate(f"[document.querySelector('#{chart}').getAttribute('data-empty'),"
-                                  f" document.querySelector('#{chart} svg').textContent,"
-                                  f" document.querySelectorAll('#{chart} svg .mark').length]")
+                                  f" document.querySelector('#{chart} .empty').textContent,"
+                                  f" document.querySelectorAll('#{chart} canvas').length]")
             assert state == ["true", "no data for this period", 0], chart
 
 
@@ -176,6 +186,15 @@ def test_the_current_week_is_marked_incomplete(report_page, report_hub):
     _, page = report_page
     weeks = report_hub["data"]["kpis"]["utilization"]
     assert weeks and weeks[-1]["incomplete"] is True and not any(w["incomplete"] for w in weeks[:-1])
-    hollow = page.evaluate("document.querySelectorAll('#chart-utilization svg .mark.incomplete').length")
-    assert hollow == 2  # billable and total utilization of the current week
+    hollow = page.evaluate("document.querySelector('#chart-utilization').getAttribute('data-incomplete')")
+    assert hollow == "2"  # billable and total utilization of the current week
+    labels = page.evaluate("Chart.getChart(document.querySelector('#chart-utilization canvas')).data.labels")
+    assert labels[-1].endswith("*") and not any(label.endswith("*") for label in labels[:-1])
     assert "incomplete" in page.evaluate("document.querySelector('#chart-utilization .note').textContent")
+
+
+def test_every_series_of_a_chart_has_its_own_colour(report_page):
+    _, page = report_page
+    colours = page.evaluate("""Array.from(document.querySelectorAll('.chart canvas')).map(cv =>
+        Chart.getChart(cv).data.datasets.filter(d => !Array.isArray(d.backgroundColor)).map(d => d.backgroundColor))""")
+    assert colours and all(len(set(c)) == len(c) for c in colours), colours
