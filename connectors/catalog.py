@@ -83,7 +83,9 @@ KANTATA = {
         _kt("rate_card_roles", "rate_card_id", "role_id", "rate_in_cents", "currency"),
         _kt("workspaces", "title", "description", "archived", "start_date", "due_date", "budgeted",
             "price_in_cents", "budget_used_in_cents", "currency", "rate_card_id", "status_key", "status_message",
-            "status_color", "creator_role", "percentage_complete", "account_id"),
+            "status_color", "creator_role", "percentage_complete", "account_id",
+            # archived workspaces are left out unless include_archived=true: they must land (and never look deleted)
+            params=(("include_archived", "true"),)),
         _kt("stories", "workspace_id", "parent_id", "title", "story_type", "state", "start_date", "due_date",
             "billable", "fixed_fee", "time_estimate_in_minutes", "budget_estimate_in_cents", "percentage_complete",
             "archived", "deleted_at", params=(("archived", "include"),), deleted="deleted_at"),
@@ -98,7 +100,9 @@ KANTATA = {
         _kt("expenses", "workspace_id", "user_id", "date", "category", "notes", "amount_in_cents", "currency",
             "is_billable", "is_invoiced", "reimbursable", "approved", params=(("from_archived_workspaces", "true"),)),
         _kt("custom_fields", "name", "subject_type", "value_type"),
-        _kt("custom_field_values", "custom_field_id", "subject_type", "subject_id", "value"),
+        # subject_type is a required filter of custom_field_values: the hub's custom fields are all on workspaces
+        _kt("custom_field_values", "custom_field_id", "subject_type", "subject_id", "value",
+            params=(("subject_type", "Workspace"),)),
     )
 }
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import httpx
 
-from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError,
-                             json_of)
+from connectors.http import (ApiClient, AuthError, ConnectorError, NotFoundError, RateLimited, ServerError,
+                             ValidationError, json_of)
 from connectors.paging import fetch_in_order
 
 TOKEN_PATH = "/oauth/token"
@@ -20,6 +20,15 @@ API_PREFIX = "/api/v1"
 PER_PAGE_MAX = 200
 BULK_MAX = 100  # records per bulk create
 IDEMPOTENT_CREATES = {"custom_field_values"}  # a POST that overrides the subject's value (see create)
+# Each endpoint has its own sort fields, and an order it does not know falls back to the endpoint's default order
+# without an error (developer.kantata.com, "Ordering"; Kantata's brainstem framework). The hub asks for
+# order=updated_at:asc only where the endpoint sorts by updated_at; users sort alphabetically only, so their pages
+# come in no updated_at order and the cursor of such a read moves only once the whole read has landed.
+NOT_ORDERED_BY_UPDATED_AT = {"users"}
+
+
+class OrderNotHonoured(ConnectorError):
+    """Pages asked for in updated_at order came in another order: landing them page by page could skip records."""
 SINGULAR = {"workspaces": "workspace", "stories": "story", "workspace_resources": "workspace_resource",
             "workspace_allocations": "workspace_allocation", "time_entries": "time_entry",
             "custom_field_values": "custom_field_value", "expenses": "expense"}
@@ -97,15 +106,44 @@ class KantataClient(ApiClient):
         for body in pages:
             yield self.records_of(body, resource)
 
+    @staticmethod
+    def ordered_by_updated_at(resource: str) -> bool:
+        return resource not in NOT_ORDERED_BY_UPDATED_AT
+
+    def pages_in_cursor_order(self, resource: str) -> bool:
+        return self.ordered_by_updated_at(resource)
+
     def changed_pages(self, resource: str, since: dt.datetime | None, params: dict | None = None,
                       until: dt.datetime | None = None, **kw) -> Iterator[list[dict]]:
-        """Records updated after `since` (all when None) and before `until`, oldest change first."""
-        query = {**(params or {}), "order": "updated_at:asc"}
+        """Records updated after `since` (all when None) and before `until`: oldest change first where the endpoint
+        sorts by updated_at (checked page by page), else in the endpoint's default order."""
+        query = dict(params or {})
         if since is not None:
             query["updated_after"] = kantata_timestamp(since)
         if until is not None:
             query["updated_before"] = kantata_timestamp(until)
-        return self.list_pages(resource, query, **kw)
+        if not self.ordered_by_updated_at(resource):
+            return self.list_pages(resource, query, **kw)
+        return self._in_updated_order(resource, self.list_pages(resource, {**query, "order": "updated_at:asc"}, **kw))
+
+    def _in_updated_order(self, resource: str, pages: Iterator[list[dict]]) -> Iterator[list[dict]]:
+        """The pages, each checked before it is handed on: a page out of updated_at order stops the read before it
+        lands (its records, landed with a cursor past them, would be skipped by the next run)."""
+        last = None
+        for page in pages:
+            stamps = [r.get("updated_at") for r in page]
+            try:
+                parsed = [parse_datetime(x) for x in stamps]
+            except (TypeError, ValueError, AttributeError):
+                parsed = None
+            if parsed is not None:
+                if last is not None:
+                    parsed = [last, *parsed]
+                if any(b < a for a, b in zip(parsed, parsed[1:])):
+                    raise OrderNotHonoured(self.system, f"{resource} did not come in order=updated_at:asc; the "
+                                           "endpoint may not sort by updated_at: add it to NOT_ORDERED_BY_UPDATED_AT")
+                last = parsed[-1] if parsed else last
+            yield page
 
     def changed_partitions(self, resource: str, since: dt.datetime | None, params: dict | None = None, *,
                            parts: int = 4, max_parts: int = 16, window_rows: int = 50_000,
@@ -117,6 +155,8 @@ class KantataClient(ApiClient):
 
         Windows meet at whole seconds (Kantata's timestamps have no fraction): each starts one second before
         its lower bound, since updated_after excludes its own second; the overlap lands once (newest wins)."""
+        if not self.ordered_by_updated_at(resource):
+            return [self.changed_pages(resource, since, params, workers=1)]
         query = {**(params or {}), "per_page": 1}
         if since is not None:
             query["updated_after"] = kantata_timestamp(since)
@@ -141,7 +181,8 @@ class KantataClient(ApiClient):
 
     def list_ids(self, resource: str, params: dict | None = None) -> Iterator[list[str]]:
         """Every id of a resource, page by page (for the reconciliation that finds deleted records)."""
-        for page in self.list_pages(resource, {**(params or {}), "order": "id:asc"}, workers=1):
+        order = {"order": "id:asc"} if resource not in NOT_ORDERED_BY_UPDATED_AT else {}  # users: alphabetical
+        for page in self.list_pages(resource, {**(params or {}), **order}, workers=1):
             yield [str(r["id"]) for r in page]
 
     def get_by_ids(self, resource: str, ids: list[str], params: dict | None = None) -> list[dict]:
