@@ -1,4 +1,4 @@
-"""Kantata (Mavenlink) API v1: OAuth2 token, lazy page iterators over /api/v1/{resource}.json.
+"""Kantata (Mavenlink) API v1: OAuth2 access token, lazy page iterators over /api/v1/{resource}.json.
 
 Lists come in an envelope {count, meta:{page_count, ...}, results:[{key, id}], <resource>:{id: record}}; the
 order is the order of `results`. Pages are numbered from 1, at most 200 records each. Kantata reports no
@@ -46,6 +46,37 @@ def parse_datetime(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def authorize_url(oauth_base: str, client_id: str, redirect_uri: str) -> str:
+    """Where the user agrees to give the application access (developer.kantata.com, "Obtaining tokens for users")."""
+    query = httpx.QueryParams({"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri})
+    return f"{oauth_base.rstrip('/')}/oauth/authorize?{query}"
+
+
+def code_from(text: str) -> str:
+    """The code, given alone or as the whole redirect URL the browser landed on."""
+    text = text.strip()
+    if "code=" in text:
+        return httpx.URL(text if "://" in text else "http://x/?" + text.split("?")[-1]).params.get("code", "")
+    return text
+
+
+def exchange_code(oauth_base: str, client_id: str, client_secret: str, redirect_uri: str, code: str,
+                  *, verify=True, timeout: float = 60.0) -> str:
+    """The one-time exchange of an authorization code for the application's access token."""
+    response = httpx.post(f"{oauth_base.rstrip('/')}{TOKEN_PATH}", verify=verify, timeout=timeout, data={
+        "grant_type": "authorization_code", "client_id": client_id, "client_secret": client_secret,
+        "redirect_uri": redirect_uri, "code": code_from(code)})
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200 or not body.get("access_token"):
+        detail = body.get("error_description") or body.get("error") or response.text[:200]
+        raise AuthError("kantata", f"the code was not accepted: {detail}", status=response.status_code,
+                        code=body.get("error"))
+    return body["access_token"]
+
+
 class KantataClient(ApiClient):
     system = "kantata"
 
@@ -54,12 +85,14 @@ class KantataClient(ApiClient):
         self.page_workers = page_workers
 
     def _fetch_token(self) -> tuple[str, float]:
-        body = self.post_form_token(TOKEN_PATH, {
-            "grant_type": "client_credentials",
-            "client_id": self._credentials["client_id"],
-            "client_secret": self._credentials["client_secret"],
-        })
-        return body["access_token"], float(body.get("expires_in") or 3600)
+        """Kantata's access tokens do not expire and there is no client-credentials grant (developer.kantata.com,
+        "Security", "Obtaining tokens for users"): the hub is given a token (PSHUB_KANTATA_TOKEN), obtained once
+        by the authorization-code exchange (`pshub kantata authorize`) or copied from the application's page."""
+        token = self._credentials.get("token")
+        if not token:
+            raise AuthError(self.system, "no access token: set PSHUB_KANTATA_TOKEN (get one with "
+                                         "`pshub kantata authorize`)")
+        return token, float(10 ** 9)
 
     def _raise_for(self, response: httpx.Response) -> None:
         try:
@@ -71,8 +104,9 @@ class KantataClient(ApiClient):
         message = first.get("message") or response.text[:300]
         status = response.status_code
         kw = {"status": status, "code": first.get("type"), "body": body}
-        if status == 401:
-            raise AuthError(self.system, message, **kw)
+        if status == 401:  # a token does not expire: it was revoked, or belongs elsewhere
+            raise AuthError(self.system, f"{message} The access token was refused (revoked?): renew "
+                                         "PSHUB_KANTATA_TOKEN with `pshub kantata authorize`", **kw)
         if status == 429:
             retry_after = response.headers.get("Retry-After")
             raise RateLimited(self.system, message, retry_after=float(retry_after) if retry_after else None, **kw)

@@ -57,8 +57,10 @@ class Kantata(App):
         super().__init__(sandbox)
         self.keysets: OrderedDict[tuple, list] = OrderedDict()
         self.ks_lock = threading.Lock()
+        self.codes: dict[str, float] = {}  # authorization codes: expiry (monotonic)
         r = self.route
         r("POST", "/oauth/token", "POST /oauth/token", auth=False, write=False)(self.token)
+        r("GET", "/oauth/authorize", "GET /oauth/authorize", auth=False, write=False)(self.authorize)
         r("GET", API + "/(?P<res>\\w+)\\.json", "GET list")(self.list)
         r("GET", API + "/(?P<res>\\w+)/(?P<rid>\\d+)\\.json", "GET one")(self.get_one)
         r("POST", API + "/(?P<res>\\w+)\\.json", "POST create")(self.create)
@@ -83,19 +85,52 @@ class Kantata(App):
         return kt_error(400, message, "validation")
 
     # -- auth -------------------------------------------------------------------------------------------
+    # Kantata documents the OAuth 2.0 authorization-code grant only (developer.kantata.com, "Obtaining tokens for
+    # users"): the user is sent to /oauth/authorize?response_type=code&client_id=&redirect_uri=, agrees, and comes
+    # back to redirect_uri with a short-lived code that the application exchanges at /oauth/token (client_id,
+    # client_secret, grant_type=authorization_code, code, redirect_uri). "Kantata OX OAuth access tokens do not
+    # expire ... If a user revokes your application's access, usage of the token will result in an error"
+    # (developer.kantata.com, "Security"). An account administrator can also copy the application's own token
+    # from its registration page: the sandbox's credentials carry it as `token`. No client-credentials grant.
+    CODE_TTL_SECONDS = 600
+
+    def authorize(self, req: Request) -> Response:
+        """The user's consent, given at once (the sandbox has no one to ask): back to redirect_uri with a code."""
+        creds = self.sandbox.credentials["kantata"]
+        if req.arg("response_type") != "code":
+            raise kt_error(400, "response_type must be 'code'", "oauth", "response_type")
+        if req.arg("client_id") != creds["client_id"]:
+            raise kt_error(400, "Unknown client_id", "oauth", "client_id")
+        if req.arg("redirect_uri") != creds["redirect_uri"]:
+            raise kt_error(400, "redirect_uri does not match the application's registered redirect URI", "oauth",
+                           "redirect_uri")
+        code = secrets.token_hex(16)
+        with self.ks_lock:
+            self.codes[code] = time.monotonic() + self.CODE_TTL_SECONDS
+        sep = "&" if "?" in creds["redirect_uri"] else "?"
+        return Response(302, None, {"Location": f"{creds['redirect_uri']}{sep}code={code}"})
+
     def token(self, req: Request) -> Response:
         form = req.form()
         creds = self.sandbox.credentials["kantata"]
-        if form.get("grant_type") != "client_credentials":
+        if form.get("grant_type") != "authorization_code":
             raise ApiError(400, {"error": "unsupported_grant_type",
                                  "error_description": "The authorization grant type is not supported by the authorization server."})
         if form.get("client_id") != creds["client_id"] or form.get("client_secret") != creds["client_secret"]:
             raise ApiError(401, {"error": "invalid_client", "error_description": "Client authentication failed due to "
                                  "unknown client, no client authentication included, or unsupported authentication method."})
+        with self.ks_lock:
+            expires = self.codes.pop(form.get("code") or "", None)
+        if expires is None or expires < time.monotonic() or form.get("redirect_uri") != creds["redirect_uri"]:
+            raise ApiError(400, {"error": "invalid_grant", "error_description": "The provided authorization grant is "
+                                 "invalid, expired, revoked, does not match the redirection URI used in the "
+                                 "authorization request, or was issued to another client."})
         tok = secrets.token_hex(32)
-        self.sandbox.tokens.issue(self.name, tok)
-        return Response(200, {"access_token": tok, "token_type": "bearer", "expires_in": self.sandbox.tokens.ttl,
-                              "created_at": int(time.time())})
+        self.sandbox.kantata_tokens.grant(tok)
+        return Response(200, {"access_token": tok, "token_type": "bearer", "created_at": int(time.time())})
+
+    def token_valid(self, token: str) -> bool:
+        return self.sandbox.kantata_tokens.valid(token)
 
     # -- reads ------------------------------------------------------------------------------------------
     def _res(self, res: str) -> str:

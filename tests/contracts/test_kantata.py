@@ -1,6 +1,8 @@
 """Kantata (Mavenlink) API v1 read contracts, against the sandbox over HTTPS, and the hub's reads that rely on them."""
 from __future__ import annotations
 
+import pytest
+
 from connectors import catalog
 from connectors.kantata import parse_datetime
 
@@ -96,3 +98,53 @@ def test_unknown_include_names_are_ignored_not_refused(kt_http):
     # refused it); known ones side-load their records.
     r = kt_http.get("/time_entries.json", params={"per_page": 5, "include": "user,no_such_association"})
     assert r.status_code == 200 and r.json()["users"]
+
+
+# -- authentication -------------------------------------------------------------------------------------------
+def test_authorization_code_grant_gives_a_token_that_works_until_revoked(vendor, ca):
+    # developer.kantata.com, "Obtaining tokens for users": /oauth/authorize?response_type=code&client_id=&redirect_uri=
+    # sends the browser back to redirect_uri with a code; POST /oauth/token (client_id, client_secret,
+    # grant_type=authorization_code, code, redirect_uri) gives the access token. "Security": tokens do not expire;
+    # "If a user revokes your application's access, usage of the token will result in an error."
+    import httpx
+
+    from connectors.http import AuthError
+    from connectors.kantata import KantataClient, authorize_url, exchange_code
+
+    creds, base = vendor.credentials["kantata"], vendor.urls["kantata"]
+    back = httpx.get(authorize_url(base, creds["client_id"], creds["redirect_uri"]), verify=ca)
+    assert back.status_code == 302 and back.headers["Location"].startswith(creds["redirect_uri"] + "?code=")
+    token = exchange_code(base, creds["client_id"], creds["client_secret"], creds["redirect_uri"],
+                          back.headers["Location"], verify=ca)
+    with pytest.raises(AuthError, match="invalid_grant|not accepted"):  # a code works once
+        exchange_code(base, creds["client_id"], creds["client_secret"], creds["redirect_uri"],
+                      back.headers["Location"], verify=ca)
+    with KantataClient(base, {"token": token}, verify=ca) as kt:
+        assert next(iter(kt.list_pages("roles")))
+        httpx.post(base + "/__sandbox/tokens/revoke", json={"token": token}, verify=ca).raise_for_status()
+        with pytest.raises(AuthError, match="PSHUB_KANTATA_TOKEN"):
+            next(iter(kt.list_pages("roles", {"per_page": 2})))
+    no_grant = httpx.post(base + "/oauth/token", verify=ca, data={
+        "grant_type": "client_credentials", "client_id": creds["client_id"], "client_secret": creds["client_secret"]})
+    assert no_grant.status_code == 400 and no_grant.json()["error"] == "unsupported_grant_type"
+
+
+def test_pshub_kantata_authorize_prints_the_url_and_the_token_to_store(hub_sandbox):
+    # The one-time exchange as a command, against the hub's sandbox (its registered application).
+    import httpx
+    from typer.testing import CliRunner
+
+    from pshub.cli import app
+
+    creds, base = hub_sandbox.credentials["kantata"], hub_sandbox.urls["kantata"]
+    runner = CliRunner()
+    first = runner.invoke(app, ["kantata", "authorize"], input="\n")
+    assert "/oauth/authorize?response_type=code" in first.output
+    location = httpx.get(f"{base}/oauth/authorize", params={"response_type": "code", "client_id": creds["client_id"],
+                                                            "redirect_uri": creds["redirect_uri"]}).headers["Location"]
+    done = runner.invoke(app, ["kantata", "authorize", "--code", location])
+    assert done.exit_code == 0, done.output
+    token = done.output.strip().splitlines()[-1].removeprefix("PSHUB_KANTATA_TOKEN=")
+    assert httpx.get(base + "/api/v1/roles.json", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    stale = runner.invoke(app, ["kantata", "authorize", "--code", location])  # used already
+    assert stale.exit_code == 1 and "new code" in stale.output

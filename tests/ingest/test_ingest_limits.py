@@ -99,10 +99,27 @@ def test_netsuite_reads_stay_within_the_accounts_concurrency_limit(source, new_d
 
 
 def test_an_expired_token_is_refreshed_without_failing_the_run(source, clients, new_database):
-    (obj,) = catalog.find("kantata", "workspaces")
-    admin(source, "kantata", "POST", "tokens/expire")
+    (obj,) = catalog.find("netsuite", "customer")  # NetSuite's tokens live an hour (expires_in 3600)
+    clients["netsuite"].token()
+    admin(source, "netsuite", "POST", "tokens/expire")
     with psycopg.connect(new_database("token")) as conn:
-        assert land_object(clients["kantata"], obj, "r-token", conn=conn).status == "completed"
+        assert land_object(clients["netsuite"], obj, "r-token", conn=conn).status == "completed"
+
+
+def test_a_revoked_kantata_token_stops_with_the_setting_to_renew(source, new_database):
+    """Kantata's tokens do not expire; a revoked one errors (developer.kantata.com, "Security"): the hub says which
+    setting to renew, and does not retry."""
+    from connectors.http import AuthError
+
+    (obj,) = catalog.find("kantata", "roles")
+    granted = source.kantata_tokens
+    token = "revoked-" + "0" * 24
+    granted.grant(token)
+    admin(source, "kantata", "POST", "tokens/revoke", json={"token": token})
+    kt = client_of(source, "kantata")
+    kt._credentials = {**kt._credentials, "token": token}
+    with psycopg.connect(new_database("revoked")) as conn, pytest.raises(AuthError, match="PSHUB_KANTATA_TOKEN"):
+        land_object(kt, obj, "r-revoked", conn=conn)
 
 
 # -- records that cannot land ---------------------------------------------------------------------------
