@@ -308,6 +308,15 @@ def _mount_operations() -> None:
 _mount_operations()
 
 
+def _mount_kantata() -> None:
+    from pshub import kantata_cli
+
+    kantata_cli.register(app)
+
+
+_mount_kantata()
+
+
 def main() -> None:
     app()
 
