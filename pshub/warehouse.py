@@ -29,6 +29,19 @@ _SERVER_OPTIONS = [
     "shared_buffers=512MB", "work_mem=64MB", "maintenance_work_mem=256MB", "max_wal_size=4GB",
     "synchronous_commit=off", "max_connections=200", "jit=off",
 ]
+# Who may log in how (written on every start, then reloaded): the hub's superuser without a password, from
+# this machine only; every other login (analysts' own, `pshub analysts add`) with its SCRAM password. The
+# server's socket, in the private data folder, is what the TLS listener forwards to: never the superuser there.
+PG_HBA = f"""\
+# Written by pshub at every start of the embedded warehouse: edits here are replaced.
+# TYPE  DATABASE  USER             ADDRESS        METHOD
+local   all       {EMBEDDED_USER:<16} reject
+local   all       all                             scram-sha-256
+host    all       {EMBEDDED_USER:<16} 127.0.0.1/32   trust
+host    all       {EMBEDDED_USER:<16} ::1/128        trust
+host    all       all              127.0.0.1/32   scram-sha-256
+host    all       all              ::1/128        scram-sha-256
+"""
 
 
 class WarehouseError(RuntimeError):
@@ -142,7 +155,11 @@ class EmbeddedWarehouse:
             port = self.running_port()
             if port is None:
                 self._init_if_needed()
+                self._write_hba()
                 port = self._start()
+            elif self._write_hba():  # a server started by an older pshub: its logins follow the rules above now
+                with psycopg.connect(self.url(port, "postgres"), autocommit=True) as conn:
+                    conn.execute("select pg_reload_conf()")
             self._ensure_database(port)
             return self.url(port)
 
@@ -156,6 +173,14 @@ class EmbeddedWarehouse:
             [str(_bin("initdb")), "-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8", "--locale=C",
              "-U", EMBEDDED_USER],
             check=True, capture_output=True, text=True, **_run_as_server_user())
+
+    def _write_hba(self) -> bool:
+        """Write pg_hba.conf if it differs from PG_HBA; True when it was changed."""
+        hba = self.pgdata / "pg_hba.conf"
+        if hba.exists() and hba.read_text() == PG_HBA:
+            return False
+        hba.write_text(PG_HBA)  # an existing file keeps its owner (the server user when we are root)
+        return True
 
     def _start(self) -> int:
         port = int(self.port_file.read_text()) if self.port_file.exists() else 0
