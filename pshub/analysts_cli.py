@@ -6,6 +6,8 @@ from contextlib import contextmanager
 
 import typer
 
+from pshub.settings import get_settings
+
 analysts_app = typer.Typer(
     help="Analysts' own logins: each reads schema marts and nothing else (role pshub_analyst). pshub keeps no "
          "password: a new login's password is printed once.",
@@ -51,6 +53,13 @@ def add(name: str = typer.Argument(..., help="the login's name (lower case, e.g.
         typer.echo("          shown this once: pshub keeps no copy (lost: remove the login and add it again)")
     typer.echo(f"url:      {analysts.login_url(url, name)}")
     typer.echo("          the password goes in PGPASSWORD or ~/.pgpass (psql, psycopg and SQLAlchemy read both)")
+    settings = get_settings()
+    if settings.warehouse_listen and settings.database_url is None:
+        from pshub.tls_listener import parse_listen
+
+        host, port = parse_listen(settings.warehouse_listen)
+        typer.echo(f"remote:   host {host if host not in (None, '0.0.0.0', '::') else '<this machine>'}, port {port}, "
+                   f"sslmode=verify-full with {settings.home_dir / 'tls' / 'server.crt'} (or sslmode=require)")
 
 
 @analysts_app.command("remove")
