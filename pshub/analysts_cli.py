@@ -41,7 +41,12 @@ def add(name: str = typer.Argument(..., help="the login's name (lower case, e.g.
     """Create a login holding pshub_analyst; print its password once (unless given on stdin) and its URL."""
     from pshub import analysts
 
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else analysts.generate_password()
+    if not password_stdin:
+        password = analysts.generate_password()
+    elif sys.stdin.isatty():  # typed: not echoed, typed twice
+        password = typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
     with _hub_connection() as (conn, url):
         try:
             analysts.add(conn, name, password)
