@@ -25,13 +25,13 @@ log = logging.getLogger("sandbox")
 
 DEFAULT_FAULTS = {
     "error_rate": 0.0,          # share of API requests answered with the vendor's 500
-    "rate_limit_rate": 0.0,     # share of API requests answered with 429
+    "rate_limit_rate": 0.0,     # share of API requests refused by the rate limit (429; Salesforce: 403 concurrent)
     "retry_after_seconds": 1,   # Retry-After on 429 where the vendor sends one
     "drop_rate": 0.0,           # share of API requests whose connection is closed without a response
     "lost_response_rate": 0.0,  # share of successful writes committed, then answered by a closed connection
     "latency_ms": 0,            # extra delay on every API request
     "daily_request_limit": None,  # Salesforce: 403 REQUEST_LIMIT_EXCEEDED once spent
-    "concurrency_limit": None,  # NetSuite: 429 beyond this many requests at once
+    "concurrency_limit": None,  # NetSuite: 429, Salesforce: 403 concurrent limit, beyond this many at once
 }
 
 
