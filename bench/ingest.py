@@ -59,12 +59,14 @@ def landing_vs_baseline(url: str, sample: int, batch: int = 5000, rounds: int = 
     from flows.landing import Load, ObjectSpec, copy_rows
     from connectors.kantata import parse_datetime
 
+    import dataclasses
+
     from connectors import catalog
+    from flows.ingest import spec_for
 
     (obj,) = catalog.find("kantata", "time_entries")
     # landing as the ingest does it (typed: every value staging casts is checked), and without the typed checks
-    typed = ObjectSpec("benchland", "time_entries", "time_entries", "id", "updated_at", parse_datetime,
-                       field_types=obj.field_types, declared_fields=obj.field_names)
+    typed = dataclasses.replace(spec_for(obj), system="benchland")
     untyped = ObjectSpec("benchland", "time_entries", "time_entries", "id", "updated_at", parse_datetime)
 
     def landing(conn: psycopg.Connection, batches: list[list[dict]], spec: ObjectSpec = typed) -> float:

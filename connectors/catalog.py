@@ -54,30 +54,37 @@ class SourceObject:
 
 
 # -- Salesforce: SystemModstamp cursor, queryAll returns deleted rows with IsDeleted = true ---------------
-_SF_AUDIT = ("IsDeleted:boolean", "CreatedDate:datetime", "LastModifiedDate:datetime", "SystemModstamp:datetime")
+_SF_AUDIT = ("IsDeleted", "CreatedDate:datetime", "LastModifiedDate", "SystemModstamp")
 
 
 def _sf(name: str, *fields: str, audit: tuple[str, ...] = _SF_AUDIT) -> SourceObject:
     return SourceObject("salesforce", name, name.lower(), ("Id", *fields, *audit), "Id", "SystemModstamp",
-                        "IsDeleted" if "IsDeleted:boolean" in audit else None)
+                        "IsDeleted" if "IsDeleted" in audit else None)
 
 
 SALESFORCE = {
     o.name: o for o in (
         # User has no IsDeleted: users are deactivated (IsActive), never deleted
-        _sf("User", "Username", "Name", "FirstName", "LastName", "Email", "Title", "IsActive:boolean", "CurrencyIsoCode",
-            audit=("CreatedDate:datetime", "LastModifiedDate:datetime", "SystemModstamp:datetime")),
+        _sf("User", "Username", "Name", "FirstName", "LastName", "Email", "Title", "IsActive:boolean",
+            "CurrencyIsoCode",
+            audit=("CreatedDate:datetime", "LastModifiedDate", "SystemModstamp")),
         _sf("Account", "Name", "Type", "Industry", "CurrencyIsoCode", "Legal_Entity__c", "BillingCountry",
-            "BillingCity", "OwnerId", "External_Id__c", "ERP_Customer_Id__c", "Open_AR__c:numeric", "Overdue_AR__c:numeric",
-            "AR_Current__c:numeric", "AR_1_30__c:numeric", "AR_31_60__c:numeric", "AR_61_90__c:numeric", "AR_Over_90__c:numeric", "DSO__c:numeric",
+            "BillingCity", "OwnerId", "External_Id__c", "ERP_Customer_Id__c", "Open_AR__c:numeric",
+            "Overdue_AR__c:numeric",
+            "AR_Current__c:numeric", "AR_1_30__c:numeric", "AR_31_60__c:numeric", "AR_61_90__c:numeric",
+            "AR_Over_90__c:numeric", "DSO__c:numeric",
             "Last_Payment_Date__c:date", "Credit_Hold__c:boolean", "Finance_Synced_At__c:datetime"),
-        _sf("Opportunity", "AccountId", "Name", "StageName", "IsClosed:boolean", "IsWon:boolean", "CloseDate:date", "Amount:numeric",
+        _sf("Opportunity", "AccountId", "Name", "StageName", "IsClosed:boolean", "IsWon:boolean", "CloseDate:date",
+            "Amount:numeric",
             "Probability:numeric", "CurrencyIsoCode", "Type", "OwnerId", "Billing_Model__c", "Legal_Entity__c",
             "Service_Line__c", "Start_Date__c:date", "End_Date__c:date", "External_Id__c", "ERP_Project_Id__c",
-            "PSA_Project_Id__c", "Sync_Status__c", "Last_Sync_Error__c", "Last_Synced_At__c:datetime", "Project_Status__c",
-            "Billed_Amount__c:numeric", "Recognized_Revenue__c:numeric", "Backlog__c:numeric", "Burn_Pct__c:numeric", "Margin_Pct__c:numeric",
+            "PSA_Project_Id__c", "Sync_Status__c", "Last_Sync_Error__c", "Last_Synced_At__c:datetime",
+            "Project_Status__c",
+            "Billed_Amount__c:numeric", "Recognized_Revenue__c:numeric", "Backlog__c:numeric", "Burn_Pct__c:numeric",
+            "Margin_Pct__c:numeric",
             "Collected_Amount__c:numeric"),
-        _sf("OpportunityLineItem", "OpportunityId", "Name", "Role__c", "Quantity:numeric", "UnitPrice:numeric", "TotalPrice:numeric",
+        _sf("OpportunityLineItem", "OpportunityId", "Name", "Role__c", "Quantity:numeric", "UnitPrice:numeric",
+            "TotalPrice:numeric",
             "CurrencyIsoCode"),
     )
 }
@@ -86,7 +93,7 @@ SALESFORCE = {
 # -- Kantata: updated_at cursor (updated_after + order=updated_at:asc); no deletes reported --------------
 def _kt(name: str, *fields: str, params: tuple[tuple[str, str], ...] = (), deleted: str | None = None,
         recent: tuple[str, str] | None = None) -> SourceObject:
-    return SourceObject("kantata", name, name, ("id", *fields, "created_at:datetime", "updated_at:datetime"), "id",
+    return SourceObject("kantata", name, name, ("id", *fields, "created_at:datetime", "updated_at"), "id",
                         "updated_at", deleted, params=params, reconcile_ids=True, recent=recent)
 
 
@@ -96,26 +103,41 @@ KANTATA = {
         _kt("roles", "name"),
         _kt("rate_cards", "title", "currency", "is_default:boolean"),
         _kt("rate_card_roles", "rate_card_id", "role_id", "rate_in_cents:numeric", "currency"),
-        _kt("workspaces", "title", "description", "archived:boolean", "start_date:date", "due_date:date", "budgeted:boolean",
-            "price_in_cents:numeric", "budget_used_in_cents:numeric", "currency", "rate_card_id", "status_key:integer", "status_message",
-            "status_color", "creator_role", "percentage_complete:integer", "account_id"),
-        _kt("stories", "workspace_id", "parent_id", "title", "story_type", "state", "start_date:date", "due_date:date",
-            "billable:boolean", "fixed_fee:boolean", "time_estimate_in_minutes:integer", "budget_estimate_in_cents:numeric", "percentage_complete:integer",
+        _kt("workspaces", "title", "description", "archived:boolean", "start_date:date", "due_date:date",
+            "budgeted:boolean",
+            "price_in_cents:numeric", "budget_used_in_cents:numeric", "currency", "rate_card_id",
+            "status_key:integer", "status_message",
+            "status_color", "creator_role", "percentage_complete:integer", "account_id",
+            # archived workspaces are left out unless include_archived=true: they must land (and never look deleted)
+            params=(("include_archived", "true"),)),
+        _kt("stories", "workspace_id", "parent_id", "title", "story_type", "state", "start_date:date",
+            "due_date:date",
+            "billable:boolean", "fixed_fee:boolean", "time_estimate_in_minutes:integer",
+            "budget_estimate_in_cents:numeric", "percentage_complete:integer",
             "archived:boolean", "deleted_at", params=(("archived", "include"),), deleted="deleted_at"),
-        _kt("workspace_resources", "workspace_id", "user_id", "role_id", "role_name", "bill_rate:numeric", "cost_rate:numeric",
+        _kt("workspace_resources", "workspace_id", "user_id", "role_id", "role_name", "bill_rate:numeric",
+            "cost_rate:numeric",
             "start_date:date", "end_date:date", "currency"),
-        _kt("workspace_allocations", "workspace_resource_id", "workspace_id", "user_id", "start_date:date", "end_date:date",
+        _kt("workspace_allocations", "workspace_resource_id", "workspace_id", "user_id", "start_date:date",
+            "end_date:date",
             "minutes:integer", "hard:boolean"),
         # from_archived_workspaces defaults to false: without it, time of archived projects silently vanishes
-        _kt("time_entries", "workspace_id", "story_id", "user_id", "role_id", "date_performed:date", "time_in_minutes:integer",
-            "billable:boolean", "notes", "rate_in_cents:numeric", "cost_rate_in_cents:numeric", "currency", "approved:boolean", "is_invoiced:boolean",
+        _kt("time_entries", "workspace_id", "story_id", "user_id", "role_id", "date_performed:date",
+            "time_in_minutes:integer",
+            "billable:boolean", "notes", "rate_in_cents:numeric", "cost_rate_in_cents:numeric", "currency",
+            "approved:boolean", "is_invoiced:boolean",
             "invoice_id", params=(("from_archived_workspaces", "true"),),
             # date_performed_between=YYYY-MM-DD:YYYY-MM-DD (developer.kantata.com/tag/Time-Entries, query parameters)
             recent=("date_performed_between", "date_performed")),
-        _kt("expenses", "workspace_id", "user_id", "date:date", "category", "notes", "amount_in_cents:numeric", "currency",
-            "is_billable:boolean", "is_invoiced:boolean", "reimbursable:boolean", "approved:boolean", params=(("from_archived_workspaces", "true"),)),
+        _kt("expenses", "workspace_id", "user_id", "date:date", "category", "notes", "amount_in_cents:numeric",
+            "currency", "is_billable:boolean", "is_invoiced:boolean", "reimbursable:boolean", "approved:boolean",
+            params=(("from_archived_workspaces", "true"),),
+            # date_expensed_between=YYYY-MM-DD:YYYY-MM-DD (developer.kantata.com/tag/Expenses, query parameters)
+            recent=("date_expensed_between", "date")),
         _kt("custom_fields", "name", "subject_type", "value_type"),
-        _kt("custom_field_values", "custom_field_id", "subject_type", "subject_id", "value"),
+        # subject_type is a required filter of custom_field_values: the hub's custom fields are all on workspaces
+        _kt("custom_field_values", "custom_field_id", "subject_type", "subject_id", "value",
+            params=(("subject_type", "Workspace"),)),
     )
 }
 
@@ -145,19 +167,25 @@ NETSUITE = {
         _ns("item", "itemid", "displayname", "itemtype", "externalid", "isinactive:boolean"),
         _ns("accountingperiod", "periodname", "startdate:date", "enddate:date", "closed:boolean", "closedondate:date",
             "isquarter:boolean", "isyear:boolean", "isadjust:boolean"),
-        _ns("timebill", "externalid", "employee", "customer", "item", "subsidiary", "hours:numeric", "rate:numeric", "isbillable:boolean",
+        _ns("timebill", "externalid", "employee", "customer", "item", "subsidiary", "hours:numeric", "rate:numeric",
+            "isbillable:boolean",
             "trandate:date", "memo", "approvalstatus", "billed:boolean", "invoice", "datecreated:datetime"),
         _ns("expensereport", "externalid", "tranid", "employee", "entity", "subsidiary", "trandate:date", "category",
-            "amount:numeric", "currency", "isbillable:boolean", "memo", "billed:boolean", "invoice", "datecreated:datetime"),
+            "amount:numeric", "currency", "isbillable:boolean", "memo", "billed:boolean", "invoice",
+            "datecreated:datetime"),
         _ns("customrecord_pshub_invoice_request", "externalid", "name", "custrecord_pshub_ir_project",
             "custrecord_pshub_ir_amount:numeric", "custrecord_pshub_ir_currency", "custrecord_pshub_ir_milestone",
             "custrecord_pshub_ir_date:date", "custrecord_pshub_ir_status", "custrecord_pshub_ir_invoice",
             "created:datetime"),
-        _ns("transaction", "tranid", "type", "trandate:date", "entity", "subsidiary", "currency", "exchangerate:numeric",
-            "foreigntotal:numeric", "foreignamountpaid:numeric", "foreignamountunpaid:numeric", "status", "postingperiod", "terms",
+        _ns("transaction", "tranid", "type", "trandate:date", "entity", "subsidiary", "currency",
+            "exchangerate:numeric",
+            "foreigntotal:numeric", "foreignamountpaid:numeric", "foreignamountunpaid:numeric", "status",
+            "postingperiod", "terms",
             "duedate:date", "closedate:date", "externalid", "memo", "createddate:datetime"),
-        _ns("transactionline", "transaction", "id", "linesequencenumber:integer", "mainline:boolean", "item", "entity", "subsidiary",
-            "quantity:numeric", "rate:numeric", "netamount:numeric", "foreignamount:numeric", "isbillable:boolean", "memo", id_field="uniquekey",
+        _ns("transactionline", "transaction", "id", "linesequencenumber:integer", "mainline:boolean", "item",
+            "entity", "subsidiary",
+            "quantity:numeric", "rate:numeric", "netamount:numeric", "foreignamount:numeric", "isbillable:boolean",
+            "memo", id_field="uniquekey",
             updated="linelastmodifieddate", parent=("transaction", "transaction")),
         _ns("previoustransactionlink", "previousdoc", "nextdoc", "linktype", "foreignamount:numeric"),
         _ns("deletedrecord", "recordid", "recordtypeid", "type", "name", updated="deleteddate", applies_deletes=True),

@@ -63,7 +63,9 @@ PARSERS: dict[str, Callable[[str], dt.datetime]] = {
 def spec_for(obj: catalog.SourceObject) -> ObjectSpec:
     return ObjectSpec(system=obj.system, object=obj.name, table=obj.table, id_field=obj.id_field,
                       updated_field=obj.updated_field, parse_updated=PARSERS[obj.system],
-                      deleted_field=obj.deleted_field, field_types=obj.field_types,
+                      deleted_field=obj.deleted_field,
+                      # the version field is read by its own parser (and staging takes it typed, source_updated_at)
+                      field_types={f: t for f, t in obj.field_types.items() if f != obj.updated_field},
                       declared_fields=obj.field_names, omits_nulls=obj.omits_nulls)
 
 
@@ -269,7 +271,7 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
     report("started")
     try:
         streams = source_streams(client, obj, since)
-        load.pages_in_order = len(streams) == 1
+        load.pages_in_order = len(streams) == 1 and client.pages_in_cursor_order(obj.name)
         for batch in batched(merge_streams(streams), batch_rows):
             load.land(batch)
             del batch  # landed: not kept alive while the next batch fills

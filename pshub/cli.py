@@ -333,6 +333,15 @@ def _mount_analysts() -> None:
 _mount_analysts()
 
 
+def _mount_kantata() -> None:
+    from pshub import kantata_cli
+
+    kantata_cli.register(app)
+
+
+_mount_kantata()
+
+
 def main() -> None:
     app()
 

@@ -39,8 +39,14 @@ class Settings(BaseSettings):
     netsuite_concurrency: int = 5
 
     kantata_url: str | None = None
+    kantata_token: SecretStr | None = Field(
+        default=None, description="access token (Kantata's do not expire); `pshub kantata authorize` gets one")
+    # the registered OAuth application, for the one-time authorization-code exchange only
     kantata_client_id: str | None = None
     kantata_client_secret: SecretStr | None = None
+    kantata_redirect_uri: str | None = None
+    kantata_oauth_url: str = Field(default="https://app.mavenlink.com",
+                                   description="where /oauth/authorize and /oauth/token are (the sandbox: its URL)")
 
     http_timeout_seconds: float = 60.0
 
@@ -76,7 +82,7 @@ class Settings(BaseSettings):
 _CREDENTIAL_FIELDS = {
     "salesforce": ("client_id", "client_secret"),
     "netsuite": ("client_id", "certificate_id", "private_key"),
-    "kantata": ("client_id", "client_secret"),
+    "kantata": ("token", "client_id", "client_secret", "redirect_uri"),
 }
 
 
