@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None, description="external PostgreSQL 14+; unset = the embedded warehouse in PSHUB_HOME")
     reporting_currency: str = "USD"
+    warehouse_listen: str | None = Field(
+        default=None, description="ADDRESS[:PORT]: the embedded warehouse also listens there, TLS only "
+                                  "(analysts' logins; the hub's own login stays on this machine)")
 
     # Source and destination systems. Unset URL = the local sandbox (its endpoints.json).
     salesforce_url: str | None = None
