@@ -20,11 +20,20 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None, description="external PostgreSQL 14+; unset = the embedded warehouse in PSHUB_HOME")
     reporting_currency: str = "USD"
+    warehouse_listen: str | None = Field(
+        default=None, description="ADDRESS[:PORT]: the embedded warehouse also listens there, TLS only "
+                                  "(analysts' logins; the hub's own login stays on this machine)")
 
     # Source and destination systems. Unset URL = the local sandbox (its endpoints.json).
     salesforce_url: str | None = None
     salesforce_client_id: str | None = None
     salesforce_client_secret: SecretStr | None = None
+    # JWT bearer flow instead (a connected app with a certificate): the pre-approved user and the certificate's key
+    salesforce_username: str | None = None
+    salesforce_private_key: SecretStr | None = Field(default=None, description="PEM text of the connected app's key")
+    salesforce_private_key_path: Path | None = None
+    salesforce_login_url: str | None = Field(default=None, description="the JWT audience: https://login.salesforce"
+                                             ".com (default) or https://test.salesforce.com for a sandbox org")
     salesforce_api_version: str = "v62.0"
     salesforce_concurrency: int = 4  # collection calls in flight at once
 
@@ -36,8 +45,14 @@ class Settings(BaseSettings):
     netsuite_concurrency: int = 5
 
     kantata_url: str | None = None
+    kantata_token: SecretStr | None = Field(
+        default=None, description="access token (Kantata's do not expire); `pshub kantata authorize` gets one")
+    # the registered OAuth application, for the one-time authorization-code exchange only
     kantata_client_id: str | None = None
     kantata_client_secret: SecretStr | None = None
+    kantata_redirect_uri: str | None = None
+    kantata_oauth_url: str = Field(default="https://app.mavenlink.com",
+                                   description="where /oauth/authorize and /oauth/token are (the sandbox: its URL)")
 
     http_timeout_seconds: float = 60.0
 
@@ -64,16 +79,17 @@ class Settings(BaseSettings):
         if url:
             creds = {k: getattr(self, f"{name}_{k}") for k in _CREDENTIAL_FIELDS[name]}
             creds = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in creds.items()}
-            if name == "netsuite" and not creds.get("private_key") and self.netsuite_private_key_path:
-                creds["private_key"] = Path(self.netsuite_private_key_path).read_text()
+            key_path = getattr(self, f"{name}_private_key_path", None)
+            if name in ("netsuite", "salesforce") and not creds.get("private_key") and key_path:
+                creds["private_key"] = Path(key_path).read_text()
             return SystemConfig(name=name, base_url=url.rstrip("/"), credentials=creds, sandbox=False)
         return sandbox_system(self.sandbox_dir, name)
 
 
 _CREDENTIAL_FIELDS = {
-    "salesforce": ("client_id", "client_secret"),
+    "salesforce": ("client_id", "client_secret", "username", "private_key", "login_url"),
     "netsuite": ("client_id", "certificate_id", "private_key"),
-    "kantata": ("client_id", "client_secret"),
+    "kantata": ("token", "client_id", "client_secret", "redirect_uri"),
 }
 
 
