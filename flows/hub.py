@@ -25,7 +25,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
-from pshub.runs import finish_run, new_run_id, set_current_run_id, start_run
+from pshub.runs import connection_name, finish_run, mark_abandoned, new_run_id, set_current_run_id, start_run
 from pshub.settings import get_settings
 from pshub.warehouse import connect, database_url
 
@@ -169,10 +169,20 @@ def _failed_sync(run_id: str, name: str, exc: BaseException) -> dict:
 
 
 def _ingest_stage(run_id: str, full_refresh: bool, systems, objects, reconcile) -> list[dict]:
+    """No retry of the whole flow: each object's task retries what a retry can help (transient API errors);
+    what is left (a setting, a credential, an unknown object) fails the same way the next time."""
     from flows.ingest import ingest
 
-    return ingest.with_options(retries=1, retry_delay_seconds=30)(
-        run_id, systems=systems, objects=objects, full_refresh=full_refresh, reconcile=reconcile)
+    return ingest(run_id, systems=systems, objects=objects, full_refresh=full_refresh, reconcile=reconcile)
+
+
+def ingest_failed_everywhere(summary: dict) -> bool:
+    """The ingest stage raised, or no system landed any object: there is nothing new to model, and what the
+    marts would say has not changed."""
+    if any(e.startswith("ingest:") for e in summary.get("errors") or []):
+        return True
+    loads = summary.get("loads") or []
+    return bool(loads) and all(l.get("status") == "failed" for l in loads)
 
 
 # -- the cycle ---------------------------------------------------------------------------------------------
@@ -203,9 +213,16 @@ def _totals(run_id: str, summary: dict) -> dict:
 def problems(summary: dict) -> list[str]:
     """One line per thing that kept the cycle from succeeding, for ops.runs and the status."""
     out = list(summary.get("errors") or [])
-    failed = [f"{l['system']}.{l['object']}" for l in summary.get("loads") or [] if l.get("status") == "failed"]
-    if failed:
-        out.append(f"ingest: {len(failed)} object(s) failed: {', '.join(failed)}")
+    failed = [l for l in summary.get("loads") or [] if l.get("status") == "failed"]
+    if len(failed) > 6:
+        by_system = defaultdict(int)
+        for l in failed:
+            by_system[l["system"]] += 1
+        out.append(f"ingest: {len(failed)} object(s) failed ("
+                   + ", ".join(f"{system} {n}" for system, n in by_system.items()) + ")")
+    elif failed:
+        out.append(f"ingest: {len(failed)} object(s) failed: "
+                   + ", ".join(f"{l['system']}.{l['object']}" for l in failed))
     blocked = [s["sync"] for s in summary.get("syncs") or [] if s.get("status") == "blocked"]
     if blocked and not any(e.startswith("transform:") for e in out):
         roots = (summary.get("transform") or {}).get("failed_models") or ["?"]
@@ -253,10 +270,14 @@ def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str
     summary: dict = {"run_id": run_id, "parameters": parameters, "loads": [], "transform": {}, "syncs": [],
                      "errors": [], "seconds": {}}
 
-    # the lock lives on its own connection for the whole cycle; it goes with the connection
-    lock_conn = psycopg.connect(database_url(), autocommit=True)
+    # the lock lives on its own connection for the whole cycle; it goes with the connection, and its name says the
+    # cycle is alive (a later cycle marks a `running` one without it abandoned)
+    lock_conn = psycopg.connect(database_url(), autocommit=True, application_name=connection_name(run_id))
     try:
         with connect() as conn:
+            for abandoned in mark_abandoned(conn):
+                log.warning("cycle %s was abandoned (its process stopped before the end)", abandoned,
+                            extra={"stage": "cycle"})
             start_run(conn, "cycle", run_id)
             conn.execute("update ops.runs set parameters = %s::jsonb, flow_run_id = %s where run_id = %s",
                          (json.dumps(parameters), flow_run_id, run_id))
@@ -290,6 +311,13 @@ def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_
             summary["errors"].append(f"ingest: {_one_line(str(exc), 300)}")
             log.error("cycle %s: ingest failed: %s", run_id, exc, extra={"stage": "ingest"})
         summary["seconds"]["ingest"] = round(time.perf_counter() - started, 2)
+        if ingest_failed_everywhere(summary):
+            # nothing landed from any system: building and pushing again would only repeat the last cycle
+            summary["errors"].append("ingest failed for every system: dbt and the syncs did not run")
+            summary["totals"] = _totals(run_id, summary)
+            summary["problems"] = problems(summary)
+            status = "failed"
+            return summary
 
         started = time.perf_counter()
         try:

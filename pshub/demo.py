@@ -45,16 +45,18 @@ def crm_account_as_seen(result: dict) -> dict | None:
     return rows[0] if rows else None
 
 
-def run_demo(scale: str = "demo") -> int:
+def run_demo(scale: str = "demo", prefect=None) -> int:
+    """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle."""
     from flows.hub import hub
     from pshub import summary
+    from pshub.settings import redact_url
     from pshub.warehouse import connect, database_url
     from sandbox.server import SandboxServer
 
     settings = get_settings()
     typer.secho("pshub demo", bold=True)
     url = database_url(settings)
-    typer.echo(f"  warehouse: {url}")
+    typer.echo(f"  warehouse: {redact_url(url)}")
     server = None
     if _running_sandbox(settings.sandbox_dir):
         typer.echo(f"  sandbox:   already running from {settings.sandbox_dir}")
@@ -69,6 +71,8 @@ def run_demo(scale: str = "demo") -> int:
             typer.echo(f"             {system:<10} {base}")
     account = None
     try:
+        if prefect is not None:
+            prefect.wait()
         result = hub()
         from pshub.report import default_path, write_report
 

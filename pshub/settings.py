@@ -6,17 +6,32 @@ SecretStr, so that they never print in a repr, a log line or an exception.
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong: retrying cannot help; the message names what to set."""
+
+
+# The project checkout: the folder holding dbt_project.yml beside the pshub package (or PSHUB_PROJECT_DIR).
+def project_dir() -> Path | None:
+    for candidate in (os.environ.get("PSHUB_PROJECT_DIR"), Path(__file__).resolve().parent.parent):
+        if candidate and (Path(candidate) / "dbt_project.yml").is_file():
+            return Path(candidate).resolve()
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PSHUB_", extra="ignore")
 
-    home: Path = Field(default=Path(".pshub"), description="data folder: embedded warehouse, sandbox, run files")
+    home: Path | None = Field(default=None, description="data folder: embedded warehouse, sandbox, run files; "
+                                                        "unset = .pshub in the project checkout")
     database_url: SecretStr | None = Field(
         default=None, description="external PostgreSQL 14+; unset = the embedded warehouse in PSHUB_HOME")
     reporting_currency: str = "USD"
@@ -48,7 +63,16 @@ class Settings(BaseSettings):
 
     @property
     def home_dir(self) -> Path:
-        return self.home.expanduser().resolve()
+        """PSHUB_HOME, or .pshub in the project checkout whatever the working directory (never a second warehouse
+        in whichever folder a command happens to run from)."""
+        if self.home is not None:
+            return self.home.expanduser().resolve()
+        project = project_dir()
+        if project is None:
+            raise ConfigurationError(
+                "PSHUB_HOME is not set and pshub is not installed from its project checkout, so there is no default "
+                "data folder: set PSHUB_HOME to the folder for the warehouse, sandbox and run files")
+        return project / ".pshub"
 
     @property
     def pgdata_dir(self) -> Path:
@@ -85,8 +109,29 @@ class SystemConfig:
         return f"SystemConfig({self.name!r}, {self.base_url!r}, sandbox={self.sandbox})"
 
 
-class SandboxNotRunning(RuntimeError):
+class SandboxNotRunning(ConfigurationError):
     pass
+
+
+HOME_FOLDERS = ("prefect", "logs", "dbt")
+
+
+def ensure_home(settings: "Settings") -> Path:
+    """The home and the folders every command writes into exist (for any PSHUB_HOME, embedded warehouse or not)."""
+    home = settings.home_dir
+    for folder in HOME_FOLDERS:
+        (home / folder).mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be printed: any password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
 def sandbox_system(sandbox_dir: Path, name: str) -> SystemConfig:
