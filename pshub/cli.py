@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -24,6 +25,10 @@ app.add_typer(sync_app, name="sync")
 
 def _mount_sandbox() -> None:
     if importlib.util.find_spec("sandbox") is None:  # absent only in a trimmed install
+        return
+    # the sandbox's modules take a third of a second to import: only for `pshub sandbox ...` and the help
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    if Path(sys.argv[0]).name in ("pshub", "cli.py", "-c") and command not in (None, "sandbox"):
         return
     from sandbox.cli import app as sandbox_app
 
@@ -256,32 +261,38 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
 
 
 # -- exceptions -------------------------------------------------------------------------------------
-exceptions_app = typer.Typer(help="Records a sync could not push: why, since when, and the money at stake.",
-                             no_args_is_help=False, invoke_without_command=True)
+exceptions_app = typer.Typer(
+    help="Records a sync left out, in two kinds: holds (a business rule keeps the record back until someone acts in a "
+         "source system: who, where, what to fix) and failures (the destination refused it or the push failed; "
+         "`retry` pushes them again). Amounts per currency, and converted to the reporting currency.",
+    no_args_is_help=False, invoke_without_command=True)
 app.add_typer(exceptions_app, name="exceptions")
 
 
 @exceptions_app.callback()
 def exceptions_default(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
-        exceptions_list(sync=None, reason=None, all_=False, limit=50)
+        exceptions_list(sync=None, reason=None, kind=None, all_=False, limit=20)
 
 
 @exceptions_app.command("list")
 def exceptions_list(sync: Optional[str] = typer.Option(None, help="only this sync"),
                     reason: Optional[str] = typer.Option(None, help="only this reason code"),
+                    kind: Optional[str] = typer.Option(None, help="only holds (hold) or only failures (failure)"),
                     all_: bool = typer.Option(False, "--all", help="resolved ones too"),
-                    limit: int = typer.Option(50, help="rows to show")) -> None:
-    """Open exceptions by sync and reason, with amounts at stake, then the newest rows."""
+                    limit: int = typer.Option(20, help="rows to show")) -> None:
+    """Holds by what to fix (who, where), failures by sync and reason, amounts per currency, then the newest rows."""
     from pshub import exceptions
 
+    if kind not in (None, *exceptions.KINDS):
+        _fail(f"--kind is hold or failure, not {kind!r}", 2)
     with _warehouse() as conn:
-        exceptions.print_list(conn, sync=sync, reason=reason, include_resolved=all_, limit=limit)
+        exceptions.print_list(conn, sync=sync, reason=reason, include_resolved=all_, limit=limit, kind=kind)
 
 
 @exceptions_app.command("show")
 def exceptions_show(exception_id: int = typer.Argument(..., help="the id from `pshub exceptions list`")) -> None:
-    """One exception whole: reason, attempts, business context, and the row that was to be pushed."""
+    """One exception whole: kind, reason, what releases it (holds), attempts, context, the row to be pushed."""
     from pshub import exceptions
 
     with _warehouse() as conn:
@@ -291,21 +302,24 @@ def exceptions_show(exception_id: int = typer.Argument(..., help="the id from `p
 
 @exceptions_app.command("retry")
 def exceptions_retry(sync: Optional[str] = typer.Option(None, help="only this sync (default: every sync with "
-                                                                     "open exceptions)"),
+                                                                     "open failures)"),
                      confirm: bool = typer.Option(False, "--confirm", help="as for `sync apply`")) -> None:
-    """Apply the syncs that have open exceptions now: their failed rows are planned and pushed again."""
-    from pshub import summary
+    """Push the failures again: the syncs that have open failures are applied now. Holds are not retried (they
+    go when the source changes): the output says how many there are."""
+    from pshub import exceptions, summary
     from pshub.runs import new_run_id
     from reverse_etl.syncs import SYNCS
 
     with _warehouse() as conn:
-        names = [r[0] for r in conn.execute(
-            "select distinct sync_name from ops.sync_exceptions where resolved_at is null"
-            " and stage <> 'blocked' and (%s::text is null or sync_name = %s)", (sync, sync))]
+        names = exceptions.open_failure_syncs(conn, sync)
+        holds = exceptions.grouped(conn, sync=sync, kind="hold")["totals"]["hold"]["records"]
     names = [n for n in SYNCS if n in names]
+    held = (f"; {holds} held-back records are not retried (they go when their source changes: "
+            "`pshub exceptions list --kind hold` says who must act where)") if holds else ""
     if not names:
-        typer.echo("no open exceptions to retry (held-back rows are retried when their source changes)")
+        typer.echo(f"no failures to retry{held}")
         return
+    typer.echo(f"retrying the failures of {', '.join(names)}{held}")
     api = _start_prefect()
     from flows.sync import sync as sync_flow
 

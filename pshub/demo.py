@@ -7,6 +7,7 @@ import socket
 import httpx
 import typer
 
+from pshub.exceptions import grouped, money_by_currency
 from pshub.settings import get_settings
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
@@ -43,6 +44,26 @@ def crm_account_as_seen(result: dict) -> dict | None:
             "SELECT Id, Name, ERP_Customer_Id__c, Open_AR__c, Overdue_AR__c, DSO__c, Credit_Hold__c FROM Account "
             "WHERE ERP_Customer_Id__c != null ORDER BY Open_AR__c DESC LIMIT 1") for r in page]
     return rows[0] if rows else None
+
+
+def print_exception_split(split: dict, groups: int = 8) -> None:
+    """Failures and holds of the cycle: counts, new ones, and the holds grouped by what to fix."""
+    cur = split["currency"]
+    holds, failures = split["totals"]["hold"], split["totals"]["failure"]
+    typer.echo()
+    typer.secho("Left out", bold=True)
+    typer.echo(f"  failures: {failures['records']} open ({failures['new']} new): the destination refused them or the "
+               "push failed; `pshub exceptions retry` pushes them again")
+    typer.echo(f"  holds:    {holds['records']} open ({holds['new']} new): business rules keep them back until someone "
+               "acts in a source system")
+    for g in split["hold"][:groups]:
+        amounts = money_by_currency(g["at_stake"]) if g["at_stake"] else "no amount"
+        conv = f" (~{float(g['converted']):,.0f} {cur} converted)" if g["at_stake"] and g["converted"] is not None else ""
+        typer.echo(f"    {g['records']:>5}  {g['who'] or '?'} in {g['where'] or '?'}: "
+                   f"{g['what'] or g['reason_code'].replace('_', ' ')}  [{amounts}{conv}]")
+    if len(split["hold"]) > groups:
+        typer.echo(f"    ... and {sum(g['records'] for g in split['hold'][groups:])} more in "
+                   f"{len(split['hold']) - groups} other groups: `pshub exceptions`")
 
 
 def run_demo(scale: str = "demo", prefect=None) -> int:
@@ -85,11 +106,13 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
     summary.print_cycle(result)
     with connect() as conn:
         engagements, sold = conn.execute("select count(*), coalesce(sum(sold_amount), 0) from marts.engagements").fetchone()
-        open_exceptions = conn.execute("select count(*) from ops.sync_exceptions where resolved_at is null").fetchone()[0]
+        started, = conn.execute("select started_at from ops.runs where run_id = %s", (result["run_id"],)).fetchone()
+        split = grouped(conn, since=started)
+    print_exception_split(split)
     typer.echo()
     typer.secho("Next", bold=True)
-    typer.echo(f"  {engagements} engagements in marts.engagements (sold {sold:,.2f} in contract currencies); "
-               f"{open_exceptions} open sync exceptions.")
+    typer.echo(f"  {engagements} engagements in marts.engagements (sold {sold:,.2f} in contract currencies).")
+    typer.echo("  What is held back, by whom, and what fails:  .venv/bin/pshub exceptions")
     typer.echo(f"  Report (one offline HTML page):  file://{report_path}    Health:  .venv/bin/pshub status")
     if account:
         typer.echo(f"  {account['Name']} as the account team sees it in the CRM: open AR {account['Open_AR__c']}, "

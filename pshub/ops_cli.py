@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -80,7 +81,14 @@ def serve(
                 raise typer.Exit(1)
             for d in deployments:
                 typer.echo(f"  {d.name}: {', '.join(_describe_schedule(s) for s in d.schedules) or 'no schedule'}")
-            prefect_serve(*deployments, limit=limit, print_starting_message=True)
+            typer.echo("  each cycle prints one outcome line here; Ctrl-C stops")
+            # Prefect's runner leaves a coroutine of its own un-awaited when interrupted: not ours to report
+            warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
+            try:
+                prefect_serve(*deployments, limit=limit, print_starting_message=True)
+            except KeyboardInterrupt:
+                pass
+            typer.echo("stopped")
     finally:
         if server is not None:
             server.stop()

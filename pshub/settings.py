@@ -54,11 +54,18 @@ class Settings(BaseSettings):
     kantata_client_id: str | None = None
     kantata_client_secret: SecretStr | None = None
 
+    # Or the secrets from Prefect Secret blocks, by name (used when the secret itself is not set)
+    salesforce_client_secret_block: str | None = None
+    netsuite_private_key_block: str | None = None
+    kantata_client_secret_block: str | None = None
+
     http_timeout_seconds: float = 60.0
 
-    # Reverse ETL safety stop: a plan writing more than this share of the records a sync manages is refused
-    # unless confirmed (only once the sync manages at least sync_guard_min_records).
+    # Reverse ETL safety stop, by kind (only once the sync manages at least sync_guard_min_records): a plan changing
+    # more than sync_max_share of the records a sync manages is refused unless confirmed (a mass update); new
+    # records are growth, refused past sync_max_growth times what it manages.
     sync_max_share: float = 0.5
+    sync_max_growth: float = 2.0
     sync_guard_min_records: int = 100
 
     @property
@@ -88,10 +95,29 @@ class Settings(BaseSettings):
         if url:
             creds = {k: getattr(self, f"{name}_{k}") for k in _CREDENTIAL_FIELDS[name]}
             creds = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in creds.items()}
+            for field in _SECRET_FIELDS[name]:
+                block = getattr(self, f"{name}_{field}_block")
+                if not creds.get(field) and block and not (name == "netsuite" and self.netsuite_private_key_path):
+                    creds[field] = secret_block(block, f"PSHUB_{name.upper()}_{field.upper()}_BLOCK")
             if name == "netsuite" and not creds.get("private_key") and self.netsuite_private_key_path:
                 creds["private_key"] = Path(self.netsuite_private_key_path).read_text()
             return SystemConfig(name=name, base_url=url.rstrip("/"), credentials=creds, sandbox=False)
         return sandbox_system(self.sandbox_dir, name)
+
+
+_SECRET_FIELDS = {"salesforce": ("client_secret",), "netsuite": ("private_key",), "kantata": ("client_secret",)}
+
+
+def secret_block(name: str, setting: str) -> str:
+    """The value of a Prefect Secret block (prefect.blocks.system.Secret: `Secret.load(name).get()`, docs.prefect.io
+    API reference). Prefect is imported only when a block is named."""
+    from prefect.blocks.system import Secret
+
+    try:
+        return Secret.load(name).get()
+    except ValueError as exc:  # Prefect: "Unable to find block document named ..."
+        raise ConfigurationError(f"{setting} names the Prefect Secret block {name!r}, which could not be loaded "
+                                 f"({str(exc).splitlines()[0][:120]}): create it, or set the secret itself") from None
 
 
 _CREDENTIAL_FIELDS = {

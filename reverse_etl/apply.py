@@ -16,8 +16,8 @@ def apply_sync(name: str, run_id: str, confirm: bool = False) -> engine.SyncResu
         sync.destination, 1)
     with connect() as conn:
         return engine.apply(conn, sync, run_id, lambda: client_for(sync.destination), concurrency=concurrency,
-                            max_share=settings.sync_max_share, min_guarded=settings.sync_guard_min_records,
-                            confirm=confirm)
+                            max_share=settings.sync_max_share, max_growth=settings.sync_max_growth,
+                            min_guarded=settings.sync_guard_min_records, confirm=confirm)
 
 
 def planned_work(names: list[str]) -> dict[str, int]:

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 import orjson
-import pandas as pd
-import pandera.pandas as pa
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
@@ -172,7 +170,12 @@ def plan(conn: psycopg.Connection, sync: Sync, limit: int | None = None) -> Iter
 
 
 # -- validate ---------------------------------------------------------------------------------------
-def _schema(sync: Sync) -> pa.DataFrameSchema:
+def _schema(sync: Sync):
+    # pandas and pandera are imported where rows are validated: a plan, and an apply with nothing to push, start
+    # a second faster without them (pshub sync plan answers at the speed of its queries)
+    import pandas as pd
+    import pandera.pandas as pa
+
     columns = {}
     for f in sync.fields:
         checks = []
@@ -189,6 +192,9 @@ def validate(sync: Sync, rows: list[dict]) -> tuple[list[dict], list[tuple[dict,
     """(valid rows, [(row, reason)]) for a batch."""
     if not rows:
         return [], []
+    import pandas as pd
+    import pandera.pandas as pa
+
     frame = pd.DataFrame([{c: r.get(c) for c in [sync.key, *(f.name for f in sync.fields)]} for r in rows],
                          dtype=object)
     reasons: dict[int, set[str]] = {}
@@ -297,13 +303,32 @@ def _batches(iterable, size):
         yield batch
 
 
+def safety_stop(name: str, inserts: int, updates: int, managed: int, *, max_share: float, max_growth: float,
+                min_guarded: int) -> str | None:
+    """Why a plan is refused until confirmed, or None. By kind: changing more than `max_share` of the records the
+    sync already manages is what a broken model or mapping does (a mass update), so it is guarded tightly; new
+    records are growth (a month of time bills after a pause is normal), guarded only past `max_growth` times what
+    it manages. The hub never deletes destination records. Small syncs (under `min_guarded` records) are not
+    guarded."""
+    if managed < min_guarded:
+        return None
+    how = f"check `pshub sync plan {name}`, then confirm with `pshub sync apply {name} --confirm`"
+    if updates > max_share * managed:
+        return (f"safety stop: {name} would change {updates} of the {managed} records it manages, more than "
+                f"PSHUB_SYNC_MAX_SHARE ({max_share:.0%}): {how}")
+    if inserts > max_growth * managed:
+        return (f"safety stop: {name} would create {inserts} records, more than PSHUB_SYNC_MAX_GROWTH "
+                f"({max_growth:.0%}) of the {managed} it manages: {how}")
+    return None
+
+
 def _lock_key(sync: Sync) -> int:
     return int.from_bytes(sync.name.encode()[:8].ljust(8, b"\0"), "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Callable[[], object], *,
           concurrency: int = 1, max_share: float = 0.5, min_guarded: int = 100, confirm: bool = False,
-          pusher: Callable | None = None) -> SyncResult:
+          pusher: Callable | None = None, max_growth: float = 2.0) -> SyncResult:
     """Push the plan. A run with nothing planned opens no connection to the destination."""
     from reverse_etl.pushers import PUSHERS
 
@@ -324,10 +349,11 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
         conn.commit()
         result.blocked = record_blocked(conn, sync, run_id)
         managed = conn.execute("select count(*) from ops.sync_ledger where sync_name = %s", (sync.name,)).fetchone()[0]
-        if not confirm and managed >= min_guarded and result.planned > max_share * managed:
-            raise PlanRefused(
-                f"{sync.name} would write {result.planned} records, more than {max_share:.0%} of the {managed} it "
-                f"manages: check `pshub sync plan {sync.name}`, then apply with --confirm")
+        if not confirm:
+            refusal = safety_stop(sync.name, result.planned_inserts, result.planned_updates, managed,
+                                  max_share=max_share, max_growth=max_growth, min_guarded=min_guarded)
+            if refusal:
+                raise PlanRefused(refusal)
         if result.planned:
             client = client_factory()
             ctx = Context(conn, sync, run_id, concurrency)
