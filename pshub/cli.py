@@ -151,9 +151,12 @@ def transform(
     from pshub import summary
     from pshub.dbt import DbtFailed
 
+    from pshub.progress import show_progress
+
     api.wait()
     try:
-        result = transform_flow(select or None, full_refresh)
+        with show_progress(sys.stderr):
+            result = transform_flow(select or None, full_refresh)
     except DbtFailed as exc:
         _fail(str(exc))
     summary.print_transform(result)
@@ -168,8 +171,11 @@ def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for
     from flows.hub import hub
     from pshub import summary
 
+    from pshub.progress import show_progress
+
     api.wait()
-    result = hub(full_refresh=full_refresh)
+    with show_progress(sys.stderr):
+        result = hub(full_refresh=full_refresh)
     summary.print_cycle(result)
     if result.get("status", "succeeded") != "succeeded":
         typer.secho(f"cycle {result.get('status')}: see `pshub status`", fg=typer.colors.YELLOW, err=True)

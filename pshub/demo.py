@@ -8,6 +8,7 @@ import httpx
 import typer
 
 from pshub.exceptions import grouped, money_by_currency
+from pshub.progress import show_progress
 from pshub.settings import get_settings
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
@@ -94,7 +95,10 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
     try:
         if prefect is not None:
             prefect.wait()
-        result = hub()
+        typer.echo()
+        typer.echo("  one hub cycle: land every object, build the dbt project, push the syncs")
+        with show_progress():
+            result = hub()
         from pshub.report import default_path, write_report
 
         report_path = write_report(default_path())

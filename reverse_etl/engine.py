@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -296,6 +297,28 @@ def record_blocked(conn: psycopg.Connection, sync: Sync, run_id: str) -> int:
     return count
 
 
+# -- progress ---------------------------------------------------------------------------------------
+_listeners: list[Callable[[dict], None]] = []
+
+
+@contextmanager
+def progress_listener(callback: Callable[[dict], None]):
+    """While the block runs, `callback` gets {sync, batch, batches, pushed} after each pushed batch."""
+    _listeners.append(callback)
+    try:
+        yield callback
+    finally:
+        _listeners.remove(callback)
+
+
+def _report(event: dict) -> None:
+    for listener in list(_listeners):
+        try:
+            listener(event)
+        except Exception:  # a broken progress display must not stop a push
+            log.exception("progress listener failed")
+
+
 # -- the run ----------------------------------------------------------------------------------------
 def _batches(iterable, size):
     it = iter(iterable)
@@ -359,7 +382,8 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
             ctx = Context(conn, sync, run_id, concurrency)
             # the plan is read on a second connection so that recording can commit batch by batch
             with psycopg.connect(conn.info.dsn, password=conn.info.password) as reader:
-                for batch in _batches(plan(reader, sync), sync.batch_size):
+                batches = -(-result.planned // sync.batch_size)
+                for number, batch in enumerate(_batches(plan(reader, sync), sync.batch_size), start=1):
                     valid, invalid = validate(sync, batch)
                     if invalid:
                         with conn.transaction(), conn.cursor() as cur:
@@ -371,6 +395,8 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
                     record(conn, sync, run_id, {str(r[sync.key]): r for r in valid}, outcomes)
                     result.pushed += sum(o.ok for o in outcomes)
                     result.failed += sum(not o.ok for o in outcomes)
+                    _report({"sync": sync.name, "batch": number, "batches": max(batches, number),
+                             "pushed": result.pushed})
         result.status = "succeeded"
     except PlanRefused as exc:
         conn.rollback()
