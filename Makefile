@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test bench clean-data stop
+.PHONY: help install demo test bench soak clean-data stop
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ test: $(STAMP)  ## run the test suite (embedded PostgreSQL + sandbox over loopba
 
 bench: $(STAMP)  ## run the benchmarks under bench/
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+soak: $(STAMP)  ## exactly once under lost responses: 20 killed-and-rerun trials of each financial and create sync
+	PSHUB_TEST_KILL_TRIALS=20 $(BIN)/python -m pytest tests/sync/test_exactly_once.py -k lost_responses
 
 stop: $(STAMP)  ## stop the embedded warehouse
 	$(BIN)/pshub db stop

@@ -148,13 +148,20 @@ class ApiClient:
                 self._token_expires_at = time.monotonic() + max(lifetime - 30, lifetime / 2)
             return self._token
 
-    def request(self, method: str, path: str, *, retry: bool = True, **kwargs) -> httpx.Response:
-        """Send one API request with auth; retries transient failures (5xx, 429, timeouts, resets)."""
+    def request(self, method: str, path: str, *, retry: bool = True, idempotent: bool = True,
+                **kwargs) -> httpx.Response:
+        """Send one API request with auth; retries transient failures (5xx, 429, timeouts, resets).
+
+        A write that is not idempotent (`idempotent=False`: a create with no external id) is retried only when
+        the answer proves that nothing was done (429, or 401 before a fresh token). After a timeout, a reset or a
+        5xx the server may have committed it: the caller must look the record up before creating it again."""
         url = path if path.startswith("http") else self.base_url + path
+        retryable = (lambda e: isinstance(e, ConnectorError) and e.transient) if idempotent else \
+            (lambda e: isinstance(e, RateLimited))
         retryer = Retrying(
             stop=_stop(self.max_attempts if retry else 1),
             wait=_wait,
-            retry=retry_if_exception(lambda e: isinstance(e, ConnectorError) and e.transient),
+            retry=retry_if_exception(retryable),
             reraise=True,
         )
         return retryer(self._send_authenticated, method, url, **kwargs)

@@ -19,6 +19,7 @@ TOKEN_PATH = "/oauth/token"
 API_PREFIX = "/api/v1"
 PER_PAGE_MAX = 200
 BULK_MAX = 100  # records per bulk create
+IDEMPOTENT_CREATES = {"custom_field_values"}  # a POST that overrides the subject's value (see create)
 SINGULAR = {"workspaces": "workspace", "stories": "story", "workspace_resources": "workspace_resource",
             "workspace_allocations": "workspace_allocation", "time_entries": "time_entry",
             "custom_field_values": "custom_field_value", "expenses": "expense"}
@@ -154,11 +155,19 @@ class KantataClient(ApiClient):
 
     # -- writes (used by reverse ETL) -------------------------------------------------------------
     def create(self, resource: str, records: list[dict]) -> list[dict]:
-        """Create up to 100 records in one call; returns them (with their ids) in request order."""
+        """Create up to 100 records in one call; returns them (with their ids) in request order.
+
+        Kantata's creates take no idempotency key or external id, so a create is never sent twice by this call:
+        after a timeout, a reset or a 5xx the records may exist (a lost response); the TransportError or
+        ServerError goes to the caller, which looks them up before creating again. The one exception is
+        custom_field_values: "Creating a value can also override existing values, effectively making this an
+        update request as well" (developer.kantata.com, Custom Field Values, "Creating a new Custom Field
+        Value"), so a repeat is harmless and it is retried like any idempotent call."""
         if len(records) > BULK_MAX:
             raise ValueError(f"at most {BULK_MAX} {resource} per call")
         body = {resource: records} if len(records) > 1 else {SINGULAR[resource]: records[0]}
-        response = self.request("POST", f"{API_PREFIX}/{resource}.json", json=body)
+        response = self.request("POST", f"{API_PREFIX}/{resource}.json", json=body,
+                                idempotent=resource in IDEMPOTENT_CREATES)
         return self.records_of(response.json(), resource)
 
     def update(self, resource: str, record_id: str, fields: dict) -> dict:

@@ -39,6 +39,11 @@ def parse_datetime(value: str) -> dt.datetime:
     return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
+def is_daily_limit(message: str) -> bool:
+    """REQUEST_LIMIT_EXCEEDED for the daily allocation, not the concurrency limit (told apart by the message)."""
+    return "TotalRequests" in (message or "")
+
+
 class SalesforceClient(ApiClient):
     system = "salesforce"
 
@@ -70,7 +75,14 @@ class SalesforceClient(ApiClient):
         if status == 401:
             raise AuthError(self.system, message, **kw)
         if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
-            raise LimitExceeded(self.system, message, **kw)
+            # One code, two limits (Salesforce REST API Developer Guide, "Status Codes and Error Responses"; "API
+            # Request Limits and Allocations"): the daily allocation ("TotalRequests Limit exceeded.") does not
+            # come back by waiting, so the object stops until a later run; the concurrent long-running request
+            # limit ("ConcurrentRequests ..." / "ConcurrentPerOrgLongTxn ...") frees up within seconds: back off.
+            if is_daily_limit(message):
+                raise LimitExceeded(self.system, f"daily API request limit of the org spent ({message}); "
+                                    "the next run resumes from the last landed batch", **kw)
+            raise RateLimited(self.system, f"concurrent long-running request limit ({message}); backing off", **kw)
         if status == 429 or code == "SERVER_UNAVAILABLE":
             retry_after = response.headers.get("Retry-After")
             raise RateLimited(self.system, message, retry_after=float(retry_after) if retry_after else None, **kw)

@@ -162,6 +162,43 @@ def transform(
     summary.print_transform(result)
 
 
+@app.command("dbt", no_args_is_help=True,
+             context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def dbt_command(
+    ctx: typer.Context,
+    env: bool = typer.Option(False, "--env", help="print the profile's variables as shell `export` lines "
+                                                   "(for `eval`, before running a plain `dbt` from the repository root)"),
+) -> None:
+    """Run dbt on the hub's project and warehouse: `pshub dbt debug`, `pshub dbt build -s marts`,
+    `pshub dbt docs generate`. Everything after `dbt` goes to dbt as typed (dbt's own help: `pshub dbt -- build
+    --help`). The profile (profiles.yml at the repository root) gets its connection from the hub's settings:
+    PSHUB_DATABASE_URL, or the embedded warehouse, which is started if needed."""
+    import os
+    import shlex
+    import shutil
+    from pathlib import Path
+
+    from pshub.dbt import cli_env
+    from pshub.warehouse import WarehouseError
+
+    try:
+        variables = cli_env()
+    except WarehouseError as exc:
+        _fail(f"{exc} (or set PSHUB_DATABASE_URL)")
+    if env:
+        for name, value in variables.items():
+            typer.echo(f"export {name}={shlex.quote(value)}")
+        return
+    if not ctx.args:
+        _fail("name a dbt command, e.g. `pshub dbt debug` (see `pshub dbt --help`)")
+    executable = Path(sys.executable).with_name("dbt")
+    executable = str(executable) if executable.exists() else shutil.which("dbt")
+    if executable is None:
+        _fail("dbt is not installed in this environment: run `make install`")
+    sys.stdout.flush()
+    os.execve(executable, [executable, *ctx.args], {**os.environ, **variables})
+
+
 @app.command()
 def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for this cycle")) -> None:
     """Run one hub cycle (ingest -> transform -> sync) as a Prefect flow, and print its summary."""

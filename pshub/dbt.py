@@ -12,7 +12,9 @@ from pshub.settings import Settings, get_settings
 from pshub.warehouse import database_url
 
 PROJECT_DIR = Path(os.environ.get("PSHUB_PROJECT_DIR", Path(__file__).resolve().parent.parent))
-PROFILES_DIR = PROJECT_DIR / "dbt_project"
+# profiles.yml sits at the repository root, next to dbt_project.yml: dbt run from there finds it (dbt-core looks in
+# the working directory before ~/.dbt since 1.3, dbt-labs/dbt-core#5717)
+PROFILES_DIR = PROJECT_DIR
 
 
 class DbtFailed(RuntimeError):
@@ -43,6 +45,14 @@ def dbt_env(url: str, threads: int = 4) -> dict[str, str]:
         "PSHUB_DBT_THREADS": str(threads),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+
+
+def cli_env(settings: Settings | None = None) -> dict[str, str]:
+    """The environment for `dbt` run by a person: the profile's variables from the hub's settings (the embedded
+    warehouse is started if it is not running), and where the project and its profile are."""
+    settings = settings or get_settings()
+    return {**dbt_env(database_url(settings)), "DBT_PROJECT_DIR": str(PROJECT_DIR),
+            "DBT_PROFILES_DIR": str(PROFILES_DIR)}
 
 
 def session_options(threads: int = 4, cores: int | None = None) -> str:

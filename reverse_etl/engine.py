@@ -90,15 +90,18 @@ class Context:
         self.conn.commit()
         return dict(rows)
 
-    def write_intents(self, rows: list[dict]) -> None:
-        """Committed before the create calls: a crash after them leaves a trace to look up."""
+    def write_intents(self, rows: list[dict]):
+        """Committed before the create calls: a crash or a lost answer after them leaves a trace to look up.
+        Returns the intents' time (records the creates make are younger)."""
         with self.conn.cursor() as cur:
             cur.executemany("""
                 insert into ops.sync_intents (sync_name, record_key, run_id, row_hash) values (%s, %s, %s, %s)
                 on conflict (sync_name, record_key) do update set run_id = excluded.run_id,
                     row_hash = excluded.row_hash, created_at = now()
             """, [(self.sync.name, str(r[self.sync.key]), self.run_id, r["_row_hash"]) for r in rows])
+            written_at = cur.execute("select now()").fetchone()[0]
         self.conn.commit()
+        return written_at
 
 
 # -- plan -------------------------------------------------------------------------------------------

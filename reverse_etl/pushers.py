@@ -80,21 +80,73 @@ def _custom_field_ids(ctx: Context, client) -> dict[str, str]:
     return ctx.cache["custom_fields"]
 
 
-def _find_created(ctx: Context, client, row: dict, since) -> str | None:
-    """A record a lost create may have made: same match fields, created after its intent (minus clock skew)."""
+def _find_created(ctx: Context, client, rows: list[dict], since, taken: set[str]) -> dict[str, str]:
+    """Records lost creates may have made: same match fields, created after the rows' intent (minus clock skew).
+    One listing per workspace (or one for the resource); each record is claimed by one row at most."""
     sync = ctx.sync
     after = (since - dt.timedelta(minutes=5)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    params = {"created_after": after}
-    if "workspace_id" in sync.match_on:
-        params["workspace_id"] = str(row["workspace_id"])
-    if sync.object == "stories":
-        params["archived"] = "include"
-    want = {f: str(row.get(f)) for f in sync.match_on}
-    for page in client.list_pages(sync.object, params):
-        for rec in page:
-            if all(str(rec.get(f)) == v for f, v in want.items()):
-                return str(rec["id"])
-    return None
+    groups: dict[str | None, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(str(row["workspace_id"]) if "workspace_id" in sync.match_on else None, []).append(row)
+    found: dict[str, str] = {}
+    for workspace_id, group in groups.items():
+        params = {"created_after": after}
+        if workspace_id is not None:
+            params["workspace_id"] = workspace_id
+        if sync.object == "stories":
+            params["archived"] = "include"
+        if sync.object == "workspaces":
+            params["include_archived"] = "true"
+        wanted: dict[tuple, list[str]] = {}
+        for row in group:
+            wanted.setdefault(tuple(str(row.get(f)) for f in sync.match_on), []).append(str(row[sync.key]))
+        for page in client.list_pages(sync.object, params):
+            for rec in page:
+                keys = wanted.get(tuple(str(rec.get(f)) for f in sync.match_on))
+                if keys and str(rec["id"]) not in taken:
+                    taken.add(str(rec["id"]))
+                    found[keys.pop(0)] = str(rec["id"])
+    return found
+
+
+def _create_guarded(ctx: Context, client, rows: list[dict], since, taken: set[str],
+                    attempts: int = 4) -> tuple[list[tuple[dict, str]], list[Outcome]]:
+    """Create rows whose intents are committed. A create that may have been committed without an answer
+    (timeout, reset, 5xx) is never sent again blindly: the records it may have made are looked up first, and
+    only the rows not found are created again. A refused bulk call is retried row by row to find the bad one."""
+    sync = ctx.sync
+    created: list[tuple[dict, str]] = []
+    remaining = rows
+    last: ConnectorError | None = None
+    for _ in range(attempts):
+        if not remaining:
+            break
+        try:
+            records = client.create(sync.object, [body(sync, r, send_nulls=False) for r in remaining])
+            created += [(row, str(rec["id"])) for row, rec in zip(remaining, records)]
+            taken.update(str(rec["id"]) for rec in records)
+            return created, []
+        except ValidationError as exc:
+            if len(remaining) == 1:
+                return created, [_failure(str(remaining[0][sync.key]), exc)]
+            outcomes: list[Outcome] = []
+            for row in remaining:
+                done, failed = _create_guarded(ctx, client, [row], since, taken, attempts)
+                created += done
+                outcomes += failed
+            return created, outcomes
+        except ConnectorError as exc:
+            last = exc
+            if not exc.transient:
+                break
+            try:
+                found = _find_created(ctx, client, remaining, since, taken)
+            except ConnectorError as look_exc:  # the intents stay: the next run looks again
+                last = look_exc
+                break
+            created += [(row, found[str(row[sync.key])]) for row in remaining if str(row[sync.key]) in found]
+            remaining = [row for row in remaining if str(row[sync.key]) not in found]
+    return created, [_failure(str(row[sync.key]), last) for row in remaining] if last else []
 
 
 def _write_custom_fields(ctx: Context, client, rows_and_ids: list[tuple[dict, str]]) -> None:
@@ -117,33 +169,20 @@ def kantata_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
             known.append((row, record_id))
         else:
             new.append(row)
+    taken = {record_id for _, record_id in known}
     if new:  # creates whose outcome an earlier run lost: look before creating again
         pending = ctx.pending_intents([str(r[sync.key]) for r in new])
-        still_new = []
-        for row in new:
-            key = str(row[sync.key])
-            found = _find_created(ctx, client, row, pending[key]) if key in pending else None
-            if found:
-                known.append((row, found))
-            else:
-                still_new.append(row)
-        new = still_new
-    if new:
-        ctx.write_intents(new)
+        earlier = [row for row in new if str(row[sync.key]) in pending]
+        found = _find_created(ctx, client, earlier, min(pending.values()), taken) if earlier else {}
+        known += [(row, found[str(row[sync.key])]) for row in earlier if str(row[sync.key]) in found]
+        new = [row for row in new if str(row[sync.key]) not in found]
     created: list[tuple[dict, str]] = []
-    for start in range(0, len(new), 100):
-        chunk = new[start:start + 100]
-        try:
-            records = client.create(sync.object, [body(sync, r, send_nulls=False) for r in chunk])
-            created += [(row, str(rec["id"])) for row, rec in zip(chunk, records)]
-        except ValidationError:  # one bad record fails the whole bulk call: find it one by one
-            for row in chunk:
-                try:
-                    created.append((row, str(client.create(sync.object, [body(sync, row, send_nulls=False)])[0]["id"])))
-                except ConnectorError as exc:
-                    outcomes.append(_failure(str(row[sync.key]), exc))
-        except ConnectorError as exc:
-            outcomes += [_failure(str(r[sync.key]), exc) for r in chunk]
+    if new:
+        since = ctx.write_intents(new)
+        for start in range(0, len(new), 100):
+            done, failed = _create_guarded(ctx, client, new[start:start + 100], since, taken)
+            created += done
+            outcomes += failed
     updated: list[tuple[dict, str]] = []
     for row, record_id in known:
         try:

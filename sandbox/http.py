@@ -25,12 +25,13 @@ log = logging.getLogger("sandbox")
 
 DEFAULT_FAULTS = {
     "error_rate": 0.0,          # share of API requests answered with the vendor's 500
-    "rate_limit_rate": 0.0,     # share of API requests answered with 429
+    "rate_limit_rate": 0.0,     # share of API requests refused by the rate limit (429; Salesforce: 403 concurrent)
     "retry_after_seconds": 1,   # Retry-After on 429 where the vendor sends one
     "drop_rate": 0.0,           # share of API requests whose connection is closed without a response
+    "lost_response_rate": 0.0,  # share of successful writes committed, then answered by a closed connection
     "latency_ms": 0,            # extra delay on every API request
     "daily_request_limit": None,  # Salesforce: 403 REQUEST_LIMIT_EXCEEDED once spent
-    "concurrency_limit": None,  # NetSuite: 429 beyond this many requests at once
+    "concurrency_limit": None,  # NetSuite: 429, Salesforce: 403 concurrent limit, beyond this many at once
 }
 
 
@@ -98,6 +99,7 @@ class Stats:
             self.by_route: dict[str, int] = {}
             self.by_status: dict[str, int] = {}
             self.records_written = 0
+            self.lost_responses = 0
 
     def count(self, route: str, write: bool, status: int, records: int = 0):
         with self.lock:
@@ -107,9 +109,14 @@ class Stats:
             self.by_route[route] = self.by_route.get(route, 0) + 1
             self.by_status[str(status)] = self.by_status.get(str(status), 0) + 1
 
+    def lose_response(self):
+        with self.lock:
+            self.lost_responses += 1
+
     def snapshot(self) -> dict:
         with self.lock:
             return {"requests": self.requests, "write_calls": self.writes, "records_written": self.records_written,
+                    "lost_responses": self.lost_responses,
                     "by_route": dict(self.by_route), "by_status": dict(self.by_status)}
 
 
@@ -210,6 +217,12 @@ class App:
             resp = route.handler(req, **params)
             n = getattr(resp, "records_written", 0)
             self.stats.count(route.name, route.write and resp.status < 400, resp.status, n)
+            if (route.write and resp.status < 400 and f.get("lost_response_rate")
+                    and self.rng.random() < f["lost_response_rate"]):
+                # the write is committed; its answer never arrives (a timeout or a reset after the commit):
+                # the classic cause of double posting when a client sends a non-idempotent write again
+                self.stats.lose_response()
+                return None
         except ApiError as e:
             resp = Response(e.status, e.body, e.headers)
             self.stats.count(route.name, False, e.status)

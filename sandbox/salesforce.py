@@ -63,8 +63,30 @@ class Salesforce(App):
         return _err(500, "UNKNOWN_EXCEPTION", f"An unexpected error occurred. Please include this ErrorId if you "
                                               f"contact support: {self.rng.randint(10**8, 10**9)}-{self.rng.randint(10**4, 10**5)} (-{self.rng.randint(10**8, 10**9)})")
 
+    # Salesforce has no 429. Both the daily request allocation and the concurrent long-running request limit
+    # answer 403 with errorCode REQUEST_LIMIT_EXCEEDED; only the message tells them apart. Sources: Salesforce
+    # REST API Developer Guide, "Status Codes and Error Responses" (403: "If the error code is
+    # REQUEST_LIMIT_EXCEEDED, you've exceeded API request limits in your org"); Salesforce Developer Limits and
+    # Allocations Quick Reference, "API Request Limits and Allocations" (concurrent requests of 20 s or longer
+    # beyond 25 in production, 5 in developer orgs: REQUEST_LIMIT_EXCEEDED). Messages as orgs see them:
+    # "TotalRequests Limit exceeded." (daily), "ConcurrentRequests (Concurrent API Requests) Limit exceeded."
+    # and "ConcurrentPerOrgLongTxn Limit exceeded." (long-running requests).
+    CONCURRENT_MESSAGES = ("ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+                           "ConcurrentPerOrgLongTxn Limit exceeded.")
+    DAILY_MESSAGE = "TotalRequests Limit exceeded."
+
     def too_many(self):
-        return ApiError(429, [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
+        return _err(403, "REQUEST_LIMIT_EXCEEDED", self.rng.choice(self.CONCURRENT_MESSAGES))
+
+    def check_concurrency(self):
+        """`concurrency_limit`: requests beyond this many at once get the concurrent-limit 403 (the sandbox counts
+        every request in flight as long-running; give it latency to make them so)."""
+        limit = self.faults.get("concurrency_limit")
+        if limit is not None:
+            with self.inflight_lock:
+                if self.inflight >= int(limit):
+                    return _err(403, "REQUEST_LIMIT_EXCEEDED", self.CONCURRENT_MESSAGES[0])
+        return None
 
     def not_found(self, path):
         return _err(404, "NOT_FOUND", "The requested resource does not exist")
@@ -82,7 +104,7 @@ class Salesforce(App):
             self.day_requests += 1
             limit = self.faults.get("daily_request_limit")
             if limit is not None and self.day_requests > int(limit):
-                return _err(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+                return _err(403, "REQUEST_LIMIT_EXCEEDED", self.DAILY_MESSAGE)
         return None
 
     def limit_headers(self):
@@ -129,7 +151,7 @@ class Salesforce(App):
     def query(self, req: Request, ver: str, kind: str) -> Response:
         q = req.arg("q")
         try:
-            parsed = parse(q or "")
+            parsed = parse(q or "", today=self.sandbox.store.now().date())
         except SoqlError as e:
             raise _err(400, e.code, e.message) from None
         batch = PAGE_DEFAULT

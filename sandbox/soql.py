@@ -1,11 +1,12 @@
 """SOQL -> SQLite: the subset a data hub uses, with Salesforce's own errors for the rest.
 
 Supported: SELECT field list (or COUNT()) FROM one object, WHERE with AND/OR/NOT, parentheses,
-= != <> < <= > >=, IN / NOT IN, LIKE, null, true/false, unquoted date and datetime literals,
-ORDER BY (ASC/DESC, NULLS FIRST/LAST), LIMIT, OFFSET.
+= != <> < <= > >=, IN / NOT IN, LIKE, null, true/false, unquoted date and datetime literals, relative date
+literals (TODAY, LAST_N_DAYS:n, THIS_MONTH, ...), ORDER BY (ASC/DESC, NULLS FIRST/LAST), LIMIT, OFFSET.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -25,8 +26,68 @@ class SoqlError(Exception):
 _DT = re.compile(r"(?<![\w'])(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))")
 _DATE = re.compile(r"(?<![\w'\-:])(\d{4}-\d{2}-\d{2})(?![\w\-:])")
 _STR = re.compile(r"'(?:\\.|[^'\\])*'")
-_DATE_LITERALS = re.compile(r"\b(YESTERDAY|TODAY|TOMORROW|LAST_WEEK|THIS_WEEK|NEXT_WEEK|LAST_MONTH|THIS_MONTH|"
-                            r"NEXT_MONTH|LAST_N_DAYS|NEXT_N_DAYS|THIS_QUARTER|THIS_YEAR|LAST_YEAR)\b", re.I)
+# Relative date literals (Salesforce SOQL and SOSL Reference, "Date Formats and Date Literals in WHERE"): each is a
+# range of whole days from 00:00:00, relative to today (the sandbox firm's clock, UTC; weeks start on Sunday as in
+# the en_US locale). `=` matches inside the range, `<` before its start, `>` after its end.
+_DATE_LITERAL = re.compile(r"\b(YESTERDAY|TODAY|TOMORROW|(?:LAST|THIS|NEXT)_(?:WEEK|MONTH|QUARTER|YEAR)|"
+                           r"(?:LAST|NEXT)_90_DAYS|(?:LAST|NEXT)_N_(?:DAYS|WEEKS|MONTHS|QUARTERS|YEARS):\d+|"
+                           r"N_(?:DAYS|WEEKS|MONTHS|QUARTERS|YEARS)_AGO:\d+|"
+                           r"[A-Z_]*FISCAL[A-Z_]*(?::\d+)?)(?![\w:])", re.I)
+_LITERAL_MARK = "__soql_date_literal__:"
+
+
+def _month_start(year: int, month: int) -> dt.date:
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return dt.date(year, month, 1)
+
+
+def date_literal_range(literal: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """[start, end) of a relative date literal."""
+    name, _, n_text = literal.upper().partition(":")
+    n = int(n_text) if n_text else None
+    day = dt.timedelta(days=1)
+    week0 = today - dt.timedelta(days=(today.weekday() + 1) % 7)  # Sunday
+    month0 = today.replace(day=1)
+    quarter0 = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    year0 = dt.date(today.year, 1, 1)
+
+    def months(start: dt.date, k: int) -> dt.date:
+        return _month_start(start.year, start.month + k)
+
+    fixed = {
+        "YESTERDAY": (today - day, today), "TODAY": (today, today + day), "TOMORROW": (today + day, today + 2 * day),
+        "LAST_WEEK": (week0 - 7 * day, week0), "THIS_WEEK": (week0, week0 + 7 * day),
+        "NEXT_WEEK": (week0 + 7 * day, week0 + 14 * day),
+        "LAST_MONTH": (months(month0, -1), month0), "THIS_MONTH": (month0, months(month0, 1)),
+        "NEXT_MONTH": (months(month0, 1), months(month0, 2)),
+        "LAST_QUARTER": (months(quarter0, -3), quarter0), "THIS_QUARTER": (quarter0, months(quarter0, 3)),
+        "NEXT_QUARTER": (months(quarter0, 3), months(quarter0, 6)),
+        "LAST_YEAR": (months(year0, -12), year0), "THIS_YEAR": (year0, months(year0, 12)),
+        "NEXT_YEAR": (months(year0, 12), months(year0, 24)),
+        # "LAST_90_DAYS ... includes the current day", like LAST_N_DAYS:90; NEXT_ ranges start tomorrow
+        "LAST_90_DAYS": (today - 90 * day, today + day), "NEXT_90_DAYS": (today + day, today + 91 * day),
+    }
+    if name in fixed:
+        return fixed[name]
+    if n is None:
+        raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{literal}'")
+    ranges = {
+        "LAST_N_DAYS": (today - n * day, today + day), "NEXT_N_DAYS": (today + day, today + (n + 1) * day),
+        "N_DAYS_AGO": (today - n * day, today - (n - 1) * day),
+        "LAST_N_WEEKS": (week0 - 7 * n * day, week0), "NEXT_N_WEEKS": (week0 + 7 * day, week0 + 7 * (n + 1) * day),
+        "N_WEEKS_AGO": (week0 - 7 * n * day, week0 - 7 * (n - 1) * day),
+        "LAST_N_MONTHS": (months(month0, -n), month0), "NEXT_N_MONTHS": (months(month0, 1), months(month0, n + 1)),
+        "N_MONTHS_AGO": (months(month0, -n), months(month0, 1 - n)),
+        "LAST_N_QUARTERS": (months(quarter0, -3 * n), quarter0),
+        "NEXT_N_QUARTERS": (months(quarter0, 3), months(quarter0, 3 * (n + 1))),
+        "N_QUARTERS_AGO": (months(quarter0, -3 * n), months(quarter0, 3 - 3 * n)),
+        "LAST_N_YEARS": (months(year0, -12 * n), year0), "NEXT_N_YEARS": (months(year0, 12), months(year0, 12 * (n + 1))),
+        "N_YEARS_AGO": (months(year0, -12 * n), months(year0, 12 - 12 * n)),
+    }
+    if name in ranges:
+        return ranges[name]
+    raise SoqlError("MALFORMED_QUERY", f"fiscal date literals ({literal}) are not supported by the sandbox "
+                                       "(it defines no fiscal year)")
 
 
 @dataclass
@@ -53,15 +114,16 @@ def _quote_literals(q: str) -> str:
 
 
 def _sub_literals(s: str) -> str:
+    s = _DATE_LITERAL.sub(lambda m: f"'{_LITERAL_MARK}{m.group(1).upper()}'", s)
     s = _DT.sub(lambda m: "'" + sf_datetime(parse_datetime(m.group(1))) + "'", s)
     return _DATE.sub(lambda m: "'" + m.group(1) + "'", s)
 
 
-def parse(soql: str) -> Query:
+def parse(soql: str, today: dt.date | None = None) -> Query:
+    """`today`: the day relative date literals count from (the firm's clock); UTC today when None."""
     if not soql or not soql.strip():
         raise SoqlError("MALFORMED_QUERY", "unexpected token: <EOF>")
-    if _DATE_LITERALS.search(_STR.sub("''", soql)):
-        raise SoqlError("MALFORMED_QUERY", "date literals such as TODAY or LAST_N_DAYS:n are not supported by the sandbox")
+    today = today or dt.datetime.now(dt.timezone.utc).date()
     try:
         tree = sqlglot.parse_one(_quote_literals(soql.strip()))
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as e:
@@ -150,6 +212,9 @@ def parse(soql: str) -> Query:
         for cls, op in ops.items():
             if isinstance(node, cls):
                 f = field(node.this)
+                literal = _date_literal(node.expression)
+                if literal is not None:
+                    return date_range_condition(f, op, literal)
                 v = value(node.expression, f)
                 if v is None:
                     if op in ("=", "!="):
@@ -169,6 +234,28 @@ def parse(soql: str) -> Query:
             params.append(value(node.expression, f))
             return f'"{f}" LIKE ?'
         raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{node.sql()}'")
+
+    def _date_literal(v: exp.Expression) -> str | None:
+        if isinstance(v, exp.Literal) and v.is_string and v.this.startswith(_LITERAL_MARK):
+            return v.this[len(_LITERAL_MARK):]
+        return None
+
+    def date_range_condition(f: str, op: str, literal: str) -> str:
+        if types[f] not in ("date", "datetime"):
+            raise SoqlError("INVALID_FIELD", f"value of filter criterion for field '{f}' must be of type "
+                                             f"{types[f]}, not a date literal")
+        start, end = date_literal_range(literal, today)
+        if types[f] == "datetime":
+            start, end = (sf_datetime(dt.datetime(d.year, d.month, d.day)) for d in (start, end))
+        else:
+            start, end = start.isoformat(), end.isoformat()
+        inside = f'("{f}" >= ? AND "{f}" < ?)'
+        shapes = {"=": (inside, [start, end]), "!=": (f"(NOT {inside})", [start, end]),
+                  "<": (f'"{f}" < ?', [start]), "<=": (f'"{f}" < ?', [end]),
+                  ">": (f'"{f}" >= ?', [end]), ">=": (f'"{f}" >= ?', [start])}
+        sql_text, values = shapes[op]
+        params.extend(values)
+        return f'("{f}" IS NOT NULL AND {sql_text})' if op == "!=" else sql_text
 
     where_node = tree.args.get("where")
     where = cond(where_node.this) if where_node is not None else "1=1"

@@ -55,6 +55,13 @@
     f.container.setAttribute("data-marks", String(marks));
     drawn += 1;
   }
+  // Rows that carry no value to draw (all zero or missing) get the same explicit state as no rows at all.
+  var NOTHING_IN_PERIOD = "no data for this period";
+  function anyValue(series, positive) {
+    return series.some(function (ser) {
+      return ser.values.some(function (v) { return num(v) !== null && !isNaN(num(v)) && (!positive || num(v) > 0); });
+    });
+  }
   function empty(id, message) {
     var f = frame(id, 400, 60);
     el("text", { x: 8, y: 34, "class": "empty" }, f.svg, message);
@@ -67,6 +74,7 @@
     var W = 560, H = 240, L = 52, R = 10, T = 10, B = 42;
     var n = opts.labels.length;
     if (!n) return empty(id, opts.emptyText || "no data yet");
+    if (!anyValue(opts.series, true)) return empty(id, NOTHING_IN_PERIOD);
     var totals = opts.labels.map(function (_, i) {
       return opts.series.reduce(function (s, ser) { return s + Math.max(num(ser.values[i]) || 0, 0); }, 0);
     });
@@ -102,6 +110,7 @@
   function hbars(id, opts) {
     var n = opts.labels.length;
     if (!n) return empty(id, opts.emptyText || "nothing open");
+    if (!anyValue(opts.series, true)) return empty(id, NOTHING_IN_PERIOD);
     var W = 560, L = 200, R = 60, T = 6, row = 24, H = T + row * n + 24;
     var totals = opts.labels.map(function (_, i) {
       return opts.series.reduce(function (s, ser) { return s + Math.max(num(ser.values[i]) || 0, 0); }, 0);
@@ -128,6 +137,7 @@
   function lines(id, opts) {
     var n = opts.labels.length;
     if (!n) return empty(id, opts.emptyText || "no data yet");
+    if (!anyValue(opts.series, false)) return empty(id, NOTHING_IN_PERIOD);
     var W = 560, H = 240, L = 52, R = 10, T = 10, B = 42, plotW = W - L - R, plotH = H - T - B;
     var all = [];
     opts.series.forEach(function (s) { s.values.forEach(function (v) { if (num(v) !== null) all.push(num(v)); }); });

@@ -36,6 +36,7 @@ def test_salesforce_daily_limit_stops_the_object_keeps_its_cursor_and_the_next_r
             load = conn.execute("select status, error from ops.loads where load_id = %s", (stopped.load_id,)).fetchone()
             cursor = conn.execute("select count(*) from ops.cursors where object = 'Opportunity'").fetchone()[0]
         assert stopped.status == "stopped" and "REQUEST_LIMIT_EXCEEDED" in stopped.error
+        assert "daily API request limit" in stopped.error  # says which of the two limits it was
         assert load[0] == "stopped" and cursor == 0
     finally:
         admin(source, "salesforce", "PUT", "faults", json={"daily_request_limit": None})
@@ -44,6 +45,26 @@ def test_salesforce_daily_limit_stops_the_object_keeps_its_cursor_and_the_next_r
         assert resumed.status == "completed"
         assert differences(source, conn, obj) == []
     sf.close()
+
+
+def test_salesforce_concurrent_request_limit_403_is_waited_out_not_a_stop(source, new_database):
+    """The concurrent long-running request limit answers 403 REQUEST_LIMIT_EXCEEDED too (Salesforce sends no 429;
+    "API Request Limits and Allocations"): the hub backs off and retries, and every object lands whole."""
+    objects = catalog.find("salesforce")
+    sf = client_of(source, "salesforce")
+    admin(source, "salesforce", "POST", "stats/reset")
+    admin(source, "salesforce", "PUT", "faults", json={"rate_limit_rate": 0.4})
+    try:
+        with psycopg.connect(new_database("sfconc")) as conn:
+            for obj in objects:
+                result = land_object(sf, obj, "r-sf-conc", conn=conn)
+                assert result.status == "completed", obj.key
+                assert differences(source, conn, obj) == [], obj.key
+        stats = admin(source, "salesforce", "GET", "stats")
+    finally:
+        admin(source, "salesforce", "PUT", "faults", json={"rate_limit_rate": 0})
+        sf.close()
+    assert stats["by_status"].get("403", 0) >= 1 and "429" not in stats["by_status"], stats
 
 
 def test_suiteql_reads_past_the_result_cap_by_narrowing_the_window(source, new_database, monkeypatch):

@@ -2,47 +2,17 @@
 (and the customers and projects those push) neither see nor disturb the other tests' state."""
 from __future__ import annotations
 
-import os
-
 import psycopg
 import pytest
 
-from pshub.settings import get_settings
-
-
-def _isolated_database(server_url: str, name: str) -> str:
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
-    return server_url.rsplit("/", 1)[0] + "/" + name
+from ops_hub import isolated_hub
 
 
 @pytest.fixture(scope="session")
 def ops_env(warehouse_url, home):
     """PSHUB_HOME, PSHUB_DATABASE_URL and a sandbox for these tests only; restored afterwards."""
-    from sandbox.server import SandboxServer
-
-    home = home / "ops"  # inside the run's folder, which is deleted at the end
-    home.mkdir()
-    saved = {k: os.environ.get(k) for k in ("PSHUB_HOME", "PSHUB_DATABASE_URL")}
-    os.environ["PSHUB_HOME"] = str(home)
-    os.environ["PSHUB_DATABASE_URL"] = _isolated_database(warehouse_url, "pshub_ops_test")
-    get_settings.cache_clear()
-    from pshub.migrations import migrate
-
-    migrate(os.environ["PSHUB_DATABASE_URL"])
-    server = SandboxServer(home / "sandbox", scale="demo", seed=7, ports={"salesforce": 0, "netsuite": 0, "kantata": 0})
-    server.start()
-    try:
-        yield {"home": home, "database_url": os.environ["PSHUB_DATABASE_URL"], "sandbox": server}
-    finally:
-        server.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
+    with isolated_hub(warehouse_url, home / "ops", "pshub_ops_test") as env:  # inside the run's folder
+        yield env
 
 
 @pytest.fixture

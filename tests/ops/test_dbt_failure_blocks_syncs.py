@@ -26,11 +26,12 @@ def broken_cycle(first_cycle, ops_env, tmp_path_factory, monkeypatch_module):
 
     project = tmp_path_factory.mktemp("project")
     shutil.copy(PROJECT_DIR / "dbt_project.yml", project / "dbt_project.yml")
+    shutil.copy(PROJECT_DIR / "profiles.yml", project / "profiles.yml")
     shutil.copytree(PROJECT_DIR / "dbt_project", project / "dbt_project",
                     ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
     (project / "dbt_project" / "tests" / "assert_customer_collections_broken.sql").write_text(FAILING_TEST)
     monkeypatch_module.setattr(pshub.dbt, "PROJECT_DIR", project)
-    monkeypatch_module.setattr(pshub.dbt, "PROFILES_DIR", project / "dbt_project")
+    monkeypatch_module.setattr(pshub.dbt, "PROFILES_DIR", project)
     ops_env["sandbox"].tick(1)
     with Receiver() as receiver:
         monkeypatch_module.setenv("PSHUB_ALERT_WEBHOOK_URL", receiver.url)

@@ -216,3 +216,17 @@ def test_latency_fault_delays_requests(sandbox, kt, faults):
     t0 = time.perf_counter()
     kt.get("/api/v1/roles.json")
     assert time.perf_counter() - t0 >= 0.2
+
+
+def test_lost_response_fault_commits_the_write_then_drops_the_answer(kt, ns, faults):
+    """`lost_response_rate`: the write is done, the client sees a reset (the classic cause of double posting)."""
+    faults("kantata", lost_response_rate=1.0)
+    with pytest.raises(httpx.TransportError):
+        kt.post("/api/v1/workspaces.json", json={"workspace": {"title": "Lost answer shell", "creator_role": "maven"}})
+    faults("kantata", lost_response_rate=0.0)
+    made = kt.get("/api/v1/workspaces.json", params={"include_archived": "true", "per_page": 200,
+                                                     "order": "created_at:desc"}).json()
+    assert [w["title"] for w in made["workspaces"].values()].count("Lost answer shell") == 1
+    assert kt.get("/__sandbox/stats").json()["lost_responses"] >= 1
+    faults("netsuite", lost_response_rate=1.0)  # reads are never dropped by this fault
+    assert ns.post(SUITEQL, json={"q": "SELECT id FROM term"}).status_code == 200

@@ -108,7 +108,7 @@ def test_where_in_and_or_limit_and_count(sf):
     ("SELECT Id FROM Invoice__x", "INVALID_TYPE"),
     ("SELECT Id FROM Account WHERE", "MALFORMED_QUERY"),
     ("SELECT Id FROM Account GROUP BY Name", "MALFORMED_QUERY"),
-    ("SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:3", "MALFORMED_QUERY"),
+    ("SELECT Id FROM Account WHERE CreatedDate = THIS_FISCAL_YEAR", "MALFORMED_QUERY"),
     ("SELECT Id FROM Account WHERE IsDeleted = 'yes'", "INVALID_FIELD"),
     ("DELETE FROM Account", "MALFORMED_QUERY"),
 ])

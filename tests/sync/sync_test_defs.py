@@ -1,10 +1,18 @@
 """Sync definitions over test-owned outbound tables (shared by the tests and the apply runner)."""
 from __future__ import annotations
 
-from reverse_etl.syncs import KANTATA_UPSERT, NETSUITE_UPSERT, SALESFORCE_UPDATE, Sync, fields
+import dataclasses
+
+from reverse_etl.syncs import KANTATA_UPSERT, NETSUITE_UPSERT, SALESFORCE_UPDATE, SYNCS, Sync, fields
 
 
 def make_sync(name: str, kind: str) -> Sync:
+    """A test sync: `kind` names one of the hub's syncs, optionally with a batch size (`psa_projects/6`): its
+    fields, operation and guards over a test-owned outbound table; or one of the small shapes below."""
+    sync_name, _, batch = kind.partition("/")
+    if sync_name in SYNCS:
+        hub_sync = SYNCS[sync_name]
+        return dataclasses.replace(hub_sync, name=name, batch_size=int(batch) if batch else hub_sync.batch_size)
     if kind == "timebills":
         return Sync(name, "netsuite", "timebill", "external_id",
                     fields("employee:ref!", "customer:ref!", "hours:number!", "rate:number", "tranDate:date!", "memo"),

@@ -1,0 +1,108 @@
+"""Vendor contracts: each documented behaviour the connectors rely on, asserted against the sandbox over HTTPS.
+
+The sandbox here serves TLS with a self-signed certificate for 127.0.0.1, as the real services serve HTTPS: third-party
+clients (simple-salesforce builds https:// URLs only) and the hub's connectors both verify it. Each test names the
+vendor documentation it checks in a comment.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import ssl
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from sandbox.http import DEFAULT_FAULTS
+from sandbox.server import SandboxServer
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1: (cert path, key path)."""
+    d = tmp_path_factory.mktemp("contracts-tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (d / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    return d / "cert.pem", d / "key.pem"
+
+
+@pytest.fixture(scope="session")
+def vendor(tmp_path_factory, tls_cert):
+    """The sandbox over HTTPS on ephemeral loopback ports."""
+    cert, key = tls_cert
+    server = SandboxServer(tmp_path_factory.mktemp("contracts-sandbox"), scale="demo", seed=11, certfile=cert,
+                           keyfile=key)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ca(tls_cert) -> ssl.SSLContext:
+    """Trusts the sandbox's certificate only (hostname checked)."""
+    return ssl.create_default_context(cafile=str(tls_cert[0]))
+
+
+@pytest.fixture
+def faults(vendor, ca):
+    """Set faults for one test; all are reset afterwards."""
+    def set_(system: str, **changes):
+        httpx.put(vendor.urls[system] + "/__sandbox/faults", json=changes, verify=ca).raise_for_status()
+    yield set_
+    for system in vendor.urls:
+        httpx.put(vendor.urls[system] + "/__sandbox/faults", json=DEFAULT_FAULTS, verify=ca).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def hub_clients(vendor, ca):
+    """The hub's own connectors, pointed at the sandbox over HTTPS."""
+    from connectors.kantata import KantataClient
+    from connectors.netsuite import NetSuiteClient
+    from connectors.salesforce import SalesforceClient
+
+    clients = {"salesforce": SalesforceClient(vendor.urls["salesforce"], vendor.credentials["salesforce"], verify=ca,
+                                              max_attempts=3),
+               "netsuite": NetSuiteClient(vendor.urls["netsuite"], vendor.credentials["netsuite"], verify=ca,
+                                          max_attempts=3),
+               "kantata": KantataClient(vendor.urls["kantata"], vendor.credentials["kantata"], verify=ca,
+                                        max_attempts=3)}
+    yield clients
+    for client in clients.values():
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def sf_http(hub_clients, vendor, ca):
+    """A raw HTTPS client with a Salesforce session, for status codes and bodies as they come."""
+    token = hub_clients["salesforce"].token()
+    return httpx.Client(base_url=vendor.urls["salesforce"] + "/services/data/v62.0",
+                        headers={"Authorization": f"Bearer {token}"}, verify=ca, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def kt_http(hub_clients, vendor, ca):
+    token = hub_clients["kantata"].token()
+    return httpx.Client(base_url=vendor.urls["kantata"] + "/api/v1", headers={"Authorization": f"Bearer {token}"},
+                        verify=ca, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def ns_http(hub_clients, vendor, ca):
+    token = hub_clients["netsuite"].token()
+    return httpx.Client(base_url=vendor.urls["netsuite"] + "/services/rest",
+                        headers={"Authorization": f"Bearer {token}", "Prefer": "transient"}, verify=ca, timeout=30)

@@ -1,0 +1,70 @@
+"""dbt as an analyst runs it: `pshub dbt ...` and a plain `dbt` from the repository root, on the hub's warehouse."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pshub.dbt import PROJECT_DIR
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def analyst_env(dbt_settings, dbt_url, tmp_path_factory):
+    """A shell's environment pointing the hub at the dbt tests' database, with dbt's output in a folder of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "PSHUB_DBT_"))}
+    env.update(PSHUB_HOME=str(dbt_settings.home_dir), PSHUB_DATABASE_URL=dbt_url,
+               DBT_TARGET_PATH=str(tmp_path_factory.mktemp("analyst-target")),
+               DBT_LOG_PATH=str(tmp_path_factory.mktemp("analyst-logs")))
+    return env
+
+
+def pshub_dbt(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "pshub"), "dbt", *args], env=env, cwd=PROJECT_DIR, capture_output=True,
+                          text=True, timeout=900)
+
+
+def test_pshub_dbt_debug_connects_with_the_hubs_settings(analyst_env):
+    done = pshub_dbt(analyst_env, "debug")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All checks passed" in done.stdout and "Connection test: [OK" in done.stdout.replace("\x1b[32m", "")
+
+
+def test_plain_dbt_from_the_repository_root_finds_the_profile_after_eval_of_pshub_dbt_env(analyst_env):
+    printed = pshub_dbt(analyst_env, "--env")
+    assert printed.returncode == 0, printed.stderr
+    shell = f'eval "$({BIN / "pshub"} dbt --env)" && unset DBT_PROJECT_DIR DBT_PROFILES_DIR && {BIN / "dbt"} debug'
+    done = subprocess.run(["bash", "-c", shell], env=analyst_env, cwd=PROJECT_DIR, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Using profiles.yml file at {PROJECT_DIR / 'profiles.yml'}" in done.stdout
+
+
+def test_pshub_dbt_builds_and_tests_the_marts(built, analyst_env):
+    # marts+ as the README says: rebuilding a table drops the views that read it (dbt-labs/dbt-core#2185)
+    build = pshub_dbt(analyst_env, "build", "-s", "marts+")
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr
+    results = json.loads((Path(analyst_env["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
+    assert {"model.pshub.engagements", "model.pshub.customer_collections"} <= {r["unique_id"] for r in results}
+    test = pshub_dbt(analyst_env, "test", "-s", "marts")
+    assert test.returncode == 0, test.stdout[-3000:] + test.stderr
+    results = json.loads((Path(analyst_env["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
+    assert results and {r["status"] for r in results} <= {"pass", "success"}
+
+
+def test_pshub_dbt_docs_generate_writes_the_catalog_of_the_marts(built, analyst_env):
+    done = pshub_dbt(analyst_env, "docs", "generate")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    catalog = json.loads((Path(analyst_env["DBT_TARGET_PATH"]) / "catalog.json").read_text())
+    assert "model.pshub.engagements" in catalog["nodes"]
+
+
+def test_pshub_dbt_without_a_command_says_what_to_type(analyst_env):
+    done = pshub_dbt(analyst_env)
+    assert done.returncode != 0
+    assert "pshub dbt debug" in done.stdout + done.stderr

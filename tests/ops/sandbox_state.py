@@ -1,0 +1,40 @@
+"""States the operations tests plant in the sandbox firm, so that they assert on what they built rather than on
+what the generated firm happens to hold on the day the tests run."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sandbox.store import Store, ns_datetime
+
+
+def plant_overdue_invoice(store: Store, days_overdue: int = 45, amount: float = 12345.67) -> str:
+    """An open NetSuite invoice of the firm's first project, due `days_overdue` days before the firm's today and
+    not paid at all; returns its document number. Shaped as the sandbox's own billing run writes invoices."""
+    today = store.now().date()
+    with store.write_lock:
+        c = store.conn()
+        job, customer, subsidiary, currency = c.execute(
+            "SELECT j.id, j.parent, j.subsidiary, coalesce(j.currency, cu.currency) FROM ns_job j "
+            "JOIN ns_customer cu ON cu.id = j.parent ORDER BY j.id LIMIT 1").fetchone()
+        trandate = today - dt.timedelta(days=days_overdue + 30)
+        period = c.execute("SELECT id FROM ns_accountingperiod WHERE startdate <= ? AND enddate >= ?",
+                           (trandate.isoformat(), trandate.isoformat())).fetchone()
+        tid = store.next_ids("ns_transaction")
+        stamp = ns_datetime(store.now())
+        c.execute("BEGIN")
+        c.execute("INSERT INTO ns_transaction (id, tranid, type, trandate, entity, subsidiary, currency, exchangerate, "
+                  "foreigntotal, foreignamountpaid, foreignamountunpaid, status, postingperiod, terms, duedate, memo, "
+                  "createddate, lastmodifieddate) VALUES (?,?,'CustInvc',?,?,?,?,1.0,?,0,?,'A',?,NULL,?,?,?,?)",
+                  (tid, f"INV{tid:06d}", trandate.isoformat(), customer, subsidiary, currency, amount, amount,
+                   period[0] if period else None, (today - dt.timedelta(days=days_overdue)).isoformat(),
+                   "Planted overdue invoice", stamp, stamp))
+        key = store.next_ids("ns_transactionline", 2)
+        c.execute("INSERT INTO ns_transactionline (uniquekey, \"transaction\", id, linesequencenumber, mainline, entity, "
+                  "subsidiary, netamount, foreignamount, isbillable, memo, linelastmodifieddate) "
+                  "VALUES (?,?,0,0,'T',?,?,?,?,'F','',?)", (key, tid, customer, subsidiary, amount, amount, stamp))
+        c.execute("INSERT INTO ns_transactionline (uniquekey, \"transaction\", id, linesequencenumber, mainline, item, "
+                  "entity, subsidiary, quantity, rate, netamount, foreignamount, isbillable, memo, linelastmodifieddate) "
+                  "VALUES (?,?,1,1,'F',17,?,?,1,?,?,?,'T','Planted overdue invoice',?)",
+                  (key + 1, tid, job, subsidiary, amount, amount, amount, stamp))
+        c.execute("COMMIT")
+    return f"INV{tid:06d}"
