@@ -154,7 +154,27 @@ def dbt_build_stage(select: list[str] | None, full_refresh: bool) -> dict:
     return out
 
 
-@task(name="sync", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE, task_run_name="sync {name}")
+def worth_retrying(task, task_run, state) -> bool:
+    """Prefect retries a stage only for what a retry can help: a transient API error or a dropped warehouse
+    connection; a setting, a credential or a refusal fails the same way every time."""
+    from connectors.http import ConnectorError, Unreachable
+    from pshub.settings import ConfigurationError
+
+    try:
+        state.result()
+    except (ConfigurationError, Unreachable):
+        return False
+    except ConnectorError as exc:
+        return exc.transient
+    except psycopg.OperationalError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="sync", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=worth_retrying, cache_policy=NO_CACHE,
+      task_run_name="sync {name}")
 def sync_stage(name: str, run_id: str) -> dict:
     from flows.sync import apply_sync
 

@@ -121,3 +121,11 @@ def test_credentials_may_come_from_a_prefect_secret_block_named_in_the_settings(
     monkeypatch.setenv("PSHUB_SALESFORCE_CLIENT_SECRET_BLOCK", "no-such-block")
     with pytest.raises(ConfigurationError, match="PSHUB_SALESFORCE_CLIENT_SECRET_BLOCK"):
         Settings().system("salesforce")
+
+
+def test_transform_says_how_many_dbt_nodes_are_done_of_how_many(first_cycle):
+    import re
+
+    out = CliRunner().invoke(app, ["transform", "--select", "stg_netsuite__terms"])
+    assert out.exit_code == 0, out.output
+    assert re.search(r"dbt\s+(\d+) of \1 nodes done: 1 models, \d+ tests, 0 failures so far", out.output), out.output
