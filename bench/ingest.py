@@ -1,7 +1,7 @@
 """Ingest benchmark: a full ingest of a medium firm, a no-change incremental run, peak memory, and landing
 against a bare COPY + upsert of the same rows.
 
-    .venv/bin/python bench/ingest.py [--scale medium] [--home .pshub/bench] [--sample 200000]
+    .venv/bin/python bench/ingest.py [--scale medium] [--home .pshub/bench] [--sample 200000] [--landing-only]
 
 The sandbox runs in a process of its own (`pshub sandbox serve`), as a real SaaS would be elsewhere; each
 ingest runs in a child process (the Prefect flow `ingest`, as `pshub ingest` runs it) so that its peak
@@ -59,9 +59,17 @@ def landing_vs_baseline(url: str, sample: int, batch: int = 5000, rounds: int = 
     from flows.landing import Load, ObjectSpec, copy_rows
     from connectors.kantata import parse_datetime
 
-    spec = ObjectSpec("benchland", "time_entries", "time_entries", "id", "updated_at", parse_datetime)
+    import dataclasses
 
-    def landing(conn: psycopg.Connection, batches: list[list[dict]]) -> float:
+    from connectors import catalog
+    from flows.ingest import spec_for
+
+    (obj,) = catalog.find("kantata", "time_entries")
+    # landing as the ingest does it (typed: every value staging casts is checked), and without the typed checks
+    typed = dataclasses.replace(spec_for(obj), system="benchland")
+    untyped = ObjectSpec("benchland", "time_entries", "time_entries", "id", "updated_at", parse_datetime)
+
+    def landing(conn: psycopg.Connection, batches: list[list[dict]], spec: ObjectSpec = typed) -> float:
         conn.execute("drop schema if exists raw_benchland cascade")
         conn.execute("delete from ops.cursors where system = 'benchland'")
         conn.commit()
@@ -96,20 +104,25 @@ def landing_vs_baseline(url: str, sample: int, batch: int = 5000, rounds: int = 
         records = [r[0] for r in conn.execute(
             "select data from raw_kantata.time_entries order by id limit %s", (sample,))]
         batches = [records[i:i + batch] for i in range(0, len(records), batch)]
-        times: dict[str, list[float]] = {"landing": [], "baseline": []}
+        runners = {"landing": lambda: landing(conn, batches), "baseline": lambda: baseline(conn, batches),
+                   "untyped": lambda: landing(conn, batches, untyped)}
+        times: dict[str, list[float]] = {name: [] for name in runners}
         for i in range(rounds):
-            for name in (("landing", "baseline") if i % 2 == 0 else ("baseline", "landing")):
-                times[name].append((landing if name == "landing" else baseline)(conn, batches))
+            order = list(runners)[i % 3:] + list(runners)[:i % 3]  # each goes first in turn
+            for name in order:
+                times[name].append(runners[name]())
         conn.execute("drop schema raw_benchland cascade")
         conn.execute("drop table public.bench_baseline")
         conn.execute("delete from ops.cursors where system = 'benchland'")
         conn.commit()
-    landing_s, baseline_s = min(times["landing"]), min(times["baseline"])
+    landing_s, baseline_s, untyped_s = min(times["landing"]), min(times["baseline"]), min(times["untyped"])
     median = {name: sorted(ts)[len(ts) // 2] for name, ts in times.items()}
     return {"rows": len(records), "landing_s": landing_s, "baseline_s": baseline_s, "times": times,
             "median_ratio": median["baseline"] / median["landing"],
             "landing_rows_s": len(records) / landing_s, "baseline_rows_s": len(records) / baseline_s,
-            "ratio": baseline_s / landing_s}
+            "ratio": baseline_s / landing_s, "untyped_s": untyped_s, "untyped_rows_s": len(records) / untyped_s,
+            "typed_ratio": untyped_s / landing_s,
+            "typed_median_ratio": median["untyped"] / median["landing"]}
 
 
 def main() -> None:
@@ -117,6 +130,8 @@ def main() -> None:
     ap.add_argument("--scale", default="medium")
     ap.add_argument("--home", default=str(ROOT / ".pshub" / "bench"))
     ap.add_argument("--sample", type=int, default=200_000, help="rows for landing vs baseline")
+    ap.add_argument("--landing-only", action="store_true",
+                    help="only landing vs the bare baseline, on the time entries an earlier run landed")
     args = ap.parse_args()
     home = Path(args.home).resolve()
     env = bench_env(home, "WARNING")
@@ -127,6 +142,9 @@ def main() -> None:
 
     url = database_url()
     migrate(url)
+    if args.landing_only:
+        print_landing(landing_vs_baseline(url, args.sample))
+        return
     with psycopg.connect(url, autocommit=True) as conn:  # a fresh warehouse: every raw table from scratch
         for (schema,) in conn.execute("select nspname from pg_namespace where nspname like 'raw\\_%'").fetchall():
             conn.execute(f'drop schema "{schema}" cascade')
@@ -163,16 +181,21 @@ def main() -> None:
     print(f"peak memory (RSS) of the ingest process: full {full['peak_kb'] / 1024:.0f} MB, "
           f"no-change incremental alone {cold['peak_kb'] / 1024:.0f} MB")
 
-    cmp = landing_vs_baseline(url, args.sample)
+    print_landing(landing_vs_baseline(url, args.sample))
+    print(f"\nload average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def print_landing(cmp: dict) -> None:
     rounds = len(cmp["times"]["landing"])
     print(f"\nlanding vs bare COPY + upsert, {cmp['rows']:,} time entries in batches of 5,000 into empty tables, "
           f"best of {rounds} each, taking turns:")
-    for name in ("landing", "baseline"):
+    for name in ("landing", "untyped", "baseline"):
         print(f"  {name:<8} {cmp[name + '_s']:.2f}s  {cmp[name + '_rows_s']:,.0f} rows/s   "
               f"(all: {', '.join(f'{t:.2f}s' for t in cmp['times'][name])})")
     print(f"  ratio    {cmp['ratio']:.2f}x of the baseline's speed, best against best (target >= 0.7x); "
           f"{cmp['median_ratio']:.2f}x median against median")
-    print(f"\nload average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"  typed checks: landing runs at {cmp['typed_ratio']:.2f}x the speed of landing without them, best against "
+          f"best ({cmp['typed_median_ratio']:.2f}x median against median)")
 
 
 if __name__ == "__main__":

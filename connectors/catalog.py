@@ -1,8 +1,12 @@
 """What each source system offers the hub: objects, the fields read, and how changes are found.
 
 A source's shape, not its business meaning: field lists, id / version / deleted fields, cursor style.
-NetSuite fields carry a type suffix (`trandate:date`, `lastmodifieddate:datetime`): SuiteQL returns dates in
-the account's own format unless they are selected through TO_CHAR, so the reader needs to know which are dates.
+Every field that staging casts carries its type as a suffix (`trandate:date`, `Amount:numeric`; the types are
+`date`, `datetime`, `numeric`, `integer`, `boolean`; no suffix: text, never cast). Landing checks each value
+against it (flows/landing.py) and quarantines a record whose value the cast would refuse, so that a staging
+cast never fails on landed data; tests/test_typed_landing.py checks that the staging models and these suffixes
+agree. NetSuite's reader also uses them: SuiteQL returns dates in the account's own format unless they are
+selected through TO_CHAR.
 """
 from __future__ import annotations
 
@@ -26,6 +30,11 @@ class SourceObject:
     applies_deletes: bool = False
     # NetSuite transactionline: deleted with the transaction they belong to (no deletedrecord row of their own)
     parent: tuple[str, str] | None = None   # (parent object name, field of this object holding the parent id)
+    # the source leaves a record's null fields out (NetSuite SuiteQL): a field absent from a page is no news
+    omits_nulls: bool = False
+    # (list filter, date field) of the records still editable, whose ids each cycle confirms: a record deleted
+    # there leaves the warehouse in the next cycle, not at the next full id listing
+    recent: tuple[str, str] | None = None
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -35,12 +44,17 @@ class SourceObject:
         return [(f.split(":")[0], f.split(":")[1] if ":" in f else None) for f in self.fields]
 
     @property
+    def field_types(self) -> dict[str, str]:
+        """{field: type} of the fields that staging casts (those declared with a type)."""
+        return {name: typ for name, typ in self.typed_fields() if typ}
+
+    @property
     def key(self) -> str:
         return f"{self.system}.{self.name}"
 
 
 # -- Salesforce: SystemModstamp cursor, queryAll returns deleted rows with IsDeleted = true ---------------
-_SF_AUDIT = ("IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp")
+_SF_AUDIT = ("IsDeleted", "CreatedDate:datetime", "LastModifiedDate", "SystemModstamp")
 
 
 def _sf(name: str, *fields: str, audit: tuple[str, ...] = _SF_AUDIT) -> SourceObject:
@@ -51,52 +65,73 @@ def _sf(name: str, *fields: str, audit: tuple[str, ...] = _SF_AUDIT) -> SourceOb
 SALESFORCE = {
     o.name: o for o in (
         # User has no IsDeleted: users are deactivated (IsActive), never deleted
-        _sf("User", "Username", "Name", "FirstName", "LastName", "Email", "Title", "IsActive", "CurrencyIsoCode",
-            audit=("CreatedDate", "LastModifiedDate", "SystemModstamp")),
+        _sf("User", "Username", "Name", "FirstName", "LastName", "Email", "Title", "IsActive:boolean",
+            "CurrencyIsoCode",
+            audit=("CreatedDate:datetime", "LastModifiedDate", "SystemModstamp")),
         _sf("Account", "Name", "Type", "Industry", "CurrencyIsoCode", "Legal_Entity__c", "BillingCountry",
-            "BillingCity", "OwnerId", "External_Id__c", "ERP_Customer_Id__c", "Open_AR__c", "Overdue_AR__c",
-            "AR_Current__c", "AR_1_30__c", "AR_31_60__c", "AR_61_90__c", "AR_Over_90__c", "DSO__c",
-            "Last_Payment_Date__c", "Credit_Hold__c", "Finance_Synced_At__c"),
-        _sf("Opportunity", "AccountId", "Name", "StageName", "IsClosed", "IsWon", "CloseDate", "Amount",
-            "Probability", "CurrencyIsoCode", "Type", "OwnerId", "Billing_Model__c", "Legal_Entity__c",
-            "Service_Line__c", "Start_Date__c", "End_Date__c", "External_Id__c", "ERP_Project_Id__c",
-            "PSA_Project_Id__c", "Sync_Status__c", "Last_Sync_Error__c", "Last_Synced_At__c", "Project_Status__c",
-            "Billed_Amount__c", "Recognized_Revenue__c", "Backlog__c", "Burn_Pct__c", "Margin_Pct__c",
-            "Collected_Amount__c"),
-        _sf("OpportunityLineItem", "OpportunityId", "Name", "Role__c", "Quantity", "UnitPrice", "TotalPrice",
+            "BillingCity", "OwnerId", "External_Id__c", "ERP_Customer_Id__c", "Open_AR__c:numeric",
+            "Overdue_AR__c:numeric",
+            "AR_Current__c:numeric", "AR_1_30__c:numeric", "AR_31_60__c:numeric", "AR_61_90__c:numeric",
+            "AR_Over_90__c:numeric", "DSO__c:numeric",
+            "Last_Payment_Date__c:date", "Credit_Hold__c:boolean", "Finance_Synced_At__c:datetime"),
+        _sf("Opportunity", "AccountId", "Name", "StageName", "IsClosed:boolean", "IsWon:boolean", "CloseDate:date",
+            "Amount:numeric",
+            "Probability:numeric", "CurrencyIsoCode", "Type", "OwnerId", "Billing_Model__c", "Legal_Entity__c",
+            "Service_Line__c", "Start_Date__c:date", "End_Date__c:date", "External_Id__c", "ERP_Project_Id__c",
+            "PSA_Project_Id__c", "Sync_Status__c", "Last_Sync_Error__c", "Last_Synced_At__c:datetime",
+            "Project_Status__c",
+            "Billed_Amount__c:numeric", "Recognized_Revenue__c:numeric", "Backlog__c:numeric", "Burn_Pct__c:numeric",
+            "Margin_Pct__c:numeric",
+            "Collected_Amount__c:numeric"),
+        _sf("OpportunityLineItem", "OpportunityId", "Name", "Role__c", "Quantity:numeric", "UnitPrice:numeric",
+            "TotalPrice:numeric",
             "CurrencyIsoCode"),
     )
 }
 
 
 # -- Kantata: updated_at cursor (updated_after + order=updated_at:asc); no deletes reported --------------
-def _kt(name: str, *fields: str, params: tuple[tuple[str, str], ...] = (), deleted: str | None = None) -> SourceObject:
-    return SourceObject("kantata", name, name, ("id", *fields, "created_at", "updated_at"), "id", "updated_at",
-                        deleted, params=params, reconcile_ids=True)
+def _kt(name: str, *fields: str, params: tuple[tuple[str, str], ...] = (), deleted: str | None = None,
+        recent: tuple[str, str] | None = None) -> SourceObject:
+    return SourceObject("kantata", name, name, ("id", *fields, "created_at:datetime", "updated_at"), "id",
+                        "updated_at", deleted, params=params, reconcile_ids=True, recent=recent)
 
 
 KANTATA = {
     o.name: o for o in (
-        _kt("users", "full_name", "email_address", "headline", "disabled", "account_id"),
+        _kt("users", "full_name", "email_address", "headline", "disabled:boolean", "account_id"),
         _kt("roles", "name"),
-        _kt("rate_cards", "title", "currency", "is_default"),
-        _kt("rate_card_roles", "rate_card_id", "role_id", "rate_in_cents", "currency"),
-        _kt("workspaces", "title", "description", "archived", "start_date", "due_date", "budgeted",
-            "price_in_cents", "budget_used_in_cents", "currency", "rate_card_id", "status_key", "status_message",
-            "status_color", "creator_role", "percentage_complete", "account_id"),
-        _kt("stories", "workspace_id", "parent_id", "title", "story_type", "state", "start_date", "due_date",
-            "billable", "fixed_fee", "time_estimate_in_minutes", "budget_estimate_in_cents", "percentage_complete",
-            "archived", "deleted_at", params=(("archived", "include"),), deleted="deleted_at"),
-        _kt("workspace_resources", "workspace_id", "user_id", "role_id", "role_name", "bill_rate", "cost_rate",
-            "start_date", "end_date", "currency"),
-        _kt("workspace_allocations", "workspace_resource_id", "workspace_id", "user_id", "start_date", "end_date",
-            "minutes", "hard"),
+        _kt("rate_cards", "title", "currency", "is_default:boolean"),
+        _kt("rate_card_roles", "rate_card_id", "role_id", "rate_in_cents:numeric", "currency"),
+        _kt("workspaces", "title", "description", "archived:boolean", "start_date:date", "due_date:date",
+            "budgeted:boolean",
+            "price_in_cents:numeric", "budget_used_in_cents:numeric", "currency", "rate_card_id",
+            "status_key:integer", "status_message",
+            "status_color", "creator_role", "percentage_complete:integer", "account_id"),
+        _kt("stories", "workspace_id", "parent_id", "title", "story_type", "state", "start_date:date",
+            "due_date:date",
+            "billable:boolean", "fixed_fee:boolean", "time_estimate_in_minutes:integer",
+            "budget_estimate_in_cents:numeric", "percentage_complete:integer",
+            "archived:boolean", "deleted_at", params=(("archived", "include"),), deleted="deleted_at"),
+        _kt("workspace_resources", "workspace_id", "user_id", "role_id", "role_name", "bill_rate:numeric",
+            "cost_rate:numeric",
+            "start_date:date", "end_date:date", "currency"),
+        _kt("workspace_allocations", "workspace_resource_id", "workspace_id", "user_id", "start_date:date",
+            "end_date:date",
+            "minutes:integer", "hard:boolean"),
         # from_archived_workspaces defaults to false: without it, time of archived projects silently vanishes
-        _kt("time_entries", "workspace_id", "story_id", "user_id", "role_id", "date_performed", "time_in_minutes",
-            "billable", "notes", "rate_in_cents", "cost_rate_in_cents", "currency", "approved", "is_invoiced",
-            "invoice_id", params=(("from_archived_workspaces", "true"),)),
-        _kt("expenses", "workspace_id", "user_id", "date", "category", "notes", "amount_in_cents", "currency",
-            "is_billable", "is_invoiced", "reimbursable", "approved", params=(("from_archived_workspaces", "true"),)),
+        _kt("time_entries", "workspace_id", "story_id", "user_id", "role_id", "date_performed:date",
+            "time_in_minutes:integer",
+            "billable:boolean", "notes", "rate_in_cents:numeric", "cost_rate_in_cents:numeric", "currency",
+            "approved:boolean", "is_invoiced:boolean",
+            "invoice_id", params=(("from_archived_workspaces", "true"),),
+            # date_performed_between=YYYY-MM-DD:YYYY-MM-DD (developer.kantata.com/tag/Time-Entries, query parameters)
+            recent=("date_performed_between", "date_performed")),
+        _kt("expenses", "workspace_id", "user_id", "date:date", "category", "notes", "amount_in_cents:numeric",
+            "currency", "is_billable:boolean", "is_invoiced:boolean", "reimbursable:boolean", "approved:boolean",
+            params=(("from_archived_workspaces", "true"),),
+            # date_expensed_between=YYYY-MM-DD:YYYY-MM-DD (developer.kantata.com/tag/Expenses, query parameters)
+            recent=("date_expensed_between", "date")),
         _kt("custom_fields", "name", "subject_type", "value_type"),
         _kt("custom_field_values", "custom_field_id", "subject_type", "subject_id", "value"),
     )
@@ -106,43 +141,49 @@ KANTATA = {
 # -- NetSuite: lastmodifieddate cursor through SuiteQL; deletes from deletedrecord ----------------------
 def _ns(name: str, *fields: str, id_field: str = "id", updated: str = "lastmodifieddate", **kw) -> SourceObject:
     return SourceObject("netsuite", name, name, (f"{id_field}", *fields, f"{updated}:datetime"), id_field, updated,
-                        **kw)
+                        omits_nulls=True, **kw)
 
 
 NETSUITE = {
     o.name: o for o in (
-        _ns("subsidiary", "name", "fullname", "parent", "currency", "country", "legalname", "isinactive"),
-        _ns("currency", "name", "symbol", "isbasecurrency", "isinactive"),
-        _ns("currencyrate", "basecurrency", "transactioncurrency", "exchangerate", "effectivedate:date"),
-        _ns("term", "name", "daysuntilnetdue", "isinactive"),
-        _ns("entitystatus", "name", "entitytype", "isinactive"),
+        _ns("subsidiary", "name", "fullname", "parent", "currency", "country", "legalname", "isinactive:boolean"),
+        _ns("currency", "name", "symbol", "isbasecurrency:boolean", "isinactive:boolean"),
+        _ns("currencyrate", "basecurrency", "transactioncurrency", "exchangerate:numeric", "effectivedate:date"),
+        _ns("term", "name", "daysuntilnetdue:integer", "isinactive:boolean"),
+        _ns("entitystatus", "name", "entitytype", "isinactive:boolean"),
         _ns("customer", "entityid", "companyname", "externalid", "parent", "subsidiary", "currency", "terms", "email",
-            "phone", "creditlimit", "creditholdoverride", "isinactive", "datecreated:datetime"),
-        _ns("customersubsidiaryrelationship", "entity", "subsidiary", "isprimarysub"),
+            "phone", "creditlimit:numeric", "creditholdoverride", "isinactive:boolean", "datecreated:datetime"),
+        _ns("customersubsidiaryrelationship", "entity", "subsidiary", "isprimarysub:boolean"),
         _ns("job", "entityid", "companyname", "externalid", "parent", "customer", "subsidiary", "currency",
             "entitystatus", "jobtype", "jobbillingtype", "startdate:date", "projectedenddate:date", "enddate:date",
-            "projectedvalue", "custentity_billing_model", "custentity_service_line",
-            "custentity_crm_opportunity_id", "isinactive", "datecreated:datetime"),
+            "projectedvalue:numeric", "custentity_billing_model", "custentity_service_line",
+            "custentity_crm_opportunity_id", "isinactive:boolean", "datecreated:datetime"),
         _ns("employee", "entityid", "firstname", "lastname", "email", "externalid", "subsidiary", "title",
-            "laborcost", "isinactive"),
-        _ns("item", "itemid", "displayname", "itemtype", "externalid", "isinactive"),
-        _ns("accountingperiod", "periodname", "startdate:date", "enddate:date", "closed", "closedondate:date",
-            "isquarter", "isyear", "isadjust"),
-        _ns("timebill", "externalid", "employee", "customer", "item", "subsidiary", "hours", "rate", "isbillable",
-            "trandate:date", "memo", "approvalstatus", "billed", "invoice", "datecreated:datetime"),
+            "laborcost:numeric", "isinactive:boolean"),
+        _ns("item", "itemid", "displayname", "itemtype", "externalid", "isinactive:boolean"),
+        _ns("accountingperiod", "periodname", "startdate:date", "enddate:date", "closed:boolean", "closedondate:date",
+            "isquarter:boolean", "isyear:boolean", "isadjust:boolean"),
+        _ns("timebill", "externalid", "employee", "customer", "item", "subsidiary", "hours:numeric", "rate:numeric",
+            "isbillable:boolean",
+            "trandate:date", "memo", "approvalstatus", "billed:boolean", "invoice", "datecreated:datetime"),
         _ns("expensereport", "externalid", "tranid", "employee", "entity", "subsidiary", "trandate:date", "category",
-            "amount", "currency", "isbillable", "memo", "billed", "invoice", "datecreated:datetime"),
+            "amount:numeric", "currency", "isbillable:boolean", "memo", "billed:boolean", "invoice",
+            "datecreated:datetime"),
         _ns("customrecord_pshub_invoice_request", "externalid", "name", "custrecord_pshub_ir_project",
-            "custrecord_pshub_ir_amount", "custrecord_pshub_ir_currency", "custrecord_pshub_ir_milestone",
+            "custrecord_pshub_ir_amount:numeric", "custrecord_pshub_ir_currency", "custrecord_pshub_ir_milestone",
             "custrecord_pshub_ir_date:date", "custrecord_pshub_ir_status", "custrecord_pshub_ir_invoice",
             "created:datetime"),
-        _ns("transaction", "tranid", "type", "trandate:date", "entity", "subsidiary", "currency", "exchangerate",
-            "foreigntotal", "foreignamountpaid", "foreignamountunpaid", "status", "postingperiod", "terms",
+        _ns("transaction", "tranid", "type", "trandate:date", "entity", "subsidiary", "currency",
+            "exchangerate:numeric",
+            "foreigntotal:numeric", "foreignamountpaid:numeric", "foreignamountunpaid:numeric", "status",
+            "postingperiod", "terms",
             "duedate:date", "closedate:date", "externalid", "memo", "createddate:datetime"),
-        _ns("transactionline", "transaction", "id", "linesequencenumber", "mainline", "item", "entity", "subsidiary",
-            "quantity", "rate", "netamount", "foreignamount", "isbillable", "memo", id_field="uniquekey",
+        _ns("transactionline", "transaction", "id", "linesequencenumber:integer", "mainline:boolean", "item",
+            "entity", "subsidiary",
+            "quantity:numeric", "rate:numeric", "netamount:numeric", "foreignamount:numeric", "isbillable:boolean",
+            "memo", id_field="uniquekey",
             updated="linelastmodifieddate", parent=("transaction", "transaction")),
-        _ns("previoustransactionlink", "previousdoc", "nextdoc", "linktype", "foreignamount"),
+        _ns("previoustransactionlink", "previousdoc", "nextdoc", "linktype", "foreignamount:numeric"),
         _ns("deletedrecord", "recordid", "recordtypeid", "type", "name", updated="deleteddate", applies_deletes=True),
     )
 }

@@ -45,6 +45,9 @@ BATCH_ROWS = 5000
 KANTATA_WINDOWS = 4
 # Kantata reports no deletes; listing every id is a full scan, so it runs when this much time has passed.
 RECONCILE_EVERY = dt.timedelta(hours=24)
+# Each cycle lists the ids of the records dated this far back (the current and the previous month: the periods a
+# firm still edits and approves), so that a recent deletion leaves the warehouse within a cycle.
+RECENT_WINDOW = dt.timedelta(days=62)
 # Objects landed at the same time. Each holds at most merge_streams' `held` pages read ahead (4 of at most
 # 1,000 records; one stream reads none ahead) and one batch (under BATCH_ROWS + a page of at most 2,000), so the
 # records in memory are bounded by constants, not by row counts or by how far landing falls behind on a loaded
@@ -61,7 +64,10 @@ PARSERS: dict[str, Callable[[str], dt.datetime]] = {
 def spec_for(obj: catalog.SourceObject) -> ObjectSpec:
     return ObjectSpec(system=obj.system, object=obj.name, table=obj.table, id_field=obj.id_field,
                       updated_field=obj.updated_field, parse_updated=PARSERS[obj.system],
-                      deleted_field=obj.deleted_field)
+                      deleted_field=obj.deleted_field,
+                      # the version field is read by its own parser (and staging takes it typed, source_updated_at)
+                      field_types={f: t for f, t in obj.field_types.items() if f != obj.updated_field},
+                      declared_fields=obj.field_names, omits_nulls=obj.omits_nulls)
 
 
 # -- progress on the terminal ----------------------------------------------------------------------------
@@ -218,6 +224,22 @@ def reconcile_ids(conn: psycopg.Connection, client: kantata.KantataClient, obj: 
     return deleted
 
 
+def confirm_recent(conn: psycopg.Connection, client: kantata.KantataClient, obj: catalog.SourceObject, load: Load,
+                   today: dt.date) -> int:
+    """List the ids of the object's records dated in RECENT_WINDOW; mark the landed ones it no longer has deleted."""
+    list_filter, date_field = obj.recent
+    start, end = today - RECENT_WINDOW, today + dt.timedelta(days=366)
+    params = {**dict(obj.params), list_filter: f"{start.isoformat()}:{end.isoformat()}"}
+
+    def still_there(ids: list[str]) -> set[str]:
+        return {str(r["id"]) for r in client.get_by_ids(obj.name, ids, dict(obj.params))}
+
+    deleted = mark_vanished(conn, spec_for(obj), client.list_ids(obj.name, params), confirm=still_there,
+                            load_id=load.load_id, dated=(date_field, start, end))
+    load.add_deleted(deleted)
+    return deleted
+
+
 # -- one object ----------------------------------------------------------------------------------------
 def land_object(client: ApiClient, obj: catalog.SourceObject, run_id: str, *, full_refresh: bool = False,
                 reconcile: bool | None = None, batch_rows: int = BATCH_ROWS,
@@ -260,6 +282,9 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
                 full_refresh or reconcile_due(conn, obj, dt.datetime.now(dt.timezone.utc))))):
             report("reconciling")
             reconcile_ids(conn, client, obj, load)
+        elif obj.recent and reconcile is not False:
+            report("reconciling")
+            confirm_recent(conn, client, obj, load, dt.datetime.now(dt.timezone.utc).date())
     except LimitExceeded as exc:
         # Salesforce's daily request limit: stop this object cleanly; its cursor stays where the last
         # committed batch left it, and the next run resumes from there.

@@ -18,6 +18,8 @@ import pandera.pandas as pa
 import psycopg
 from psycopg import sql
 
+from flows.field_types import refused_values
+
 log = logging.getLogger("pshub.landing")
 
 
@@ -32,6 +34,12 @@ class ObjectSpec:
     parse_updated: Callable[[str], dt.datetime]
     deleted_field: str | None = None
     extra: dict = field(default_factory=dict)
+    # {field: type} of the fields staging casts (catalog): values no cast would read are quarantined
+    field_types: dict = field(default_factory=dict)
+    # the fields the catalog declares: expected, so never reported as new
+    declared_fields: tuple[str, ...] = ()
+    # the source leaves null fields out of a record (NetSuite SuiteQL): a field missing from a page is no news
+    omits_nulls: bool = False
 
     @property
     def schema(self) -> str:
@@ -73,16 +81,24 @@ class PageResult:
     deleted: int = 0
     max_updated: dt.datetime | None = None
     new_fields: list[str] = field(default_factory=list)
+    gone_fields: list[str] = field(default_factory=list)
 
 
-def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[tuple[dict | None, str | None, str]]]:
-    """Validate a page: (rows that can land, [(payload, record id, reason)] that cannot)."""
-    bad: list[tuple[dict | None, str | None, str]] = []
+# a record that cannot land: (payload, record id, reason, field, value)
+Refused = tuple[dict | None, str | None, str, str | None, object]
+
+
+def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[Refused]]:
+    """Validate a page: (rows that can land, [(payload, record id, reason, field, value)] that cannot).
+
+    A record cannot land without its id or version timestamp, nor (unless it is a deletion) with a value that
+    the staging cast of its field would refuse (spec.field_types): the rest of the page lands."""
+    bad: list[Refused] = []
     readable, ids, stamps = [], [], []
     id_field, updated_field, parse, utc = spec.id_field, spec.updated_field, spec.parse_updated, dt.timezone.utc
     for rec in records:
         if type(rec) is not dict:
-            bad.append(({"unreadable": repr(rec)[:2000]}, None, "unreadable record: not a JSON object"))
+            bad.append(({"unreadable": repr(rec)[:2000]}, None, "unreadable record: not a JSON object", None, None))
             continue
         rid = rec.get(id_field)
         if rid is not None and type(rid) is not str:
@@ -100,7 +116,7 @@ def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[tupl
         return [], bad
     frame = pd.DataFrame({"id": pd.Series(ids, dtype=object),
                           "source_updated_at": pd.Series(stamps, dtype="datetime64[us, UTC]")})
-    failed_rows: dict[int, str] = {}
+    failed_rows: dict[int, tuple[str, str | None, object]] = {}  # (reason, field, value)
     try:
         _landing_schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
@@ -109,10 +125,21 @@ def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[tupl
                 raise RuntimeError(f"landing validation of {spec.system}.{spec.object} is broken: "
                                    f"{case.check} failed on {case.column}") from err
             i = int(case.index)
-            reason = (f"missing {id_field}" if case.column == "id" else
-                      f"missing or unreadable {updated_field}: {readable[i].get(updated_field)!r}")
+            reason = ((f"missing {id_field}", id_field, None) if case.column == "id" else
+                      (f"missing or unreadable {updated_field}: {readable[i].get(updated_field)!r}", updated_field,
+                       readable[i].get(updated_field)))
             failed_rows.setdefault(i, reason)
     deleted_field, dumps = spec.deleted_field, orjson.dumps
+    if spec.field_types:
+        # a deletion lands whatever its values (staging drops deleted rows before casting)
+        live = ([i for i, rec in enumerate(readable) if not rec.get(deleted_field)] if deleted_field
+                else range(len(readable)))
+        checked = [readable[i] for i in live] if deleted_field else readable
+        for j, problems in refused_values(spec.field_types, checked).items():
+            i = live[j]
+            if i not in failed_rows:
+                name, value, _ = problems[0]
+                failed_rows[i] = ("; ".join(f"{f}: {problem}" for f, _, problem in problems), name, value)
     if not failed_rows:
         if deleted_field is None:
             return [(rid, dumps(rec), ts, False) for rid, rec, ts in zip(ids, readable, stamps)], bad
@@ -121,10 +148,18 @@ def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[tupl
     good = []
     for i, (rec, rid, ts) in enumerate(zip(readable, ids, stamps)):
         if i in failed_rows:
-            bad.append((rec, rid, failed_rows[i]))
+            bad.append((rec, rid, *failed_rows[i]))
         else:
             good.append((rid, dumps(rec), ts, bool(rec.get(deleted_field)) if deleted_field else False))
     return good, bad
+
+
+def _shown(value: object, limit: int = 500) -> str | None:
+    """A refused value as quarantine shows it (the payload keeps it whole)."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else orjson.dumps(value, default=repr).decode()
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
 def _copy_field(text: str) -> bytes:
@@ -141,7 +176,14 @@ def copy_rows(copy, rows: list[tuple[str, bytes, dt.datetime, bool]]) -> None:
 
 
 class FieldTracker:
-    """The fields seen so far of one object (raw_<system>._fields), so that schema drift is reported once."""
+    """The fields seen so far of one object (raw_<system>._fields), so that schema drift is reported once.
+
+    A field is new when the source sends it for the first time and the catalog does not declare it (a field the
+    catalog declares is expected, even the first time it carries a value: SuiteQL leaves null columns out, so a
+    declared field first appears when someone fills it). A field is gone when a source that sends every field it
+    has (not NetSuite) sends a page in which no record has a field it sent before: removed or renamed at the
+    source, its values no longer land. Each is reported once; a gone field that comes back is new again.
+    """
 
     def __init__(self, conn: psycopg.Connection, spec: ObjectSpec):
         self.spec = spec
@@ -152,24 +194,42 @@ class FieldTracker:
                 field          text not null,
                 first_seen_at  timestamptz not null default now(),
                 first_load_id  bigint,
+                gone_at        timestamptz,
                 primary key (object, field)
             )""").format(sql.Identifier(spec.schema)))
-        self.known = {r[0] for r in conn.execute(
-            sql.SQL("select field from {}._fields where object = %s").format(sql.Identifier(spec.schema)),
-            (spec.object,))}
+        conn.execute(sql.SQL("alter table {}._fields add column if not exists gone_at timestamptz").format(
+            sql.Identifier(spec.schema)))
+        rows = conn.execute(
+            sql.SQL("select field, gone_at is null from {}._fields where object = %s").format(sql.Identifier(spec.schema)),
+            (spec.object,)).fetchall()
+        self.known = {name for name, _ in rows}                 # recorded, present or gone
+        self.present = {name for name, present in rows if present}
+        self.declared = set(spec.declared_fields)
         self.first_landing = not self.known
 
-    def new_fields(self, records: list) -> list[str]:
-        seen = set().union(*(rec for rec in records if type(rec) is dict))  # the keys of every record
-        return sorted(seen - self.known)
+    def drift(self, records: list) -> tuple[list[str], list[str], list[str]]:
+        """(fields to record, fields to report as new, fields to report as gone) of a page."""
+        dicts = [rec for rec in records if type(rec) is dict]
+        seen = set().union(*dicts)  # the keys of every record
+        unseen = sorted(seen - self.present)
+        new = [] if self.first_landing else [f for f in unseen if f not in self.declared or f in self.known]
+        gone = sorted(self.present - seen) if dicts and not self.spec.omits_nulls else []
+        return unseen, new, gone
 
-    def remember(self, conn: psycopg.Connection, fields: list[str], load_id: int) -> None:
-        """Record new fields (in the page's transaction); the caller reports them."""
+    def remember(self, conn: psycopg.Connection, fields: list[str], load_id: int, gone: list[str] = ()) -> None:
+        """Record fields now present and fields gone (in the page's transaction); the caller reports them."""
+        fields_table = sql.Identifier(self.spec.schema)
         with conn.cursor() as cur:
-            cur.executemany(sql.SQL("insert into {}._fields (object, field, first_load_id) values (%s, %s, %s)"
-                                    " on conflict do nothing").format(sql.Identifier(self.spec.schema)),
-                            [(self.spec.object, f, load_id) for f in fields])
+            if fields:
+                cur.executemany(sql.SQL("insert into {}._fields (object, field, first_load_id) values (%s, %s, %s)"
+                                        " on conflict (object, field) do update set gone_at = null").format(fields_table),
+                                [(self.spec.object, f, load_id) for f in fields])
+            if gone:
+                cur.execute(sql.SQL("update {}._fields set gone_at = now() where object = %s and field = any(%s)"
+                                    ).format(fields_table), (self.spec.object, list(gone)))
         self.known.update(fields)
+        self.present.update(fields)
+        self.present.difference_update(gone)
 
 
 @dataclass
@@ -197,11 +257,10 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
     target = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
     with conn.transaction():
         if fields is not None:
-            new = fields.new_fields(records)
-            if new:
-                fields.remember(conn, new, load_id)
-                if not fields.first_landing:
-                    result.new_fields = new
+            unseen, new, gone = fields.drift(records)
+            if unseen or gone:
+                fields.remember(conn, unseen, load_id, gone)
+                result.new_fields, result.gone_fields = new, gone
         if good:
             conn.execute("create temp table if not exists _landing (id text, data jsonb, source_updated_at timestamptz,"
                          " is_deleted boolean) on commit delete rows")
@@ -231,14 +290,16 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
             result.max_updated = max(row[2] for row in good)
             if on_landed is not None:
                 result.deleted = on_landed(conn, good)
-        for payload, rid, reason in bad:
+        for payload, rid, reason, field_name, value in bad:
             conn.execute("""
-                insert into ops.quarantine (system, object, record_id, reason, payload, run_id, load_id)
-                values (%s, %s, %s, %s, %s::jsonb, %s, %s)
+                insert into ops.quarantine (system, object, record_id, reason, payload, run_id, load_id, field, value)
+                values (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)
                 on conflict (system, object, coalesce(record_id, ''), reason) where resolved_at is null
                 do update set attempts = ops.quarantine.attempts + 1, last_seen_at = now(),
-                              payload = excluded.payload, run_id = excluded.run_id, load_id = excluded.load_id
-            """, (spec.system, spec.object, rid, reason, orjson.dumps(payload).decode(), run_id, load_id))
+                              payload = excluded.payload, run_id = excluded.run_id, load_id = excluded.load_id,
+                              field = excluded.field, value = excluded.value
+            """, (spec.system, spec.object, rid, reason, orjson.dumps(payload).decode(), run_id, load_id,
+                  field_name, _shown(value)))
         result.quarantined = len(bad)
         if bad and quarantine is not None:
             quarantine.open = True
@@ -285,19 +346,25 @@ def mark_deleted(conn: psycopg.Connection, schema: str, table: str, ids: list[st
 
 
 def mark_vanished(conn: psycopg.Connection, spec: ObjectSpec, listed_ids: Iterable[list[str]],
-                  *, confirm: Callable[[list[str]], set[str]] | None = None, load_id: int) -> int:
+                  *, confirm: Callable[[list[str]], set[str]] | None = None, load_id: int,
+                  dated: tuple[str, dt.date, dt.date] | None = None) -> int:
     """Reconcile a source that reports no deletes: every landed, live id missing from the complete listing
     `listed_ids` is marked deleted. `confirm(candidates)` returns those that still exist after all (a record
-    can slip between listing pages while the source changes); they are left alone."""
+    can slip between listing pages while the source changes); they are left alone. With `dated` (field, start,
+    end), the listing holds only the records whose date field is in [start, end], and only those are compared
+    (landed dates are checked ISO dates: their text sorts as the dates do)."""
     target = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
     conn.execute("create temp table if not exists _listed (id text) on commit drop")
     with conn.cursor().copy("copy _listed (id) from stdin") as copy:
         for page in listed_ids:  # the whole listing first: a failure half-way marks nothing
             for rid in page:
                 copy.write_row((rid,))
+    scope = sql.SQL("")
+    if dated is not None:
+        scope = sql.SQL(" and left(t.data ->> {}, 10) between %(start)s and %(end)s").format(sql.Literal(dated[0]))
     candidates = [r[0] for r in conn.execute(sql.SQL(
-        "select t.id from {} t where not t.is_deleted and not exists (select 1 from _listed l where l.id = t.id)"
-    ).format(target))]
+        "select t.id from {} t where not t.is_deleted and not exists (select 1 from _listed l where l.id = t.id){}"
+    ).format(target, scope), {"start": dated[1].isoformat(), "end": dated[2].isoformat()} if dated else {})]
     if candidates and confirm is not None:
         still_there = confirm(candidates)
         candidates = [c for c in candidates if c not in still_there]
@@ -324,6 +391,7 @@ class LoadResult:
     rows_quarantined: int = 0
     rows_deleted: int = 0
     new_fields: list[str] = field(default_factory=list)
+    gone_fields: list[str] = field(default_factory=list)   # sent before, in no record of a page since
     seconds: float = 0.0
     error: str | None = None
 
@@ -370,6 +438,10 @@ class Load:
             log.warning("%s.%s: new field(s) in the source: %s", self.spec.system, self.spec.object,
                         ", ".join(page_result.new_fields))
             r.new_fields.extend(page_result.new_fields)
+        if page_result.gone_fields:
+            log.warning("%s.%s: field(s) gone from the source (removed or renamed; their values no longer land): %s",
+                        self.spec.system, self.spec.object, ", ".join(page_result.gone_fields))
+            r.gone_fields.extend(page_result.gone_fields)
         return page_result
 
     def add_deleted(self, count: int) -> None:

@@ -26,7 +26,8 @@ def print_loads(loads: list[dict]) -> None:
            [[f"{l['system']}.{l['object']}", l["rows_fetched"], l["rows_landed"],
              *([l.get("hub_echoes", 0)] if echoes else []), l.get("rows_deleted", 0), l["rows_quarantined"],
              l["status"] + (f" ({l['error']})" if l.get("error") else "")
-             + (f"; new fields: {', '.join(l['new_fields'])}" if l.get("new_fields") else "")]
+             + (f"; new fields: {', '.join(l['new_fields'])}" if l.get("new_fields") else "")
+             + (f"; fields gone from the source: {', '.join(l['gone_fields'])}" if l.get("gone_fields") else "")]
             for l in sorted(loads, key=lambda l: (l["system"], l["object"]))])
 
 

@@ -137,7 +137,10 @@ class Kantata(App):
                 where.append("is_invoiced = 1")
             if req.arg("uninvoiced", "").lower() == "true" or req.arg("invoiced", "").lower() == "false":
                 where.append("is_invoiced = 0")
-            between = req.arg("date_performed_between") or req.arg("date_between")
+            # developer.kantata.com: time entries filter by date_performed_between, expenses by
+            # date_expensed_between ("YYYY-MM-DD:YYYY-MM-DD"; a side left out is no bound)
+            between = (req.arg("date_performed_between") or req.arg("date_expensed_between")
+                       or req.arg("date_between"))
             if between:
                 a, _, b = between.partition(":")
                 col = "date_performed" if res == "time_entries" else "date"

@@ -72,9 +72,13 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    # The operations tests point PSHUB_HOME and PSHUB_DATABASE_URL at a warehouse and sandbox of their own for the
-    # rest of the session: they run last, so that no other test runs against their state.
-    items.sort(key=lambda item: "tests/ops/" in item.nodeid.replace("\\", "/"))
+    # The operations and reliability tests point PSHUB_HOME and PSHUB_DATABASE_URL at a warehouse and sandbox of
+    # their own for the rest of the session: they run last, so that no other test runs against their state.
+    def last(item) -> int:
+        path = item.nodeid.replace("\\", "/")
+        return 2 if "tests/reliability/" in path else 1 if "tests/ops/" in path else 0
+
+    items.sort(key=last)
 
 
 def pytest_sessionstart(session):

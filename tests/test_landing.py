@@ -131,3 +131,30 @@ def test_a_deletion_is_a_version_an_older_copy_cannot_undo(fresh):
     load.finish()
     land(fresh, [[rec("a", "2026-01-01T00:00:00+00:00", v=1)]])  # a page read before the delete lands late
     assert rows(fresh) == {"a": (1, True)}
+
+
+DECLARED = ObjectSpec(system="testsys", object="Widget", table="widget", id_field="Id", updated_field="SystemModstamp",
+                      parse_updated=dt.datetime.fromisoformat, deleted_field="IsDeleted",
+                      declared_fields=("Id", "SystemModstamp", "IsDeleted", "v", "externalid"), omits_nulls=True)
+
+
+def test_a_declared_field_first_filled_later_is_not_drift_when_the_source_omits_nulls(fresh):
+    """SuiteQL leaves null columns out: a declared field (externalid, written by the hub) shows up late, and a
+    page without it says nothing."""
+    results = [land_stream(fresh, DECLARED, [page], run_id="r", cursor_from=None, cursor_field="SystemModstamp")
+               for page in ([rec("a", "2026-01-01T00:00:00+00:00", v=1)],
+                            [rec("a", "2026-01-02T00:00:00+00:00", v=1, externalid="opp-1")],
+                            [rec("b", "2026-01-03T00:00:00+00:00", v=1)],
+                            [rec("b", "2026-01-04T00:00:00+00:00", v=1, externalid="opp-2")],
+                            [rec("c", "2026-01-05T00:00:00+00:00", v=1, Region__c="EMEA")])]
+    assert [(r.new_fields, r.gone_fields) for r in results] == [([], [])] * 4 + [(["Region__c"], [])]
+
+
+def test_a_field_removed_or_renamed_at_the_source_is_reported_once(fresh):
+    land(fresh, [[rec("a", "2026-01-01T00:00:00+00:00", v=1, Probability=50)]])
+    renamed = land(fresh, [[rec("a", "2026-01-02T00:00:00+00:00", v=1, Win_Chance__c=50)]])
+    again = land(fresh, [[rec("b", "2026-01-03T00:00:00+00:00", v=1, Win_Chance__c=10)]])
+    back = land(fresh, [[rec("c", "2026-01-04T00:00:00+00:00", v=1, Win_Chance__c=10, Probability=10)]])
+    assert (renamed.new_fields, renamed.gone_fields) == (["Win_Chance__c"], ["Probability"])
+    assert (again.new_fields, again.gone_fields) == ([], [])
+    assert (back.new_fields, back.gone_fields) == (["Probability"], [])

@@ -1,7 +1,10 @@
 {#- Casts from the raw layer's jsonb. Each macro returns one SQL expression; column lists stay in the models.
     The sources' JSON is inconsistent by design of their APIs: NetSuite SuiteQL returns every value as a string
     (booleans 'T'/'F', dates in the account's M/D/YYYY format unless TO_CHAR was used), Salesforce and Kantata
-    return typed JSON. These helpers accept every form seen, so a change in the ingest does not break staging. -#}
+    return typed JSON. These helpers accept every form seen, so a change in the ingest does not break staging.
+    Landing accepts exactly what these casts accept (flows/landing.py, by the catalog's field types) and
+    quarantines the rest, so none of them can fail on landed data, and none turns a value it cannot read into
+    null: change the two together (tests/test_typed_landing.py runs the landing's checks against these macros). -#}
 
 {% macro json_text(field) -%}
     nullif(btrim(data ->> '{{ field }}'), '')
@@ -35,8 +38,8 @@
 
 {% macro text_to_date(expr) -%}
     (case
-        when {{ expr }} ~ '^\d{4}-\d{2}-\d{2}' then left({{ expr }}, 10)::date
-        when {{ expr }} ~ '^\d{1,2}/\d{1,2}/\d{4}' then to_date(split_part({{ expr }}, ' ', 1), 'MM/DD/YYYY')
+        when {{ expr }} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}' then left({{ expr }}, 10)::date
+        when {{ expr }} ~ '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}' then to_date(split_part({{ expr }}, ' ', 1), 'MM/DD/YYYY')
     end)
 {%- endmacro %}
 
@@ -47,11 +50,11 @@
 
 {% macro text_to_timestamp(expr) -%}
     (case
-        when {{ expr }} ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})$'
+        when {{ expr }} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})$'
             then ({{ expr }})::timestamptz
-        when {{ expr }} ~ '^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?)?$'
+        when {{ expr }} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(\.[0-9]+)?)?$'
             then ({{ expr }})::timestamp at time zone 'UTC'
-        when {{ expr }} ~ '^\d{1,2}/\d{1,2}/\d{4}'
+        when {{ expr }} ~ '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}'
             then to_timestamp({{ expr }}, 'MM/DD/YYYY HH24:MI:SS') at time zone 'UTC'
     end)
 {%- endmacro %}

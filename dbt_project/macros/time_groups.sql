@@ -5,7 +5,8 @@
     moved into the group), or when it holds fewer entries than the count kept here (an entry deleted or moved out;
     a group that lost and gained one also has a rewritten entry). That count is compared only in a build after an
     entry moved out of its group (int_time_entries._moved) or was deleted. Groups with a null first key are not
-    kept. Emits the CTEs followed by a comma, for the model's own to follow. -#}
+    kept, nor (time with no date) groups with a null second key. Emits the CTEs followed by a comma, for the
+    model's own to follow. -#}
 {% macro changed_time_groups(first_key, second_key) %}
 {%- set time_entries = ref('int_time_entries') -%}
 {%- set watermark = "(select coalesce(max(_load_watermark), -1) from " ~ this ~ ")" -%}
@@ -13,7 +14,7 @@ current_counts as (
 
     select {{ first_key }}, {{ second_key }}, count(*) as entry_count
     from {{ time_entries }}
-    where {{ first_key }} is not null
+    where {{ first_key }} is not null and {{ second_key }} is not null
     group by 1, 2
 
 ),
@@ -28,7 +29,7 @@ entries_lost as (
 changed as (
 
     select {{ first_key }}, {{ second_key }} from {{ time_entries }}
-    where {{ first_key }} is not null and _load_watermark > {{ watermark }}
+    where {{ first_key }} is not null and {{ second_key }} is not null and _load_watermark > {{ watermark }}
     union
     -- groups that lost an entry: counted only when an entry moved or was deleted since this table's last build
     select coalesce(now.{{ first_key }}, before.{{ first_key }}), coalesce(now.{{ second_key }}, before.{{ second_key }})

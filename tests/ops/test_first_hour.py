@@ -13,11 +13,12 @@ from pshub.cli import app
 
 
 @pytest.fixture(scope="module")
-def second_cycle(first_cycle):
-    """A second cycle with no change at the sources: it lands the hub's own writes and finds nothing new."""
+def two_cycles(first_cycle):
+    """Two cycles back to back with no change at the sources (other modules' cycles may have run since the first):
+    the second lands the first one's writes and finds nothing new."""
     from flows.hub import hub
 
-    return hub()
+    return hub(), hub()
 
 
 def test_exceptions_separate_holds_from_failures_and_never_add_currencies(first_cycle, ops_conn):
@@ -60,14 +61,17 @@ def test_status_splits_holds_and_failures(first_cycle):
     assert " holds held back by business rules" in out.output and " failures refused by the destination" in out.output
 
 
-def test_a_second_cycle_counts_nothing_new_and_names_the_hubs_own_writes_coming_back(first_cycle, second_cycle):
-    totals = second_cycle["totals"]
+def test_a_second_cycle_counts_nothing_new_and_names_the_hubs_own_writes_coming_back(two_cycles):
+    before, after = two_cycles
+    totals = after["totals"]
     assert (totals["new_holds"], totals["new_failures"]) == (0, 0)
-    assert totals["open_holds"] <= first_cycle["totals"]["open_holds"]
-    assert 0 < totals["rows_echoed"] <= totals["rows_landed"]
-    timebills = next(l for l in second_cycle["loads"] if (l["system"], l["object"]) == ("netsuite", "timebill"))
-    pushed = next(s for s in first_cycle["syncs"] if s["sync"] == "erp_time_bills")["pushed"]
-    assert timebills["hub_echoes"] == pushed > 0
+    assert totals["open_holds"] <= before["totals"]["open_holds"]
+    pushed = {s["sync"]: s["pushed"] for s in before["syncs"]}
+    landed = {(l["system"], l["object"]): l for l in after["loads"]}
+    if pushed["erp_time_bills"]:
+        assert landed[("netsuite", "timebill")]["hub_echoes"] == pushed["erp_time_bills"]
+    if any(pushed.values()):
+        assert 0 < totals["rows_echoed"] <= totals["rows_landed"]
 
 
 def test_the_prefect_flow_run_is_named_by_the_run_id_and_a_partial_cycle_is_a_named_state(first_cycle, ops_conn):

@@ -175,6 +175,18 @@ def test_filters_include_and_per_page_cap(kt):
     assert set(ws["status"]) == {"color", "key", "message"}
 
 
+
+def test_time_entries_filter_by_date_performed_between(kt):
+    # developer.kantata.com/tag/Time-Entries: date_performed_between, two YYYY-MM-DD dates separated by a colon
+    # (what each cycle lists to find recent deletions)
+    body = kt.get("/api/v1/time_entries.json", params={"per_page": 200, "date_performed_between": "2020-01-01:2100-01-01",
+                                                       "from_archived_workspaces": "true"}).json()
+    day = next(iter(body["time_entries"].values()))["date_performed"]
+    only = kt.get("/api/v1/time_entries.json", params={"per_page": 200, "date_performed_between": f"{day}:{day}",
+                                                       "from_archived_workspaces": "true"}).json()
+    assert 0 < only["count"] < body["count"]
+    assert {e["date_performed"] for e in only["time_entries"].values()} == {day}
+
 def test_workspace_story_and_custom_field_writes(kt):
     r = kt.post("/api/v1/workspaces.json", json={"workspace": {"title": "Hub shell", "currency": "USD",
                                                                 "price_in_cents": 1_000_000, "budgeted": True}})

@@ -3,9 +3,9 @@
 with source_totals as (
 
     select data ->> 'CurrencyIsoCode' as currency_code, count(*) as deals,
-           sum(coalesce((data ->> 'Amount')::numeric, 0)) as amount
+           sum(coalesce({{ json_numeric('Amount') }}, 0)) as amount
     from {{ source('salesforce', 'opportunity') }}
-    where not is_deleted and (data ->> 'IsWon')::boolean
+    where not is_deleted and {{ json_bool('IsWon') }}
     group by 1
 
 ),

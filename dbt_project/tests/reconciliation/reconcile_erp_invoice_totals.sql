@@ -5,7 +5,7 @@ with raw_transactions as (
     select
         data ->> 'type'                                                 as transaction_type,
         data ->> 'currency'                                             as erp_currency_id,
-        abs((data ->> 'foreigntotal')::numeric)                         as total
+        abs({{ json_numeric('foreigntotal') }})                         as total
     from {{ source('netsuite', 'transaction') }}
     where not is_deleted and data ->> 'type' in ('CustInvc', 'CustCred')
 

@@ -5,7 +5,7 @@ with links as (
 
     select
         regexp_replace(links.data ->> 'previousdoc', '\.0+$', '')       as invoice_id,
-        abs((links.data ->> 'foreignamount')::numeric)                  as amount
+        abs((nullif(btrim(links.data ->> 'foreignamount'), ''))::numeric) as amount
     from {{ source('netsuite', 'previoustransactionlink') }} as links
     join {{ source('netsuite', 'transaction') }} as payments
         on payments.id = regexp_replace(links.data ->> 'nextdoc', '\.0+$', '') and payments.data ->> 'type' = 'CustPymt'

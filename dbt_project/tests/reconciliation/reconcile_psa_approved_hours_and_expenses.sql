@@ -3,18 +3,20 @@
 -- expenses). Returns the measures that differ.
 with raw_entries as (
 
-    select data ->> 'workspace_id' as psa_project_id, (data ->> 'time_in_minutes')::numeric / 60 as hours
+    -- time with no date is in no week or month of the marts (a billable entry is held by sync erp_time_bills,
+    -- reason time_without_date)
+    select data ->> 'workspace_id' as psa_project_id, {{ json_numeric('time_in_minutes') }} / 60 as hours
     from {{ source('kantata', 'time_entries') }}
-    where not is_deleted and (data ->> 'approved')::boolean
+    where not is_deleted and {{ json_bool('approved') }} and {{ json_date('date_performed') }} is not null
 
 ),
 
 raw_expenses as (
 
-    select data ->> 'workspace_id' as psa_project_id, (data ->> 'amount_in_cents')::numeric / 100 as amount,
+    select data ->> 'workspace_id' as psa_project_id, {{ json_numeric('amount_in_cents') }} / 100 as amount,
            data ->> 'currency' as currency_code
     from {{ source('kantata', 'expenses') }}
-    where not is_deleted and (data ->> 'approved')::boolean
+    where not is_deleted and {{ json_bool('approved') }}
 
 ),
 

@@ -45,7 +45,7 @@ entries as (
     select time_entries.*, coalesce(time_bills.is_billed, false) as is_billed_in_erp
     from {{ time_entries }} as time_entries
     left join {{ ref('int_time_bill_matches') }} as time_bills using (erp_time_bill_id)
-    where time_entries.engagement_id is not null
+    where time_entries.engagement_id is not null and time_entries.work_month is not null
     {% endif %}
 
 ),

@@ -163,6 +163,11 @@ entries as (
         union all
         select psa_time_entry_id from {{ ref('stg_kantata__time_entries') }}
         where load_id > (select changed_since from cutoff)))
+    union all
+    -- an entry with no date or no person is in no (person, day) group: read when it lands (a sync holds it)
+    select landed.*
+    from {{ ref('stg_kantata__time_entries') }} as landed
+    where landed.load_id > (select changed_since from cutoff) and (landed.work_date is null or landed.psa_user_id is null)
 
 ),
 {% else %}

@@ -36,7 +36,7 @@ with aggregated as (
     from changed_entries
     {% else %}
     from {{ time_entries }}
-    where psa_user_id is not null
+    where psa_user_id is not null and work_week is not null
     {% endif %}
     group by 1, 2
 

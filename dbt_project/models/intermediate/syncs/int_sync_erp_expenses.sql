@@ -30,6 +30,10 @@ select
     expenses.currency_code                                      as _currency,
     case
         when not expenses.is_approved then 'unapproved_expense'
+        when expenses.expense_date is null then 'expense_without_date'
+        when expenses.amount is null then 'expense_without_amount'
+        -- an expense report is a charge: a refund or correction is a credit, entered in the ERP by hand
+        when expenses.amount < 0 then 'negative_amount'
         when expenses.is_without_project then 'expense_without_project'
         when expenses.engagement_id is null then 'expense_without_engagement'
         when coalesce(expenses.erp_project_id, created.destination_id) is null then 'engagement_not_in_erp'

@@ -34,6 +34,7 @@ select
     engagements.contract_currency                               as _currency,
     case
         when engagements.erp_candidate_count > 1 then 'engagement_key_matches_several'
+        when engagements.sold_amount < 0 then 'negative_amount'
         when engagements.billing_model is null then 'closed_won_without_billing_model'
         when opportunities.start_date is null then 'closed_won_without_start_date'
         when legal_entities.legal_entity is null then 'unknown_legal_entity'

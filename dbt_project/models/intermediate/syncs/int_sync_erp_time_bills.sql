@@ -1,7 +1,8 @@
 -- Candidates of sync erp_time_bills: one row per approved or pending billable PSA time entry of a client
 -- engagement that is not already in the ERP by the pre-hub process; external id = the PSA time entry id.
 -- Pushed only when approved, in an open period, on a keyed project that is not on hold, for a customer not on
--- credit hold, by a person known to the ERP, and free of data-quality defects; otherwise block_reason_code says why.
+-- credit hold, by a person known to the ERP, with a date, hours and a rate that is not negative, and free of
+-- data-quality defects; otherwise block_reason_code says why.
 with entries as (
 
     select * from {{ ref('int_time_entries') }}
@@ -34,6 +35,10 @@ select
     entries._load_watermark                                     as _load_watermark,  -- the build that wrote the entry
     case
         when not entries.is_approved then 'unapproved_time'
+        -- a value the PSA left empty holds the entry, with what is known of its amount (none without hours)
+        when entries.work_date is null then 'time_without_date'
+        when entries.minutes is null then 'time_without_hours'
+        when entries.bill_rate < 0 then 'negative_rate'
         when entries.engagement_id is null then 'time_without_engagement'
         when coalesce(entries.erp_project_id, created.destination_id) is null then 'engagement_not_in_erp'
         when entries.erp_employee_id is null then 'employee_not_in_erp'

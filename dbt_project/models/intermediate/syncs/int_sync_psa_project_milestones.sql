@@ -43,6 +43,9 @@ select
     shares.engagement_id                                        as _engagement,
     shares.sold_amount / shares.milestone_count                 as _amount_at_stake,
     shares.contract_currency                                    as _currency,
-    case when shares.workspace_psa_id is null then 'psa_project_not_created_yet' end as block_reason_code
+    case
+        when shares.sold_amount < 0 then 'negative_amount'
+        when shares.workspace_psa_id is null then 'psa_project_not_created_yet'
+    end                                                         as block_reason_code
 from shares
 cross join lateral generate_series(1, shares.milestone_count) as milestone_number

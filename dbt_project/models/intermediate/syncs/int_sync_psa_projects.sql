@@ -39,6 +39,7 @@ select
     engagements.contract_currency                               as _currency,
     case
         when engagements.psa_candidate_count > 1 then 'engagement_key_matches_several'
+        when engagements.sold_amount < 0 then 'negative_amount'
         when engagements.billing_model is null then 'closed_won_without_billing_model'
         when engagements.start_date is null then 'closed_won_without_start_date'
         when rate_cards.psa_rate_card_id is null then 'no_rate_card_for_currency'

@@ -17,7 +17,7 @@ renamed as (
         {{ json_text('value_type') }}                              as value_type,
 
         -- timestamps
-        (data ->> 'created_at')::timestamptz                       as created_at,
+        {{ json_timestamp('created_at') }}                         as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

@@ -22,16 +22,16 @@ renamed as (
         {{ cents('amount_in_cents') }}                             as amount,
 
         -- booleans
-        (data ->> 'is_billable')::boolean                          as is_billable,
-        (data ->> 'is_invoiced')::boolean                          as is_invoiced,
-        (data ->> 'reimbursable')::boolean                         as is_reimbursable,
-        (data ->> 'approved')::boolean                             as is_approved,
+        {{ json_bool('is_billable') }}                             as is_billable,
+        {{ json_bool('is_invoiced') }}                             as is_invoiced,
+        {{ json_bool('reimbursable') }}                            as is_reimbursable,
+        {{ json_bool('approved') }}                                as is_approved,
 
         -- dates
-        (data ->> 'date')::date                                    as expense_date,
+        {{ json_date('date') }}                                    as expense_date,
 
         -- timestamps
-        (data ->> 'created_at')::timestamptz                       as created_at,
+        {{ json_timestamp('created_at') }}                         as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

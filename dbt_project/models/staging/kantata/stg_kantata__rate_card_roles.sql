@@ -20,7 +20,7 @@ renamed as (
         {{ cents('rate_in_cents') }}                               as bill_rate,
 
         -- timestamps
-        (data ->> 'created_at')::timestamptz                       as created_at,
+        {{ json_timestamp('created_at') }}                         as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

@@ -16,10 +16,10 @@ renamed as (
         {{ json_text('currency') }}                                as currency_code,
 
         -- booleans
-        (data ->> 'is_default')::boolean                           as is_default,
+        {{ json_bool('is_default') }}                              as is_default,
 
         -- timestamps
-        (data ->> 'created_at')::timestamptz                       as created_at,
+        {{ json_timestamp('created_at') }}                         as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

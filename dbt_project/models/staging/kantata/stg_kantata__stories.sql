@@ -19,21 +19,21 @@ renamed as (
         {{ json_text('state') }}                                   as state,
 
         -- numerics
-        (data ->> 'time_estimate_in_minutes')::numeric::bigint     as time_estimate_minutes,
+        {{ json_integer('time_estimate_in_minutes') }}             as time_estimate_minutes,
         {{ cents('budget_estimate_in_cents') }}                    as budget_estimate_amount,
-        (data ->> 'percentage_complete')::numeric::bigint          as percentage_complete,
+        {{ json_integer('percentage_complete') }}                  as percentage_complete,
 
         -- booleans
-        (data ->> 'billable')::boolean                             as is_billable,
-        (data ->> 'fixed_fee')::boolean                            as is_fixed_fee,
-        (data ->> 'archived')::boolean                             as is_archived,
+        {{ json_bool('billable') }}                                as is_billable,
+        {{ json_bool('fixed_fee') }}                               as is_fixed_fee,
+        {{ json_bool('archived') }}                                as is_archived,
 
         -- dates
-        (data ->> 'start_date')::date                              as start_date,
-        (data ->> 'due_date')::date                                as due_date,
+        {{ json_date('start_date') }}                              as start_date,
+        {{ json_date('due_date') }}                                as due_date,
 
         -- timestamps
-        (data ->> 'created_at')::timestamptz                       as created_at,
+        {{ json_timestamp('created_at') }}                         as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

@@ -21,20 +21,20 @@ renamed as (
         {{ json_text('currency') }}                                as currency_code,
 
         -- numerics
-        (data ->> 'time_in_minutes')::numeric::bigint              as minutes,
+        {{ json_integer('time_in_minutes') }}                      as minutes,
         {{ cents('rate_in_cents') }}                               as bill_rate,
         {{ cents('cost_rate_in_cents') }}                          as cost_rate,
 
         -- booleans
-        (data ->> 'billable')::boolean                             as is_billable,
-        (data ->> 'approved')::boolean                             as is_approved,
-        (data ->> 'is_invoiced')::boolean                          as is_invoiced,
+        {{ json_bool('billable') }}                                as is_billable,
+        {{ json_bool('approved') }}                                as is_approved,
+        {{ json_bool('is_invoiced') }}                             as is_invoiced,
 
         -- dates
-        (data ->> 'date_performed')::date                          as work_date,
+        {{ json_date('date_performed') }}                          as work_date,
 
         -- timestamps
-        (data ->> 'created_at')::timestamptz                       as created_at,
+        {{ json_timestamp('created_at') }}                         as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

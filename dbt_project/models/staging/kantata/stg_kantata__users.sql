@@ -18,10 +18,10 @@ renamed as (
         {{ json_text('headline') }}                                as headline,
 
         -- booleans
-        (data ->> 'disabled')::boolean                             as is_disabled,
+        {{ json_bool('disabled') }}                                as is_disabled,
 
         -- timestamps
-        (data ->> 'created_at')::timestamptz                       as created_at,
+        {{ json_timestamp('created_at') }}                         as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

@@ -15,17 +15,17 @@ renamed as (
         _load_id                                                   as load_id,
 
         -- numerics
-        (data ->> 'minutes')::numeric::bigint                      as allocated_minutes,
+        {{ json_integer('minutes') }}                              as allocated_minutes,
 
         -- booleans
-        (data ->> 'hard')::boolean                                 as is_hard,
+        {{ json_bool('hard') }}                                    as is_hard,
 
         -- dates
-        (data ->> 'start_date')::date                              as start_date,
-        (data ->> 'end_date')::date                                as end_date,
+        {{ json_date('start_date') }}                              as start_date,
+        {{ json_date('end_date') }}                                as end_date,
 
         -- timestamps
-        (data ->> 'created_at')::timestamptz                       as created_at,
+        {{ json_timestamp('created_at') }}                         as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

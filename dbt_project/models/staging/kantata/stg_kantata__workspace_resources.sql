@@ -23,11 +23,11 @@ renamed as (
         {{ json_numeric('cost_rate', 2) }}                         as cost_rate,
 
         -- dates
-        (data ->> 'start_date')::date                              as start_date,
-        (data ->> 'end_date')::date                                as end_date,
+        {{ json_date('start_date') }}                              as start_date,
+        {{ json_date('end_date') }}                                as end_date,
 
         -- timestamps
-        (data ->> 'created_at')::timestamptz                       as created_at,
+        {{ json_timestamp('created_at') }}                         as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

@@ -22,21 +22,21 @@ renamed as (
         {{ json_text('creator_role') }}                            as creator_role,
 
         -- numerics
-        (data ->> 'status_key')::numeric::bigint                   as status_key,
-        (data ->> 'percentage_complete')::numeric::bigint          as percentage_complete,
+        {{ json_integer('status_key') }}                           as status_key,
+        {{ json_integer('percentage_complete') }}                  as percentage_complete,
         {{ cents('price_in_cents') }}                              as contract_amount,
         {{ cents('budget_used_in_cents') }}                        as budget_used_amount,
 
         -- booleans
-        (data ->> 'archived')::boolean                             as is_archived,
-        (data ->> 'budgeted')::boolean                             as is_budgeted,
+        {{ json_bool('archived') }}                                as is_archived,
+        {{ json_bool('budgeted') }}                                as is_budgeted,
 
         -- dates
-        (data ->> 'start_date')::date                              as start_date,
-        (data ->> 'due_date')::date                                as due_date,
+        {{ json_date('start_date') }}                              as start_date,
+        {{ json_date('due_date') }}                                as due_date,
 
         -- timestamps
-        (data ->> 'created_at')::timestamptz                       as created_at,
+        {{ json_timestamp('created_at') }}                         as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

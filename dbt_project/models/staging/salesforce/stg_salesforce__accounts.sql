@@ -34,14 +34,14 @@ renamed as (
         {{ json_numeric('DSO__c') }}                               as synced_dso,
 
         -- booleans
-        (data ->> 'Credit_Hold__c')::boolean                       as synced_credit_hold,
+        {{ json_bool('Credit_Hold__c') }}                          as synced_credit_hold,
 
         -- dates
-        (data ->> 'Last_Payment_Date__c')::date                    as synced_last_payment_date,
+        {{ json_date('Last_Payment_Date__c') }}                    as synced_last_payment_date,
 
         -- timestamps
-        (data ->> 'CreatedDate')::timestamptz                      as created_at,
-        (data ->> 'Finance_Synced_At__c')::timestamptz             as finance_synced_at,
+        {{ json_timestamp('CreatedDate') }}                        as created_at,
+        {{ json_timestamp('Finance_Synced_At__c') }}               as finance_synced_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

@@ -39,17 +39,17 @@ renamed as (
         {{ json_numeric('Collected_Amount__c', 2) }}               as synced_collected_amount,
 
         -- booleans
-        (data ->> 'IsClosed')::boolean                             as is_closed,
-        (data ->> 'IsWon')::boolean                                as is_won,
+        {{ json_bool('IsClosed') }}                                as is_closed,
+        {{ json_bool('IsWon') }}                                   as is_won,
 
         -- dates
-        (data ->> 'CloseDate')::date                               as close_date,
-        (data ->> 'Start_Date__c')::date                           as start_date,
-        (data ->> 'End_Date__c')::date                             as end_date,
+        {{ json_date('CloseDate') }}                               as close_date,
+        {{ json_date('Start_Date__c') }}                           as start_date,
+        {{ json_date('End_Date__c') }}                             as end_date,
 
         -- timestamps
-        (data ->> 'CreatedDate')::timestamptz                      as created_at,
-        (data ->> 'Last_Synced_At__c')::timestamptz                as last_synced_at,
+        {{ json_timestamp('CreatedDate') }}                        as created_at,
+        {{ json_timestamp('Last_Synced_At__c') }}                  as last_synced_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

@@ -23,7 +23,7 @@ renamed as (
         {{ json_numeric('TotalPrice', 2) }}                        as total_price,
 
         -- timestamps
-        (data ->> 'CreatedDate')::timestamptz                      as created_at,
+        {{ json_timestamp('CreatedDate') }}                        as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 

@@ -21,10 +21,10 @@ renamed as (
         {{ json_text('CurrencyIsoCode') }}                         as currency_code,
 
         -- booleans
-        (data ->> 'IsActive')::boolean                             as is_active,
+        {{ json_bool('IsActive') }}                                as is_active,
 
         -- timestamps
-        (data ->> 'CreatedDate')::timestamptz                      as created_at,
+        {{ json_timestamp('CreatedDate') }}                        as created_at,
         source_updated_at                                          as updated_at,
         _landed_at                                                 as landed_at
 
