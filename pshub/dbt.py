@@ -97,9 +97,12 @@ class _NodeCounter:
             self.state["models"] += 1
         if node.node_status in ("error", "fail", "runtime error"):
             self.state["failures"] += 1
+        self.tell()
+
+    def tell(self, phase: str = "nodes") -> None:
         for listener in list(_listeners):
             try:
-                listener(dict(self.state))
+                listener({**self.state, "phase": phase})
             except Exception:  # a broken progress display must not stop a build
                 pass
 
@@ -121,7 +124,10 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
     previous = os.environ.get("PGOPTIONS")
     os.environ["PGOPTIONS"] = " ".join(filter(None, [session_options(int(os.environ["PSHUB_DBT_THREADS"])), previous]))
     try:
-        outcome = dbtRunner(callbacks=[_NodeCounter()] if _listeners else None).invoke(full)
+        counter = _NodeCounter()
+        if _listeners and command in ("build", "run", "test", "seed", "snapshot"):
+            counter.tell(phase="starting")  # dbt parses and compiles for a while before its first node
+        outcome = dbtRunner(callbacks=[counter] if _listeners else None).invoke(full)
     finally:
         if previous is None:
             os.environ.pop("PGOPTIONS", None)

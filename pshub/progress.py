@@ -39,6 +39,9 @@ class CycleProgress:
                   + (f", {failed} failed" if failed else "") + f"; {self._rows:,} rows so far")
 
     def dbt(self, p: dict) -> None:
+        if p.get("phase") == "starting":
+            self._say("dbt", "parsing and compiling the project (the first node follows)", force=True)
+            return
         self._say("dbt", f"{p['done']} of {p['total'] or '?'} nodes done: {p['models']} models, {p['tests']} tests, "
                          f"{p['failures']} failures so far", force=p["done"] == p["total"])
 
