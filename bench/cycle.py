@@ -55,7 +55,7 @@ def provisioned(deals: set[str]) -> tuple[set[str], set[str]]:
     cfg = get_settings().system("kantata")
     psa = set()
     with KantataClient(cfg.base_url, cfg.credentials) as kt:
-        for page in kt.list_pages("custom_field_values"):  # field 1 = CRM Opportunity ID
+        for page in kt.list_pages("custom_field_values", {"subject_type": "Workspace"}):  # field 1 = CRM Opportunity ID
             psa.update(str(r.get("value")) for r in page if str(r.get("custom_field_id")) == "1")
     return deals & erp, deals & psa
 

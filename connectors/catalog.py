@@ -107,7 +107,9 @@ KANTATA = {
             "budgeted:boolean",
             "price_in_cents:numeric", "budget_used_in_cents:numeric", "currency", "rate_card_id",
             "status_key:integer", "status_message",
-            "status_color", "creator_role", "percentage_complete:integer", "account_id"),
+            "status_color", "creator_role", "percentage_complete:integer", "account_id",
+            # archived workspaces are left out unless include_archived=true: they must land (and never look deleted)
+            params=(("include_archived", "true"),)),
         _kt("stories", "workspace_id", "parent_id", "title", "story_type", "state", "start_date:date",
             "due_date:date",
             "billable:boolean", "fixed_fee:boolean", "time_estimate_in_minutes:integer",
@@ -133,7 +135,9 @@ KANTATA = {
             # date_expensed_between=YYYY-MM-DD:YYYY-MM-DD (developer.kantata.com/tag/Expenses, query parameters)
             recent=("date_expensed_between", "date")),
         _kt("custom_fields", "name", "subject_type", "value_type"),
-        _kt("custom_field_values", "custom_field_id", "subject_type", "subject_id", "value"),
+        # subject_type is a required filter of custom_field_values: the hub's custom fields are all on workspaces
+        _kt("custom_field_values", "custom_field_id", "subject_type", "subject_id", "value",
+            params=(("subject_type", "Workspace"),)),
     )
 }
 

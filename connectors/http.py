@@ -139,6 +139,11 @@ class ApiClient:
     def _is_write(self, method: str, path: str) -> bool:
         return method not in ("GET", "HEAD")
 
+    def pages_in_cursor_order(self, resource: str) -> bool:
+        """Whether a changed-records read of `resource` comes oldest change first (so that the cursor may move page
+        by page); False where the API cannot sort it so."""
+        return True
+
     # -- the one request function ------------------------------------------------------------------
     def token(self, force: bool = False) -> str:
         with self._token_lock:

@@ -1,4 +1,4 @@
-"""Kantata (Mavenlink) API v1: OAuth2 token, lazy page iterators over /api/v1/{resource}.json.
+"""Kantata (Mavenlink) API v1: OAuth2 access token, lazy page iterators over /api/v1/{resource}.json.
 
 Lists come in an envelope {count, meta:{page_count, ...}, results:[{key, id}], <resource>:{id: record}}; the
 order is the order of `results`. Pages are numbered from 1, at most 200 records each. Kantata reports no
@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import httpx
 
-from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError,
-                             json_of)
+from connectors.http import (ApiClient, AuthError, ConnectorError, NotFoundError, RateLimited, ServerError,
+                             ValidationError, json_of)
 from connectors.paging import fetch_in_order
 
 TOKEN_PATH = "/oauth/token"
@@ -20,6 +20,15 @@ API_PREFIX = "/api/v1"
 PER_PAGE_MAX = 200
 BULK_MAX = 100  # records per bulk create
 IDEMPOTENT_CREATES = {"custom_field_values"}  # a POST that overrides the subject's value (see create)
+# Each endpoint has its own sort fields, and an order it does not know falls back to the endpoint's default order
+# without an error (developer.kantata.com, "Ordering"; Kantata's brainstem framework). The hub asks for
+# order=updated_at:asc only where the endpoint sorts by updated_at; users sort alphabetically only, so their pages
+# come in no updated_at order and the cursor of such a read moves only once the whole read has landed.
+NOT_ORDERED_BY_UPDATED_AT = {"users"}
+
+
+class OrderNotHonoured(ConnectorError):
+    """Pages asked for in updated_at order came in another order: landing them page by page could skip records."""
 SINGULAR = {"workspaces": "workspace", "stories": "story", "workspace_resources": "workspace_resource",
             "workspace_allocations": "workspace_allocation", "time_entries": "time_entry",
             "custom_field_values": "custom_field_value", "expenses": "expense"}
@@ -37,6 +46,37 @@ def parse_datetime(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def authorize_url(oauth_base: str, client_id: str, redirect_uri: str) -> str:
+    """Where the user agrees to give the application access (developer.kantata.com, "Obtaining tokens for users")."""
+    query = httpx.QueryParams({"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri})
+    return f"{oauth_base.rstrip('/')}/oauth/authorize?{query}"
+
+
+def code_from(text: str) -> str:
+    """The code, given alone or as the whole redirect URL the browser landed on."""
+    text = text.strip()
+    if "code=" in text:
+        return httpx.URL(text if "://" in text else "http://x/?" + text.split("?")[-1]).params.get("code", "")
+    return text
+
+
+def exchange_code(oauth_base: str, client_id: str, client_secret: str, redirect_uri: str, code: str,
+                  *, verify=True, timeout: float = 60.0) -> str:
+    """The one-time exchange of an authorization code for the application's access token."""
+    response = httpx.post(f"{oauth_base.rstrip('/')}{TOKEN_PATH}", verify=verify, timeout=timeout, data={
+        "grant_type": "authorization_code", "client_id": client_id, "client_secret": client_secret,
+        "redirect_uri": redirect_uri, "code": code_from(code)})
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200 or not body.get("access_token"):
+        detail = body.get("error_description") or body.get("error") or response.text[:200]
+        raise AuthError("kantata", f"the code was not accepted: {detail}", status=response.status_code,
+                        code=body.get("error"))
+    return body["access_token"]
+
+
 class KantataClient(ApiClient):
     system = "kantata"
 
@@ -45,12 +85,14 @@ class KantataClient(ApiClient):
         self.page_workers = page_workers
 
     def _fetch_token(self) -> tuple[str, float]:
-        body = self.post_form_token(TOKEN_PATH, {
-            "grant_type": "client_credentials",
-            "client_id": self._credentials["client_id"],
-            "client_secret": self._credentials["client_secret"],
-        })
-        return body["access_token"], float(body.get("expires_in") or 3600)
+        """Kantata's access tokens do not expire and there is no client-credentials grant (developer.kantata.com,
+        "Security", "Obtaining tokens for users"): the hub is given a token (PSHUB_KANTATA_TOKEN), obtained once
+        by the authorization-code exchange (`pshub kantata authorize`) or copied from the application's page."""
+        token = self._credentials.get("token")
+        if not token:
+            raise AuthError(self.system, "no access token: set PSHUB_KANTATA_TOKEN (get one with "
+                                         "`pshub kantata authorize`)")
+        return token, float(10 ** 9)
 
     def _raise_for(self, response: httpx.Response) -> None:
         try:
@@ -62,8 +104,9 @@ class KantataClient(ApiClient):
         message = first.get("message") or response.text[:300]
         status = response.status_code
         kw = {"status": status, "code": first.get("type"), "body": body}
-        if status == 401:
-            raise AuthError(self.system, message, **kw)
+        if status == 401:  # a token does not expire: it was revoked, or belongs elsewhere
+            raise AuthError(self.system, f"{message} The access token was refused (revoked?): renew "
+                                         "PSHUB_KANTATA_TOKEN with `pshub kantata authorize`", **kw)
         if status == 429:
             retry_after = response.headers.get("Retry-After")
             raise RateLimited(self.system, message, retry_after=float(retry_after) if retry_after else None, **kw)
@@ -97,15 +140,44 @@ class KantataClient(ApiClient):
         for body in pages:
             yield self.records_of(body, resource)
 
+    @staticmethod
+    def ordered_by_updated_at(resource: str) -> bool:
+        return resource not in NOT_ORDERED_BY_UPDATED_AT
+
+    def pages_in_cursor_order(self, resource: str) -> bool:
+        return self.ordered_by_updated_at(resource)
+
     def changed_pages(self, resource: str, since: dt.datetime | None, params: dict | None = None,
                       until: dt.datetime | None = None, **kw) -> Iterator[list[dict]]:
-        """Records updated after `since` (all when None) and before `until`, oldest change first."""
-        query = {**(params or {}), "order": "updated_at:asc"}
+        """Records updated after `since` (all when None) and before `until`: oldest change first where the endpoint
+        sorts by updated_at (checked page by page), else in the endpoint's default order."""
+        query = dict(params or {})
         if since is not None:
             query["updated_after"] = kantata_timestamp(since)
         if until is not None:
             query["updated_before"] = kantata_timestamp(until)
-        return self.list_pages(resource, query, **kw)
+        if not self.ordered_by_updated_at(resource):
+            return self.list_pages(resource, query, **kw)
+        return self._in_updated_order(resource, self.list_pages(resource, {**query, "order": "updated_at:asc"}, **kw))
+
+    def _in_updated_order(self, resource: str, pages: Iterator[list[dict]]) -> Iterator[list[dict]]:
+        """The pages, each checked before it is handed on: a page out of updated_at order stops the read before it
+        lands (its records, landed with a cursor past them, would be skipped by the next run)."""
+        last = None
+        for page in pages:
+            stamps = [r.get("updated_at") for r in page]
+            try:
+                parsed = [parse_datetime(x) for x in stamps]
+            except (TypeError, ValueError, AttributeError):
+                parsed = None
+            if parsed is not None:
+                if last is not None:
+                    parsed = [last, *parsed]
+                if any(b < a for a, b in zip(parsed, parsed[1:])):
+                    raise OrderNotHonoured(self.system, f"{resource} did not come in order=updated_at:asc; the "
+                                           "endpoint may not sort by updated_at: add it to NOT_ORDERED_BY_UPDATED_AT")
+                last = parsed[-1] if parsed else last
+            yield page
 
     def changed_partitions(self, resource: str, since: dt.datetime | None, params: dict | None = None, *,
                            parts: int = 4, max_parts: int = 16, window_rows: int = 50_000,
@@ -117,6 +189,8 @@ class KantataClient(ApiClient):
 
         Windows meet at whole seconds (Kantata's timestamps have no fraction): each starts one second before
         its lower bound, since updated_after excludes its own second; the overlap lands once (newest wins)."""
+        if not self.ordered_by_updated_at(resource):
+            return [self.changed_pages(resource, since, params, workers=1)]
         query = {**(params or {}), "per_page": 1}
         if since is not None:
             query["updated_after"] = kantata_timestamp(since)
@@ -141,7 +215,8 @@ class KantataClient(ApiClient):
 
     def list_ids(self, resource: str, params: dict | None = None) -> Iterator[list[str]]:
         """Every id of a resource, page by page (for the reconciliation that finds deleted records)."""
-        for page in self.list_pages(resource, {**(params or {}), "order": "id:asc"}, workers=1):
+        order = {"order": "id:asc"} if resource not in NOT_ORDERED_BY_UPDATED_AT else {}  # users: alphabetical
+        for page in self.list_pages(resource, {**(params or {}), **order}, workers=1):
             yield [str(r["id"]) for r in page]
 
     def get_by_ids(self, resource: str, ids: list[str], params: dict | None = None) -> list[dict]:

@@ -272,7 +272,7 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
     report("started")
     try:
         streams = source_streams(client, obj, since)
-        load.pages_in_order = len(streams) == 1
+        load.pages_in_order = len(streams) == 1 and client.pages_in_cursor_order(obj.name)
         for batch in batched(merge_streams(streams), batch_rows):
             load.land(batch)
             del batch  # landed: not kept alive while the next batch fills

@@ -388,6 +388,15 @@ def _mount_operations() -> None:
 _mount_operations()
 
 
+def _mount_kantata() -> None:
+    from pshub import kantata_cli
+
+    kantata_cli.register(app)
+
+
+_mount_kantata()
+
+
 def one_line(exc: BaseException) -> tuple[str, int]:
     """(what to print, exit code) for an error that ends a command: what failed and what to do; 2 = a setting."""
     import psycopg

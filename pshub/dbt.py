@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 from pshub.settings import Settings, get_settings
 from pshub.warehouse import database_url
@@ -34,9 +34,35 @@ class DbtResult:
     scope: str = ""                                    # what the build covered and why (flows.transform.plan_build)
 
 
+# The warehouse URL's query parameters (sslmode, sslrootcert, options, ...) must reach dbt's connections as they reach
+# the hub's own. dbt-postgres's profile has fields for only a few of them, and passes those it has explicitly (its
+# sslmode, when set, wins over everything); libpq reads every other one from its environment variable when dbt
+# connects (PostgreSQL documentation, libpq "Environment Variables"). So the profile leaves sslmode and the
+# certificates to libpq, and each URL parameter becomes its libpq variable for dbt's run.
+LIBPQ_ENV = {
+    "sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY",
+    "sslcrl": "PGSSLCRL", "sslcrldir": "PGSSLCRLDIR", "sslsni": "PGSSLSNI", "sslnegotiation": "PGSSLNEGOTIATION",
+    "sslcertmode": "PGSSLCERTMODE", "ssl_min_protocol_version": "PGSSLMINPROTOCOLVERSION",
+    "ssl_max_protocol_version": "PGSSLMAXPROTOCOLVERSION", "requirepeer": "PGREQUIREPEER",
+    "require_auth": "PGREQUIREAUTH", "channel_binding": "PGCHANNELBINDING", "gssencmode": "PGGSSENCMODE",
+    "gssdelegation": "PGGSSDELEGATION", "krbsrvname": "PGKRBSRVNAME", "gsslib": "PGGSSLIB",
+    "options": "PGOPTIONS", "target_session_attrs": "PGTARGETSESSIONATTRS", "load_balance_hosts": "PGLOADBALANCEHOSTS",
+    "client_encoding": "PGCLIENTENCODING", "passfile": "PGPASSFILE", "service": "PGSERVICE",
+    "servicefile": "PGSERVICEFILE", "hostaddr": "PGHOSTADDR",
+}
+# parameters the profile has a field for (dbt passes them explicitly, so their libpq variables would be ignored)
+PROFILE_FIELDS = {"application_name": "PSHUB_DBT_APPLICATION_NAME", "connect_timeout": "PSHUB_DBT_CONNECT_TIMEOUT",
+                  "keepalives_idle": "PSHUB_DBT_KEEPALIVES_IDLE"}
+
+
+class WarehouseUrlError(ValueError):
+    pass
+
+
 def dbt_env(url: str, threads: int = 4) -> dict[str, str]:
+    """The profile's variables and the libpq variables that carry the URL's query parameters to dbt."""
     parsed = urlparse(url)
-    return {
+    env = {
         "PSHUB_DBT_HOST": parsed.hostname or "127.0.0.1",
         "PSHUB_DBT_PORT": str(parsed.port or 5432),
         "PSHUB_DBT_USER": unquote(parsed.username or "postgres"),
@@ -45,6 +71,17 @@ def dbt_env(url: str, threads: int = 4) -> dict[str, str]:
         "PSHUB_DBT_THREADS": str(threads),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    for key, value in parse_qsl(parsed.query, keep_blank_values=True):
+        if key in PROFILE_FIELDS:
+            env[PROFILE_FIELDS[key]] = value
+        elif key in LIBPQ_ENV:
+            env[LIBPQ_ENV[key]] = value
+        elif key in ("host", "port", "user", "password", "dbname"):
+            raise WarehouseUrlError(f"PSHUB_DATABASE_URL: give {key} in the URL itself, not as ?{key}=")
+        else:
+            raise WarehouseUrlError(f"PSHUB_DATABASE_URL: the parameter {key!r} cannot reach dbt's connections "
+                                    "(libpq has no environment variable for it); remove it from the URL")
+    return env
 
 
 def cli_env(settings: Settings | None = None) -> dict[str, str]:
@@ -112,7 +149,12 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
     from dbt.cli.main import dbtRunner
 
     settings = settings or get_settings()
-    os.environ.update(dbt_env(database_url(settings)))
+    env = dbt_env(database_url(settings))
+    libpq = {k: v for k, v in env.items() if k.startswith("PG")}
+    os.environ.update({k: v for k, v in env.items() if k not in libpq})
+    for name in PROFILE_FIELDS.values():  # a field a former URL set, this one does not
+        if name not in env:
+            os.environ.pop(name, None)
     work = settings.home_dir / "dbt"
     work.mkdir(parents=True, exist_ok=True)
     command = args[0]
@@ -120,19 +162,22 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     if command in ("build", "run", "test", "seed", "snapshot"):
         full += ["--quiet"] if "--quiet" not in args and "-q" not in args else []
-    # for dbt's connections only (libpq reads PGOPTIONS when a connection opens), then as it was
-    previous = os.environ.get("PGOPTIONS")
-    os.environ["PGOPTIONS"] = " ".join(filter(None, [session_options(int(os.environ["PSHUB_DBT_THREADS"])), previous]))
+    # for dbt's connections only (libpq reads its variables when a connection opens), then as they were
+    libpq["PGOPTIONS"] = " ".join(filter(None, [session_options(int(os.environ["PSHUB_DBT_THREADS"])),
+                                                libpq.get("PGOPTIONS") or os.environ.get("PGOPTIONS")]))
+    previous = {k: os.environ.get(k) for k in libpq}
+    os.environ.update(libpq)
     try:
         counter = _NodeCounter()
         if _listeners and command in ("build", "run", "test", "seed", "snapshot"):
             counter.tell(phase="starting")  # dbt parses and compiles for a while before its first node
         outcome = dbtRunner(callbacks=[counter] if _listeners else None).invoke(full)
     finally:
-        if previous is None:
-            os.environ.pop("PGOPTIONS", None)
-        else:
-            os.environ["PGOPTIONS"] = previous
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     if "--no-write-json" in args and hasattr(outcome.result, "write"):
         # the run results still land in target/ (what failed decides which syncs are blocked); only dbt's copy of the
         # whole manifest, twice per invocation, is skipped

@@ -51,13 +51,19 @@ class Settings(BaseSettings):
     netsuite_concurrency: int = 5
 
     kantata_url: str | None = None
+    kantata_token: SecretStr | None = Field(
+        default=None, description="access token (Kantata's do not expire); `pshub kantata authorize` gets one")
+    # the registered OAuth application, for the one-time authorization-code exchange only
     kantata_client_id: str | None = None
     kantata_client_secret: SecretStr | None = None
+    kantata_redirect_uri: str | None = None
+    kantata_oauth_url: str = Field(default="https://app.mavenlink.com",
+                                   description="where /oauth/authorize and /oauth/token are (the sandbox: its URL)")
 
     # Or the secrets from Prefect Secret blocks, by name (used when the secret itself is not set)
     salesforce_client_secret_block: str | None = None
     netsuite_private_key_block: str | None = None
-    kantata_client_secret_block: str | None = None
+    kantata_token_block: str | None = None
 
     http_timeout_seconds: float = 60.0
 
@@ -105,7 +111,7 @@ class Settings(BaseSettings):
         return sandbox_system(self.sandbox_dir, name)
 
 
-_SECRET_FIELDS = {"salesforce": ("client_secret",), "netsuite": ("private_key",), "kantata": ("client_secret",)}
+_SECRET_FIELDS = {"salesforce": ("client_secret",), "netsuite": ("private_key",), "kantata": ("token",)}
 
 
 def secret_block(name: str, setting: str) -> str:
@@ -123,7 +129,7 @@ def secret_block(name: str, setting: str) -> str:
 _CREDENTIAL_FIELDS = {
     "salesforce": ("client_id", "client_secret"),
     "netsuite": ("client_id", "certificate_id", "private_key"),
-    "kantata": ("client_id", "client_secret"),
+    "kantata": ("token", "client_id", "client_secret", "redirect_uri"),
 }
 
 

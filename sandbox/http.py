@@ -159,6 +159,9 @@ class App:
     def bad_request(self, message: str) -> ApiError: raise NotImplementedError
     def limit_headers(self) -> dict: return {}
 
+    def token_valid(self, token: str) -> bool:
+        return self.sandbox.tokens.valid(self.name, token)
+
     def over_daily_limit(self) -> ApiError | None:
         return None
 
@@ -212,7 +215,7 @@ class App:
                 if f.get("rate_limit_rate") and self.rng.random() < f["rate_limit_rate"]:
                     raise self.too_many()
                 token = req.bearer()
-                if not token or not self.sandbox.tokens.valid(self.name, token):
+                if not token or not self.token_valid(token):
                     raise self.unauthorized()
             resp = route.handler(req, **params)
             n = getattr(resp, "records_written", 0)

@@ -51,6 +51,38 @@ class Tokens:
             self._tokens.clear()
 
 
+class KantataTokens:
+    """Kantata's access tokens: they do not expire, they are revoked. Kept in the sandbox folder, so that a token
+    the hub stores (PSHUB_KANTATA_TOKEN) keeps working across sandbox restarts, as it would with Kantata."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._tokens: set[str] = set(json.loads(path.read_text())) if path.exists() else set()
+
+    def _save(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(sorted(self._tokens), f)
+
+    def grant(self, token: str) -> None:
+        with self._lock:
+            self._tokens.add(token)
+            self._save()
+
+    def valid(self, token: str) -> bool:
+        with self._lock:
+            return token in self._tokens
+
+    def revoke(self, token: str | None = None) -> int:
+        """Revoke one token, or every one (None); returns how many."""
+        with self._lock:
+            gone = {token} & self._tokens if token else set(self._tokens)
+            self._tokens -= gone
+            self._save()
+            return len(gone)
+
+
 def normalise_faults(faults: dict | None) -> dict[str, dict]:
     """Accept {"salesforce": {...}, ...} or one flat dict for every system; reject unknown keys."""
     out = {s: dict(DEFAULT_FAULTS) for s in SYSTEMS}
@@ -100,6 +132,9 @@ class SandboxServer:
             self.store.init_schema()
             self.scale = self.store.meta("scale", self.scale)
         self.credentials = self._load_credentials()
+        self.kantata_tokens = KantataTokens(self.data_dir / "kantata_tokens.json")
+        if self.credentials["kantata"]["token"] not in self._revoked_app_tokens():
+            self.kantata_tokens.grant(self.credentials["kantata"]["token"])
         ctx = None
         if self.certfile:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -171,8 +206,29 @@ class SandboxServer:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 json.dump(creds, f, indent=2)
+        # Kantata: an application registered with a redirect URI, and the application's own access token that an
+        # account administrator copies from the registration page (credentials of earlier sandboxes get them too)
+        kt = creds["kantata"]
+        if "redirect_uri" not in kt or "token" not in kt:
+            kt.setdefault("redirect_uri", "http://localhost:8765/pshub/kantata/callback")
+            kt.setdefault("token", secrets.token_hex(32))
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(creds, f, indent=2)
         creds["netsuite"]["private_key_path"] = str(key_path.resolve())
         return creds
+
+    def _revoked_app_tokens(self) -> set[str]:
+        path = self.data_dir / "kantata_revoked.json"
+        return set(json.loads(path.read_text())) if path.exists() else set()
+
+    def revoke_kantata_token(self, token: str | None) -> int:
+        """Revoke a Kantata token (all when None); the application's own token stays revoked across restarts."""
+        app_token = self.credentials["kantata"]["token"]
+        if token is None or token == app_token:
+            revoked = self._revoked_app_tokens() | {app_token}
+            (self.data_dir / "kantata_revoked.json").write_text(json.dumps(sorted(revoked)))
+        return self.kantata_tokens.revoke(token)
 
     def netsuite_public_key(self):
         if self._public_key is None:
@@ -245,6 +301,9 @@ class SandboxServer:
                 return Response(200, {"count": len(defects), "by_kind": by_kind, "defects": defects})
             if p == "/__sandbox/clock" and m == "GET":
                 return Response(200, self.clock())
+            if p == "/__sandbox/tokens/revoke" and m == "POST" and app.name == "kantata":
+                token = (req.json() or {}).get("token")
+                return Response(200, {"revoked": self.revoke_kantata_token(token)})
             if p == "/__sandbox/tokens/expire" and m == "POST":
                 self.tokens.expire_all()
                 return Response(200, {"expired": True})

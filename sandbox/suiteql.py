@@ -58,7 +58,9 @@ def translate(q: str) -> tuple[str, list[str]]:
         alias = t.alias or t.name
         aliases[alias.lower()] = name
         t.set("this", exp.to_identifier(schema.table("netsuite", name), quoted=True))
-        t.set("alias", exp.TableAlias(this=exp.to_identifier(alias.lower())))
+        # quoted: a query without an alias (`SELECT id FROM transaction`, which NetSuite accepts) takes the table's
+        # name as its alias, and `transaction` is a keyword in SQLite
+        t.set("alias", exp.TableAlias(this=exp.to_identifier(alias.lower(), quoted=True)))
         t.set("db", None)
 
     def column_table(col: exp.Column) -> str | None:
@@ -86,7 +88,7 @@ def translate(q: str) -> tuple[str, list[str]]:
         col.set("this", exp.to_identifier(name, quoted=True))  # quoted: `transaction` is a keyword in SQLite
         # qualify every column, so that ORDER BY never binds to a formatted output alias
         col.set("table", exp.to_identifier(col.table.lower() if col.table else
-                                           next(a for a, t in aliases.items() if t == tbl)))
+                                           next(a for a, t in aliases.items() if t == tbl), quoted=True))
     # functions
     for node in list(tree.find_all(exp.ToChar)):
         node.replace(exp.Anonymous(this="ns_to_char", expressions=[node.this, node.args.get("format") or exp.Literal.string("YYYY-MM-DD")]))
@@ -101,7 +103,7 @@ def translate(q: str) -> tuple[str, list[str]]:
             alias_of = {v: k for k, v in aliases.items()}
             for t in tables:
                 for f in _types(t):
-                    new_exprs.append(exp.column(f, table=alias_of[t]))
+                    new_exprs.append(exp.column(f, table=alias_of[t], quoted=True))
         else:
             new_exprs.append(e)
     names = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
+from pathlib import Path
 
 import httpx
 import pytest
@@ -68,6 +69,13 @@ def faults(vendor, ca):
         httpx.put(vendor.urls[system] + "/__sandbox/faults", json=DEFAULT_FAULTS, verify=ca).raise_for_status()
 
 
+def netsuite_credentials(vendor) -> dict:
+    """As the hub's settings give them: the private key's PEM, not its path."""
+    creds = dict(vendor.credentials["netsuite"])
+    creds["private_key"] = Path(creds.pop("private_key_path")).read_text()
+    return creds
+
+
 @pytest.fixture(scope="session")
 def hub_clients(vendor, ca):
     """The hub's own connectors, pointed at the sandbox over HTTPS."""
@@ -77,7 +85,7 @@ def hub_clients(vendor, ca):
 
     clients = {"salesforce": SalesforceClient(vendor.urls["salesforce"], vendor.credentials["salesforce"], verify=ca,
                                               max_attempts=3),
-               "netsuite": NetSuiteClient(vendor.urls["netsuite"], vendor.credentials["netsuite"], verify=ca,
+               "netsuite": NetSuiteClient(vendor.urls["netsuite"], netsuite_credentials(vendor), verify=ca,
                                           max_attempts=3),
                "kantata": KantataClient(vendor.urls["kantata"], vendor.credentials["kantata"], verify=ca,
                                         max_attempts=3)}

@@ -10,6 +10,7 @@ from simple_salesforce import Salesforce as SimpleSalesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from connectors.http import LimitExceeded, RateLimited
+from connectors.salesforce import SalesforceClient
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def test_daily_limit_is_403_request_limit_exceeded_totalrequests(sf_http, hub_cl
         next(iter(hub_clients["salesforce"].query_pages("SELECT Id FROM User")))
 
 
-def test_concurrent_limit_is_403_too_and_the_hub_backs_off(sf_http, hub_clients, faults, simple_sf):
+def test_concurrent_limit_is_403_too_and_the_hub_backs_off(sf_http, hub_clients, faults, simple_sf, vendor, ca):
     # Developer Limits and Allocations Quick Reference, "API Request Limits and Allocations": beyond the
     # concurrent long-running request limit "the API returns a REQUEST_LIMIT_EXCEEDED exception code"; the
     # status is 403 as for every request limit; Salesforce sends no 429. The message names the concurrency limit.
@@ -128,9 +129,10 @@ def test_concurrent_limit_is_403_too_and_the_hub_backs_off(sf_http, hub_clients,
         simple_sf.query("SELECT Id FROM User")
     with pytest.raises(RateLimited, match="concurrent"):  # transient: retried with backoff, then given up here
         next(iter(hub_clients["salesforce"].query_pages("SELECT Id FROM User")))
-    faults("salesforce", rate_limit_rate=0.5)
-    rows = [r for page in hub_clients["salesforce"].query_pages("SELECT Id FROM User") for r in page]
-    assert rows  # waited out
+    faults("salesforce", rate_limit_rate=0.3)
+    with SalesforceClient(vendor.urls["salesforce"], vendor.credentials["salesforce"], verify=ca) as patient:
+        rows = [r for page in patient.query_pages("SELECT Id FROM User") for r in page]
+    assert rows  # waited out with the default attempts
 
 
 def test_error_bodies_are_arrays_of_message_and_errorcode(sf_http):

@@ -99,10 +99,27 @@ def test_netsuite_reads_stay_within_the_accounts_concurrency_limit(source, new_d
 
 
 def test_an_expired_token_is_refreshed_without_failing_the_run(source, clients, new_database):
-    (obj,) = catalog.find("kantata", "workspaces")
-    admin(source, "kantata", "POST", "tokens/expire")
+    (obj,) = catalog.find("netsuite", "customer")  # NetSuite's tokens live an hour (expires_in 3600)
+    clients["netsuite"].token()
+    admin(source, "netsuite", "POST", "tokens/expire")
     with psycopg.connect(new_database("token")) as conn:
-        assert land_object(clients["kantata"], obj, "r-token", conn=conn).status == "completed"
+        assert land_object(clients["netsuite"], obj, "r-token", conn=conn).status == "completed"
+
+
+def test_a_revoked_kantata_token_stops_with_the_setting_to_renew(source, new_database):
+    """Kantata's tokens do not expire; a revoked one errors (developer.kantata.com, "Security"): the hub says which
+    setting to renew, and does not retry."""
+    from connectors.http import AuthError
+
+    (obj,) = catalog.find("kantata", "roles")
+    granted = source.kantata_tokens
+    token = "revoked-" + "0" * 24
+    granted.grant(token)
+    admin(source, "kantata", "POST", "tokens/revoke", json={"token": token})
+    kt = client_of(source, "kantata")
+    kt._credentials = {**kt._credentials, "token": token}
+    with psycopg.connect(new_database("revoked")) as conn, pytest.raises(AuthError, match="PSHUB_KANTATA_TOKEN"):
+        land_object(kt, obj, "r-revoked", conn=conn)
 
 
 # -- records that cannot land ---------------------------------------------------------------------------
@@ -165,3 +182,46 @@ def test_every_record_of_the_defect_manifest_lands_for_the_models_to_flag(source
     # a defect record the clock has since deleted from the source cannot land; all others must
     gone = [d for d in missing if d["id"] not in source_rows(source, catalog.find(d["system"], d["object"])[0])]
     assert [d for d in missing if d not in gone] == []
+
+
+def test_kantata_users_in_alphabetical_order_a_read_that_dies_halfway_skips_no_record(source, new_database):
+    """Kantata's users sort alphabetically only: order=updated_at:asc falls back to that order silently
+    (developer.kantata.com, "Ordering"; brainstem's default order). The hub does not ask for it, and the cursor moves
+    only once the whole read has landed: a run that dies after some pages skips nothing when run again."""
+    import datetime as dt
+
+    from connectors.kantata import KantataClient
+    from sandbox.store import kt_datetime
+
+    (obj,) = catalog.find("kantata", "users")
+    url = new_database("ktusers")
+    with psycopg.connect(url) as conn:
+        assert land_object(client_of(source, "kantata"), obj, "r-users-1", conn=conn).status == "completed"
+    # users change, the alphabetically last first: in alphabetical pages, the newest changes come first
+    c = source.store.conn()
+    names = [r[0] for r in c.execute("SELECT id FROM kt_users ORDER BY full_name DESC, id DESC").fetchall()]
+    start = source.store.now() + dt.timedelta(minutes=5)
+    with source.store.write_lock:
+        for i, user_id in enumerate(names):
+            c.execute("UPDATE kt_users SET headline = ?, updated_at = ? WHERE id = ?",
+                      (f"changed {i}", kt_datetime(start + dt.timedelta(seconds=i)), user_id))
+
+    class DiesAfterTwoPages(KantataClient):
+        pages = 0
+
+        def _page(self, resource, params, page):
+            self.pages += 1
+            if self.pages > 2:
+                raise RuntimeError("killed halfway")
+            return super()._page(resource, {**params, "per_page": 10}, page)
+
+    creds = client_of(source, "kantata")
+    dying = DiesAfterTwoPages(creds.base_url, source.credentials["kantata"])
+    with psycopg.connect(url) as conn:
+        with pytest.raises(RuntimeError):
+            land_object(dying, obj, "r-users-2", conn=conn, batch_rows=5)
+        landed = conn.execute("select count(*) from raw_kantata.users where data->>'headline' like 'changed %'"
+                              ).fetchone()[0]
+        assert 0 < landed < len(names)  # some pages did land before the run died
+        assert land_object(client_of(source, "kantata"), obj, "r-users-3", conn=conn).status == "completed"
+        assert differences(source, conn, obj) == []
