@@ -95,7 +95,10 @@ class LocalPrefectServer:
         env.pop("PREFECT_API_URL", None)
         self._log = open(self.log_path, "ab")
         self._proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                       "--port", str(port)], env=env, stdout=self._log, stderr=subprocess.STDOUT)
+                                       "--port", str(port)], env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                      # Ctrl-C on the terminal stops `pshub serve`, which stops its runner and then
+                                      # this server: the server must not die first under its runner's polls
+                                      start_new_session=True)
         api_url = f"http://127.0.0.1:{port}/api"
         deadline = time.monotonic() + self.startup_seconds
         while True:
