@@ -1,19 +1,17 @@
 """NetSuite REST: OAuth2 client credentials (JWT assertion), SuiteQL pages, records with external-id upsert."""
 from __future__ import annotations
 
-import base64
 import functools
 import datetime as dt
-import json
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError,
                              json_of)
@@ -70,28 +68,26 @@ def deleted_record_table(record: dict) -> str | None:
     return "transaction" if kind in _TRANSACTION_TYPES else kind
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def client_assertion(client_id: str, certificate_id: str, private_key_pem: str, audience: str) -> str:
-    """The signed JWT NetSuite's client-credentials flow takes (ES256 for EC keys, PS256 for RSA)."""
-    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-    alg = "ES256" if isinstance(key, ec.EllipticCurvePrivateKey) else "PS256"
-    now = int(time.time())
-    header = {"alg": alg, "typ": "JWT", "kid": certificate_id}
-    claims = {"iss": client_id, "scope": ["rest_webservices"], "aud": audience, "iat": now, "exp": now + 3000,
-              "jti": uuid.uuid4().hex}
-    signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}".encode()
+    """The signed JWT NetSuite's OAuth 2.0 client-credentials flow takes (NetSuite Help, "OAuth 2.0 Client
+    Credentials Setup": header kid = the certificate id, alg ES256 or PS256 (RS256 is refused since 2024.1); claims
+    iss = the integration's client id, scope rest_webservices, aud = the token endpoint, iat, exp at most an hour
+    later). Signed by PyJWT, a maintained JWT library, with the EC (P-256) or RSA key of the uploaded certificate."""
+    try:
+        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise AuthError("netsuite", f"the NetSuite private key is not a readable PEM key ({exc}); check "
+                                    "PSHUB_NETSUITE_PRIVATE_KEY") from None
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
-        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        algorithm = "ES256"
     elif isinstance(key, rsa.RSAPrivateKey):
-        signature = key.sign(signing_input, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
-                             hashes.SHA256())
+        algorithm = "PS256"
     else:
         raise AuthError("netsuite", "the NetSuite private key must be an EC (P-256) or RSA key")
-    return signing_input.decode() + "." + _b64url(signature)
+    now = int(time.time())
+    claims = {"iss": client_id, "scope": ["rest_webservices"], "aud": audience, "iat": now, "exp": now + 3000,
+              "jti": uuid.uuid4().hex}
+    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": certificate_id, "typ": "JWT"})
 
 
 def _rows(body: dict) -> list[dict]:

@@ -1,12 +1,15 @@
-"""Salesforce REST: OAuth2 client credentials, SOQL query/queryAll as lazy pages, sObject Collections upsert."""
+"""Salesforce REST: OAuth2 client credentials or JWT bearer, SOQL query/queryAll as lazy pages, sObject Collections upsert."""
 from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
 
 from connectors.http import (ApiClient, AuthError, LimitExceeded, NotFoundError, RateLimited, ServerError,
                              ValidationError, json_of)
@@ -39,6 +42,24 @@ def parse_datetime(value: str) -> dt.datetime:
     return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+LOGIN_URL = "https://login.salesforce.com"
+
+
+def jwt_assertion(client_id: str, username: str, private_key_pem: str, audience: str = LOGIN_URL) -> str:
+    """The JWT of Salesforce's OAuth 2.0 JWT bearer flow (Salesforce Help, "OAuth 2.0 JWT Bearer Flow for
+    Server-to-Server Integration"): RS256 with the private key of the certificate uploaded to the connected app;
+    iss = its consumer key, sub = the pre-approved user's username, aud = https://login.salesforce.com
+    (https://test.salesforce.com for sandboxes), exp within a few minutes. Signed by PyJWT."""
+    try:
+        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise AuthError("salesforce", f"the connected app's private key is not a readable PEM key ({exc}); check "
+                                      "PSHUB_SALESFORCE_PRIVATE_KEY") from None
+    now = int(time.time())
+    return jwt.encode({"iss": client_id, "sub": username, "aud": audience, "exp": now + 180}, key, algorithm="RS256")
+
+
 def is_daily_limit(message: str) -> bool:
     """REQUEST_LIMIT_EXCEEDED for the daily allocation, not the concurrency limit (told apart by the message)."""
     return "TotalRequests" in (message or "")
@@ -53,11 +74,16 @@ class SalesforceClient(ApiClient):
         self.instance_url = self.base_url
 
     def _fetch_token(self) -> tuple[str, float]:
-        body = self.post_form_token("/services/oauth2/token", {
-            "grant_type": "client_credentials",
-            "client_id": self._credentials["client_id"],
-            "client_secret": self._credentials["client_secret"],
-        })
+        """The JWT bearer flow when a username and a private key are given (a connected app with a certificate),
+        else the client-credentials flow."""
+        c = self._credentials
+        if c.get("private_key") and c.get("username"):
+            form = {"grant_type": JWT_BEARER, "assertion": jwt_assertion(
+                c["client_id"], c["username"], c["private_key"], c.get("login_url") or LOGIN_URL)}
+        else:
+            form = {"grant_type": "client_credentials", "client_id": c["client_id"],
+                    "client_secret": c["client_secret"]}
+        body = self.post_form_token("/services/oauth2/token", form)
         self.instance_url = body.get("instance_url", self.base_url).rstrip("/")
         return body["access_token"], 3600.0  # no expires_in in the response; a 401 triggers a refresh
 

@@ -77,14 +77,30 @@ def _check_systems(systems: list[str] | None = None) -> None:
 
 # -- db ---------------------------------------------------------------------------------------------
 @db_app.command("url")
-def db_url() -> None:
-    """Print the warehouse URL (for psql, psycopg, BI tools); starts the embedded server if needed."""
+def db_url(login: Optional[str] = typer.Option(
+        None, "--as", metavar="NAME",
+        help="an analyst login (`pshub analysts add NAME`): its URL, without the password, which psql, psycopg and "
+             "SQLAlchemy take from PGPASSWORD or ~/.pgpass")) -> None:
+    """Print the warehouse URL (for psql, psycopg, BI tools); starts the embedded server if needed.
+
+    Without --as it is the hub's own login, which owns every schema: give analysts their own (`pshub analysts`)."""
+    import psycopg
+
+    from pshub import analysts
     from pshub.migrations import migrate
     from pshub.warehouse import database_url
 
     url = database_url()
-    migrate(url)
-    typer.echo(url)
+    if login is None:
+        migrate(url)
+        typer.echo(url)
+        return
+    with psycopg.connect(url, autocommit=True) as conn:
+        known = analysts.is_analyst(conn, login)
+    if not known:
+        _fail(f"{login} is not an analyst login: `pshub analysts list` shows them, `pshub analysts add {login}` "
+              "creates it")
+    typer.echo(analysts.login_url(url, login))
 
 
 @db_app.command("migrate")
@@ -386,6 +402,15 @@ def _mount_operations() -> None:
 
 
 _mount_operations()
+
+
+def _mount_analysts() -> None:
+    from pshub import analysts_cli
+
+    analysts_cli.register(app)
+
+
+_mount_analysts()
 
 
 def _mount_kantata() -> None:

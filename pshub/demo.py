@@ -123,6 +123,7 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
                    f"overdue {account['Overdue_AR__c']}, DSO {account['DSO__c']} days, credit hold "
                    f"{account['Credit_Hold__c']}, ERP customer {account['ERP_Customer_Id__c']}")
     typer.echo("  Query the marts:   psql \"$(.venv/bin/pshub db url)\" -c 'select * from marts.engagements limit 10'")
+    typer.echo("  Give an analyst a read-only login of their own (marts only):  .venv/bin/pshub analysts add alice")
     typer.echo("  See what a sync would push:  .venv/bin/pshub sync plan")
     typer.echo("  Run again (lands only what changed, pushes nothing new):  make demo")
     typer.echo("  Stop the warehouse:  .venv/bin/pshub db stop")

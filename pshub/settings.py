@@ -35,11 +35,20 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None, description="external PostgreSQL 14+; unset = the embedded warehouse in PSHUB_HOME")
     reporting_currency: str = "USD"
+    warehouse_listen: str | None = Field(
+        default=None, description="ADDRESS[:PORT]: the embedded warehouse also listens there, TLS only "
+                                  "(analysts' logins; the hub's own login stays on this machine)")
 
     # Source and destination systems. Unset URL = the local sandbox (its endpoints.json).
     salesforce_url: str | None = None
     salesforce_client_id: str | None = None
     salesforce_client_secret: SecretStr | None = None
+    # JWT bearer flow instead (a connected app with a certificate): the pre-approved user and the certificate's key
+    salesforce_username: str | None = None
+    salesforce_private_key: SecretStr | None = Field(default=None, description="PEM text of the connected app's key")
+    salesforce_private_key_path: Path | None = None
+    salesforce_login_url: str | None = Field(default=None, description="the JWT audience: https://login.salesforce"
+                                             ".com (default) or https://test.salesforce.com for a sandbox org")
     salesforce_api_version: str = "v62.0"
     salesforce_concurrency: int = 4  # collection calls in flight at once
 
@@ -101,12 +110,13 @@ class Settings(BaseSettings):
         if url:
             creds = {k: getattr(self, f"{name}_{k}") for k in _CREDENTIAL_FIELDS[name]}
             creds = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in creds.items()}
+            key_path = getattr(self, f"{name}_private_key_path", None)
             for field in _SECRET_FIELDS[name]:
                 block = getattr(self, f"{name}_{field}_block")
-                if not creds.get(field) and block and not (name == "netsuite" and self.netsuite_private_key_path):
+                if not creds.get(field) and block and not (field == "private_key" and key_path):
                     creds[field] = secret_block(block, f"PSHUB_{name.upper()}_{field.upper()}_BLOCK")
-            if name == "netsuite" and not creds.get("private_key") and self.netsuite_private_key_path:
-                creds["private_key"] = Path(self.netsuite_private_key_path).read_text()
+            if name in ("netsuite", "salesforce") and not creds.get("private_key") and key_path:
+                creds["private_key"] = Path(key_path).read_text()
             return SystemConfig(name=name, base_url=url.rstrip("/"), credentials=creds, sandbox=False)
         return sandbox_system(self.sandbox_dir, name)
 
@@ -127,7 +137,7 @@ def secret_block(name: str, setting: str) -> str:
 
 
 _CREDENTIAL_FIELDS = {
-    "salesforce": ("client_id", "client_secret"),
+    "salesforce": ("client_id", "client_secret", "username", "private_key", "login_url"),
     "netsuite": ("client_id", "certificate_id", "private_key"),
     "kantata": ("token", "client_id", "client_secret", "redirect_uri"),
 }

@@ -10,8 +10,10 @@ import importlib.util
 import os
 import pwd
 import socket
+import signal
 import stat
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,19 @@ _SERVER_OPTIONS = [
     "shared_buffers=512MB", "work_mem=64MB", "maintenance_work_mem=256MB", "max_wal_size=4GB",
     "synchronous_commit=off", "max_connections=200", "jit=off",
 ]
+# Who may log in how (written on every start, then reloaded): the hub's superuser without a password, from
+# this machine only; every other login (analysts' own, `pshub analysts add`) with its SCRAM password. The
+# server's socket, in the private data folder, is what the TLS listener forwards to: never the superuser there.
+PG_HBA = f"""\
+# Written by pshub at every start of the embedded warehouse: edits here are replaced.
+# TYPE  DATABASE  USER             ADDRESS        METHOD
+local   all       {EMBEDDED_USER:<16} reject
+local   all       all                             scram-sha-256
+host    all       {EMBEDDED_USER:<16} 127.0.0.1/32   trust
+host    all       {EMBEDDED_USER:<16} ::1/128        trust
+host    all       all              127.0.0.1/32   scram-sha-256
+host    all       all              ::1/128        scram-sha-256
+"""
 
 
 class WarehouseError(RuntimeError):
@@ -98,6 +113,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _accepts(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host if host not in ("0.0.0.0", "::") else "127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -108,11 +131,13 @@ def _port_free(port: int) -> bool:
 
 
 class EmbeddedWarehouse:
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, listen: str | None = None):
         self.home = home
         self.pgdata = home / "pgdata"
         self.port_file = home / "pg.port"
         self.log_file = self.pgdata / "server.log"
+        self.listen = listen  # PSHUB_WAREHOUSE_LISTEN: also reachable there, over TLS (pshub/tls_listener.py)
+        self.tls_dir = home / "tls"
         home.mkdir(parents=True, exist_ok=True)
         self._lock = fasteners.InterProcessLock(str(home / ".warehouse.lock"))
 
@@ -142,9 +167,74 @@ class EmbeddedWarehouse:
             port = self.running_port()
             if port is None:
                 self._init_if_needed()
+                self._write_hba()
                 port = self._start()
+            elif self._write_hba():  # a server started by an older pshub: its logins follow the rules above now
+                with psycopg.connect(self.url(port, "postgres"), autocommit=True) as conn:
+                    conn.execute("select pg_reload_conf()")
             self._ensure_database(port)
+            self._ensure_listener(port)
             return self.url(port)
+
+    # -- the TLS listener (only when asked) ------------------------------------------------------
+    @property
+    def _listener_file(self) -> Path:
+        return self.tls_dir / "listener.pid"
+
+    def listener(self) -> tuple[int, int, str] | None:
+        """(pid, server port, ADDRESS[:PORT]) of the TLS listener running for this warehouse, or None."""
+        try:
+            pid_text, port_text, listen = self._listener_file.read_text().split(maxsplit=2)
+            pid = int(pid_text)
+            os.kill(pid, 0)
+            cmdline = Path(f"/proc/{pid}/cmdline")
+            if cmdline.exists() and b"pshub.tls_listener" not in cmdline.read_bytes():
+                return None  # the pid was reused by another process
+        except (OSError, ValueError):
+            return None
+        return pid, int(port_text), listen.strip()
+
+    def _ensure_listener(self, port: int) -> None:
+        from pshub import tls_listener
+
+        running = self.listener()
+        if running and running[1:] == (port, self.listen):
+            return
+        if running:
+            self._stop_listener()
+        if not self.listen:
+            return
+        try:
+            host, listen_port = tls_listener.parse_listen(self.listen)
+        except ValueError as exc:
+            raise WarehouseError(str(exc)) from None
+        cert, key = tls_listener.ensure_certificate(self.tls_dir, host)
+        log = open(self.tls_dir / "listener.log", "ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pshub.tls_listener", "--listen", self.listen,
+             "--socket", str(self.pgdata / f".s.PGSQL.{port}"), "--cert", str(cert), "--key", str(key)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + 30
+        while not _accepts(host or "127.0.0.1", listen_port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                tail = (self.tls_dir / "listener.log").read_text()[-600:].strip().splitlines()[-1:]
+                raise WarehouseError(f"the TLS listener on {self.listen} did not start"
+                                     f"{': ' + tail[0] if tail else ''} (PSHUB_WAREHOUSE_LISTEN)")
+            time.sleep(0.1)
+        self._listener_file.write_text(f"{proc.pid} {port} {self.listen}")
+
+    def _stop_listener(self) -> bool:
+        running = self.listener()
+        if running is None:
+            return False
+        try:
+            os.kill(running[0], signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        self._listener_file.unlink(missing_ok=True)
+        return True
 
     def _init_if_needed(self) -> None:
         if (self.pgdata / "PG_VERSION").exists():
@@ -156,6 +246,14 @@ class EmbeddedWarehouse:
             [str(_bin("initdb")), "-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8", "--locale=C",
              "-U", EMBEDDED_USER],
             check=True, capture_output=True, text=True, **_run_as_server_user())
+
+    def _write_hba(self) -> bool:
+        """Write pg_hba.conf if it differs from PG_HBA; True when it was changed."""
+        hba = self.pgdata / "pg_hba.conf"
+        if hba.exists() and hba.read_text() == PG_HBA:
+            return False
+        hba.write_text(PG_HBA)  # an existing file keeps its owner (the server user when we are root)
+        return True
 
     def _start(self) -> int:
         port = int(self.port_file.read_text()) if self.port_file.exists() else 0
@@ -179,6 +277,7 @@ class EmbeddedWarehouse:
 
     def stop(self) -> bool:
         with self._lock:
+            self._stop_listener()
             if self.running_port() is None:
                 return False
             subprocess.run([str(_bin("pg_ctl")), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"],
@@ -191,7 +290,7 @@ def database_url(settings: Settings | None = None, start: bool = True) -> str:
     settings = settings or get_settings()
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
-    wh = EmbeddedWarehouse(settings.home_dir)
+    wh = EmbeddedWarehouse(settings.home_dir, listen=settings.warehouse_listen)
     if start:
         return wh.ensure_running()
     port = wh.running_port()

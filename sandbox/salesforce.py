@@ -10,12 +10,15 @@ import time
 import uuid
 from collections import OrderedDict
 
+import jwt as pyjwt
+
 from sandbox import schema
 from sandbox.http import ApiError, App, Request, Response
 from sandbox.soql import SoqlError, parse
 from sandbox.store import parse_datetime, sf_datetime
 
 V = r"/services/data/(?P<ver>v\d+\.\d)"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PAGE_DEFAULT = 2000
 KEYSET_FIELDS = {"Id", "SystemModstamp", "CreatedDate", "LastModifiedDate"}
 REQUIRED = {"Account": ["Name"], "Opportunity": ["Name", "StageName", "CloseDate"],
@@ -123,19 +126,46 @@ class Salesforce(App):
             except (ValueError, UnicodeDecodeError):
                 pass
         creds = self.sandbox.credentials["salesforce"]
+        if form.get("grant_type") == JWT_BEARER:
+            return self._jwt_bearer(form.get("assertion") or "", creds)
         if form.get("grant_type") != "client_credentials":
             raise ApiError(400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"})
         if form.get("client_id") != creds["client_id"]:
             raise ApiError(400, {"error": "invalid_client_id", "error_description": "client identifier invalid"})
         if form.get("client_secret") != creds["client_secret"]:
             raise ApiError(400, {"error": "invalid_client", "error_description": "invalid client credentials"})
+        return self._session()
+
+    def _session(self, scope: str = "api") -> Response:
         tok = "00D8d000000Hub!" + secrets.token_urlsafe(48)
         self.sandbox.tokens.issue(self.name, tok)
         issued = str(int(time.time() * 1000))
         return Response(200, {"access_token": tok, "instance_url": self.base_url,
                               "id": f"{self.base_url}/id/00D8d000000HubEAA/0058d0000000001AAA",
                               "token_type": "Bearer", "issued_at": issued,
-                              "signature": base64.b64encode(secrets.token_bytes(32)).decode(), "scope": "api"})
+                              "signature": base64.b64encode(secrets.token_bytes(32)).decode(), "scope": scope})
+
+    def _jwt_bearer(self, assertion: str, creds: dict) -> Response:
+        """OAuth 2.0 JWT bearer flow (Salesforce Help, "OAuth 2.0 JWT Bearer Flow for Server-to-Server
+        Integration"): a JWT signed RS256 with the key of the certificate uploaded to the connected app; iss = the
+        consumer key, sub = the pre-approved user's username, aud = https://login.salesforce.com (test., or the
+        My Domain / community URL), exp. Answers an access token (no refresh token), or 400 invalid_grant."""
+        def refuse(description: str):
+            raise ApiError(400, {"error": "invalid_grant", "error_description": description})
+
+        try:
+            claims = pyjwt.decode(assertion, self.sandbox.salesforce_public_key(), algorithms=["RS256"],
+                                  audience=[self.base_url, "https://login.salesforce.com", "https://test.salesforce.com"],
+                                  options={"require": ["iss", "sub", "aud", "exp"]})
+        except pyjwt.ExpiredSignatureError:
+            refuse("expired authorization code")
+        except pyjwt.PyJWTError:
+            refuse("invalid assertion")
+        if claims["iss"] != creds["client_id"]:
+            raise ApiError(400, {"error": "invalid_client_id", "error_description": "client identifier invalid"})
+        if claims["sub"] != creds["username"]:
+            refuse("user hasn't approved this consumer")
+        return self._session("api id")
 
     def versions(self, req):
         return Response(200, [{"label": "Winter '25", "url": "/services/data/v62.0", "version": "62.0"}])

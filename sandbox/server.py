@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from sandbox.http import DEFAULT_FAULTS, ApiError, App, Request, Response, serve
 from sandbox.kantata import Kantata
@@ -216,7 +216,24 @@ class SandboxServer:
             with os.fdopen(fd, "w") as f:
                 json.dump(creds, f, indent=2)
         creds["netsuite"]["private_key_path"] = str(key_path.resolve())
+        # Salesforce's JWT bearer flow: a connected app with an uploaded certificate (the sandbox keeps its RSA key
+        # here, as the integration would) and the user it is pre-approved for
+        sf_key = self.data_dir / "salesforce_private_key.pem"
+        if not sf_key.exists():
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            fd = os.open(sf_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+        creds["salesforce"]["jwt_private_key_path"] = str(sf_key.resolve())
+        creds["salesforce"].setdefault("username", "integration@pshub-sandbox.example.com")
         return creds
+
+    def salesforce_public_key(self):
+        if getattr(self, "_sf_public_key", None) is None:
+            pem = Path(self.credentials["salesforce"]["jwt_private_key_path"]).read_bytes()
+            self._sf_public_key = serialization.load_pem_private_key(pem, password=None).public_key()
+        return self._sf_public_key
 
     def _revoked_app_tokens(self) -> set[str]:
         path = self.data_dir / "kantata_revoked.json"

@@ -96,8 +96,8 @@ def test_outbound_time_bills_never_include_blocked_entries(built, db):
 
 def test_analyst_role_reads_marts_and_nothing_else(built, dbt_url, db):
     db.execute("drop role if exists pshub_dbt_test_analyst")
-    db.execute("create role pshub_dbt_test_analyst login in role pshub_analyst")
-    analyst_url = dbt_url.replace("://postgres", "://pshub_dbt_test_analyst", 1)
+    db.execute("create role pshub_dbt_test_analyst login password 'analyst-test' in role pshub_analyst")
+    analyst_url = dbt_url.replace("://postgres", "://pshub_dbt_test_analyst:analyst-test", 1)
     with psycopg.connect(analyst_url, autocommit=True) as analyst:
         assert analyst.execute("select count(*) from marts.engagements").fetchone()[0] > 0
         for relation in ("staging.stg_salesforce__accounts", "intermediate.int_time_entries",

@@ -32,3 +32,28 @@ def test_suiteql_leaves_out_null_columns(ns_http):
     r = ns_http.post(SUITEQL, params={"limit": 1000}, json={"q": "SELECT id, externalid FROM customer"})
     items = r.json()["items"]
     assert any("externalid" not in i for i in items) and all("id" in i for i in items)
+
+
+def test_client_assertion_is_a_standard_jwt_the_token_endpoint_accepts(vendor, ca, hub_clients):
+    # NetSuite Help, "OAuth 2.0 Client Credentials Setup" / "Using the client credentials flow": POST
+    # /services/rest/auth/oauth2/v1/token, grant_type=client_credentials, client_assertion_type=...jwt-bearer,
+    # client_assertion = JWT with header kid = certificate id, alg ES256 (EC key) or PS256 (RSA); claims iss, scope,
+    # aud = the token URL, iat, exp (at most an hour). Signed by PyJWT; verifiable by any JWT library.
+    from pathlib import Path
+
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+
+    from connectors.netsuite import TOKEN_PATH, client_assertion
+
+    creds = vendor.credentials["netsuite"]
+    audience = vendor.urls["netsuite"] + TOKEN_PATH
+    assertion = client_assertion(creds["client_id"], creds["certificate_id"],
+                                 Path(creds["private_key_path"]).read_text(), audience)
+    header = jwt.get_unverified_header(assertion)
+    assert header["alg"] == "ES256" and header["kid"] == creds["certificate_id"]
+    public = serialization.load_pem_private_key(Path(creds["private_key_path"]).read_bytes(), None).public_key()
+    claims = jwt.decode(assertion, public, algorithms=["ES256"], audience=audience)
+    assert claims["iss"] == creds["client_id"] and "rest_webservices" in claims["scope"]
+    assert claims["exp"] - claims["iat"] <= 3600
+    assert hub_clients["netsuite"].token()  # the sandbox's token endpoint took it

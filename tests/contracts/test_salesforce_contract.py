@@ -141,3 +141,40 @@ def test_error_bodies_are_arrays_of_message_and_errorcode(sf_http):
     assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_FIELD"
     r = sf_http.get("/query", params={"q": "SELECT Id FROM Account"}, headers={"Authorization": "Bearer expired"})
     assert r.status_code == 401 and r.json()[0]["errorCode"] == "INVALID_SESSION_ID"
+
+
+# -- JWT bearer flow ------------------------------------------------------------------------------------------
+def test_jwt_bearer_flow_with_the_connected_apps_certificate(vendor, ca):
+    # Salesforce Help, "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration": POST /services/oauth2/token
+    # grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer, assertion = JWT (RS256; iss consumer key, sub username,
+    # aud https://login.salesforce.com, exp); answer: access_token, instance_url, id, token_type, scope; no refresh
+    # token. A user the app is not approved for, or a wrong signature: 400 invalid_grant.
+    from pathlib import Path
+
+    import httpx
+    import jwt
+
+    from connectors.http import AuthError
+    from connectors.salesforce import JWT_BEARER, jwt_assertion
+
+    creds = vendor.credentials["salesforce"]
+    key = Path(creds["jwt_private_key_path"]).read_text()
+    jwt_creds = {"client_id": creds["client_id"], "username": creds["username"], "private_key": key}
+    with SalesforceClient(vendor.urls["salesforce"], jwt_creds, verify=ca) as sf:
+        assert next(iter(sf.query_pages("SELECT Id FROM User")))
+    assertion = jwt_assertion(creds["client_id"], creds["username"], key)
+    assert jwt.get_unverified_header(assertion)["alg"] == "RS256"
+    body = httpx.post(vendor.urls["salesforce"] + "/services/oauth2/token", verify=ca,
+                      data={"grant_type": JWT_BEARER, "assertion": assertion}).json()
+    assert {"access_token", "instance_url", "id", "token_type"} <= set(body) and "refresh_token" not in body
+    stranger = jwt_assertion(creds["client_id"], "someone.else@example.com", key)
+    refused = httpx.post(vendor.urls["salesforce"] + "/services/oauth2/token", verify=ca,
+                         data={"grant_type": JWT_BEARER, "assertion": stranger})
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    with SalesforceClient(vendor.urls["salesforce"], {**jwt_creds, "private_key": other}, verify=ca) as sf:
+        with pytest.raises(AuthError, match="invalid assertion"):
+            sf.token()
