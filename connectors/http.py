@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import orjson
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
 log = logging.getLogger("pshub.connectors")
 
@@ -61,12 +61,31 @@ class TransportError(ConnectorError):
     transient = True
 
 
+class Unreachable(TransportError):
+    """No connection could be opened (refused, no route, connect timeout): a few quick attempts, then give up;
+    waiting minutes for a host that is down tells the operator nothing more."""
+
+
+# Connection attempts before Unreachable is raised, and how long one may take (a read may take far longer).
+CONNECT_ATTEMPTS = 3
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
 def _wait(state: RetryCallState) -> float:
     exc = state.outcome.exception() if state.outcome else None
     if isinstance(exc, RateLimited) and exc.retry_after is not None:
         return min(float(exc.retry_after), 60.0)
     # exponential backoff with full jitter: 0.2 s, 0.4 s, 0.8 s ... capped at 20 s
     return random.uniform(0, min(20.0, 0.2 * 2 ** (state.attempt_number - 1))) + 0.05
+
+
+def _stop(max_attempts: int):
+    """Stop after max_attempts, or after CONNECT_ATTEMPTS when the system cannot be reached at all."""
+    def stop(state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        limit = min(max_attempts, CONNECT_ATTEMPTS) if isinstance(exc, Unreachable) else max_attempts
+        return state.attempt_number >= limit
+    return stop
 
 
 def json_of(response: httpx.Response) -> Any:
@@ -90,7 +109,8 @@ class ApiClient:
         self._token_lock = threading.Lock()
         self.max_attempts = max_attempts
         self._slots = threading.BoundedSemaphore(max_concurrency) if max_concurrency else None
-        self.http = httpx.Client(timeout=timeout, verify=verify,
+        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS)),
+                                 verify=verify,
                                  limits=httpx.Limits(max_connections=max(10, max_concurrency or 0)))
         self.calls = 0        # every HTTP request sent, for benchmarks and tests
         self.write_calls = 0  # those that were not GET or queries
@@ -144,7 +164,7 @@ class ApiClient:
         retryable = (lambda e: isinstance(e, ConnectorError) and e.transient) if idempotent else \
             (lambda e: isinstance(e, RateLimited))
         retryer = Retrying(
-            stop=stop_after_attempt(self.max_attempts if retry else 1),
+            stop=_stop(self.max_attempts if retry else 1),
             wait=_wait,
             retry=retry_if_exception(retryable),
             reraise=True,
@@ -171,6 +191,9 @@ class ApiClient:
             if self._is_write(method, url) if is_write is None else is_write:
                 self.write_calls += 1
             return self.http.request(method, url, headers=headers, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Unreachable(self.system, f"cannot connect to {httpx.URL(url).host}:{httpx.URL(url).port or ''} "
+                              f"({type(exc).__name__}): is it up? check PSHUB_{self.system.upper()}_URL") from None
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise TransportError(self.system, f"{type(exc).__name__} calling {method} {httpx.URL(url).path}") from None
         finally:
@@ -180,7 +203,7 @@ class ApiClient:
     def post_form_token(self, path: str, data: dict) -> dict:
         """Token endpoints: no bearer, form body, retried like any call; errors mapped by the subclass."""
         url = self.base_url + path
-        retryer = Retrying(stop=stop_after_attempt(self.max_attempts), wait=_wait, reraise=True,
+        retryer = Retrying(stop=_stop(self.max_attempts), wait=_wait, reraise=True,
                            retry=retry_if_exception(lambda e: isinstance(e, ConnectorError) and e.transient))
 
         def call():

@@ -14,18 +14,21 @@ import datetime as dt
 import json
 import logging
 import re
+import sys
 import time
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.states import Completed
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
-from pshub.runs import finish_run, new_run_id, set_current_run_id, start_run
+from pshub.runs import connection_name, finish_run, mark_abandoned, new_run_id, set_current_run_id, start_run
 from pshub.settings import get_settings
 from pshub.warehouse import connect, database_url
 
@@ -34,6 +37,14 @@ log = logging.getLogger("pshub.hub")
 CYCLE_LOCK_KEY = 0x70736875620001  # one hub cycle at a time per warehouse
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_RUN_ID = re.compile(r"r\d{8}T\d{6}Z-[0-9a-f]{6}")
+
+
+def flow_run_name() -> str:
+    """The Prefect flow run is named by the hub's run id: the one passed, or a new one that the cycle then uses."""
+    from prefect.runtime import flow_run
+
+    return (flow_run.parameters or {}).get("run_id") or new_run_id()
 
 
 # -- which syncs a dbt failure blocks (plain functions over dbt's artifacts) -------------------------------
@@ -143,7 +154,27 @@ def dbt_build_stage(select: list[str] | None, full_refresh: bool) -> dict:
     return out
 
 
-@task(name="sync", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE, task_run_name="sync {name}")
+def worth_retrying(task, task_run, state) -> bool:
+    """Prefect retries a stage only for what a retry can help: a transient API error or a dropped warehouse
+    connection; a setting, a credential or a refusal fails the same way every time."""
+    from connectors.http import ConnectorError, Unreachable
+    from pshub.settings import ConfigurationError
+
+    try:
+        state.result()
+    except (ConfigurationError, Unreachable):
+        return False
+    except ConnectorError as exc:
+        return exc.transient
+    except psycopg.OperationalError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="sync", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=worth_retrying, cache_policy=NO_CACHE,
+      task_run_name="sync {name}")
 def sync_stage(name: str, run_id: str) -> dict:
     from flows.sync import apply_sync
 
@@ -169,10 +200,47 @@ def _failed_sync(run_id: str, name: str, exc: BaseException) -> dict:
 
 
 def _ingest_stage(run_id: str, full_refresh: bool, systems, objects, reconcile) -> list[dict]:
+    """No retry of the whole flow: each object's task retries what a retry can help (transient API errors);
+    what is left (a setting, a credential, an unknown object) fails the same way the next time."""
     from flows.ingest import ingest
 
-    return ingest.with_options(retries=1, retry_delay_seconds=30)(
-        run_id, systems=systems, objects=objects, full_refresh=full_refresh, reconcile=reconcile)
+    return ingest(run_id, systems=systems, objects=objects, full_refresh=full_refresh, reconcile=reconcile)
+
+
+def count_echoes(loads: list[dict]) -> None:
+    """Sets each load's `hub_echoes`: the landed rows that are records the hub itself wrote (a sync's ledger names
+    them as its destination id) since the object's previous landing, i.e. the hub's own writes coming back."""
+    from connectors import catalog
+    from reverse_etl.syncs import SYNCS
+
+    with connect() as conn:
+        for load in loads:
+            load["hub_echoes"] = 0
+            syncs = [s.name for s in SYNCS.values()
+                     if s.destination == load["system"] and s.object.lower() == load["object"].lower()]
+            if not syncs or load.get("rows_landed", 0) <= 0 or load.get("load_id", -1) < 0:
+                continue
+            (obj,) = catalog.find(load["system"], load["object"])
+            load["hub_echoes"] = conn.execute(psycopg.sql.SQL("""
+                select count(*) from {raw} r
+                 where r._load_id = %(load)s
+                   and exists (select 1 from ops.sync_ledger l
+                                where l.sync_name = any(%(syncs)s) and l.destination_id = r.id::text
+                                  and l.synced_at >= coalesce((
+                                      select max(p.started_at) from ops.loads p
+                                       where p.system = %(system)s and p.object = %(object)s
+                                         and p.status = 'completed' and p.load_id < %(load)s), '-infinity'))
+            """).format(raw=psycopg.sql.Identifier(f"raw_{obj.system}", obj.table)),
+                {"load": load["load_id"], "syncs": syncs, "system": obj.system, "object": obj.name}).fetchone()[0]
+
+
+def ingest_failed_everywhere(summary: dict) -> bool:
+    """The ingest stage raised, or no system landed any object: there is nothing new to model, and what the
+    marts would say has not changed."""
+    if any(e.startswith("ingest:") for e in summary.get("errors") or []):
+        return True
+    loads = summary.get("loads") or []
+    return bool(loads) and all(l.get("status") == "failed" for l in loads)
 
 
 # -- the cycle ---------------------------------------------------------------------------------------------
@@ -181,11 +249,14 @@ def _totals(run_id: str, summary: dict) -> dict:
 
     loads, syncs, transform = summary.get("loads") or [], summary.get("syncs") or [], summary.get("transform") or {}
     with connect() as conn:
-        stake = ops_status.money_at_stake(conn)
-        new_exceptions = conn.execute(
-            "select count(*) from ops.sync_exceptions where run_id = %s and resolved_at is null", (run_id,)).fetchone()[0]
+        # new = first seen in this cycle (a hold seen again keeps its first_seen_at): not every open one it touched
+        started, = conn.execute("select started_at from ops.runs where run_id = %s", (run_id,)).fetchone()
+        stake = ops_status.money_at_stake(conn, since=started)
+        stake.pop("hold_groups", None)
+        new_exceptions = stake["new_holds"] + stake["new_failures"]
     return {
         "rows_landed": sum(max(l.get("rows_landed", 0), 0) for l in loads),
+        "rows_echoed": sum(l.get("hub_echoes", 0) for l in loads),
         "rows_fetched": sum(max(l.get("rows_fetched", 0), 0) for l in loads),
         "rows_quarantined": sum(max(l.get("rows_quarantined", 0), 0) for l in loads),
         "objects_failed": sum(l.get("status") == "failed" for l in loads),
@@ -195,6 +266,7 @@ def _totals(run_id: str, summary: dict) -> dict:
         "records_pushed": sum(s.get("pushed", 0) for s in syncs),
         "syncs_blocked": sum(s.get("status") == "blocked" for s in syncs),
         "syncs_failed": sum(s.get("status") == "failed" for s in syncs),
+        "syncs_refused": sum(s.get("status") == "refused" for s in syncs),
         "new_exceptions": new_exceptions,
         **stake,
     }
@@ -203,9 +275,16 @@ def _totals(run_id: str, summary: dict) -> dict:
 def problems(summary: dict) -> list[str]:
     """One line per thing that kept the cycle from succeeding, for ops.runs and the status."""
     out = list(summary.get("errors") or [])
-    failed = [f"{l['system']}.{l['object']}" for l in summary.get("loads") or [] if l.get("status") == "failed"]
-    if failed:
-        out.append(f"ingest: {len(failed)} object(s) failed: {', '.join(failed)}")
+    failed = [l for l in summary.get("loads") or [] if l.get("status") == "failed"]
+    if len(failed) > 6:
+        by_system = defaultdict(int)
+        for l in failed:
+            by_system[l["system"]] += 1
+        out.append(f"ingest: {len(failed)} object(s) failed ("
+                   + ", ".join(f"{system} {n}" for system, n in by_system.items()) + ")")
+    elif failed:
+        out.append(f"ingest: {len(failed)} object(s) failed: "
+                   + ", ".join(f"{l['system']}.{l['object']}" for l in failed))
     blocked = [s["sync"] for s in summary.get("syncs") or [] if s.get("status") == "blocked"]
     if blocked and not any(e.startswith("transform:") for e in out):
         roots = (summary.get("transform") or {}).get("failed_models") or ["?"]
@@ -213,6 +292,9 @@ def problems(summary: dict) -> list[str]:
     failed_syncs = [s["sync"] for s in summary.get("syncs") or [] if s.get("status") == "failed"]
     if failed_syncs:
         out.append(f"sync failed: {', '.join(failed_syncs)}")
+    # a refused plan waits for a person: the line says what it would do and how to confirm it
+    out += [s.get("message") or f"safety stop: {s['sync']} refused" for s in summary.get("syncs") or []
+            if s.get("status") == "refused"]
     return out
 
 
@@ -221,12 +303,13 @@ def cycle_status(summary: dict) -> str:
     if summary.get("errors"):
         return "partial"
     t = summary.get("totals", {})
-    if t.get("objects_failed") or t.get("dbt_failures") or t.get("syncs_blocked") or t.get("syncs_failed"):
+    if t.get("objects_failed") or t.get("dbt_failures") or t.get("syncs_blocked") or t.get("syncs_failed") \
+            or t.get("syncs_refused"):
         return "partial"
     return "succeeded"
 
 
-@flow(name="hub", log_prints=True)
+@flow(name="hub", log_prints=True, flow_run_name=flow_run_name)
 def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str] | None = None,
         objects: list[str] | None = None, reconcile: bool | None = None, syncs: list[str] | None = None,
         dbt_select: list[str] | None = None, if_busy: str = "wait", alert: bool = True) -> dict:
@@ -240,10 +323,10 @@ def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str
 
     settings = get_settings()
     runlog.install(settings.home_dir)
-    run_id = run_id or new_run_id()
-    set_current_run_id(run_id)
     ctx = FlowRunContext.get()
     flow_run = ctx.flow_run if ctx else None
+    run_id = run_id or (flow_run.name if flow_run and _RUN_ID.fullmatch(flow_run.name or "") else new_run_id())
+    set_current_run_id(run_id)
     flow_run_id = str(flow_run.id) if flow_run else None
     parameters = {"full_refresh": full_refresh, "systems": systems, "objects": objects, "reconcile": reconcile,
                   "syncs": syncs, "dbt_select": dbt_select,
@@ -253,10 +336,14 @@ def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str
     summary: dict = {"run_id": run_id, "parameters": parameters, "loads": [], "transform": {}, "syncs": [],
                      "errors": [], "seconds": {}}
 
-    # the lock lives on its own connection for the whole cycle; it goes with the connection
-    lock_conn = psycopg.connect(database_url(), autocommit=True)
+    # the lock lives on its own connection for the whole cycle; it goes with the connection, and its name says the
+    # cycle is alive (a later cycle marks a `running` one without it abandoned)
+    lock_conn = psycopg.connect(database_url(), autocommit=True, application_name=connection_name(run_id))
     try:
         with connect() as conn:
+            for abandoned in mark_abandoned(conn):
+                log.warning("cycle %s was abandoned (its process stopped before the end)", abandoned,
+                            extra={"stage": "cycle"})
             start_run(conn, "cycle", run_id)
             conn.execute("update ops.runs set parameters = %s::jsonb, flow_run_id = %s where run_id = %s",
                          (json.dumps(parameters), flow_run_id, run_id))
@@ -271,10 +358,40 @@ def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str
                 return summary
             log.info("cycle %s waits for the running cycle", run_id, extra={"stage": "cycle"})
             lock_conn.execute("select pg_advisory_lock(%s)", (CYCLE_LOCK_KEY,))
-        return _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, syncs, dbt_select, alert,
-                          SYNCS, alerts)
+        summary = _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, syncs, dbt_select, alert,
+                             SYNCS, alerts)
     finally:
         lock_conn.close()
+    if parameters["deployment_id"]:  # a scheduled or deployed run: its outcome on the terminal that serves it
+        print_outcome(summary)
+    return final_state(summary)
+
+
+def outcome_line(summary: dict) -> str:
+    t = summary.get("totals") or {}
+    line = (f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%SZ} cycle {summary['run_id']} {summary.get('status')}: "
+            f"{t.get('rows_landed', 0):,} rows landed, {t.get('records_pushed', 0):,} records pushed, "
+            f"{t.get('new_failures', 0)} new failures, {t.get('new_holds', 0)} new holds")
+    problems = summary.get("problems") or summary.get("errors") or []
+    return line + (f" | {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+                   if problems else "")
+
+
+def print_outcome(summary: dict) -> None:
+    """Straight to the process's stdout (not print: log_prints sends that to Prefect's logger, which the terminal
+    of `pshub serve` only shows for CRITICAL)."""
+    sys.stdout.write(outcome_line(summary) + "\n")
+    sys.stdout.flush()
+
+
+def final_state(summary: dict):
+    """The flow run's final state: a partial cycle is a completed run named Partial (Prefect's states have names
+    besides their types: docs.prefect.io, "States"), so that the UI does not show it as a plain success; the
+    caller still gets the summary."""
+    if summary.get("status") == "partial":
+        problems = summary.get("problems") or []
+        return Completed(name="Partial", message="; ".join(problems)[:500] or "partial", data=summary)
+    return summary
 
 
 def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_names, dbt_select, alert,
@@ -290,6 +407,17 @@ def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_
             summary["errors"].append(f"ingest: {_one_line(str(exc), 300)}")
             log.error("cycle %s: ingest failed: %s", run_id, exc, extra={"stage": "ingest"})
         summary["seconds"]["ingest"] = round(time.perf_counter() - started, 2)
+        try:
+            count_echoes(summary["loads"])
+        except Exception as exc:  # a count for the summary: never a reason to stop the cycle
+            log.warning("cycle %s: echoes not counted: %s", run_id, exc, extra={"stage": "ingest"})
+        if ingest_failed_everywhere(summary):
+            # nothing landed from any system: building and pushing again would only repeat the last cycle
+            summary["errors"].append("ingest failed for every system: dbt and the syncs did not run")
+            summary["totals"] = _totals(run_id, summary)
+            summary["problems"] = problems(summary)
+            status = "failed"
+            return summary
 
         started = time.perf_counter()
         try:

@@ -27,10 +27,11 @@ from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from connectors import catalog, kantata, netsuite, salesforce
-from connectors.http import ApiClient, ConnectorError, LimitExceeded
+from connectors.http import ApiClient, ConnectorError, LimitExceeded, Unreachable
 from connectors.paging import merge_streams
 from flows.landing import Load, LoadResult, ObjectSpec, mark_deleted, mark_vanished, read_cursor
 from pshub.clients import client_for
+from pshub.settings import ConfigurationError
 from pshub.warehouse import connect
 
 log = logging.getLogger("pshub.ingest")
@@ -340,10 +341,14 @@ def _worth_retrying(task, task_run, state) -> bool:
     """Prefect retries a landing unless the API said no for good (auth, bad query, daily limit)."""
     try:
         state.result()
+    except Unreachable:  # the client tried a few times already; the next cycle tries again
+        return False
     except ConnectorError as exc:
         return exc.transient
-    except Exception:
+    except psycopg.OperationalError:  # the warehouse connection dropped
         return True
+    except Exception:  # a setting, a key that does not parse, a bug: the same again on every attempt
+        return False
     return False
 
 
@@ -381,7 +386,15 @@ def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | N
     """
     cap_malloc_arenas()
     chosen = catalog.select(systems, objects)
-    clients = {s: client_for(s) for s in dict.fromkeys(o.system for o in chosen)}
+    clients, unconfigured = {}, {}
+    for system in dict.fromkeys(o.system for o in chosen):
+        try:
+            clients[system] = client_for(system)
+        except ConfigurationError as exc:  # a setting to fix: each of its objects fails at once, nothing retried
+            unconfigured[system] = str(exc)
+    results = [asdict(LoadResult(o.system, o.name, -1, "failed", error=unconfigured[o.system][:500]))
+               for o in chosen if o.system in unconfigured]
+    chosen = [o for o in chosen if o.system not in unconfigured]
     try:
         futures, netsuite_futures = [], []
         for o in _interleaved([o for o in chosen if not o.applies_deletes]):
@@ -395,7 +408,6 @@ def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | N
             for o in appliers:
                 futures.append((o, land_object_task.submit(o.system, o.name, clients[o.system], run_id,
                                                            full_refresh, reconcile)))
-        results = []
         for o, f in futures:
             try:
                 results.append(f.result())
@@ -406,6 +418,6 @@ def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | N
             client.close()
     failed = [r for r in results if r["status"] == "failed"]
     if failed:
-        log.error("ingest run %s: %d object(s) failed: %s", run_id, len(failed),
-                  ", ".join(f"{r['system']}.{r['object']}" for r in failed))
+        log.error("ingest run %s: %d object(s) failed (each with why in the run's summary)", run_id, len(failed),
+                  extra={"objects": [f"{r['system']}.{r['object']}" for r in failed]})
     return results

@@ -5,22 +5,9 @@ from dataclasses import asdict
 
 from prefect import flow, task
 
-from pshub.clients import client_for
-from pshub.settings import get_settings
-from pshub.warehouse import connect
 from reverse_etl import engine
-from reverse_etl.syncs import SYNCS, get_sync
-
-
-def apply_sync(name: str, run_id: str, confirm: bool = False) -> engine.SyncResult:
-    sync = get_sync(name)
-    settings = get_settings()
-    concurrency = {"netsuite": settings.netsuite_concurrency, "salesforce": settings.salesforce_concurrency}.get(
-        sync.destination, 1)
-    with connect() as conn:
-        return engine.apply(conn, sync, run_id, lambda: client_for(sync.destination), concurrency=concurrency,
-                            max_share=settings.sync_max_share, min_guarded=settings.sync_guard_min_records,
-                            confirm=confirm)
+from reverse_etl.apply import apply_sync
+from reverse_etl.syncs import SYNCS
 
 
 @task(name="sync", retries=2, retry_delay_seconds=[5, 30], task_run_name="sync {name}")

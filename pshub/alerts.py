@@ -5,7 +5,7 @@ log line, an exception or the warehouse:
 
   PSHUB_ALERT_WEBHOOK_URL            where to POST (a Slack incoming webhook, or anything that takes its JSON)
   PSHUB_ALERT_ON_FAILED_RUN          alert when a cycle fails or finishes partially (default true)
-  PSHUB_ALERT_MAX_OPEN_EXCEPTIONS    alert when open sync exceptions exceed this count (default: off)
+  PSHUB_ALERT_MAX_OPEN_EXCEPTIONS    alert when open sync failures exceed this count (holds not counted; default: off)
   PSHUB_ALERT_MAX_MONEY_AT_STAKE     alert when SLA-breached money at stake (reporting currency) exceeds it (off)
   PSHUB_ALERT_REPEAT_HOURS           a threshold alert repeats only after this long, or when its figure grows (24)
 
@@ -70,12 +70,15 @@ def evaluate(summary: dict, config: AlertSettings) -> list[Alert]:
                 if s.get("status") in ("blocked", "failed")]
         alerts.append(Alert(f"run_{status}", f"pshub cycle {status}: {run_id}",
                             [f"• {w[:300]}" for w in why[:15]] or ["• see `pshub status`"], run_id))
-    open_exceptions = totals.get("open_exceptions")
-    if config.max_open_exceptions is not None and open_exceptions is not None \
-            and open_exceptions > config.max_open_exceptions:
-        alerts.append(Alert("exceptions", f"pshub: {open_exceptions} open sync exceptions",
-                            [f"Open sync exceptions {open_exceptions} > threshold {config.max_open_exceptions} "
-                             f"({totals.get('new_exceptions', 0)} new in this cycle)."], run_id, float(open_exceptions)))
+    # failures only: holds wait for someone to act in a source system, and a clean firm has hundreds of them
+    open_failures = totals.get("open_failures")
+    if config.max_open_exceptions is not None and open_failures is not None \
+            and open_failures > config.max_open_exceptions:
+        alerts.append(Alert("exceptions", f"pshub: {open_failures} open sync failures",
+                            [f"Open sync failures {open_failures} > threshold {config.max_open_exceptions} "
+                             f"({totals.get('new_failures', 0)} new in this cycle; the "
+                             f"{totals.get('open_holds', 0)} records held back by business rules are not counted, "
+                             f"{totals.get('new_holds', 0)} of them new)."], run_id, float(open_failures)))
     stake = totals.get("money_at_stake")
     if config.max_money_at_stake is not None and stake is not None and stake > config.max_money_at_stake:
         alerts.append(Alert("money_at_stake", f"pshub: {_fmt(stake)} {currency} at stake past SLA",
@@ -152,7 +155,7 @@ def describe(config: AlertSettings | None = None) -> list[str]:
         target = f"{httpx.URL(config.webhook_url.get_secret_value()).host} (URL hidden: it is a secret)"
     return [f"webhook:              {target}",
             f"on failed run:        {'yes' if config.on_failed_run else 'no'}",
-            f"max open exceptions:  {config.max_open_exceptions if config.max_open_exceptions is not None else 'off'}",
+            f"max open failures:    {config.max_open_exceptions if config.max_open_exceptions is not None else 'off'}",
             f"max money at stake:   {_fmt(config.max_money_at_stake) if config.max_money_at_stake is not None else 'off'}"
             f" {get_settings().reporting_currency if config.max_money_at_stake is not None else ''}".rstrip(),
             f"repeat after:         {config.repeat_hours:g} h (sooner when the figure grows)"]

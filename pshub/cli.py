@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
 
-from pshub.prefect_api import prefect_env
+from pshub import prefect_api
 from pshub.settings import get_settings
 
 app = typer.Typer(
@@ -24,6 +26,10 @@ app.add_typer(sync_app, name="sync")
 def _mount_sandbox() -> None:
     if importlib.util.find_spec("sandbox") is None:  # absent only in a trimmed install
         return
+    # the sandbox's modules take a third of a second to import: only for `pshub sandbox ...` and the help
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    if Path(sys.argv[0]).name in ("pshub", "cli.py", "-c") and command not in (None, "sandbox"):
+        return
     from sandbox.cli import app as sandbox_app
 
     app.add_typer(sandbox_app, name="sandbox", help="The simulated Salesforce, Kantata and NetSuite.")
@@ -35,6 +41,38 @@ _mount_sandbox()
 def _fail(message: str, code: int = 1):
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+def _debug() -> bool:
+    return os.environ.get("PSHUB_DEBUG", "").lower() in ("1", "true", "yes")
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="show tracebacks and Prefect's own log lines")) -> None:
+    if debug:
+        os.environ["PSHUB_DEBUG"] = "1"
+
+
+def _start_prefect() -> prefect_api.TemporaryApi:
+    """Every command that runs a flow starts here, before it imports any flow (see pshub.prefect_api)."""
+    return prefect_api.start(debug=_debug())
+
+
+def _check_warehouse() -> None:
+    """The warehouse answers (and `ops` is migrated) before any flow starts: an unreachable one is one line."""
+    from pshub.warehouse import connect
+
+    with connect():
+        pass
+
+
+def _check_systems(systems: list[str] | None = None) -> None:
+    """Each system's URL and credentials resolve (or its sandbox runs): a setting to fix is one line, at once."""
+    from connectors import catalog
+
+    settings = get_settings()
+    for system in dict.fromkeys(o.system for o in catalog.select(systems)):
+        settings.system(system)
 
 
 # -- db ---------------------------------------------------------------------------------------------
@@ -95,21 +133,23 @@ def ingest(
     full_refresh: bool = typer.Option(False, help="ignore cursors and re-read everything"),
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor)."""
-    prefect_env()
-    from pshub.prefect_api import start_temporary_api
+    from connectors import catalog
 
-    prefect_api = start_temporary_api()  # boots while the modules below import
+    try:
+        catalog.select(system or None, object_ or None)
+    except KeyError as exc:
+        _fail(exc.args[0], 2)
+    api = _start_prefect()  # boots while the modules below import
+    _check_warehouse()
+    _check_systems(system or None)
     from flows.ingest import TerminalProgress, ingest as ingest_flow, progress_listener
     from pshub.runs import new_run_id
     from pshub import summary
 
     run_id = new_run_id()
-    prefect_api.wait()
-    try:
-        with progress_listener(TerminalProgress()):
-            loads = ingest_flow(run_id, systems=system or None, objects=object_ or None, full_refresh=full_refresh)
-    except KeyError as exc:
-        _fail(exc.args[0])
+    api.wait()
+    with progress_listener(TerminalProgress()):
+        loads = ingest_flow(run_id, systems=system or None, objects=object_ or None, full_refresh=full_refresh)
     summary.print_loads(loads)
     if any(load["status"] == "failed" for load in loads):
         raise typer.Exit(1)
@@ -121,13 +161,18 @@ def transform(
     full_refresh: bool = typer.Option(False, help="rebuild incremental models from scratch"),
 ) -> None:
     """Run `dbt build`: staging, intermediate, marts and outbound models, with their tests."""
-    prefect_env()
+    api = _start_prefect()
+    _check_warehouse()
     from flows.transform import transform as transform_flow
     from pshub import summary
     from pshub.dbt import DbtFailed
 
+    from pshub.progress import show_progress
+
+    api.wait()
     try:
-        result = transform_flow(select or None, full_refresh)
+        with show_progress(sys.stderr):
+            result = transform_flow(select or None, full_refresh)
     except DbtFailed as exc:
         _fail(str(exc))
     summary.print_transform(result)
@@ -173,11 +218,17 @@ def dbt_command(
 @app.command()
 def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for this cycle")) -> None:
     """Run one hub cycle (ingest -> transform -> sync) as a Prefect flow, and print its summary."""
-    prefect_env()
+    api = _start_prefect()
+    _check_warehouse()
+    _check_systems()
     from flows.hub import hub
     from pshub import summary
 
-    result = hub(full_refresh=full_refresh)
+    from pshub.progress import show_progress
+
+    api.wait()
+    with show_progress(sys.stderr):
+        result = hub(full_refresh=full_refresh)
     summary.print_cycle(result)
     if result.get("status", "succeeded") != "succeeded":
         typer.secho(f"cycle {result.get('status')}: see `pshub status`", fg=typer.colors.YELLOW, err=True)
@@ -189,10 +240,10 @@ def demo(
     scale: str = typer.Option("demo", help="sandbox firm size when it is first generated"),
 ) -> None:
     """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next."""
-    prefect_env()
+    api = _start_prefect()
     from pshub.demo import run_demo
 
-    sys.exit(run_demo(scale=scale))
+    sys.exit(run_demo(scale=scale, prefect=api))
 
 
 # -- sync -------------------------------------------------------------------------------------------
@@ -232,51 +283,75 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
                confirm: bool = typer.Option(False, "--confirm",
                                             help="apply even a plan larger than PSHUB_SYNC_MAX_SHARE of what the "
                                                  "sync manages (the safety stop)")) -> None:
-    """Push what the plan shows, record ledger rows and exceptions."""
-    prefect_env()
-    from flows.sync import sync as sync_flow
+    """Push what the plan shows, record ledger rows and exceptions.
+
+    With nothing to push anywhere, the syncs are applied in this process without Prefect (held-back rows are
+    still recorded): a no-op apply takes the time of its queries."""
     from pshub import summary
     from pshub.runs import new_run_id
-    from reverse_etl.syncs import get_sync
+    from reverse_etl import engine
+    from reverse_etl.apply import apply_sync, planned_work
+    from reverse_etl.syncs import SYNCS, get_sync
 
     if name:
         try:
             get_sync(name)
         except KeyError as exc:
-            _fail(exc.args[0])
-    results = sync_flow(new_run_id(), [name] if name else None, confirm)
+            _fail(exc.args[0], 2)
+    names = [name] if name else list(SYNCS)
+    try:
+        work = planned_work(names)
+    except engine.ModelMissing as exc:
+        _fail(str(exc))
+    run_id = new_run_id()
+    if not any(work.values()):
+        from dataclasses import asdict
+
+        results = [asdict(apply_sync(n, run_id, confirm)) for n in names]
+    else:
+        api = _start_prefect()
+        from flows.sync import sync as sync_flow
+
+        api.wait()
+        results = sync_flow(run_id, names, confirm)
     summary.print_syncs(results)
     if any(r["status"] in ("failed", "refused") for r in results):
         raise typer.Exit(1)
 
 
 # -- exceptions -------------------------------------------------------------------------------------
-exceptions_app = typer.Typer(help="Records a sync could not push: why, since when, and the money at stake.",
-                             no_args_is_help=False, invoke_without_command=True)
+exceptions_app = typer.Typer(
+    help="Records a sync left out, in two kinds: holds (a business rule keeps the record back until someone acts in a "
+         "source system: who, where, what to fix) and failures (the destination refused it or the push failed; "
+         "`retry` pushes them again). Amounts per currency, and converted to the reporting currency.",
+    no_args_is_help=False, invoke_without_command=True)
 app.add_typer(exceptions_app, name="exceptions")
 
 
 @exceptions_app.callback()
 def exceptions_default(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
-        exceptions_list(sync=None, reason=None, all_=False, limit=50)
+        exceptions_list(sync=None, reason=None, kind=None, all_=False, limit=20)
 
 
 @exceptions_app.command("list")
 def exceptions_list(sync: Optional[str] = typer.Option(None, help="only this sync"),
                     reason: Optional[str] = typer.Option(None, help="only this reason code"),
+                    kind: Optional[str] = typer.Option(None, help="only holds (hold) or only failures (failure)"),
                     all_: bool = typer.Option(False, "--all", help="resolved ones too"),
-                    limit: int = typer.Option(50, help="rows to show")) -> None:
-    """Open exceptions by sync and reason, with amounts at stake, then the newest rows."""
+                    limit: int = typer.Option(20, help="rows to show")) -> None:
+    """Holds by what to fix (who, where), failures by sync and reason, amounts per currency, then the newest rows."""
     from pshub import exceptions
 
+    if kind not in (None, *exceptions.KINDS):
+        _fail(f"--kind is hold or failure, not {kind!r}", 2)
     with _warehouse() as conn:
-        exceptions.print_list(conn, sync=sync, reason=reason, include_resolved=all_, limit=limit)
+        exceptions.print_list(conn, sync=sync, reason=reason, include_resolved=all_, limit=limit, kind=kind)
 
 
 @exceptions_app.command("show")
 def exceptions_show(exception_id: int = typer.Argument(..., help="the id from `pshub exceptions list`")) -> None:
-    """One exception whole: reason, attempts, business context, and the row that was to be pushed."""
+    """One exception whole: kind, reason, what releases it (holds), attempts, context, the row to be pushed."""
     from pshub import exceptions
 
     with _warehouse() as conn:
@@ -286,23 +361,28 @@ def exceptions_show(exception_id: int = typer.Argument(..., help="the id from `p
 
 @exceptions_app.command("retry")
 def exceptions_retry(sync: Optional[str] = typer.Option(None, help="only this sync (default: every sync with "
-                                                                     "open exceptions)"),
+                                                                     "open failures)"),
                      confirm: bool = typer.Option(False, "--confirm", help="as for `sync apply`")) -> None:
-    """Apply the syncs that have open exceptions now: their failed rows are planned and pushed again."""
-    prefect_env()
-    from flows.sync import sync as sync_flow
-    from pshub import summary
+    """Push the failures again: the syncs that have open failures are applied now. Holds are not retried (they
+    go when the source changes): the output says how many there are."""
+    from pshub import exceptions, summary
     from pshub.runs import new_run_id
     from reverse_etl.syncs import SYNCS
 
     with _warehouse() as conn:
-        names = [r[0] for r in conn.execute(
-            "select distinct sync_name from ops.sync_exceptions where resolved_at is null"
-            " and stage <> 'blocked' and (%s::text is null or sync_name = %s)", (sync, sync))]
+        names = exceptions.open_failure_syncs(conn, sync)
+        holds = exceptions.grouped(conn, sync=sync, kind="hold")["totals"]["hold"]["records"]
     names = [n for n in SYNCS if n in names]
+    held = (f"; {holds} held-back records are not retried (they go when their source changes: "
+            "`pshub exceptions list --kind hold` says who must act where)") if holds else ""
     if not names:
-        typer.echo("no open exceptions to retry (held-back rows are retried when their source changes)")
+        typer.echo(f"no failures to retry{held}")
         return
+    typer.echo(f"retrying the failures of {', '.join(names)}{held}")
+    api = _start_prefect()
+    from flows.sync import sync as sync_flow
+
+    api.wait()
     summary.print_syncs(sync_flow(new_run_id(), names, confirm))
 
 
@@ -342,8 +422,51 @@ def _mount_kantata() -> None:
 _mount_kantata()
 
 
+def one_line(exc: BaseException) -> tuple[str, int]:
+    """(what to print, exit code) for an error that ends a command: what failed and what to do; 2 = a setting."""
+    import psycopg
+
+    from connectors.http import AuthError, ConnectorError
+    from pshub.settings import ConfigurationError, redact_url
+    from pshub.warehouse import WarehouseError
+
+    first = (str(exc).strip().splitlines() or [""])[0]
+    if isinstance(exc, ConfigurationError):
+        return first, 2
+    if isinstance(exc, AuthError):
+        return first, 2
+    if isinstance(exc, prefect_api.PrefectApiUnavailable):
+        return first, 1
+    if isinstance(exc, psycopg.OperationalError):
+        settings = get_settings()
+        where = (f"the warehouse at {redact_url(settings.database_url.get_secret_value())}"
+                 if settings.database_url else "the embedded warehouse")
+        hint = "check PSHUB_DATABASE_URL and that the server is up" if settings.database_url else \
+            "run `pshub db stop`, then the command again"
+        return f"{where} did not answer ({first}): {hint}", 1
+    if isinstance(exc, WarehouseError):
+        return first, 1
+    if isinstance(exc, ConnectorError):
+        return first, 1
+    return f"{type(exc).__name__}: {first} (run again with --debug for the traceback)", 1
+
+
 def main() -> None:
-    app()
+    # a warehouse that does not answer fails in seconds (libpq, dbt and psycopg read it when they connect)
+    os.environ.setdefault("PGCONNECT_TIMEOUT", "10")
+    try:
+        app()
+    except (SystemExit, typer.Exit):
+        raise
+    except KeyboardInterrupt:
+        typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if _debug():
+            raise
+        message, code = one_line(exc)
+        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
@@ -98,6 +100,50 @@ def session_options(threads: int = 4, cores: int | None = None) -> str:
     return f"-c max_parallel_workers_per_gather={max(0, (cores - threads) // threads)}"
 
 
+_listeners: list[Callable[[dict], None]] = []
+
+
+@contextmanager
+def progress_listener(callback: Callable[[dict], None]):
+    """While the block runs, `callback` gets {done, total, models, tests, failures} after each dbt node."""
+    _listeners.append(callback)
+    try:
+        yield callback
+    finally:
+        _listeners.remove(callback)
+
+
+class _NodeCounter:
+    """A dbtRunner callback (dbt's events: LogStartLine carries the node count, NodeFinished each outcome)."""
+
+    def __init__(self):
+        self.state = {"done": 0, "total": 0, "models": 0, "tests": 0, "failures": 0}
+
+    def __call__(self, msg) -> None:
+        name = msg.info.name
+        if name == "LogStartLine":
+            self.state["total"] = max(self.state["total"], int(msg.data.total or 0))
+            return
+        if name != "NodeFinished":
+            return
+        node = msg.data.node_info
+        self.state["done"] += 1
+        if node.resource_type in ("test", "unit_test"):
+            self.state["tests"] += 1
+        elif node.resource_type in ("model", "seed", "snapshot"):
+            self.state["models"] += 1
+        if node.node_status in ("error", "fail", "runtime error"):
+            self.state["failures"] += 1
+        self.tell()
+
+    def tell(self, phase: str = "nodes") -> None:
+        for listener in list(_listeners):
+            try:
+                listener({**self.state, "phase": phase})
+            except Exception:  # a broken progress display must not stop a build
+                pass
+
+
 def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure: bool = True) -> DbtResult:
     """`dbt <args>` against the hub's warehouse; returns what was built and what failed."""
     from dbt.cli.main import dbtRunner
@@ -122,7 +168,10 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
     previous = {k: os.environ.get(k) for k in libpq}
     os.environ.update(libpq)
     try:
-        outcome = dbtRunner().invoke(full)
+        counter = _NodeCounter()
+        if _listeners and command in ("build", "run", "test", "seed", "snapshot"):
+            counter.tell(phase="starting")  # dbt parses and compiles for a while before its first node
+        outcome = dbtRunner(callbacks=[counter] if _listeners else None).invoke(full)
     finally:
         for k, v in previous.items():
             if v is None:

@@ -7,6 +7,8 @@ import socket
 import httpx
 import typer
 
+from pshub.exceptions import grouped, money_by_currency
+from pshub.progress import show_progress
 from pshub.settings import get_settings
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
@@ -45,16 +47,38 @@ def crm_account_as_seen(result: dict) -> dict | None:
     return rows[0] if rows else None
 
 
-def run_demo(scale: str = "demo") -> int:
+def print_exception_split(split: dict, groups: int = 8) -> None:
+    """Failures and holds of the cycle: counts, new ones, and the holds grouped by what to fix."""
+    cur = split["currency"]
+    holds, failures = split["totals"]["hold"], split["totals"]["failure"]
+    typer.echo()
+    typer.secho("Left out", bold=True)
+    typer.echo(f"  failures: {failures['records']} open ({failures['new']} new): the destination refused them or the "
+               "push failed; `pshub exceptions retry` pushes them again")
+    typer.echo(f"  holds:    {holds['records']} open ({holds['new']} new): business rules keep them back until someone "
+               "acts in a source system")
+    for g in split["hold"][:groups]:
+        amounts = money_by_currency(g["at_stake"]) if g["at_stake"] else "no amount"
+        conv = f" (~{float(g['converted']):,.0f} {cur} converted)" if g["at_stake"] and g["converted"] is not None else ""
+        typer.echo(f"    {g['records']:>5}  {g['who'] or '?'} in {g['where'] or '?'}: "
+                   f"{g['what'] or g['reason_code'].replace('_', ' ')}  [{amounts}{conv}]")
+    if len(split["hold"]) > groups:
+        typer.echo(f"    ... and {sum(g['records'] for g in split['hold'][groups:])} more in "
+                   f"{len(split['hold']) - groups} other groups: `pshub exceptions`")
+
+
+def run_demo(scale: str = "demo", prefect=None) -> int:
+    """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle."""
     from flows.hub import hub
     from pshub import summary
+    from pshub.settings import redact_url
     from pshub.warehouse import connect, database_url
     from sandbox.server import SandboxServer
 
     settings = get_settings()
     typer.secho("pshub demo", bold=True)
     url = database_url(settings)
-    typer.echo(f"  warehouse: {url}")
+    typer.echo(f"  warehouse: {redact_url(url)}")
     server = None
     if _running_sandbox(settings.sandbox_dir):
         typer.echo(f"  sandbox:   already running from {settings.sandbox_dir}")
@@ -69,7 +93,12 @@ def run_demo(scale: str = "demo") -> int:
             typer.echo(f"             {system:<10} {base}")
     account = None
     try:
-        result = hub()
+        if prefect is not None:
+            prefect.wait()
+        typer.echo()
+        typer.echo("  one hub cycle: land every object, build the dbt project, push the syncs")
+        with show_progress():
+            result = hub()
         from pshub.report import default_path, write_report
 
         report_path = write_report(default_path())
@@ -81,11 +110,13 @@ def run_demo(scale: str = "demo") -> int:
     summary.print_cycle(result)
     with connect() as conn:
         engagements, sold = conn.execute("select count(*), coalesce(sum(sold_amount), 0) from marts.engagements").fetchone()
-        open_exceptions = conn.execute("select count(*) from ops.sync_exceptions where resolved_at is null").fetchone()[0]
+        started, = conn.execute("select started_at from ops.runs where run_id = %s", (result["run_id"],)).fetchone()
+        split = grouped(conn, since=started)
+    print_exception_split(split)
     typer.echo()
     typer.secho("Next", bold=True)
-    typer.echo(f"  {engagements} engagements in marts.engagements (sold {sold:,.2f} in contract currencies); "
-               f"{open_exceptions} open sync exceptions.")
+    typer.echo(f"  {engagements} engagements in marts.engagements (sold {sold:,.2f} in contract currencies).")
+    typer.echo("  What is held back, by whom, and what fails:  .venv/bin/pshub exceptions")
     typer.echo(f"  Report (one offline HTML page):  file://{report_path}    Health:  .venv/bin/pshub status")
     if account:
         typer.echo(f"  {account['Name']} as the account team sees it in the CRM: open AR {account['Open_AR__c']}, "

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 import yaml
+from prefect.client.schemas.objects import ConcurrencyLimitConfig
 from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron, Interval, RRule
 
@@ -29,6 +30,14 @@ def _schedule(spec: dict):
     if "rrule" in spec:
         return RRule(spec["rrule"], **common)
     raise ValueError(f"a schedule needs cron, interval or rrule: {spec}")
+
+
+def concurrency_limit(spec) -> ConcurrencyLimitConfig | int | None:
+    """prefect.yaml's `concurrency_limit` (a number, or {limit, collision_strategy: ENQUEUE | CANCEL_NEW}), as
+    `prefect deploy` reads it (prefect.cli.deploy: concurrency_limit.collision_strategy)."""
+    if spec is None or isinstance(spec, int):
+        return spec
+    return ConcurrencyLimitConfig(limit=spec["limit"], collision_strategy=spec.get("collision_strategy", "ENQUEUE"))
 
 
 def load(path: Path) -> list[dict]:
@@ -52,7 +61,8 @@ def runner_deployments(path: Path, only: list[str] | None = None) -> list:
         out.append(flow.to_deployment(
             name=spec["name"], description=spec.get("description"), tags=spec.get("tags"),
             parameters=spec.get("parameters") or {},
-            schedules=[_schedule(s) for s in spec.get("schedules") or []]))
+            schedules=[_schedule(s) for s in spec.get("schedules") or []],
+            concurrency_limit=concurrency_limit(spec.get("concurrency_limit"))))
     return out
 
 
@@ -85,7 +95,10 @@ class LocalPrefectServer:
         env.pop("PREFECT_API_URL", None)
         self._log = open(self.log_path, "ab")
         self._proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                       "--port", str(port)], env=env, stdout=self._log, stderr=subprocess.STDOUT)
+                                       "--port", str(port)], env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                      # Ctrl-C on the terminal stops `pshub serve`, which stops its runner and then
+                                      # this server: the server must not die first under its runner's polls
+                                      start_new_session=True)
         api_url = f"http://127.0.0.1:{port}/api"
         deadline = time.monotonic() + self.startup_seconds
         while True:

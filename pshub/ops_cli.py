@@ -4,12 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from pshub.prefect_api import prefect_env
+from pshub import prefect_api
 from pshub.settings import get_settings
 
 alerts_app = typer.Typer(help="Webhook alerts (Slack-compatible) on failed cycles and thresholds.",
@@ -52,7 +53,7 @@ def serve(
     (state in PSHUB_HOME/prefect, UI included) is started for as long as this runs, because Prefect's
     ephemeral API has no scheduler; with it set, that server schedules the runs.
     """
-    prefect_env()
+    prefect_api.prefect_env(debug=os.environ.get("PSHUB_DEBUG") == "1")
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -67,7 +68,7 @@ def serve(
     server = None
     api_url = os.environ.get("PREFECT_API_URL")
     if not api_url:
-        server = LocalPrefectServer(get_settings().home_dir / "prefect")
+        server = LocalPrefectServer(get_settings().home_dir / "prefect", prefect_api.startup_timeout())
         typer.echo("starting a local Prefect server (PREFECT_API_URL is unset) ...")
         api_url = server.start()
         os.environ["PREFECT_API_URL"] = api_url  # for the flow-run processes the runner starts
@@ -80,7 +81,14 @@ def serve(
                 raise typer.Exit(1)
             for d in deployments:
                 typer.echo(f"  {d.name}: {', '.join(_describe_schedule(s) for s in d.schedules) or 'no schedule'}")
-            prefect_serve(*deployments, limit=limit, print_starting_message=True)
+            typer.echo("  each cycle prints one outcome line here; Ctrl-C stops")
+            # Prefect's runner leaves a coroutine of its own un-awaited when interrupted: not ours to report
+            warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
+            try:
+                prefect_serve(*deployments, limit=limit, print_starting_message=True)
+            except KeyboardInterrupt:
+                pass
+            typer.echo("stopped")
     finally:
         if server is not None:
             server.stop()

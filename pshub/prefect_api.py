@@ -1,10 +1,18 @@
-"""Prefect's API for a one-off command (`pshub ingest`): a temporary server, as Prefect's ephemeral mode runs,
-started as the command's very first step so that it boots while the command imports its modules, and on a
-database migrated once per Prefect version instead of at every start.
+"""The one start-up path of every command that runs a Prefect flow (ingest, transform, run, demo, sync apply,
+exceptions retry): `start()`.
 
-Prefect's own ephemeral mode starts the same server (uvicorn over `prefect.server.api.server:create_app`) only
-when the first flow asks for its API, after every import, and runs its migrations each time: about 7 s of a
-no-change ingest's 10. With PREFECT_API_URL set (a real Prefect server), nothing is started here.
+1. The home folders exist before anything imports Prefect (Prefect creates PREFECT_HOME without its parents and
+   only warns when it cannot, then fails later).
+2. Prefect's API: a temporary server, as Prefect's ephemeral mode runs, started as the command's very first step
+   so that it boots while the command imports its modules, on a database migrated once per Prefect version
+   instead of at every start. Prefect's own ephemeral mode starts the same server (uvicorn over
+   `prefect.server.api.server:create_app`) only when the first flow asks for its API, after every import, runs
+   its migrations each time, and gives up after 20 s (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS), which a
+   busy machine exceeds. One generous timeout here (PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS, default 300 s); past
+   it, `PrefectApiUnavailable` says in one line what to do. With PREFECT_API_URL set (a real Prefect server),
+   nothing is started.
+3. Prefect's console handler shows nothing below CRITICAL (`--debug` shows everything): the command prints its
+   own outcome, and a failed task's traceback on the terminal says nothing the outcome line does not.
 """
 from __future__ import annotations
 
@@ -21,7 +29,18 @@ from pathlib import Path
 
 import httpx
 
-STARTUP_TIMEOUT_SECONDS = 60.0
+STARTUP_TIMEOUT_SECONDS = 300.0
+
+
+class PrefectApiUnavailable(RuntimeError):
+    """Prefect's API did not answer: the message is the one line the command prints."""
+
+
+def startup_timeout() -> float:
+    try:
+        return float(os.environ.get("PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS") or STARTUP_TIMEOUT_SECONDS)
+    except ValueError:
+        return STARTUP_TIMEOUT_SECONDS
 
 
 class TemporaryApi:
@@ -37,11 +56,14 @@ class TemporaryApi:
             threading.Thread(target=self._watch, daemon=True, name="prefect-api-start").start()
 
     def _watch(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        timeout = startup_timeout()
+        deadline = time.monotonic() + timeout
         with httpx.Client(timeout=2.0) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    self._error = f"the temporary Prefect API exited with code {self.process.returncode}"
+                    self._error = (f"Prefect's API server exited with code {self.process.returncode} while starting "
+                                   f"(PREFECT_HOME={os.environ.get('PREFECT_HOME')}): run the command again with "
+                                   "--debug to see why, or set PREFECT_API_URL to a running Prefect server")
                     break
                 try:
                     if client.get(f"{self.url}/health").status_code == 200:
@@ -52,13 +74,16 @@ class TemporaryApi:
                     pass
                 time.sleep(0.05)
             else:
-                self._error = f"the temporary Prefect API did not answer within {STARTUP_TIMEOUT_SECONDS:.0f}s"
+                self._error = (f"Prefect's API did not start within {timeout:.0f} s (is the machine very busy?): run "
+                               "the command again, raise PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS, or set "
+                               "PREFECT_API_URL to a running Prefect server")
         self._ready.set()
 
     def wait(self) -> None:
         self._ready.wait()
         if self._error:
-            raise RuntimeError(self._error)
+            self.stop()
+            raise PrefectApiUnavailable(self._error)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -83,13 +108,31 @@ def _migrated_marker(prefect_home: Path) -> Path:
     return prefect_home / f".pshub-migrated-{key}"
 
 
-def prefect_env() -> None:
-    """Prefect keeps its state in PSHUB_HOME unless configured otherwise (set before prefect is imported)."""
-    from pshub.settings import get_settings
+def prefect_env(debug: bool = False) -> None:
+    """Prefect keeps its state in PSHUB_HOME unless configured otherwise; the home folders are created here,
+    before prefect is imported (its settings create PREFECT_HOME without parents, and only warn if they can't)."""
+    from pshub.settings import ensure_home, get_settings
 
-    os.environ.setdefault("PREFECT_HOME", str(get_settings().home_dir / "prefect"))
+    home = ensure_home(get_settings())
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Prefect's own ephemeral start-up, where it still happens (a flow run in a process of its own), waits as long
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(int(startup_timeout())))
+    if debug:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+    else:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # prefect's logging.yml, overridden by PREFECT_LOGGING_[PATH]_[TO]_[KEY] (docs.prefect.io, "Logging
+        # customization"): the terminal gets the command's own outcome lines, the API and the UI keep every log
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+
+
+def start(debug: bool = False) -> "TemporaryApi":
+    """The start-up of every command that runs a flow: home folders, Prefect's settings, its API booting in the
+    background. Call `.wait()` on the result before the first flow runs."""
+    prefect_env(debug)
+    return start_temporary_api()
 
 
 def start_temporary_api() -> TemporaryApi:

@@ -6,17 +6,32 @@ SecretStr, so that they never print in a repr, a log line or an exception.
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong: retrying cannot help; the message names what to set."""
+
+
+# The project checkout: the folder holding dbt_project.yml beside the pshub package (or PSHUB_PROJECT_DIR).
+def project_dir() -> Path | None:
+    for candidate in (os.environ.get("PSHUB_PROJECT_DIR"), Path(__file__).resolve().parent.parent):
+        if candidate and (Path(candidate) / "dbt_project.yml").is_file():
+            return Path(candidate).resolve()
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PSHUB_", extra="ignore")
 
-    home: Path = Field(default=Path(".pshub"), description="data folder: embedded warehouse, sandbox, run files")
+    home: Path | None = Field(default=None, description="data folder: embedded warehouse, sandbox, run files; "
+                                                        "unset = .pshub in the project checkout")
     database_url: SecretStr | None = Field(
         default=None, description="external PostgreSQL 14+; unset = the embedded warehouse in PSHUB_HOME")
     reporting_currency: str = "USD"
@@ -54,16 +69,32 @@ class Settings(BaseSettings):
     kantata_oauth_url: str = Field(default="https://app.mavenlink.com",
                                    description="where /oauth/authorize and /oauth/token are (the sandbox: its URL)")
 
+    # Or the secrets from Prefect Secret blocks, by name (used when the secret itself is not set)
+    salesforce_client_secret_block: str | None = None
+    netsuite_private_key_block: str | None = None
+    kantata_token_block: str | None = None
+
     http_timeout_seconds: float = 60.0
 
-    # Reverse ETL safety stop: a plan writing more than this share of the records a sync manages is refused
-    # unless confirmed (only once the sync manages at least sync_guard_min_records).
+    # Reverse ETL safety stop, by kind (only once the sync manages at least sync_guard_min_records): a plan changing
+    # more than sync_max_share of the records a sync manages is refused unless confirmed (a mass update); new
+    # records are growth, refused past sync_max_growth times what it manages.
     sync_max_share: float = 0.5
+    sync_max_growth: float = 2.0
     sync_guard_min_records: int = 100
 
     @property
     def home_dir(self) -> Path:
-        return self.home.expanduser().resolve()
+        """PSHUB_HOME, or .pshub in the project checkout whatever the working directory (never a second warehouse
+        in whichever folder a command happens to run from)."""
+        if self.home is not None:
+            return self.home.expanduser().resolve()
+        project = project_dir()
+        if project is None:
+            raise ConfigurationError(
+                "PSHUB_HOME is not set and pshub is not installed from its project checkout, so there is no default "
+                "data folder: set PSHUB_HOME to the folder for the warehouse, sandbox and run files")
+        return project / ".pshub"
 
     @property
     def pgdata_dir(self) -> Path:
@@ -80,10 +111,29 @@ class Settings(BaseSettings):
             creds = {k: getattr(self, f"{name}_{k}") for k in _CREDENTIAL_FIELDS[name]}
             creds = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in creds.items()}
             key_path = getattr(self, f"{name}_private_key_path", None)
+            for field in _SECRET_FIELDS[name]:
+                block = getattr(self, f"{name}_{field}_block")
+                if not creds.get(field) and block and not (field == "private_key" and key_path):
+                    creds[field] = secret_block(block, f"PSHUB_{name.upper()}_{field.upper()}_BLOCK")
             if name in ("netsuite", "salesforce") and not creds.get("private_key") and key_path:
                 creds["private_key"] = Path(key_path).read_text()
             return SystemConfig(name=name, base_url=url.rstrip("/"), credentials=creds, sandbox=False)
         return sandbox_system(self.sandbox_dir, name)
+
+
+_SECRET_FIELDS = {"salesforce": ("client_secret",), "netsuite": ("private_key",), "kantata": ("token",)}
+
+
+def secret_block(name: str, setting: str) -> str:
+    """The value of a Prefect Secret block (prefect.blocks.system.Secret: `Secret.load(name).get()`, docs.prefect.io
+    API reference). Prefect is imported only when a block is named."""
+    from prefect.blocks.system import Secret
+
+    try:
+        return Secret.load(name).get()
+    except ValueError as exc:  # Prefect: "Unable to find block document named ..."
+        raise ConfigurationError(f"{setting} names the Prefect Secret block {name!r}, which could not be loaded "
+                                 f"({str(exc).splitlines()[0][:120]}): create it, or set the secret itself") from None
 
 
 _CREDENTIAL_FIELDS = {
@@ -101,8 +151,29 @@ class SystemConfig:
         return f"SystemConfig({self.name!r}, {self.base_url!r}, sandbox={self.sandbox})"
 
 
-class SandboxNotRunning(RuntimeError):
+class SandboxNotRunning(ConfigurationError):
     pass
+
+
+HOME_FOLDERS = ("prefect", "logs", "dbt")
+
+
+def ensure_home(settings: "Settings") -> Path:
+    """The home and the folders every command writes into exist (for any PSHUB_HOME, embedded warehouse or not)."""
+    home = settings.home_dir
+    for folder in HOME_FOLDERS:
+        (home / folder).mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be printed: any password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
 def sandbox_system(sandbox_dir: Path, name: str) -> SystemConfig:

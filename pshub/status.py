@@ -81,11 +81,11 @@ def last_cycle_syncs(conn: psycopg.Connection) -> tuple[str | None, list[dict]]:
 def exceptions_by_reason(conn: psycopg.Connection) -> list[dict]:
     """Open sync exceptions per sync and reason, with what they hold up (per currency)."""
     return _rows(conn, """
-        select sync_name, reason_code, currency, count(*) as open_exceptions,
-               coalesce(sum(amount_at_stake), 0) as amount_at_stake, min(first_seen_at) as oldest,
-               max(attempts) as max_attempts
+        select case when stage = 'blocked' then 'hold' else 'failure' end as kind, sync_name, reason_code, currency,
+               count(*) as open_exceptions, coalesce(sum(amount_at_stake), 0) as amount_at_stake,
+               min(first_seen_at) as oldest, max(attempts) as max_attempts
           from ops.sync_exceptions where resolved_at is null
-         group by sync_name, reason_code, currency order by count(*) desc, sync_name""")
+         group by 1, sync_name, reason_code, currency order by 1 desc, count(*) desc, sync_name""")
 
 
 def quarantine_by_reason(conn: psycopg.Connection) -> list[dict]:
@@ -121,8 +121,9 @@ def data_quality(conn: psycopg.Connection) -> list[dict] | None:
          group by rule_number, reason_code order by rule_number nulls last, reason_code""")
 
 
-def money_at_stake(conn: psycopg.Connection) -> dict:
-    """The headline figures: money held by SLA-breaching stuck records (reporting currency), open exceptions."""
+def money_at_stake(conn: psycopg.Connection, since=None) -> dict:
+    """The headline figures: money held by SLA-breaching stuck records (reporting currency), open holds and
+    failures (new ones: first seen since `since`, default the last cycle's start)."""
     currency = get_settings().reporting_currency
     out = {"reporting_currency": currency, "money_at_stake": None, "money_stuck": None, "sla_breached": None}
     if _exists(conn, "marts.integration_health"):
@@ -131,11 +132,28 @@ def money_at_stake(conn: psycopg.Connection) -> dict:
                    coalesce(sum(amount_at_stake_reporting), 0), count(*) filter (where is_sla_breached)
               from marts.integration_health where category = 'stuck'""").fetchone()
         out.update(money_at_stake=float(breached), money_stuck=float(stuck), sla_breached=count)
-    count, = conn.execute("select count(*) from ops.sync_exceptions where resolved_at is null").fetchone()
-    out["open_exceptions"] = count
-    out["exceptions_at_stake"] = {cur or "?": float(amount) for cur, amount in conn.execute("""
-        select currency, sum(amount_at_stake) from ops.sync_exceptions
-         where resolved_at is null and amount_at_stake is not null group by currency order by currency""")}
+    out.update(exception_totals(conn, since))
+    return out
+
+
+def exception_totals(conn: psycopg.Connection, since=None) -> dict:
+    """Open holds and failures (pshub.exceptions): counts, new since `since` (default: the last cycle's start),
+    amounts per currency and converted to the reporting currency. open_exceptions = both kinds."""
+    from pshub.exceptions import grouped
+
+    split = grouped(conn, since=since)
+    out = {"open_exceptions": sum(split["totals"][k]["records"] for k in ("hold", "failure"))}
+    for kind, plural in (("hold", "holds"), ("failure", "failures")):
+        t = split["totals"][kind]
+        out[f"open_{plural}"] = t["records"]
+        out[f"new_{plural}"] = t["new"]
+        out[f"{plural}_at_stake"] = {c: float(a) for c, a in t["at_stake"].items()}
+        out[f"{plural}_at_stake_converted"] = None if t["converted"] is None else float(t["converted"])
+    out["hold_groups"] = [{"reason_code": g["reason_code"], "what": g["what"], "who": g["who"], "where": g["where"],
+                           "records": g["records"], "new": g["new"],
+                           "at_stake": {c: float(a) for c, a in g["at_stake"].items()},
+                           "converted": None if g["converted"] is None or not g["at_stake"] else float(g["converted"])}
+                          for g in split["hold"]]
     return out
 
 
@@ -196,6 +214,12 @@ def _ts(value: dt.datetime | None) -> str:
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
 
 
+def _kind_line(label: str, what: str, count: int, new: int, at_stake: dict, converted, cur: str) -> str:
+    amounts = ", ".join(money(v, c) for c, v in at_stake.items())
+    conv = f", converted {money(converted, cur)}" if at_stake and converted is not None else ""
+    return f"{count} {label} {what}, {new} new" + (f"; at stake {amounts}{conv}" if amounts else "")
+
+
 def render(status: dict) -> str:
     """The status as a person reads it in a terminal."""
     stake = status["stake"]
@@ -204,9 +228,13 @@ def render(status: dict) -> str:
     headline = (f"money at stake (SLA breached): {money(stake['money_at_stake'], cur)}"
                 if stake["money_at_stake"] is not None else "money at stake: integration_health not built yet")
     out.append(f"pshub status  {_ts(status['generated_at'])}")
-    out.append(f"  {headline}; {stake['open_exceptions']} open sync exceptions"
-               + (f" ({', '.join(money(v, c) for c, v in stake['exceptions_at_stake'].items())})"
-                  if stake["exceptions_at_stake"] else ""))
+    out.append(f"  {headline}")
+    out.append("  " + _kind_line("holds", "held back by business rules (someone must act in a source system)",
+                                 stake["open_holds"], stake["new_holds"], stake["holds_at_stake"],
+                                 stake["holds_at_stake_converted"], cur))
+    out.append("  " + _kind_line("failures", "refused by the destination or failed to push (retried)",
+                                 stake["open_failures"], stake["new_failures"], stake["failures_at_stake"],
+                                 stake["failures_at_stake_converted"], cur))
 
     out.append("")
     out.append("Freshness per source object")
@@ -235,10 +263,11 @@ def render(status: dict) -> str:
                        (s["error"] or "")[:140]] for s in status["syncs"]])
 
     out.append("")
-    out.append("Open exceptions by reason")
-    out += table(["sync", "reason", "open", "at stake", "oldest", "attempts"],
-                 [[e["sync_name"], e["reason_code"], e["open_exceptions"], money(e["amount_at_stake"], e["currency"] or ""),
-                   _ts(e["oldest"]), e["max_attempts"]] for e in status["exceptions"]] or [["(none)", "", "", "", "", ""]])
+    out.append("Open exceptions by kind and reason (`pshub exceptions` says who must act where)")
+    out += table(["kind", "sync", "reason", "open", "at stake", "oldest", "attempts"],
+                 [[e["kind"], e["sync_name"], e["reason_code"], e["open_exceptions"],
+                   money(e["amount_at_stake"], e["currency"] or ""), _ts(e["oldest"]), e["max_attempts"]]
+                  for e in status["exceptions"]] or [["(none)", "", "", "", "", "", ""]])
     if status["quarantine"]:
         out.append("  quarantined at landing:")
         out += table(["object", "reason", "records", "oldest"],
@@ -284,11 +313,11 @@ def cycle_markdown(summary: dict) -> str:
     t = summary.get("totals", {})
     cur = t.get("reporting_currency", get_settings().reporting_currency)
     lines = [f"# hub cycle `{summary['run_id']}`: {summary.get('status', 'running')}", ""]
-    lines += ["| rows landed | models built | tests passed | records pushed | new exceptions | open exceptions | "
-              f"money at stake (SLA breached, {cur}) |", "|---:|---:|---:|---:|---:|---:|---:|",
+    lines += ["| rows landed | models built | tests passed | records pushed | failures (new / open) | "
+              f"holds (new / open) | money at stake (SLA breached, {cur}) |", "|---:|---:|---:|---:|---:|---:|---:|",
               f"| {t.get('rows_landed', 0):,} | {t.get('models_built', 0)} | {t.get('tests_passed', 0)} | "
-              f"{t.get('records_pushed', 0):,} | {t.get('new_exceptions', 0)} | {t.get('open_exceptions', 0)} | "
-              f"{money(t.get('money_at_stake'))} |", ""]
+              f"{t.get('records_pushed', 0):,} | {t.get('new_failures', 0)} / {t.get('open_failures', 0)} | "
+              f"{t.get('new_holds', 0)} / {t.get('open_holds', 0)} | {money(t.get('money_at_stake'))} |", ""]
     if summary.get("problems") or summary.get("errors"):
         lines += ["**Why not succeeded**", ""] + [f"- {e}" for e in summary.get("problems") or summary["errors"]] + [""]
     failed = [l for l in summary.get("loads", []) if l.get("status") != "completed"]

@@ -20,9 +20,11 @@ def _table(headers: list[str], rows: list[list]) -> None:
 
 def print_loads(loads: list[dict]) -> None:
     typer.secho("Landed", bold=True)
-    _table(["object", "fetched", "new or changed", "deleted", "quarantined", "status"],
-           [[f"{l['system']}.{l['object']}", l["rows_fetched"], l["rows_landed"], l.get("rows_deleted", 0),
-             l["rows_quarantined"],
+    echoes = any("hub_echoes" in l for l in loads)
+    _table(["object", "fetched", "new or changed", *(["of them the hub's own writes"] if echoes else []), "deleted",
+            "quarantined", "status"],
+           [[f"{l['system']}.{l['object']}", l["rows_fetched"], l["rows_landed"],
+             *([l.get("hub_echoes", 0)] if echoes else []), l.get("rows_deleted", 0), l["rows_quarantined"],
              l["status"] + (f" ({l['error']})" if l.get("error") else "")
              + (f"; new fields: {', '.join(l['new_fields'])}" if l.get("new_fields") else "")
              + (f"; fields gone from the source: {', '.join(l['gone_fields'])}" if l.get("gone_fields") else "")]
@@ -52,6 +54,11 @@ def print_cycle(summary: dict) -> None:
     typer.secho(f"Cycle {summary['run_id']}: {status}", bold=True,
                 fg=None if status == "succeeded" else typer.colors.YELLOW)
     print_loads(summary["loads"])
+    echoed = sum(l.get("hub_echoes", 0) for l in summary["loads"])
+    if echoed:
+        landed = sum(max(l.get("rows_landed", 0), 0) for l in summary["loads"])
+        typer.echo(f"  {echoed:,} of the {landed:,} changes landed are the hub's own writes coming back "
+                   "(records its syncs created or updated since the last landing)")
     if summary.get("transform"):
         print_transform(summary["transform"])
     print_syncs(summary["syncs"])

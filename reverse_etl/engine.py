@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
 import orjson
-import pandas as pd
-import pandera.pandas as pa
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
@@ -175,7 +174,12 @@ def plan(conn: psycopg.Connection, sync: Sync, limit: int | None = None) -> Iter
 
 
 # -- validate ---------------------------------------------------------------------------------------
-def _schema(sync: Sync) -> pa.DataFrameSchema:
+def _schema(sync: Sync):
+    # pandas and pandera are imported where rows are validated: a plan, and an apply with nothing to push, start
+    # a second faster without them (pshub sync plan answers at the speed of its queries)
+    import pandas as pd
+    import pandera.pandas as pa
+
     columns = {}
     for f in sync.fields:
         checks = []
@@ -192,6 +196,9 @@ def validate(sync: Sync, rows: list[dict]) -> tuple[list[dict], list[tuple[dict,
     """(valid rows, [(row, reason)]) for a batch."""
     if not rows:
         return [], []
+    import pandas as pd
+    import pandera.pandas as pa
+
     frame = pd.DataFrame([{c: r.get(c) for c in [sync.key, *(f.name for f in sync.fields)]} for r in rows],
                          dtype=object)
     reasons: dict[int, set[str]] = {}
@@ -293,11 +300,52 @@ def record_blocked(conn: psycopg.Connection, sync: Sync, run_id: str) -> int:
     return count
 
 
+# -- progress ---------------------------------------------------------------------------------------
+_listeners: list[Callable[[dict], None]] = []
+
+
+@contextmanager
+def progress_listener(callback: Callable[[dict], None]):
+    """While the block runs, `callback` gets {sync, batch, batches, pushed} after each pushed batch."""
+    _listeners.append(callback)
+    try:
+        yield callback
+    finally:
+        _listeners.remove(callback)
+
+
+def _report(event: dict) -> None:
+    for listener in list(_listeners):
+        try:
+            listener(event)
+        except Exception:  # a broken progress display must not stop a push
+            log.exception("progress listener failed")
+
+
 # -- the run ----------------------------------------------------------------------------------------
 def _batches(iterable, size):
     it = iter(iterable)
     while batch := list(islice(it, size)):
         yield batch
+
+
+def safety_stop(name: str, inserts: int, updates: int, managed: int, *, max_share: float, max_growth: float,
+                min_guarded: int) -> str | None:
+    """Why a plan is refused until confirmed, or None. By kind: changing more than `max_share` of the records the
+    sync already manages is what a broken model or mapping does (a mass update), so it is guarded tightly; new
+    records are growth (a month of time bills after a pause is normal), guarded only past `max_growth` times what
+    it manages. The hub never deletes destination records. Small syncs (under `min_guarded` records) are not
+    guarded."""
+    if managed < min_guarded:
+        return None
+    how = f"check `pshub sync plan {name}`, then confirm with `pshub sync apply {name} --confirm`"
+    if updates > max_share * managed:
+        return (f"safety stop: {name} would change {updates} of the {managed} records it manages, more than "
+                f"PSHUB_SYNC_MAX_SHARE ({max_share:.0%}): {how}")
+    if inserts > max_growth * managed:
+        return (f"safety stop: {name} would create {inserts} records, more than PSHUB_SYNC_MAX_GROWTH "
+                f"({max_growth:.0%}) of the {managed} it manages: {how}")
+    return None
 
 
 def _lock_key(sync: Sync) -> int:
@@ -306,7 +354,7 @@ def _lock_key(sync: Sync) -> int:
 
 def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Callable[[], object], *,
           concurrency: int = 1, max_share: float = 0.5, min_guarded: int = 100, confirm: bool = False,
-          pusher: Callable | None = None) -> SyncResult:
+          pusher: Callable | None = None, max_growth: float = 2.0) -> SyncResult:
     """Push the plan. A run with nothing planned opens no connection to the destination."""
     from reverse_etl.pushers import PUSHERS
 
@@ -327,16 +375,18 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
         conn.commit()
         result.blocked = record_blocked(conn, sync, run_id)
         managed = conn.execute("select count(*) from ops.sync_ledger where sync_name = %s", (sync.name,)).fetchone()[0]
-        if not confirm and managed >= min_guarded and result.planned > max_share * managed:
-            raise PlanRefused(
-                f"{sync.name} would write {result.planned} records, more than {max_share:.0%} of the {managed} it "
-                f"manages: check `pshub sync plan {sync.name}`, then apply with --confirm")
+        if not confirm:
+            refusal = safety_stop(sync.name, result.planned_inserts, result.planned_updates, managed,
+                                  max_share=max_share, max_growth=max_growth, min_guarded=min_guarded)
+            if refusal:
+                raise PlanRefused(refusal)
         if result.planned:
             client = client_factory()
             ctx = Context(conn, sync, run_id, concurrency)
             # the plan is read on a second connection so that recording can commit batch by batch
             with psycopg.connect(conn.info.dsn, password=conn.info.password) as reader:
-                for batch in _batches(plan(reader, sync), sync.batch_size):
+                batches = -(-result.planned // sync.batch_size)
+                for number, batch in enumerate(_batches(plan(reader, sync), sync.batch_size), start=1):
                     valid, invalid = validate(sync, batch)
                     if invalid:
                         with conn.transaction(), conn.cursor() as cur:
@@ -348,6 +398,8 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
                     record(conn, sync, run_id, {str(r[sync.key]): r for r in valid}, outcomes)
                     result.pushed += sum(o.ok for o in outcomes)
                     result.failed += sum(not o.ok for o in outcomes)
+                    _report({"sync": sync.name, "batch": number, "batches": max(batches, number),
+                             "pushed": result.pushed})
         result.status = "succeeded"
     except PlanRefused as exc:
         conn.rollback()

@@ -48,17 +48,27 @@ def _sweep_abandoned_homes() -> None:
             _remove_home(home)
 
 
+def _settings_of_this_run() -> None:
+    """Everything of this run lives in one temp folder. Set when this file is imported: pytest imports the conftest
+    files of the paths on its command line (tests/ingest/conftest.py imports flows.ingest, so prefect, whose
+    settings are read once at import) before any pytest_configure hook runs."""
+    os.environ["PSHUB_HOME"] = str(_HOME)
+    os.environ["PREFECT_HOME"] = str(_HOME / "prefect")
+    (_HOME / "prefect").mkdir(exist_ok=True)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # as generous as the CLI's start-up (pshub.prefect_api): a loaded machine takes minutes to migrate a new database
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")
+    for system in ("SALESFORCE", "NETSUITE", "KANTATA"):  # tests never reach a real SaaS
+        os.environ.pop(f"PSHUB_{system}_URL", None)
+
+
+_settings_of_this_run()
+
+
 def pytest_configure(config):
     # Prefect logs "stopping temporary server" at exit, after pytest has closed the captured streams
     logging.raiseExceptions = False
-    # Before anything imports prefect or reads settings: everything of this run lives in one temp folder.
-    os.environ["PSHUB_HOME"] = str(_HOME)
-    os.environ["PREFECT_HOME"] = str(_HOME / "prefect")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    for system in ("SALESFORCE", "NETSUITE", "KANTATA"):  # tests never reach a real SaaS
-        os.environ.pop(f"PSHUB_{system}_URL", None)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -177,7 +177,8 @@
     { value: last ? last.status : "no cycle yet", label: "last cycle" + (last ? " · " + last.run_id : "") },
     { value: fmt(stake.money_at_stake) + " " + cur, label: "money at stake past SLA" },
     { value: fmt(stake.money_stuck) + " " + cur, label: "money held by stuck records" },
-    { value: String(stake.open_exceptions), label: "open sync exceptions" }
+    { value: String(stake.open_failures), label: "sync failures (destination refused or push failed; retried)" },
+    { value: String(stake.open_holds), label: "records held back by business rules (someone must act in a source system)" }
   ]);
   var runLabels = runs.map(function (r) { return r.started_at.slice(5, 16).replace("T", " "); });
   bars("chart-cycle-duration", {

@@ -15,7 +15,8 @@ def partial_cycle(run_id: str = "r-test-1", money: float = 0.0, open_exceptions:
             "syncs": [{"sync": "crm_account_finance", "status": "blocked",
                        "reason": "upstream marts.customer_collections: dbt test assert_ar fail"},
                       {"sync": "erp_customers", "status": "succeeded"}],
-            "totals": {"money_at_stake": money, "open_exceptions": open_exceptions, "new_exceptions": 1,
+            "totals": {"money_at_stake": money, "open_failures": open_exceptions, "new_failures": 1,
+                       "open_holds": 600, "new_holds": 0,
                        "reporting_currency": "USD", "sla_breached": 3}}
 
 
@@ -62,7 +63,8 @@ def test_open_exceptions_over_the_threshold_alert(receiver):
     sent = alerts.after_cycle(dict(partial_cycle(open_exceptions=12), status="succeeded"),
                               config(receiver.url, max_open_exceptions=10))
     assert [a.kind for a in sent] == ["exceptions"]
-    assert "Open sync exceptions 12 > threshold 10" in receiver.received[0]["json"]["text"]
+    text = receiver.received[0]["json"]["text"]
+    assert "Open sync failures 12 > threshold 10" in text and "600 records held back" in text
 
 
 def test_a_receiver_that_refuses_is_recorded_never_raised_and_the_url_never_stored(ops_env, ops_conn):

@@ -75,3 +75,17 @@ def test_serve_fires_a_scheduled_cycle(ops_env, tmp_path):
     assert status == "succeeded", parameters
     assert parameters["objects"] == ["term"] and parameters["deployment_id"]
     assert "quick-test" in output
+    # one outcome line per cycle on the serving terminal, the flow run named by the run id; a clean stop
+    assert f"cycle {run_id} succeeded:" in output, output[-3000:]
+    assert "never awaited" not in output and "Traceback" not in output, output[-3000:]
+    assert output.rstrip().endswith("stopped"), output[-2000:]
+
+
+def test_each_deployment_has_its_own_concurrency_limit_and_collision_strategy():
+    from pshub.deployments import runner_deployments
+
+    deployments = {d.name: d for d in runner_deployments(PROJECT_DIR / "prefect.yaml")}
+    limits = {name: (d.concurrency_limit, str(d.concurrency_options.collision_strategy.value))
+              for name, d in deployments.items()}
+    assert limits == {"cycle-every-15-minutes": (1, "CANCEL_NEW"), "nightly-delete-reconciliation": (1, "ENQUEUE"),
+                      "weekly-dimensions-full-refresh": (1, "ENQUEUE")}

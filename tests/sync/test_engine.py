@@ -151,9 +151,32 @@ def test_a_plan_touching_too_much_of_what_a_sync_manages_is_refused_unless_confi
     conn.execute("update outbound.t_guard set memo = 'mass edit'")
     conn.commit()
     refused = apply(conn, sync, min_guarded=5, max_share=0.5)
-    assert refused.status == "refused" and refused.pushed == 0 and "--confirm" in refused.message
+    assert refused.status == "refused" and refused.pushed == 0
+    assert "would change 10 of the 10 records" in refused.message and "--confirm" in refused.message
     confirmed = apply(conn, sync, min_guarded=5, max_share=0.5, confirm=True)
     assert confirmed.status == "succeeded" and confirmed.pushed == 10
+
+
+def test_the_safety_stop_lets_growth_through_and_refuses_only_a_growth_past_its_own_higher_limit(
+        make_sync, conn, outbound_table, erp_refs):
+    sync = make_sync("t_growth", "timebills")
+    outbound_table("t_growth", COLUMNS, time_bill_rows(erp_refs, "gro", 10))
+    assert apply(conn, sync, min_guarded=5).pushed == 10
+    # a month of new time bills after a pause: 15 new on 10 managed is growth (150%), not a mass update
+    conn.execute("insert into outbound.t_growth select * from (values " + ", ".join(
+        ["(%s, %s, %s, %s, %s, %s::date, %s, %s, %s, %s, %s)"] * 15) + ") v",
+        [v for r in time_bill_rows(erp_refs, "gro2", 15) for v in r])
+    conn.commit()
+    grown = apply(conn, sync, min_guarded=5, max_share=0.5, max_growth=2.0)
+    assert grown.status == "succeeded" and grown.pushed == 15
+    # 60 more new on 25 managed is past the growth limit (240% > 200%): refused, with how to confirm
+    conn.execute("insert into outbound.t_growth select * from (values " + ", ".join(
+        ["(%s, %s, %s, %s, %s, %s::date, %s, %s, %s, %s, %s)"] * 60) + ") v",
+        [v for r in time_bill_rows(erp_refs, "gro3", 60) for v in r])
+    conn.commit()
+    refused = apply(conn, sync, min_guarded=5, max_share=0.5, max_growth=2.0)
+    assert refused.status == "refused" and refused.pushed == 0
+    assert "PSHUB_SYNC_MAX_GROWTH" in refused.message and "pshub sync apply t_growth --confirm" in refused.message
 
 
 def test_two_applies_at_once_never_push_a_record_twice(make_sync, warehouse_url, outbound_table, erp_refs, sandbox_admin):

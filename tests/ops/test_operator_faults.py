@@ -1,0 +1,101 @@
+"""Operator faults end in one line, at once: settings to fix, unknown names, an unreachable warehouse or system,
+a killed cycle, a new home with an external warehouse, and the default home found from the project."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pshub.runs import connection_name, mark_abandoned
+from pshub.settings import ConfigurationError, Settings, project_dir, redact_url
+
+PSHUB = str(Path(sys.executable).parent / "pshub")
+
+
+def _pshub(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    full = {**os.environ, **(env or {})}
+    full.pop("PREFECT_API_URL", None)
+    return subprocess.run([PSHUB, *args], env=full, capture_output=True, text=True, timeout=600, cwd=cwd)
+
+
+def _one_error_line(result: subprocess.CompletedProcess) -> str:
+    lines = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, result.stderr[-3000:]
+    assert lines[0].startswith("error: ") and "Traceback" not in result.stdout + result.stderr
+    return lines[0]
+
+
+def test_a_new_home_with_an_external_warehouse_gets_its_folders_and_a_stopped_sandbox_is_one_line(
+        warehouse_url, tmp_path):
+    home = tmp_path / "new" / "nested" / "home"
+    result = _pshub("run", env={"PSHUB_HOME": str(home), "PSHUB_DATABASE_URL": warehouse_url,
+                                "PREFECT_HOME": str(home / "prefect")})
+    assert result.returncode == 2
+    line = _one_error_line(result)
+    assert "PSHUB_SALESFORCE_URL" in line and "sandbox" in line
+    assert "Prefect home" not in result.stderr
+    for folder in ("prefect", "logs", "dbt"):
+        assert (home / folder).is_dir()
+
+
+def test_an_unknown_object_is_refused_before_anything_starts(tmp_path):
+    result = _pshub("ingest", "--object", "nosuch", env={"PSHUB_HOME": str(tmp_path / "h")})
+    assert result.returncode == 2
+    assert "unknown object(s) nosuch" in _one_error_line(result)
+    assert not (tmp_path / "h" / "prefect").exists(), "no Prefect start-up for a name that does not exist"
+
+
+def test_an_unreachable_warehouse_is_one_line_without_its_password(tmp_path):
+    url = "postgresql://hub:s3cret-pw@127.0.0.1:1/hub"
+    result = _pshub("status", env={"PSHUB_HOME": str(tmp_path / "h"), "PSHUB_DATABASE_URL": url})
+    assert result.returncode == 1
+    line = _one_error_line(result)
+    assert "127.0.0.1:1" in line and "PSHUB_DATABASE_URL" in line
+    assert "s3cret-pw" not in result.stdout + result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    url = "postgresql://hub:s3cret-pw@127.0.0.1:1/hub"
+    result = _pshub("--debug", "status", env={"PSHUB_HOME": str(tmp_path / "h"), "PSHUB_DATABASE_URL": url})
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_urls_are_printed_without_passwords():
+    assert redact_url("postgresql://hub:p%40ss@db.example:5432/hub") == "postgresql://hub:***@db.example:5432/hub"
+    assert redact_url("postgresql://postgres@127.0.0.1:5/pshub") == "postgresql://postgres@127.0.0.1:5/pshub"
+
+
+def test_the_default_home_is_the_projects_whatever_the_working_directory(monkeypatch, tmp_path):
+    monkeypatch.delenv("PSHUB_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert Settings().home_dir == project_dir() / ".pshub"
+    assert (project_dir() / "dbt_project.yml").is_file()
+
+
+def test_without_a_project_and_without_pshub_home_the_command_refuses_and_says_why(monkeypatch):
+    monkeypatch.delenv("PSHUB_HOME", raising=False)
+    monkeypatch.setattr("pshub.settings.project_dir", lambda: None)
+    with pytest.raises(ConfigurationError, match="set PSHUB_HOME"):
+        Settings().home_dir
+
+
+def test_a_cycle_whose_process_is_gone_is_marked_abandoned_and_a_live_one_is_not(warehouse_url):
+    dead, alive = f"rtest-dead-{time.time_ns()}", f"rtest-alive-{time.time_ns()}"
+    with psycopg.connect(warehouse_url) as conn, \
+            psycopg.connect(warehouse_url, application_name=connection_name(alive)):
+        conn.execute("insert into ops.runs (run_id, kind) values (%s, 'cycle'), (%s, 'cycle')", (dead, alive))
+        conn.execute("insert into ops.loads (run_id, system, object) values (%s, 'kantata', 'users')", (dead,))
+        conn.commit()
+        assert dead in mark_abandoned(conn)
+        statuses = dict(conn.execute("select run_id, status from ops.runs where run_id in (%s, %s)", (dead, alive)))
+        assert statuses == {dead: "abandoned", alive: "running"}
+        load = conn.execute("select status, error from ops.loads where run_id = %s", (dead,)).fetchone()
+        assert load[0] == "failed" and load[1].startswith("abandoned")
+        conn.execute("delete from ops.loads where run_id = %s", (dead,))
+        conn.execute("delete from ops.runs where run_id in (%s, %s)", (dead, alive))
+        conn.commit()
