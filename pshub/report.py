@@ -1,8 +1,10 @@
 """`pshub report`: one self-contained HTML page (no network: data, style, script and charts inline).
 
-The page carries its data as JSON and a small script of its own that draws the charts as SVG: pipeline
-health over time, exceptions by workflow, reconciliation of counts and totals per system, and the KPIs
-(backlog, burn, margin, utilization, AR aging). Every figure comes from `ops` and the dbt marts; the queries
+The page carries its data as JSON, Chart.js (bundled into the page: no network) and a script of its own that draws
+the charts and tables: pipeline health over time, exceptions by workflow, reconciliation of counts per system and of open AR in money per currency
+(every unmatched or differing customer listed with its amounts), the KPIs (backlog, burn, margin, utilization, AR
+aging; the current, unfinished week and month marked incomplete), and tables of overdue customers, credit holds
+and money stuck between systems with the ids to look them up. Every figure comes from `ops` and the dbt marts; the queries
 here only select and sum what the marts define.
 """
 from __future__ import annotations
@@ -100,16 +102,58 @@ def reconciliation(conn) -> list[dict]:
         found = _q(conn, query)
         values = found[0] if found else {"crm": None, "erp": None, "psa": None}
         rows.append({"label": label, "unit": unit, **values, "built": bool(found)})
-    # open AR as the ERP holds it and as the CRM account team sees it, per account currency
-    for r in _q(conn, """
-            select c.currency_code, round(sum(c.open_ar), 0) as erp, round(sum(coalesce(a.synced_open_ar, 0)), 0) as crm,
-                   count(*) filter (where c.open_ar <> coalesce(a.synced_open_ar, 0)) as differing
-              from marts.customer_collections c
-              join staging.stg_salesforce__accounts a using (crm_account_id)
-             group by 1 order by 1"""):
-        rows.append({"label": f"Open AR in {r['currency_code']}: ERP / CRM account ({r['differing']} accounts differ)",
-                     "unit": "money", "crm": r["crm"], "erp": r["erp"], "psa": None, "built": True})
     return rows
+
+
+def reconciliation_money(conn) -> dict:
+    """Open AR per currency, never added across currencies: the ERP's (every ERP customer), the part on CRM accounts,
+    what the CRM accounts show (Open_AR__c as landed back), and every customer that is unmatched or differs."""
+    customers = _q(conn, """
+        select c.currency_code, c.customer_id, c.crm_account_id, c.erp_customer_id, c.customer_name,
+               c.open_ar as erp_open_ar, c.overdue_ar as erp_overdue_ar, a.synced_open_ar as crm_open_ar,
+               case when c.crm_account_id is null then 'no CRM account'
+                    when a.synced_open_ar is null then 'CRM shows no AR'
+                    else 'amounts differ' end as finding
+          from marts.customer_collections c
+          left join staging.stg_salesforce__accounts a using (crm_account_id)
+         where c.erp_customer_id is not null
+           and ((c.crm_account_id is null and c.open_ar <> 0)
+                or (c.crm_account_id is not null and c.open_ar <> coalesce(a.synced_open_ar, 0)))
+         order by c.currency_code, abs(c.open_ar - coalesce(a.synced_open_ar, 0)) desc, c.customer_id""")
+    totals = _q(conn, """
+        select c.currency_code,
+               sum(c.open_ar) as erp_open_ar,
+               coalesce(sum(c.open_ar) filter (where c.crm_account_id is not null), 0) as on_crm_accounts,
+               coalesce(sum(a.synced_open_ar), 0) as crm_shows,
+               coalesce(sum(c.open_ar) filter (where c.crm_account_id is null), 0) as unmatched_open_ar,
+               count(*) filter (where c.crm_account_id is null and c.open_ar <> 0) as unmatched_customers,
+               count(*) filter (where c.crm_account_id is not null and c.open_ar <> coalesce(a.synced_open_ar, 0))
+                   as differing_accounts
+          from marts.customer_collections c
+          left join staging.stg_salesforce__accounts a using (crm_account_id)
+         where c.erp_customer_id is not null
+         group by 1 order by 1""")
+    return {"totals": totals, "customers": customers}
+
+
+def action_lists(conn, limit: int = 50) -> dict:
+    """What finance acts on, with the ids to look up: overdue customers, credit holds, money stuck between systems."""
+    overdue = _q(conn, """
+        select customer_id, crm_account_id, erp_customer_id, customer_name, currency_code, overdue_ar, open_ar,
+               max_days_past_due, collection_stage
+          from marts.customer_collections where overdue_ar > 0
+         order by overdue_ar_reporting desc, customer_id limit %s""", (limit,))
+    holds = _q(conn, """
+        select customer_id, crm_account_id, erp_customer_id, customer_name, currency_code, open_ar, credit_limit,
+               credit_hold_override, max_days_past_due
+          from marts.customer_collections where is_credit_hold
+         order by open_ar_reporting desc limit %s""", (limit,))
+    stuck = _q(conn, """
+        select issue_id, reason_code, source_system, source_object, source_record_id, engagement_id, customer_name,
+               since_date, days_open, is_sla_breached, amount_at_stake, currency_code
+          from marts.integration_health where category = 'stuck' and coalesce(amount_at_stake, 0) <> 0
+         order by amount_at_stake_reporting desc nulls last limit %s""", (limit,))
+    return {"overdue_customers": overdue, "credit_holds": holds, "stuck_money": stuck}
 
 
 def kpis(conn) -> dict:
@@ -132,18 +176,21 @@ def kpis(conn) -> dict:
     burn.sort(key=lambda r: order.index(r["bucket"]))
     margin = _q(conn, """
         select to_char(month_start, 'YYYY-MM') as month, legal_entity,
+               (month_start + interval '1 month' - interval '1 day')::date
+                   >= (select max(as_of_date) from marts.engagements) as incomplete,
                round(sum(recognized_revenue_contract_currency - project_cost_contract_currency)
                      / nullif(sum(recognized_revenue_contract_currency), 0), 4) as margin
           from marts.kpi_rollup_monthly
          where month_start > (select max(month_start) from marts.kpi_rollup_monthly) - interval '12 months'
-         group by 1, 2 order by 1, 2""")
+         group by 1, 2, 3 order by 1, 2""")
     utilization = _q(conn, """
         select to_char(week_start, 'YYYY-MM-DD') as week,
+               week_start + 6 >= (select max(as_of_date) from marts.engagements) as incomplete,
                round(sum(approved_billable_hours) / nullif(sum(capacity_hours), 0), 4) as billable,
                round(sum(approved_hours) / nullif(sum(capacity_hours), 0), 4) as total
           from marts.resource_utilization_weekly
          where week_start > (select max(week_start) from marts.resource_utilization_weekly) - interval '26 weeks'
-         group by 1 order by 1""")
+         group by 1, 2 order by 1""")
     aging = _q(conn, """
         select aging_bucket as bucket, round(sum(amount_open_reporting), 0) as amount, count(*) as invoices
           from marts.invoices where aging_bucket <> 'paid' group by 1""")
@@ -164,6 +211,8 @@ def gather(conn: psycopg.Connection, cycles: int = 60) -> dict:
         "pipeline": pipeline(conn, cycles),
         "exceptions": exceptions(conn),
         "reconciliation": reconciliation(conn),
+        "reconciliation_money": reconciliation_money(conn),
+        "actions": action_lists(conn),
         "kpis": kpis(conn),
     }
 
@@ -180,9 +229,13 @@ def _json_default(value):
 def render(data: dict) -> str:
     template = resources.files("pshub").joinpath("report_assets/report.html").read_text()
     script = resources.files("pshub").joinpath("report_assets/charts.js").read_text()
+    # Chart.js 4 (MIT, report_assets/LICENSE-chart.js.md), its UMD build as published on npm: inline, so the page
+    # stays one offline file
+    chartjs = resources.files("pshub").joinpath("report_assets/chart.umd.min.js").read_text()
     payload = json.dumps(data, default=_json_default).replace("</", "<\\/")  # cannot close the script element
     return (template.replace("{{title}}", html.escape(f"pshub report, {data['generated_at']}"))
                     .replace("{{data}}", payload)
+                    .replace("{{chartjs}}", chartjs)
                     .replace("{{script}}", script))
 
 

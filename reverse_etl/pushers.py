@@ -43,24 +43,41 @@ def netsuite_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
         return list(pool.map(one, rows))
 
 
-# -- Salesforce: sObject Collections update by Id, 200 records a call ------------------------------------
+# -- Salesforce: sObject Collections update by Id or upsert by external id, 200 records a call ---------------
+def _stamped(sync, record: dict) -> dict:
+    if sync.stamp:
+        record[sync.stamp] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return record
+
+
 def salesforce_update(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
     """Collections of 200, a few calls in flight at once; results come back in request order."""
+    return _salesforce_collections(ctx, client, rows, upsert=False)
+
+
+def salesforce_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    """Upsert by the external id field (the sync's key): a retry or a lost answer never makes a second record."""
+    return _salesforce_collections(ctx, client, rows, upsert=True)
+
+
+def _salesforce_collections(ctx: Context, client, rows: list[dict], upsert: bool) -> list[Outcome]:
     from connectors.salesforce import COLLECTION_MAX
 
     sync = ctx.sync
 
     def one_call(chunk: list[dict]) -> list[Outcome]:
-        records = [{"Id": str(r[sync.key]), **body(sync, r, send_nulls=True)} for r in chunk]
+        records = [_stamped(sync, {("Id" if not upsert else sync.key): str(r[sync.key]),
+                                   **body(sync, r, send_nulls=True)}) for r in chunk]
         try:
-            results = client.update_collection(sync.object, records)
+            results = (client.upsert_collection(sync.object, sync.key, records) if upsert
+                       else client.update_collection(sync.object, records))
         except ConnectorError as exc:
             return [_failure(str(r[sync.key]), exc) for r in chunk]
         outcomes = []
         for row, res in zip(chunk, results):
             key = str(row[sync.key])
             if res.get("success"):
-                outcomes.append(Outcome(key, destination_id=res.get("id") or key))
+                outcomes.append(Outcome(key, destination_id=res.get("id") or key, created=bool(res.get("created"))))
             else:
                 err = (res.get("errors") or [{}])[0]
                 outcomes.append(Outcome(key, error_code=err.get("statusCode", "REJECTED"),
@@ -223,6 +240,7 @@ def kantata_custom_field(ctx: Context, client, rows: list[dict]) -> list[Outcome
 PUSHERS = {
     syncs.NETSUITE_UPSERT: netsuite_upsert,
     syncs.SALESFORCE_UPDATE: salesforce_update,
+    syncs.SALESFORCE_UPSERT: salesforce_upsert,
     syncs.KANTATA_UPSERT: kantata_upsert,
     syncs.KANTATA_CUSTOM_FIELD: kantata_custom_field,
 }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 # Operations, per destination:
 NETSUITE_UPSERT = "netsuite_upsert"          # PUT /record/v1/{type}/eid:{key}; PATCH by id where matched by rule
 SALESFORCE_UPDATE = "salesforce_update"      # PATCH /composite/sobjects, 200 a call, by Id
+SALESFORCE_UPSERT = "salesforce_upsert"      # PATCH /composite/sobjects/{SObject}/{ExternalIdField}, 200 a call
 KANTATA_UPSERT = "kantata_upsert"            # POST (bulk, 100 a call) or PUT by id; intents guard creates
 KANTATA_CUSTOM_FIELD = "kantata_custom_field"  # POST custom_field_values: one value per field and subject
 
@@ -37,6 +38,9 @@ class Sync:
     custom_fields: tuple[str, ...] = ()  # Kantata: columns written as custom field values, by field name
     match_on: tuple[str, ...] = ()     # Kantata: fields that find a record a lost create made
     financial: bool = False            # a financial record: posted exactly once, money at stake in exceptions
+    # a destination field set to the time of the push: when the hub last wrote the record (never part of the row's
+    # hash, so it alone never makes a record due)
+    stamp: str | None = None
 
     @property
     def model(self) -> str:
@@ -113,14 +117,25 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
     Sync("crm_account_finance", "salesforce", "Account", "Id",
          fields("ERP_Customer_Id__c", "Open_AR__c:number", "Overdue_AR__c:number", "AR_Current__c:number",
                 "AR_1_30__c:number", "AR_31_60__c:number", "AR_61_90__c:number", "AR_Over_90__c:number",
-                "DSO__c:number", "Last_Payment_Date__c:date", "Credit_Hold__c:boolean"),
-         SALESFORCE_UPDATE, batch_size=1000,
-         description="The account team sees open and overdue AR, aging, DSO, last payment and credit hold."),
+                "DSO__c:number", "Last_Payment_Date__c:date", "Credit_Hold__c:boolean", "Credit_Limit__c:number",
+                "Available_Credit__c:number", "Collection_Stage__c"),
+         SALESFORCE_UPDATE, batch_size=1000, stamp="Finance_Synced_At__c",
+         description="The account team sees open and overdue AR, aging, DSO, last payment, credit hold, credit "
+                     "limit, available credit and collection stage."),
+    Sync("crm_invoices", "salesforce", "ERP_Invoice__c", "ERP_Invoice_Id__c",
+         fields("Name!", "Account__c!", "Opportunity__c", "Document_Type__c", "Invoice_Date__c:date",
+                "Due_Date__c:date", "Amount__c:number", "Open_Balance__c:number", "CurrencyIsoCode",
+                "Status__c!", "Days_Overdue__c:integer", "Last_Payment_Date__c:date", "Collection_Stage__c"),
+         SALESFORCE_UPSERT, batch_size=1000,
+         description="Every ERP invoice and credit memo of a CRM account is an ERP Invoice record of the account "
+                     "(external id = ERP invoice id): amounts, open balance, status, days overdue, collection stage."),
     Sync("crm_opportunity_delivery", "salesforce", "Opportunity", "Id",
          fields("Billed_Amount__c:number", "Recognized_Revenue__c:number", "Backlog__c:number",
-                "Burn_Pct__c:number", "Margin_Pct__c:number", "Collected_Amount__c:number"),
-         SALESFORCE_UPDATE, batch_size=1000,
-         description="The opportunity shows billed, recognized, backlog, burn %, margin % and collected."),
+                "Burn_Pct__c:number", "Margin_Pct__c:number", "Collected_Amount__c:number",
+                "Unbilled_Work__c:number"),
+         SALESFORCE_UPDATE, batch_size=1000, stamp="Last_Synced_At__c",
+         description="The opportunity shows billed, recognized, backlog, burn %, margin %, collected and unbilled "
+                     "work."),
     Sync("psa_credit_holds", "kantata", "custom_field_values", "external_id",
          fields("subject_type!", "subject_id!", "custom_field_id!", "value"),
          KANTATA_CUSTOM_FIELD, batch_size=100,

@@ -24,6 +24,7 @@ SALESFORCE: dict[str, list[str]] = {
         "Open_AR__c:float", "Overdue_AR__c:float", "AR_Current__c:float", "AR_1_30__c:float",
         "AR_31_60__c:float", "AR_61_90__c:float", "AR_Over_90__c:float", "DSO__c:float",
         "Last_Payment_Date__c:date", "Credit_Hold__c:bool", "Finance_Synced_At__c:datetime",
+        "Credit_Limit__c:float", "Available_Credit__c:float", "Collection_Stage__c:str",
         *SF_AUDIT,
     ],
     "Opportunity": [
@@ -33,12 +34,21 @@ SALESFORCE: dict[str, list[str]] = {
         "End_Date__c:date", "External_Id__c:str", "ERP_Project_Id__c:str", "PSA_Project_Id__c:str",
         "Sync_Status__c:str", "Last_Sync_Error__c:str", "Last_Synced_At__c:datetime", "Project_Status__c:str",
         "Billed_Amount__c:float", "Recognized_Revenue__c:float", "Backlog__c:float", "Burn_Pct__c:float",
-        "Margin_Pct__c:float", "Collected_Amount__c:float",
+        "Margin_Pct__c:float", "Collected_Amount__c:float", "Unbilled_Work__c:float",
         *SF_AUDIT,
     ],
     "OpportunityLineItem": [
         "Id:id", "OpportunityId:ref", "Name:str", "Role__c:str", "Quantity:float", "UnitPrice:float",
         "TotalPrice:float", "CurrencyIsoCode:str", *SF_AUDIT,
+    ],
+    # A custom object the firm's admin creates for the hub: one record per ERP invoice or credit memo of an account.
+    # Name is its text name field; ERP_Invoice_Id__c an external id field (Salesforce: custom objects get a standard
+    # Name field and may have external id fields, used by upserts, SF-REST "sObject Collections upsert").
+    "ERP_Invoice__c": [
+        "Id:id", "Name:str", "Account__c:ref", "Opportunity__c:ref", "ERP_Invoice_Id__c:str", "Document_Type__c:str",
+        "Invoice_Date__c:date", "Due_Date__c:date", "Amount__c:float", "Open_Balance__c:float",
+        "CurrencyIsoCode:str", "Status__c:str", "Days_Overdue__c:float", "Last_Payment_Date__c:date",
+        "Collection_Stage__c:str", *SF_AUDIT,
     ],
 }
 # Fields a client may write (everything else is read-only, as system fields are in Salesforce).
@@ -46,8 +56,9 @@ SF_READONLY = {"Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemMods
                "TotalPrice", "Name@User"}
 # Fields usable as the external id of an upsert (Id always is).
 SF_EXTERNAL_ID = {"Account": ["External_Id__c", "ERP_Customer_Id__c"],
-                  "Opportunity": ["External_Id__c"], "OpportunityLineItem": [], "User": []}
-SF_PREFIX = {"User": "005", "Account": "001", "Opportunity": "006", "OpportunityLineItem": "00k"}
+                  "Opportunity": ["External_Id__c"], "OpportunityLineItem": [], "User": [],
+                  "ERP_Invoice__c": ["ERP_Invoice_Id__c"]}
+SF_PREFIX = {"User": "005", "Account": "001", "Opportunity": "006", "OpportunityLineItem": "00k", "ERP_Invoice__c": "a0I"}
 
 NS_STAMP = ["lastmodifieddate:datetime"]
 NETSUITE: dict[str, list[str]] = {
@@ -182,7 +193,8 @@ INDEXES = [
     ("sf", "Opportunity", ["AccountId"]), ("sf", "OpportunityLineItem", ["SystemModstamp", "Id"]),
     ("sf", "OpportunityLineItem", ["OpportunityId"]), ("sf", "User", ["SystemModstamp", "Id"]),
     ("sf", "Account", ["External_Id__c"]), ("sf", "Account", ["ERP_Customer_Id__c"]),
-    ("sf", "Opportunity", ["External_Id__c"]),
+    ("sf", "Opportunity", ["External_Id__c"]), ("sf", "ERP_Invoice__c", ["ERP_Invoice_Id__c"]),
+    ("sf", "ERP_Invoice__c", ["SystemModstamp", "Id"]),
     ("ns", "customer", ["externalid"]), ("ns", "customer", ["lastmodifieddate"]),
     ("ns", "job", ["externalid"]), ("ns", "job", ["lastmodifieddate"]), ("ns", "job", ["parent"]),
     ("ns", "employee", ["externalid"]), ("ns", "timebill", ["externalid"]),

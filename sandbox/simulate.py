@@ -270,6 +270,29 @@ def _billing_run(c, store, day: dt.date, rng, ns, summary) -> None:
         _add(summary, "netsuite.invoices.created", 1)
 
 
+def record_payment(c, store, tid: int, day: dt.date, stamp: str) -> int:
+    """A customer payment of an open invoice's whole amount on `day`: the payment, its line, the link to the invoice,
+    and the invoice paid in full (status B, nothing unpaid). Returns the payment's id."""
+    d = day.isoformat()
+    cust, sub, cur, total, tranid = c.execute("SELECT entity, subsidiary, currency, foreigntotal, tranid FROM ns_transaction "
+                                              "WHERE id = ?", (tid,)).fetchone()
+    pid = store.next_ids("ns_transaction")
+    c.execute("INSERT INTO ns_transaction (id, tranid, type, trandate, entity, subsidiary, currency, exchangerate, "
+              "foreigntotal, foreignamountpaid, foreignamountunpaid, status, postingperiod, closedate, memo, "
+              "createddate, lastmodifieddate) VALUES (?,?,'CustPymt',?,?,?,?,1.0,?,?,0,'C',?,?,?,?,?)",
+              (pid, f"PYMT{pid:06d}", d, cust, sub, cur, total, total, _period(c, d), d, f"Payment for {tranid}", stamp,
+               stamp))
+    uk = store.next_ids("ns_transactionline")
+    c.execute("INSERT INTO ns_transactionline (uniquekey, \"transaction\", id, linesequencenumber, mainline, entity, "
+              "subsidiary, netamount, foreignamount, isbillable, memo, linelastmodifieddate) VALUES (?,?,0,0,'T',?,?,?,?,'F','',?)",
+              (uk, pid, cust, sub, total, total, stamp))
+    lid = store.next_ids("ns_previoustransactionlink")
+    c.execute("INSERT INTO ns_previoustransactionlink VALUES (?,?,?,'Payment',?,?)", (lid, tid, pid, total, stamp))
+    c.execute("UPDATE ns_transaction SET status = 'B', foreignamountpaid = foreigntotal, foreignamountunpaid = 0, "
+              "closedate = ?, lastmodifieddate = ? WHERE id = ?", (d, stamp, tid))
+    return pid
+
+
 def _payments(c, store, day: dt.date, rng, ns, summary) -> None:
     """Open invoices get paid on the day their (deterministic) payment behaviour says; a few never are."""
     d = day.isoformat()
@@ -289,18 +312,5 @@ def _payments(c, store, day: dt.date, rng, ns, summary) -> None:
         pay_day = (dt.date.fromisoformat(due) + dt.timedelta(days=delay)) if due else day
         if pay_day > day:
             continue
-        pid = store.next_ids("ns_transaction")
-        s = ns()
-        c.execute("INSERT INTO ns_transaction (id, tranid, type, trandate, entity, subsidiary, currency, exchangerate, "
-                  "foreigntotal, foreignamountpaid, foreignamountunpaid, status, postingperiod, closedate, memo, "
-                  "createddate, lastmodifieddate) VALUES (?,?,'CustPymt',?,?,?,?,1.0,?,?,0,'C',?,?,?,?,?)",
-                  (pid, f"PYMT{pid:06d}", d, cust, sub, cur, total, total, _period(c, d), d, f"Payment for {tranid}", s, s))
-        uk = store.next_ids("ns_transactionline")
-        c.execute("INSERT INTO ns_transactionline (uniquekey, \"transaction\", id, linesequencenumber, mainline, entity, "
-                  "subsidiary, netamount, foreignamount, isbillable, memo, linelastmodifieddate) VALUES (?,?,0,0,'T',?,?,?,?,'F','',?)",
-                  (uk, pid, cust, sub, total, total, s))
-        lid = store.next_ids("ns_previoustransactionlink")
-        c.execute("INSERT INTO ns_previoustransactionlink VALUES (?,?,?,'Payment',?,?)", (lid, tid, pid, total, s))
-        c.execute("UPDATE ns_transaction SET status = 'B', foreignamountpaid = foreigntotal, foreignamountunpaid = 0, "
-                  "closedate = ?, lastmodifieddate = ? WHERE id = ?", (d, s, tid))
+        record_payment(c, store, tid, day, ns())
         _add(summary, "netsuite.payments.created", 1)

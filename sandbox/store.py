@@ -100,8 +100,26 @@ class Store:
 
     def init_schema(self) -> None:
         c = self.conn()
-        for stmt in schema.ddl():
-            c.execute(stmt)
+        statements = schema.ddl()
+        for stmt in statements:
+            if stmt.startswith("CREATE TABLE"):
+                c.execute(stmt)
+        self._add_missing_columns(c)  # a firm generated before a field was added gets it (null)
+        for stmt in statements:
+            if not stmt.startswith("CREATE TABLE"):
+                c.execute(stmt)
+
+    @staticmethod
+    def _add_missing_columns(c: sqlite3.Connection) -> None:
+        for system, (prefix, objects) in schema.SYSTEMS.items():
+            for obj, flist in objects.items():
+                have = {r[1] for r in c.execute(f'PRAGMA table_info("{prefix}_{obj}")')}
+                for f in flist:
+                    name, typ = f.split(":")
+                    if name not in have and typ != "id":
+                        sqltype = {"int": "INTEGER", "float": "REAL"}.get(typ, "TEXT" if system != "salesforce"
+                                                                          or typ != "bool" else "INTEGER")
+                        c.execute(f'ALTER TABLE "{prefix}_{obj}" ADD COLUMN "{name}" {sqltype}')
 
     # -- meta --------------------------------------------------------------------------------------
     def meta(self, key: str, default=None):

@@ -1,19 +1,11 @@
-// pshub report: draws the page's charts as inline SVG from the JSON in #report-data. No libraries, no network.
+// pshub report: draws the page's charts with Chart.js (bundled into the page, see chart.umd.min.js and its licence
+// next to this file) and its tables from the JSON in #report-data. No network.
 (function () {
   "use strict";
-  var SVG = "http://www.w3.org/2000/svg";
-  var COLORS = ["var(--c1)", "var(--c2)", "var(--c3)", "var(--c4)", "var(--c5)", "var(--c6)"];
   var STATUS = { succeeded: "var(--ok)", partial: "var(--warn)", failed: "var(--bad)", skipped: "var(--muted)" };
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var drawn = 0;
 
-  function el(name, attrs, parent, text) {
-    var node = document.createElementNS(SVG, name);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text !== undefined) node.textContent = text;
-    if (parent) parent.appendChild(node);
-    return node;
-  }
   function html(tag, attrs, parent, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -31,24 +23,24 @@
     if (a >= 1e4) return (v / 1e3).toFixed(0) + "k";
     return Math.round(v * 10) / 10 + "";
   }
-  function niceMax(v) {
-    if (!(v > 0)) return 1;
-    var p = Math.pow(10, Math.floor(Math.log10(v))), m = v / p;
-    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+
+  // Colours for canvas: the page's CSS variables resolved, then a qualitative palette; past it, hues spread by the
+  // golden angle so that no two of many series (21 exception reasons) share a colour.
+  var PALETTE = ["#3565a8", "#e0822f", "#4b9f8a", "#8e5aa8", "#c9a227", "#b04a5a", "#5b8fd6", "#7a9a3a",
+                 "#d4668f", "#2f8fa8", "#a86a35", "#6d6d9e"];
+  function resolve(c) {
+    var m = /^var\((--[a-z0-9-]+)\)$/.exec(c || "");
+    return m ? getComputedStyle(document.documentElement).getPropertyValue(m[1]).trim() : c;
   }
-  function legend(container, series) {
-    var box = html("div", { "class": "legend" }, container);
-    series.forEach(function (s) {
-      var item = html("span", {}, box);
-      html("i", { style: "background:" + s.color }, item);
-      item.appendChild(document.createTextNode(s.name));
-    });
+  function seriesColor(k) {
+    return k < PALETTE.length ? PALETTE[k] : "hsl(" + Math.round((k * 137.508) % 360) + ", 55%, 48%)";
   }
-  function frame(id, width, height) {
+  function frame(id, height) {
     var container = document.getElementById(id);
     container.textContent = "";
-    var svg = el("svg", { viewBox: "0 0 " + width + " " + height, role: "img" }, container);
-    return { container: container, svg: svg };
+    var box = html("div", { style: "position: relative; height: " + height + "px" }, container);
+    var canvas = html("canvas", { role: "img", "aria-label": id.replace("chart-", "").replace(/-/g, " ") }, box);
+    return { container: container, canvas: canvas };
   }
   function done(f, marks) {
     f.container.setAttribute("data-drawn", "true");
@@ -63,119 +55,115 @@
     });
   }
   function empty(id, message) {
-    var f = frame(id, 400, 60);
-    el("text", { x: 8, y: 34, "class": "empty" }, f.svg, message);
-    f.container.setAttribute("data-empty", "true");
-    done(f, 0);
+    var container = document.getElementById(id);
+    container.textContent = "";
+    html("p", { "class": "empty" }, container, message);
+    container.setAttribute("data-empty", "true");
+    done({ container: container }, 0);
+  }
+  function countMarks(series, positive) {
+    return series.reduce(function (n, ser) {
+      return n + ser.values.filter(function (v) { return num(v) !== null && (!positive || num(v) > 0); }).length;
+    }, 0);
+  }
+  function baseOptions(opts, horizontal) {
+    var valueAxis = { stacked: opts.stacked !== false, beginAtZero: true, suggestedMax: opts.minMax,
+                      ticks: { callback: function (v) { return fmt(v, opts.unit); }, maxTicksLimit: 6 } };
+    var labelAxis = { stacked: opts.stacked !== false, grid: { display: false },
+                      ticks: { autoSkip: true, maxRotation: 0, maxTicksLimit: opts.maxLabels || 12 } };
+    return {
+      responsive: true, maintainAspectRatio: false, animation: false, indexAxis: horizontal ? "y" : "x",
+      scales: horizontal ? { x: valueAxis, y: labelAxis } : { x: labelAxis, y: valueAxis },
+      plugins: {
+        legend: { display: opts.series.length > 1 || !!opts.legend, position: "bottom",
+                  labels: { boxWidth: 10, font: { size: 11 } } },
+        tooltip: { callbacks: { label: function (ctx) {
+          return ctx.dataset.label + ": " + fmt(ctx.parsed[horizontal ? "x" : "y"], opts.unit) +
+                 (opts.incomplete && opts.incomplete[ctx.dataIndex] ? " (period not ended: incomplete)" : "");
+        } } }
+      }
+    };
+  }
+  function datasets(opts) {
+    return opts.series.map(function (ser, k) {
+      var c = ser.colors ? ser.colors.map(resolve) : resolve(ser.color) || seriesColor(k);
+      return { label: ser.name, data: ser.values.map(num), backgroundColor: c, borderColor: c };
+    });
   }
 
-  // Vertical bars; series stacked. opts: labels, series [{name, values, color|colors}], unit, labelEvery
+  // Vertical bars; series stacked. opts: labels, series [{name, values, color|colors}], unit, legend
   function bars(id, opts) {
-    var W = 560, H = 240, L = 52, R = 10, T = 10, B = 42;
-    var n = opts.labels.length;
-    if (!n) return empty(id, opts.emptyText || "no data yet");
+    if (!opts.labels.length) return empty(id, opts.emptyText || "no data yet");
     if (!anyValue(opts.series, true)) return empty(id, NOTHING_IN_PERIOD);
-    var totals = opts.labels.map(function (_, i) {
-      return opts.series.reduce(function (s, ser) { return s + Math.max(num(ser.values[i]) || 0, 0); }, 0);
-    });
-    var max = niceMax(Math.max.apply(null, totals.concat([opts.minMax || 0])));
-    var f = frame(id, W, H), plotW = W - L - R, plotH = H - T - B, step = plotW / n, bw = Math.max(step * 0.7, 1);
-    var grid = el("g", { "class": "grid axis" }, f.svg);
-    for (var g = 0; g <= 4; g++) {
-      var gy = T + plotH - plotH * g / 4;
-      el("line", { x1: L, x2: W - R, y1: gy, y2: gy }, grid);
-      el("text", { x: L - 6, y: gy + 4, "text-anchor": "end" }, grid, fmt(max * g / 4, opts.unit));
+    var f = frame(id, 260), options = baseOptions(opts, false);
+    if (opts.legend) {
+      options.plugins.legend.labels.generateLabels = function () {
+        return opts.legend.map(function (l) { var c = resolve(l.color); return { text: l.name, fillStyle: c, strokeStyle: c }; });
+      };
     }
-    var marks = 0, every = Math.max(1, Math.ceil(n / (opts.maxLabels || 12)));
-    opts.labels.forEach(function (label, i) {
-      var base = T + plotH, x = L + step * i + (step - bw) / 2;
-      opts.series.forEach(function (ser, s) {
-        var v = Math.max(num(ser.values[i]) || 0, 0), h = plotH * v / max;
-        if (h <= 0) return;
-        var color = ser.colors ? ser.colors[i] : ser.color;
-        var r = el("rect", { x: x, y: base - h, width: bw, height: h, fill: color, "class": "mark" }, f.svg);
-        el("title", {}, r, label + " · " + ser.name + ": " + fmt(v, opts.unit));
-        base -= h; marks += 1;
-      });
-      if (i % every === 0) {
-        el("text", { x: L + step * i + step / 2, y: H - B + 14, "text-anchor": "middle", "class": "axis" },
-           f.svg, String(label).slice(0, opts.labelChars || 10));
-      }
-    });
-    if (opts.series.length > 1 || opts.legend) legend(f.container, opts.legend || opts.series);
-    done(f, marks);
+    new Chart(f.canvas, { type: "bar", data: { labels: opts.labels, datasets: datasets(opts) }, options: options });
+    done(f, countMarks(opts.series, true));
   }
 
   // Horizontal stacked bars, one row per label (long labels fit on the left).
   function hbars(id, opts) {
-    var n = opts.labels.length;
-    if (!n) return empty(id, opts.emptyText || "nothing open");
+    if (!opts.labels.length) return empty(id, opts.emptyText || "nothing open");
     if (!anyValue(opts.series, true)) return empty(id, NOTHING_IN_PERIOD);
-    var W = 560, L = 200, R = 60, T = 6, row = 24, H = T + row * n + 24;
-    var totals = opts.labels.map(function (_, i) {
-      return opts.series.reduce(function (s, ser) { return s + Math.max(num(ser.values[i]) || 0, 0); }, 0);
-    });
-    var max = niceMax(Math.max.apply(null, totals)), plotW = W - L - R;
-    var f = frame(id, W, H), marks = 0;
-    opts.labels.forEach(function (label, i) {
-      var y = T + row * i, x = L;
-      el("text", { x: L - 6, y: y + row / 2 + 4, "text-anchor": "end" }, f.svg, String(label).slice(0, 34));
-      opts.series.forEach(function (ser) {
-        var v = Math.max(num(ser.values[i]) || 0, 0), w = plotW * v / max;
-        if (w <= 0) return;
-        var r = el("rect", { x: x, y: y + 4, width: w, height: row - 8, fill: ser.color, "class": "mark" }, f.svg);
-        el("title", {}, r, label + " · " + ser.name + ": " + fmt(v, opts.unit));
-        x += w; marks += 1;
-      });
-      el("text", { x: x + 4, y: y + row / 2 + 4, "class": "axis" }, f.svg, fmt(totals[i], opts.unit));
-    });
-    if (opts.series.length > 1) legend(f.container, opts.series);
-    done(f, marks);
+    var f = frame(id, Math.max(140, 40 + 26 * opts.labels.length + (opts.series.length > 1 ? 14 * Math.ceil(opts.series.length / 3) : 0)));
+    new Chart(f.canvas, { type: "bar", data: { labels: opts.labels, datasets: datasets(opts) },
+                          options: baseOptions(opts, true) });
+    done(f, countMarks(opts.series, true));
   }
 
-  // Lines over shared x labels. opts: labels, series [{name, values, color}], unit
+  // Lines over shared x labels. opts: labels, series [{name, values, color}], unit, incomplete [bool per label]:
+  // a period that has not ended is drawn as a hollow point and its label gets a "*".
   function lines(id, opts) {
-    var n = opts.labels.length;
-    if (!n) return empty(id, opts.emptyText || "no data yet");
+    if (!opts.labels.length) return empty(id, opts.emptyText || "no data yet");
     if (!anyValue(opts.series, false)) return empty(id, NOTHING_IN_PERIOD);
-    var W = 560, H = 240, L = 52, R = 10, T = 10, B = 42, plotW = W - L - R, plotH = H - T - B;
-    var all = [];
-    opts.series.forEach(function (s) { s.values.forEach(function (v) { if (num(v) !== null) all.push(num(v)); }); });
-    var lo = Math.min(0, Math.min.apply(null, all.concat([0]))), hi = niceMax(Math.max.apply(null, all.concat([opts.minMax || 0])));
-    var f = frame(id, W, H), marks = 0;
-    function X(i) { return L + (n === 1 ? plotW / 2 : plotW * i / (n - 1)); }
-    function Y(v) { return T + plotH - plotH * (v - lo) / (hi - lo || 1); }
-    var grid = el("g", { "class": "grid axis" }, f.svg);
-    for (var g = 0; g <= 4; g++) {
-      var v = lo + (hi - lo) * g / 4;
-      el("line", { x1: L, x2: W - R, y1: Y(v), y2: Y(v) }, grid);
-      el("text", { x: L - 6, y: Y(v) + 4, "text-anchor": "end" }, grid, fmt(v, opts.unit));
+    var inc = opts.incomplete || [], f = frame(id, 260), options = baseOptions(opts, false);
+    options.scales.y.stacked = false; options.scales.x.stacked = false;
+    options.scales.y.beginAtZero = true;
+    var sets = datasets(opts).map(function (d) {
+      return Object.assign(d, { fill: false, spanGaps: true, borderWidth: 2, tension: 0,
+                                pointRadius: opts.labels.map(function (_, i) { return inc[i] ? 4 : 2.5; }),
+                                pointBackgroundColor: opts.labels.map(function (_, i) { return inc[i] ? "#fff" : d.borderColor; }) });
+    });
+    var labels = opts.labels.map(function (l, i) { return String(l) + (inc[i] ? "*" : ""); });
+    new Chart(f.canvas, { type: "line", data: { labels: labels, datasets: sets }, options: options });
+    var hollow = 0;
+    opts.series.forEach(function (ser) { ser.values.forEach(function (v, i) { if (inc[i] && num(v) !== null) hollow += 1; }); });
+    f.container.setAttribute("data-incomplete", String(hollow));
+    if (hollow) {
+      html("div", { "class": "note" }, f.container,
+           "* the current period has not ended: its figures are incomplete (hollow points)");
     }
-    var every = Math.max(1, Math.ceil(n / 8));
-    opts.labels.forEach(function (label, i) {
-      if (i % every === 0) el("text", { x: X(i), y: H - B + 14, "text-anchor": "middle", "class": "axis" }, f.svg, String(label).slice(0, 10));
-    });
-    opts.series.forEach(function (ser) {
-      var d = "";
-      ser.values.forEach(function (v, i) {
-        if (num(v) === null) return;
-        d += (d ? " L " : "M ") + X(i).toFixed(1) + " " + Y(num(v)).toFixed(1);
-        var c = el("circle", { cx: X(i), cy: Y(num(v)), r: 2.5, fill: ser.color, "class": "mark" }, f.svg);
-        el("title", {}, c, opts.labels[i] + " · " + ser.name + ": " + fmt(num(v), opts.unit));
-        marks += 1;
-      });
-      if (d) el("path", { d: d, fill: "none", stroke: ser.color, "stroke-width": 2 }, f.svg);
-    });
-    legend(f.container, opts.series);
-    done(f, marks);
+    done(f, countMarks(opts.series, false));
   }
-
   function tiles(id, items) {
     var box = document.getElementById(id);
     items.forEach(function (t) {
       var tile = html("div", { "class": "tile" }, box);
       html("b", {}, tile, t.value);
       html("span", {}, tile, t.label);
+    });
+  }
+  function money(v) {
+    return Number(v).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+  // A table of rows; columns [{key, label, money|num}]. The container says how many rows it shows.
+  function dataTable(id, columns, rows, emptyText) {
+    var box = document.getElementById(id);
+    box.textContent = "";
+    box.setAttribute("data-rows", String(rows.length));
+    if (!rows.length) { html("p", { "class": "empty" }, box, emptyText); return; }
+    var t = html("table", {}, box), hr = html("tr", {}, html("thead", {}, t)), tb = html("tbody", {}, t);
+    columns.forEach(function (c) { html("th", { "class": c.money || c.num ? "n" : "" }, hr, c.label); });
+    rows.forEach(function (r) {
+      var tr = html("tr", {}, tb);
+      columns.forEach(function (c) {
+        var v = r[c.key], text = v === null || v === undefined ? "" : c.money ? money(v) : String(v);
+        html("td", { "class": c.money || c.num ? "n" : "", "data-col": c.key }, tr, text);
+      });
     });
   }
   function unique(values) { return values.filter(function (v, i) { return values.indexOf(v) === i; }); }
@@ -211,7 +199,7 @@
   hbars("chart-exceptions", {
     labels: syncs, emptyText: "no open sync exceptions",
     series: reasons.map(function (reason, k) {
-      return { name: reason, color: COLORS[k % COLORS.length], values: syncs.map(function (s) {
+      return { name: reason, color: seriesColor(k), values: syncs.map(function (s) {
         var hit = ex.filter(function (e) { return e.sync_name === s && e.reason_code === reason; })[0];
         return hit ? hit.open : 0; }) };
     })
@@ -240,15 +228,28 @@
     });
   });
   if (!rec.length) html("p", { "class": "empty" }, document.getElementById("reconciliation-table"), "the marts are not built yet");
-  // bars relative to the largest system's figure, so rows of different units share one axis
+  var rm = data.reconciliation_money || { totals: [], customers: [] };
   hbars("chart-reconciliation", {
-    labels: rec.map(function (r) { return r.label.split(":")[0]; }), unit: "pct", emptyText: "the marts are not built yet",
-    series: [["CRM", "crm", "var(--c1)"], ["ERP", "erp", "var(--c2)"], ["PSA", "psa", "var(--c3)"]].map(function (s) {
-      return { name: s[0] + " (share of the largest system's figure, stacked)", color: s[2], values: rec.map(function (r) {
-        var m = Math.max(num(r.crm) || 0, num(r.erp) || 0, num(r.psa) || 0);
-        return m > 0 && num(r[s[1]]) !== null ? num(r[s[1]]) / m : 0; }) };
-    })
+    labels: rm.totals.map(function (t) { return t.currency_code; }), unit: "money",
+    emptyText: data.marts_built ? "no open AR" : "the marts are not built yet",
+    series: [{ name: "on CRM accounts", color: "var(--c1)", values: rm.totals.map(function (t) { return t.on_crm_accounts; }) },
+             { name: "ERP customers without a CRM account", color: "var(--bad)",
+               values: rm.totals.map(function (t) { return t.unmatched_open_ar; }) }]
   });
+  dataTable("reconciliation-money", [
+    { key: "currency_code", label: "currency" }, { key: "erp_open_ar", label: "ERP open AR", money: true },
+    { key: "on_crm_accounts", label: "of which on CRM accounts", money: true },
+    { key: "crm_shows", label: "CRM accounts show", money: true },
+    { key: "unmatched_open_ar", label: "on ERP customers without a CRM account", money: true },
+    { key: "unmatched_customers", label: "unmatched customers", num: true },
+    { key: "differing_accounts", label: "accounts that differ", num: true }
+  ], rm.totals, data.marts_built ? "no open AR" : "the marts are not built yet");
+  dataTable("reconciliation-customers", [
+    { key: "finding", label: "finding" }, { key: "currency_code", label: "currency" },
+    { key: "customer_name", label: "customer" }, { key: "erp_customer_id", label: "ERP customer id" },
+    { key: "crm_account_id", label: "CRM account id" }, { key: "erp_open_ar", label: "ERP open AR", money: true },
+    { key: "erp_overdue_ar", label: "ERP overdue", money: true }, { key: "crm_open_ar", label: "CRM shows", money: true }
+  ], rm.customers, "every customer's open AR is in the CRM as the ERP holds it");
 
   var k = data.kpis, h = k.headline || {};
   tiles("kpi-tiles", [
@@ -261,17 +262,41 @@
   bars("chart-burn", { labels: k.burn.map(function (b) { return b.bucket; }), labelChars: 12,
                        series: [{ name: "engagements", values: k.burn.map(function (b) { return b.engagements; }), color: "var(--c1)" }] });
   var months = unique(k.margin.map(function (m) { return m.month; })), entities = unique(k.margin.map(function (m) { return m.legal_entity; }));
-  lines("chart-margin", { labels: months, unit: "pct", series: entities.map(function (e, i) {
-    return { name: e || "?", color: COLORS[i % COLORS.length], values: months.map(function (mo) {
+  lines("chart-margin", { labels: months, unit: "pct",
+    incomplete: months.map(function (mo) { return k.margin.some(function (m) { return m.month === mo && m.incomplete; }); }),
+    series: entities.map(function (e, i) {
+    return { name: e || "?", color: seriesColor(i), values: months.map(function (mo) {
       var hit = k.margin.filter(function (m) { return m.month === mo && m.legal_entity === e; })[0];
       return hit ? hit.margin : null; }) };
   }) });
   lines("chart-utilization", { labels: k.utilization.map(function (u) { return u.week; }), unit: "pct", minMax: 1,
+    incomplete: k.utilization.map(function (u) { return u.incomplete; }),
     series: [{ name: "billable utilization", values: k.utilization.map(function (u) { return u.billable; }), color: "var(--c1)" },
              { name: "total utilization", values: k.utilization.map(function (u) { return u.total; }), color: "var(--c4)" }] });
   bars("chart-aging", { labels: k.aging.map(function (a) { return a.bucket; }), unit: "money", emptyText: "no open invoices",
     series: [{ name: "open balance (" + cur + ")", values: k.aging.map(function (a) { return a.amount; }),
                colors: k.aging.map(function (a, i) { return ["var(--ok)", "var(--c5)", "var(--c2)", "var(--c6)", "var(--bad)"][i] || "var(--bad)"; }) }] });
+
+  var act = data.actions || { overdue_customers: [], credit_holds: [], stuck_money: [] };
+  dataTable("table-overdue", [
+    { key: "customer_name", label: "customer" }, { key: "crm_account_id", label: "CRM account id" },
+    { key: "erp_customer_id", label: "ERP customer id" }, { key: "currency_code", label: "currency" },
+    { key: "overdue_ar", label: "overdue", money: true }, { key: "open_ar", label: "open AR", money: true },
+    { key: "max_days_past_due", label: "days past due", num: true }, { key: "collection_stage", label: "stage" }
+  ], act.overdue_customers, "no customer is overdue");
+  dataTable("table-credit-holds", [
+    { key: "customer_name", label: "customer" }, { key: "crm_account_id", label: "CRM account id" },
+    { key: "erp_customer_id", label: "ERP customer id" }, { key: "currency_code", label: "currency" },
+    { key: "open_ar", label: "open AR", money: true }, { key: "credit_limit", label: "credit limit", money: true },
+    { key: "credit_hold_override", label: "ERP setting" }, { key: "max_days_past_due", label: "days past due", num: true }
+  ], act.credit_holds, "no customer is on credit hold");
+  dataTable("table-stuck", [
+    { key: "reason_code", label: "reason" }, { key: "source_system", label: "system" },
+    { key: "source_object", label: "object" }, { key: "source_record_id", label: "record id" },
+    { key: "engagement_id", label: "engagement" }, { key: "customer_name", label: "customer" },
+    { key: "currency_code", label: "currency" }, { key: "amount_at_stake", label: "at stake", money: true },
+    { key: "days_open", label: "days", num: true }, { key: "is_sla_breached", label: "past SLA" }
+  ], act.stuck_money, "no money is stuck between systems");
 
   document.body.setAttribute("data-charts-drawn", String(drawn));
 })();

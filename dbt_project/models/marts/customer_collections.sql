@@ -1,8 +1,10 @@
 -- One row per customer (int_customers_matched): open and overdue AR, aging buckets, DSO, last payment and
 -- credit hold, in the customer's currency (summed as invoiced) and in reporting currency (the customer's sums
 -- converted once, at the as-of date's rate).
--- DSO (METRICS.md) = open AR / billed in the last 90 days x 90.
+-- DSO (docs/kpis.md) = open AR / billed in the last 90 days x 90.
 -- Credit hold: the ERP's credit hold override is ON, or AUTO with a credit limit that open AR exceeds.
+-- Available credit: the ERP credit limit - open AR (none without a limit). Collection stage: the stage (seed
+-- collection_stages) of the customer's most overdue open invoice; 'none' when nothing is open.
 with invoices as (
 
     select * from {{ ref('invoices') }}
@@ -62,9 +64,20 @@ per_customer as (
         sum(amount_reporting)                                                           as billed_reporting,
         max(last_payment_date)                                                          as last_payment_date,
         max(days_past_due)                                                              as max_days_past_due,
+        max(days_past_due) filter (where amount_open > 0)                               as max_days_past_due_open,
         count(*) filter (where amount_open <> 0)                                        as open_invoices
     from open_amounts
     group by 1
+
+),
+
+stages as (
+
+    select
+        collection_stage,
+        min_days_overdue,
+        lead(min_days_overdue) over (order by min_days_overdue)                         as next_min_days_overdue
+    from {{ ref('collection_stages') }}
 
 )
 
@@ -88,6 +101,9 @@ select
     coalesce(per_customer.max_days_past_due, 0)                                         as max_days_past_due,
     customers.credit_hold_override,
     customers.credit_limit,
+    case when customers.credit_limit > 0
+         then round(customers.credit_limit - coalesce(per_customer.open_ar, 0), 2) end  as available_credit,
+    coalesce(stages.collection_stage, 'none')                                           as collection_stage,
     (upper(coalesce(customers.credit_hold_override, '')) = 'ON'
      or (upper(coalesce(customers.credit_hold_override, '')) = 'AUTO' and customers.credit_limit > 0
          and coalesce(per_customer.open_ar, 0) > customers.credit_limit))
@@ -95,3 +111,6 @@ select
 from customers
 left join per_customer using (customer_id)
 left join customer_rates using (customer_id)
+left join stages
+    on per_customer.max_days_past_due_open >= stages.min_days_overdue
+    and (stages.next_min_days_overdue is null or per_customer.max_days_past_due_open < stages.next_min_days_overdue)

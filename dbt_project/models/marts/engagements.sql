@@ -1,5 +1,5 @@
 -- One row per engagement (a closed-won CRM opportunity = one ERP project = one PSA project) with the KPIs of
--- METRICS.md. Inputs come summed from int_engagement_facts; every formula is here, once.
+-- docs/kpis.md. Inputs come summed from int_engagement_facts; every formula is here, once.
 with facts as (
 
     select * from {{ ref('int_engagement_facts') }}
@@ -117,7 +117,7 @@ select
     round(collected_amount, 2)                                          as collected_amount,
     round(collected_amount_reporting, 2)                                as collected_amount_reporting,
 
-    -- derived KPIs (METRICS.md)
+    -- derived KPIs (docs/kpis.md)
     greatest(sold_amount - coalesce(recognized_revenue, 0), 0)          as backlog_amount,
     round(delivered_amount / nullif(sold_amount, 0), 4)                 as burn_pct,
     round(approved_hours / nullif(budgeted_hours, 0), 4)                as hours_burn_pct,

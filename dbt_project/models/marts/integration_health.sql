@@ -6,7 +6,7 @@
 --   invoice_not_reflected_in_crm                 the CRM account's open AR differs from the ERP's (one row per account)
 --   milestone_completed_not_invoiced             a completed milestone of a milestone-billed engagement with no
 --                                                invoice request in the ERP
--- Every data-quality rule (category 'data_quality', METRICS.md 1-13) comes from int_data_quality_issues.
+-- Every data-quality rule (category 'data_quality', docs/kpis.md 1-13) comes from int_data_quality_issues.
 with as_of as (
 
     select as_of_date from {{ ref('int_as_of_date') }}

@@ -1,5 +1,6 @@
 -- One row per ERP invoice or credit memo, with its open balance aged as of the as-of date.
--- AR aging (METRICS.md): open balance by days past the due date: current, 1-30, 31-60, 61-90, 90+.
+-- AR aging (docs/kpis.md): open balance by days past the due date: current, 1-30, 31-60, 61-90, 90+.
+-- Collection stage: the stage of seed collection_stages its days past due fall in, while money is open ('none' else).
 with invoices as (
 
     select * from {{ ref('int_invoices') }}
@@ -12,6 +13,16 @@ collections as (
     from {{ ref('int_payment_applications') }}
     where application_type = 'payment'
     group by 1
+
+),
+
+stages as (
+
+    select
+        collection_stage,
+        min_days_overdue,
+        lead(min_days_overdue) over (order by min_days_overdue)        as next_min_days_overdue
+    from {{ ref('collection_stages') }}
 
 ),
 
@@ -62,9 +73,14 @@ select
     case when collections.last_payment_date is not null and aged.amount_open = 0
          then collections.last_payment_date - aged.invoice_date end     as days_to_collect,
     case when collections.last_payment_date is not null and aged.amount_open = 0
-         then collections.last_payment_date - aged.due_date end         as days_paid_late
+         then collections.last_payment_date - aged.due_date end         as days_paid_late,
+    case when aged.amount_open > 0 then coalesce(stages.collection_stage, 'current') else 'none' end
+                                                                        as collection_stage
 from aged
 left join collections using (erp_invoice_id)
+left join stages
+    on aged.days_past_due >= stages.min_days_overdue
+    and (stages.next_min_days_overdue is null or aged.days_past_due < stages.next_min_days_overdue)
 left join {{ ref('int_customers_matched') }} as customers on customers.erp_customer_id = aged.erp_customer_id
 left join {{ ref('int_exchange_rates_daily') }} as as_of_rates
     on as_of_rates.currency_code = aged.currency_code and as_of_rates.calendar_date = aged.as_of_date

@@ -1,7 +1,7 @@
 -- One row per person and ISO week (Monday start) from their first to their last time entry.
 -- capacity hours = weekly capacity (var default_weekly_capacity_hours) x working days / 5, minus public holidays of
 -- the person's legal entity (seed public_holidays); billable utilization = approved billable hours / capacity;
--- total utilization = all approved hours / capacity (METRICS.md; both can exceed 100%).
+-- total utilization = all approved hours / capacity (docs/kpis.md; both can exceed 100%).
 with resources as (
 
     select * from {{ ref('int_resources_matched') }}

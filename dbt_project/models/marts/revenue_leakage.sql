@@ -1,4 +1,4 @@
--- One row per revenue leak (METRICS.md "revenue leakage"): approved billable work not invoiced N days after its
+-- One row per revenue leak (docs/kpis.md "revenue leakage"): approved billable work not invoiced N days after its
 -- period ended (one row per engagement and month), billed rates below the rate card, zero-rate billable time,
 -- billable time on non-billable projects, time in closed periods that never reached the ERP, and budget overruns.
 with unbilled_work as (

@@ -1,5 +1,6 @@
 -- Sync crm_account_finance: one row per CRM account known to the ERP: open and overdue AR, aging buckets, DSO,
--- last payment date and credit hold from the ERP, in the customer's currency, written to the Account (key Id).
+-- last payment date, credit hold, credit limit, available credit and collection stage from the ERP, in the customer's
+-- currency, written to the Account (key Id). Finance_Synced_At__c is stamped by the push (reverse_etl/syncs.py).
 -- An ERP customer the hub created earlier in this cycle (not landed back yet) has no AR: its account gets the
 -- customer id and the same zeros the landed customer will show, so the next cycle has nothing to change.
 with collections as (
@@ -33,6 +34,9 @@ select
     dso_days                                                    as "DSO__c",
     last_payment_date                                           as "Last_Payment_Date__c",
     coalesce(is_credit_hold, false)                             as "Credit_Hold__c",
+    credit_limit                                                as "Credit_Limit__c",
+    available_credit                                            as "Available_Credit__c",
+    collection_stage                                            as "Collection_Stage__c",
     customer_name                                               as _customer,
     overdue_ar                                                  as _amount_at_stake,
     currency_code                                               as _currency
@@ -47,6 +51,9 @@ select
     null::numeric,
     null::date,
     false,
+    null::numeric,
+    null::numeric,
+    'none',
     account_name,
     0.00,
     currency_code

@@ -1,6 +1,7 @@
 -- Sync crm_opportunity_delivery: one row per engagement: delivery and finance figures for the account team,
 -- written to the Opportunity (key Id), in contract currency (the opportunity's currency). The project status is
--- written by crm_opportunity_links, which also knows the projects created earlier in the cycle.
+-- written by crm_opportunity_links, which also knows the projects created earlier in the cycle. Unbilled work is WIP
+-- (recognized - billed; negative when prebilled). Last_Synced_At__c is stamped by the push (reverse_etl/syncs.py).
 select
     crm_opportunity_id                                          as "Id",
     billed_amount                                               as "Billed_Amount__c",
@@ -9,6 +10,7 @@ select
     round(burn_pct * 100, 2)                                    as "Burn_Pct__c",
     round(margin_pct * 100, 2)                                  as "Margin_Pct__c",
     collected_amount                                            as "Collected_Amount__c",
+    wip_amount                                                  as "Unbilled_Work__c",
     customer_name                                               as _customer,
     engagement_id                                               as _engagement,
     wip_amount                                                  as _amount_at_stake,

@@ -1,4 +1,4 @@
--- One row per (data-quality rule broken, source record): the rules of METRICS.md 1-13, each with a reason code,
+-- One row per (data-quality rule broken, source record): the rules of docs/kpis.md 1-13, each with a reason code,
 -- the record, its engagement and customer, the money at stake and since when. The reason codes are those of the
 -- sandbox's defect manifest, so every injected defect can be found by (reason_code, source_record_id).
 with time_entries as (

@@ -1,6 +1,6 @@
 -- One row per engagement: every input the engagement KPIs need, summed from the three systems, in contract
 -- currency (and in reporting currency where a transaction date fixes the rate). No KPI formula lives here:
--- the marts' engagements model applies them (METRICS.md), so each formula is unit-tested on its own.
+-- the marts' engagements model applies them (docs/kpis.md), so each formula is unit-tested on its own.
 with engagements as (
 
     select * from {{ ref('int_engagements_keyed') }}

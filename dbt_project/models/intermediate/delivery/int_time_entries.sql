@@ -1,5 +1,5 @@
 -- One row per PSA time entry: hours, values at bill and cost rate (contract and reporting currency), the
--- engagement, whether and how it reached the ERP, and the data-quality rules (METRICS.md 1-6) it breaks.
+-- engagement, whether and how it reached the ERP, and the data-quality rules (docs/kpis.md 1-6) it breaks.
 --
 -- Incremental (delete+insert by entry id). Change detection is by landing, not by clock: each build stores the
 -- load-id watermark of ops.loads (every load at or below it had finished when the build started), and the next

@@ -1,5 +1,5 @@
 -- One row per currency and calendar day: the rate into the reporting currency (var reporting_currency).
--- Rule (METRICS.md): the ERP's rate effective on that day; where there is no daily rate, the average of the
+-- Rule (docs/kpis.md): the ERP's rate effective on that day; where there is no daily rate, the average of the
 -- month's rates; before a currency's first rate of a month, the latest earlier rate.
 with rates as (
 
