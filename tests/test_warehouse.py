@@ -6,7 +6,8 @@ import sys
 import psycopg
 import pytest
 
-from pshub.migrations import available, migrate
+from pshub import migrations
+from pshub.migrations import RENAMED, available, migrate
 
 
 def test_ops_schema_is_migrated_once(warehouse_url):
@@ -17,6 +18,33 @@ def test_ops_schema_is_migrated_once(warehouse_url):
             "select table_name from information_schema.tables where table_schema = 'ops'")}
     assert versions == [name for name, _ in available()]
     assert {"loads", "cursors", "quarantine", "sync_ledger", "sync_runs", "sync_exceptions"} <= tables
+
+
+def test_each_migration_has_a_number_of_its_own():
+    numbers = [name.split("_", 1)[0] for name, _ in available()]
+    assert len(numbers) == len(set(numbers)), numbers
+
+
+def test_a_warehouse_migrated_under_earlier_names_applies_nothing_again(warehouse_url):
+    """Migrations renamed to make their numbers unique are recognised by their earlier names."""
+    url = warehouse_url.rsplit("/", 1)[0] + "/pshub_migrations_test"
+    with psycopg.connect(warehouse_url, autocommit=True) as admin:
+        admin.execute("drop database if exists pshub_migrations_test with (force)")
+        admin.execute("create database pshub_migrations_test")
+    try:
+        assert migrate(url) == [name for name, _ in available()]
+        with psycopg.connect(url) as conn:
+            for before, now in RENAMED.items():
+                conn.execute("update ops.schema_migrations set version = %s where version = %s", (before, now))
+        migrations._migrated.discard(url)
+        assert migrate(url) == []
+        with psycopg.connect(url) as conn:
+            versions = [r[0] for r in conn.execute("select version from ops.schema_migrations order by 1")]
+        assert versions == [name for name, _ in available()]
+    finally:
+        migrations._migrated.discard(url)
+        with psycopg.connect(warehouse_url, autocommit=True) as admin:
+            admin.execute("drop database if exists pshub_migrations_test with (force)")
 
 
 def test_migrations_apply_again_in_a_new_process_without_error(warehouse_url):

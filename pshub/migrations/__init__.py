@@ -8,6 +8,16 @@ import psycopg
 _LOCK_KEY = 0x7073687562  # 'pshub': one migrator at a time across processes
 _migrated: set[str] = set()
 
+# Versions some warehouses recorded under an earlier name, when two migrations shared a number. Same files, same
+# order of application: only the names were made unique, so a warehouse that applied one applies it not again.
+RENAMED = {
+    "0002_sync_engine": "0003_sync_engine",
+    "0003_ledger_created_by_hub": "0004_ledger_created_by_hub",
+    "0004_dbt_builds": "0005_dbt_builds",
+    "0005_quarantine_field_value": "0006_quarantine_field_value",
+    "0005_runs_abandoned": "0007_runs_abandoned",
+}
+
 
 def available() -> list[tuple[str, str]]:
     files = sorted(f for f in resources.files(__name__).iterdir() if f.name.endswith(".sql"))
@@ -25,6 +35,9 @@ def migrate(url: str) -> list[str]:
             conn.execute("create schema if not exists ops")
             conn.execute("""create table if not exists ops.schema_migrations (
                                 version text primary key, applied_at timestamptz not null default now())""")
+            conn.execute("""update ops.schema_migrations m set version = r.now
+                              from (select * from unnest(%s::text[], %s::text[])) as r(before, now)
+                             where m.version = r.before""", (list(RENAMED), list(RENAMED.values())))
             done = {r[0] for r in conn.execute("select version from ops.schema_migrations")}
             for version, sql in available():
                 if version in done:
