@@ -31,6 +31,7 @@ from connectors.http import ApiClient, ConnectorError, LimitExceeded, Unreachabl
 from connectors.paging import merge_streams
 from flows.landing import Load, LoadResult, ObjectSpec, mark_deleted, mark_vanished, read_cursor
 from pshub.clients import client_for
+from pshub.listeners import Listeners
 from pshub.settings import ConfigurationError
 from pshub.warehouse import connect
 
@@ -81,30 +82,10 @@ class Progress:
     seconds: float
 
 
-_listeners: list[Callable[[Progress], None]] = []
-_listeners_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def progress_listener(callback: Callable[[Progress], None]):
-    """Call `callback(Progress)` from every landing in this process while the block runs (thread-safe)."""
-    with _listeners_lock:
-        _listeners.append(callback)
-    try:
-        yield callback
-    finally:
-        with _listeners_lock:
-            _listeners.remove(callback)
-
-
-def _report(event: Progress) -> None:
-    with _listeners_lock:
-        listeners = list(_listeners)
-    for callback in listeners:
-        try:
-            callback(event)
-        except Exception:  # a broken progress display must not stop a landing
-            log.exception("progress listener failed")
+_progress: Listeners[Progress] = Listeners("landing")
+# `with progress_listener(callback):` calls `callback(Progress)` from every landing in this process
+progress_listener = _progress.listen
+_report = _progress.report
 
 
 class TerminalProgress:

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
+from pshub.listeners import Listeners
 from pshub.settings import Settings, get_settings
 from pshub.warehouse import database_url
 
@@ -100,17 +99,9 @@ def session_options(threads: int = 4, cores: int | None = None) -> str:
     return f"-c max_parallel_workers_per_gather={max(0, (cores - threads) // threads)}"
 
 
-_listeners: list[Callable[[dict], None]] = []
-
-
-@contextmanager
-def progress_listener(callback: Callable[[dict], None]):
-    """While the block runs, `callback` gets {done, total, models, tests, failures} after each dbt node."""
-    _listeners.append(callback)
-    try:
-        yield callback
-    finally:
-        _listeners.remove(callback)
+_progress: Listeners[dict] = Listeners("dbt")
+# `with progress_listener(callback):` calls `callback({done, total, models, tests, failures})` after each dbt node
+progress_listener = _progress.listen
 
 
 class _NodeCounter:
@@ -137,11 +128,7 @@ class _NodeCounter:
         self.tell()
 
     def tell(self, phase: str = "nodes") -> None:
-        for listener in list(_listeners):
-            try:
-                listener({**self.state, "phase": phase})
-            except Exception:  # a broken progress display must not stop a build
-                pass
+        _progress.report({**self.state, "phase": phase})
 
 
 def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure: bool = True) -> DbtResult:
@@ -169,9 +156,9 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
     os.environ.update(libpq)
     try:
         counter = _NodeCounter()
-        if _listeners and command in ("build", "run", "test", "seed", "snapshot"):
+        if _progress and command in ("build", "run", "test", "seed", "snapshot"):
             counter.tell(phase="starting")  # dbt parses and compiles for a while before its first node
-        outcome = dbtRunner(callbacks=[counter] if _listeners else None).invoke(full)
+        outcome = dbtRunner(callbacks=[counter] if _progress else None).invoke(full)
     finally:
         for k, v in previous.items():
             if v is None:

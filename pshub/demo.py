@@ -109,13 +109,17 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
     typer.echo()
     summary.print_cycle(result)
     with connect() as conn:
-        engagements, sold = conn.execute("select count(*), coalesce(sum(sold_amount), 0) from marts.engagements").fetchone()
+        sold = conn.execute("""select contract_currency, count(*), sum(sold_amount) from marts.engagements
+                                group by 1 order by 3 desc nulls last""").fetchall()
         started, = conn.execute("select started_at from ops.runs where run_id = %s", (result["run_id"],)).fetchone()
         split = grouped(conn, since=started)
     print_exception_split(split)
     typer.echo()
     typer.secho("Next", bold=True)
-    typer.echo(f"  {engagements} engagements in marts.engagements (sold {sold:,.2f} in contract currencies).")
+    # never added across currencies: one figure per contract currency
+    per_currency = ", ".join(f"{amount or 0:,.2f} {currency or '(no currency)'}" for currency, _, amount in sold)
+    typer.echo(f"  {sum(n for _, n, _ in sold)} engagements in marts.engagements"
+               + (f" (sold {per_currency})." if sold else "."))
     typer.echo("  What is held back, by whom, and what fails:  .venv/bin/pshub exceptions")
     typer.echo(f"  Report (one offline HTML page):  file://{report_path}    Health:  .venv/bin/pshub status")
     if account:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -26,6 +25,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from pshub.listeners import Listeners
 from reverse_etl.payloads import json_value
 from reverse_etl.syncs import Sync
 
@@ -301,25 +301,10 @@ def record_blocked(conn: psycopg.Connection, sync: Sync, run_id: str) -> int:
 
 
 # -- progress ---------------------------------------------------------------------------------------
-_listeners: list[Callable[[dict], None]] = []
-
-
-@contextmanager
-def progress_listener(callback: Callable[[dict], None]):
-    """While the block runs, `callback` gets {sync, batch, batches, pushed} after each pushed batch."""
-    _listeners.append(callback)
-    try:
-        yield callback
-    finally:
-        _listeners.remove(callback)
-
-
-def _report(event: dict) -> None:
-    for listener in list(_listeners):
-        try:
-            listener(event)
-        except Exception:  # a broken progress display must not stop a push
-            log.exception("progress listener failed")
+_progress: Listeners[dict] = Listeners("sync")
+# `with progress_listener(callback):` calls `callback({sync, batch, batches, pushed})` after each pushed batch
+progress_listener = _progress.listen
+_report = _progress.report
 
 
 # -- the run ----------------------------------------------------------------------------------------

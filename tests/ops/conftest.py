@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ops_hub import isolated_hub
+from isolated_hub import isolated_hub
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import datetime as dt
 import psycopg
 import pytest
 
-from ops_hub import isolated_hub
+from isolated_hub import isolated_hub
 from pshub.clients import client_for
 
 

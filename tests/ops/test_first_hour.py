@@ -17,7 +17,7 @@ def two_cycles(warehouse_url, home):
     """Two cycles back to back, with no change at the sources, on a hub of their own (their pushes change what the
     other operations tests read): the second lands the first one's writes and finds nothing new."""
     from flows.hub import hub
-    from ops_hub import isolated_hub
+    from isolated_hub import isolated_hub
 
     with isolated_hub(warehouse_url, home / "ops-two-cycles", "pshub_ops_two_cycles"):
         return hub(), hub()

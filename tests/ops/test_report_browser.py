@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from ops_browser import PageSession, chromium_path
-from ops_hub import isolated_hub
+from isolated_hub import isolated_hub
 from sandbox_state import plant_overdue_invoice, plant_unmatched_customer
 
 pytestmark = pytest.mark.skipif(

@@ -5,44 +5,18 @@ for the rest of the session, so they run last (tests/conftest.py orders them).""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import psycopg
 import pytest
 
-from pshub.settings import get_settings
+from isolated_hub import isolated_hub
 from reliability_corpus import ONE_MB_NOTE, SOQL_NAME, UNICODE_NOTE
 
 
 @pytest.fixture(scope="session")
 def reliability_env(warehouse_url, home):
-    from sandbox.server import SandboxServer
-
-    home = home / "reliability"
-    home.mkdir()
-    saved = {k: os.environ.get(k) for k in ("PSHUB_HOME", "PSHUB_DATABASE_URL")}
-    name = "pshub_reliability_test"
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
-    os.environ["PSHUB_HOME"] = str(home)
-    os.environ["PSHUB_DATABASE_URL"] = warehouse_url.rsplit("/", 1)[0] + "/" + name
-    get_settings.cache_clear()
-    from pshub.migrations import migrate
-
-    migrate(os.environ["PSHUB_DATABASE_URL"])
-    server = SandboxServer(home / "sandbox", scale="demo", seed=7, ports={"salesforce": 0, "netsuite": 0, "kantata": 0})
-    server.start()
-    try:
-        yield {"home": home, "database_url": os.environ["PSHUB_DATABASE_URL"], "sandbox": server}
-    finally:
-        server.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
+    with isolated_hub(warehouse_url, home / "reliability", "pshub_reliability_test") as env:
+        yield env
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A hub of its own for a group of operations tests: home, warehouse database and sandbox firm."""
+"""A hub of its own for a group of tests (operations, reliability): home, warehouse database and sandbox firm."""
 from __future__ import annotations
 
 import os
