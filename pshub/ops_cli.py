@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -89,6 +90,7 @@ def serve(
             except KeyboardInterrupt:
                 pass
             typer.echo("stopped")
+            sys.stdout.flush()  # said now: stopping the local Prefect server below can take a while
     finally:
         if server is not None:
             server.stop()
