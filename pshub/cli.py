@@ -299,16 +299,18 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
         except KeyError as exc:
             _fail(exc.args[0], 2)
     names = [name] if name else list(SYNCS)
-    try:
-        work = planned_work(names)
-    except engine.ModelMissing as exc:
-        _fail(str(exc))
     run_id = new_run_id()
-    if not any(work.values()):
-        from dataclasses import asdict
+    results = None
+    with _warehouse() as conn:  # one connection for the plan and, with nothing to push, every apply
+        try:
+            work = planned_work(names, conn)
+        except engine.ModelMissing as exc:
+            _fail(str(exc))
+        if not any(work.values()):
+            from dataclasses import asdict
 
-        results = [asdict(apply_sync(n, run_id, confirm)) for n in names]
-    else:
+            results = [asdict(apply_sync(n, run_id, confirm, conn)) for n in names]
+    if results is None:
         api = _start_prefect()
         from flows.sync import sync as sync_flow
 
