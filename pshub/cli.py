@@ -221,14 +221,14 @@ def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for
     api = _start_prefect()
     _check_warehouse()
     _check_systems()
-    from flows.hub import hub
+    from flows.hub import run_cycle
     from pshub import summary
 
     from pshub.progress import show_progress
 
     api.wait()
     with show_progress(sys.stderr):
-        result = hub(full_refresh=full_refresh)
+        result = run_cycle(full_refresh=full_refresh)
     summary.print_cycle(result)
     if result.get("status", "succeeded") != "succeeded":
         typer.secho(f"cycle {result.get('status')}: see `pshub status`", fg=typer.colors.YELLOW, err=True)
