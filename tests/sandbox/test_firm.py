@@ -30,7 +30,7 @@ def test_same_seed_same_firm_other_seed_other_firm(tmp_path, anchor):
 def test_generation_says_its_steps_and_the_rows_written_done_of_total(tmp_path, anchor):
     import io
 
-    from pshub.progress import CycleProgress
+    from pshub.app.progress import CycleProgress
     from sandbox.generate import STEPS
 
     seen = []
