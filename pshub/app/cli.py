@@ -130,7 +130,7 @@ def db_stop() -> None:
 def ingest(
     system: list[str] = typer.Option(None, "--system", "-s", help="only this system (repeatable)"),
     object_: list[str] = typer.Option(None, "--object", "-o", help="only this object (repeatable)"),
-    full_refresh: bool = typer.Option(False, help="ignore cursors and re-read everything"),
+    full_refresh: bool = typer.Option(False, help="start from nothing: re-read every record of the objects (cursors ignored)"),
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor)."""
     from connectors import catalog
@@ -158,7 +158,8 @@ def ingest(
 @app.command()
 def transform(
     select: list[str] = typer.Option(None, "--select", help="dbt selector (repeatable)"),
-    full_refresh: bool = typer.Option(False, help="rebuild incremental models from scratch"),
+    full_refresh: bool = typer.Option(False, help="start from nothing: `dbt build --full-refresh`, every model rebuilt "
+                                      "(incremental ones included) and every test run"),
 ) -> None:
     """Run `dbt build`: staging, intermediate, marts and outbound models, with their tests."""
     api = _start_prefect()
@@ -216,7 +217,8 @@ def dbt_command(
 
 
 @app.command()
-def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for this cycle")) -> None:
+def run(full_refresh: bool = typer.Option(False, help="start from nothing: the ingest re-reads every record (cursors "
+                                          "ignored) and dbt rebuilds every model with every test (--full-refresh)")) -> None:
     """Run one hub cycle (ingest -> transform -> sync) as a Prefect flow, and print its summary."""
     api = _start_prefect()
     _check_warehouse()
