@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import psycopg
 
-from pshub.clients import client_for
 from pshub.settings import get_settings
 from pshub.warehouse import connect
 from reverse_etl import engine
@@ -22,7 +21,7 @@ def apply_sync(name: str, run_id: str, confirm: bool = False, conn: psycopg.Conn
     settings = get_settings()
     concurrency = {"netsuite": settings.netsuite_concurrency, "salesforce": settings.salesforce_concurrency}.get(
         sync.destination, 1)
-    return engine.apply(conn, sync, run_id, lambda: client_for(sync.destination), concurrency=concurrency,
+    return engine.apply(conn, sync, run_id, lambda: _client(sync.destination), concurrency=concurrency,
                         max_share=settings.sync_max_share, max_growth=settings.sync_max_growth,
                         min_guarded=settings.sync_guard_min_records, confirm=confirm)
 
@@ -37,3 +36,11 @@ def planned_work(names: list[str], conn: psycopg.Connection | None = None) -> di
         counts = engine.plan_counts(conn, get_sync(name), held_back=False)
         work[name] = counts["inserts"] + counts["updates"]
     return work
+
+
+def _client(destination: str):
+    """The destination's API client, made only when the plan has rows to push. Its connectors (httpx, JWT,
+    cryptography) are imported here: they take longer to import than an apply with nothing to push takes."""
+    from pshub.clients import client_for
+
+    return client_for(destination)

@@ -369,10 +369,8 @@ def _lock_key(sync: Sync) -> int:
 def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Callable[[], object], *,
           concurrency: int = 1, max_share: float = 0.5, min_guarded: int = 100, confirm: bool = False,
           pusher: Callable | None = None, max_growth: float = 2.0) -> SyncResult:
-    """Push the plan. A run with nothing planned opens no connection to the destination."""
-    from reverse_etl.pushers import PUSHERS
-
-    pusher = pusher or PUSHERS[sync.operation]
+    """Push the plan. A run with nothing planned opens no connection to the destination (and does not even import
+    the pushers and their connectors, which take longer to import than such a run takes)."""
     result = SyncResult(sync.name, run_id)
     conn.commit()
     if not conn.execute("select pg_try_advisory_lock(%s)", (_lock_key(sync),)).fetchone()[0]:
@@ -395,6 +393,10 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
             if refusal:
                 raise PlanRefused(refusal)
         if result.planned:
+            if pusher is None:
+                from reverse_etl.pushers import PUSHERS
+
+                pusher = PUSHERS[sync.operation]
             client = client_factory()
             ctx = Context(conn, sync, run_id, concurrency)
             # the plan is read on a second connection so that recording can commit batch by batch
