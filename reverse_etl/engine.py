@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 
 import orjson
@@ -27,6 +27,7 @@ from psycopg.rows import dict_row
 
 from pshub.listeners import Listeners
 from reverse_etl.payloads import json_value
+from reverse_etl.pushers import PUSHERS, Context, Outcome
 from reverse_etl.syncs import Sync
 
 log = logging.getLogger("pshub.sync")
@@ -38,21 +39,6 @@ class PlanRefused(RuntimeError):
 
 class ModelMissing(RuntimeError):
     pass
-
-
-@dataclass
-class Outcome:
-    """What happened to one record at the destination."""
-    record_key: str
-    destination_id: str | None = None
-    error_code: str | None = None
-    error: str | None = None
-    stage: str = "rejected"          # rejected: the destination said no; failed: the outcome is unknown
-    created: bool = False            # the call created the record (it was not there before)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 @dataclass
@@ -73,35 +59,6 @@ class SyncResult:
     @property
     def planned(self) -> int:
         return self.planned_inserts + self.planned_updates
-
-
-@dataclass
-class Context:
-    """What a pusher may use besides its client: the sync, the run, and the intents table."""
-    conn: psycopg.Connection
-    sync: Sync
-    run_id: str
-    concurrency: int = 1
-    cache: dict = field(default_factory=dict)
-
-    def pending_intents(self, keys: list[str]) -> dict[str, object]:
-        rows = self.conn.execute("select record_key, created_at from ops.sync_intents"
-                                 " where sync_name = %s and record_key = any(%s)", (self.sync.name, keys)).fetchall()
-        self.conn.commit()
-        return dict(rows)
-
-    def write_intents(self, rows: list[dict]):
-        """Committed before the create calls: a crash or a lost answer after them leaves a trace to look up.
-        Returns the intents' time (records the creates make are younger)."""
-        with self.conn.cursor() as cur:
-            cur.executemany("""
-                insert into ops.sync_intents (sync_name, record_key, run_id, row_hash) values (%s, %s, %s, %s)
-                on conflict (sync_name, record_key) do update set run_id = excluded.run_id,
-                    row_hash = excluded.row_hash, created_at = now()
-            """, [(self.sync.name, str(r[self.sync.key]), self.run_id, r["_row_hash"]) for r in rows])
-            written_at = cur.execute("select now()").fetchone()[0]
-        self.conn.commit()
-        return written_at
 
 
 # -- plan -------------------------------------------------------------------------------------------
@@ -341,8 +298,6 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
           concurrency: int = 1, max_share: float = 0.5, min_guarded: int = 100, confirm: bool = False,
           pusher: Callable | None = None, max_growth: float = 2.0) -> SyncResult:
     """Push the plan. A run with nothing planned opens no connection to the destination."""
-    from reverse_etl.pushers import PUSHERS
-
     pusher = pusher or PUSHERS[sync.operation]
     result = SyncResult(sync.name, run_id)
     conn.commit()

@@ -342,20 +342,21 @@ def exceptions_list(sync: Optional[str] = typer.Option(None, help="only this syn
                     limit: int = typer.Option(20, help="rows to show")) -> None:
     """Holds by what to fix (who, where), failures by sync and reason, amounts per currency, then the newest rows."""
     from pshub import exceptions
+    from pshub.app import summary
 
     if kind not in (None, *exceptions.KINDS):
         _fail(f"--kind is hold or failure, not {kind!r}", 2)
     with _warehouse() as conn:
-        exceptions.print_list(conn, sync=sync, reason=reason, include_resolved=all_, limit=limit, kind=kind)
+        summary.print_exceptions(conn, sync=sync, reason=reason, include_resolved=all_, limit=limit, kind=kind)
 
 
 @exceptions_app.command("show")
 def exceptions_show(exception_id: int = typer.Argument(..., help="the id from `pshub exceptions list`")) -> None:
     """One exception whole: kind, reason, what releases it (holds), attempts, context, the row to be pushed."""
-    from pshub import exceptions
+    from pshub.app import summary
 
     with _warehouse() as conn:
-        if not exceptions.print_one(conn, exception_id):
+        if not summary.print_exception(conn, exception_id):
             _fail(f"no exception {exception_id}")
 
 
