@@ -11,6 +11,7 @@ from decimal import Decimal
 import psycopg
 from psycopg.rows import dict_row
 
+from pshub.exceptions import grouped
 from pshub.settings import get_settings
 
 # A source object whose last successful landing is older than this is reported stale (3 missed cycles).
@@ -139,8 +140,6 @@ def money_at_stake(conn: psycopg.Connection, since=None) -> dict:
 def exception_totals(conn: psycopg.Connection, since=None) -> dict:
     """Open holds and failures (pshub.exceptions): counts, new since `since` (default: the last cycle's start),
     amounts per currency and converted to the reporting currency. open_exceptions = both kinds."""
-    from pshub.exceptions import grouped
-
     split = grouped(conn, since=since)
     out = {"open_exceptions": sum(split["totals"][k]["records"] for k in ("hold", "failure"))}
     for kind, plural in (("hold", "holds"), ("failure", "failures")):

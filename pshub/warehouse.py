@@ -21,6 +21,8 @@ from pathlib import Path
 import fasteners
 import psycopg
 
+from pshub import tls_listener
+from pshub.migrations import migrate
 from pshub.settings import Settings, get_settings
 
 EMBEDDED_DB = "pshub"
@@ -195,8 +197,6 @@ class EmbeddedWarehouse:
         return pid, int(port_text), listen.strip()
 
     def _ensure_listener(self, port: int) -> None:
-        from pshub import tls_listener
-
         running = self.listener()
         if running and running[1:] == (port, self.listen):
             return
@@ -302,8 +302,6 @@ def database_url(settings: Settings | None = None, start: bool = True) -> str:
 @contextmanager
 def connect(settings: Settings | None = None, autocommit: bool = False):
     """A psycopg connection to the warehouse (migrated)."""
-    from pshub.migrations import migrate
-
     url = database_url(settings)
     migrate(url)
     with psycopg.connect(url, autocommit=autocommit) as conn:
