@@ -142,7 +142,8 @@ def ingest(
     api = _start_prefect()  # boots while the modules below import
     _check_warehouse()
     _check_systems(system or None)
-    from flows.ingest import TerminalProgress, ingest as ingest_flow, progress_listener
+    from flows.ingest import ingest as ingest_flow, progress_listener
+    from pshub.app.progress import TerminalProgress
     from pshub.runs import new_run_id
     from pshub.app import summary
 
