@@ -7,9 +7,15 @@ import socket
 import httpx
 import typer
 
-from pshub.exceptions import grouped, money_by_currency
+from flows.hub import hub
+from pshub.app import summary
 from pshub.app.progress import show_progress
-from pshub.settings import get_settings
+from pshub.app.report import default_path, write_report
+from pshub.clients import client_for
+from pshub.exceptions import grouped, money_by_currency
+from pshub.settings import get_settings, redact_url
+from pshub.warehouse import connect, database_url
+from sandbox.server import SandboxServer
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
 
@@ -38,8 +44,6 @@ def _port_free(port: int) -> bool:
 
 def crm_account_as_seen(result: dict) -> dict | None:
     """One account's finance fields, read back from the CRM after the cycle wrote them."""
-    from pshub.clients import client_for
-
     with client_for("salesforce") as sf:
         rows = [r for page in sf.query_pages(
             "SELECT Id, Name, ERP_Customer_Id__c, Open_AR__c, Overdue_AR__c, DSO__c, Credit_Hold__c FROM Account "
@@ -69,12 +73,6 @@ def print_exception_split(split: dict, groups: int = 8) -> None:
 
 def run_demo(scale: str = "demo", prefect=None) -> int:
     """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle."""
-    from flows.hub import hub
-    from pshub.app import summary
-    from pshub.settings import redact_url
-    from pshub.warehouse import connect, database_url
-    from sandbox.server import SandboxServer
-
     settings = get_settings()
     typer.secho("pshub demo", bold=True)
     url = database_url(settings)
@@ -99,7 +97,6 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
         typer.echo("  one hub cycle: land every object, build the dbt project, push the syncs")
         with show_progress():
             result = hub()
-        from pshub.app.report import default_path, write_report
 
         report_path = write_report(default_path())
         account = crm_account_as_seen(result)

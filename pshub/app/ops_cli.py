@@ -11,8 +11,12 @@ from typing import Optional
 
 import typer
 
-from pshub import prefect_api
+from pshub import alerts, prefect_api
+from pshub import status as ops_status
+from pshub.app.report import default_path, write_report
+from pshub.dbt import PROJECT_DIR
 from pshub.settings import get_settings
+from pshub.warehouse import connect
 
 alerts_app = typer.Typer(help="Webhook alerts (Slack-compatible) on failed cycles and thresholds.",
                          no_args_is_help=True)
@@ -20,9 +24,6 @@ alerts_app = typer.Typer(help="Webhook alerts (Slack-compatible) on failed cycle
 
 def status(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """Freshness per source object, the last runs, exceptions by reason, SLAs breached and money at stake."""
-    from pshub import status as ops_status
-    from pshub.warehouse import connect
-
     with connect() as conn:
         collected = ops_status.collect(conn)
     if as_json:
@@ -36,8 +37,6 @@ def report(
     cycles: int = typer.Option(60, help="cycles shown in the pipeline health charts"),
 ) -> None:
     """Write one self-contained HTML page (works offline): pipeline health, exceptions, reconciliation, KPIs."""
-    from pshub.app.report import default_path, write_report
-
     path = write_report(out or default_path(), cycles=cycles)
     typer.echo(f"report: {path.resolve()}")
     typer.echo(f"  open it in a browser: file://{path.resolve()}")
@@ -55,13 +54,11 @@ def serve(
     ephemeral API has no scheduler; with it set, that server schedules the runs.
     """
     prefect_api.prefect_env(debug=os.environ.get("PSHUB_DEBUG") == "1")
+    # Prefect is imported after prefect_env() has set its environment, and only by this command (seconds)
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from pshub.dbt import PROJECT_DIR
-    from pshub.app.deployments import LocalPrefectServer, runner_deployments
-
-    from pshub.app.deployments import scheduler_problem
+    from pshub.app.deployments import LocalPrefectServer, runner_deployments, scheduler_problem
 
     problem = scheduler_problem()
     if problem:
@@ -108,8 +105,6 @@ def _describe_schedule(schedule) -> str:
 @alerts_app.command("show")
 def alerts_show() -> None:
     """Print the alert configuration (PSHUB_ALERT_*), the webhook URL hidden."""
-    from pshub import alerts
-
     for line in alerts.describe():
         typer.echo(line)
 
@@ -117,9 +112,6 @@ def alerts_show() -> None:
 @alerts_app.command("test")
 def alerts_test() -> None:
     """Send a test message to the configured webhook."""
-    from pshub import alerts
-    from pshub.warehouse import connect
-
     config = alerts.AlertSettings()
     if config.webhook_url is None:
         typer.secho("error: PSHUB_ALERT_WEBHOOK_URL is not set", fg=typer.colors.RED, err=True)
@@ -136,10 +128,6 @@ def alerts_test() -> None:
 @alerts_app.command("check")
 def alerts_check() -> None:
     """Evaluate the thresholds against the warehouse now and send what is due."""
-    from pshub import alerts
-    from pshub import status as ops_status
-    from pshub.warehouse import connect
-
     with connect() as conn:
         totals = ops_status.money_at_stake(conn)
     summary = {"run_id": None, "status": "check", "totals": totals}
