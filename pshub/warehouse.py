@@ -123,7 +123,8 @@ def _accepts(host: str, port: int) -> bool:
         return False
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Nothing listens on this loopback port (a default port is taken only when free)."""
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
@@ -257,7 +258,7 @@ class EmbeddedWarehouse:
 
     def _start(self) -> int:
         port = int(self.port_file.read_text()) if self.port_file.exists() else 0
-        if not port or not _port_free(port):
+        if not port or not port_free(port):
             port = _free_port()
         opts = f"-h 127.0.0.1 -p {port} -k {self.pgdata}" + "".join(f" -c {o}" for o in _SERVER_OPTIONS)
         proc = subprocess.run(

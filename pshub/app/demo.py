@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import httpx
 import typer
@@ -14,7 +13,7 @@ from pshub.app.report import default_path, write_report
 from pshub.clients import client_for
 from pshub.exceptions import grouped, money_by_currency
 from pshub.settings import get_settings, redact_url
-from pshub.warehouse import connect, database_url
+from pshub.warehouse import connect, database_url, port_free
 from sandbox.server import SandboxServer
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
@@ -31,15 +30,6 @@ def _running_sandbox(sandbox_dir) -> bool:
         return True
     except (OSError, ValueError, KeyError, httpx.HTTPError):
         return False
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 def crm_account_as_seen(result: dict) -> dict | None:
@@ -81,7 +71,7 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
     if _running_sandbox(settings.sandbox_dir):
         typer.echo(f"  sandbox:   already running from {settings.sandbox_dir}")
     else:
-        ports = {k: (p if _port_free(p) else 0) for k, p in DEFAULT_PORTS.items()}
+        ports = {k: (p if port_free(p) else 0) for k, p in DEFAULT_PORTS.items()}
         fresh = not (settings.sandbox_dir / "endpoints.json").exists() and not any(settings.sandbox_dir.glob("*"))
         typer.echo(f"  sandbox:   {'generating a ' + scale + ' firm and ' if fresh else ''}starting in {settings.sandbox_dir}")
         settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
