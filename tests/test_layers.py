@@ -123,11 +123,13 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_every_import_points_down_the_layers():
-    assert wrong_way(graph(ROOT)) == []
+    found = wrong_way(graph(ROOT))
+    assert not found, "imports that point up the layers or into the sandbox:\n" + "\n".join(found)
 
 
 def test_no_import_cycle_between_modules():
-    assert cycles(graph(ROOT)) == []
+    found = cycles(graph(ROOT))
+    assert not found, "modules that import each other:\n" + "\n".join(" <-> ".join(c) for c in found)
 
 
 def test_the_checks_see_an_import_up_the_layers_into_the_sandbox_and_a_cycle(tmp_path):
