@@ -30,7 +30,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import FlowRunContext
 from prefect.runtime import flow_run as current_flow_run
-from prefect.states import Completed
+from prefect.states import Completed, Failed
 
 from connectors import catalog
 from flows.ingest import ingest
@@ -249,8 +249,13 @@ def problems(summary: dict) -> list[str]:
 
 
 def cycle_status(summary: dict) -> str:
-    """succeeded when nothing failed or was blocked; partial when the cycle finished around failures."""
-    if summary.get("errors"):
+    """succeeded when nothing failed or was blocked; partial when the cycle finished around failures; failed when
+    dbt did not build at all (nothing was modelled, no sync ran). A cycle whose ingest failed for every system is
+    failed too (it stops before dbt: see _run_cycle)."""
+    errors = summary.get("errors") or []
+    if any(e.startswith("transform:") for e in errors):
+        return "failed"
+    if errors:
         return "partial"
     t = summary.get("totals", {})
     if t.get("objects_failed") or t.get("dbt_failures") or t.get("syncs_blocked") or t.get("syncs_failed") \
@@ -330,14 +335,38 @@ def print_outcome(summary: dict) -> None:
     sys.stdout.flush()
 
 
+class CycleFailed(RuntimeError):
+    """A cycle that ran to its end and failed (nothing landed from any system, or dbt did not build): the flow run
+    ends Failed, and calling the flow raises this, with the cycle's summary."""
+
+    def __init__(self, summary: dict):
+        super().__init__(f"cycle {summary.get('run_id')} failed: " + "; ".join(summary.get("problems") or
+                                                                               summary.get("errors") or [])[:500])
+        self.summary = summary
+
+    def __reduce__(self):  # Prefect keeps the flow's result, pickled: rebuilt from the summary alone
+        return (CycleFailed, (self.summary,))
+
+
 def final_state(summary: dict):
     """The flow run's final state: a partial cycle is a completed run named Partial (Prefect's states have names
-    besides their types: docs.prefect.io, "States"), so that the UI does not show it as a plain success; the
-    caller still gets the summary."""
+    besides their types: docs.prefect.io, "States"), so that the UI does not show it as a plain success; a failed
+    one is Failed, its exception carrying the summary (run_cycle returns it); any other returns the summary."""
+    problems = "; ".join(summary.get("problems") or summary.get("errors") or [])[:500]
     if summary.get("status") == "partial":
-        problems = summary.get("problems") or []
-        return Completed(name="Partial", message="; ".join(problems)[:500] or "partial", data=summary)
+        return Completed(name="Partial", message=problems or "partial", data=summary)
+    if summary.get("status") == "failed":
+        return Failed(message=problems or "failed", data=CycleFailed(summary))
     return summary
+
+
+def run_cycle(**parameters) -> dict:
+    """Run the hub flow in this process and return the cycle's summary, whatever its status (a failed cycle's
+    flow run ends Failed, and the flow call raises CycleFailed with the summary)."""
+    try:
+        return hub(**parameters)
+    except CycleFailed as failed:
+        return failed.summary
 
 
 def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_names, dbt_select, alert) -> dict:

@@ -211,12 +211,12 @@ def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for
     api = _start_prefect()
     _check_warehouse()
     _check_systems()
-    from flows.hub import hub
+    from flows.hub import run_cycle
     from pshub.app.progress import show_progress
 
     api.wait()
     with show_progress(sys.stderr):
-        result = hub(full_refresh=full_refresh)
+        result = run_cycle(full_refresh=full_refresh)
     summary.print_cycle(result)
     if result.get("status", "succeeded") != "succeeded":
         typer.secho(f"cycle {result.get('status')}: see `pshub status`", fg=typer.colors.YELLOW, err=True)
@@ -274,14 +274,16 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
         except KeyError as exc:
             _fail(exc.args[0], 2)
     names = [name] if name else list(SYNCS)
-    try:
-        work = planned_work(names)
-    except engine.ModelMissing as exc:
-        _fail(str(exc))
     run_id = new_run_id()
-    if not any(work.values()):
-        results = [asdict(apply_sync(n, run_id, confirm)) for n in names]
-    else:
+    results = None
+    with _warehouse() as conn:  # one connection for the plan and, with nothing to push, every apply
+        try:
+            work = planned_work(names, conn)
+        except engine.ModelMissing as exc:
+            _fail(str(exc))
+        if not any(work.values()):
+            results = [asdict(apply_sync(n, run_id, confirm, conn)) for n in names]
+    if results is None:
         api = _start_prefect()
         from flows.sync import sync as sync_flow
 

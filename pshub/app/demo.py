@@ -6,9 +6,9 @@ import json
 import httpx
 import typer
 
-from flows.hub import hub
+from flows.hub import run_cycle
 from pshub.app import summary
-from pshub.app.progress import show_progress
+from pshub.app.progress import CycleProgress, show_progress
 from pshub.app.report import default_path, write_report
 from pshub.clients import client_for
 from pshub.exceptions import grouped, money_by_currency
@@ -75,7 +75,7 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
         fresh = not (settings.sandbox_dir / "endpoints.json").exists() and not any(settings.sandbox_dir.glob("*"))
         typer.echo(f"  sandbox:   {'generating a ' + scale + ' firm and ' if fresh else ''}starting in {settings.sandbox_dir}")
         settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
-        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports)
+        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports, progress=CycleProgress().sandbox)
         server.start()
         for system, base in server.urls.items():
             typer.echo(f"             {system:<10} {base}")
@@ -86,7 +86,7 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
         typer.echo()
         typer.echo("  one hub cycle: land every object, build the dbt project, push the syncs")
         with show_progress():
-            result = hub()
+            result = run_cycle()
 
         report_path = write_report(default_path())
         account = crm_account_as_seen(result)
