@@ -24,11 +24,6 @@ import struct
 import sys
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
 CANCEL_REQUEST = 80877102
@@ -59,6 +54,13 @@ def ensure_certificate(tls_dir: Path, listen_host: str | None) -> tuple[Path, Pa
     cert, key = tls_dir / "server.crt", tls_dir / "server.key"
     if cert.exists() and key.exists():
         return cert, key
+    # only when a certificate is made: every command imports this module (pshub.warehouse), and cryptography's
+    # x509 adds a fifth of a second to each (bench/cli.py)
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     tls_dir.mkdir(parents=True, exist_ok=True)
     tls_dir.chmod(0o700)
     private_key = ec.generate_private_key(ec.SECP256R1())

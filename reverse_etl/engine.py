@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import TYPE_CHECKING
 
 import orjson
 import psycopg
@@ -27,8 +28,10 @@ from psycopg.rows import dict_row
 
 from pshub.listeners import Listeners
 from reverse_etl.payloads import json_value
-from reverse_etl.pushers import PUSHERS, Context, Outcome
 from reverse_etl.syncs import Sync
+
+if TYPE_CHECKING:  # what a pusher returns, named in annotations only
+    from reverse_etl.pushers import Outcome
 
 log = logging.getLogger("pshub.sync")
 
@@ -327,7 +330,6 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
           concurrency: int = 1, max_share: float = 0.5, min_guarded: int = 100, confirm: bool = False,
           pusher: Callable | None = None, max_growth: float = 2.0) -> SyncResult:
     """Push the plan. A run with nothing planned opens no connection to the destination."""
-    pusher = pusher or PUSHERS[sync.operation]
     result = SyncResult(sync.name, run_id)
     conn.commit()
     if not conn.execute("select pg_try_advisory_lock(%s)", (_lock_key(sync),)).fetchone()[0]:
@@ -350,6 +352,11 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
             if refusal:
                 raise PlanRefused(refusal)
         if result.planned:
+            # only here: the pushers import the connectors (httpx, tenacity, PyJWT), which take about as long to
+            # import as a plan or an apply with nothing to push takes to answer (bench/cli.py)
+            from reverse_etl.pushers import PUSHERS, Context
+
+            pusher = pusher or PUSHERS[sync.operation]
             client = client_factory()
             ctx = Context(conn, sync, run_id, concurrency)
             # the plan is read on a second connection so that recording can commit batch by batch

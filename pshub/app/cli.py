@@ -14,7 +14,6 @@ import psycopg
 import typer
 
 from connectors import catalog
-from connectors.http import AuthError, ConnectorError
 from pshub import analysts, exceptions, prefect_api
 from pshub.app import analysts_cli, kantata_cli, ops_cli, summary
 from pshub.dbt import DbtFailed, cli_env
@@ -23,13 +22,13 @@ from pshub.runs import new_run_id
 from pshub.settings import ConfigurationError, get_settings, redact_url
 from pshub.warehouse import EmbeddedWarehouse, WarehouseError, connect, database_url
 from reverse_etl import engine
-from reverse_etl.apply import apply_sync, planned_work
 from reverse_etl.syncs import SYNCS, get_sync
 
-# Imported where a command needs them, and nowhere else: the flows (flows.*, and pshub.app.progress and
-# pshub.app.demo, which import them), because they import Prefect, which takes seconds to import (a command
-# that runs no flow stays within the 3 s of bench/cli.py) and must see the environment _start_prefect() sets
-# first (pshub.prefect_api); and the sandbox's CLI (see _mount_sandbox).
+# Imported where a command needs them, and nowhere else (each measured by bench/cli.py, whose commands must answer
+# within 3 s): the flows (flows.*, and pshub.app.progress and pshub.app.demo, which import them), because they
+# import Prefect, which takes seconds, and must see the environment _start_prefect() sets first
+# (pshub.prefect_api); what imports the connectors (reverse_etl.apply, connectors.http: httpx, tenacity and PyJWT,
+# about a second), which only a push or an error from an API needs; and the sandbox's CLI (see _mount_sandbox).
 
 app = typer.Typer(
     help="pshub: land CRM, PSA and ERP data in PostgreSQL, model it with dbt, and sync it back.\n\n"
@@ -273,6 +272,8 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
             get_sync(name)
         except KeyError as exc:
             _fail(exc.args[0], 2)
+    from reverse_etl.apply import apply_sync, planned_work
+
     names = [name] if name else list(SYNCS)
     run_id = new_run_id()
     results = None
@@ -366,6 +367,8 @@ kantata_cli.register(app)
 
 def one_line(exc: BaseException) -> tuple[str, int]:
     """(what to print, exit code) for an error that ends a command: what failed and what to do; 2 = a setting."""
+    from connectors.http import AuthError, ConnectorError
+
     first = (str(exc).strip().splitlines() or [""])[0]
     if isinstance(exc, ConfigurationError):
         return first, 2

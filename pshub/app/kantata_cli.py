@@ -10,8 +10,6 @@ from typing import Optional
 
 import typer
 
-from connectors.http import AuthError
-from connectors.kantata import authorize_url, exchange_code
 from pshub.settings import SandboxNotRunning, get_settings
 
 kantata_app = typer.Typer(help="Kantata: get the access token the hub uses (PSHUB_KANTATA_TOKEN).",
@@ -32,6 +30,10 @@ def authorize(code: Optional[str] = typer.Option(
     Needs PSHUB_KANTATA_CLIENT_ID, PSHUB_KANTATA_CLIENT_SECRET and PSHUB_KANTATA_REDIRECT_URI (the registered
     application's); PSHUB_KANTATA_OAUTH_URL says where Kantata's /oauth pages are (default https://app.mavenlink.com).
     Without PSHUB_KANTATA_URL it authorizes against the local sandbox."""
+    # here, not at the top: every command registers this module, and the connectors import httpx (bench/cli.py)
+    from connectors.http import AuthError
+    from connectors.kantata import authorize_url, exchange_code
+
     settings = get_settings()
     try:
         cfg = settings.system("kantata")

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from pshub import alerts, prefect_api
+from pshub import prefect_api
 from pshub import status as ops_status
 from pshub.app.report import default_path, write_report
 from pshub.dbt import PROJECT_DIR
@@ -111,8 +111,12 @@ def _describe_schedule(schedule) -> str:
 
 
 @alerts_app.command("show")
+# The alert commands import pshub.alerts themselves: it imports httpx, about a second that `pshub status`, the
+# other command of this module, would pay for nothing (bench/cli.py).
 def alerts_show() -> None:
     """Print the alert configuration (PSHUB_ALERT_*), the webhook URL hidden."""
+    from pshub import alerts
+
     for line in alerts.describe():
         typer.echo(line)
 
@@ -120,6 +124,8 @@ def alerts_show() -> None:
 @alerts_app.command("test")
 def alerts_test() -> None:
     """Send a test message to the configured webhook."""
+    from pshub import alerts
+
     config = alerts.AlertSettings()
     if config.webhook_url is None:
         typer.secho("error: PSHUB_ALERT_WEBHOOK_URL is not set", fg=typer.colors.RED, err=True)
@@ -136,6 +142,8 @@ def alerts_test() -> None:
 @alerts_app.command("check")
 def alerts_check() -> None:
     """Evaluate the thresholds against the warehouse now and send what is due."""
+    from pshub import alerts
+
     with connect() as conn:
         totals = ops_status.money_at_stake(conn)
     summary = {"run_id": None, "status": "check", "totals": totals}
