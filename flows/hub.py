@@ -271,6 +271,9 @@ def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str
     """One cycle under one run id: land (`systems`/`objects`, default all), `dbt build` (`dbt_select`,
     default all), push (`syncs`, default all; [] = none), then record, summarise and alert.
 
+    full_refresh: the one meaning of --full-refresh in every command: each stage that runs starts from nothing:
+    the ingest re-reads every record of the objects it lands (cursors ignored) and dbt rebuilds every model,
+    incremental ones included, and runs every test (`dbt build --full-refresh`; an incremental build leaves some out).
     reconcile: Kantata id listing for deletes (True = now; None = when a day old). if_busy: skip | wait.
     """
     settings = get_settings()
@@ -396,7 +399,7 @@ def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_
 
         started = time.perf_counter()
         try:
-            summary["transform"] = transform_stage(dbt_select, full_refresh=False)
+            summary["transform"] = transform_stage(dbt_select, full_refresh=full_refresh)
         except Exception as exc:  # dbt did not run at all: nothing it should have built can be trusted
             summary["transform"] = {"built": [], "tests_passed": 0, "warnings": [], "failures": [_one_line(str(exc), 300)],
                                     "blocked_syncs": {name: f"dbt build did not run: {_one_line(str(exc))}"

@@ -22,13 +22,14 @@ from pshub.runs import new_run_id
 from pshub.settings import ConfigurationError, get_settings, redact_url
 from pshub.warehouse import EmbeddedWarehouse, WarehouseError, connect, database_url
 from reverse_etl import engine
+from reverse_etl.apply import apply_sync
 from reverse_etl.syncs import SYNCS, get_sync
 
 # Imported where a command needs them, and nowhere else (each measured by bench/cli.py, whose commands must answer
 # within 3 s): the flows (flows.*, and pshub.app.progress and pshub.app.demo, which import them), because they
 # import Prefect, which takes seconds, and must see the environment _start_prefect() sets first
-# (pshub.prefect_api); what imports the connectors (reverse_etl.apply, connectors.http: httpx, tenacity and PyJWT,
-# about a second), which only a push or an error from an API needs; and the sandbox's CLI (see _mount_sandbox).
+# (pshub.prefect_api); the connectors (connectors.http: httpx, tenacity and PyJWT, about a second), which only an
+# error from an API needs here; and the sandbox's CLI (see _mount_sandbox).
 
 app = typer.Typer(
     help="pshub: land CRM, PSA and ERP data in PostgreSQL, model it with dbt, and sync it back.\n\n"
@@ -133,7 +134,7 @@ def db_stop() -> None:
 def ingest(
     system: list[str] = typer.Option(None, "--system", "-s", help="only this system (repeatable)"),
     object_: list[str] = typer.Option(None, "--object", "-o", help="only this object (repeatable)"),
-    full_refresh: bool = typer.Option(False, help="ignore cursors and re-read everything"),
+    full_refresh: bool = typer.Option(False, help="start from nothing: re-read every record of the objects (cursors ignored)"),
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor)."""
     try:
@@ -158,7 +159,8 @@ def ingest(
 @app.command()
 def transform(
     select: list[str] = typer.Option(None, "--select", help="dbt selector (repeatable)"),
-    full_refresh: bool = typer.Option(False, help="rebuild incremental models from scratch"),
+    full_refresh: bool = typer.Option(False, help="start from nothing: `dbt build --full-refresh`, every model rebuilt "
+                                      "(incremental ones included) and every test run"),
 ) -> None:
     """Run `dbt build`: staging, intermediate, marts and outbound models, with their tests."""
     api = _start_prefect()
@@ -205,7 +207,8 @@ def dbt_command(
 
 
 @app.command()
-def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for this cycle")) -> None:
+def run(full_refresh: bool = typer.Option(False, help="start from nothing: the ingest re-reads every record (cursors "
+                                          "ignored) and dbt rebuilds every model with every test (--full-refresh)")) -> None:
     """Run one hub cycle (ingest -> transform -> sync) as a Prefect flow, and print its summary."""
     api = _start_prefect()
     _check_warehouse()
@@ -265,31 +268,33 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
                                                  "sync manages (the safety stop)")) -> None:
     """Push what the plan shows, record ledger rows and exceptions.
 
-    With nothing to push anywhere, the syncs are applied in this process without Prefect (held-back rows are
-    still recorded): a no-op apply takes the time of its queries."""
+    Syncs with nothing to push are applied in this process without Prefect (held-back rows are still recorded):
+    a no-op apply takes the time of its queries. From the first sync with records to push on, the syncs run in
+    Prefect's sync flow, in order."""
     if name:
         try:
             get_sync(name)
         except KeyError as exc:
             _fail(exc.args[0], 2)
-    from reverse_etl.apply import apply_sync, planned_work
-
     names = [name] if name else list(SYNCS)
     run_id = new_run_id()
-    results = None
-    with _warehouse() as conn:  # one connection for the plan and, with nothing to push, every apply
-        try:
-            work = planned_work(names, conn)
-        except engine.ModelMissing as exc:
-            _fail(str(exc))
-        if not any(work.values()):
-            results = [asdict(apply_sync(n, run_id, confirm, conn)) for n in names]
-    if results is None:
+    results = []
+    with _warehouse() as conn:  # one connection, each plan counted once
+        for sync_name in names:
+            try:
+                result = apply_sync(sync_name, run_id, confirm, conn, only_if_nothing_to_push=True)
+            except engine.ModelMissing as exc:
+                _fail(str(exc))
+            if result.status == "deferred":
+                break
+            results.append(asdict(result))
+    rest = names[len(results):]
+    if rest:
         api = _start_prefect()
         from flows.sync import sync as sync_flow
 
         api.wait()
-        results = sync_flow(run_id, names, confirm)
+        results += sync_flow(run_id, rest, confirm)
     summary.print_syncs(results)
     if any(r["status"] in ("failed", "refused") for r in results):
         raise typer.Exit(1)

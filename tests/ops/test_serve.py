@@ -24,9 +24,9 @@ def test_the_project_deployments_are_scheduled_as_the_issue_asks():
     deployments = {d.name: d for d in runner_deployments(PROJECT_DIR / "prefect.yaml")}
     crons = {name: [s.schedule.cron for s in d.schedules] for name, d in deployments.items()}
     assert crons == {"cycle-every-15-minutes": ["*/15 * * * *"], "nightly-delete-reconciliation": ["30 2 * * *"],
-                     "weekly-dimensions-full-refresh": ["0 4 * * SUN"]}
+                     "weekly-full-refresh": ["0 4 * * SUN"]}
     assert deployments["nightly-delete-reconciliation"].parameters["reconcile"] is True
-    weekly = deployments["weekly-dimensions-full-refresh"].parameters
+    weekly = deployments["weekly-full-refresh"].parameters
     assert weekly["full_refresh"] is True and "time_entries" not in weekly["objects"]
     assert all(d.entrypoint.endswith("flows/hub.py:hub") for d in deployments.values())
 
@@ -35,7 +35,7 @@ def test_the_weekly_refresh_names_only_objects_the_catalog_knows():
     from connectors import catalog
 
     spec = next(d for d in yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text())["deployments"]
-                if d["name"] == "weekly-dimensions-full-refresh")
+                if d["name"] == "weekly-full-refresh")
     chosen = catalog.select(None, spec["parameters"]["objects"])
     assert {o.name for o in chosen} >= {"User", "users", "term", "accountingperiod"}
 
@@ -114,4 +114,4 @@ def test_each_deployment_has_its_own_concurrency_limit_and_collision_strategy():
     limits = {name: (d.concurrency_limit, str(d.concurrency_options.collision_strategy.value))
               for name, d in deployments.items()}
     assert limits == {"cycle-every-15-minutes": (1, "CANCEL_NEW"), "nightly-delete-reconciliation": (1, "ENQUEUE"),
-                      "weekly-dimensions-full-refresh": (1, "ENQUEUE")}
+                      "weekly-full-refresh": (1, "ENQUEUE")}
