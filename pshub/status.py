@@ -44,8 +44,10 @@ def _rows(conn: psycopg.Connection, query: str, params=None) -> list[dict]:
 def _stale_after(project_dir: Path) -> dict[tuple[str, str | None], dt.timedelta]:
     freshness_of = lambda node: (node.get("config") or {}).get("freshness") or node.get("freshness") or {}  # noqa: E731
     out = {}
-    for path in sorted((project_dir / "dbt_project" / "models").rglob("*.yml")):
-        for source in (yaml.safe_load(path.read_text()) or {}).get("sources") or []:
+    # the sources' files only (dbt_project/models/staging/<system>/_<system>__sources.yml), by libyaml: parsing every
+    # model's yml took a second of each `pshub status`
+    for path in sorted((project_dir / "dbt_project" / "models").rglob("*__sources.yml")):
+        for source in (yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}).get("sources") or []:
             system = (source.get("schema") or "").removeprefix("raw_")
             for table in [None, *(source.get("tables") or [])]:
                 warn = freshness_of(table or {}).get("warn_after") or (freshness_of(source).get("warn_after")
