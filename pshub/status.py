@@ -47,7 +47,8 @@ def _stale_after(project_dir: Path) -> dict[tuple[str, str | None], dt.timedelta
     # the sources' files only (dbt_project/models/staging/<system>/_<system>__sources.yml), by libyaml: parsing every
     # model's yml took a second of each `pshub status`
     for path in sorted((project_dir / "dbt_project" / "models").rglob("*__sources.yml")):
-        for source in (yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}).get("sources") or []:
+        declared = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+        for source in declared.get("sources") or []:
             system = (source.get("schema") or "").removeprefix("raw_")
             for table in [None, *(source.get("tables") or [])]:
                 warn = freshness_of(table or {}).get("warn_after") or (freshness_of(source).get("warn_after")
