@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 import ssl
 import subprocess
 import sys
@@ -108,6 +109,10 @@ def normalise_faults(faults: dict | None) -> dict[str, dict]:
                 raise ValueError(f"unknown fault {k!r}; known: {', '.join(DEFAULT_FAULTS)}")
             out[system][k] = v
     return out
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
 
 
 LOCAL_HEADER = "x-sandbox-local"  # an admin call forwarded from another system's process: not forwarded again
@@ -248,8 +253,10 @@ class SandboxServer:
         self.stop()
 
     def serve_forever(self) -> None:
-        if not self._servers:
+        if not self._servers and not self._workers:
             self.start()
+        if threading.current_thread() is threading.main_thread():  # a SIGTERM stops as Ctrl-C does: cleanly
+            signal.signal(signal.SIGTERM, _interrupt)
         try:
             while True:
                 time.sleep(1)
