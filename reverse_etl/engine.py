@@ -368,11 +368,13 @@ def _lock_key(sync: Sync) -> int:
 
 def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Callable[[], object], *,
           concurrency: int = 1, max_share: float = 0.5, min_guarded: int = 100, confirm: bool = False,
-          pusher: Callable | None = None, max_growth: float = 2.0) -> SyncResult:
-    """Push the plan. A run with nothing planned opens no connection to the destination."""
-    from reverse_etl.pushers import PUSHERS
+          pusher: Callable | None = None, max_growth: float = 2.0, only_if_nothing_to_push: bool = False
+          ) -> SyncResult:
+    """Push the plan. A run with nothing planned opens no connection to the destination (and does not even import
+    the pushers and their connectors, which take longer to import than such a run takes).
 
-    pusher = pusher or PUSHERS[sync.operation]
+    only_if_nothing_to_push: a plan with records to push is left alone (status `deferred`, nothing written), for
+    the caller to push it elsewhere (`pshub sync apply` pushes in Prefect's sync flow, applies no-ops itself)."""
     result = SyncResult(sync.name, run_id)
     conn.commit()
     if not conn.execute("select pg_try_advisory_lock(%s)", (_lock_key(sync),)).fetchone()[0]:
@@ -384,6 +386,9 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
     try:
         counts = plan_counts(conn, sync, held_back=False)  # record_blocked counts them below
         result.planned_inserts, result.planned_updates = counts["inserts"], counts["updates"]
+        if only_if_nothing_to_push and result.planned:
+            result.status = "deferred"
+            return result
         sync_run_id = conn.execute("insert into ops.sync_runs (run_id, sync_name, rows_planned) values (%s, %s, %s)"
                                    " returning sync_run_id", (run_id, sync.name, result.planned)).fetchone()[0]
         conn.commit()
@@ -395,6 +400,10 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
             if refusal:
                 raise PlanRefused(refusal)
         if result.planned:
+            if pusher is None:
+                from reverse_etl.pushers import PUSHERS
+
+                pusher = PUSHERS[sync.operation]
             client = client_factory()
             ctx = Context(conn, sync, run_id, concurrency)
             # the plan is read on a second connection so that recording can commit batch by batch

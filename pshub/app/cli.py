@@ -287,12 +287,15 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
                                                  "sync manages (the safety stop)")) -> None:
     """Push what the plan shows, record ledger rows and exceptions.
 
-    With nothing to push anywhere, the syncs are applied in this process without Prefect (held-back rows are
-    still recorded): a no-op apply takes the time of its queries."""
+    Syncs with nothing to push are applied in this process without Prefect (held-back rows are still recorded):
+    a no-op apply takes the time of its queries. From the first sync with records to push on, the syncs run in
+    Prefect's sync flow, in order."""
+    from dataclasses import asdict
+
     from pshub.app import summary
     from pshub.runs import new_run_id
     from reverse_etl import engine
-    from reverse_etl.apply import apply_sync, planned_work
+    from reverse_etl.apply import apply_sync
     from reverse_etl.syncs import SYNCS, get_sync
 
     if name:
@@ -302,22 +305,23 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
             _fail(exc.args[0], 2)
     names = [name] if name else list(SYNCS)
     run_id = new_run_id()
-    results = None
-    with _warehouse() as conn:  # one connection for the plan and, with nothing to push, every apply
-        try:
-            work = planned_work(names, conn)
-        except engine.ModelMissing as exc:
-            _fail(str(exc))
-        if not any(work.values()):
-            from dataclasses import asdict
-
-            results = [asdict(apply_sync(n, run_id, confirm, conn)) for n in names]
-    if results is None:
+    results = []
+    with _warehouse() as conn:  # one connection, each plan counted once
+        for sync_name in names:
+            try:
+                result = apply_sync(sync_name, run_id, confirm, conn, only_if_nothing_to_push=True)
+            except engine.ModelMissing as exc:
+                _fail(str(exc))
+            if result.status == "deferred":
+                break
+            results.append(asdict(result))
+    rest = names[len(results):]
+    if rest:
         api = _start_prefect()
         from flows.sync import sync as sync_flow
 
         api.wait()
-        results = sync_flow(run_id, names, confirm)
+        results += sync_flow(run_id, rest, confirm)
     summary.print_syncs(results)
     if any(r["status"] in ("failed", "refused") for r in results):
         raise typer.Exit(1)
