@@ -18,6 +18,11 @@ TOKEN_PATH = "/oauth/token"
 API_PREFIX = "/api/v1"
 PER_PAGE_MAX = 200
 BULK_MAX = 100  # records per bulk create
+# Requests in flight at once per client. Kantata publishes no concurrency figure: it answers 429 "retry after a
+# small delay" with Retry-After (developer.kantata.com, errors; API_CONTRACTS.md: limits unpublished), and some
+# endpoints "have their own rate limit" (developer.kantata.com, Workspaces). The hub keeps a few requests in
+# flight, one per updated_at window of a large read, and waits out a 429 as told.
+MAX_IN_FLIGHT = 4
 IDEMPOTENT_CREATES = {"custom_field_values"}  # a POST that overrides the subject's value (see create)
 # Each endpoint has its own sort fields, and an order it does not know falls back to the endpoint's default order
 # without an error (developer.kantata.com, "Ordering"; Kantata's brainstem framework). The hub asks for
@@ -80,7 +85,7 @@ class KantataClient(ApiClient):
     system = "kantata"
 
     def __init__(self, base_url: str, credentials: dict, *, page_workers: int = 1, **kw):
-        super().__init__(base_url, credentials, max_concurrency=max(page_workers, 4), **kw)
+        super().__init__(base_url, credentials, max_concurrency=max(page_workers, MAX_IN_FLIGHT), **kw)
         self.page_workers = page_workers
 
     def _fetch_token(self) -> tuple[str, float]:
@@ -169,12 +174,12 @@ class KantataClient(ApiClient):
             yield page
 
     def changed_partitions(self, resource: str, since: dt.datetime | None, params: dict | None = None, *,
-                           parts: int = 4, max_parts: int = 16, window_rows: int = 50_000,
+                           parts: int = MAX_IN_FLIGHT, max_parts: int = MAX_IN_FLIGHT, window_rows: int = 250_000,
                            min_pages: int = 20) -> list[Iterator[list[dict]]]:
         """The same records as changed_pages, split into updated_at windows that can be read at the same time,
         each page by page in order: `parts` windows, more for large reads so that none holds much more than
-        `window_rows` records (at most `max_parts`); one window when there are fewer than `min_pages` pages.
-        Every page of a window answers the window's count too, so short windows keep each request cheap.
+        `window_rows` records (at most `max_parts`: as many as the requests the client keeps in flight); one
+        window when there are fewer than `min_pages` pages.
 
         Windows meet at whole seconds (Kantata's timestamps have no fraction): each starts one second before
         its lower bound, since updated_after excludes its own second; the overlap lands once (newest wins)."""

@@ -25,10 +25,11 @@ def tls_cert(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def vendor(tmp_path_factory, tls_cert):
-    """The sandbox over HTTPS on ephemeral loopback ports."""
+    """The sandbox over HTTPS on ephemeral loopback ports, each system in a process of its own (as the vendors'
+    services are apart from each other and from the hub)."""
     cert, key = tls_cert
     server = SandboxServer(tmp_path_factory.mktemp("contracts-sandbox"), scale="demo", seed=11, certfile=cert,
-                           keyfile=key)
+                           keyfile=key, processes=True)
     server.start()
     yield server
     server.stop()
