@@ -12,8 +12,6 @@ import functools
 import itertools
 import datetime as dt
 import logging
-import sys
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +27,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from connectors import catalog, kantata, netsuite, salesforce
 from connectors.http import ApiClient, ConnectorError, LimitExceeded, Unreachable
 from connectors.paging import merge_streams
-from flows.landing import SEEN_TABLE, Load, LoadResult, ObjectSpec, mark_deleted, mark_vanished, read_cursor
+from flows.landing import SEEN_TABLE, Load, LoadResult, mark_deleted, mark_vanished, read_cursor, spec_for
 from pshub.clients import client_for
 from pshub.listeners import Listeners
 from pshub.settings import ConfigurationError
@@ -60,20 +58,6 @@ LANDING_WORKERS = 8
 # glibc heap arenas of the process (see cap_malloc_arenas).
 MALLOC_ARENAS = 2
 
-PARSERS: dict[str, Callable[[str], dt.datetime]] = {
-    "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
-}
-
-
-def spec_for(obj: catalog.SourceObject) -> ObjectSpec:
-    return ObjectSpec(system=obj.system, object=obj.name, table=obj.table, id_field=obj.id_field,
-                      updated_field=obj.updated_field, parse_updated=PARSERS[obj.system],
-                      deleted_field=obj.deleted_field,
-                      # the version field is read by its own parser (and staging takes it typed, source_updated_at)
-                      field_types={f: t for f, t in obj.field_types.items() if f != obj.updated_field},
-                      declared_fields=obj.field_names, omits_nulls=obj.omits_nulls)
-
-
 # -- progress on the terminal ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Progress:
@@ -89,28 +73,6 @@ _progress: Listeners[Progress] = Listeners("landing")
 # `with progress_listener(callback):` calls `callback(Progress)` from every landing in this process
 progress_listener = _progress.listen
 _report = _progress.report
-
-
-class TerminalProgress:
-    """One line per object as it starts and ends, and a line every few seconds for long ones."""
-
-    def __init__(self, stream=None, every_seconds: float = 3.0):
-        self.stream = stream or sys.stderr
-        self.every = every_seconds
-        self._last: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, p: Progress) -> None:
-        key = (p.system, p.object)
-        now = time.monotonic()
-        with self._lock:
-            if p.stage in ("landing", "reconciling") and now - self._last.get(key, 0) < self.every:
-                return
-            self._last[key] = now
-            rate = f"  {p.rows_fetched / p.seconds:,.0f} rows/s" if p.seconds > 0 and p.rows_fetched else ""
-            self.stream.write(f"  {p.system + '.' + p.object:<50} {p.stage:<11} {p.rows_fetched:>10,} read "
-                              f"{p.rows_landed:>10,} landed  {p.seconds:7.1f}s{rate}\n")
-            self.stream.flush()
 
 
 # -- reading the sources -----------------------------------------------------------------------------

@@ -1,15 +1,64 @@
 """Pushers: one per destination operation. Each takes a batch of valid rows and returns one Outcome per row,
-in any order; a record the destination refuses never stops the others."""
+in any order; a record the destination refuses never stops the others. What a pusher is given (Context) and
+returns (Outcome) are defined here, below the engine that calls the pushers."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import psycopg
 
 from connectors.http import ConnectorError, ValidationError, NotFoundError
+from connectors.salesforce import COLLECTION_MAX
 from reverse_etl import syncs
-from reverse_etl.engine import Context, Outcome
 from reverse_etl.payloads import body
+from reverse_etl.syncs import Sync
+
+
+@dataclass
+class Outcome:
+    """What happened to one record at the destination."""
+    record_key: str
+    destination_id: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+    stage: str = "rejected"          # rejected: the destination said no; failed: the outcome is unknown
+    created: bool = False            # the call created the record (it was not there before)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Context:
+    """What a pusher may use besides its client: the sync, the run, and the intents table."""
+    conn: psycopg.Connection
+    sync: Sync
+    run_id: str
+    concurrency: int = 1
+    cache: dict = field(default_factory=dict)
+
+    def pending_intents(self, keys: list[str]) -> dict[str, object]:
+        rows = self.conn.execute("select record_key, created_at from ops.sync_intents"
+                                 " where sync_name = %s and record_key = any(%s)", (self.sync.name, keys)).fetchall()
+        self.conn.commit()
+        return dict(rows)
+
+    def write_intents(self, rows: list[dict]):
+        """Committed before the create calls: a crash or a lost answer after them leaves a trace to look up.
+        Returns the intents' time (records the creates make are younger)."""
+        with self.conn.cursor() as cur:
+            cur.executemany("""
+                insert into ops.sync_intents (sync_name, record_key, run_id, row_hash) values (%s, %s, %s, %s)
+                on conflict (sync_name, record_key) do update set run_id = excluded.run_id,
+                    row_hash = excluded.row_hash, created_at = now()
+            """, [(self.sync.name, str(r[self.sync.key]), self.run_id, r["_row_hash"]) for r in rows])
+            written_at = cur.execute("select now()").fetchone()[0]
+        self.conn.commit()
+        return written_at
 
 log = logging.getLogger("pshub.sync")
 
@@ -64,8 +113,6 @@ def salesforce_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
 
 
 def _salesforce_collections(ctx: Context, client, rows: list[dict], upsert: bool) -> list[Outcome]:
-    from connectors.salesforce import COLLECTION_MAX
-
     sync = ctx.sync
 
     def one_call(chunk: list[dict]) -> list[Outcome]:
