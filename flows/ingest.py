@@ -26,13 +26,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from connectors import catalog, kantata, netsuite, salesforce
+from connectors import catalog, dynamics, kantata, netsuite, salesforce
 from connectors.http import ApiClient, ConnectorError, LimitExceeded, Unreachable
 from connectors.paging import merge_streams
 from flows.landing import Load, LoadResult, ObjectSpec, mark_deleted, mark_vanished, read_cursor
 from pshub.clients import client_for
 from pshub.listeners import Listeners
-from pshub.settings import ConfigurationError
+from pshub.settings import ConfigurationError, get_settings
 from pshub.warehouse import connect
 
 log = logging.getLogger("pshub.ingest")
@@ -59,6 +59,7 @@ MALLOC_ARENAS = 2
 
 PARSERS: dict[str, Callable[[str], dt.datetime]] = {
     "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
+    "dynamics": dynamics.parse_datetime,
 }
 
 
@@ -124,6 +125,9 @@ def source_streams(client: ApiClient, obj: catalog.SourceObject,
         windows = client.changed_windows(obj.name, obj.typed_fields(), id_field=obj.id_field,
                                          updated_field=obj.updated_field, since=since)
         return _grouped(windows, client.concurrency)
+    if obj.system == "dynamics":
+        fields = tuple(f for f in obj.field_names if f != obj.id_field)
+        return [client.changed_pages(obj.name, fields, since=since, updated_field=obj.updated_field)]
     raise KeyError(f"no reader for {obj.system}")
 
 
@@ -187,7 +191,7 @@ def reconcile_due(conn: psycopg.Connection, obj: catalog.SourceObject, now: dt.d
 
 def reconcile_ids(conn: psycopg.Connection, client: kantata.KantataClient, obj: catalog.SourceObject,
                   load: Load) -> int:
-    """List every id of a Kantata resource; mark the landed ids it no longer has deleted."""
+    """List every id of a Kantata resource (or Dynamics entity); mark the landed ids it no longer has deleted."""
     params = dict(obj.params)
 
     def still_there(ids: list[str]) -> set[str]:
@@ -366,6 +370,8 @@ def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | N
     the error, and the caller decides what a failed object means for the cycle.
     """
     cap_malloc_arenas()
+    if systems is None and get_settings().dynamics_enabled:
+        systems = [*catalog.DEFAULT_SYSTEMS, "dynamics"]
     chosen = catalog.select(systems, objects)
     clients, unconfigured = {}, {}
     for system in dict.fromkeys(o.system for o in chosen):

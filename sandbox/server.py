@@ -8,12 +8,15 @@ import secrets
 import ssl
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from sandbox.dynamics import Dynamics
+from sandbox.dynamics_firm import parse_routes, populate, routes_of
 from sandbox.http import DEFAULT_FAULTS, ApiError, App, Request, Response, serve
 from sandbox.kantata import Kantata
 from sandbox.netsuite import NetSuite
@@ -21,8 +24,9 @@ from sandbox.salesforce import Salesforce
 from sandbox.store import Store
 
 log = logging.getLogger("sandbox")
-SYSTEMS = ("salesforce", "netsuite", "kantata")
-DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
+SYSTEMS = ("salesforce", "netsuite", "kantata", "dynamics")
+DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703, "dynamics": 8704}
+APPS = {"salesforce": Salesforce, "netsuite": NetSuite, "kantata": Kantata, "dynamics": Dynamics}
 ENDPOINTS_FILE = "endpoints.json"
 
 
@@ -101,13 +105,17 @@ def normalise_faults(faults: dict | None) -> dict[str, dict]:
 class SandboxServer:
     def __init__(self, data_dir: Path, scale: str = "demo", seed: int = 42, faults: dict | None = None,
                  host: str = "127.0.0.1", ports: dict | None = None, token_ttl_seconds: int = 3600,
-                 latency_ms: int = 0, certfile=None, keyfile=None, defect_rate: float = 0.02, anchor=None):
+                 latency_ms: int = 0, certfile=None, keyfile=None, defect_rate: float = 0.02, anchor=None,
+                 dynamics_routes: str | dict | None = None):
         self.data_dir = Path(data_dir)
         self.scale, self.seed, self.host = scale, seed, host
         self.ports = {s: 0 for s in SYSTEMS} | (ports or {})
         self.latency_ms = latency_ms
         self.certfile, self.keyfile = certfile, keyfile
         self.defect_rate, self.anchor = defect_rate, anchor
+        # legal entities whose books are in Dynamics 365 Finance, from a cut-over date ("UK@2026-06-01"); none by default
+        self.dynamics_routes = parse_routes(dynamics_routes) if isinstance(dynamics_routes, str) or dynamics_routes \
+            is None else dict(dynamics_routes)
         self.tokens = Tokens(token_ttl_seconds)
         self.store = Store(self.data_dir)
         self._faults = normalise_faults(faults)
@@ -131,6 +139,7 @@ class SandboxServer:
         else:
             self.store.init_schema()
             self.scale = self.store.meta("scale", self.scale)
+        populate(self.store, self.dynamics_routes)
         self.credentials = self._load_credentials()
         self.kantata_tokens = KantataTokens(self.data_dir / "kantata_tokens.json")
         if self.credentials["kantata"]["token"] not in self._revoked_app_tokens():
@@ -139,7 +148,7 @@ class SandboxServer:
         if self.certfile:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(self.certfile, self.keyfile)
-        for system, cls in (("salesforce", Salesforce), ("netsuite", NetSuite), ("kantata", Kantata)):
+        for system, cls in APPS.items():
             app = cls(self)
             app.faults = self._faults[system]
             self.apps[system] = app
@@ -215,6 +224,13 @@ class SandboxServer:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 json.dump(creds, f, indent=2)
+        # Dynamics 365 Finance: an app registration in the tenant, with a client secret (Microsoft identity platform)
+        if "dynamics" not in creds:
+            creds["dynamics"] = {"tenant_id": str(uuid.uuid4()), "client_id": str(uuid.uuid4()),
+                                 "client_secret": secrets.token_urlsafe(30)}
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(creds, f, indent=2)
         creds["netsuite"]["private_key_path"] = str(key_path.resolve())
         # Salesforce's JWT bearer flow: a connected app with an uploaded certificate (the sandbox keeps its RSA key
         # here, as the integration would) and the user it is pre-approved for
@@ -254,6 +270,9 @@ class SandboxServer:
         return self._public_key
 
     def _write_endpoints(self) -> None:
+        # the sandbox serves the identity platform's token endpoint on the Dynamics port, at its real path
+        d = self.credentials["dynamics"]
+        d["token_url"] = f"{self.urls['dynamics']}/{d['tenant_id']}/oauth2/v2.0/token"
         path = self.data_dir / ENDPOINTS_FILE
         data = {"pid": os.getpid(), "running": True, "urls": self.urls, "credentials": self.credentials,
                 "scale": self.scale, "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -333,6 +352,6 @@ class SandboxServer:
 
     def clock(self) -> dict:
         s = self.store
-        return {"now": s.now().isoformat() + "Z", "offset_days": round(s.offset_seconds() / 86400, 4),
+        return {"dynamics_routes": routes_of(s), "now": s.now().isoformat() + "Z", "offset_days": round(s.offset_seconds() / 86400, 4),
                 "anchor": s.meta("anchor"), "hub_cutover": s.meta("hub_cutover"),
                 "history_start": s.meta("history_start")}
