@@ -151,7 +151,7 @@ class DynamicsClient(ApiClient):
         """Records modified at or after `since` (all when None), oldest change first (then by key, so that equal
         stamps page stably)."""
         key = self.keys.get(entity, ())
-        select = tuple(dict.fromkeys([*key, *fields]))
+        select = tuple(dict.fromkeys([*key, *fields, updated_field]))
         flt = f"{updated_field} ge {odata_literal(since)}" if since is not None else None
         order = ",".join([f"{updated_field} asc", *(f"{k} asc" for k in key)])
         return self.pages(entity, select=select, filter=flt, orderby=order)
