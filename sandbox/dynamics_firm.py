@@ -22,7 +22,7 @@ ROLE_CATEGORY = {11: "Analyst", 12: "Consulting", 13: "ProjMgmt", 14: "ProgMgmt"
 
 
 def parse_routes(text: str | None) -> dict[str, str | None]:
-    """`UK` or `UK@2026-06-01,DE` -> {"UK": "2026-06-01", "DE": None} (None: from the start of the firm's history)."""
+    """`UK` or `UK@2026-06-01,DE` -> {"UK": "2026-06-01", "DE": None} (None: all of its books, however old)."""
     out: dict[str, str | None] = {}
     for item in (text or "").replace(" ", "").split(","):
         if not item:
@@ -57,7 +57,7 @@ def populate(store: Store, routes: dict[str, str | None] | None = None) -> dict:
             for entity, day in (routes or {}).items():
                 if entity in done:
                     continue
-                start = day or store.meta("history_start") or "1900-01-01"
+                start = day or "0001-01-01"  # no date: every record of the entity, however old
                 for k, v in _route(store, entity, start).items():
                     moved[k] = moved.get(k, 0) + v
                 done[entity] = start
