@@ -196,3 +196,31 @@ def test_the_ingest_flow_lands_dynamics_only_when_enabled(hub_sandbox, warehouse
         ("dynamics", "Currencies", "completed"), ("dynamics", "LegalEntities", "completed")]
     with psycopg.connect(warehouse_url) as conn:
         assert conn.execute("select count(*) from raw_dynamics.legalentities").fetchone()[0] == 3
+
+
+def test_staging_types_the_landed_entities(landed, home):
+    """stg_dynamics__*: one row per live landed record, amounts and hours as numbers, dates read from the service's
+    noon-UTC DateTimeOffsets, and its 1900-01-01 'no date' as null."""
+    from pshub.dbt import run_dbt
+    from pshub.settings import Settings
+
+    url, _ = landed
+    settings = Settings(home=home / "dbt-dynamics", database_url=url)
+    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    result = run_dbt(["build", "--select", "staging.dynamics"], settings=settings, raise_on_failure=False)
+    assert result.success, result.failures
+    assert len(result.built) == len(catalog.DYNAMICS) and result.tests_passed >= 2 * len(catalog.DYNAMICS)
+    with psycopg.connect(url) as conn:
+        raw = conn.execute("select count(*), sum((data ->> 'Hours')::numeric) from raw_dynamics.projecthourjournallines "
+                           "where not is_deleted").fetchone()
+        staged = conn.execute("select count(*), sum(hours), min(work_date), bool_and(legal_entity_code in ('nbuk', "
+                              "'nbde')) from staging.stg_dynamics__hour_journal_lines").fetchone()
+        assert staged[:2] == raw and staged[2] > dt.date(2000, 1, 1) and staged[3] is True
+        open_ended = conn.execute("select count(*) filter (where valid_to is null), count(*) filter (where valid_to "
+                                  "< date '1901-01-01') from staging.stg_dynamics__exchange_rates").fetchone()
+        assert open_ended[0] > 0 and open_ended[1] == 0
+        invoiced = conn.execute("select sum(l.line_amount) from staging.stg_dynamics__invoice_lines l join "
+                                "staging.stg_dynamics__invoices i using (legal_entity_code, invoice_identifier)"
+                                ).fetchone()[0]
+        assert invoiced == conn.execute("select sum((data ->> 'LineAmount')::numeric(20, 2)) from "
+                                        "raw_dynamics.freetextinvoicelines where not is_deleted").fetchone()[0]
