@@ -245,6 +245,14 @@ class SandboxServer:
         creds["salesforce"].setdefault("username", "integration@pshub-sandbox.example.com")
         return creds
 
+    def credentials_for(self, system: str) -> dict:
+        """What a client of `system` is given: its credentials, and for Dynamics the token endpoint, which the sandbox
+        serves on the Dynamics port at the identity platform's path (it moves with the port)."""
+        creds = dict(self.credentials[system])
+        if system == "dynamics" and system in self.apps:
+            creds["token_url"] = f"{self.urls['dynamics']}/{creds['tenant_id']}/oauth2/v2.0/token"
+        return creds
+
     def salesforce_public_key(self):
         if getattr(self, "_sf_public_key", None) is None:
             pem = Path(self.credentials["salesforce"]["jwt_private_key_path"]).read_bytes()
@@ -270,11 +278,9 @@ class SandboxServer:
         return self._public_key
 
     def _write_endpoints(self) -> None:
-        # the sandbox serves the identity platform's token endpoint on the Dynamics port, at its real path
-        d = self.credentials["dynamics"]
-        d["token_url"] = f"{self.urls['dynamics']}/{d['tenant_id']}/oauth2/v2.0/token"
         path = self.data_dir / ENDPOINTS_FILE
-        data = {"pid": os.getpid(), "running": True, "urls": self.urls, "credentials": self.credentials,
+        creds = {s: self.credentials_for(s) for s in self.credentials}
+        data = {"pid": os.getpid(), "running": True, "urls": self.urls, "credentials": creds,
                 "scale": self.scale, "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:

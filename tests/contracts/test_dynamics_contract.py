@@ -15,14 +15,14 @@ from connectors.http import AuthError, RateLimited
 
 
 def _token_form(vendor, **override) -> dict:
-    creds = vendor.credentials["dynamics"]
+    creds = vendor.credentials_for("dynamics")
     return {"grant_type": "client_credentials", "client_id": creds["client_id"], "client_secret": creds["client_secret"],
             "scope": vendor.urls["dynamics"] + "/.default", **override}
 
 
 @pytest.fixture(scope="session")
 def dyn(vendor, ca):
-    client = DynamicsClient(vendor.urls["dynamics"], vendor.credentials["dynamics"], verify=ca, max_attempts=8,
+    client = DynamicsClient(vendor.urls["dynamics"], vendor.credentials_for("dynamics"), verify=ca, max_attempts=8,
                             keys=catalog.DYNAMICS_KEYS, integer_keys=catalog.DYNAMICS_INTEGER_KEYS)
     yield client
     client.close()
@@ -37,7 +37,7 @@ def d365_http(dyn, vendor, ca):
 def test_client_credentials_token_is_a_bearer_token_with_a_lifetime_and_no_refresh_token(vendor, ca):
     # Microsoft identity platform, "OAuth 2.0 client credentials flow", successful response: token_type Bearer,
     # expires_in, ext_expires_in, access_token; this flow never issues a refresh token.
-    body = httpx.post(vendor.credentials["dynamics"]["token_url"], data=_token_form(vendor), verify=ca).json()
+    body = httpx.post(vendor.credentials_for("dynamics")["token_url"], data=_token_form(vendor), verify=ca).json()
     assert body["token_type"] == "Bearer" and body["expires_in"] > 0 and body["access_token"]
     assert "refresh_token" not in body
 
@@ -50,7 +50,7 @@ def test_client_credentials_token_is_a_bearer_token_with_a_lifetime_and_no_refre
 def test_token_errors_carry_an_error_code_and_an_aadsts_description(vendor, ca, override, status, error, code):
     # Same page, "Error response": {error, error_description "AADSTSnnnn: ...", error_codes, timestamp, trace_id,
     # correlation_id}; a client credentials scope must be the resource's ID URI suffixed with /.default.
-    r = httpx.post(vendor.credentials["dynamics"]["token_url"], data=_token_form(vendor, **override), verify=ca)
+    r = httpx.post(vendor.credentials_for("dynamics")["token_url"], data=_token_form(vendor, **override), verify=ca)
     assert r.status_code == status
     body = r.json()
     assert body["error"] == error and body["error_codes"] == [code]
@@ -58,7 +58,7 @@ def test_token_errors_carry_an_error_code_and_an_aadsts_description(vendor, ca, 
 
 
 def test_the_connector_reports_a_refused_secret_without_the_secret(vendor, ca):
-    creds = {**vendor.credentials["dynamics"], "client_secret": "not-the-secret-" + uuid.uuid4().hex}
+    creds = {**vendor.credentials_for("dynamics"), "client_secret": "not-the-secret-" + uuid.uuid4().hex}
     with DynamicsClient(vendor.urls["dynamics"], creds, verify=ca, max_attempts=2) as client:
         with pytest.raises(AuthError) as err:
             client.token()

@@ -45,7 +45,7 @@ def unrouted(tmp_path_factory):
 
 
 def _client(server, **kw) -> DynamicsClient:
-    return DynamicsClient(server.urls["dynamics"], server.credentials["dynamics"], keys=catalog.DYNAMICS_KEYS,
+    return DynamicsClient(server.urls["dynamics"], server.credentials_for("dynamics"), keys=catalog.DYNAMICS_KEYS,
                           integer_keys=catalog.DYNAMICS_INTEGER_KEYS, **kw)
 
 
