@@ -5,7 +5,7 @@ import json
 
 from typer.testing import CliRunner
 
-from pshub.cli import app
+from pshub.app.cli import app
 
 
 def test_the_cycle_is_recorded_with_its_outcome_and_totals(first_cycle, ops_conn):

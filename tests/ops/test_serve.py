@@ -19,7 +19,7 @@ QUICK = {"objects": ["term"], "dbt_select": ["stg_netsuite__terms"], "syncs": []
 
 
 def test_the_project_deployments_are_scheduled_as_the_issue_asks():
-    from pshub.deployments import runner_deployments
+    from pshub.app.deployments import runner_deployments
 
     deployments = {d.name: d for d in runner_deployments(PROJECT_DIR / "prefect.yaml")}
     crons = {name: [s.schedule.cron for s in d.schedules] for name, d in deployments.items()}
@@ -41,7 +41,7 @@ def test_the_weekly_refresh_names_only_objects_the_catalog_knows():
 
 
 def test_serve_fires_a_scheduled_cycle(ops_env, tmp_path):
-    from pshub.deployments import scheduler_problem
+    from pshub.app.deployments import scheduler_problem
 
     assert scheduler_problem() is None, scheduler_problem()
     spec = {"deployments": [{"name": "quick-test", "entrypoint": str(PROJECT_DIR / "flows" / "hub.py") + ":hub",
@@ -83,7 +83,7 @@ def test_serve_fires_a_scheduled_cycle(ops_env, tmp_path):
 
 
 def test_each_deployment_has_its_own_concurrency_limit_and_collision_strategy():
-    from pshub.deployments import runner_deployments
+    from pshub.app.deployments import runner_deployments
 
     deployments = {d.name: d for d in runner_deployments(PROJECT_DIR / "prefect.yaml")}
     limits = {name: (d.concurrency_limit, str(d.concurrency_options.collision_strategy.value))

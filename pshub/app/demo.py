@@ -8,7 +8,7 @@ import httpx
 import typer
 
 from pshub.exceptions import grouped, money_by_currency
-from pshub.progress import show_progress
+from pshub.app.progress import show_progress
 from pshub.settings import get_settings
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
@@ -70,7 +70,7 @@ def print_exception_split(split: dict, groups: int = 8) -> None:
 def run_demo(scale: str = "demo", prefect=None) -> int:
     """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle."""
     from flows.hub import hub
-    from pshub import summary
+    from pshub.app import summary
     from pshub.settings import redact_url
     from pshub.warehouse import connect, database_url
     from sandbox.server import SandboxServer
@@ -99,7 +99,7 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
         typer.echo("  one hub cycle: land every object, build the dbt project, push the syncs")
         with show_progress():
             result = hub()
-        from pshub.report import default_path, write_report
+        from pshub.app.report import default_path, write_report
 
         report_path = write_report(default_path())
         account = crm_account_as_seen(result)

@@ -227,11 +227,11 @@ def _json_default(value):
 
 
 def render(data: dict) -> str:
-    template = resources.files("pshub").joinpath("report_assets/report.html").read_text()
-    script = resources.files("pshub").joinpath("report_assets/charts.js").read_text()
+    template = resources.files("pshub.app").joinpath("report_assets/report.html").read_text()
+    script = resources.files("pshub.app").joinpath("report_assets/charts.js").read_text()
     # Chart.js 4 (MIT, report_assets/LICENSE-chart.js.md), its UMD build as published on npm: inline, so the page
     # stays one offline file
-    chartjs = resources.files("pshub").joinpath("report_assets/chart.umd.min.js").read_text()
+    chartjs = resources.files("pshub.app").joinpath("report_assets/chart.umd.min.js").read_text()
     payload = json.dumps(data, default=_json_default).replace("</", "<\\/")  # cannot close the script element
     return (template.replace("{{title}}", html.escape(f"pshub report, {data['generated_at']}"))
                     .replace("{{data}}", payload)

@@ -1,4 +1,4 @@
-"""Operations commands of the `pshub` CLI: status, report, serve, alerts (registered by pshub.cli)."""
+"""Operations commands of the `pshub` CLI: status, report, serve, alerts (registered by pshub.app.cli)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -36,7 +36,7 @@ def report(
     cycles: int = typer.Option(60, help="cycles shown in the pipeline health charts"),
 ) -> None:
     """Write one self-contained HTML page (works offline): pipeline health, exceptions, reconciliation, KPIs."""
-    from pshub.report import default_path, write_report
+    from pshub.app.report import default_path, write_report
 
     path = write_report(out or default_path(), cycles=cycles)
     typer.echo(f"report: {path.resolve()}")
@@ -59,9 +59,9 @@ def serve(
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from pshub.dbt import PROJECT_DIR
-    from pshub.deployments import LocalPrefectServer, runner_deployments
+    from pshub.app.deployments import LocalPrefectServer, runner_deployments
 
-    from pshub.deployments import scheduler_problem
+    from pshub.app.deployments import scheduler_problem
 
     problem = scheduler_problem()
     if problem:

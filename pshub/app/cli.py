@@ -144,7 +144,7 @@ def ingest(
     _check_systems(system or None)
     from flows.ingest import TerminalProgress, ingest as ingest_flow, progress_listener
     from pshub.runs import new_run_id
-    from pshub import summary
+    from pshub.app import summary
 
     run_id = new_run_id()
     api.wait()
@@ -164,10 +164,10 @@ def transform(
     api = _start_prefect()
     _check_warehouse()
     from flows.transform import transform as transform_flow
-    from pshub import summary
+    from pshub.app import summary
     from pshub.dbt import DbtFailed
 
-    from pshub.progress import show_progress
+    from pshub.app.progress import show_progress
 
     api.wait()
     try:
@@ -222,9 +222,9 @@ def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for
     _check_warehouse()
     _check_systems()
     from flows.hub import hub
-    from pshub import summary
+    from pshub.app import summary
 
-    from pshub.progress import show_progress
+    from pshub.app.progress import show_progress
 
     api.wait()
     with show_progress(sys.stderr):
@@ -241,7 +241,7 @@ def demo(
 ) -> None:
     """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next."""
     api = _start_prefect()
-    from pshub.demo import run_demo
+    from pshub.app.demo import run_demo
 
     sys.exit(run_demo(scale=scale, prefect=api))
 
@@ -251,7 +251,7 @@ def demo(
 def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default: all)"),
               show: int = typer.Option(10, help="rows to show per sync")) -> None:
     """Show what a sync would push, without writing anything (a dry run)."""
-    from pshub import summary
+    from pshub.app import summary
     from pshub.warehouse import connect
     from reverse_etl import engine
     from reverse_etl.syncs import SYNCS, get_sync
@@ -287,7 +287,7 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
 
     With nothing to push anywhere, the syncs are applied in this process without Prefect (held-back rows are
     still recorded): a no-op apply takes the time of its queries."""
-    from pshub import summary
+    from pshub.app import summary
     from pshub.runs import new_run_id
     from reverse_etl import engine
     from reverse_etl.apply import apply_sync, planned_work
@@ -365,7 +365,8 @@ def exceptions_retry(sync: Optional[str] = typer.Option(None, help="only this sy
                      confirm: bool = typer.Option(False, "--confirm", help="as for `sync apply`")) -> None:
     """Push the failures again: the syncs that have open failures are applied now. Holds are not retried (they
     go when the source changes): the output says how many there are."""
-    from pshub import exceptions, summary
+    from pshub import exceptions
+    from pshub.app import summary
     from pshub.runs import new_run_id
     from reverse_etl.syncs import SYNCS
 
@@ -393,10 +394,10 @@ def _warehouse():
 
 
 def _mount_operations() -> None:
-    """status, report, serve and alerts live in pshub/ops_cli.py, registered on this app."""
-    if importlib.util.find_spec("pshub.ops_cli") is None:
+    """status, report, serve and alerts live in pshub/app/ops_cli.py, registered on this app."""
+    if importlib.util.find_spec("pshub.app.ops_cli") is None:
         return
-    from pshub import ops_cli
+    from pshub.app import ops_cli
 
     ops_cli.register(app)
 
@@ -405,7 +406,7 @@ _mount_operations()
 
 
 def _mount_analysts() -> None:
-    from pshub import analysts_cli
+    from pshub.app import analysts_cli
 
     analysts_cli.register(app)
 
@@ -414,7 +415,7 @@ _mount_analysts()
 
 
 def _mount_kantata() -> None:
-    from pshub import kantata_cli
+    from pshub.app import kantata_cli
 
     kantata_cli.register(app)
 
