@@ -240,8 +240,8 @@ DYNAMICS_INTEGER_KEYS = {f"{o.name}.{name}" for o in DYNAMICS.values() for name,
 
 SOURCES: dict[str, dict[str, SourceObject]] = {"salesforce": SALESFORCE, "kantata": KANTATA, "netsuite": NETSUITE,
                                                "dynamics": DYNAMICS}
-# What an ingest lands when no system is named: Dynamics 365 Finance only where the hub is told a legal entity posts
-# to it (PSHUB_DYNAMICS_ENABLED; flows/ingest.py adds it then).
+# What select() gives when no system is named; the hub's ingest names them from its settings (Settings.default_systems:
+# Dynamics 365 Finance too when PSHUB_DYNAMICS_ENABLED).
 DEFAULT_SYSTEMS = ("salesforce", "kantata", "netsuite")
 
 

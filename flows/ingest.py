@@ -370,8 +370,7 @@ def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | N
     the error, and the caller decides what a failed object means for the cycle.
     """
     cap_malloc_arenas()
-    if systems is None and get_settings().dynamics_enabled:
-        systems = [*catalog.DEFAULT_SYSTEMS, "dynamics"]
+    systems = systems or get_settings().default_systems
     chosen = catalog.select(systems, objects)
     clients, unconfigured = {}, {}
     for system in dict.fromkeys(o.system for o in chosen):

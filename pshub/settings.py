@@ -110,6 +110,12 @@ class Settings(BaseSettings):
         return project / ".pshub"
 
     @property
+    def default_systems(self) -> list[str]:
+        """The systems an ingest lands when none is named: Dynamics 365 Finance only when some legal entity posts to
+        it (PSHUB_DYNAMICS_ENABLED)."""
+        return ["salesforce", "kantata", "netsuite"] + (["dynamics"] if self.dynamics_enabled else [])
+
+    @property
     def pgdata_dir(self) -> Path:
         return self.home_dir / "pgdata"
 
