@@ -130,7 +130,7 @@ def db_stop() -> None:
 def ingest(
     system: list[str] = typer.Option(None, "--system", "-s", help="only this system (repeatable)"),
     object_: list[str] = typer.Option(None, "--object", "-o", help="only this object (repeatable)"),
-    full_refresh: bool = typer.Option(False, help="ignore cursors and re-read everything"),
+    full_refresh: bool = typer.Option(False, help="start from nothing: re-read every record of the objects (cursors ignored)"),
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor)."""
     from connectors import catalog
@@ -159,7 +159,8 @@ def ingest(
 @app.command()
 def transform(
     select: list[str] = typer.Option(None, "--select", help="dbt selector (repeatable)"),
-    full_refresh: bool = typer.Option(False, help="rebuild incremental models from scratch"),
+    full_refresh: bool = typer.Option(False, help="start from nothing: `dbt build --full-refresh`, every model rebuilt "
+                                      "(incremental ones included) and every test run"),
 ) -> None:
     """Run `dbt build`: staging, intermediate, marts and outbound models, with their tests."""
     api = _start_prefect()
@@ -217,19 +218,20 @@ def dbt_command(
 
 
 @app.command()
-def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for this cycle")) -> None:
+def run(full_refresh: bool = typer.Option(False, help="start from nothing: the ingest re-reads every record (cursors "
+                                          "ignored) and dbt rebuilds every model with every test (--full-refresh)")) -> None:
     """Run one hub cycle (ingest -> transform -> sync) as a Prefect flow, and print its summary."""
     api = _start_prefect()
     _check_warehouse()
     _check_systems()
-    from flows.hub import hub
+    from flows.hub import run_cycle
     from pshub.app import summary
 
     from pshub.app.progress import show_progress
 
     api.wait()
     with show_progress(sys.stderr):
-        result = hub(full_refresh=full_refresh)
+        result = run_cycle(full_refresh=full_refresh)
     summary.print_cycle(result)
     if result.get("status", "succeeded") != "succeeded":
         typer.secho(f"cycle {result.get('status')}: see `pshub status`", fg=typer.colors.YELLOW, err=True)
@@ -286,12 +288,15 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
                                                  "sync manages (the safety stop)")) -> None:
     """Push what the plan shows, record ledger rows and exceptions.
 
-    With nothing to push anywhere, the syncs are applied in this process without Prefect (held-back rows are
-    still recorded): a no-op apply takes the time of its queries."""
+    Syncs with nothing to push are applied in this process without Prefect (held-back rows are still recorded):
+    a no-op apply takes the time of its queries. From the first sync with records to push on, the syncs run in
+    Prefect's sync flow, in order."""
+    from dataclasses import asdict
+
     from pshub.app import summary
     from pshub.runs import new_run_id
     from reverse_etl import engine
-    from reverse_etl.apply import apply_sync, planned_work
+    from reverse_etl.apply import apply_sync
     from reverse_etl.syncs import SYNCS, get_sync
 
     if name:
@@ -300,21 +305,24 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
         except KeyError as exc:
             _fail(exc.args[0], 2)
     names = [name] if name else list(SYNCS)
-    try:
-        work = planned_work(names)
-    except engine.ModelMissing as exc:
-        _fail(str(exc))
     run_id = new_run_id()
-    if not any(work.values()):
-        from dataclasses import asdict
-
-        results = [asdict(apply_sync(n, run_id, confirm)) for n in names]
-    else:
+    results = []
+    with _warehouse() as conn:  # one connection, each plan counted once
+        for sync_name in names:
+            try:
+                result = apply_sync(sync_name, run_id, confirm, conn, only_if_nothing_to_push=True)
+            except engine.ModelMissing as exc:
+                _fail(str(exc))
+            if result.status == "deferred":
+                break
+            results.append(asdict(result))
+    rest = names[len(results):]
+    if rest:
         api = _start_prefect()
         from flows.sync import sync as sync_flow
 
         api.wait()
-        results = sync_flow(run_id, names, confirm)
+        results += sync_flow(run_id, rest, confirm)
     summary.print_syncs(results)
     if any(r["status"] in ("failed", "refused") for r in results):
         raise typer.Exit(1)
