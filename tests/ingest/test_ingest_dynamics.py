@@ -224,3 +224,4 @@ def test_staging_types_the_landed_entities(landed, home):
                                 ).fetchone()[0]
         assert invoiced == conn.execute("select sum((data ->> 'LineAmount')::numeric(20, 2)) from "
                                         "raw_dynamics.freetextinvoicelines where not is_deleted").fetchone()[0]
+
