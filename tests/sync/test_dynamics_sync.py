@@ -29,8 +29,7 @@ def hours_sync(name: str) -> Sync:
     return Sync(name, "dynamics", "ProjectHourJournalLines", "external_id",
                 fields("dataAreaId!", "JournalNumber!", "LineNumber:integer!", "ProjectID!", "TransactionDate:date!",
                        "Hours:number!", "SalesPrice:number", "CurrencyCode", "PshExternalId"),
-                DYNAMICS_UPSERT, batch_size=20, natural_key=("dataAreaId", "JournalNumber", "LineNumber"),
-                financial=True)
+                DYNAMICS_UPSERT, batch_size=20, natural_key=("dataAreaId", "JournalNumber", "LineNumber"))
 
 
 def apply_until_clean(conn, sync, runs: int = 10) -> list[engine.SyncResult]:
