@@ -1,19 +1,33 @@
-"""SandboxServer: the three simulated systems over one synthetic firm, each on its own port."""
+"""SandboxServer: the simulated systems over one synthetic firm, each on its own port.
+
+With processes=True each system is served by a process of its own (`python -m sandbox.worker`), so that
+readers of different systems, and the hub, do not share one interpreter's lock: the firm is one SQLite file
+(WAL: readers in every process, writes serialised by a lock on the file), and what spans the systems (tick,
+latency, faults keyed by system, token expiry) is forwarded between the processes over their admin endpoints.
+"""
 from __future__ import annotations
 
 import json
 import logging
 import os
 import secrets
+import signal
 import ssl
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from pathlib import Path
+
+import httpx
 
 import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from sandbox.dynamics import Dynamics
+from sandbox.dynamics_firm import parse_routes, populate, routes_of
 from sandbox.http import DEFAULT_FAULTS, ApiError, App, Request, Response, serve
 from sandbox.kantata import Kantata
 from sandbox.netsuite import NetSuite
@@ -21,8 +35,11 @@ from sandbox.salesforce import Salesforce
 from sandbox.store import Store
 
 log = logging.getLogger("sandbox")
-SYSTEMS = ("salesforce", "netsuite", "kantata")
-DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
+# The systems: name -> App class. A new system is one line here (and its default port below).
+APPS: dict[str, type[App]] = {"salesforce": Salesforce, "netsuite": NetSuite, "kantata": Kantata,
+                              "dynamics": Dynamics}
+SYSTEMS = tuple(APPS)
+DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703, "dynamics": 8704}
 ENDPOINTS_FILE = "endpoints.json"
 
 
@@ -98,19 +115,39 @@ def normalise_faults(faults: dict | None) -> dict[str, dict]:
     return out
 
 
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
+LOCAL_HEADER = "x-sandbox-local"  # an admin call forwarded from another system's process: not forwarded again
+
+
 class SandboxServer:
     def __init__(self, data_dir: Path, scale: str = "demo", seed: int = 42, faults: dict | None = None,
                  host: str = "127.0.0.1", ports: dict | None = None, token_ttl_seconds: int = 3600,
                  latency_ms: int = 0, certfile=None, keyfile=None, defect_rate: float = 0.02, anchor=None,
-                 progress=None):
-        """progress: called with the generation's progress when the firm is generated (sandbox.generate)."""
+                 progress=None, processes: bool = False, systems: tuple[str, ...] | None = None,
+                 dynamics_routes: str | dict | None = None):
+        """progress: called with the generation's progress when the firm is generated (sandbox.generate).
+        processes: serve each system from a process of its own (see the module's docstring).
+        systems: the systems this object serves (default all; a worker process serves one).
+        dynamics_routes: legal entities whose books are in Dynamics 365 Finance (sandbox.dynamics_firm)."""
         self.data_dir = Path(data_dir)
         self.progress = progress
         self.scale, self.seed, self.host = scale, seed, host
         self.ports = {s: 0 for s in SYSTEMS} | (ports or {})
-        self.latency_ms = latency_ms
+        self.processes = processes
+        self.systems = tuple(systems or SYSTEMS)
+        self.siblings: dict[str, str] = {}   # worker: the other systems' base URLs
+        self._workers: dict[str, subprocess.Popen] = {}
+        self._worker_urls: dict[str, str] = {}
+        self._latency_ms = latency_ms
+        self._token_ttl = token_ttl_seconds
         self.certfile, self.keyfile = certfile, keyfile
         self.defect_rate, self.anchor = defect_rate, anchor
+        # legal entities whose books are in Dynamics 365 Finance, from a cut-over date ("UK@2026-06-01"); none by default
+        self.dynamics_routes = parse_routes(dynamics_routes) if isinstance(dynamics_routes, str) or dynamics_routes \
+            is None else dict(dynamics_routes)
         self.tokens = Tokens(token_ttl_seconds)
         self.store = Store(self.data_dir)
         self._faults = normalise_faults(faults)
@@ -121,8 +158,15 @@ class SandboxServer:
         self._public_key = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    def start(self) -> "SandboxServer":
+    def start(self, worker: bool = False) -> "SandboxServer":
+        """Generate the firm if there is none, then serve. worker=True: a worker process's start (the parent
+        generated the firm, migrated it and granted the tokens)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if worker:
+            self.credentials = self._load_credentials()
+            self.kantata_tokens = KantataTokens(self.data_dir / "kantata_tokens.json")
+            self._serve_apps()
+            return self
         if not self.store.exists():
             from sandbox.generate import generate
             if self.store.path.exists():  # a half-written firm from an interrupted start
@@ -135,27 +179,77 @@ class SandboxServer:
         else:
             self.store.init_schema()
             self.scale = self.store.meta("scale", self.scale)
+        populate(self.store, self.dynamics_routes)
         self.credentials = self._load_credentials()
         self.kantata_tokens = KantataTokens(self.data_dir / "kantata_tokens.json")
         if self.credentials["kantata"]["token"] not in self._revoked_app_tokens():
             self.kantata_tokens.grant(self.credentials["kantata"]["token"])
+        if self.processes:
+            self._start_workers()
+        else:
+            self._serve_apps()
+        self._write_endpoints()
+        return self
+
+    def _serve_apps(self) -> None:
         ctx = None
         if self.certfile:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(self.certfile, self.keyfile)
-        for system, cls in (("salesforce", Salesforce), ("netsuite", NetSuite), ("kantata", Kantata)):
-            app = cls(self)
+        for system in self.systems:
+            app = APPS[system](self)
             app.faults = self._faults[system]
             self.apps[system] = app
             self._servers[system] = serve(app, self.host, int(self.ports.get(system) or 0), ctx)
-        self._write_endpoints()
-        return self
+
+    def _start_workers(self) -> None:
+        """One `python -m sandbox.worker` per system: each gets its settings on stdin, answers its URL on stdout,
+        then the others' URLs on stdin; it stops when its stdin closes (this process stopped or died)."""
+        root = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        try:
+            for system in self.systems:
+                proc = subprocess.Popen([sys.executable, "-m", "sandbox.worker"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+                self._workers[system] = proc
+                proc.stdin.write(json.dumps({
+                    "data_dir": str(self.data_dir), "system": system, "host": self.host,
+                    "port": int(self.ports.get(system) or 0), "scale": self.scale, "faults": self._faults[system],
+                    "token_ttl_seconds": self._token_ttl, "latency_ms": self._latency_ms,
+                    "certfile": str(self.certfile) if self.certfile else None,
+                    "keyfile": str(self.keyfile) if self.keyfile else None}) + "\n")
+            for system, proc in self._workers.items():
+                line = proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"the sandbox's {system} process did not start (exit code {proc.wait()})")
+                self._worker_urls[system] = json.loads(line)["url"]
+            for proc in self._workers.values():
+                proc.stdin.write(json.dumps(self._worker_urls) + "\n")
+        except BaseException:
+            self._stop_workers()
+            raise
+
+    def _stop_workers(self) -> None:
+        for proc in self._workers.values():
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        for proc in self._workers.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._workers.clear()
+        self._worker_urls.clear()
 
     def stop(self) -> None:
         for srv in self._servers.values():
             srv.shutdown()
             srv.server_close()
         self._servers.clear()
+        self._stop_workers()
         ep = self.data_dir / ENDPOINTS_FILE
         try:
             data = json.loads(ep.read_text())
@@ -172,11 +266,18 @@ class SandboxServer:
         self.stop()
 
     def serve_forever(self) -> None:
-        if not self._servers:
+        if not self._servers and not self._workers:
             self.start()
+        if threading.current_thread() is threading.main_thread():  # a SIGTERM stops as Ctrl-C does: cleanly
+            signal.signal(signal.SIGTERM, _interrupt)
         try:
             while True:
-                time.sleep(3600)
+                time.sleep(1)
+                dead = [s for s, proc in self._workers.items() if proc.poll() is not None]
+                if dead:
+                    log.error("sandbox: the %s process stopped (exit code %s); stopping the others", dead[0],
+                              self._workers[dead[0]].returncode)
+                    return
         except KeyboardInterrupt:
             pass
         finally:
@@ -184,7 +285,31 @@ class SandboxServer:
 
     @property
     def urls(self) -> dict[str, str]:
-        return {s: a.base_url for s, a in self.apps.items()}
+        if self._worker_urls:
+            return dict(self._worker_urls)
+        return {**self.siblings, **{s: a.base_url for s, a in self.apps.items()}}
+
+    def _admin_call(self, system: str, method: str, path: str, body=None):
+        """An admin call to another system's process, marked as forwarded (it is not forwarded again)."""
+        r = httpx.request(method, self.urls[system] + path, json=body, headers={LOCAL_HEADER: "1"}, timeout=600,
+                          verify=False)
+        r.raise_for_status()
+        return r.json()
+
+    def _others(self) -> list[str]:
+        """The systems served by other processes."""
+        return [s for s in self.urls if s not in self.apps]
+
+    @property
+    def latency_ms(self) -> int:
+        return self._latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, ms: int) -> None:
+        """Delay added to every API request of every system (forwarded to the systems' processes)."""
+        self._latency_ms = int(ms or 0)
+        for s in self._others():
+            self._admin_call(s, "PUT", "/__sandbox/latency", {"latency_ms": self._latency_ms})
 
     # -- credentials and keys -------------------------------------------------------------------------
     def _load_credentials(self) -> dict:
@@ -219,6 +344,13 @@ class SandboxServer:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 json.dump(creds, f, indent=2)
+        # Dynamics 365 Finance: an app registration in the tenant, with a client secret (Microsoft identity platform)
+        if "dynamics" not in creds:
+            creds["dynamics"] = {"tenant_id": str(uuid.uuid4()), "client_id": str(uuid.uuid4()),
+                                 "client_secret": secrets.token_urlsafe(30)}
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(creds, f, indent=2)
         creds["netsuite"]["private_key_path"] = str(key_path.resolve())
         # Salesforce's JWT bearer flow: a connected app with an uploaded certificate (the sandbox keeps its RSA key
         # here, as the integration would) and the user it is pre-approved for
@@ -231,6 +363,14 @@ class SandboxServer:
                                           serialization.NoEncryption()))
         creds["salesforce"]["jwt_private_key_path"] = str(sf_key.resolve())
         creds["salesforce"].setdefault("username", "integration@pshub-sandbox.example.com")
+        return creds
+
+    def credentials_for(self, system: str) -> dict:
+        """What a client of `system` is given: its credentials, and for Dynamics the token endpoint, which the sandbox
+        serves on the Dynamics port at the identity platform's path (it moves with the port)."""
+        creds = dict(self.credentials[system])
+        if system == "dynamics" and system in self.urls:
+            creds["token_url"] = f"{self.urls['dynamics']}/{creds['tenant_id']}/oauth2/v2.0/token"
         return creds
 
     def salesforce_public_key(self):
@@ -259,7 +399,8 @@ class SandboxServer:
 
     def _write_endpoints(self) -> None:
         path = self.data_dir / ENDPOINTS_FILE
-        data = {"pid": os.getpid(), "running": True, "urls": self.urls, "credentials": self.credentials,
+        creds = {s: self.credentials_for(s) for s in self.credentials}
+        data = {"pid": os.getpid(), "running": True, "urls": self.urls, "credentials": creds,
                 "scale": self.scale, "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -268,12 +409,19 @@ class SandboxServer:
     # -- faults (also changed live through the admin endpoint) ---------------------------------------
     @property
     def faults(self) -> dict[str, dict]:
-        return {s: dict(a.faults) for s, a in self.apps.items()} if self.apps else self._faults
+        if not self.apps and not self._worker_urls:
+            return self._faults
+        return {s: dict(self.apps[s].faults) if s in self.apps else self._admin_call(s, "GET", "/__sandbox/faults")
+                for s in self.urls}
 
     def set_faults(self, system: str, changes: dict) -> dict:
         for k in changes:
             if k not in DEFAULT_FAULTS:
                 raise ValueError(f"unknown fault {k!r}; known: {', '.join(DEFAULT_FAULTS)}")
+        if system not in self.apps:
+            if system not in self.urls:
+                raise ValueError(f"unknown system {system!r}; known: {', '.join(self.urls)}")
+            return self._admin_call(system, "PUT", "/__sandbox/faults", changes)
         app = self.apps[system]
         app.faults.update(changes)
         if "daily_request_limit" in changes:
@@ -288,6 +436,7 @@ class SandboxServer:
     # -- admin endpoints --------------------------------------------------------------------------------
     def admin(self, app: App, req: Request) -> Response:
         p, m = req.path, req.method
+        forwarded = LOCAL_HEADER in req.headers
         try:
             if p == "/__sandbox/tick" and m == "POST":
                 days = int(req.arg("days", "1"))
@@ -303,8 +452,11 @@ class SandboxServer:
                 return Response(200, self.set_faults(app.name, body))
             if p == "/__sandbox/latency" and m == "PUT":
                 body = req.json() or {}
-                ms = body.get("latency_ms", req.arg("ms"))
-                self.latency_ms = int(ms or 0)
+                ms = int(body.get("latency_ms", req.arg("ms")) or 0)
+                if forwarded:
+                    self._latency_ms = ms
+                else:
+                    self.latency_ms = ms
                 return Response(200, {"latency_ms": self.latency_ms})
             if p == "/__sandbox/stats" and m == "GET":
                 return Response(200, app.stats.snapshot())
@@ -327,9 +479,11 @@ class SandboxServer:
                 return Response(200, {"revoked": self.revoke_kantata_token(token)})
             if p == "/__sandbox/tokens/expire" and m == "POST":
                 self.tokens.expire_all()
+                for s in ([] if forwarded else self._others()):
+                    self._admin_call(s, "POST", "/__sandbox/tokens/expire")
                 return Response(200, {"expired": True})
             if p == "/__sandbox/info" and m == "GET":
-                return Response(200, {"urls": self.urls, "scale": self.scale, "clock": self.clock(),
+                return Response(200, {"urls": self.urls, "scale": self.scale, "clock": self.clock(), "pid": os.getpid(),
                                       "latency_ms": self.latency_ms, "faults": self.faults})
         except ValueError as e:
             return Response(400, {"error": str(e)})
@@ -337,6 +491,6 @@ class SandboxServer:
 
     def clock(self) -> dict:
         s = self.store
-        return {"now": s.now().isoformat() + "Z", "offset_days": round(s.offset_seconds() / 86400, 4),
+        return {"dynamics_routes": routes_of(s), "now": s.now().isoformat() + "Z", "offset_days": round(s.offset_seconds() / 86400, 4),
                 "anchor": s.meta("anchor"), "hub_cutover": s.meta("hub_cutover"),
                 "history_start": s.meta("history_start")}
