@@ -276,6 +276,19 @@ class SandboxServer:
             app.day_requests = 0
         return dict(app.faults)
 
+    # -- schema drift and records that change while a client pages (tests plant them) ------------------------
+    def hide_field(self, system: str, obj: str, field: str, hidden: bool = True) -> None:
+        """Salesforce: a field removed from `obj` (or hidden from the integration user); hidden=False brings it back."""
+        if system != "salesforce":
+            raise ValueError("only Salesforce fields can be hidden")
+        self.apps[system].hide_field(obj, field, hidden)
+
+    def edit_while_paging(self, system: str, resource: str, record_id: int, changes: dict) -> None:
+        """Kantata: `changes` saved to a record between two page requests of a read that served it."""
+        if system != "kantata":
+            raise ValueError("only Kantata reads page by page number")
+        self.apps[system].edit_while_paging(resource, record_id, changes)
+
     def tick(self, days: int) -> dict:
         from sandbox.simulate import tick
         result = tick(self.store, days)
