@@ -1,6 +1,6 @@
 """Commands an operator types, timed from a fresh process with nothing to do: `pshub status`, `exceptions`,
 `sync list`, `sync plan` and a no-op `sync apply` (median of 5 each, target at most 3 s), against the bare
-start-up of the CLI (`import pshub.cli`) measured in the same run, and whether each imported Prefect (none
+start-up of the CLI (`import pshub.app.cli`) measured in the same run, and whether each imported Prefect (none
 should: they start no Prefect server unless one is configured).
 
     .venv/bin/python bench/cli.py [--home PSHUB_HOME] [--runs 5] [--target-seconds 3]
@@ -29,7 +29,7 @@ COMMANDS = {
     "sync apply (nothing to push)": ["sync", "apply"],
 }
 # runs the CLI as its entry point does, then says on stderr whether Prefect was imported
-PROBE = ("import sys\nfrom pshub.cli import main\nsys.argv = ['pshub'] + sys.argv[1:]\ntry:\n    main()\n"
+PROBE = ("import sys\nfrom pshub.app.cli import main\nsys.argv = ['pshub'] + sys.argv[1:]\ntry:\n    main()\n"
          "finally:\n    print('PREFECT_IMPORTED=' + str('prefect' in sys.modules), file=sys.stderr)\n")
 
 
@@ -63,7 +63,7 @@ def main() -> None:
     baseline = statistics.median(
         _time_import(env) for _ in range(args.runs))
     print(f"{'command':<30} {'median s':>9} {'min s':>7} {'max s':>7} {'x start-up':>10}  prefect  within {args.target_seconds:g} s")
-    print(f"{'(import pshub.cli)':<30} {baseline:>9.2f}")
+    print(f"{'(import pshub.app.cli)':<30} {baseline:>9.2f}")
     worst = 0.0
     for label, argv in COMMANDS.items():
         samples, imported = [], False
@@ -83,7 +83,7 @@ def main() -> None:
 
 def _time_import(env: dict) -> float:
     started = time.perf_counter()
-    subprocess.run([str(PYTHON), "-c", "import pshub.cli"], cwd=ROOT, env=env, check=True)
+    subprocess.run([str(PYTHON), "-c", "import pshub.app.cli"], cwd=ROOT, env=env, check=True)
     return time.perf_counter() - started
 
 

@@ -24,7 +24,7 @@ import psycopg
 import psycopg.sql
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.states import Completed
+from prefect.states import Completed, Failed
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
@@ -299,8 +299,13 @@ def problems(summary: dict) -> list[str]:
 
 
 def cycle_status(summary: dict) -> str:
-    """succeeded when nothing failed or was blocked; partial when the cycle finished around failures."""
-    if summary.get("errors"):
+    """succeeded when nothing failed or was blocked; partial when the cycle finished around failures; failed when
+    dbt did not build at all (nothing was modelled, no sync ran). A cycle whose ingest failed for every system is
+    failed too (it stops before dbt: see _run_cycle)."""
+    errors = summary.get("errors") or []
+    if any(e.startswith("transform:") for e in errors):
+        return "failed"
+    if errors:
         return "partial"
     t = summary.get("totals", {})
     if t.get("objects_failed") or t.get("dbt_failures") or t.get("syncs_blocked") or t.get("syncs_failed") \
@@ -316,6 +321,9 @@ def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str
     """One cycle under one run id: land (`systems`/`objects`, default all), `dbt build` (`dbt_select`,
     default all), push (`syncs`, default all; [] = none), then record, summarise and alert.
 
+    full_refresh: the one meaning of --full-refresh in every command: each stage that runs starts from nothing:
+    the ingest re-reads every record of the objects it lands (cursors ignored) and dbt rebuilds every model,
+    incremental ones included, and runs every test (`dbt build --full-refresh`; an incremental build leaves some out).
     reconcile: Kantata id listing for deletes (True = now; None = when a day old). if_busy: skip | wait.
     """
     from pshub import alerts, runlog
@@ -384,14 +392,38 @@ def print_outcome(summary: dict) -> None:
     sys.stdout.flush()
 
 
+class CycleFailed(RuntimeError):
+    """A cycle that ran to its end and failed (nothing landed from any system, or dbt did not build): the flow run
+    ends Failed, and calling the flow raises this, with the cycle's summary."""
+
+    def __init__(self, summary: dict):
+        super().__init__(f"cycle {summary.get('run_id')} failed: " + "; ".join(summary.get("problems") or
+                                                                               summary.get("errors") or [])[:500])
+        self.summary = summary
+
+    def __reduce__(self):  # Prefect keeps the flow's result, pickled: rebuilt from the summary alone
+        return (CycleFailed, (self.summary,))
+
+
 def final_state(summary: dict):
     """The flow run's final state: a partial cycle is a completed run named Partial (Prefect's states have names
-    besides their types: docs.prefect.io, "States"), so that the UI does not show it as a plain success; the
-    caller still gets the summary."""
+    besides their types: docs.prefect.io, "States"), so that the UI does not show it as a plain success; a failed
+    one is Failed, its exception carrying the summary (run_cycle returns it); any other returns the summary."""
+    problems = "; ".join(summary.get("problems") or summary.get("errors") or [])[:500]
     if summary.get("status") == "partial":
-        problems = summary.get("problems") or []
-        return Completed(name="Partial", message="; ".join(problems)[:500] or "partial", data=summary)
+        return Completed(name="Partial", message=problems or "partial", data=summary)
+    if summary.get("status") == "failed":
+        return Failed(message=problems or "failed", data=CycleFailed(summary))
     return summary
+
+
+def run_cycle(**parameters) -> dict:
+    """Run the hub flow in this process and return the cycle's summary, whatever its status (a failed cycle's
+    flow run ends Failed, and the flow call raises CycleFailed with the summary)."""
+    try:
+        return hub(**parameters)
+    except CycleFailed as failed:
+        return failed.summary
 
 
 def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_names, dbt_select, alert,
@@ -421,7 +453,7 @@ def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_
 
         started = time.perf_counter()
         try:
-            summary["transform"] = dbt_build_stage(dbt_select, full_refresh=False)
+            summary["transform"] = dbt_build_stage(dbt_select, full_refresh=full_refresh)
         except Exception as exc:  # dbt did not run at all: nothing it should have built can be trusted
             summary["transform"] = {"built": [], "tests_passed": 0, "warnings": [], "failures": [_one_line(str(exc), 300)],
                                     "blocked_syncs": {name: f"dbt build did not run: {_one_line(str(exc))}"

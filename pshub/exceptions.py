@@ -19,7 +19,7 @@ import psycopg
 import typer
 
 from pshub.settings import get_settings
-from pshub.summary import _table
+from pshub.app.summary import _table
 
 HOLD_STAGE = "blocked"  # ops.sync_exceptions.stage of a hold; every other stage is a failure
 KINDS = ("hold", "failure")

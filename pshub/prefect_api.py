@@ -9,8 +9,10 @@ exceptions retry): `start()`.
    `prefect.server.api.server:create_app`) only when the first flow asks for its API, after every import, runs
    its migrations each time, and gives up after 20 s (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS), which a
    busy machine exceeds. One generous timeout here (PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS, default 300 s); past
-   it, `PrefectApiUnavailable` says in one line what to do. With PREFECT_API_URL set (a real Prefect server),
-   nothing is started.
+   it, `PrefectApiUnavailable` says in one line what to do. Nothing is started when a server is configured
+   (PREFECT_API_URL in the environment or in Prefect's own settings files) or when `pshub serve` runs a server on
+   the same PREFECT_HOME: the command shares that one (a second server on the same SQLite file would only compete
+   with it for the file's lock, and the command's runs would not show in the served UI's live view).
 3. Prefect's console handler shows nothing below CRITICAL (`--debug` shows everything): the command prints its
    own outcome, and a failed task's traceback on the terminal says nothing the outcome line does not.
 """
@@ -19,17 +21,20 @@ from __future__ import annotations
 import atexit
 import hashlib
 import importlib.metadata
+import json
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+import tomllib
+import urllib.request
 from pathlib import Path
 
-import httpx
-
 STARTUP_TIMEOUT_SECONDS = 300.0
+# in PREFECT_HOME while `pshub serve` runs a Prefect server there: {"url": ..., "pid": ...}
+SERVER_FILE = "pshub-server.json"
 
 
 class PrefectApiUnavailable(RuntimeError):
@@ -58,25 +63,21 @@ class TemporaryApi:
     def _watch(self) -> None:
         timeout = startup_timeout()
         deadline = time.monotonic() + timeout
-        with httpx.Client(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    self._error = (f"Prefect's API server exited with code {self.process.returncode} while starting "
-                                   f"(PREFECT_HOME={os.environ.get('PREFECT_HOME')}): run the command again with "
-                                   "--debug to see why, or set PREFECT_API_URL to a running Prefect server")
-                    break
-                try:
-                    if client.get(f"{self.url}/health").status_code == 200:
-                        if self._marker is not None:  # the server migrated its database at this start
-                            self._marker.touch()
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-            else:
-                self._error = (f"Prefect's API did not start within {timeout:.0f} s (is the machine very busy?): run "
-                               "the command again, raise PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS, or set "
-                               "PREFECT_API_URL to a running Prefect server")
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self._error = (f"Prefect's API server exited with code {self.process.returncode} while starting "
+                               f"(PREFECT_HOME={os.environ.get('PREFECT_HOME')}): run the command again with "
+                               "--debug to see why, or set PREFECT_API_URL to a running Prefect server")
+                break
+            if answers(self.url):
+                if self._marker is not None:  # the server migrated its database at this start
+                    self._marker.touch()
+                break
+            time.sleep(0.05)
+        else:
+            self._error = (f"Prefect's API did not start within {timeout:.0f} s (is the machine very busy?): run "
+                           "the command again, raise PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS, or set "
+                           "PREFECT_API_URL to a running Prefect server")
         self._ready.set()
 
     def wait(self) -> None:
@@ -93,6 +94,82 @@ class TemporaryApi:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def answers(api_url: str, timeout: float = 2.0) -> bool:
+    """Prefect's API at `api_url` answers its health check (GET /health, 200). urllib, not httpx: this module is
+    imported by every command, and httpx alone takes longer to import than a status command takes to answer."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+    try:
+        with opener.open(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, ValueError):  # URLError and refused connections are OSErrors
+        return False
+
+
+def configured_api_url() -> str | None:
+    """PREFECT_API_URL as Prefect itself would find it without a server of ours, in its order of precedence
+    (docs.prefect.io, "Settings and profiles": environment, .env, prefect.toml, pyproject.toml, then the active
+    profile; prefect.settings.base.PrefectBaseSettings.settings_customise_sources), read here without importing
+    Prefect, which takes seconds."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    dotenv = Path(".env")
+    if dotenv.is_file():
+        for line in dotenv.read_text(errors="replace").splitlines():
+            name, sep, value = line.strip().removeprefix("export ").partition("=")
+            if sep and name.strip() == "PREFECT_API_URL" and value.strip().strip("'\""):
+                return value.strip().strip("'\"")
+    for path, keys in (("prefect.toml", ("api", "url")), ("pyproject.toml", ("tool", "prefect", "api", "url"))):
+        value = _toml_value(Path(path), keys)
+        if value:
+            return value
+    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH")
+                    or Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect") / "profiles.toml").expanduser()
+    try:
+        data = tomllib.loads(profiles.read_text())
+    except (OSError, ValueError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or data.get("active")
+    return ((data.get("profiles") or {}).get(active) or {}).get("PREFECT_API_URL") or None
+
+
+def _toml_value(path: Path, keys: tuple[str, ...]) -> str | None:
+    try:
+        value = tomllib.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def shared_server_url(prefect_home: Path) -> str | None:
+    """The API of the Prefect server `pshub serve` runs on `prefect_home`, when its process is alive and it answers."""
+    try:
+        info = json.loads((Path(prefect_home) / SERVER_FILE).read_text())
+        os.kill(int(info["pid"]), 0)  # raises when the process is gone
+        url = str(info["url"])
+    except PermissionError:  # alive, another user's
+        url = str(info["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return url if answers(url) else None
+
+
+def announce_server(prefect_home: Path, url: str, pid: int) -> None:
+    """Say that a server serves `prefect_home` (for the commands that start while it runs)."""
+    path = Path(prefect_home) / SERVER_FILE
+    path.write_text(json.dumps({"url": url, "pid": pid}))
+
+
+def withdraw_server(prefect_home: Path, pid: int) -> None:
+    path = Path(prefect_home) / SERVER_FILE
+    try:
+        if json.loads(path.read_text()).get("pid") == pid:
+            path.unlink()
+    except (OSError, ValueError):
+        pass
 
 
 def _free_port() -> int:
@@ -136,13 +213,18 @@ def start(debug: bool = False) -> "TemporaryApi":
 
 
 def start_temporary_api() -> TemporaryApi:
-    """Start Prefect's API server for this process unless PREFECT_API_URL names one; call before importing
-    prefect (its settings read PREFECT_API_URL once; when prefect is already imported, its own ephemeral mode
-    is left to start the server). The server stops when the process exits."""
-    if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules:
+    """Start Prefect's API server for this process unless one is configured or `pshub serve` runs one on this
+    PREFECT_HOME (then that one is used); call before importing prefect (its settings read PREFECT_API_URL once;
+    when prefect is already imported, its own ephemeral mode is left to start the server). The server stops when
+    the process exits."""
+    if "prefect" in sys.modules or configured_api_url():
         return TemporaryApi(None, None, None)
     prefect_home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
     prefect_home.mkdir(parents=True, exist_ok=True)
+    shared = shared_server_url(prefect_home)
+    if shared:
+        os.environ["PREFECT_API_URL"] = shared
+        return TemporaryApi(None, shared, None)
     marker = _migrated_marker(prefect_home)
     database_file = prefect_home / "prefect.db"
     migrated = marker.exists() and (bool(os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"))

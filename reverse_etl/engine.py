@@ -119,10 +119,14 @@ def _hash_expr(sync: Sync, alias: str = "m") -> sql.Composable:
 
 
 def model_columns(conn: psycopg.Connection, qualified: str) -> list[str]:
+    """The relation's columns in order ([] when it does not exist), from the catalog: information_schema's views
+    take tens of milliseconds a call, which a plan of every sync pays several times."""
     schema, table = qualified.split(".", 1)
     return [r[0] for r in conn.execute(
-        "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
-        " order by ordinal_position", (schema, table))]
+        "select a.attname from pg_catalog.pg_attribute a join pg_catalog.pg_class c on c.oid = a.attrelid"
+        " join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped order by a.attnum",
+        (schema, table))]
 
 
 def check_model(conn: psycopg.Connection, sync: Sync) -> None:
@@ -145,8 +149,9 @@ def _plan_query(sync: Sync) -> sql.Composable:
     """).format(model=_ident(sync.model), key=sql.Identifier(sync.key), hash=_hash_expr(sync))
 
 
-def plan_counts(conn: psycopg.Connection, sync: Sync) -> dict[str, int]:
-    """inserts / updates / unchanged / held back, computed in the warehouse."""
+def plan_counts(conn: psycopg.Connection, sync: Sync, held_back: bool = True) -> dict[str, int]:
+    """inserts / updates / unchanged / held back, computed in the warehouse (held back: 0 when not asked for,
+    which spares reading the `_blocked` model)."""
     check_model(conn, sync)
     row = conn.execute(sql.SQL("""
         with m as (select m.{key}::text as k, {hash} as h from {model} m)
@@ -157,7 +162,7 @@ def plan_counts(conn: psycopg.Connection, sync: Sync) -> dict[str, int]:
     """).format(model=_ident(sync.model), key=sql.Identifier(sync.key), hash=_hash_expr(sync)),
         {"sync": sync.name}).fetchone()
     blocked = 0
-    if model_columns(conn, sync.blocked_model):
+    if held_back and model_columns(conn, sync.blocked_model):
         blocked = conn.execute(sql.SQL("select count(*) from {}").format(_ident(sync.blocked_model))).fetchone()[0]
     return {"inserts": row[0], "updates": row[1], "unchanged": row[2], "blocked": blocked}
 
@@ -270,34 +275,58 @@ def _upsert_exceptions(cur, sync: Sync, run_id: str, failures: list[tuple[dict, 
 
 
 def record_blocked(conn: psycopg.Connection, sync: Sync, run_id: str) -> int:
-    """Rows the outbound model holds back become (or stay) exceptions with dbt's reason code; exceptions whose
-    record is neither held back nor still to push any more are resolved. Set-based, one statement each."""
+    """Rows the outbound model holds back become exceptions with dbt's reason code; exceptions whose record is
+    neither held back nor still to push any more are resolved. One set-based statement that writes only what
+    changed: a new hold is inserted, a hold whose reason, context or row changed is updated, and a hold seen again
+    unchanged is not written at all (its last_seen_at is when it last changed), so an apply with nothing new to
+    push or hold writes no row. Returns the number of records held back."""
     if not model_columns(conn, sync.blocked_model):
         return 0
     blocked, model, key = _ident(sync.blocked_model), _ident(sync.model), sql.Identifier(sync.key)
     with conn.transaction():
-        cur = conn.execute(sql.SQL("""
-            insert into ops.sync_exceptions as e (sync_name, record_key, stage, reason_code, reason, run_id, customer,
-                                                  engagement, amount_at_stake, currency, payload, attempts)
-            select %(sync)s, b.{key}::text, 'blocked', b.block_reason_code,
-                   coalesce(to_jsonb(b) ->> 'block_reason', replace(b.block_reason_code, '_', ' ')),
-                   %(run)s, to_jsonb(b) ->> '_customer', to_jsonb(b) ->> '_engagement',
-                   (to_jsonb(b) ->> '_amount_at_stake')::numeric, to_jsonb(b) ->> '_currency', to_jsonb(b), 0
-              from {blocked} b
-            on conflict (sync_name, record_key) where resolved_at is null do update
-               set stage = 'blocked', reason_code = excluded.reason_code, reason = excluded.reason,
-                   run_id = excluded.run_id, last_seen_at = now(), customer = excluded.customer,
-                   engagement = excluded.engagement, amount_at_stake = excluded.amount_at_stake,
-                   currency = excluded.currency, payload = excluded.payload
-        """).format(key=key, blocked=blocked), {"sync": sync.name, "run": run_id})
-        count = cur.rowcount
-        conn.execute(sql.SQL("""
-            update ops.sync_exceptions e set resolved_at = now()
-             where e.sync_name = %(sync)s and e.resolved_at is null
-               and not exists (select 1 from {blocked} b where b.{key}::text = e.record_key)
-               and (e.stage = 'blocked' or not exists (select 1 from {model} m where m.{key}::text = e.record_key))
-        """).format(key=key, blocked=blocked, model=model), {"sync": sync.name})
-    return count
+        held, = conn.execute(sql.SQL("""
+            with held as materialized (
+                select b.{key}::text as record_key, b.block_reason_code as reason_code,
+                       coalesce(to_jsonb(b) ->> 'block_reason', replace(b.block_reason_code, '_', ' ')) as reason,
+                       to_jsonb(b) ->> '_customer' as customer, to_jsonb(b) ->> '_engagement' as engagement,
+                       (to_jsonb(b) ->> '_amount_at_stake')::numeric as amount_at_stake,
+                       to_jsonb(b) ->> '_currency' as currency, to_jsonb(b) as payload
+                  from {blocked} b
+            ),
+            changed as (
+                update ops.sync_exceptions e
+                   set stage = 'blocked', reason_code = h.reason_code, reason = h.reason, run_id = %(run)s,
+                       last_seen_at = now(), customer = h.customer, engagement = h.engagement,
+                       amount_at_stake = h.amount_at_stake, currency = h.currency, payload = h.payload
+                  from held h
+                 where e.sync_name = %(sync)s and e.resolved_at is null and e.record_key = h.record_key
+                   and (e.stage, e.reason_code, e.reason, e.customer, e.engagement, e.amount_at_stake, e.currency,
+                        e.payload)
+                       is distinct from ('blocked', h.reason_code, h.reason, h.customer, h.engagement,
+                                         h.amount_at_stake, h.currency, h.payload)
+            ),
+            added as (
+                insert into ops.sync_exceptions (sync_name, record_key, stage, reason_code, reason, run_id, customer,
+                                                 engagement, amount_at_stake, currency, payload, attempts)
+                select %(sync)s, h.record_key, 'blocked', h.reason_code, h.reason, %(run)s, h.customer,
+                       h.engagement, h.amount_at_stake, h.currency, h.payload, 0
+                  from held h
+                 where not exists (select 1 from ops.sync_exceptions e where e.sync_name = %(sync)s
+                                      and e.record_key = h.record_key and e.resolved_at is null)
+                on conflict (sync_name, record_key) where resolved_at is null do nothing
+            ),
+            released as (
+                update ops.sync_exceptions e set resolved_at = now()
+                 where e.sync_name = %(sync)s and e.resolved_at is null
+                   and not exists (select 1 from held h where h.record_key = e.record_key)
+                   and (e.stage = 'blocked'
+                        or not exists (select 1 from {model} m where m.{key}::text = e.record_key))
+            )
+            -- the three writes above run to completion whether read or not (PostgreSQL docs, "WITH Queries",
+            -- data-modifying statements in WITH); each touches rows the others do not
+            select count(*) from held
+        """).format(key=key, blocked=blocked, model=model), {"sync": sync.name, "run": run_id}).fetchone()
+    return held
 
 
 # -- progress ---------------------------------------------------------------------------------------
@@ -340,10 +369,8 @@ def _lock_key(sync: Sync) -> int:
 def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Callable[[], object], *,
           concurrency: int = 1, max_share: float = 0.5, min_guarded: int = 100, confirm: bool = False,
           pusher: Callable | None = None, max_growth: float = 2.0) -> SyncResult:
-    """Push the plan. A run with nothing planned opens no connection to the destination."""
-    from reverse_etl.pushers import PUSHERS
-
-    pusher = pusher or PUSHERS[sync.operation]
+    """Push the plan. A run with nothing planned opens no connection to the destination (and does not even import
+    the pushers and their connectors, which take longer to import than such a run takes)."""
     result = SyncResult(sync.name, run_id)
     conn.commit()
     if not conn.execute("select pg_try_advisory_lock(%s)", (_lock_key(sync),)).fetchone()[0]:
@@ -353,7 +380,7 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
     client = None
     sync_run_id = None
     try:
-        counts = plan_counts(conn, sync)
+        counts = plan_counts(conn, sync, held_back=False)  # record_blocked counts them below
         result.planned_inserts, result.planned_updates = counts["inserts"], counts["updates"]
         sync_run_id = conn.execute("insert into ops.sync_runs (run_id, sync_name, rows_planned) values (%s, %s, %s)"
                                    " returning sync_run_id", (run_id, sync.name, result.planned)).fetchone()[0]
@@ -366,6 +393,10 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
             if refusal:
                 raise PlanRefused(refusal)
         if result.planned:
+            if pusher is None:
+                from reverse_etl.pushers import PUSHERS
+
+                pusher = PUSHERS[sync.operation]
             client = client_factory()
             ctx = Context(conn, sync, run_id, concurrency)
             # the plan is read on a second connection so that recording can commit batch by batch

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -35,6 +36,23 @@ def _running(data_dir: Path) -> dict | None:
         return ep
     except (OSError, ValueError, KeyError, httpx.HTTPError):
         return None
+
+
+class GenerationProgress:
+    """A line on the terminal every few seconds while a firm is generated (minutes at medium scale): steps done of
+    all, then tables and rows written of all; the last step always."""
+
+    def __init__(self, every_seconds: float = 5.0):
+        self.every, self._last = every_seconds, 0.0
+
+    def __call__(self, progress: dict) -> None:
+        from sandbox.generate import describe  # loaded already: only the generation calls this
+
+        now = time.monotonic()
+        if now - self._last < self.every and progress["done"] < progress["total"] and progress["done"] > 0:
+            return
+        self._last = now
+        typer.echo(f"  {time.strftime('%H:%M:%S')}  {describe(progress)}")
 
 
 def _parse_faults(items: list[str]) -> dict:
@@ -74,7 +92,8 @@ def serve(scale: str = typer.Option("demo", help="Size of the firm when generate
     d = data_dir or default_data_dir()
     sb = SandboxServer(d, scale=scale, seed=seed, faults=_parse_faults(faults), host=host,
                        ports={"salesforce": salesforce_port, "netsuite": netsuite_port, "kantata": kantata_port},
-                       token_ttl_seconds=token_ttl, latency_ms=latency_ms, certfile=certfile, keyfile=keyfile)
+                       token_ttl_seconds=token_ttl, latency_ms=latency_ms, certfile=certfile, keyfile=keyfile,
+                       progress=GenerationProgress())
     sb.start()
     if sb.generation:
         typer.echo(f"generated a {scale} firm (seed {seed}) in {sb.generation['seconds']}s")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -115,12 +116,29 @@ def _dstr(days: np.ndarray) -> list:
     return np.datetime_as_string(days.astype("datetime64[D]")).tolist()
 
 
+# the steps of a generation, in order, as progress names them (writing the tables is the last)
+STEPS = ("reference data", "people", "accounts", "engagements", "pipeline", "time and expenses", "ERP history",
+         "planted defects", "writing the tables")
+
+
+def describe(progress: dict) -> str:
+    """One progress line: steps done of all, and while the tables are written, tables and rows written of all."""
+    line = f"generating the {progress['scale']} firm: {progress['done']} of {progress['total']} steps done"
+    if progress.get("rows_total"):
+        line += (f"; {progress['tables']} of {progress['tables_total']} tables written, "
+                 f"{progress['rows']:,} of {progress['rows_total']:,} rows")
+    elif progress["done"] < progress["total"]:
+        line += f" (now: {STEPS[progress['done']]})"
+    return line
+
+
 class Generator:
     def __init__(self, store: Store, scale: str = "demo", seed: int = 42, defect_rate: float = 0.02,
-                 anchor: dt.datetime | None = None):
+                 anchor: dt.datetime | None = None, progress: Callable[[dict], None] | None = None):
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
         self.store, self.scale, self.seed, self.defect_rate = store, scale, seed, defect_rate
+        self._progress = progress
         self.anchor = (anchor or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).replace(microsecond=0)
         self.rng = np.random.default_rng(seed)
         self.rows: dict[str, dict[str, list]] = {}
@@ -158,25 +176,29 @@ class Generator:
             return [x.replace("T", " ") for x in s.tolist()]
         return [x + "+00:00" for x in s.tolist()]
 
+    def report(self, done: int, **write) -> None:
+        """Tell the progress callback how far the generation is (`done` of the STEPS; while writing, tables and
+        rows written of all)."""
+        if self._progress is not None:
+            self._progress({"scale": self.scale, "done": done, "total": len(STEPS), **write})
+
     # -- the firm ----------------------------------------------------------------------------------------
     def run(self) -> dict:
         t0 = time.perf_counter()
         cfg = SCALES[self.scale]
-        rng = self.rng
         self.today = _d(self.anchor.date())
         self.hist_start = _month_start(self.today, -cfg["months"])
         self.cutover = _month_start(self.today, -1)
-        self.reference()
-        self.people(cfg["people"])
-        self.accounts(max(30, int(cfg["people"] * 0.7)))
-        self.engagements(cfg["people"])
-        self.pipeline()
-        self.time_and_expenses()
-        self.erp_history()
-        self.inject_defects()
+        steps = (self.reference, lambda: self.people(cfg["people"]),
+                 lambda: self.accounts(max(30, int(cfg["people"] * 0.7))), lambda: self.engagements(cfg["people"]),
+                 self.pipeline, self.time_and_expenses, self.erp_history, self.inject_defects)
+        self.report(0)
+        for done, step in enumerate(steps, start=1):
+            step()
+            self.report(done)
         stats = self.write()
+        self.report(len(STEPS))
         stats["seconds"] = round(time.perf_counter() - t0, 2)
-        del rng
         return stats
 
     def reference(self) -> None:
@@ -1124,6 +1146,8 @@ class Generator:
         # insert
         c = self.store.conn()
         counts = {}
+        rows_total = sum(len(next(iter(cols.values()))) for cols in self.rows.values())
+        written = {"tables": 0, "tables_total": len(self.rows), "rows": 0, "rows_total": rows_total}
         with self.store.write_lock:
             c.execute("BEGIN")
             for tbl, cols in self.rows.items():
@@ -1132,6 +1156,9 @@ class Generator:
                 counts[tbl] = n
                 sql = f'INSERT INTO "{tbl}" ({", ".join(chr(34) + x + chr(34) for x in names)}) VALUES ({", ".join("?" * len(names))})'
                 c.executemany(sql, zip(*(cols[x] for x in names)))
+                written["tables"] += 1
+                written["rows"] += n
+                self.report(len(STEPS) - 1, **written)
             c.executemany("INSERT INTO sandbox_defects VALUES (?, ?, ?, ?, ?)", self.defects)
             seq = {**self.seq}
             for tbl, cols in self.rows.items():
@@ -1151,7 +1178,9 @@ class Generator:
 
 
 def generate(store: Store, scale: str = "demo", seed: int = 42, defect_rate: float = 0.02,
-             anchor: dt.datetime | None = None) -> dict:
-    """Create the schema and the firm in `store`; returns row counts per table and the seconds taken."""
+             anchor: dt.datetime | None = None, progress: Callable[[dict], None] | None = None) -> dict:
+    """Create the schema and the firm in `store`; returns row counts per table and the seconds taken.
+    progress: called after each step and each table written, with {scale, done, total[, tables, tables_total,
+    rows, rows_total]} (`describe` makes it a line)."""
     store.init_schema()
-    return Generator(store, scale, seed, defect_rate, anchor).run()
+    return Generator(store, scale, seed, defect_rate, anchor, progress).run()

@@ -101,8 +101,11 @@ def normalise_faults(faults: dict | None) -> dict[str, dict]:
 class SandboxServer:
     def __init__(self, data_dir: Path, scale: str = "demo", seed: int = 42, faults: dict | None = None,
                  host: str = "127.0.0.1", ports: dict | None = None, token_ttl_seconds: int = 3600,
-                 latency_ms: int = 0, certfile=None, keyfile=None, defect_rate: float = 0.02, anchor=None):
+                 latency_ms: int = 0, certfile=None, keyfile=None, defect_rate: float = 0.02, anchor=None,
+                 progress=None):
+        """progress: called with the generation's progress when the firm is generated (sandbox.generate)."""
         self.data_dir = Path(data_dir)
+        self.progress = progress
         self.scale, self.seed, self.host = scale, seed, host
         self.ports = {s: 0 for s in SYSTEMS} | (ports or {})
         self.latency_ms = latency_ms
@@ -126,7 +129,8 @@ class SandboxServer:
                 self.store.close()
                 for suffix in ("", "-wal", "-shm"):
                     Path(str(self.store.path) + suffix).unlink(missing_ok=True)
-            self.generation = generate(self.store, self.scale, self.seed, self.defect_rate, self.anchor)
+            self.generation = generate(self.store, self.scale, self.seed, self.defect_rate, self.anchor,
+                                       progress=self.progress)
             log.info("sandbox: generated %s firm in %.1fs", self.scale, self.generation["seconds"])
         else:
             self.store.init_schema()

@@ -48,13 +48,13 @@ def test_a_warehouse_migrated_under_earlier_names_applies_nothing_again(warehous
 
 
 def test_migrations_apply_again_in_a_new_process_without_error(warehouse_url):
-    out = subprocess.run([sys.executable, "-m", "pshub.cli", "db", "migrate"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "pshub.app.cli", "db", "migrate"], capture_output=True, text=True,
                          check=True)
     assert "up to date" in out.stdout
 
 
 def test_db_url_from_another_process_points_at_the_same_running_server(warehouse_url):
-    out = subprocess.run([sys.executable, "-m", "pshub.cli", "db", "url"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "pshub.app.cli", "db", "url"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == warehouse_url
 
 

@@ -9,3 +9,13 @@
 {% macro reporting_currency() -%}
     '{{ var("reporting_currency", "USD") }}'
 {%- endmacro %}
+
+{#- The collection stage (seed collection_stages) that `days_overdue` falls in: the stage with the highest
+    min_days_overdue at or below it; null below the first. One rule for an invoice's stage (int_invoices_aged) and a
+    customer's (int_customer_collections: its most overdue open invoice's). -#}
+{% macro collection_stage(days_overdue) -%}
+    (select stages.collection_stage from {{ ref('collection_stages') }} as stages
+     where stages.min_days_overdue <= {{ days_overdue }}
+     order by stages.min_days_overdue desc
+     limit 1)
+{%- endmacro %}

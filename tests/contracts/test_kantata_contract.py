@@ -134,7 +134,7 @@ def test_pshub_kantata_authorize_prints_the_url_and_the_token_to_store(hub_sandb
     import httpx
     from typer.testing import CliRunner
 
-    from pshub.cli import app
+    from pshub.app.cli import app
 
     creds, base = hub_sandbox.credentials["kantata"], hub_sandbox.urls["kantata"]
     runner = CliRunner()

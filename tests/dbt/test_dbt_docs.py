@@ -74,8 +74,8 @@ def test_the_report_and_every_sync_are_exposures_of_what_they_read(manifest):
     for sync in SYNCS.values():
         assert f"model.pshub.{sync.name}" in exposures[f"sync_{sync.name}"]["depends_on"]["nodes"], sync.name
     report = set(exposures["hub_report"]["depends_on"]["nodes"])
-    # every mart pshub/report.py reads
-    read = set(re.findall(r"marts\.([a-z_]+)", (PROJECT_DIR / "pshub" / "report.py").read_text()))
+    # every mart pshub/app/report.py reads
+    read = set(re.findall(r"marts\.([a-z_]+)", (PROJECT_DIR / "pshub" / "app" / "report.py").read_text()))
     assert read and {f"model.pshub.{m}" for m in read} <= report
 
 

@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pshub import alerts
-from pshub.cli import app
+from pshub.app.cli import app
 from ops_receiver import Receiver
 
 

@@ -5,7 +5,7 @@ import json
 
 from typer.testing import CliRunner
 
-from pshub.cli import app
+from pshub.app.cli import app
 
 
 def test_the_cycle_is_recorded_with_its_outcome_and_totals(first_cycle, ops_conn):
@@ -76,3 +76,23 @@ def test_status_json_has_the_money_at_stake_of_integration_health(first_cycle, o
                                    where category = 'stuck' and is_sla_breached""").fetchone()[0]
     assert status["stake"]["money_at_stake"] == float(breached)
     assert status["sla"] and all(r["breached"] <= r["open"] for r in status["sla"])
+
+
+def test_the_weekly_full_refresh_rebuilds_dbt_from_scratch_with_every_test(first_cycle, ops_conn):
+    """The deployment weekly-full-refresh, run with its parameters: the small objects re-read whole, then `dbt build
+    --full-refresh` with every test, the unit tests and raw reconciliations an incremental cycle leaves out included."""
+    import yaml
+
+    from flows.hub import hub
+    from pshub.dbt import PROJECT_DIR
+    from pshub.settings import get_settings
+
+    spec = next(d for d in yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text())["deployments"]
+                if d["name"] == "weekly-full-refresh")
+    summary = hub(**spec["parameters"])
+    assert summary["transform"]["scope"] == "every node (full refresh)", summary["transform"].get("failures")
+    assert ops_conn.execute("select full_refresh from ops.dbt_builds order by build_id desc limit 1").fetchone() == (True,)
+    results = json.loads((get_settings().home_dir / "dbt" / "target" / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"].split(".")[0] for r in results}
+    assert {"unit_test", "model", "test", "seed", "snapshot"} <= ran
+    assert any(r["unique_id"].startswith("test.pshub.reconcile_") for r in results)

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from pshub.cli import app
+from pshub.app.cli import app
 from ops_receiver import Receiver
 
 # a singular dbt test that always fails on marts.customer_collections (AR per customer)

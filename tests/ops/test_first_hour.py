@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from pshub.cli import app
+from pshub.app.cli import app
 
 
 @pytest.fixture(scope="module")

@@ -99,3 +99,64 @@ def test_a_cycle_whose_process_is_gone_is_marked_abandoned_and_a_live_one_is_not
         conn.execute("delete from ops.loads where run_id = %s", (dead,))
         conn.execute("delete from ops.runs where run_id in (%s, %s)", (dead, alive))
         conn.commit()
+
+
+def test_a_prefect_api_configured_in_prefects_own_settings_is_used_rather_than_a_server_of_the_commands_own(
+        monkeypatch, tmp_path):
+    """PREFECT_API_URL counts wherever Prefect reads it: the environment, a .env or prefect.toml in the working
+    folder, or the active profile of profiles.toml (read without importing Prefect)."""
+    from pshub import prefect_api
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILE", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILES_PATH", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prefect").mkdir()
+    assert prefect_api.configured_api_url() is None
+    (tmp_path / "prefect" / "profiles.toml").write_text(
+        'active = "team"\n[profiles.team]\nPREFECT_API_URL = "http://prefect.internal:4200/api"\n'
+        '[profiles.other]\nPREFECT_API_URL = "http://elsewhere:4200/api"\n')
+    assert prefect_api.configured_api_url() == "http://prefect.internal:4200/api"
+    monkeypatch.setenv("PREFECT_PROFILE", "other")
+    assert prefect_api.configured_api_url() == "http://elsewhere:4200/api"
+    (tmp_path / "prefect.toml").write_text('[api]\nurl = "http://from-the-project:4200/api"\n')
+    assert prefect_api.configured_api_url() == "http://from-the-project:4200/api"
+    (tmp_path / ".env").write_text("PREFECT_API_URL=http://from-dotenv:4200/api\n")
+    assert prefect_api.configured_api_url() == "http://from-dotenv:4200/api"
+    monkeypatch.setenv("PREFECT_API_URL", "http://from-the-environment:4200/api")
+    assert prefect_api.configured_api_url() == "http://from-the-environment:4200/api"
+
+
+def test_a_served_prefect_server_is_shared_only_while_its_process_lives_and_answers(tmp_path):
+    import http.server
+    import threading
+
+    from pshub import prefect_api
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/api/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/api"
+    try:
+        assert prefect_api.shared_server_url(tmp_path) is None
+        prefect_api.announce_server(tmp_path, url, os.getpid())
+        assert prefect_api.shared_server_url(tmp_path) == url
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout.strip()
+        prefect_api.announce_server(tmp_path, url, int(dead))  # a server file its process left behind
+        assert prefect_api.shared_server_url(tmp_path) is None
+        prefect_api.announce_server(tmp_path, url, os.getpid())
+        prefect_api.withdraw_server(tmp_path, os.getpid())
+        assert not (tmp_path / prefect_api.SERVER_FILE).exists()
+    finally:
+        server.shutdown()
+    prefect_api.announce_server(tmp_path, url, os.getpid())
+    assert prefect_api.shared_server_url(tmp_path) is None, "a server that does not answer is not shared"

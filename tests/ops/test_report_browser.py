@@ -28,7 +28,7 @@ CHARTS_WITH_DATA = ["chart-cycle-duration", "chart-cycle-volume", "chart-reconci
 def report_hub(warehouse_url, home):
     """One cycle of a fresh demo firm holding one invoice 45 days overdue; the report's data gathered from it."""
     from flows.hub import hub
-    from pshub.report import gather, write_report
+    from pshub.app.report import gather, write_report
 
     with isolated_hub(warehouse_url, home / "report", "pshub_report_test") as env:
         invoice = plant_overdue_invoice(env["sandbox"].store, days_overdue=45)
@@ -104,7 +104,7 @@ def test_charts_with_data_draw_one_mark_per_value(report_page, report_hub):
 
 def test_a_chart_with_nothing_to_show_says_so_instead_of_drawing_empty_axes(report_hub, tmp_path):
     """Rows whose values are all zero or missing (no open invoice, no margin yet) give the explicit empty state."""
-    from pshub.report import render
+    from pshub.app.report import render
 
     data = copy.deepcopy(report_hub["data"])
     data["kpis"]["aging"] = [{**a, "amount": 0} for a in data["kpis"]["aging"]]

@@ -27,6 +27,27 @@ def test_same_seed_same_firm_other_seed_other_firm(tmp_path, anchor):
     assert a == b != c
 
 
+def test_generation_says_its_steps_and_the_rows_written_done_of_total(tmp_path, anchor):
+    import io
+
+    from pshub.app.progress import CycleProgress
+    from sandbox.generate import STEPS
+
+    seen = []
+    counts = generate(Store(tmp_path / "p"), "demo", 7, anchor=anchor, progress=seen.append)
+    assert [p["done"] for p in seen if "rows" not in p] == list(range(len(STEPS) + 1))
+    writing = [p for p in seen if "rows" in p]
+    assert [p["tables"] for p in writing] == list(range(1, writing[0]["tables_total"] + 1))
+    assert writing[-1]["rows"] == writing[-1]["rows_total"] == sum(n for t, n in counts.items()
+                                                                   if t not in ("defects", "seconds"))
+    # on the terminal (as `pshub demo` shows it): the first and the last step always, done of total
+    out = io.StringIO()
+    generate(Store(tmp_path / "q"), "demo", 7, anchor=anchor, progress=CycleProgress(out).sandbox)
+    lines = out.getvalue().splitlines()
+    assert "sandbox generating the demo firm: 0 of 9 steps done (now: reference data)" in lines[0]
+    assert lines[-1].endswith("sandbox generating the demo firm: 9 of 9 steps done")
+
+
 def test_firm_shape_follows_metrics(sandbox):
     c = sandbox.store.conn()
     people = c.execute("SELECT COUNT(*) FROM kt_users").fetchone()[0]

@@ -133,6 +133,35 @@ def test_held_back_rows_are_exceptions_with_their_reason_until_released(make_syn
                         ).fetchone()[0] == 0
 
 
+def test_an_apply_with_nothing_new_writes_no_hold_and_only_what_changed_otherwise(make_sync, conn, outbound_table,
+                                                                                   erp_refs):
+    sync = make_sync("t_holds", "timebills")
+    rows = time_bill_rows(erp_refs, "hold", 4)
+    outbound_table("t_holds", COLUMNS, [], blocked=[(*r, "closed_period") for r in rows[:3]])
+    assert apply(conn, sync).blocked == 3
+    versions = "select record_key, xmin::text from ops.sync_exceptions where sync_name = 't_holds' and resolved_at is null"
+    before = dict(conn.execute(versions))
+    conn.commit()
+    # nothing changed: every open hold is the same row version as before (xmin changes with any write)
+    assert apply(conn, sync).blocked == 3
+    assert dict(conn.execute(versions)) == before
+    conn.commit()
+    # one reason changes, one hold is added, one is released: those three rows are written, the unchanged one is not
+    conn.execute("update outbound.t_holds_blocked set block_reason_code = 'unapproved_time' where external_id = 'hold-000'")
+    conn.execute("delete from outbound.t_holds_blocked where external_id = 'hold-002'")
+    conn.execute("insert into outbound.t_holds_blocked values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                 (*rows[3], "closed_period"))
+    conn.commit()
+    assert apply(conn, sync).blocked == 3
+    after = dict(conn.execute(versions))
+    assert set(after) == {"hold-000", "hold-001", "hold-003"}
+    assert after["hold-001"] == before["hold-001"] and after["hold-000"] != before["hold-000"]
+    assert conn.execute("select reason_code from ops.sync_exceptions where sync_name = 't_holds'"
+                        " and record_key = 'hold-000' and resolved_at is null").fetchone()[0] == "unapproved_time"
+    assert conn.execute("select resolved_at is not null from ops.sync_exceptions where sync_name = 't_holds'"
+                        " and record_key = 'hold-002'").fetchone()[0]
+
+
 def test_transient_errors_are_retried_until_every_row_is_pushed(make_sync, conn, outbound_table, erp_refs, sandbox_admin):
     sync = make_sync("t_faults", "timebills")
     rows = time_bill_rows(erp_refs, "flt", 40)

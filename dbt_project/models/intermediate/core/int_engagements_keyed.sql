@@ -3,22 +3,9 @@
 -- method is kept), several = 'several' (no project is chosen: never guessed), none = 'none'. A project that is the
 -- one candidate of several engagements (two deals of the same name and dates) is not given to any of them either:
 -- they count as 'several', so that no sync creates or updates a project for them until a person decides.
-with candidates as (
+with strongest as (
 
-    select distinct on (crm_opportunity_id, source_system, project_id) *
-    from {{ ref('int_engagement_key_candidates') }}
-    order by crm_opportunity_id, source_system, project_id, strength, date_distance
-
-),
-
-strongest as (
-
-    select *
-    from (
-        select *, rank() over (partition by crm_opportunity_id, source_system order by strength, date_distance) as strength_rank
-        from candidates
-    ) as ranked
-    where strength_rank = 1
+    select * from {{ ref('int_engagement_candidates_ranked') }}
 
 ),
 

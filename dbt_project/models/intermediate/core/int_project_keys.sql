@@ -1,22 +1,9 @@
 -- One row per ERP project and per PSA project: the engagement it belongs to, if any.
 -- A project that is the strongest candidate of exactly one engagement belongs to it even when that
 -- engagement has several candidates (its time and invoices still count there); the key status says which.
-with candidates as (
+with strongest as (
 
-    select distinct on (crm_opportunity_id, source_system, project_id) *
-    from {{ ref('int_engagement_key_candidates') }}
-    order by crm_opportunity_id, source_system, project_id, strength, date_distance
-
-),
-
-strongest as (
-
-    select *, count(*) over (partition by crm_opportunity_id, source_system) as engagement_candidates
-    from (
-        select *, rank() over (partition by crm_opportunity_id, source_system order by strength, date_distance) as strength_rank
-        from candidates
-    ) as ranked
-    where strength_rank = 1
+    select * from {{ ref('int_engagement_candidates_ranked') }}
 
 ),
 

@@ -57,7 +57,7 @@ aggregated as (
         work_month,
         count(*)                                                        as entry_count,
         sum(hours) filter (where is_approved)                           as approved_hours,
-        sum(hours) filter (where is_approved and is_billable)           as approved_billable_hours,
+        sum(approved_billable_hours)                                    as approved_billable_hours,
         sum(approved_bill_value)                                        as approved_bill_value,
         sum(approved_bill_value * rate_to_reporting)                    as approved_bill_value_reporting,
         sum(approved_standard_value)                                    as approved_standard_value,

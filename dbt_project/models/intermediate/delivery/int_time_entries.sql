@@ -326,7 +326,9 @@ moves as (
 
 select
     enriched.*,
-    -- approved billable client work at the entry's bill rate: what T&M revenue and "delivered" count
+    -- approved billable client work (internal projects are never billable work): its hours, and at the entry's bill
+    -- rate what T&M revenue and "delivered" count. Every sum of approved billable hours sums this column.
+    case when is_approved and is_billable and not is_internal then hours else 0 end as approved_billable_hours,
     case when is_approved and is_billable and not is_internal then hours * bill_rate else 0 end as approved_bill_value,
     case when is_approved then hours * cost_rate else 0 end as approved_cost_value,
     case when is_approved and is_billable and not is_internal then hours * coalesce(rate_card_rate, bill_rate) else 0 end

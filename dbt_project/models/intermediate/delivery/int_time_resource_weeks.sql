@@ -30,7 +30,7 @@ with aggregated as (
         work_week,
         count(*)                                                                    as entry_count,
         sum(hours) filter (where is_approved)                                       as approved_hours,
-        sum(hours) filter (where is_approved and is_billable and not is_internal)   as approved_billable_hours,
+        sum(approved_billable_hours)                                                as approved_billable_hours,
         sum(hours)                                                                  as logged_hours
     {% if is_incremental() %}
     from changed_entries

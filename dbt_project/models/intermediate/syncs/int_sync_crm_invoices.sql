@@ -6,7 +6,7 @@
 -- due date), partially paid (part of it settled), open.
 with invoices as (
 
-    select * from {{ ref('invoices') }}
+    select * from {{ ref('int_invoices_aged') }}
 
 ),
 

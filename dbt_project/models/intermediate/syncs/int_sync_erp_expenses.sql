@@ -47,5 +47,5 @@ from expenses
 left join facts using (engagement_id)
 left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'erp_projects' and created.record_key = expenses.engagement_id
-left join {{ ref('customer_collections') }} as collections on collections.customer_id = facts.customer_id
+left join {{ ref('int_customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('currencies') }} as currencies on currencies.currency_code = expenses.currency_code

@@ -45,6 +45,6 @@ from milestones
 join facts on facts.psa_project_id = milestones.psa_project_id
 left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'erp_projects' and created.record_key = facts.engagement_id
-left join {{ ref('customer_collections') }} as collections on collections.customer_id = facts.customer_id
+left join {{ ref('int_customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('currencies') }} as currencies on currencies.currency_code = facts.contract_currency
 where milestones.psa_story_id not in (select psa_story_id from legacy_invoiced where psa_story_id is not null)

@@ -56,5 +56,5 @@ from entries
 left join facts using (engagement_id)
 left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'erp_projects' and created.record_key = entries.engagement_id
-left join {{ ref('customer_collections') }} as collections on collections.customer_id = facts.customer_id
+left join {{ ref('int_customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('role_service_items') }} as items on items.role_name = entries.role_name

@@ -13,7 +13,7 @@ select
     collections.currency_code                                   as _currency,
     case when fields.psa_custom_field_id is null then 'credit_hold_field_missing_in_psa' end as block_reason_code
 from {{ ref('int_engagement_facts') }} as engagements
-left join {{ ref('customer_collections') }} as collections on collections.customer_id = engagements.customer_id
+left join {{ ref('int_customer_collections') }} as collections on collections.customer_id = engagements.customer_id
 left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'psa_projects' and created.record_key = engagements.engagement_id
 left join (

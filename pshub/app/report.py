@@ -73,36 +73,11 @@ def exceptions(conn) -> dict:
     return {"by_sync": by_sync, "stuck": stuck, "data_quality": quality}
 
 
-# (label, query returning one row of crm / erp / psa values); each compares one thing across systems
-RECONCILIATION = [
-    ("Engagements: won deals / ERP projects / PSA projects", "count", """
-        select (select count(*) from staging.stg_salesforce__opportunities where is_won) as crm,
-               (select count(*) from staging.stg_netsuite__jobs where not coalesce(is_inactive, false)) as erp,
-               (select count(*) from staging.stg_kantata__workspaces) as psa"""),
-    ("Engagements keyed in each system (marts.engagements)", "count", """
-        select count(*) as crm, count(erp_project_id) as erp, count(psa_project_id) as psa from marts.engagements"""),
-    ("Customers: accounts with a won deal / ERP customers", "count", """
-        select (select count(distinct crm_account_id) from marts.engagements) as crm,
-               (select count(*) from staging.stg_netsuite__customers where not coalesce(is_inactive, false)) as erp,
-               null::bigint as psa"""),
-    ("Approved billable hours: PSA time / ERP time bills", "hours", """
-        select null::numeric as crm,
-               (select round(sum(hours), 1) from staging.stg_netsuite__time_bills where is_billable) as erp,
-               (select round(sum(minutes) / 60.0, 1) from staging.stg_kantata__time_entries
-                 where is_approved and is_billable) as psa"""),
-    ("Sold vs billed (reporting currency): CRM sold / ERP billed", "money", """
-        select round(sum(sold_amount_reporting), 0) as crm, round(sum(billed_amount_reporting), 0) as erp,
-               null::numeric as psa from marts.engagements"""),
-]
-
-
 def reconciliation(conn) -> list[dict]:
-    rows = []
-    for label, unit, query in RECONCILIATION:
-        found = _q(conn, query)
-        values = found[0] if found else {"crm": None, "erp": None, "psa": None}
-        rows.append({"label": label, "unit": unit, **values, "built": bool(found)})
-    return rows
+    """Each measure compared across the three systems: the mart system_reconciliation (dbt decides the figures)."""
+    return [{**row, "built": True} for row in _q(conn, """
+        select measure as label, unit, crm_value as crm, erp_value as erp, psa_value as psa
+          from marts.system_reconciliation order by measure_order""")]
 
 
 def reconciliation_money(conn) -> dict:
@@ -227,11 +202,11 @@ def _json_default(value):
 
 
 def render(data: dict) -> str:
-    template = resources.files("pshub").joinpath("report_assets/report.html").read_text()
-    script = resources.files("pshub").joinpath("report_assets/charts.js").read_text()
+    template = resources.files("pshub.app").joinpath("report_assets/report.html").read_text()
+    script = resources.files("pshub.app").joinpath("report_assets/charts.js").read_text()
     # Chart.js 4 (MIT, report_assets/LICENSE-chart.js.md), its UMD build as published on npm: inline, so the page
     # stays one offline file
-    chartjs = resources.files("pshub").joinpath("report_assets/chart.umd.min.js").read_text()
+    chartjs = resources.files("pshub.app").joinpath("report_assets/chart.umd.min.js").read_text()
     payload = json.dumps(data, default=_json_default).replace("</", "<\\/")  # cannot close the script element
     return (template.replace("{{title}}", html.escape(f"pshub report, {data['generated_at']}"))
                     .replace("{{data}}", payload)

@@ -5,20 +5,24 @@ server with a work pool, and `pshub serve` reads it here to serve the same deplo
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
-
+import psutil
 import yaml
 from prefect.client.schemas.objects import ConcurrencyLimitConfig
 from prefect.flows import load_flow_from_entrypoint
+from prefect.runner import Runner
 from prefect.schedules import Cron, Interval, RRule
+
+from pshub.prefect_api import announce_server, answers, withdraw_server
 
 
 def _schedule(spec: dict):
@@ -104,24 +108,88 @@ class LocalPrefectServer:
         while True:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"the Prefect server exited ({self._proc.returncode}): see {self.log_path}")
-            try:
-                if httpx.get(f"{api_url}/health", timeout=2).is_success:
-                    return api_url
-            except httpx.HTTPError:
-                pass
+            if answers(api_url):
+                # the commands started while it runs use it rather than a server of their own (pshub.prefect_api)
+                announce_server(self.home, api_url, self._proc.pid)
+                return api_url
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the Prefect server did not answer in {self.startup_seconds:.0f}s: see {self.log_path}")
             time.sleep(0.5)
 
     def stop(self) -> None:
+        if self._proc is not None:
+            withdraw_server(self.home, self._proc.pid)
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:
-                self._proc.wait(30)
+                self._proc.wait(15)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
         self._proc = None
         if getattr(self, "_log", None):
             self._log.close()
+
+
+# how long `pshub serve` waits, after Ctrl-C, for Prefect's runner to stop on its own
+STOP_SECONDS = 20.0
+
+
+def serve_until_interrupted(deployments: list, limit: int | None, stop_seconds: float = STOP_SECONDS) -> bool:
+    """Serve the deployments with Prefect's runner until Ctrl-C, then stop in bounded time. The stop is Prefect's
+    own graceful one (the runner's SIGTERM path, Runner.astop: flow runs in flight are cancelled, polling stops,
+    the schedules are paused) rather than a KeyboardInterrupt thrown into whatever the event loop was awaiting;
+    every step of it is an API call, which on a busy server can take Prefect's request timeout (60 s) and its
+    retries. Past `stop_seconds` the flow-run processes still running are killed and the rest is left undone.
+    Returns True when the runner stopped on its own in time."""
+    runner = Runner(limit=limit, pause_on_shutdown=True)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+
+    async def serve() -> bool:
+        interrupted = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupted.set)
+        serving = asyncio.create_task(runner.start())
+        waiting = asyncio.create_task(interrupted.wait())
+        await asyncio.wait({serving, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if serving.done():  # stopped by itself (SIGTERM: Prefect's own handler)
+            waiting.cancel()
+            serving.result()
+            return True
+        stopping = asyncio.create_task(_stop(runner, serving))
+        done, _ = await asyncio.wait({stopping}, timeout=stop_seconds)
+        return bool(done)
+
+    loop = asyncio.new_event_loop()
+    stopped_in_time = loop.run_until_complete(serve())
+    if stopped_in_time:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+    else:  # the loop is left as it is: closing it would wait for the very calls that did not finish
+        _kill_children()
+    return stopped_in_time
+
+
+async def _stop(runner: Runner, serving: asyncio.Task) -> None:
+    if runner.started:
+        await runner.astop()
+    else:
+        serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+
+
+def _kill_children(grace_seconds: float = 5.0) -> None:
+    """The flow-run processes the runner started (and theirs): asked to stop, then killed."""
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(children, timeout=grace_seconds)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass

@@ -1,4 +1,4 @@
-"""Operations commands of the `pshub` CLI: status, report, serve, alerts (registered by pshub.cli)."""
+"""Operations commands of the `pshub` CLI: status, report, serve, alerts (registered by pshub.app.cli)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +12,6 @@ from typing import Optional
 import typer
 
 from pshub import prefect_api
-from pshub.settings import get_settings
 
 alerts_app = typer.Typer(help="Webhook alerts (Slack-compatible) on failed cycles and thresholds.",
                          no_args_is_help=True)
@@ -36,7 +35,7 @@ def report(
     cycles: int = typer.Option(60, help="cycles shown in the pipeline health charts"),
 ) -> None:
     """Write one self-contained HTML page (works offline): pipeline health, exceptions, reconciliation, KPIs."""
-    from pshub.report import default_path, write_report
+    from pshub.app.report import default_path, write_report
 
     path = write_report(out or default_path(), cycles=cycles)
     typer.echo(f"report: {path.resolve()}")
@@ -55,21 +54,25 @@ def serve(
     ephemeral API has no scheduler; with it set, that server schedules the runs.
     """
     prefect_api.prefect_env(debug=os.environ.get("PSHUB_DEBUG") == "1")
-    from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from pshub.dbt import PROJECT_DIR
-    from pshub.deployments import LocalPrefectServer, runner_deployments
-
-    from pshub.deployments import scheduler_problem
+    from pshub.app.deployments import (STOP_SECONDS, LocalPrefectServer, runner_deployments, scheduler_problem,
+                                       serve_until_interrupted)
 
     problem = scheduler_problem()
     if problem:
         typer.secho(f"warning: {problem}", fg=typer.colors.YELLOW, err=True)
     server = None
-    api_url = os.environ.get("PREFECT_API_URL")
+    stopped_in_time = True
+    api_url = prefect_api.configured_api_url()
+    prefect_home = Path(os.environ["PREFECT_HOME"]).expanduser()
     if not api_url:
-        server = LocalPrefectServer(get_settings().home_dir / "prefect", prefect_api.startup_timeout())
+        api_url = prefect_api.shared_server_url(prefect_home)
+        if api_url:
+            typer.echo(f"using the Prefect server another `pshub serve` runs on {prefect_home}: {api_url}")
+    if not api_url:
+        server = LocalPrefectServer(prefect_home, prefect_api.startup_timeout())
         typer.echo("starting a local Prefect server (PREFECT_API_URL is unset) ...")
         api_url = server.start()
         os.environ["PREFECT_API_URL"] = api_url  # for the flow-run processes the runner starts
@@ -85,15 +88,18 @@ def serve(
             typer.echo("  each cycle prints one outcome line here; Ctrl-C stops")
             # Prefect's runner leaves a coroutine of its own un-awaited when interrupted: not ours to report
             warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
-            try:
-                prefect_serve(*deployments, limit=limit, print_starting_message=True)
-            except KeyboardInterrupt:
-                pass
+            stopped_in_time = serve_until_interrupted(deployments, limit)
+            if not stopped_in_time:
+                typer.echo(f"Prefect's runner had not stopped {STOP_SECONDS:.0f} s after Ctrl-C (a slow API?): its "
+                           "flow runs were killed (the next cycle marks theirs abandoned)")
             typer.echo("stopped")
             sys.stdout.flush()  # said now: stopping the local Prefect server below can take a while
     finally:
         if server is not None:
             server.stop()
+    if not stopped_in_time:  # the runner's unfinished calls and threads would hold the exit: none is needed now
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def _describe_schedule(schedule) -> str:

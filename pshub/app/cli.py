@@ -130,7 +130,7 @@ def db_stop() -> None:
 def ingest(
     system: list[str] = typer.Option(None, "--system", "-s", help="only this system (repeatable)"),
     object_: list[str] = typer.Option(None, "--object", "-o", help="only this object (repeatable)"),
-    full_refresh: bool = typer.Option(False, help="ignore cursors and re-read everything"),
+    full_refresh: bool = typer.Option(False, help="start from nothing: re-read every record of the objects (cursors ignored)"),
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor)."""
     from connectors import catalog
@@ -144,7 +144,7 @@ def ingest(
     _check_systems(system or None)
     from flows.ingest import TerminalProgress, ingest as ingest_flow, progress_listener
     from pshub.runs import new_run_id
-    from pshub import summary
+    from pshub.app import summary
 
     run_id = new_run_id()
     api.wait()
@@ -158,16 +158,17 @@ def ingest(
 @app.command()
 def transform(
     select: list[str] = typer.Option(None, "--select", help="dbt selector (repeatable)"),
-    full_refresh: bool = typer.Option(False, help="rebuild incremental models from scratch"),
+    full_refresh: bool = typer.Option(False, help="start from nothing: `dbt build --full-refresh`, every model rebuilt "
+                                      "(incremental ones included) and every test run"),
 ) -> None:
     """Run `dbt build`: staging, intermediate, marts and outbound models, with their tests."""
     api = _start_prefect()
     _check_warehouse()
     from flows.transform import transform as transform_flow
-    from pshub import summary
+    from pshub.app import summary
     from pshub.dbt import DbtFailed
 
-    from pshub.progress import show_progress
+    from pshub.app.progress import show_progress
 
     api.wait()
     try:
@@ -216,19 +217,20 @@ def dbt_command(
 
 
 @app.command()
-def run(full_refresh: bool = typer.Option(False, help="ignore ingest cursors for this cycle")) -> None:
+def run(full_refresh: bool = typer.Option(False, help="start from nothing: the ingest re-reads every record (cursors "
+                                          "ignored) and dbt rebuilds every model with every test (--full-refresh)")) -> None:
     """Run one hub cycle (ingest -> transform -> sync) as a Prefect flow, and print its summary."""
     api = _start_prefect()
     _check_warehouse()
     _check_systems()
-    from flows.hub import hub
-    from pshub import summary
+    from flows.hub import run_cycle
+    from pshub.app import summary
 
-    from pshub.progress import show_progress
+    from pshub.app.progress import show_progress
 
     api.wait()
     with show_progress(sys.stderr):
-        result = hub(full_refresh=full_refresh)
+        result = run_cycle(full_refresh=full_refresh)
     summary.print_cycle(result)
     if result.get("status", "succeeded") != "succeeded":
         typer.secho(f"cycle {result.get('status')}: see `pshub status`", fg=typer.colors.YELLOW, err=True)
@@ -241,7 +243,7 @@ def demo(
 ) -> None:
     """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next."""
     api = _start_prefect()
-    from pshub.demo import run_demo
+    from pshub.app.demo import run_demo
 
     sys.exit(run_demo(scale=scale, prefect=api))
 
@@ -251,7 +253,7 @@ def demo(
 def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default: all)"),
               show: int = typer.Option(10, help="rows to show per sync")) -> None:
     """Show what a sync would push, without writing anything (a dry run)."""
-    from pshub import summary
+    from pshub.app import summary
     from pshub.warehouse import connect
     from reverse_etl import engine
     from reverse_etl.syncs import SYNCS, get_sync
@@ -287,7 +289,7 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
 
     With nothing to push anywhere, the syncs are applied in this process without Prefect (held-back rows are
     still recorded): a no-op apply takes the time of its queries."""
-    from pshub import summary
+    from pshub.app import summary
     from pshub.runs import new_run_id
     from reverse_etl import engine
     from reverse_etl.apply import apply_sync, planned_work
@@ -299,16 +301,18 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
         except KeyError as exc:
             _fail(exc.args[0], 2)
     names = [name] if name else list(SYNCS)
-    try:
-        work = planned_work(names)
-    except engine.ModelMissing as exc:
-        _fail(str(exc))
     run_id = new_run_id()
-    if not any(work.values()):
-        from dataclasses import asdict
+    results = None
+    with _warehouse() as conn:  # one connection for the plan and, with nothing to push, every apply
+        try:
+            work = planned_work(names, conn)
+        except engine.ModelMissing as exc:
+            _fail(str(exc))
+        if not any(work.values()):
+            from dataclasses import asdict
 
-        results = [asdict(apply_sync(n, run_id, confirm)) for n in names]
-    else:
+            results = [asdict(apply_sync(n, run_id, confirm, conn)) for n in names]
+    if results is None:
         api = _start_prefect()
         from flows.sync import sync as sync_flow
 
@@ -365,7 +369,8 @@ def exceptions_retry(sync: Optional[str] = typer.Option(None, help="only this sy
                      confirm: bool = typer.Option(False, "--confirm", help="as for `sync apply`")) -> None:
     """Push the failures again: the syncs that have open failures are applied now. Holds are not retried (they
     go when the source changes): the output says how many there are."""
-    from pshub import exceptions, summary
+    from pshub import exceptions
+    from pshub.app import summary
     from pshub.runs import new_run_id
     from reverse_etl.syncs import SYNCS
 
@@ -393,10 +398,10 @@ def _warehouse():
 
 
 def _mount_operations() -> None:
-    """status, report, serve and alerts live in pshub/ops_cli.py, registered on this app."""
-    if importlib.util.find_spec("pshub.ops_cli") is None:
+    """status, report, serve and alerts live in pshub/app/ops_cli.py, registered on this app."""
+    if importlib.util.find_spec("pshub.app.ops_cli") is None:
         return
-    from pshub import ops_cli
+    from pshub.app import ops_cli
 
     ops_cli.register(app)
 
@@ -405,7 +410,7 @@ _mount_operations()
 
 
 def _mount_analysts() -> None:
-    from pshub import analysts_cli
+    from pshub.app import analysts_cli
 
     analysts_cli.register(app)
 
@@ -414,7 +419,7 @@ _mount_analysts()
 
 
 def _mount_kantata() -> None:
-    from pshub import kantata_cli
+    from pshub.app import kantata_cli
 
     kantata_cli.register(app)
 

@@ -8,7 +8,7 @@ import httpx
 import typer
 
 from pshub.exceptions import grouped, money_by_currency
-from pshub.progress import show_progress
+from pshub.app.progress import CycleProgress, show_progress
 from pshub.settings import get_settings
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
@@ -69,8 +69,8 @@ def print_exception_split(split: dict, groups: int = 8) -> None:
 
 def run_demo(scale: str = "demo", prefect=None) -> int:
     """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle."""
-    from flows.hub import hub
-    from pshub import summary
+    from flows.hub import run_cycle
+    from pshub.app import summary
     from pshub.settings import redact_url
     from pshub.warehouse import connect, database_url
     from sandbox.server import SandboxServer
@@ -87,7 +87,7 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
         fresh = not (settings.sandbox_dir / "endpoints.json").exists() and not any(settings.sandbox_dir.glob("*"))
         typer.echo(f"  sandbox:   {'generating a ' + scale + ' firm and ' if fresh else ''}starting in {settings.sandbox_dir}")
         settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
-        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports)
+        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports, progress=CycleProgress().sandbox)
         server.start()
         for system, base in server.urls.items():
             typer.echo(f"             {system:<10} {base}")
@@ -98,8 +98,8 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
         typer.echo()
         typer.echo("  one hub cycle: land every object, build the dbt project, push the syncs")
         with show_progress():
-            result = hub()
-        from pshub.report import default_path, write_report
+            result = run_cycle()
+        from pshub.app.report import default_path, write_report
 
         report_path = write_report(default_path())
         account = crm_account_as_seen(result)

@@ -1,6 +1,6 @@
-"""Progress of a long command on the terminal: one line every few seconds per stage (ingest, dbt, sync), so
-that nothing long is silent. Listeners of flows.ingest (objects), pshub.dbt (nodes) and reverse_etl.engine
-(batches) feed it."""
+"""Progress of a long command on the terminal: one line every few seconds per stage (sandbox generation, ingest,
+dbt, sync), so that nothing long is silent. Listeners of flows.ingest (objects), pshub.dbt (nodes) and
+reverse_etl.engine (batches) feed it, and the sandbox's generator its callback."""
 from __future__ import annotations
 
 import sys
@@ -44,6 +44,12 @@ class CycleProgress:
             return
         self._say("dbt", f"{p['done']} of {p['total'] or '?'} nodes done: {p['models']} models, {p['tests']} tests, "
                          f"{p['failures']} failures so far", force=p["done"] == p["total"])
+
+    def sandbox(self, p: dict) -> None:
+        """The sandbox firm's generation (sandbox.generate): steps done of all, tables and rows written of all."""
+        from sandbox.generate import describe  # loaded already: only a generation calls this
+
+        self._say("sandbox", describe(p), force=p["done"] in (0, p["total"]))
 
     def sync(self, p: dict) -> None:
         self._say("sync", f"{p['sync']}: batch {p['batch']} of {p['batches']}, {p['pushed']:,} pushed",

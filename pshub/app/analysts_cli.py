@@ -1,4 +1,4 @@
-"""`pshub analysts add|remove|list`: analysts' own read-only logins (registered by pshub.cli)."""
+"""`pshub analysts add|remove|list`: analysts' own read-only logins (registered by pshub.app.cli)."""
 from __future__ import annotations
 
 import sys

@@ -1,0 +1,34 @@
+-- One row per measure compared across the three systems (what the report's reconciliation table shows): the CRM's,
+-- the ERP's and the PSA's figure side by side (null where a system has none). The raw-to-mart reconciliations that
+-- fail a build are tests (tests/reconciliation/); these are for a person to read, not a rule that fails.
+-- A view: read when the report is made, so that no cycle pays for counting every time entry and time bill.
+{{ config(materialized='view') }}
+
+with measures as (
+
+    select 1 as measure_order, 'Engagements: won deals / ERP projects / PSA projects' as measure, 'count' as unit,
+           (select count(*) from {{ ref('stg_salesforce__opportunities') }} where is_won)::numeric as crm_value,
+           (select count(*) from {{ ref('stg_netsuite__jobs') }} where not coalesce(is_inactive, false))::numeric as erp_value,
+           (select count(*) from {{ ref('stg_kantata__workspaces') }})::numeric as psa_value
+    union all
+    select 2, 'Engagements keyed in each system (marts.engagements)', 'count',
+           count(*), count(erp_project_id), count(psa_project_id)
+    from {{ ref('engagements') }}
+    union all
+    select 3, 'Customers: accounts with a won deal / ERP customers', 'count',
+           (select count(distinct crm_account_id) from {{ ref('engagements') }}),
+           (select count(*) from {{ ref('stg_netsuite__customers') }} where not coalesce(is_inactive, false)),
+           null
+    union all
+    select 4, 'Approved billable client hours: PSA time / ERP billable time bills', 'hours',
+           null,
+           (select round(sum(hours), 1) from {{ ref('int_time_bills') }} where is_billable),
+           (select round(sum(approved_billable_hours), 1) from {{ ref('int_time_entries') }})
+    union all
+    select 5, 'Sold vs billed (reporting currency): CRM sold / ERP billed', 'money',
+           round(sum(sold_amount_reporting), 0), round(sum(billed_amount_reporting), 0), null
+    from {{ ref('engagements') }}
+
+)
+
+select * from measures
