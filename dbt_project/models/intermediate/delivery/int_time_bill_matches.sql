@@ -7,7 +7,8 @@
 --
 -- Incremental like int_time_entries (load-id watermark of ops.loads): matching never looks beyond one person's
 -- day, so a build recomputes the (employee, day) groups with a time bill or time entry landed or deleted since
--- the last build, or a bill deleted or whose engagement key changed; a full refresh gives the same rows.
+-- the last build, or a bill deleted or whose engagement key changed, or an entry whose PSA project's engagement
+-- key changed; a full refresh gives the same rows.
 -- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
 -- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
 {{ config(
@@ -66,10 +67,41 @@ changed_bill_projects as (
 
 ),
 
+{#- The engagement each PSA project's entries had at the last build: int_time_entries, built after this model
+    (it reads the matches), so its table still holds the previous build's keys here. Read as a relation, not
+    a ref (the ref would be a cycle); none yet before its first build. -#}
+{%- set previous_entries = adapter.get_relation(database=this.database, schema=this.schema,
+                                                identifier='int_time_entries') if execute else none %}
+{% if previous_entries is not none %}
+changed_entry_projects as (
+
+    -- PSA projects whose engagement key changed since the last build, alone (a PSA project renamed, a deal's
+    -- name or customer changed while its ERP project kept its key, a key that went ambiguous and back): their
+    -- entries pair with other bills now. Without this, a build kept the old pairs until a full refresh: entries
+    -- paired before stayed paired, and entries that pair now (often old time in closed periods) were held back
+    -- as never posted.
+    select project_keys.project_id as psa_project_id
+    from {{ ref('int_project_keys') }} as project_keys
+    join (select distinct psa_project_id, engagement_id from {{ previous_entries }}) as previous
+        on previous.psa_project_id = project_keys.project_id
+    where project_keys.source_system = 'kantata'
+      and previous.engagement_id is distinct from project_keys.engagement_id
+
+),
+{% endif %}
+
 changed_groups as (
 
     select erp_employee_id, work_date from {{ ref('int_time_bills') }}
     where load_id > (select changed_since from cutoff)
+    {% if previous_entries is not none %}
+    union
+    select resources.erp_employee_id, previous.work_date
+    from {{ previous_entries }} as previous
+    join {{ ref('int_resources_matched') }} as resources using (psa_user_id)
+    where exists (select 1 from changed_entry_projects)
+      and previous.psa_project_id in (select psa_project_id from changed_entry_projects)
+    {% endif %}
     union
     select erp_employee_id, work_date from {{ ref('int_time_bills') }}
     where exists (select 1 from changed_bill_projects)
