@@ -11,14 +11,18 @@ from collections.abc import Iterator
 
 import httpx
 
-from connectors.http import (ApiClient, AuthError, ConnectorError, NotFoundError, RateLimited, ServerError,
-                             ValidationError, json_of)
+from connectors.http import ApiClient, AuthError, ConnectorError, json_of
 from connectors.paging import fetch_in_order
 
 TOKEN_PATH = "/oauth/token"
 API_PREFIX = "/api/v1"
 PER_PAGE_MAX = 200
 BULK_MAX = 100  # records per bulk create
+# Requests in flight at once per client. Kantata publishes no concurrency figure: it answers 429 "retry after a
+# small delay" with Retry-After (developer.kantata.com, errors; API_CONTRACTS.md: limits unpublished), and some
+# endpoints "have their own rate limit" (developer.kantata.com, Workspaces). The hub keeps a few requests in
+# flight, one per updated_at window of a large read, and waits out a 429 as told.
+MAX_IN_FLIGHT = 4
 IDEMPOTENT_CREATES = {"custom_field_values"}  # a POST that overrides the subject's value (see create)
 # Each endpoint has its own sort fields, and an order it does not know falls back to the endpoint's default order
 # without an error (developer.kantata.com, "Ordering"; Kantata's brainstem framework). The hub asks for
@@ -81,7 +85,7 @@ class KantataClient(ApiClient):
     system = "kantata"
 
     def __init__(self, base_url: str, credentials: dict, *, page_workers: int = 1, **kw):
-        super().__init__(base_url, credentials, max_concurrency=max(page_workers, 4), **kw)
+        super().__init__(base_url, credentials, max_concurrency=max(page_workers, MAX_IN_FLIGHT), **kw)
         self.page_workers = page_workers
 
     def _fetch_token(self) -> tuple[str, float]:
@@ -94,7 +98,7 @@ class KantataClient(ApiClient):
                                          "`pshub kantata authorize`)")
         return token, float(10 ** 9)
 
-    def _raise_for(self, response: httpx.Response) -> None:
+    def _error_detail(self, response: httpx.Response) -> tuple[str, str | None, object]:
         try:
             body = response.json()
         except ValueError:
@@ -102,19 +106,9 @@ class KantataClient(ApiClient):
         errors = body.get("errors") if isinstance(body, dict) else None
         first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
         message = first.get("message") or response.text[:300]
-        status = response.status_code
-        kw = {"status": status, "code": first.get("type"), "body": body}
-        if status == 401:  # a token does not expire: it was revoked, or belongs elsewhere
-            raise AuthError(self.system, f"{message} The access token was refused (revoked?): renew "
-                                         "PSHUB_KANTATA_TOKEN with `pshub kantata authorize`", **kw)
-        if status == 429:
-            retry_after = response.headers.get("Retry-After")
-            raise RateLimited(self.system, message, retry_after=float(retry_after) if retry_after else None, **kw)
-        if status == 404:
-            raise NotFoundError(self.system, message, **kw)
-        if status >= 500:
-            raise ServerError(self.system, message, **kw)
-        raise ValidationError(self.system, message, **kw)
+        if response.status_code == 401:  # a token does not expire: it was revoked, or belongs elsewhere
+            message += " The access token was refused (revoked?): renew PSHUB_KANTATA_TOKEN with `pshub kantata authorize`"
+        return message, first.get("type"), body
 
     # -- reads -------------------------------------------------------------------------------------
     def _page(self, resource: str, params: dict, page: int) -> dict:
@@ -180,12 +174,12 @@ class KantataClient(ApiClient):
             yield page
 
     def changed_partitions(self, resource: str, since: dt.datetime | None, params: dict | None = None, *,
-                           parts: int = 4, max_parts: int = 16, window_rows: int = 50_000,
+                           parts: int = MAX_IN_FLIGHT, max_parts: int = MAX_IN_FLIGHT, window_rows: int = 250_000,
                            min_pages: int = 20) -> list[Iterator[list[dict]]]:
         """The same records as changed_pages, split into updated_at windows that can be read at the same time,
         each page by page in order: `parts` windows, more for large reads so that none holds much more than
-        `window_rows` records (at most `max_parts`); one window when there are fewer than `min_pages` pages.
-        Every page of a window answers the window's count too, so short windows keep each request cheap.
+        `window_rows` records (at most `max_parts`: as many as the requests the client keeps in flight); one
+        window when there are fewer than `min_pages` pages.
 
         Windows meet at whole seconds (Kantata's timestamps have no fraction): each starts one second before
         its lower bound, since updated_after excludes its own second; the overlap lands once (newest wins)."""

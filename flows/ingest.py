@@ -12,8 +12,6 @@ import functools
 import itertools
 import datetime as dt
 import logging
-import sys
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +27,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from connectors import catalog, kantata, netsuite, salesforce
 from connectors.http import ApiClient, ConnectorError, LimitExceeded, Unreachable
 from connectors.paging import merge_streams
-from flows.landing import Load, LoadResult, ObjectSpec, mark_deleted, mark_vanished, read_cursor
+from flows.landing import SEEN_TABLE, Load, LoadResult, mark_deleted, mark_vanished, read_cursor, spec_for
 from pshub.clients import client_for
 from pshub.listeners import Listeners
 from pshub.settings import ConfigurationError
@@ -41,11 +39,14 @@ log = logging.getLogger("pshub.ingest")
 OVERLAP = dt.timedelta(minutes=2)
 # Pages are combined up to this many records per landing transaction (Kantata pages hold 200).
 BATCH_ROWS = 5000
-# Large Kantata reads are split into at least this many updated_at windows (more for very large ones), read
-# at the same time.
-KANTATA_WINDOWS = 4
+# Large Kantata reads are split into this many updated_at windows, read at the same time: one per request the
+# Kantata client keeps in flight (connectors/kantata.py, MAX_IN_FLIGHT: Kantata publishes no concurrency limit).
+KANTATA_WINDOWS = kantata.MAX_IN_FLIGHT
 # Kantata reports no deletes; listing every id is a full scan, so it runs when this much time has passed.
 RECONCILE_EVERY = dt.timedelta(hours=24)
+# A read of every record (full refresh, first load) reconciles from the ids it read, not from a second listing
+# (False: list them again, as before; bench/ingest.py measures both).
+RECONCILE_FROM_READ = True
 # Each cycle lists the ids of the records dated this far back (the current and the previous month: the periods a
 # firm still edits and approves), so that a recent deletion leaves the warehouse within a cycle.
 RECENT_WINDOW = dt.timedelta(days=62)
@@ -56,20 +57,6 @@ RECENT_WINDOW = dt.timedelta(days=62)
 LANDING_WORKERS = 8
 # glibc heap arenas of the process (see cap_malloc_arenas).
 MALLOC_ARENAS = 2
-
-PARSERS: dict[str, Callable[[str], dt.datetime]] = {
-    "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
-}
-
-
-def spec_for(obj: catalog.SourceObject) -> ObjectSpec:
-    return ObjectSpec(system=obj.system, object=obj.name, table=obj.table, id_field=obj.id_field,
-                      updated_field=obj.updated_field, parse_updated=PARSERS[obj.system],
-                      deleted_field=obj.deleted_field,
-                      # the version field is read by its own parser (and staging takes it typed, source_updated_at)
-                      field_types={f: t for f, t in obj.field_types.items() if f != obj.updated_field},
-                      declared_fields=obj.field_names, omits_nulls=obj.omits_nulls)
-
 
 # -- progress on the terminal ----------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -86,28 +73,6 @@ _progress: Listeners[Progress] = Listeners("landing")
 # `with progress_listener(callback):` calls `callback(Progress)` from every landing in this process
 progress_listener = _progress.listen
 _report = _progress.report
-
-
-class TerminalProgress:
-    """One line per object as it starts and ends, and a line every few seconds for long ones."""
-
-    def __init__(self, stream=None, every_seconds: float = 3.0):
-        self.stream = stream or sys.stderr
-        self.every = every_seconds
-        self._last: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, p: Progress) -> None:
-        key = (p.system, p.object)
-        now = time.monotonic()
-        with self._lock:
-            if p.stage in ("landing", "reconciling") and now - self._last.get(key, 0) < self.every:
-                return
-            self._last[key] = now
-            rate = f"  {p.rows_fetched / p.seconds:,.0f} rows/s" if p.seconds > 0 and p.rows_fetched else ""
-            self.stream.write(f"  {p.system + '.' + p.object:<50} {p.stage:<11} {p.rows_fetched:>10,} read "
-                              f"{p.rows_landed:>10,} landed  {p.seconds:7.1f}s{rate}\n")
-            self.stream.flush()
 
 
 # -- reading the sources -----------------------------------------------------------------------------
@@ -187,14 +152,23 @@ def reconcile_due(conn: psycopg.Connection, obj: catalog.SourceObject, now: dt.d
 
 def reconcile_ids(conn: psycopg.Connection, client: kantata.KantataClient, obj: catalog.SourceObject,
                   load: Load) -> int:
-    """List every id of a Kantata resource; mark the landed ids it no longer has deleted."""
+    """Mark the landed ids a Kantata resource no longer has deleted: compared with the ids this load read when it
+    read every record (a full read, Load(track_seen=True)), else with a listing of every id."""
     params = dict(obj.params)
 
     def still_there(ids: list[str]) -> set[str]:
         return {str(r["id"]) for r in client.get_by_ids(obj.name, ids, params)}
 
-    deleted = mark_vanished(conn, spec_for(obj), client.list_ids(obj.name, params), confirm=still_there,
-                            load_id=load.load_id)
+    if load.track_seen:
+        # a full read has just seen every id (the same filters as the listing, obj.params): no second listing.
+        # A record changed during the read can move into a window already read and be missed: still_there
+        # confirms every candidate before it is marked, as it does after a listing.
+        deleted = mark_vanished(conn, spec_for(obj), None, confirm=still_there, load_id=load.load_id,
+                                listed_table=SEEN_TABLE)
+        conn.execute(f"drop table if exists {SEEN_TABLE}")
+    else:
+        deleted = mark_vanished(conn, spec_for(obj), client.list_ids(obj.name, params), confirm=still_there,
+                                load_id=load.load_id)
     conn.execute("""insert into ops.cursors (system, object, cursor_field, cursor_value, load_id)
                     values (%s, %s, 'reconciled_at', now()::text, %s)
                     on conflict (system, object) do update set cursor_value = excluded.cursor_value,
@@ -241,8 +215,11 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
     spec = spec_for(obj)
     cursor = None if full_refresh else read_cursor(conn, obj.system, obj.name)
     since = cursor - OVERLAP if cursor is not None else None
+    # a read of every record (no cursor) sees every id: the reconciliation that follows compares with those
+    track_seen = bool(obj.reconcile_ids and since is None and reconcile is not False and RECONCILE_FROM_READ)
     load = Load(conn, spec, run_id=run_id, cursor_from=cursor, cursor_field=obj.updated_field,
-                on_landed=netsuite_delete_applier(lambda: load.load_id) if obj.applies_deletes else None)
+                on_landed=netsuite_delete_applier(lambda: load.load_id) if obj.applies_deletes else None,
+                track_seen=track_seen)
     started = time.perf_counter()
 
     def report(stage: str) -> None:
@@ -260,7 +237,7 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
             release_free_memory()
             report("landing")
         if obj.reconcile_ids and (reconcile or (reconcile is None and (
-                full_refresh or reconcile_due(conn, obj, dt.datetime.now(dt.timezone.utc))))):
+                track_seen or full_refresh or reconcile_due(conn, obj, dt.datetime.now(dt.timezone.utc))))):
             report("reconciling")
             reconcile_ids(conn, client, obj, load)
         elif obj.recent and reconcile is not False:

@@ -18,6 +18,7 @@ import pandera.pandas as pa
 import psycopg
 from psycopg import sql
 
+from connectors import catalog, kantata, netsuite, salesforce
 from flows.field_types import refused_values
 
 log = logging.getLogger("pshub.landing")
@@ -53,6 +54,21 @@ _landing_schema = pa.DataFrameSchema(
     },
     strict=False,
 )
+
+
+# how each system writes the version stamp of its records
+PARSERS: dict[str, Callable[[str], dt.datetime]] = {
+    "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
+}
+
+
+def spec_for(obj: catalog.SourceObject) -> ObjectSpec:
+    return ObjectSpec(system=obj.system, object=obj.name, table=obj.table, id_field=obj.id_field,
+                      updated_field=obj.updated_field, parse_updated=PARSERS[obj.system],
+                      deleted_field=obj.deleted_field,
+                      # the version field is read by its own parser (and staging takes it typed, source_updated_at)
+                      field_types={f: t for f, t in obj.field_types.items() if f != obj.updated_field},
+                      declared_fields=obj.field_names, omits_nulls=obj.omits_nulls)
 
 
 def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec) -> None:
@@ -243,14 +259,18 @@ class OpenQuarantine:
                                 " and resolved_at is null)", (spec.system, spec.object)).fetchone()[0])
 
 
+SEEN_TABLE = "_seen"  # the ids a load has read (Load(track_seen=True)): a temporary table of its connection
+
+
 def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load_id: int, run_id: str,
               cursor_field: str | None = None, fields: FieldTracker | None = None,
               on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None,
-              quarantine: "OpenQuarantine | None" = None) -> PageResult:
+              quarantine: "OpenQuarantine | None" = None, track_seen: bool = False) -> PageResult:
     """Land one page in one transaction: upsert (newer wins), quarantine, resolve, advance the cursor.
 
     `on_landed(conn, rows)` runs in the same transaction with the valid rows (id, json, updated, deleted):
-    NetSuite's deletedrecord uses it to apply its deletes to the objects they name.
+    NetSuite's deletedrecord uses it to apply its deletes to the objects they name. `track_seen`: the ids of the
+    page (quarantined ones too) are added to SEEN_TABLE in the same transaction.
     """
     good, bad = split_valid(spec, records)
     result = PageResult()
@@ -288,6 +308,8 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
                      where q.system = %s and q.object = %s and q.record_id = l.id and q.resolved_at is null
                 """, (spec.system, spec.object))
             result.max_updated = max(row[2] for row in good)
+            if track_seen:
+                conn.execute(f"insert into {SEEN_TABLE} (id) select id from _landing")
             if on_landed is not None:
                 result.deleted = on_landed(conn, good)
         for payload, rid, reason, field_name, value in bad:
@@ -301,6 +323,10 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
             """, (spec.system, spec.object, rid, reason, orjson.dumps(payload).decode(), run_id, load_id,
                   field_name, _shown(value)))
         result.quarantined = len(bad)
+        if track_seen and any(rid is not None for _, rid, *_ in bad):
+            with conn.cursor() as cur:
+                cur.executemany(f"insert into {SEEN_TABLE} (id) values (%s)", [(rid,) for _, rid, *_ in bad
+                                                                              if rid is not None])
         if bad and quarantine is not None:
             quarantine.open = True
         if cursor_field and result.max_updated is not None:
@@ -345,26 +371,29 @@ def mark_deleted(conn: psycopg.Connection, schema: str, table: str, ids: list[st
     return cur.rowcount
 
 
-def mark_vanished(conn: psycopg.Connection, spec: ObjectSpec, listed_ids: Iterable[list[str]],
+def mark_vanished(conn: psycopg.Connection, spec: ObjectSpec, listed_ids: Iterable[list[str]] | None,
                   *, confirm: Callable[[list[str]], set[str]] | None = None, load_id: int,
-                  dated: tuple[str, dt.date, dt.date] | None = None) -> int:
+                  dated: tuple[str, dt.date, dt.date] | None = None, listed_table: str = "_listed") -> int:
     """Reconcile a source that reports no deletes: every landed, live id missing from the complete listing
     `listed_ids` is marked deleted. `confirm(candidates)` returns those that still exist after all (a record
     can slip between listing pages while the source changes); they are left alone. With `dated` (field, start,
     end), the listing holds only the records whose date field is in [start, end], and only those are compared
-    (landed dates are checked ISO dates: their text sorts as the dates do)."""
+    (landed dates are checked ISO dates: their text sorts as the dates do). listed_ids=None: the complete
+    listing is already in the temporary table `listed_table` (the ids a full read landed: SEEN_TABLE)."""
     target = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
-    conn.execute("create temp table if not exists _listed (id text) on commit drop")
-    with conn.cursor().copy("copy _listed (id) from stdin") as copy:
-        for page in listed_ids:  # the whole listing first: a failure half-way marks nothing
-            for rid in page:
-                copy.write_row((rid,))
+    if listed_ids is not None:
+        conn.execute(f"create temp table if not exists {listed_table} (id text) on commit drop")
+        with conn.cursor().copy(f"copy {listed_table} (id) from stdin") as copy:
+            for page in listed_ids:  # the whole listing first: a failure half-way marks nothing
+                for rid in page:
+                    copy.write_row((rid,))
+    conn.execute(f"analyze {listed_table}")  # its size, for the anti-join's plan
     scope = sql.SQL("")
     if dated is not None:
         scope = sql.SQL(" and left(t.data ->> {}, 10) between %(start)s and %(end)s").format(sql.Literal(dated[0]))
     candidates = [r[0] for r in conn.execute(sql.SQL(
-        "select t.id from {} t where not t.is_deleted and not exists (select 1 from _listed l where l.id = t.id){}"
-    ).format(target, scope), {"start": dated[1].isoformat(), "end": dated[2].isoformat()} if dated else {})]
+        "select t.id from {} t where not t.is_deleted and not exists (select 1 from {} l where l.id = t.id){}"
+    ).format(target, sql.Identifier(listed_table), scope), {"start": dated[1].isoformat(), "end": dated[2].isoformat()} if dated else {})]
     if candidates and confirm is not None:
         still_there = confirm(candidates)
         candidates = [c for c in candidates if c not in still_there]
@@ -402,11 +431,18 @@ class Load:
     def __init__(self, conn: psycopg.Connection, spec: ObjectSpec, *, run_id: str,
                  cursor_from: dt.datetime | None, cursor_field: str | None,
                  on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None,
-                 pages_in_order: bool = True):
+                 pages_in_order: bool = True, track_seen: bool = False):
         """pages_in_order=False: pages arrive in any order (windows read at once), so the cursor cannot move
-        with each page; it moves once, when the load completes."""
+        with each page; it moves once, when the load completes. track_seen: every id read is kept in the
+        connection's temporary table SEEN_TABLE (emptied here), so that a complete read can reconcile deletes
+        from what it read instead of listing every id again."""
         self.conn, self.spec, self.run_id, self.cursor_field, self.on_landed = conn, spec, run_id, cursor_field, on_landed
         self.pages_in_order = pages_in_order
+        self.track_seen = track_seen
+        if track_seen:
+            conn.execute(f"create temp table if not exists {SEEN_TABLE} (id text)")
+            conn.execute(f"truncate {SEEN_TABLE}")
+            conn.commit()
         self._max_updated: dt.datetime | None = None
         self._started = time.perf_counter()
         ensure_raw_table(conn, spec)
@@ -426,7 +462,8 @@ class Load:
     def land(self, page: list) -> PageResult:
         page_result = land_page(self.conn, self.spec, page, load_id=self.load_id, run_id=self.run_id,
                                 cursor_field=self.cursor_field if self.pages_in_order else None,
-                                fields=self.fields, on_landed=self.on_landed, quarantine=self.quarantine)
+                                fields=self.fields, on_landed=self.on_landed, quarantine=self.quarantine,
+                                track_seen=self.track_seen)
         if page_result.max_updated is not None:
             self._max_updated = max(self._max_updated or page_result.max_updated, page_result.max_updated)
         r = self.result

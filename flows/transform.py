@@ -20,8 +20,7 @@ from prefect import flow, task
 from psycopg import sql
 
 from connectors import catalog
-from flows.ingest import spec_for
-from flows.landing import ensure_raw_table
+from flows.landing import ensure_raw_table, spec_for
 from pshub.dbt import PROJECT_DIR, DbtFailed, DbtResult, run_dbt
 from pshub.settings import Settings, get_settings
 from pshub.warehouse import connect

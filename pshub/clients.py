@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from connectors.http import ApiClient
+from connectors.kantata import KantataClient
+from connectors.netsuite import NetSuiteClient
+from connectors.salesforce import SalesforceClient
 from pshub.settings import Settings, get_settings
 
 
 def client_for(system: str, settings: Settings | None = None) -> ApiClient:
-    from connectors.kantata import KantataClient
-    from connectors.netsuite import NetSuiteClient
-    from connectors.salesforce import SalesforceClient
-
     settings = settings or get_settings()
     cfg = settings.system(system)
     timeout = settings.http_timeout_seconds

@@ -133,6 +133,8 @@ class _NodeCounter:
 
 def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure: bool = True) -> DbtResult:
     """`dbt <args>` against the hub's warehouse; returns what was built and what failed."""
+    # dbt takes seconds to import: only the commands that run it pay for it (`pshub status` stays within the 3 s
+    # of bench/cli.py)
     from dbt.cli.main import dbtRunner
 
     settings = settings or get_settings()

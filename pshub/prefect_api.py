@@ -32,6 +32,8 @@ import tomllib
 import urllib.request
 from pathlib import Path
 
+from pshub.settings import ensure_home, get_settings
+
 STARTUP_TIMEOUT_SECONDS = 300.0
 # in PREFECT_HOME while `pshub serve` runs a Prefect server there: {"url": ..., "pid": ...}
 SERVER_FILE = "pshub-server.json"
@@ -188,8 +190,6 @@ def _migrated_marker(prefect_home: Path) -> Path:
 def prefect_env(debug: bool = False) -> None:
     """Prefect keeps its state in PSHUB_HOME unless configured otherwise; the home folders are created here,
     before prefect is imported (its settings create PREFECT_HOME without parents, and only warn if they can't)."""
-    from pshub.settings import ensure_home, get_settings
-
     home = ensure_home(get_settings())
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)

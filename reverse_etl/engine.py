@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
+from typing import TYPE_CHECKING
 
 import orjson
 import psycopg
@@ -29,6 +30,9 @@ from pshub.listeners import Listeners
 from reverse_etl.payloads import json_value
 from reverse_etl.syncs import Sync
 
+if TYPE_CHECKING:  # what a pusher returns, named in annotations only
+    from reverse_etl.pushers import Outcome
+
 log = logging.getLogger("pshub.sync")
 
 
@@ -38,21 +42,6 @@ class PlanRefused(RuntimeError):
 
 class ModelMissing(RuntimeError):
     pass
-
-
-@dataclass
-class Outcome:
-    """What happened to one record at the destination."""
-    record_key: str
-    destination_id: str | None = None
-    error_code: str | None = None
-    error: str | None = None
-    stage: str = "rejected"          # rejected: the destination said no; failed: the outcome is unknown
-    created: bool = False            # the call created the record (it was not there before)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 @dataclass
@@ -73,35 +62,6 @@ class SyncResult:
     @property
     def planned(self) -> int:
         return self.planned_inserts + self.planned_updates
-
-
-@dataclass
-class Context:
-    """What a pusher may use besides its client: the sync, the run, and the intents table."""
-    conn: psycopg.Connection
-    sync: Sync
-    run_id: str
-    concurrency: int = 1
-    cache: dict = field(default_factory=dict)
-
-    def pending_intents(self, keys: list[str]) -> dict[str, object]:
-        rows = self.conn.execute("select record_key, created_at from ops.sync_intents"
-                                 " where sync_name = %s and record_key = any(%s)", (self.sync.name, keys)).fetchall()
-        self.conn.commit()
-        return dict(rows)
-
-    def write_intents(self, rows: list[dict]):
-        """Committed before the create calls: a crash or a lost answer after them leaves a trace to look up.
-        Returns the intents' time (records the creates make are younger)."""
-        with self.conn.cursor() as cur:
-            cur.executemany("""
-                insert into ops.sync_intents (sync_name, record_key, run_id, row_hash) values (%s, %s, %s, %s)
-                on conflict (sync_name, record_key) do update set run_id = excluded.run_id,
-                    row_hash = excluded.row_hash, created_at = now()
-            """, [(self.sync.name, str(r[self.sync.key]), self.run_id, r["_row_hash"]) for r in rows])
-            written_at = cur.execute("select now()").fetchone()[0]
-        self.conn.commit()
-        return written_at
 
 
 # -- plan -------------------------------------------------------------------------------------------
@@ -368,9 +328,13 @@ def _lock_key(sync: Sync) -> int:
 
 def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Callable[[], object], *,
           concurrency: int = 1, max_share: float = 0.5, min_guarded: int = 100, confirm: bool = False,
-          pusher: Callable | None = None, max_growth: float = 2.0) -> SyncResult:
+          pusher: Callable | None = None, max_growth: float = 2.0, only_if_nothing_to_push: bool = False
+          ) -> SyncResult:
     """Push the plan. A run with nothing planned opens no connection to the destination (and does not even import
-    the pushers and their connectors, which take longer to import than such a run takes)."""
+    the pushers and their connectors, which take longer to import than such a run takes).
+
+    only_if_nothing_to_push: a plan with records to push is left alone (status `deferred`, nothing written), for
+    the caller to push it elsewhere (`pshub sync apply` pushes in Prefect's sync flow, applies no-ops itself)."""
     result = SyncResult(sync.name, run_id)
     conn.commit()
     if not conn.execute("select pg_try_advisory_lock(%s)", (_lock_key(sync),)).fetchone()[0]:
@@ -382,6 +346,9 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
     try:
         counts = plan_counts(conn, sync, held_back=False)  # record_blocked counts them below
         result.planned_inserts, result.planned_updates = counts["inserts"], counts["updates"]
+        if only_if_nothing_to_push and result.planned:
+            result.status = "deferred"
+            return result
         sync_run_id = conn.execute("insert into ops.sync_runs (run_id, sync_name, rows_planned) values (%s, %s, %s)"
                                    " returning sync_run_id", (run_id, sync.name, result.planned)).fetchone()[0]
         conn.commit()
@@ -393,10 +360,11 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
             if refusal:
                 raise PlanRefused(refusal)
         if result.planned:
-            if pusher is None:
-                from reverse_etl.pushers import PUSHERS
+            # only here: the pushers import the connectors (httpx, tenacity, PyJWT), which take longer to import
+            # than a plan or an apply with nothing to push takes to answer (bench/cli.py)
+            from reverse_etl.pushers import PUSHERS, Context
 
-                pusher = PUSHERS[sync.operation]
+            pusher = pusher or PUSHERS[sync.operation]
             client = client_factory()
             ctx = Context(conn, sync, run_id, concurrency)
             # the plan is read on a second connection so that recording can commit batch by batch

@@ -87,13 +87,16 @@ def serve(scale: str = typer.Option("demo", help="Size of the firm when generate
           host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           salesforce_port: int = typer.Option(DEFAULT_PORTS["salesforce"], help="Salesforce port."),
           netsuite_port: int = typer.Option(DEFAULT_PORTS["netsuite"], help="NetSuite port."),
-          kantata_port: int = typer.Option(DEFAULT_PORTS["kantata"], help="Kantata port.")):
+          kantata_port: int = typer.Option(DEFAULT_PORTS["kantata"], help="Kantata port."),
+          processes: bool = typer.Option(True, "--processes/--one-process",
+                                         help="Serve each system from a process of its own (the default: "
+                                              "concurrent readers use every core), or all from this one.")):
     """Generate the firm if the data folder has none, then serve the three APIs until Ctrl-C."""
     d = data_dir or default_data_dir()
     sb = SandboxServer(d, scale=scale, seed=seed, faults=_parse_faults(faults), host=host,
                        ports={"salesforce": salesforce_port, "netsuite": netsuite_port, "kantata": kantata_port},
                        token_ttl_seconds=token_ttl, latency_ms=latency_ms, certfile=certfile, keyfile=keyfile,
-                       progress=GenerationProgress())
+                       progress=GenerationProgress(), processes=processes)
     sb.start()
     if sb.generation:
         typer.echo(f"generated a {scale} firm (seed {seed}) in {sb.generation['seconds']}s")

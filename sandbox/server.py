@@ -1,14 +1,25 @@
-"""SandboxServer: the three simulated systems over one synthetic firm, each on its own port."""
+"""SandboxServer: the simulated systems over one synthetic firm, each on its own port.
+
+With processes=True each system is served by a process of its own (`python -m sandbox.worker`), so that
+readers of different systems, and the hub, do not share one interpreter's lock: the firm is one SQLite file
+(WAL: readers in every process, writes serialised by a lock on the file), and what spans the systems (tick,
+latency, faults keyed by system, token expiry) is forwarded between the processes over their admin endpoints.
+"""
 from __future__ import annotations
 
 import json
 import logging
 import os
 import secrets
+import signal
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
+
+import httpx
 
 import orjson
 from cryptography.hazmat.primitives import serialization
@@ -21,7 +32,9 @@ from sandbox.salesforce import Salesforce
 from sandbox.store import Store
 
 log = logging.getLogger("sandbox")
-SYSTEMS = ("salesforce", "netsuite", "kantata")
+# The systems: name -> App class. A new system is one line here (and its default port below).
+APPS: dict[str, type[App]] = {"salesforce": Salesforce, "netsuite": NetSuite, "kantata": Kantata}
+SYSTEMS = tuple(APPS)
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
 ENDPOINTS_FILE = "endpoints.json"
 
@@ -98,17 +111,32 @@ def normalise_faults(faults: dict | None) -> dict[str, dict]:
     return out
 
 
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
+LOCAL_HEADER = "x-sandbox-local"  # an admin call forwarded from another system's process: not forwarded again
+
+
 class SandboxServer:
     def __init__(self, data_dir: Path, scale: str = "demo", seed: int = 42, faults: dict | None = None,
                  host: str = "127.0.0.1", ports: dict | None = None, token_ttl_seconds: int = 3600,
                  latency_ms: int = 0, certfile=None, keyfile=None, defect_rate: float = 0.02, anchor=None,
-                 progress=None):
-        """progress: called with the generation's progress when the firm is generated (sandbox.generate)."""
+                 progress=None, processes: bool = False, systems: tuple[str, ...] | None = None):
+        """progress: called with the generation's progress when the firm is generated (sandbox.generate).
+        processes: serve each system from a process of its own (see the module's docstring).
+        systems: the systems this object serves (default all; a worker process serves one)."""
         self.data_dir = Path(data_dir)
         self.progress = progress
         self.scale, self.seed, self.host = scale, seed, host
         self.ports = {s: 0 for s in SYSTEMS} | (ports or {})
-        self.latency_ms = latency_ms
+        self.processes = processes
+        self.systems = tuple(systems or SYSTEMS)
+        self.siblings: dict[str, str] = {}   # worker: the other systems' base URLs
+        self._workers: dict[str, subprocess.Popen] = {}
+        self._worker_urls: dict[str, str] = {}
+        self._latency_ms = latency_ms
+        self._token_ttl = token_ttl_seconds
         self.certfile, self.keyfile = certfile, keyfile
         self.defect_rate, self.anchor = defect_rate, anchor
         self.tokens = Tokens(token_ttl_seconds)
@@ -121,8 +149,15 @@ class SandboxServer:
         self._public_key = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    def start(self) -> "SandboxServer":
+    def start(self, worker: bool = False) -> "SandboxServer":
+        """Generate the firm if there is none, then serve. worker=True: a worker process's start (the parent
+        generated the firm, migrated it and granted the tokens)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if worker:
+            self.credentials = self._load_credentials()
+            self.kantata_tokens = KantataTokens(self.data_dir / "kantata_tokens.json")
+            self._serve_apps()
+            return self
         if not self.store.exists():
             from sandbox.generate import generate
             if self.store.path.exists():  # a half-written firm from an interrupted start
@@ -139,23 +174,72 @@ class SandboxServer:
         self.kantata_tokens = KantataTokens(self.data_dir / "kantata_tokens.json")
         if self.credentials["kantata"]["token"] not in self._revoked_app_tokens():
             self.kantata_tokens.grant(self.credentials["kantata"]["token"])
+        if self.processes:
+            self._start_workers()
+        else:
+            self._serve_apps()
+        self._write_endpoints()
+        return self
+
+    def _serve_apps(self) -> None:
         ctx = None
         if self.certfile:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(self.certfile, self.keyfile)
-        for system, cls in (("salesforce", Salesforce), ("netsuite", NetSuite), ("kantata", Kantata)):
-            app = cls(self)
+        for system in self.systems:
+            app = APPS[system](self)
             app.faults = self._faults[system]
             self.apps[system] = app
             self._servers[system] = serve(app, self.host, int(self.ports.get(system) or 0), ctx)
-        self._write_endpoints()
-        return self
+
+    def _start_workers(self) -> None:
+        """One `python -m sandbox.worker` per system: each gets its settings on stdin, answers its URL on stdout,
+        then the others' URLs on stdin; it stops when its stdin closes (this process stopped or died)."""
+        root = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        try:
+            for system in self.systems:
+                proc = subprocess.Popen([sys.executable, "-m", "sandbox.worker"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+                self._workers[system] = proc
+                proc.stdin.write(json.dumps({
+                    "data_dir": str(self.data_dir), "system": system, "host": self.host,
+                    "port": int(self.ports.get(system) or 0), "scale": self.scale, "faults": self._faults[system],
+                    "token_ttl_seconds": self._token_ttl, "latency_ms": self._latency_ms,
+                    "certfile": str(self.certfile) if self.certfile else None,
+                    "keyfile": str(self.keyfile) if self.keyfile else None}) + "\n")
+            for system, proc in self._workers.items():
+                line = proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"the sandbox's {system} process did not start (exit code {proc.wait()})")
+                self._worker_urls[system] = json.loads(line)["url"]
+            for proc in self._workers.values():
+                proc.stdin.write(json.dumps(self._worker_urls) + "\n")
+        except BaseException:
+            self._stop_workers()
+            raise
+
+    def _stop_workers(self) -> None:
+        for proc in self._workers.values():
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        for proc in self._workers.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._workers.clear()
+        self._worker_urls.clear()
 
     def stop(self) -> None:
         for srv in self._servers.values():
             srv.shutdown()
             srv.server_close()
         self._servers.clear()
+        self._stop_workers()
         ep = self.data_dir / ENDPOINTS_FILE
         try:
             data = json.loads(ep.read_text())
@@ -172,11 +256,18 @@ class SandboxServer:
         self.stop()
 
     def serve_forever(self) -> None:
-        if not self._servers:
+        if not self._servers and not self._workers:
             self.start()
+        if threading.current_thread() is threading.main_thread():  # a SIGTERM stops as Ctrl-C does: cleanly
+            signal.signal(signal.SIGTERM, _interrupt)
         try:
             while True:
-                time.sleep(3600)
+                time.sleep(1)
+                dead = [s for s, proc in self._workers.items() if proc.poll() is not None]
+                if dead:
+                    log.error("sandbox: the %s process stopped (exit code %s); stopping the others", dead[0],
+                              self._workers[dead[0]].returncode)
+                    return
         except KeyboardInterrupt:
             pass
         finally:
@@ -184,7 +275,31 @@ class SandboxServer:
 
     @property
     def urls(self) -> dict[str, str]:
-        return {s: a.base_url for s, a in self.apps.items()}
+        if self._worker_urls:
+            return dict(self._worker_urls)
+        return {**self.siblings, **{s: a.base_url for s, a in self.apps.items()}}
+
+    def _admin_call(self, system: str, method: str, path: str, body=None):
+        """An admin call to another system's process, marked as forwarded (it is not forwarded again)."""
+        r = httpx.request(method, self.urls[system] + path, json=body, headers={LOCAL_HEADER: "1"}, timeout=600,
+                          verify=False)
+        r.raise_for_status()
+        return r.json()
+
+    def _others(self) -> list[str]:
+        """The systems served by other processes."""
+        return [s for s in self.urls if s not in self.apps]
+
+    @property
+    def latency_ms(self) -> int:
+        return self._latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, ms: int) -> None:
+        """Delay added to every API request of every system (forwarded to the systems' processes)."""
+        self._latency_ms = int(ms or 0)
+        for s in self._others():
+            self._admin_call(s, "PUT", "/__sandbox/latency", {"latency_ms": self._latency_ms})
 
     # -- credentials and keys -------------------------------------------------------------------------
     def _load_credentials(self) -> dict:
@@ -268,12 +383,19 @@ class SandboxServer:
     # -- faults (also changed live through the admin endpoint) ---------------------------------------
     @property
     def faults(self) -> dict[str, dict]:
-        return {s: dict(a.faults) for s, a in self.apps.items()} if self.apps else self._faults
+        if not self.apps and not self._worker_urls:
+            return self._faults
+        return {s: dict(self.apps[s].faults) if s in self.apps else self._admin_call(s, "GET", "/__sandbox/faults")
+                for s in self.urls}
 
     def set_faults(self, system: str, changes: dict) -> dict:
         for k in changes:
             if k not in DEFAULT_FAULTS:
                 raise ValueError(f"unknown fault {k!r}; known: {', '.join(DEFAULT_FAULTS)}")
+        if system not in self.apps:
+            if system not in self.urls:
+                raise ValueError(f"unknown system {system!r}; known: {', '.join(self.urls)}")
+            return self._admin_call(system, "PUT", "/__sandbox/faults", changes)
         app = self.apps[system]
         app.faults.update(changes)
         if "daily_request_limit" in changes:
@@ -283,14 +405,14 @@ class SandboxServer:
     # -- schema drift and records that change while a client pages (tests plant them) ------------------------
     def hide_field(self, system: str, obj: str, field: str, hidden: bool = True) -> None:
         """Salesforce: a field removed from `obj` (or hidden from the integration user); hidden=False brings it back."""
-        if system != "salesforce":
-            raise ValueError("only Salesforce fields can be hidden")
+        if system != "salesforce" or system not in self.apps:
+            raise ValueError("only Salesforce fields, served by this process, can be hidden")
         self.apps[system].hide_field(obj, field, hidden)
 
     def edit_while_paging(self, system: str, resource: str, record_id: int, changes: dict) -> None:
         """Kantata: `changes` saved to a record between two page requests of a read that served it."""
-        if system != "kantata":
-            raise ValueError("only Kantata reads page by page number")
+        if system != "kantata" or system not in self.apps:
+            raise ValueError("only Kantata, served by this process, pages by page number")
         self.apps[system].edit_while_paging(resource, record_id, changes)
 
     def tick(self, days: int) -> dict:
@@ -301,6 +423,7 @@ class SandboxServer:
     # -- admin endpoints --------------------------------------------------------------------------------
     def admin(self, app: App, req: Request) -> Response:
         p, m = req.path, req.method
+        forwarded = LOCAL_HEADER in req.headers
         try:
             if p == "/__sandbox/tick" and m == "POST":
                 days = int(req.arg("days", "1"))
@@ -316,8 +439,11 @@ class SandboxServer:
                 return Response(200, self.set_faults(app.name, body))
             if p == "/__sandbox/latency" and m == "PUT":
                 body = req.json() or {}
-                ms = body.get("latency_ms", req.arg("ms"))
-                self.latency_ms = int(ms or 0)
+                ms = int(body.get("latency_ms", req.arg("ms")) or 0)
+                if forwarded:
+                    self._latency_ms = ms
+                else:
+                    self.latency_ms = ms
                 return Response(200, {"latency_ms": self.latency_ms})
             if p == "/__sandbox/stats" and m == "GET":
                 return Response(200, app.stats.snapshot())
@@ -340,9 +466,11 @@ class SandboxServer:
                 return Response(200, {"revoked": self.revoke_kantata_token(token)})
             if p == "/__sandbox/tokens/expire" and m == "POST":
                 self.tokens.expire_all()
+                for s in ([] if forwarded else self._others()):
+                    self._admin_call(s, "POST", "/__sandbox/tokens/expire")
                 return Response(200, {"expired": True})
             if p == "/__sandbox/info" and m == "GET":
-                return Response(200, {"urls": self.urls, "scale": self.scale, "clock": self.clock(),
+                return Response(200, {"urls": self.urls, "scale": self.scale, "clock": self.clock(), "pid": os.getpid(),
                                       "latency_ms": self.latency_ms, "faults": self.faults})
         except ValueError as e:
             return Response(400, {"error": str(e)})

@@ -3,9 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: the systems share one process there (SandboxServer(processes=False))
+    fcntl = None
 
 from sandbox import schema
 
@@ -60,16 +66,48 @@ def parse_datetime(text: str) -> dt.datetime:
     return t
 
 
+class FirmWriteLock:
+    """The firm's write lock: re-entrant within a thread, and held across processes (an exclusive flock on
+    firm.lock), so that systems served by processes of their own write one at a time as threads of one did."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self._thread_lock.acquire()
+        if self._depth == 0 and fcntl is not None:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._depth += 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
 class Store:
-    """One firm: a SQLite file plus the clock. Thread-safe: one connection per thread, writes serialised."""
+    """One firm: a SQLite file plus the clock. Thread- and process-safe: one connection per thread, writes
+    serialised (FirmWriteLock), the clock read from the file (a tick in another process moves it here too)."""
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DB_NAME
-        self.write_lock = threading.RLock()
+        self.write_lock = FirmWriteLock(self.data_dir / "firm.lock")
         self._local = threading.local()
-        self._offset: float | None = None
 
     def exists(self) -> bool:
         if not self.path.exists():
@@ -132,20 +170,19 @@ class Store:
 
     # -- clock ---------------------------------------------------------------------------------------
     def offset_seconds(self) -> float:
-        if self._offset is None:
-            self._offset = float(self.meta("clock_offset_seconds", 0) or 0)
-        return self._offset
+        # read each time (one indexed row): another process serving the same firm may have ticked
+        return float(self.meta("clock_offset_seconds", 0) or 0)
 
     def now(self) -> dt.datetime:
         """The firm's clock: real UTC time plus the days `tick` has advanced it."""
         return utcnow() + dt.timedelta(seconds=self.offset_seconds())
 
     def advance(self, days: float) -> None:
-        self._offset = self.offset_seconds() + days * 86400
-        self.set_meta("clock_offset_seconds", self._offset)
+        with self.write_lock:
+            self.set_meta("clock_offset_seconds", self.offset_seconds() + days * 86400)
 
     def reload_clock(self) -> None:
-        self._offset = None
+        """Nothing to do: the clock is read from the firm each time (kept for callers)."""
 
     def stamp(self, system: str) -> str:
         return STAMP[system](self.now())

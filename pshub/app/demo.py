@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import httpx
 import typer
 
-from pshub.exceptions import grouped, money_by_currency
+from flows.hub import run_cycle
+from pshub.app import summary
 from pshub.app.progress import CycleProgress, show_progress
-from pshub.settings import get_settings
+from pshub.app.report import default_path, write_report
+from pshub.clients import client_for
+from pshub.exceptions import grouped, money_by_currency
+from pshub.settings import get_settings, redact_url
+from pshub.warehouse import connect, database_url, port_free
+from sandbox.server import SandboxServer
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
 
@@ -27,19 +32,8 @@ def _running_sandbox(sandbox_dir) -> bool:
         return False
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
 def crm_account_as_seen(result: dict) -> dict | None:
     """One account's finance fields, read back from the CRM after the cycle wrote them."""
-    from pshub.clients import client_for
-
     with client_for("salesforce") as sf:
         rows = [r for page in sf.query_pages(
             "SELECT Id, Name, ERP_Customer_Id__c, Open_AR__c, Overdue_AR__c, DSO__c, Credit_Hold__c FROM Account "
@@ -69,12 +63,6 @@ def print_exception_split(split: dict, groups: int = 8) -> None:
 
 def run_demo(scale: str = "demo", prefect=None) -> int:
     """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle."""
-    from flows.hub import run_cycle
-    from pshub.app import summary
-    from pshub.settings import redact_url
-    from pshub.warehouse import connect, database_url
-    from sandbox.server import SandboxServer
-
     settings = get_settings()
     typer.secho("pshub demo", bold=True)
     url = database_url(settings)
@@ -83,7 +71,7 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
     if _running_sandbox(settings.sandbox_dir):
         typer.echo(f"  sandbox:   already running from {settings.sandbox_dir}")
     else:
-        ports = {k: (p if _port_free(p) else 0) for k, p in DEFAULT_PORTS.items()}
+        ports = {k: (p if port_free(p) else 0) for k, p in DEFAULT_PORTS.items()}
         fresh = not (settings.sandbox_dir / "endpoints.json").exists() and not any(settings.sandbox_dir.glob("*"))
         typer.echo(f"  sandbox:   {'generating a ' + scale + ' firm and ' if fresh else ''}starting in {settings.sandbox_dir}")
         settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +87,6 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
         typer.echo("  one hub cycle: land every object, build the dbt project, push the syncs")
         with show_progress():
             result = run_cycle()
-        from pshub.app.report import default_path, write_report
 
         report_path = write_report(default_path())
         account = crm_account_as_seen(result)

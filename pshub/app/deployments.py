@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import psutil
+import sqlalchemy
 import yaml
 from prefect.client.schemas.objects import ConcurrencyLimitConfig
 from prefect.flows import load_flow_from_entrypoint
@@ -72,8 +73,6 @@ def runner_deployments(path: Path, only: list[str] | None = None) -> list:
 
 def scheduler_problem() -> str | None:
     """Why the Prefect server's scheduler cannot create runs in this environment, if it cannot."""
-    import sqlalchemy
-
     major, minor = (int(x) for x in sqlalchemy.__version__.split(".")[:2])
     if (major, minor) >= (2, 1):
         return (f"SQLAlchemy {sqlalchemy.__version__} is installed: Prefect 3.8's scheduler fails to insert "
@@ -84,7 +83,6 @@ def scheduler_problem() -> str | None:
 class LocalPrefectServer:
     """`prefect server start` on loopback for `pshub serve`: Prefect's ephemeral API runs no scheduler, so
     schedules need a real server; this one lives as long as the command and keeps its state in `home`."""
-
     def __init__(self, home: Path, startup_seconds: float = 120):
         self.home, self.startup_seconds = Path(home), startup_seconds
         self.log_path = self.home / "server.log"

@@ -100,6 +100,34 @@ def test_unknown_include_names_are_ignored_not_refused(kt_http):
     assert r.status_code == 200 and r.json()["users"]
 
 
+def test_every_page_carries_the_querys_count_and_its_own_page_number(kt_http):
+    # developer.kantata.com, "Response Format": every list response has count and meta {count, page_count,
+    # page_number, page_size}. The hub reads page_count from a read's first page and the count of a window from a
+    # one-record page (connectors/kantata.py); the sandbox counts a query once, on its first page.
+    params = {"per_page": 200, "from_archived_workspaces": "true"}
+    first = kt_http.get("/time_entries.json", params=params).json()
+    second = kt_http.get("/time_entries.json", params={**params, "page": 2}).json()
+    assert first["count"] == first["meta"]["count"] == second["count"] == second["meta"]["count"] > 200
+    assert (first["meta"]["page_number"], second["meta"]["page_number"]) == (1, 2)
+    assert second["meta"]["page_count"] == -(-first["count"] // 200)
+    assert not set(_ids(first, "time_entries")) & set(_ids(second, "time_entries"))
+
+
+def test_bulk_create_takes_up_to_100_records_under_the_plural_key_in_request_order(kt_http):
+    # developer.kantata.com, Workspaces, "Creating a new Workspace", Bulk Create: "This endpoint supports bulk
+    # creating up to 100 objects. In the request body, set the top-level key to its plural form and place the
+    # objects in an array"; "the returned data will be referenced in sorted order in the results array" (the
+    # same for time entries; workspace resources take up to 200). The psa_* syncs create 100 a call.
+    titles = [f"Bulk contract {i}" for i in range(3)]
+    r = kt_http.post("/workspaces.json", json={"workspaces": [{"title": t, "creator_role": "maven"} for t in titles]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [body["workspaces"][i]["title"] for i in _ids(body, "workspaces")] == titles
+    too_many = kt_http.post("/workspaces.json", json={"workspaces": [{"title": f"x{i}", "creator_role": "maven"}
+                                                                     for i in range(101)]})
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["type"] == "validation"
+
+
 # -- authentication -------------------------------------------------------------------------------------------
 def test_authorization_code_grant_gives_a_token_that_works_until_revoked(vendor, ca):
     # developer.kantata.com, "Obtaining tokens for users": /oauth/authorize?response_type=code&client_id=&redirect_uri=

@@ -162,6 +162,26 @@ def test_an_apply_with_nothing_new_writes_no_hold_and_only_what_changed_otherwis
                         " and record_key = 'hold-002'").fetchone()[0]
 
 
+def test_an_apply_asked_to_push_nothing_leaves_a_plan_with_records_alone_and_applies_a_no_op(make_sync, conn,
+                                                                                              outbound_table, erp_refs):
+    """What `pshub sync apply` runs in its own process: the syncs with nothing to push; the first with records to push
+    goes to Prefect's sync flow, untouched here."""
+    sync = make_sync("t_defer", "timebills")
+    rows = time_bill_rows(erp_refs, "defer", 2)
+    outbound_table("t_defer", COLUMNS, rows, blocked=[(*rows[1], "closed_period")])
+    runs = "select count(*) from ops.sync_runs where sync_name = 't_defer'"
+    before = conn.execute(runs).fetchone()[0]
+    deferred = apply(conn, sync, only_if_nothing_to_push=True)
+    assert (deferred.status, deferred.planned, deferred.pushed, deferred.blocked) == ("deferred", 2, 0, 0)
+    assert conn.execute(runs).fetchone()[0] == before
+    assert conn.execute("select count(*) from ops.sync_exceptions where sync_name = 't_defer'").fetchone()[0] == 0
+    conn.commit()
+    apply(conn, sync)
+    no_op = apply(conn, sync, only_if_nothing_to_push=True)
+    assert (no_op.status, no_op.planned, no_op.blocked) == ("succeeded", 0, 1)
+    assert conn.execute(runs).fetchone()[0] == before + 2
+
+
 def test_transient_errors_are_retried_until_every_row_is_pushed(make_sync, conn, outbound_table, erp_refs, sandbox_admin):
     sync = make_sync("t_faults", "timebills")
     rows = time_bill_rows(erp_refs, "flt", 40)

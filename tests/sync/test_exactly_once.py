@@ -264,8 +264,10 @@ def test_lost_responses_and_kills_leave_each_record_once_with_latest_values(sync
     name = f"t_lr_{sync}"
     columns, make_row, column, change, read = _case(sync, refs)
     outbound_table(name, columns, [make_row(i) for i in range(ROWS)])
+    # One write in five loses its answer: at one in ten a sync that sends few write calls (milestones)
+    # went through a whole make test run once with no fault fired, which proved nothing.
     for system in ("salesforce", "netsuite", "kantata"):
-        sandbox_admin.faults(system, lost_response_rate=0.10)
+        sandbox_admin.faults(system, lost_response_rate=0.20)
     sandbox_admin.latency(10)
     placeholders = ", ".join(["%s"] * len(make_row(0)))
 
