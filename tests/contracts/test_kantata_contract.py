@@ -201,4 +201,4 @@ def test_a_record_edited_between_two_page_requests_comes_again_on_a_later_page(k
         page += 1
     again = [notes for i, notes in served if i == edited]
     assert len(again) == 2 and again[1] == "edited between two pages" and again[0] != again[1]
-    assert ("time_entries", int(edited)) in vendor.apps["kantata"].edited_while_paging
+    assert ["time_entries", int(edited)] in vendor.edited_while_paging()

@@ -121,7 +121,7 @@ def test_a_record_served_on_two_pages_of_one_read_lands_once_as_its_newer_versio
     """Kantata pages by number: a time entry edited while the hub pages through the changes comes again on a later
     page of the same read. It lands once, as the newer version, and becomes one time bill in the ERP."""
     entry = corpus["paged_twice"]
-    assert reliability_env["sandbox"].apps["kantata"].edited_while_paging == [("time_entries", int(entry))]
+    assert reliability_env["sandbox"].edited_while_paging() == [["time_entries", int(entry)]]
     assert landed(db, "raw_kantata.time_entries", entry)["notes"] == EDITED_NOTE
     assert db.execute("select count(*), min(notes) from intermediate.int_time_entries where psa_time_entry_id = %s",
                       (entry,)).fetchone() == (1, EDITED_NOTE)
