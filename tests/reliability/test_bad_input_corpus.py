@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import RESAVED
-from pshub.summary import print_loads
+from pshub.app.summary import print_loads
 from reliability_corpus import EDITED_NOTE, NULL_ID_NAME, ONE_MB_NOTE, SOQL_NAME, UNICODE_NOTE
 
 
