@@ -225,8 +225,9 @@ class ApiClient:
                 self._slots.release()
 
     def post_form_token(self, path: str, data: dict) -> dict:
-        """Token endpoints: no bearer, form body, retried like any call; errors mapped by the subclass."""
-        url = self.base_url + path
+        """Token endpoints (a path of this system, or a URL of an identity provider's): no bearer, form body,
+        retried like any call; errors mapped by the subclass."""
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
         retryer = Retrying(stop=_stop(self.max_attempts), wait=_wait, reraise=True,
                            retry=retry_if_exception(lambda e: isinstance(e, ConnectorError) and e.transient))
 

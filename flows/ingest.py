@@ -30,7 +30,7 @@ from connectors.paging import merge_streams
 from flows.landing import SEEN_TABLE, Load, LoadResult, mark_deleted, mark_vanished, read_cursor, spec_for
 from pshub.clients import client_for
 from pshub.listeners import Listeners
-from pshub.settings import ConfigurationError
+from pshub.settings import ConfigurationError, get_settings
 from pshub.warehouse import connect
 
 log = logging.getLogger("pshub.ingest")
@@ -89,6 +89,9 @@ def source_streams(client: ApiClient, obj: catalog.SourceObject,
         windows = client.changed_windows(obj.name, obj.typed_fields(), id_field=obj.id_field,
                                          updated_field=obj.updated_field, since=since)
         return _grouped(windows, client.concurrency)
+    if obj.system == "dynamics":
+        fields = tuple(f for f in obj.field_names if f != obj.id_field)
+        return [client.changed_pages(obj.name, fields, since=since, updated_field=obj.updated_field)]
     raise KeyError(f"no reader for {obj.system}")
 
 
@@ -152,8 +155,8 @@ def reconcile_due(conn: psycopg.Connection, obj: catalog.SourceObject, now: dt.d
 
 def reconcile_ids(conn: psycopg.Connection, client: kantata.KantataClient, obj: catalog.SourceObject,
                   load: Load) -> int:
-    """Mark the landed ids a Kantata resource no longer has deleted: compared with the ids this load read when it
-    read every record (a full read, Load(track_seen=True)), else with a listing of every id."""
+    """Mark the landed ids a Kantata resource (or Dynamics entity) no longer has deleted: compared with the ids this
+    load read when it read every record (a full read, Load(track_seen=True)), else with a listing of every id."""
     params = dict(obj.params)
 
     def still_there(ids: list[str]) -> set[str]:
@@ -343,6 +346,7 @@ def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | N
     the error, and the caller decides what a failed object means for the cycle.
     """
     cap_malloc_arenas()
+    systems = systems or get_settings().default_systems
     chosen = catalog.select(systems, objects)
     clients, unconfigured = {}, {}
     for system in dict.fromkeys(o.system for o in chosen):

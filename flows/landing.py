@@ -18,7 +18,7 @@ import pandera.pandas as pa
 import psycopg
 from psycopg import sql
 
-from connectors import catalog, kantata, netsuite, salesforce
+from connectors import catalog, dynamics, kantata, netsuite, salesforce
 from flows.field_types import refused_values
 
 log = logging.getLogger("pshub.landing")
@@ -59,6 +59,7 @@ _landing_schema = pa.DataFrameSchema(
 # how each system writes the version stamp of its records
 PARSERS: dict[str, Callable[[str], dt.datetime]] = {
     "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
+    "dynamics": dynamics.parse_datetime,
 }
 
 

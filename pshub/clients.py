@@ -1,6 +1,8 @@
 """API clients built from settings: the real systems when PSHUB_<SYSTEM>_URL is set, else the sandbox."""
 from __future__ import annotations
 
+from connectors import catalog
+from connectors.dynamics import DynamicsClient
 from connectors.http import ApiClient
 from connectors.kantata import KantataClient
 from connectors.netsuite import NetSuiteClient
@@ -20,4 +22,7 @@ def client_for(system: str, settings: Settings | None = None) -> ApiClient:
                               timeout=timeout)
     if system == "kantata":
         return KantataClient(cfg.base_url, cfg.credentials, timeout=timeout)
+    if system == "dynamics":
+        return DynamicsClient(cfg.base_url, cfg.credentials, page_size=settings.dynamics_page_size, timeout=timeout,
+                              keys=catalog.DYNAMICS_KEYS, integer_keys=catalog.DYNAMICS_INTEGER_KEYS)
     raise KeyError(f"no client for {system!r}")

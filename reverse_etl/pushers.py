@@ -13,7 +13,7 @@ import psycopg
 from connectors.http import ConnectorError, ValidationError, NotFoundError
 from connectors.salesforce import COLLECTION_MAX
 from reverse_etl import syncs
-from reverse_etl.payloads import body
+from reverse_etl.payloads import body, json_value
 from reverse_etl.syncs import Sync
 
 
@@ -334,10 +334,60 @@ def kantata_custom_field(ctx: Context, client, rows: list[dict]) -> list[Outcome
     return outcomes
 
 
+# -- Dynamics 365 Finance: change sets by natural key; a refused or unanswered change set is redone record by record ---
+def dynamics_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    """Records the ledger knows are PATCHed by their natural key, new ones POSTed, each group as one $batch change
+    set of up to the sync's batch size. A change set is all or nothing: when it is refused (one bad record, or a
+    record an earlier lost answer already created) or its answer is lost, its records are upserted one by one
+    (PATCH, then POST where the key is not there yet), so a record is never created twice and a bad one is found."""
+    from connectors.dynamics import BATCH_MAX, KEY_SEPARATOR
+
+    sync = ctx.sync
+
+    def key_of(row: dict) -> dict:
+        return {k: json_value(row[k]) for k in sync.natural_key}
+
+    def landed_id(row: dict) -> str:
+        return KEY_SEPARATOR.join(str(v) for v in key_of(row).values())
+
+    def fields_of(row: dict) -> dict:
+        return {k: v for k, v in body(sync, row, send_nulls=True).items() if k not in sync.natural_key}
+
+    def one_by_one(group: list[dict]) -> list[Outcome]:
+        outcomes = []
+        for row in group:
+            try:
+                done = client.upsert(sync.object, key_of(row), fields_of(row))
+                outcomes.append(Outcome(str(row[sync.key]), destination_id=landed_id(row), created=done == "created"))
+            except ConnectorError as exc:
+                outcomes.append(_failure(str(row[sync.key]), exc))
+        return outcomes
+
+    def one_call(group: list[dict], method: str) -> list[Outcome]:
+        if method == "PATCH":
+            changes = [("PATCH", sync.object, key_of(r), fields_of(r)) for r in group]
+        else:
+            changes = [("POST", sync.object, None, {**key_of(r), **fields_of(r)}) for r in group]
+        try:
+            client.batch(changes)
+        except ConnectorError:
+            return one_by_one(group)
+        return [Outcome(str(r[sync.key]), destination_id=landed_id(r), created=method == "POST") for r in group]
+
+    size = max(1, min(sync.batch_size, BATCH_MAX))
+    calls = []
+    for method, group in (("PATCH", [r for r in rows if _known_id(ctx, r)]),
+                          ("POST", [r for r in rows if not _known_id(ctx, r)])):
+        calls += [(group[i:i + size], method) for i in range(0, len(group), size)]
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(calls) or 1))) as pool:
+        return [o for outcomes in pool.map(lambda c: one_call(*c), calls) for o in outcomes]
+
+
 PUSHERS = {
     syncs.NETSUITE_UPSERT: netsuite_upsert,
     syncs.SALESFORCE_UPDATE: salesforce_update,
     syncs.SALESFORCE_UPSERT: salesforce_upsert,
     syncs.KANTATA_UPSERT: kantata_upsert,
     syncs.KANTATA_CUSTOM_FIELD: kantata_custom_field,
+    syncs.DYNAMICS_UPSERT: dynamics_upsert,
 }

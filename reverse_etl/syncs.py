@@ -15,6 +15,7 @@ SALESFORCE_UPDATE = "salesforce_update"      # PATCH /composite/sobjects, 200 a 
 SALESFORCE_UPSERT = "salesforce_upsert"      # PATCH /composite/sobjects/{SObject}/{ExternalIdField}, 200 a call
 KANTATA_UPSERT = "kantata_upsert"            # POST (bulk, 100 a call) or PUT by id; intents guard creates
 KANTATA_CUSTOM_FIELD = "kantata_custom_field"  # POST custom_field_values: one value per field and subject
+DYNAMICS_UPSERT = "dynamics_upsert"          # $batch change sets: PATCH by natural key, POST the new ones
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Field:
 @dataclass(frozen=True)
 class Sync:
     name: str
-    destination: str          # netsuite | salesforce | kantata
+    destination: str          # netsuite | salesforce | kantata | dynamics
     object: str               # destination record type / sObject / resource
     key: str                  # the model column that identifies the destination record (external id, or Id)
     fields: tuple[Field, ...]
@@ -40,6 +41,9 @@ class Sync:
     # a destination field set to the time of the push: when the hub last wrote the record (never part of the row's
     # hash, so it alone never makes a record due)
     stamp: str | None = None
+    # Dynamics 365 Finance: the destination fields that make a record's natural key (dataAreaId first); the record
+    # is created with them and patched by them, so a retry meets the record instead of making a second one
+    natural_key: tuple[str, ...] = ()
 
     @property
     def model(self) -> str:

@@ -137,20 +137,21 @@ def ingest(
     full_refresh: bool = typer.Option(False, help="start from nothing: re-read every record of the objects (cursors ignored)"),
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor)."""
+    system = system or get_settings().default_systems
     try:
-        catalog.select(system or None, object_ or None)
+        catalog.select(system, object_ or None)
     except KeyError as exc:
         _fail(exc.args[0], 2)
     api = _start_prefect()  # boots while the modules below import
     _check_warehouse()
-    _check_systems(system or None)
+    _check_systems(system)
     from flows.ingest import ingest as ingest_flow, progress_listener
     from pshub.app.progress import TerminalProgress
 
     run_id = new_run_id()
     api.wait()
     with progress_listener(TerminalProgress()):
-        loads = ingest_flow(run_id, systems=system or None, objects=object_ or None, full_refresh=full_refresh)
+        loads = ingest_flow(run_id, systems=system, objects=object_ or None, full_refresh=full_refresh)
     summary.print_loads(loads)
     if any(load["status"] == "failed" for load in loads):
         raise typer.Exit(1)

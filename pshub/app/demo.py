@@ -100,6 +100,9 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
                                 group by 1 order by 3 desc nulls last""").fetchall()
         started, = conn.execute("select started_at from ops.runs where run_id = %s", (result["run_id"],)).fetchone()
         split = grouped(conn, since=started)
+        routing = conn.execute("""select legal_entity, erp_system, erp_company, posts_from from mappings.erp_routing
+                                   order by legal_entity, posts_from nulls first""").fetchall() \
+            if conn.execute("select to_regclass('mappings.erp_routing')").fetchone()[0] else []
     print_exception_split(split)
     typer.echo()
     typer.secho("Next", bold=True)
@@ -107,6 +110,11 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
     per_currency = ", ".join(f"{amount or 0:,.2f} {currency or '(no currency)'}" for currency, _, amount in sold)
     typer.echo(f"  {sum(n for _, n, _ in sold)} engagements in marts.engagements"
                + (f" (sold {per_currency})." if sold else "."))
+    if routing:  # which ERP each legal entity posts to (seed erp_routing), and since when
+        names = {"netsuite": "NetSuite", "dynamics": "Dynamics 365 Finance"}
+        typer.echo("  ERP per legal entity: " + ", ".join(
+            f"{entity} -> {names.get(erp, erp)} ({company})" + (f" from {since}" if since else "")
+            for entity, erp, company, since in routing))
     typer.echo("  What is held back, by whom, and what fails:  .venv/bin/pshub exceptions")
     typer.echo(f"  Report (one offline HTML page):  file://{report_path}    Health:  .venv/bin/pshub status")
     if account:
