@@ -128,10 +128,13 @@ def plan_counts(conn: psycopg.Connection, sync: Sync, held_back: bool = True) ->
 
 
 def plan(conn: psycopg.Connection, sync: Sync, limit: int | None = None) -> Iterator[dict]:
-    """Stream the rows to push (a server-side cursor: memory stays flat however large the plan)."""
+    """Stream the rows to push (a server-side cursor: memory stays flat however large the plan; the first `limit`
+    rows, as `pshub sync plan` shows them, in one round trip)."""
     query = _plan_query(sync)
     if limit:
-        query = query + sql.SQL(" limit {}").format(sql.Literal(limit))
+        with conn.cursor(row_factory=dict_row) as cur:
+            yield from cur.execute(query + sql.SQL(" limit {}").format(sql.Literal(limit)), {"sync": sync.name})
+        return
     with conn.cursor(name=f"plan_{sync.name}", row_factory=dict_row) as cur:
         cur.itersize = 2000
         cur.execute(query, {"sync": sync.name})

@@ -428,6 +428,39 @@ class SandboxServer:
             app.day_requests = 0
         return dict(app.faults)
 
+    # -- schema drift and records that change while a client pages (tests plant them) ------------------------
+    def hide_field(self, system: str, obj: str, field: str, hidden: bool = True) -> dict:
+        """Salesforce: a field removed from `obj` (or hidden from the integration user); hidden=False brings it back.
+        Returns the hidden fields ({object: [field]})."""
+        if system != "salesforce":
+            raise ValueError("only Salesforce fields can be hidden")
+        body = {"object": obj, "field": field, "hidden": hidden}
+        if system not in self.apps:
+            return self._admin_call(system, "PUT", "/__sandbox/hidden_fields", body)
+        app = self.apps[system]
+        app.hide_field(obj, field, hidden)
+        out: dict[str, list[str]] = {}
+        for o, f in sorted(app.hidden_fields):
+            out.setdefault(o, []).append(f)
+        return out
+
+    def edit_while_paging(self, system: str, resource: str, record_id: int, changes: dict) -> list:
+        """Kantata: `changes` saved to a record between two page requests of a read that served it. Returns the
+        edits made so far ([[resource, id]]): `edited_while_paging`."""
+        if system != "kantata":
+            raise ValueError("only Kantata pages by page number")
+        if system not in self.apps:
+            return self._admin_call(system, "POST", "/__sandbox/edit_while_paging",
+                                    {"resource": resource, "id": int(record_id), "changes": changes})
+        self.apps[system].edit_while_paging(resource, record_id, changes)
+        return self.edited_while_paging(system)
+
+    def edited_while_paging(self, system: str = "kantata") -> list:
+        """The records edited between two page requests so far: [[resource, id]]."""
+        if system not in self.apps:
+            return self._admin_call(system, "GET", "/__sandbox/edit_while_paging")
+        return [list(e) for e in getattr(self.apps[system], "edited_while_paging", [])]
+
     def tick(self, days: int) -> dict:
         from sandbox.simulate import tick
         result = tick(self.store, days)
@@ -458,6 +491,16 @@ class SandboxServer:
                 else:
                     self.latency_ms = ms
                 return Response(200, {"latency_ms": self.latency_ms})
+            if p == "/__sandbox/hidden_fields" and m == "PUT":
+                body = req.json() or {}
+                return Response(200, self.hide_field(app.name, body.get("object", ""), body.get("field", ""),
+                                                     bool(body.get("hidden", True))))
+            if p == "/__sandbox/edit_while_paging" and m == "POST":
+                body = req.json() or {}
+                return Response(200, self.edit_while_paging(app.name, body.get("resource", ""), int(body.get("id", 0)),
+                                                            dict(body.get("changes") or {})))
+            if p == "/__sandbox/edit_while_paging" and m == "GET":
+                return Response(200, self.edited_while_paging(app.name))
             if p == "/__sandbox/stats" and m == "GET":
                 return Response(200, app.stats.snapshot())
             if p == "/__sandbox/stats/reset" and m == "POST":

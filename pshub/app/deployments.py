@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ import sqlalchemy
 import yaml
 from prefect.client.schemas.objects import ConcurrencyLimitConfig
 from prefect.flows import load_flow_from_entrypoint
+import prefect.runner.runner as prefect_runner
 from prefect.runner import Runner
 from prefect.schedules import Cron, Interval, RRule
 
@@ -144,7 +146,20 @@ def serve_until_interrupted(deployments: list, limit: int | None, stop_seconds: 
     runner = Runner(limit=limit, pause_on_shutdown=True)
     for deployment in deployments:
         runner.add_deployment(deployment)
+    # The flow-run processes start in sessions of their own (Prefect's own option, which its workspace starter uses:
+    # prefect.runner._starter_engine.EngineCommandStarter(isolate_process_group=True)), so that a terminal's Ctrl-C
+    # reaches this process only and the runner stops them through Prefect (cancel, then a signal to the run's whole
+    # process group), rather than interrupting each wherever it is: mid-import, mid-dbt, each with a traceback. The
+    # runner picks its starter from its module at each run (prefect.runner.runner._resolve_starter).
+    engine_starter = prefect_runner.EngineCommandStarter
+    prefect_runner.EngineCommandStarter = functools.partial(engine_starter, isolate_process_group=True)
+    try:
+        return _serve(runner, stop_seconds)
+    finally:
+        prefect_runner.EngineCommandStarter = engine_starter
 
+
+def _serve(runner: Runner, stop_seconds: float) -> bool:
     async def serve() -> bool:
         interrupted = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupted.set)

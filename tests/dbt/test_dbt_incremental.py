@@ -168,6 +168,45 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
     assert 0 < reprocessed < before[0] / 3
 
 
+def _blocked_time_bills(db):
+    return db.execute("""select block_reason_code, count(*), sum(_amount_at_stake) from outbound.erp_time_bills_blocked
+                         group by 1 order by 1""").fetchall()
+
+
+def test_a_psa_project_whose_engagement_key_changes_alone_pairs_its_time_as_a_full_refresh_does(built, dbt_settings,
+                                                                                                   db):
+    """A PSA project renamed (its engagement key goes, the ERP project's stays), then renamed back (it returns):
+    after each, the time bills its old time pairs with, and what the time-bill sync holds back, are what a full
+    refresh gives. (Incremental builds kept the old pairs until a full refresh: once the key came back, the old
+    time that pairs with pre-hub time bills was held back as never posted, in closed periods.)"""
+    from flows.transform import run_build
+
+    project, title = db.execute("""
+        select keys.project_id, workspaces.data ->> 'title' from intermediate.int_project_keys as keys
+        join raw_kantata.workspaces as workspaces on workspaces.id = keys.project_id
+        where keys.source_system = 'kantata' and keys.key_status = 'customer_name_dates' and exists (
+            select 1 from intermediate.int_time_entries as entries
+            where entries.psa_project_id = keys.project_id and entries.erp_posting_match = 'rule')
+        order by keys.project_id limit 1""").fetchone()
+    for new_title, keyed in (("Unrelated internal work", False), (title, True)):
+        load_id = db.execute("""insert into ops.loads (run_id, system, object, status, completed_at)
+                                values ('tests', 'kantata', 'workspaces', 'completed', now()) returning load_id""").fetchone()[0]
+        db.execute("""update raw_kantata.workspaces set data = jsonb_set(data, '{title}', to_jsonb(%s::text)),
+                      source_updated_at = source_updated_at + interval '1 second', _load_id = %s where id = %s""",
+                   (new_title, load_id, project))
+        incremental = run_build(settings=dbt_settings, raise_on_failure=False)
+        assert incremental.success, incremental.failures
+        assert db.execute("""select engagement_id is not null from intermediate.int_project_keys
+                             where source_system = 'kantata' and project_id = %s""", (project,)).fetchone() == (keyed,)
+        after_incremental = (_time_bill_matches(db), _snapshot(db, "intermediate.int_time_entries"),
+                             _blocked_time_bills(db))
+        full = run_build(full_refresh=True, settings=dbt_settings, raise_on_failure=False)
+        assert full.success, full.failures
+        assert _blocked_time_bills(db) == after_incremental[2]
+        assert _time_bill_matches(db) == after_incremental[0]
+        assert _snapshot(db, "intermediate.int_time_entries") == after_incremental[1]
+
+
 def test_a_build_with_nothing_landed_builds_only_what_time_and_the_syncs_change(built, dbt_settings):
     from flows.transform import plan_build
 

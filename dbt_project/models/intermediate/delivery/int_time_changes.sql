@@ -98,3 +98,5 @@ with changes as (
 )
 
 select distinct * from changes
+-- a full refresh recomputes everything: it names nothing (with no successful build on record, every row would be new)
+{% if flags.FULL_REFRESH %}where false{% endif %}
