@@ -225,3 +225,41 @@ def test_staging_types_the_landed_entities(landed, home):
         assert invoiced == conn.execute("select sum((data ->> 'LineAmount')::numeric(20, 2)) from "
                                         "raw_dynamics.freetextinvoicelines where not is_deleted").fetchone()[0]
 
+
+
+def test_the_erp_role_holds_both_erps_and_together_the_unrouted_firms_books(routed, unrouted, landed, home):
+    """int_erp_*: NetSuite's and Dynamics 365 Finance's records side by side, each with its system and id; the routed
+    firm's time and invoices, summed over both ERPs, are the unrouted firm's (per currency, never across)."""
+    from ingest_support import client_of
+    from pshub.dbt import run_dbt
+    from pshub.settings import Settings
+
+    url, _ = landed
+    with psycopg.connect(url) as conn, client_of(routed, "netsuite") as client:
+        for obj in catalog.NETSUITE.values():
+            assert land_object(client, obj, "r-test-ns", conn=conn).status == "completed"
+    settings = Settings(home=home / "dbt-dynamics", database_url=url)
+    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    result = run_dbt(["build", "--select", "+intermediate.roles", "--indirect-selection", "cautious"], settings=settings,
+                     raise_on_failure=False)
+    assert result.success, result.failures
+    with _firm(unrouted) as before, psycopg.connect(url) as conn:
+        hours = dict(conn.execute("select erp_system, sum(hours) from intermediate.int_erp_time_transactions "
+                                  "group by 1").fetchall())
+        assert set(hours) == {"netsuite", "dynamics"}
+        assert float(sum(hours.values())) == pytest.approx(before.execute(
+            "SELECT sum(hours) FROM ns_timebill").fetchone()[0])
+        billed = dict(conn.execute("select currency_code, sum(total_amount) from intermediate.int_erp_invoices "
+                                   "where document_type = 'invoice' group by 1").fetchall())
+        open_ = dict(conn.execute("select currency_code, sum(amount_open) from intermediate.int_erp_invoices "
+                                  "group by 1").fetchall())
+        codes = {1: "USD", 2: "GBP", 3: "CAD", 4: "EUR"}
+        expected_billed = {codes[c]: v for c, v in before.execute(
+            "SELECT currency, sum(foreigntotal) FROM ns_transaction WHERE type = 'CustInvc' GROUP BY 1")}
+        expected_open = {codes[c]: v for c, v in before.execute(
+            "SELECT currency, sum(foreignamountunpaid) FROM ns_transaction WHERE type IN ('CustInvc', 'CustCred') "
+            "GROUP BY 1")}
+        assert {k: float(v) for k, v in billed.items()} == pytest.approx(expected_billed)
+        assert {k: float(v) for k, v in open_.items()} == pytest.approx(expected_open)
+        systems = dict(conn.execute("select erp_system, count(*) from intermediate.int_erp_customers group by 1"))
+        assert systems["dynamics"] > 0 and systems["netsuite"] > 0
