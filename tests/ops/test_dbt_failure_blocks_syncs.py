@@ -9,10 +9,12 @@ from typer.testing import CliRunner
 from pshub.app.cli import app
 from ops_receiver import Receiver
 
-# a singular dbt test that always fails on marts.customer_collections (AR per customer)
-FAILING_TEST = "select * from {{ ref('customer_collections') }} where true\n"
-# syncs that read customer_collections (directly or through the intermediate sync models)
-READ_COLLECTIONS = {"crm_account_finance", "psa_credit_holds"}
+# a singular dbt test that always fails on intermediate.int_customer_collections (AR per customer, which the
+# mart customer_collections, the credit-hold rule and the ERP billing syncs all read)
+FAILING_TEST = "select * from {{ ref('int_customer_collections') }} where true\n"
+# syncs that read int_customer_collections: through the mart, or through the intermediate sync models
+READ_COLLECTIONS = {"crm_account_finance", "psa_credit_holds", "erp_time_bills", "erp_expenses",
+                    "erp_invoice_requests"}
 # syncs that never read it
 INDEPENDENT = {"erp_customers", "erp_projects", "psa_projects"}
 
@@ -29,7 +31,7 @@ def broken_cycle(first_cycle, ops_env, tmp_path_factory, monkeypatch_module):
     shutil.copy(PROJECT_DIR / "profiles.yml", project / "profiles.yml")
     shutil.copytree(PROJECT_DIR / "dbt_project", project / "dbt_project",
                     ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
-    (project / "dbt_project" / "tests" / "assert_customer_collections_broken.sql").write_text(FAILING_TEST)
+    (project / "dbt_project" / "tests" / "assert_int_customer_collections_broken.sql").write_text(FAILING_TEST)
     monkeypatch_module.setattr(pshub.dbt, "PROJECT_DIR", project)
     monkeypatch_module.setattr(pshub.dbt, "PROFILES_DIR", project)
     ops_env["sandbox"].tick(1)
@@ -64,7 +66,7 @@ def test_the_rest_of_the_cycle_completes_and_is_partial(broken_cycle, ops_conn):
     skipped = dict(ops_conn.execute("select sync_name, error from ops.sync_runs where run_id = %s and status = 'skipped'",
                                     (summary["run_id"],)).fetchall())
     assert READ_COLLECTIONS <= set(skipped)
-    assert "assert_customer_collections_broken" in skipped["crm_account_finance"]
+    assert all("assert_int_customer_collections_broken" in skipped[name] for name in READ_COLLECTIONS)
 
 
 def test_status_says_which_syncs_were_blocked_and_why(broken_cycle):
@@ -72,9 +74,9 @@ def test_status_says_which_syncs_were_blocked_and_why(broken_cycle):
     out = CliRunner().invoke(app, ["status"]).output
     assert f"Syncs of cycle {summary['run_id']}" in out
     line = next(l for l in out.splitlines() if l.strip().startswith("crm_account_finance"))
-    assert "skipped" in line and "blocked: upstream marts.customer_collections" in line
+    assert "skipped" in line and "blocked: upstream intermediate.int_customer_collections" in line
     run_line = next(l for l in out.splitlines() if l.strip().startswith(summary["run_id"]))
-    assert "partial" in run_line and "dbt failures on marts.customer_collections" in run_line
+    assert "partial" in run_line and "dbt failures on intermediate.int_customer_collections" in run_line
 
 
 def test_the_partial_cycle_is_alerted(broken_cycle):
