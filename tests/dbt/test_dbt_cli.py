@@ -82,5 +82,11 @@ def test_an_interrupted_dbt_build_raises_the_interrupt_instead_of_returning_a_fa
         if progress.get("done"):
             os.kill(os.getpid(), signal.SIGINT)
 
-    with dbt.progress_listener(interrupt_at_the_first_node), pytest.raises(KeyboardInterrupt):
-        dbt.run_dbt(["build", "--select", "stg_netsuite__terms+"], settings=dbt_settings, raise_on_failure=False)
+    # Ctrl-C as a terminal gives it to a command: Python's own handler. Earlier tests of the same process may have
+    # left another one installed (Prefect's runner sets its own), under which SIGINT raises nothing here.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with dbt.progress_listener(interrupt_at_the_first_node), pytest.raises(KeyboardInterrupt):
+            dbt.run_dbt(["build", "--select", "stg_netsuite__terms+"], settings=dbt_settings, raise_on_failure=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
