@@ -130,7 +130,7 @@ def landing_vs_baseline(url: str, sample: int, batch: int = 5000, rounds: int = 
     import dataclasses
 
     from connectors import catalog
-    from flows.ingest import spec_for
+    from flows.landing import spec_for
 
     (obj,) = catalog.find("kantata", "time_entries")
     # landing as the ingest does it (typed: every value staging casts is checked), and without the typed checks

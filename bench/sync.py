@@ -152,7 +152,7 @@ def main() -> None:
             conn.commit()
             bills = Sync("bench_timebills", "netsuite", "timebill", "external_id",
                          fields("employee:ref!", "customer:ref!", "hours:number!", "tranDate:date!"), NETSUITE_UPSERT,
-                         batch_size=500, financial=True)
+                         batch_size=500)
             admin("netsuite", "/__sandbox/faults", "PUT", json={"concurrency_limit": args.concurrency_limit})
             set_latency(args.latency_ms)
             w0 = writes("netsuite")

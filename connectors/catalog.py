@@ -181,7 +181,68 @@ NETSUITE = {
     )
 }
 
-SOURCES: dict[str, dict[str, SourceObject]] = {"salesforce": SALESFORCE, "kantata": KANTATA, "netsuite": NETSUITE}
+
+# -- Dynamics 365 Finance: OData data entities, ModifiedDateTime cursor, cross-company reads ----------------------
+# Records are keyed by their natural key (several fields: dataAreaId, the legal entity, first), landed as one id
+# `_key` (the values joined by "|", connectors/dynamics.py). The service reports no deletes: an id reconciliation
+# finds the vanished ones, as for Kantata. Entity names and fields: sandbox/dynamics.py says which are confirmed.
+DYNAMICS_KEYS: dict[str, tuple[str, ...]] = {
+    "LegalEntities": ("LegalEntityId",),
+    "Currencies": ("CurrencyCode",),
+    "ExchangeRates": ("RateTypeName", "FromCurrency", "ToCurrency", "StartDate"),
+    "FiscalPeriods": ("dataAreaId", "Calendar", "FiscalYear", "PeriodName"),
+    "CustomersV3": ("dataAreaId", "CustomerAccount"),
+    "Projects": ("dataAreaId", "ProjectID"),
+    "ProjectHourJournalLines": ("dataAreaId", "JournalNumber", "LineNumber"),
+    "ProjectExpenseJournalLines": ("dataAreaId", "JournalNumber", "LineNumber"),
+    "FreeTextInvoiceHeaders": ("dataAreaId", "InvoiceIdentifier"),
+    "FreeTextInvoiceLines": ("dataAreaId", "InvoiceIdentifier", "LineNumber"),
+    "CustomerPaymentJournalLines": ("dataAreaId", "JournalBatchNumber", "LineNumber"),
+}
+
+
+def _dyn(name: str, *fields: str) -> SourceObject:
+    key = DYNAMICS_KEYS[name]
+    declared = {f.split(":")[0] for f in fields}
+    return SourceObject("dynamics", name, name.lower(), ("_key", *[k for k in key if k not in declared], *fields,
+                                                         "ModifiedDateTime"),
+                        "_key", "ModifiedDateTime", reconcile_ids=True)
+
+
+DYNAMICS = {
+    o.name: o for o in (
+        _dyn("LegalEntities", "Name", "AddressCountryRegionId", "AccountingCurrency"),
+        _dyn("Currencies", "Name", "Symbol"),
+        _dyn("ExchangeRates", "StartDate:date", "EndDate:date", "Rate:numeric"),
+        _dyn("FiscalPeriods", "StartDate:date", "EndDate:date", "PeriodStatus"),
+        _dyn("CustomersV3", "OrganizationName", "CustomerGroupId", "SalesCurrencyCode", "PaymentTerms",
+             "CreditLimit:numeric", "OnHoldStatus", "AddressCountryRegionId", "PrimaryContactEmail", "PshCrmAccountId"),
+        _dyn("Projects", "ProjectName", "CustomerAccount", "ProjectGroup", "ProjectType", "ProjectStage",
+             "StartDate:date", "EndDate:date", "CurrencyCode", "PshCrmOpportunityId", "PshBillingModel",
+             "PshServiceLine"),
+        _dyn("ProjectHourJournalLines", "LineNumber:integer", "ProjectID", "Worker", "CategoryId",
+             "TransactionDate:date", "Hours:numeric", "SalesPrice:numeric", "CurrencyCode", "LineProperty", "Text",
+             "InvoiceIdentifier:integer", "PshExternalId"),
+        _dyn("ProjectExpenseJournalLines", "LineNumber:integer", "ProjectID", "Worker", "CategoryId",
+             "TransactionDate:date", "Amount:numeric", "CurrencyCode", "LineProperty", "Text",
+             "InvoiceIdentifier:integer", "PshExternalId"),
+        _dyn("FreeTextInvoiceHeaders", "InvoiceIdentifier:integer", "InvoiceNumber", "CustomerAccount",
+             "InvoiceDate:date", "DueDate:date", "CurrencyCode", "IsPosted", "InvoiceDescription", "PshProjectId"),
+        _dyn("FreeTextInvoiceLines", "InvoiceIdentifier:integer", "LineNumber:integer", "Description",
+             "Quantity:numeric", "UnitPrice:numeric", "LineAmount:numeric", "PshProjectId"),
+        _dyn("CustomerPaymentJournalLines", "LineNumber:integer", "AccountDisplayValue", "TransactionDate:date",
+             "CreditAmount:numeric", "CurrencyCode", "MarkedInvoice", "PaymentReference", "TransactionText"),
+    )
+}
+# "Entity.Field" of the key fields that are integers (OData key literals without quotes)
+DYNAMICS_INTEGER_KEYS = {f"{o.name}.{name}" for o in DYNAMICS.values() for name, typ in o.typed_fields()
+                         if typ == "integer" and name in DYNAMICS_KEYS[o.name]}
+
+SOURCES: dict[str, dict[str, SourceObject]] = {"salesforce": SALESFORCE, "kantata": KANTATA, "netsuite": NETSUITE,
+                                               "dynamics": DYNAMICS}
+# What select() gives when no system is named; the hub's ingest names them from its settings (Settings.default_systems:
+# Dynamics 365 Finance too when PSHUB_DYNAMICS_ENABLED).
+DEFAULT_SYSTEMS = ("salesforce", "kantata", "netsuite")
 
 
 def find(system: str, name: str | None = None) -> list[SourceObject]:
@@ -197,10 +258,10 @@ def find(system: str, name: str | None = None) -> list[SourceObject]:
 
 
 def select(systems: list[str] | None = None, objects: list[str] | None = None) -> list[SourceObject]:
-    """The objects to ingest: all of the named systems (default all), narrowed to the named objects."""
+    """The objects to ingest: all of the named systems (default DEFAULT_SYSTEMS), narrowed to the named objects."""
     for system in systems or []:
         find(system)  # unknown system: a clear error
-    chosen = [o for s in (systems or SOURCES) for o in SOURCES[s].values()]
+    chosen = [o for s in (systems or DEFAULT_SYSTEMS) for o in SOURCES[s].values()]
     if objects:
         wanted = {n.lower() for n in objects}
         unknown = wanted - {o.name.lower() for o in chosen} - {o.table for o in chosen}

@@ -88,6 +88,25 @@ def _stop(max_attempts: int):
     return stop
 
 
+def error_for(system: str, response: httpx.Response, message: str, *, code: str | None = None,
+              body: Any = None) -> ConnectorError:
+    """The one mapping of an error status to its exception, for every system: 401 refused credentials, 429 rate
+    limited (with its Retry-After), 404 not found, 5xx the server's fault (retried), any other 4xx a request the
+    system will not take as it is. A system's own cases (Salesforce's 403 REQUEST_LIMIT_EXCEEDED) come before it."""
+    status = response.status_code
+    kw = {"status": status, "code": code, "body": body}
+    if status == 401:
+        return AuthError(system, message, **kw)
+    if status == 429:
+        retry_after = response.headers.get("Retry-After")
+        return RateLimited(system, message, retry_after=float(retry_after) if retry_after else None, **kw)
+    if status == 404:
+        return NotFoundError(system, message, **kw)
+    if status >= 500:
+        return ServerError(system, message, **kw)
+    return ValidationError(system, message, **kw)
+
+
 def json_of(response: httpx.Response) -> Any:
     """A response's JSON body, parsed by orjson (about twice as fast as json on large pages); json for what
     orjson refuses (integers past 64 bits)."""
@@ -132,9 +151,14 @@ class ApiClient:
         """Return (access token, seconds it lives)."""
         raise NotImplementedError
 
+    def _error_detail(self, response: httpx.Response) -> tuple[str, str | None, Any]:
+        """(message, error code, parsed body) of an error response, as this system writes its error bodies."""
+        return response.text[:300], None, None
+
     def _raise_for(self, response: httpx.Response) -> None:
-        """Map an error response to the right ConnectorError subclass."""
-        raise ServerError(self.system, response.text[:300], status=response.status_code)
+        """Raise the ConnectorError of an error response (error_for)."""
+        message, code, body = self._error_detail(response)
+        raise error_for(self.system, response, message, code=code, body=body)
 
     def _is_write(self, method: str, path: str) -> bool:
         return method not in ("GET", "HEAD")
@@ -201,8 +225,9 @@ class ApiClient:
                 self._slots.release()
 
     def post_form_token(self, path: str, data: dict) -> dict:
-        """Token endpoints: no bearer, form body, retried like any call; errors mapped by the subclass."""
-        url = self.base_url + path
+        """Token endpoints (a path of this system, or a URL of an identity provider's): no bearer, form body,
+        retried like any call; errors mapped by the subclass."""
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
         retryer = Retrying(stop=_stop(self.max_attempts), wait=_wait, reraise=True,
                            retry=retry_if_exception(lambda e: isinstance(e, ConnectorError) and e.transient))
 

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from connectors.http import (ApiClient, AuthError, ConnectorError, NotFoundError, RateLimited, ServerError,
-                             ValidationError, json_of)
+from connectors.http import ApiClient, AuthError, ConnectorError, json_of
 from connectors.paging import fetch_in_order
 
 TOKEN_PATH = "/oauth/token"
@@ -99,7 +98,7 @@ class KantataClient(ApiClient):
                                          "`pshub kantata authorize`)")
         return token, float(10 ** 9)
 
-    def _raise_for(self, response: httpx.Response) -> None:
+    def _error_detail(self, response: httpx.Response) -> tuple[str, str | None, object]:
         try:
             body = response.json()
         except ValueError:
@@ -107,19 +106,9 @@ class KantataClient(ApiClient):
         errors = body.get("errors") if isinstance(body, dict) else None
         first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
         message = first.get("message") or response.text[:300]
-        status = response.status_code
-        kw = {"status": status, "code": first.get("type"), "body": body}
-        if status == 401:  # a token does not expire: it was revoked, or belongs elsewhere
-            raise AuthError(self.system, f"{message} The access token was refused (revoked?): renew "
-                                         "PSHUB_KANTATA_TOKEN with `pshub kantata authorize`", **kw)
-        if status == 429:
-            retry_after = response.headers.get("Retry-After")
-            raise RateLimited(self.system, message, retry_after=float(retry_after) if retry_after else None, **kw)
-        if status == 404:
-            raise NotFoundError(self.system, message, **kw)
-        if status >= 500:
-            raise ServerError(self.system, message, **kw)
-        raise ValidationError(self.system, message, **kw)
+        if response.status_code == 401:  # a token does not expire: it was revoked, or belongs elsewhere
+            message += " The access token was refused (revoked?): renew PSHUB_KANTATA_TOKEN with `pshub kantata authorize`"
+        return message, first.get("type"), body
 
     # -- reads -------------------------------------------------------------------------------------
     def _page(self, resource: str, params: dict, page: int) -> dict:

@@ -13,8 +13,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from connectors.http import (ApiClient, AuthError, NotFoundError, RateLimited, ServerError, ValidationError,
-                             json_of)
+from connectors.http import ApiClient, AuthError, json_of
 from connectors.paging import fetch_in_order
 
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
@@ -125,7 +124,7 @@ class NetSuiteClient(ApiClient):
         })
         return body["access_token"], float(body.get("expires_in", 3600))
 
-    def _raise_for(self, response: httpx.Response) -> None:
+    def _error_detail(self, response: httpx.Response) -> tuple[str, str | None, object]:
         try:
             body = response.json()
         except ValueError:
@@ -133,18 +132,7 @@ class NetSuiteClient(ApiClient):
         details = body.get("o:errorDetails") or [{}] if isinstance(body, dict) else [{}]
         code = details[0].get("o:errorCode")
         message = details[0].get("detail") or (body.get("title") if isinstance(body, dict) else None) or response.text[:300]
-        status = response.status_code
-        kw = {"status": status, "code": code, "body": body}
-        if status == 401:
-            raise AuthError(self.system, message, **kw)
-        if status == 429:
-            retry_after = response.headers.get("Retry-After")
-            raise RateLimited(self.system, message, retry_after=float(retry_after) if retry_after else None, **kw)
-        if status == 404:
-            raise NotFoundError(self.system, message, **kw)
-        if status >= 500:
-            raise ServerError(self.system, message, **kw)
-        raise ValidationError(self.system, message, **kw)
+        return message, code, body
 
     def _is_write(self, method: str, path: str) -> bool:
         return method not in ("GET", "HEAD") and "/query/v1/suiteql" not in path

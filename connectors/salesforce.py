@@ -11,8 +11,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 
-from connectors.http import (ApiClient, AuthError, LimitExceeded, NotFoundError, RateLimited, ServerError,
-                             ValidationError, json_of)
+from connectors.http import ApiClient, AuthError, LimitExceeded, RateLimited, error_for, json_of
 
 COLLECTION_MAX = 200
 
@@ -87,7 +86,7 @@ class SalesforceClient(ApiClient):
         self.instance_url = body.get("instance_url", self.base_url).rstrip("/")
         return body["access_token"], 3600.0  # no expires_in in the response; a 401 triggers a refresh
 
-    def _raise_for(self, response: httpx.Response) -> None:
+    def _error_detail(self, response: httpx.Response) -> tuple[str, str | None, object]:
         try:
             body = response.json()
         except ValueError:
@@ -96,10 +95,12 @@ class SalesforceClient(ApiClient):
             body if isinstance(body, dict) else {})
         code = first.get("errorCode") or first.get("error")
         message = first.get("message") or first.get("error_description") or response.text[:300]
+        return message, code, body
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        message, code, body = self._error_detail(response)
         status = response.status_code
         kw = {"status": status, "code": code, "body": body}
-        if status == 401:
-            raise AuthError(self.system, message, **kw)
         if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
             # One code, two limits (Salesforce REST API Developer Guide, "Status Codes and Error Responses"; "API
             # Request Limits and Allocations"): the daily allocation ("TotalRequests Limit exceeded.") does not
@@ -109,14 +110,10 @@ class SalesforceClient(ApiClient):
                 raise LimitExceeded(self.system, f"daily API request limit of the org spent ({message}); "
                                     "the next run resumes from the last landed batch", **kw)
             raise RateLimited(self.system, f"concurrent long-running request limit ({message}); backing off", **kw)
-        if status == 429 or code == "SERVER_UNAVAILABLE":
+        if code == "SERVER_UNAVAILABLE":  # Salesforce's own "come back later", whatever the status
             retry_after = response.headers.get("Retry-After")
             raise RateLimited(self.system, message, retry_after=float(retry_after) if retry_after else None, **kw)
-        if status == 404:
-            raise NotFoundError(self.system, message, **kw)
-        if status >= 500:
-            raise ServerError(self.system, message, **kw)
-        raise ValidationError(self.system, message, **kw)
+        raise error_for(self.system, response, message, code=code, body=body)
 
     def _is_write(self, method: str, path: str) -> bool:
         return method not in ("GET", "HEAD")

@@ -1,7 +1,12 @@
 """Prefect flow `hub`: one cycle, ingest -> transform -> sync, under one run id.
 
 A failed dbt model or test stops only the syncs whose outbound model is that model or downstream of it
-(read from dbt's manifest and run results); every other sync still runs. Each stage has its own retries.
+(read from dbt's manifest and run results); every other sync still runs.
+
+The cycle composes its three stages one way: each is a flow of its own (flows/ingest.py, flows/transform.py,
+flows/sync.py), run here as a subflow, and each owns its retries in its tasks (an object's landing, the dbt build,
+one sync), so a stage retries the same in a cycle as on its own (`pshub ingest|transform|sync apply`); the hub adds
+no retry. What is the hub's: the run id, the lock, which syncs a dbt failure blocks, the record and the alert.
 The cycle ends with a row in ops.runs (status succeeded | partial | failed | skipped), a Prefect artifact
 summarising it, and a webhook alert when it failed or crossed a threshold.
 
@@ -17,20 +22,27 @@ import re
 import sys
 import time
 from collections import defaultdict
-from dataclasses import asdict
 from pathlib import Path
 
 import psycopg
 import psycopg.sql
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.states import Completed, Failed
-from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
+from prefect.runtime import flow_run as current_flow_run
+from prefect.states import Completed, Failed
 
+from connectors import catalog
+from flows.ingest import ingest
+from flows.sync import sync
+from flows.transform import transform
+from pshub import alerts, runlog
+from pshub import status as ops_status
+from pshub.dbt import DbtFailed
 from pshub.runs import connection_name, finish_run, mark_abandoned, new_run_id, set_current_run_id, start_run
 from pshub.settings import get_settings
 from pshub.warehouse import connect, database_url
+from reverse_etl.syncs import SYNCS
 
 log = logging.getLogger("pshub.hub")
 
@@ -42,9 +54,7 @@ _RUN_ID = re.compile(r"r\d{8}T\d{6}Z-[0-9a-f]{6}")
 
 def flow_run_name() -> str:
     """The Prefect flow run is named by the hub's run id: the one passed, or a new one that the cycle then uses."""
-    from prefect.runtime import flow_run
-
-    return (flow_run.parameters or {}).get("run_id") or new_run_id()
+    return (current_flow_run.parameters or {}).get("run_id") or new_run_id()
 
 
 # -- which syncs a dbt failure blocks (plain functions over dbt's artifacts) -------------------------------
@@ -127,92 +137,34 @@ def load_dbt_artifacts(target: Path, not_before: float) -> tuple[dict, dict] | N
 
 
 # -- stages ------------------------------------------------------------------------------------------------
-class DbtDidNotRun(RuntimeError):
-    """dbt stopped before building (compilation error, warehouse unreachable): worth a retry."""
-
-
-@task(name="dbt build", retries=2, retry_delay_seconds=[10, 60], cache_policy=NO_CACHE)
-def dbt_build_stage(select: list[str] | None, full_refresh: bool) -> dict:
-    """`dbt build`, keeping going past failed nodes: their results decide which syncs are blocked."""
-    from flows.transform import run_build
-
+def transform_stage(select: list[str] | None, full_refresh: bool) -> dict:
+    """The `transform` flow (its task retries the build); when it fails, dbt's artifacts say which nodes failed and
+    so which syncs are blocked. When no node failed (dbt stopped before building: a compilation error, the warehouse
+    unreachable), it raises: nothing the build should have made can be trusted."""
     started = time.time()
-    result = run_build(select, full_refresh, raise_on_failure=False)
-    out = asdict(result)
-    if result.success:
-        out["blocked_syncs"] = {}
-        return out
-    artifacts = load_dbt_artifacts(get_settings().home_dir / "dbt" / "target", started)
-    if artifacts is None or not any(r["status"] in ("error", "fail", "runtime error")
-                                    for r in artifacts[1].get("results", [])):
-        raise DbtDidNotRun("; ".join(result.failures) or "dbt build failed before running any node")
-    from reverse_etl.syncs import SYNCS
-
-    out["blocked_syncs"] = blocked_syncs(SYNCS.values(), *artifacts)
-    out["failed_models"] = sorted(relation(artifacts[0], uid) for uid in failed_roots(*artifacts))
-    out["failures"] = [_one_line(f, 300) for f in result.failures]
-    return out
-
-
-def worth_retrying(task, task_run, state) -> bool:
-    """Prefect retries a stage only for what a retry can help: a transient API error or a dropped warehouse
-    connection; a setting, a credential or a refusal fails the same way every time."""
-    from connectors.http import ConnectorError, Unreachable
-    from pshub.settings import ConfigurationError
-
     try:
-        state.result()
-    except (ConfigurationError, Unreachable):
-        return False
-    except ConnectorError as exc:
-        return exc.transient
-    except psycopg.OperationalError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-@task(name="sync", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=worth_retrying, cache_policy=NO_CACHE,
-      task_run_name="sync {name}")
-def sync_stage(name: str, run_id: str) -> dict:
-    from flows.sync import apply_sync
-
-    out = asdict(apply_sync(name, run_id))
-    log.info("sync %s: %d pushed, %d failed, %d invalid", name, out["pushed"], out["failed"], out["invalid"],
-             extra={"stage": "sync", "sync": name})
-    return out
-
-
-def record_blocked_sync(run_id: str, name: str, reason: str) -> dict:
-    with connect() as conn:
-        conn.execute("""insert into ops.sync_runs (run_id, sync_name, status, finished_at, error)
-                        values (%s, %s, 'skipped', now(), %s)""", (run_id, name, f"blocked: {reason}"[:2000]))
-        conn.commit()
-    return {"sync": name, "run_id": run_id, "planned_inserts": 0, "planned_updates": 0, "pushed": 0, "failed": 0,
-            "invalid": 0, "write_calls": 0, "status": "blocked", "reason": reason, "exceptions": []}
-
-
-def _failed_sync(run_id: str, name: str, exc: BaseException) -> dict:
-    return {"sync": name, "run_id": run_id, "planned_inserts": 0, "planned_updates": 0, "pushed": 0, "failed": 0,
-            "invalid": 0, "write_calls": 0, "status": "failed", "reason": _one_line(f"{type(exc).__name__}: {exc}", 300),
-            "exceptions": []}
-
-
-def _ingest_stage(run_id: str, full_refresh: bool, systems, objects, reconcile) -> list[dict]:
-    """No retry of the whole flow: each object's task retries what a retry can help (transient API errors);
-    what is left (a setting, a credential, an unknown object) fails the same way the next time."""
-    from flows.ingest import ingest
-
-    return ingest(run_id, systems=systems, objects=objects, full_refresh=full_refresh, reconcile=reconcile)
+        return {**transform(select, full_refresh), "blocked_syncs": {}}
+    except DbtFailed as exc:
+        artifacts = load_dbt_artifacts(get_settings().home_dir / "dbt" / "target", started)
+        if artifacts is None or not any(r["status"] in ("error", "fail", "runtime error")
+                                        for r in artifacts[1].get("results", [])):
+            raise
+        manifest, results = artifacts
+        failures = exc.failures
+    nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    done = [(r["unique_id"].split(".", 1)[0], nodes.get(r["unique_id"], {}).get("name") or r["unique_id"])
+            for r in results.get("results", []) if r["status"] in ("success", "pass")]
+    return {"command": " ".join(results.get("args", {}).get("invocation_command", "").split()[1:]) or "build",
+            "success": False, "built": [f"{kind}.{name}" for kind, name in done if kind not in ("test", "unit_test")],
+            "tests_passed": sum(kind in ("test", "unit_test") for kind, _ in done),
+            "warnings": [], "failures": [_one_line(f, 300) for f in failures], "scope": "",
+            "blocked_syncs": blocked_syncs(SYNCS.values(), manifest, results),
+            "failed_models": sorted(relation(manifest, uid) for uid in failed_roots(manifest, results))}
 
 
 def count_echoes(loads: list[dict]) -> None:
     """Sets each load's `hub_echoes`: the landed rows that are records the hub itself wrote (a sync's ledger names
     them as its destination id) since the object's previous landing, i.e. the hub's own writes coming back."""
-    from connectors import catalog
-    from reverse_etl.syncs import SYNCS
-
     with connect() as conn:
         for load in loads:
             load["hub_echoes"] = 0
@@ -245,8 +197,6 @@ def ingest_failed_everywhere(summary: dict) -> bool:
 
 # -- the cycle ---------------------------------------------------------------------------------------------
 def _totals(run_id: str, summary: dict) -> dict:
-    from pshub import status as ops_status
-
     loads, syncs, transform = summary.get("loads") or [], summary.get("syncs") or [], summary.get("transform") or {}
     with connect() as conn:
         # new = first seen in this cycle (a hold seen again keeps its first_seen_at): not every open one it touched
@@ -326,9 +276,6 @@ def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str
     incremental ones included, and runs every test (`dbt build --full-refresh`; an incremental build leaves some out).
     reconcile: Kantata id listing for deletes (True = now; None = when a day old). if_busy: skip | wait.
     """
-    from pshub import alerts, runlog
-    from reverse_etl.syncs import SYNCS
-
     settings = get_settings()
     runlog.install(settings.home_dir)
     ctx = FlowRunContext.get()
@@ -366,8 +313,7 @@ def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str
                 return summary
             log.info("cycle %s waits for the running cycle", run_id, extra={"stage": "cycle"})
             lock_conn.execute("select pg_advisory_lock(%s)", (CYCLE_LOCK_KEY,))
-        summary = _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, syncs, dbt_select, alert,
-                             SYNCS, alerts)
+        summary = _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, syncs, dbt_select, alert)
     finally:
         lock_conn.close()
     if parameters["deployment_id"]:  # a scheduled or deployed run: its outcome on the terminal that serves it
@@ -426,15 +372,15 @@ def run_cycle(**parameters) -> dict:
         return failed.summary
 
 
-def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_names, dbt_select, alert,
-               all_syncs, alerts) -> dict:
+def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_names, dbt_select, alert) -> dict:
     status = "failed"
     error: str | None = None
     log.info("cycle %s started", run_id, extra={"stage": "cycle", "parameters": summary["parameters"]})
     try:
         started = time.perf_counter()
         try:
-            summary["loads"] = _ingest_stage(run_id, full_refresh, systems, objects, reconcile)
+            summary["loads"] = ingest(run_id, systems=systems, objects=objects, full_refresh=full_refresh,
+                                      reconcile=reconcile)
         except Exception as exc:  # sources down after retries: model and push what is already landed
             summary["errors"].append(f"ingest: {_one_line(str(exc), 300)}")
             log.error("cycle %s: ingest failed: %s", run_id, exc, extra={"stage": "ingest"})
@@ -453,28 +399,21 @@ def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_
 
         started = time.perf_counter()
         try:
-            summary["transform"] = dbt_build_stage(dbt_select, full_refresh=full_refresh)
+            summary["transform"] = transform_stage(dbt_select, full_refresh=full_refresh)
         except Exception as exc:  # dbt did not run at all: nothing it should have built can be trusted
             summary["transform"] = {"built": [], "tests_passed": 0, "warnings": [], "failures": [_one_line(str(exc), 300)],
                                     "blocked_syncs": {name: f"dbt build did not run: {_one_line(str(exc))}"
-                                                      for name in all_syncs}}
+                                                      for name in SYNCS}}
             summary["errors"].append(f"transform: {_one_line(str(exc), 300)}")
             log.error("cycle %s: dbt build did not run: %s", run_id, exc, extra={"stage": "transform"})
         summary["seconds"]["transform"] = round(time.perf_counter() - started, 2)
-        for name, reason in summary["transform"].get("blocked_syncs", {}).items():
-            log.warning("cycle %s: sync %s blocked: %s", run_id, name, reason, extra={"stage": "sync", "sync": name})
 
         started = time.perf_counter()
-        blocked = summary["transform"].get("blocked_syncs", {})
-        for name in (list(all_syncs) if sync_names is None else sync_names):
-            if name in blocked:
-                summary["syncs"].append(record_blocked_sync(run_id, name, blocked[name]))
-                continue
-            try:
-                summary["syncs"].append(sync_stage(name, run_id))
-            except Exception as exc:  # one destination down must not stop the others
-                summary["syncs"].append(_failed_sync(run_id, name, exc))
-                log.error("cycle %s: sync %s failed: %s", run_id, name, exc, extra={"stage": "sync", "sync": name})
+        try:
+            summary["syncs"] = sync(run_id, sync_names, blocked=summary["transform"].get("blocked_syncs", {}))
+        except Exception as exc:  # the stage itself failed (each sync's failure is in its own result)
+            summary["errors"].append(f"sync: {_one_line(str(exc), 300)}")
+            log.error("cycle %s: sync stage failed: %s", run_id, exc, extra={"stage": "sync"})
         summary["seconds"]["sync"] = round(time.perf_counter() - started, 2)
 
         summary["totals"] = _totals(run_id, summary)
@@ -501,10 +440,8 @@ def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_
 
 def _publish(run_id: str, summary: dict) -> None:
     """The run's Prefect artifact (key hub-cycle: its history is the cycle history in the Prefect UI)."""
-    from pshub.status import cycle_markdown
-
     try:
-        create_markdown_artifact(markdown=cycle_markdown(summary), key="hub-cycle",
+        create_markdown_artifact(markdown=ops_status.cycle_markdown(summary), key="hub-cycle",
                                  description=f"hub cycle {run_id}: {summary.get('status')}")
     except Exception as exc:  # the artifact is a view of ops.runs; losing it must not fail the cycle
         log.warning("cycle %s: artifact not created: %s", run_id, exc)

@@ -12,8 +12,6 @@ import functools
 import itertools
 import datetime as dt
 import logging
-import sys
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -29,10 +27,10 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from connectors import catalog, kantata, netsuite, salesforce
 from connectors.http import ApiClient, ConnectorError, LimitExceeded, Unreachable
 from connectors.paging import merge_streams
-from flows.landing import SEEN_TABLE, Load, LoadResult, ObjectSpec, mark_deleted, mark_vanished, read_cursor
+from flows.landing import SEEN_TABLE, Load, LoadResult, mark_deleted, mark_vanished, read_cursor, spec_for
 from pshub.clients import client_for
 from pshub.listeners import Listeners
-from pshub.settings import ConfigurationError
+from pshub.settings import ConfigurationError, get_settings
 from pshub.warehouse import connect
 
 log = logging.getLogger("pshub.ingest")
@@ -60,20 +58,6 @@ LANDING_WORKERS = 8
 # glibc heap arenas of the process (see cap_malloc_arenas).
 MALLOC_ARENAS = 2
 
-PARSERS: dict[str, Callable[[str], dt.datetime]] = {
-    "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
-}
-
-
-def spec_for(obj: catalog.SourceObject) -> ObjectSpec:
-    return ObjectSpec(system=obj.system, object=obj.name, table=obj.table, id_field=obj.id_field,
-                      updated_field=obj.updated_field, parse_updated=PARSERS[obj.system],
-                      deleted_field=obj.deleted_field,
-                      # the version field is read by its own parser (and staging takes it typed, source_updated_at)
-                      field_types={f: t for f, t in obj.field_types.items() if f != obj.updated_field},
-                      declared_fields=obj.field_names, omits_nulls=obj.omits_nulls)
-
-
 # -- progress on the terminal ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Progress:
@@ -91,28 +75,6 @@ progress_listener = _progress.listen
 _report = _progress.report
 
 
-class TerminalProgress:
-    """One line per object as it starts and ends, and a line every few seconds for long ones."""
-
-    def __init__(self, stream=None, every_seconds: float = 3.0):
-        self.stream = stream or sys.stderr
-        self.every = every_seconds
-        self._last: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, p: Progress) -> None:
-        key = (p.system, p.object)
-        now = time.monotonic()
-        with self._lock:
-            if p.stage in ("landing", "reconciling") and now - self._last.get(key, 0) < self.every:
-                return
-            self._last[key] = now
-            rate = f"  {p.rows_fetched / p.seconds:,.0f} rows/s" if p.seconds > 0 and p.rows_fetched else ""
-            self.stream.write(f"  {p.system + '.' + p.object:<50} {p.stage:<11} {p.rows_fetched:>10,} read "
-                              f"{p.rows_landed:>10,} landed  {p.seconds:7.1f}s{rate}\n")
-            self.stream.flush()
-
-
 # -- reading the sources -----------------------------------------------------------------------------
 def source_streams(client: ApiClient, obj: catalog.SourceObject,
                    since: dt.datetime | None) -> list[Iterator[list[dict]]]:
@@ -127,6 +89,9 @@ def source_streams(client: ApiClient, obj: catalog.SourceObject,
         windows = client.changed_windows(obj.name, obj.typed_fields(), id_field=obj.id_field,
                                          updated_field=obj.updated_field, since=since)
         return _grouped(windows, client.concurrency)
+    if obj.system == "dynamics":
+        fields = tuple(f for f in obj.field_names if f != obj.id_field)
+        return [client.changed_pages(obj.name, fields, since=since, updated_field=obj.updated_field)]
     raise KeyError(f"no reader for {obj.system}")
 
 
@@ -190,8 +155,8 @@ def reconcile_due(conn: psycopg.Connection, obj: catalog.SourceObject, now: dt.d
 
 def reconcile_ids(conn: psycopg.Connection, client: kantata.KantataClient, obj: catalog.SourceObject,
                   load: Load) -> int:
-    """Mark the landed ids a Kantata resource no longer has deleted: compared with the ids this load read when it
-    read every record (a full read, Load(track_seen=True)), else with a listing of every id."""
+    """Mark the landed ids a Kantata resource (or Dynamics entity) no longer has deleted: compared with the ids this
+    load read when it read every record (a full read, Load(track_seen=True)), else with a listing of every id."""
     params = dict(obj.params)
 
     def still_there(ids: list[str]) -> set[str]:
@@ -381,6 +346,7 @@ def ingest(run_id: str, systems: list[str] | None = None, objects: list[str] | N
     the error, and the caller decides what a failed object means for the cycle.
     """
     cap_malloc_arenas()
+    systems = systems or get_settings().default_systems
     chosen = catalog.select(systems, objects)
     clients, unconfigured = {}, {}
     for system in dict.fromkeys(o.system for o in chosen):

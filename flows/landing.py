@@ -18,6 +18,7 @@ import pandera.pandas as pa
 import psycopg
 from psycopg import sql
 
+from connectors import catalog, dynamics, kantata, netsuite, salesforce
 from flows.field_types import refused_values
 
 log = logging.getLogger("pshub.landing")
@@ -53,6 +54,22 @@ _landing_schema = pa.DataFrameSchema(
     },
     strict=False,
 )
+
+
+# how each system writes the version stamp of its records
+PARSERS: dict[str, Callable[[str], dt.datetime]] = {
+    "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
+    "dynamics": dynamics.parse_datetime,
+}
+
+
+def spec_for(obj: catalog.SourceObject) -> ObjectSpec:
+    return ObjectSpec(system=obj.system, object=obj.name, table=obj.table, id_field=obj.id_field,
+                      updated_field=obj.updated_field, parse_updated=PARSERS[obj.system],
+                      deleted_field=obj.deleted_field,
+                      # the version field is read by its own parser (and staging takes it typed, source_updated_at)
+                      field_types={f: t for f, t in obj.field_types.items() if f != obj.updated_field},
+                      declared_fields=obj.field_names, omits_nulls=obj.omits_nulls)
 
 
 def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec) -> None:

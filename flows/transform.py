@@ -1,12 +1,17 @@
 """Prefect flow `transform`: dbt build over the landed data (seeds, models, snapshots, tests).
 
-A cycle's build is incremental twice over. Its incremental models reprocess only the rows that changed (each
-model's SQL says how). And it builds only the nodes that can have changed since the last build that succeeded
-(`plan_build`): those downstream of a raw table that landed rows since then, of the sync ledger (the syncs write
-it) and of the as-of date (time passes). Every other node's relation already holds what a build would write
-again, and its tests passed on the same rows, so it is left alone. When the project itself changed since that
-build (models, macros, seeds, vars, the dbt version), or no successful build is on record, the build is a full
-refresh: new code rebuilds every table, incremental ones included.
+What changed since the last successful build is known in two places, each doing what the other cannot:
+- in dbt, the change set of the time models (int_time_changes): every input's rows landed since that build's load
+  watermark, one branch per input; the heavy incremental models recompute exactly the groups it names.
+- here, which nodes to build at all (`plan_build`): those downstream of a raw table with rows landed since that build,
+  of the sync ledger (the syncs write it), of the as-of date (time passes) and the change set itself. This is dbt's
+  `source_status:fresher+` done by load id instead of by time: freshness compares the newest `_landed_at`, and a
+  landing's rows carry its transaction's start time, so a long landing that commits after a build would look older
+  than that build and be skipped; nor can a time tell a finished load from one still running or failed. A load id
+  above the watermark can (ops.loads). Every other node's relation already holds what a build would write again,
+  and its tests passed on the same rows. dbt's state comparison (`state:modified`) would rebuild only the nodes whose
+  code changed; a change to the project (models, macros, seeds, vars, the dbt version), or no successful build on
+  record, makes the build a full refresh instead, which also runs every test.
 """
 from __future__ import annotations
 
@@ -20,14 +25,13 @@ from prefect import flow, task
 from psycopg import sql
 
 from connectors import catalog
-from flows.ingest import spec_for
-from flows.landing import ensure_raw_table
+from flows.landing import ensure_raw_table, spec_for
 from pshub.dbt import PROJECT_DIR, DbtFailed, DbtResult, run_dbt
 from pshub.settings import Settings, get_settings
 from pshub.warehouse import connect
 
-# Always built in an incremental cycle: what changes without a landing.
-ALWAYS = ["source:ops.sync_ledger+", "source:ops.sync_exceptions+", "int_as_of_date+"]
+# Always built in an incremental cycle: what changes without a landing, and the change set (it is of this build).
+ALWAYS = ["source:ops.sync_ledger+", "source:ops.sync_exceptions+", "int_as_of_date+", "int_time_changes"]
 
 
 def ensure_sources(settings: Settings | None = None) -> None:

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pshub.settings import get_settings
+from pshub.warehouse import connect
 
 log = logging.getLogger("pshub.alerts")
 
@@ -123,8 +124,6 @@ def send(alert: Alert, config: AlertSettings, conn=None) -> bool:
 
 def dispatch(alerts: list[Alert], config: AlertSettings | None = None) -> list[Alert]:
     """Send the alerts that are due; returns those delivered."""
-    from pshub.warehouse import connect
-
     config = config or AlertSettings()
     if config.webhook_url is None or not alerts:
         return []

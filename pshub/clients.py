@@ -1,15 +1,16 @@
 """API clients built from settings: the real systems when PSHUB_<SYSTEM>_URL is set, else the sandbox."""
 from __future__ import annotations
 
+from connectors import catalog
+from connectors.dynamics import DynamicsClient
 from connectors.http import ApiClient
+from connectors.kantata import KantataClient
+from connectors.netsuite import NetSuiteClient
+from connectors.salesforce import SalesforceClient
 from pshub.settings import Settings, get_settings
 
 
 def client_for(system: str, settings: Settings | None = None) -> ApiClient:
-    from connectors.kantata import KantataClient
-    from connectors.netsuite import NetSuiteClient
-    from connectors.salesforce import SalesforceClient
-
     settings = settings or get_settings()
     cfg = settings.system(system)
     timeout = settings.http_timeout_seconds
@@ -21,4 +22,7 @@ def client_for(system: str, settings: Settings | None = None) -> ApiClient:
                               timeout=timeout)
     if system == "kantata":
         return KantataClient(cfg.base_url, cfg.credentials, timeout=timeout)
+    if system == "dynamics":
+        return DynamicsClient(cfg.base_url, cfg.credentials, page_size=settings.dynamics_page_size, timeout=timeout,
+                              keys=catalog.DYNAMICS_KEYS, integer_keys=catalog.DYNAMICS_INTEGER_KEYS)
     raise KeyError(f"no client for {system!r}")

@@ -133,6 +133,8 @@ class _NodeCounter:
 
 def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure: bool = True) -> DbtResult:
     """`dbt <args>` against the hub's warehouse; returns what was built and what failed."""
+    # dbt takes seconds to import: only the commands that run it pay for it (`pshub status` stays within the 3 s
+    # of bench/cli.py)
     from dbt.cli.main import dbtRunner
 
     settings = settings or get_settings()
@@ -165,6 +167,12 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    # dbtRunner.invoke hands back every exception as the result's, Ctrl-C and a stop signal included (dbt-core,
+    # dbt/cli/main.py: `except BaseException as e: return dbtRunnerResult(exception=e, ...)`): raised again here, so
+    # that an interrupted cycle stops rather than taking the interrupt for a failed build and retrying it (which is
+    # what kept `pshub serve` waiting after Ctrl-C for a flow run that retried dbt)
+    if isinstance(outcome.exception, BaseException) and not isinstance(outcome.exception, Exception):
+        raise outcome.exception
     if "--no-write-json" in args and hasattr(outcome.result, "write"):
         # the run results still land in target/ (what failed decides which syncs are blocked); only dbt's copy of the
         # whole manifest, twice per invocation, is skipped

@@ -1,4 +1,4 @@
-"""`pshub exceptions`: records a sync left out, in two kinds that call for different people.
+"""The records a sync left out (`pshub exceptions` shows them), in two kinds that call for different people.
 
 - holds: a business rule in dbt (`outbound.<sync>_blocked`, `block_reason_code`) keeps the record back until
   someone acts in a source system; the seed `hold_reasons` says who, where and what to fix. Retrying a hold
@@ -11,15 +11,12 @@ reporting currency at the ERP's latest rate (`intermediate.int_exchange_rates_da
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from decimal import Decimal
 
 import psycopg
-import typer
 
 from pshub.settings import get_settings
-from pshub.app.summary import _table
 
 HOLD_STAGE = "blocked"  # ops.sync_exceptions.stage of a hold; every other stage is a failure
 KINDS = ("hold", "failure")
@@ -132,36 +129,14 @@ def headline(split: dict) -> list[str]:
             f"at stake {money_by_currency(f['at_stake'])}{convf}"]
 
 
-def print_list(conn: psycopg.Connection, *, sync: str | None, reason: str | None, include_resolved: bool,
-               limit: int, kind: str | None = None) -> None:
-    split = grouped(conn, sync=sync, reason=reason, include_resolved=include_resolved, kind=kind)
-    cur = split["currency"]
-    if not split["hold"] and not split["failure"]:
-        typer.echo("no exceptions" + ("" if include_resolved else " open"))
-        return
-    for line in headline(split):
-        typer.echo(line)
-    converted_header = f"converted to {cur}" if split["converted"] else "converted (no rates yet)"
-    if split["hold"]:
-        typer.echo()
-        typer.secho("Holds, by what to fix (they go when the source changes; retry does not apply)", bold=True)
-        _table(["what to fix", "who", "where", "reason", "records", "new", "at stake", converted_header, "syncs"],
-               [[g["what"] or "see the reason of each record (`pshub exceptions show ID`)", g["who"] or "?",
-                 g["where"] or "?", g["reason_code"], g["records"], g["new"], money_by_currency(g["at_stake"]),
-                 converted_label(g["converted"] if g["at_stake"] else None, cur), ", ".join(g["syncs"])]
-                for g in split["hold"]])
-    if split["failure"]:
-        typer.echo()
-        typer.secho("Failures (`pshub exceptions retry` pushes them again; so does every cycle)", bold=True)
-        _table(["sync", "stage", "reason", "records", "new", "at stake", converted_header, "attempts", "oldest"],
-               [[g["sync"], g["stage"], g["reason_code"], g["records"], g["new"], money_by_currency(g["at_stake"]),
-                 converted_label(g["converted"] if g["at_stake"] else None, cur), g["attempts"], g["oldest"].date()]
-                for g in split["failure"]])
+def newest(conn: psycopg.Connection, *, sync: str | None, reason: str | None, include_resolved: bool,
+           limit: int, kind: str | None = None) -> list[tuple]:
+    """The newest exceptions (failures first), one row each as `pshub exceptions list` shows them."""
     where = "(%(all)s or resolved_at is null) and (%(sync)s::text is null or sync_name = %(sync)s)" \
             " and (%(reason)s::text is null or reason_code = %(reason)s)" \
             " and (%(kind)s::text is null or (stage = %(hold)s) = (%(kind)s = 'hold'))"
     params = {"all": include_resolved, "sync": sync, "reason": reason, "kind": kind, "hold": HOLD_STAGE}
-    rows = conn.execute(f"""
+    return conn.execute(f"""
         select exception_id, case when stage = %(hold)s then 'hold' else 'failure' end, sync_name, record_key,
                reason_code, left(reason, 50), coalesce(customer, ''),
                coalesce(amount_at_stake::text || ' ' || coalesce(currency, ''), ''), attempts,
@@ -169,11 +144,6 @@ def print_list(conn: psycopg.Connection, *, sync: str | None, reason: str | None
           from ops.sync_exceptions where {where}
          order by (stage = %(hold)s), last_seen_at desc, exception_id desc limit %(limit)s""",
                         {**params, "limit": limit}).fetchall()
-    typer.echo()
-    typer.secho(f"Newest {len(rows)} (failures first)", bold=True)
-    _table(["id", "kind", "sync", "record", "reason", "detail", "customer", "at stake", "attempts", "last seen",
-            "state"], [list(r) for r in rows])
-    typer.echo("\n  `pshub exceptions show ID` for one whole; `pshub exceptions list --kind failure` for failures only.")
 
 
 def open_failure_syncs(conn: psycopg.Connection, sync: str | None = None) -> list[str]:
@@ -183,23 +153,22 @@ def open_failure_syncs(conn: psycopg.Connection, sync: str | None = None) -> lis
         " and (%s::text is null or sync_name = %s)", (HOLD_STAGE, sync, sync))]
 
 
-def print_one(conn: psycopg.Connection, exception_id: int) -> bool:
+
+ONE_LABELS = ["id", "kind", "sync", "record", "stage", "reason code", "reason", "customer", "engagement",
+              "amount at stake", "currency", "attempts", "first seen", "last seen", "resolved", "last run"]
+
+
+def one(conn: psycopg.Connection, exception_id: int) -> tuple[list[tuple[str, object]], tuple | None, object] | None:
+    """One exception whole: [(label, value)], for a hold the guide (who acts, where, what to fix), and its row."""
     row = conn.execute("""
         select exception_id, case when stage = %s then 'hold' else 'failure' end, sync_name, record_key, stage,
                reason_code, reason, customer, engagement, amount_at_stake, currency, attempts, first_seen_at,
                last_seen_at, resolved_at, run_id, payload
           from ops.sync_exceptions where exception_id = %s""", (HOLD_STAGE, exception_id)).fetchone()
     if row is None:
-        return False
-    labels = ["id", "kind", "sync", "record", "stage", "reason code", "reason", "customer", "engagement",
-              "amount at stake", "currency", "attempts", "first seen", "last seen", "resolved", "last run"]
-    for label, value in zip(labels, row[:-1]):
-        typer.echo(f"  {label:<16} {'' if value is None else value}")
+        return None
+    guide = None
     if row[1] == "hold" and _exists(conn, "mappings.hold_reasons"):
         guide = conn.execute("select who_acts, where_to_fix, what_to_fix from mappings.hold_reasons"
                              " where reason_code = %s", (row[5],)).fetchone()
-        if guide:
-            typer.echo(f"  {'to release it':<16} {guide[0]}, in {guide[1]}: {guide[2]}")
-    typer.echo("  row:")
-    typer.echo("    " + json.dumps(row[-1], indent=2, default=str).replace("\n", "\n    "))
-    return True
+    return list(zip(ONE_LABELS, row[:-1])), guide, row[-1]

@@ -8,8 +8,9 @@ exceptions retry): `start()`.
    instead of at every start. Prefect's own ephemeral mode starts the same server (uvicorn over
    `prefect.server.api.server:create_app`) only when the first flow asks for its API, after every import, runs
    its migrations each time, and gives up after 20 s (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS), which a
-   busy machine exceeds. One generous timeout here (PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS, default 300 s); past
-   it, `PrefectApiUnavailable` says in one line what to do. Nothing is started when a server is configured
+   busy machine exceeds. Here the server is waited for as long as it works at starting (its CPU time grows; a first
+   start on a machine at load 25 took more than 300 s), up to PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS (default 300 s)
+   without progress or four times that in all; past it, `PrefectApiUnavailable` says in one line what to do. Nothing is started when a server is configured
    (PREFECT_API_URL in the environment or in Prefect's own settings files) or when `pshub serve` runs a server on
    the same PREFECT_HOME: the command shares that one (a second server on the same SQLite file would only compete
    with it for the file's lock, and the command's runs would not show in the served UI's live view).
@@ -32,7 +33,10 @@ import tomllib
 import urllib.request
 from pathlib import Path
 
-STARTUP_TIMEOUT_SECONDS = 300.0
+from pshub.settings import ensure_home, get_settings
+
+STARTUP_TIMEOUT_SECONDS = 300.0  # how long a starting server may use no CPU before it counts as stuck
+MAX_STARTUP_FACTOR = 4  # ... and how many times that a start may take in all
 # in PREFECT_HOME while `pshub serve` runs a Prefect server there: {"url": ..., "pid": ...}
 SERVER_FILE = "pshub-server.json"
 
@@ -61,9 +65,13 @@ class TemporaryApi:
             threading.Thread(target=self._watch, daemon=True, name="prefect-api-start").start()
 
     def _watch(self) -> None:
+        """Wait while the server works at starting: a first start migrates a new database, which takes minutes of
+        CPU on a busy machine. It is given up on when it has exited, when it has used no CPU for `timeout` seconds
+        (stuck), or after MAX_STARTUP_FACTOR times that in all."""
         timeout = startup_timeout()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        started = last_progress = time.monotonic()
+        last_cpu = _cpu_seconds(self.process.pid)
+        while True:
             if self.process.poll() is not None:
                 self._error = (f"Prefect's API server exited with code {self.process.returncode} while starting "
                                f"(PREFECT_HOME={os.environ.get('PREFECT_HOME')}): run the command again with "
@@ -73,11 +81,15 @@ class TemporaryApi:
                 if self._marker is not None:  # the server migrated its database at this start
                     self._marker.touch()
                 break
-            time.sleep(0.05)
-        else:
-            self._error = (f"Prefect's API did not start within {timeout:.0f} s (is the machine very busy?): run "
-                           "the command again, raise PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS, or set "
-                           "PREFECT_API_URL to a running Prefect server")
+            now, cpu = time.monotonic(), _cpu_seconds(self.process.pid)
+            if cpu is None or last_cpu is None or cpu > last_cpu:
+                last_progress, last_cpu = now, cpu
+            if now - last_progress > timeout or now - started > MAX_STARTUP_FACTOR * timeout:
+                self._error = (f"Prefect's API did not start within {now - started:.0f} s (is the machine very "
+                               "busy?): run the command again, raise PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS, or set "
+                               "PREFECT_API_URL to a running Prefect server")
+                break
+            time.sleep(0.05 if now - started < 10 else 0.5)
         self._ready.set()
 
     def wait(self) -> None:
@@ -94,6 +106,15 @@ class TemporaryApi:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used (Linux's /proc/PID/stat: utime and stime, in clock ticks); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def answers(api_url: str, timeout: float = 2.0) -> bool:
@@ -188,8 +209,6 @@ def _migrated_marker(prefect_home: Path) -> Path:
 def prefect_env(debug: bool = False) -> None:
     """Prefect keeps its state in PSHUB_HOME unless configured otherwise; the home folders are created here,
     before prefect is imported (its settings create PREFECT_HOME without parents, and only warn if they can't)."""
-    from pshub.settings import ensure_home, get_settings
-
     home = ensure_home(get_settings())
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import orjson
+from prefect.context import FlowRunContext
 
 from pshub.runs import current_run_id
 
@@ -23,10 +24,8 @@ _installed: dict[str, logging.Handler] = {}
 def _prefect_flow_run() -> tuple[str | None, str | None]:
     """(run_id parameter, flow run id) of the Prefect flow run this thread works for, if any."""
     try:
-        from prefect.context import FlowRunContext
-
         ctx = FlowRunContext.get()
-    except Exception:  # prefect absent or its context unreadable: the line still gets logged
+    except Exception:  # its context unreadable: the line still gets logged
         return None, None
     if ctx is None or ctx.flow_run is None:
         return None, None

@@ -69,10 +69,23 @@ class Settings(BaseSettings):
     kantata_oauth_url: str = Field(default="https://app.mavenlink.com",
                                    description="where /oauth/authorize and /oauth/token are (the sandbox: its URL)")
 
+    # Dynamics 365 Finance: the environment's URL (https://<env>.operations.dynamics.com) and an app registration of
+    # the Microsoft Entra tenant with a client secret (client credentials; the app is also added in Finance)
+    dynamics_url: str | None = None
+    dynamics_tenant_id: str | None = None
+    dynamics_client_id: str | None = None
+    dynamics_client_secret: SecretStr | None = None
+    dynamics_token_url: str | None = Field(default=None, description="the token endpoint; unset = https://login."
+                                           "microsoftonline.com/<tenant>/oauth2/v2.0/token")
+    dynamics_enabled: bool = Field(default=False, description="land Dynamics 365 Finance too (some legal entity "
+                                   "posts to it); off: the hub reads NetSuite only")
+    dynamics_page_size: int = 5000
+
     # Or the secrets from Prefect Secret blocks, by name (used when the secret itself is not set)
     salesforce_client_secret_block: str | None = None
     netsuite_private_key_block: str | None = None
     kantata_token_block: str | None = None
+    dynamics_client_secret_block: str | None = None
 
     http_timeout_seconds: float = 60.0
 
@@ -95,6 +108,12 @@ class Settings(BaseSettings):
                 "PSHUB_HOME is not set and pshub is not installed from its project checkout, so there is no default "
                 "data folder: set PSHUB_HOME to the folder for the warehouse, sandbox and run files")
         return project / ".pshub"
+
+    @property
+    def default_systems(self) -> list[str]:
+        """The systems an ingest lands when none is named: Dynamics 365 Finance only when some legal entity posts to
+        it (PSHUB_DYNAMICS_ENABLED)."""
+        return ["salesforce", "kantata", "netsuite"] + (["dynamics"] if self.dynamics_enabled else [])
 
     @property
     def pgdata_dir(self) -> Path:
@@ -121,7 +140,8 @@ class Settings(BaseSettings):
         return sandbox_system(self.sandbox_dir, name)
 
 
-_SECRET_FIELDS = {"salesforce": ("client_secret",), "netsuite": ("private_key",), "kantata": ("token",)}
+_SECRET_FIELDS = {"salesforce": ("client_secret",), "netsuite": ("private_key",), "kantata": ("token",),
+                  "dynamics": ("client_secret",)}
 
 
 def secret_block(name: str, setting: str) -> str:
@@ -140,6 +160,7 @@ _CREDENTIAL_FIELDS = {
     "salesforce": ("client_id", "client_secret", "username", "private_key", "login_url"),
     "netsuite": ("client_id", "certificate_id", "private_key"),
     "kantata": ("token", "client_id", "client_secret", "redirect_uri"),
+    "dynamics": ("tenant_id", "client_id", "client_secret", "token_url"),
 }
 
 
@@ -183,6 +204,9 @@ def sandbox_system(sandbox_dir: Path, name: str) -> SystemConfig:
             f"PSHUB_{name.upper()}_URL is not set and no sandbox runs in {sandbox_dir}: "
             "start one with `pshub sandbox serve`, or set PSHUB_{0}_URL and its credentials.".format(name.upper()))
     info = json.loads(endpoints.read_text())
+    if name not in info.get("urls", {}):
+        raise SandboxNotRunning(f"the sandbox running in {sandbox_dir} has no {name}: restart it (`pshub sandbox "
+                                f"serve`) with this version, or set PSHUB_{name.upper()}_URL and its credentials.")
     creds = dict(info["credentials"][name])
     if name == "netsuite" and "private_key_path" in creds:
         creds["private_key"] = Path(creds.pop("private_key_path")).read_text()

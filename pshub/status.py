@@ -6,15 +6,19 @@ Every figure is read from `ops` (loads, cursors, runs, sync runs, exceptions, qu
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
+import yaml
 from psycopg.rows import dict_row
 
+from pshub import dbt
+from pshub.exceptions import grouped
 from pshub.settings import get_settings
 
-# A source object whose last successful landing is older than this is reported stale (3 missed cycles).
-STALE_AFTER = dt.timedelta(minutes=45)
+PERIODS = {"minute": dt.timedelta(minutes=1), "hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1)}
 
 # integration_health stuck kinds, in the order and words the finance and delivery leads use
 SLA_LABELS = {
@@ -36,9 +40,36 @@ def _rows(conn: psycopg.Connection, query: str, params=None) -> list[dict]:
         return cur.execute(query, params).fetchall()
 
 
+@functools.cache
+def _stale_after(project_dir: Path) -> dict[tuple[str, str | None], dt.timedelta]:
+    freshness_of = lambda node: (node.get("config") or {}).get("freshness") or node.get("freshness") or {}  # noqa: E731
+    out = {}
+    # the sources' files only (dbt_project/models/staging/<system>/_<system>__sources.yml), by libyaml: parsing every
+    # model's yml took a second of each `pshub status`
+    for path in sorted((project_dir / "dbt_project" / "models").rglob("*__sources.yml")):
+        declared = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+        for source in declared.get("sources") or []:
+            system = (source.get("schema") or "").removeprefix("raw_")
+            for table in [None, *(source.get("tables") or [])]:
+                warn = freshness_of(table or {}).get("warn_after") or (freshness_of(source).get("warn_after")
+                                                                       if table is None else None)
+                if warn:
+                    out[(system, table and table["name"].lower())] = warn["count"] * PERIODS[warn["period"]]
+    return out
+
+
+def stale_after(system: str, object_: str | None = None) -> dt.timedelta | None:
+    """How old an object's last landing may get before it is stale: the `warn_after` of its dbt source freshness
+    (the sources' yml under dbt_project/models/staging), the one place the threshold is written, so that `pshub
+    status` and `dbt source freshness` say stale at the same age. None: the source declares none."""
+    found = _stale_after(dbt.PROJECT_DIR)
+    return found.get((system, (object_ or "").lower())) or found.get((system, None))
+
+
 # -- the parts ---------------------------------------------------------------------------------------------
-def freshness(conn: psycopg.Connection, stale_after: dt.timedelta = STALE_AFTER) -> list[dict]:
-    """Per source object: last successful landing, its age, newest source change landed, last attempt."""
+def freshness(conn: psycopg.Connection) -> list[dict]:
+    """Per source object: last successful landing, its age (stale: older than stale_after), newest source change
+    landed, last attempt."""
     rows = _rows(conn, """
         with last_ok as (
             select distinct on (system, object) system, object, completed_at, run_id
@@ -55,7 +86,8 @@ def freshness(conn: psycopg.Connection, stale_after: dt.timedelta = STALE_AFTER)
           left join ops.cursors c using (system, object)
          order by t.system, t.object""")
     for r in rows:
-        r["stale"] = r["age"] is None or r["age"] > stale_after
+        r["stale_after"] = stale_after(r["system"], r["object"])
+        r["stale"] = r["age"] is None or (r["stale_after"] is not None and r["age"] > r["stale_after"])
     return rows
 
 
@@ -139,8 +171,6 @@ def money_at_stake(conn: psycopg.Connection, since=None) -> dict:
 def exception_totals(conn: psycopg.Connection, since=None) -> dict:
     """Open holds and failures (pshub.exceptions): counts, new since `since` (default: the last cycle's start),
     amounts per currency and converted to the reporting currency. open_exceptions = both kinds."""
-    from pshub.exceptions import grouped
-
     split = grouped(conn, since=since)
     out = {"open_exceptions": sum(split["totals"][k]["records"] for k in ("hold", "failure"))}
     for kind, plural in (("hold", "holds"), ("failure", "failures")):
@@ -245,7 +275,9 @@ def render(status: dict) -> str:
                    r["last_attempt_status"] + (f": {r['last_attempt_error'][:60]}" if r["last_attempt_error"] else "")]
                   for r in status["freshness"]] or [["(nothing landed yet)", "", "", "", ""]])
     if stale:
-        out.append(f"  {len(stale)} object(s) older than {int(STALE_AFTER.total_seconds() // 60)} minutes")
+        limits = sorted({age(r["stale_after"]) for r in stale if r["stale_after"] is not None})
+        out.append(f"  {len(stale)} object(s) older than their dbt source freshness allows (warn_after: "
+                   f"{', '.join(limits) or 'none'})")
 
     out.append("")
     out.append("Last runs")

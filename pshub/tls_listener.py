@@ -54,6 +54,8 @@ def ensure_certificate(tls_dir: Path, listen_host: str | None) -> tuple[Path, Pa
     cert, key = tls_dir / "server.crt", tls_dir / "server.key"
     if cert.exists() and key.exists():
         return cert, key
+    # only when a certificate is made: every command imports this module (pshub.warehouse), and cryptography's
+    # x509 adds a fifth of a second to each (bench/cli.py)
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec

@@ -21,6 +21,8 @@ from pathlib import Path
 import fasteners
 import psycopg
 
+from pshub import tls_listener
+from pshub.migrations import migrate
 from pshub.settings import Settings, get_settings
 
 EMBEDDED_DB = "pshub"
@@ -121,7 +123,8 @@ def _accepts(host: str, port: int) -> bool:
         return False
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Nothing listens on this loopback port (a default port is taken only when free)."""
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
@@ -195,8 +198,6 @@ class EmbeddedWarehouse:
         return pid, int(port_text), listen.strip()
 
     def _ensure_listener(self, port: int) -> None:
-        from pshub import tls_listener
-
         running = self.listener()
         if running and running[1:] == (port, self.listen):
             return
@@ -257,7 +258,7 @@ class EmbeddedWarehouse:
 
     def _start(self) -> int:
         port = int(self.port_file.read_text()) if self.port_file.exists() else 0
-        if not port or not _port_free(port):
+        if not port or not port_free(port):
             port = _free_port()
         opts = f"-h 127.0.0.1 -p {port} -k {self.pgdata}" + "".join(f" -c {o}" for o in _SERVER_OPTIONS)
         proc = subprocess.run(
@@ -302,8 +303,6 @@ def database_url(settings: Settings | None = None, start: bool = True) -> str:
 @contextmanager
 def connect(settings: Settings | None = None, autocommit: bool = False):
     """A psycopg connection to the warehouse (migrated)."""
-    from pshub.migrations import migrate
-
     url = database_url(settings)
     migrate(url)
     with psycopg.connect(url, autocommit=autocommit) as conn:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
+from typing import TYPE_CHECKING
 
 import orjson
 import psycopg
@@ -29,6 +30,9 @@ from pshub.listeners import Listeners
 from reverse_etl.payloads import json_value
 from reverse_etl.syncs import Sync
 
+if TYPE_CHECKING:  # what a pusher returns, named in annotations only
+    from reverse_etl.pushers import Outcome
+
 log = logging.getLogger("pshub.sync")
 
 
@@ -38,21 +42,6 @@ class PlanRefused(RuntimeError):
 
 class ModelMissing(RuntimeError):
     pass
-
-
-@dataclass
-class Outcome:
-    """What happened to one record at the destination."""
-    record_key: str
-    destination_id: str | None = None
-    error_code: str | None = None
-    error: str | None = None
-    stage: str = "rejected"          # rejected: the destination said no; failed: the outcome is unknown
-    created: bool = False            # the call created the record (it was not there before)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 @dataclass
@@ -73,35 +62,6 @@ class SyncResult:
     @property
     def planned(self) -> int:
         return self.planned_inserts + self.planned_updates
-
-
-@dataclass
-class Context:
-    """What a pusher may use besides its client: the sync, the run, and the intents table."""
-    conn: psycopg.Connection
-    sync: Sync
-    run_id: str
-    concurrency: int = 1
-    cache: dict = field(default_factory=dict)
-
-    def pending_intents(self, keys: list[str]) -> dict[str, object]:
-        rows = self.conn.execute("select record_key, created_at from ops.sync_intents"
-                                 " where sync_name = %s and record_key = any(%s)", (self.sync.name, keys)).fetchall()
-        self.conn.commit()
-        return dict(rows)
-
-    def write_intents(self, rows: list[dict]):
-        """Committed before the create calls: a crash or a lost answer after them leaves a trace to look up.
-        Returns the intents' time (records the creates make are younger)."""
-        with self.conn.cursor() as cur:
-            cur.executemany("""
-                insert into ops.sync_intents (sync_name, record_key, run_id, row_hash) values (%s, %s, %s, %s)
-                on conflict (sync_name, record_key) do update set run_id = excluded.run_id,
-                    row_hash = excluded.row_hash, created_at = now()
-            """, [(self.sync.name, str(r[self.sync.key]), self.run_id, r["_row_hash"]) for r in rows])
-            written_at = cur.execute("select now()").fetchone()[0]
-        self.conn.commit()
-        return written_at
 
 
 # -- plan -------------------------------------------------------------------------------------------
@@ -168,10 +128,13 @@ def plan_counts(conn: psycopg.Connection, sync: Sync, held_back: bool = True) ->
 
 
 def plan(conn: psycopg.Connection, sync: Sync, limit: int | None = None) -> Iterator[dict]:
-    """Stream the rows to push (a server-side cursor: memory stays flat however large the plan)."""
+    """Stream the rows to push (a server-side cursor: memory stays flat however large the plan; the first `limit`
+    rows, as `pshub sync plan` shows them, in one round trip)."""
     query = _plan_query(sync)
     if limit:
-        query = query + sql.SQL(" limit {}").format(sql.Literal(limit))
+        with conn.cursor(row_factory=dict_row) as cur:
+            yield from cur.execute(query + sql.SQL(" limit {}").format(sql.Literal(limit)), {"sync": sync.name})
+        return
     with conn.cursor(name=f"plan_{sync.name}", row_factory=dict_row) as cur:
         cur.itersize = 2000
         cur.execute(query, {"sync": sync.name})
@@ -400,10 +363,11 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
             if refusal:
                 raise PlanRefused(refusal)
         if result.planned:
-            if pusher is None:
-                from reverse_etl.pushers import PUSHERS
+            # only here: the pushers import the connectors (httpx, tenacity, PyJWT), which take longer to import
+            # than a plan or an apply with nothing to push takes to answer (bench/cli.py)
+            from reverse_etl.pushers import PUSHERS, Context
 
-                pusher = PUSHERS[sync.operation]
+            pusher = pusher or PUSHERS[sync.operation]
             client = client_factory()
             ctx = Context(conn, sync, run_id, concurrency)
             # the plan is read on a second connection so that recording can commit batch by batch

@@ -1,15 +1,64 @@
 """Pushers: one per destination operation. Each takes a batch of valid rows and returns one Outcome per row,
-in any order; a record the destination refuses never stops the others."""
+in any order; a record the destination refuses never stops the others. What a pusher is given (Context) and
+returns (Outcome) are defined here, below the engine that calls the pushers."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import psycopg
 
 from connectors.http import ConnectorError, ValidationError, NotFoundError
+from connectors.salesforce import COLLECTION_MAX
 from reverse_etl import syncs
-from reverse_etl.engine import Context, Outcome
-from reverse_etl.payloads import body
+from reverse_etl.payloads import body, json_value
+from reverse_etl.syncs import Sync
+
+
+@dataclass
+class Outcome:
+    """What happened to one record at the destination."""
+    record_key: str
+    destination_id: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+    stage: str = "rejected"          # rejected: the destination said no; failed: the outcome is unknown
+    created: bool = False            # the call created the record (it was not there before)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Context:
+    """What a pusher may use besides its client: the sync, the run, and the intents table."""
+    conn: psycopg.Connection
+    sync: Sync
+    run_id: str
+    concurrency: int = 1
+    cache: dict = field(default_factory=dict)
+
+    def pending_intents(self, keys: list[str]) -> dict[str, object]:
+        rows = self.conn.execute("select record_key, created_at from ops.sync_intents"
+                                 " where sync_name = %s and record_key = any(%s)", (self.sync.name, keys)).fetchall()
+        self.conn.commit()
+        return dict(rows)
+
+    def write_intents(self, rows: list[dict]):
+        """Committed before the create calls: a crash or a lost answer after them leaves a trace to look up.
+        Returns the intents' time (records the creates make are younger)."""
+        with self.conn.cursor() as cur:
+            cur.executemany("""
+                insert into ops.sync_intents (sync_name, record_key, run_id, row_hash) values (%s, %s, %s, %s)
+                on conflict (sync_name, record_key) do update set run_id = excluded.run_id,
+                    row_hash = excluded.row_hash, created_at = now()
+            """, [(self.sync.name, str(r[self.sync.key]), self.run_id, r["_row_hash"]) for r in rows])
+            written_at = cur.execute("select now()").fetchone()[0]
+        self.conn.commit()
+        return written_at
 
 log = logging.getLogger("pshub.sync")
 
@@ -64,8 +113,6 @@ def salesforce_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
 
 
 def _salesforce_collections(ctx: Context, client, rows: list[dict], upsert: bool) -> list[Outcome]:
-    from connectors.salesforce import COLLECTION_MAX
-
     sync = ctx.sync
 
     def one_call(chunk: list[dict]) -> list[Outcome]:
@@ -287,10 +334,60 @@ def kantata_custom_field(ctx: Context, client, rows: list[dict]) -> list[Outcome
     return outcomes
 
 
+# -- Dynamics 365 Finance: change sets by natural key; a refused or unanswered change set is redone record by record ---
+def dynamics_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    """Records the ledger knows are PATCHed by their natural key, new ones POSTed, each group as one $batch change
+    set of up to the sync's batch size. A change set is all or nothing: when it is refused (one bad record, or a
+    record an earlier lost answer already created) or its answer is lost, its records are upserted one by one
+    (PATCH, then POST where the key is not there yet), so a record is never created twice and a bad one is found."""
+    from connectors.dynamics import BATCH_MAX, KEY_SEPARATOR
+
+    sync = ctx.sync
+
+    def key_of(row: dict) -> dict:
+        return {k: json_value(row[k]) for k in sync.natural_key}
+
+    def landed_id(row: dict) -> str:
+        return KEY_SEPARATOR.join(str(v) for v in key_of(row).values())
+
+    def fields_of(row: dict) -> dict:
+        return {k: v for k, v in body(sync, row, send_nulls=True).items() if k not in sync.natural_key}
+
+    def one_by_one(group: list[dict]) -> list[Outcome]:
+        outcomes = []
+        for row in group:
+            try:
+                done = client.upsert(sync.object, key_of(row), fields_of(row))
+                outcomes.append(Outcome(str(row[sync.key]), destination_id=landed_id(row), created=done == "created"))
+            except ConnectorError as exc:
+                outcomes.append(_failure(str(row[sync.key]), exc))
+        return outcomes
+
+    def one_call(group: list[dict], method: str) -> list[Outcome]:
+        if method == "PATCH":
+            changes = [("PATCH", sync.object, key_of(r), fields_of(r)) for r in group]
+        else:
+            changes = [("POST", sync.object, None, {**key_of(r), **fields_of(r)}) for r in group]
+        try:
+            client.batch(changes)
+        except ConnectorError:
+            return one_by_one(group)
+        return [Outcome(str(r[sync.key]), destination_id=landed_id(r), created=method == "POST") for r in group]
+
+    size = max(1, min(sync.batch_size, BATCH_MAX))
+    calls = []
+    for method, group in (("PATCH", [r for r in rows if _known_id(ctx, r)]),
+                          ("POST", [r for r in rows if not _known_id(ctx, r)])):
+        calls += [(group[i:i + size], method) for i in range(0, len(group), size)]
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(calls) or 1))) as pool:
+        return [o for outcomes in pool.map(lambda c: one_call(*c), calls) for o in outcomes]
+
+
 PUSHERS = {
     syncs.NETSUITE_UPSERT: netsuite_upsert,
     syncs.SALESFORCE_UPDATE: salesforce_update,
     syncs.SALESFORCE_UPSERT: salesforce_upsert,
     syncs.KANTATA_UPSERT: kantata_upsert,
     syncs.KANTATA_CUSTOM_FIELD: kantata_custom_field,
+    syncs.DYNAMICS_UPSERT: dynamics_upsert,
 }

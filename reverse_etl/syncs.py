@@ -15,6 +15,7 @@ SALESFORCE_UPDATE = "salesforce_update"      # PATCH /composite/sobjects, 200 a 
 SALESFORCE_UPSERT = "salesforce_upsert"      # PATCH /composite/sobjects/{SObject}/{ExternalIdField}, 200 a call
 KANTATA_UPSERT = "kantata_upsert"            # POST (bulk, 100 a call) or PUT by id; intents guard creates
 KANTATA_CUSTOM_FIELD = "kantata_custom_field"  # POST custom_field_values: one value per field and subject
+DYNAMICS_UPSERT = "dynamics_upsert"          # $batch change sets: PATCH by natural key, POST the new ones
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Field:
 @dataclass(frozen=True)
 class Sync:
     name: str
-    destination: str          # netsuite | salesforce | kantata
+    destination: str          # netsuite | salesforce | kantata | dynamics
     object: str               # destination record type / sObject / resource
     key: str                  # the model column that identifies the destination record (external id, or Id)
     fields: tuple[Field, ...]
@@ -37,10 +38,12 @@ class Sync:
     existing_id: str | None = None     # column with the destination id of a record matched by rule (made by hand)
     custom_fields: tuple[str, ...] = ()  # Kantata: columns written as custom field values, by field name
     match_on: tuple[str, ...] = ()     # Kantata: fields that find a record a lost create made
-    financial: bool = False            # a financial record: posted exactly once, money at stake in exceptions
     # a destination field set to the time of the push: when the hub last wrote the record (never part of the row's
     # hash, so it alone never makes a record due)
     stamp: str | None = None
+    # Dynamics 365 Finance: the destination fields that make a record's natural key (dataAreaId first); the record
+    # is created with them and patched by them, so a retry meets the record instead of making a second one
+    natural_key: tuple[str, ...] = ()
 
     @property
     def model(self) -> str:
@@ -101,18 +104,18 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
     Sync("erp_time_bills", "netsuite", "timebill", "external_id",
          fields("employee:ref!", "customer:ref!", "item:ref", "hours:number!", "rate:number", "isBillable:boolean",
                 "tranDate:date!", "memo"),
-         NETSUITE_UPSERT, existing_id="_erp_time_bill_id", financial=True,
+         NETSUITE_UPSERT, existing_id="_erp_time_bill_id",
          description="Approved billable PSA time on keyed projects in open periods becomes ERP time bills."),
     Sync("erp_expenses", "netsuite", "expensereport", "external_id",
          fields("employee:ref!", "entity:ref!", "tranDate:date!", "category", "amount:number!", "currency:ref",
                 "isBillable:boolean", "memo"),
-         NETSUITE_UPSERT, existing_id="_erp_expense_report_id", financial=True,
+         NETSUITE_UPSERT, existing_id="_erp_expense_report_id",
          description="Approved billable PSA expenses become ERP billable expenses."),
     Sync("erp_invoice_requests", "netsuite", "customrecord_pshub_invoice_request", "external_id",
          fields("name!", "custrecord_pshub_ir_project:ref!", "custrecord_pshub_ir_amount:number!",
                 "custrecord_pshub_ir_currency:ref", "custrecord_pshub_ir_milestone", "custrecord_pshub_ir_date:date",
                 "custrecord_pshub_ir_status"),
-         NETSUITE_UPSERT, financial=True,
+         NETSUITE_UPSERT,
          description="Completed milestones of milestone-billed engagements become ERP invoice requests."),
     Sync("crm_account_finance", "salesforce", "Account", "Id",
          fields("ERP_Customer_Id__c", "Open_AR__c:number", "Overdue_AR__c:number", "AR_Current__c:number",

@@ -1,4 +1,4 @@
-"""`pshub sandbox ...`: run the simulated Salesforce, NetSuite and Kantata, advance their clock, change faults."""
+"""`pshub sandbox ...`: run the simulated Salesforce, NetSuite, Kantata and Dynamics 365 Finance, advance their clock, change faults."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ import typer
 
 from sandbox.server import DEFAULT_PORTS, ENDPOINTS_FILE, SYSTEMS, SandboxServer
 
-app = typer.Typer(help="Simulated Salesforce, NetSuite and Kantata over a synthetic consulting firm.",
+app = typer.Typer(help="Simulated Salesforce, NetSuite, Kantata and Dynamics 365 Finance over a synthetic consulting firm.",
                   no_args_is_help=True)
 
 
@@ -74,6 +74,14 @@ def _parse_faults(items: list[str]) -> dict:
     return out
 
 
+def _parse_routes(text: str) -> dict:
+    from sandbox.dynamics_firm import parse_routes
+    try:
+        return parse_routes(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--dynamics: {exc}") from None
+
+
 @app.command()
 def serve(scale: str = typer.Option("demo", help="Size of the firm when generated: demo, medium or large."),
           seed: int = typer.Option(42, help="Random seed: the same seed gives the same firm."),
@@ -88,15 +96,20 @@ def serve(scale: str = typer.Option("demo", help="Size of the firm when generate
           salesforce_port: int = typer.Option(DEFAULT_PORTS["salesforce"], help="Salesforce port."),
           netsuite_port: int = typer.Option(DEFAULT_PORTS["netsuite"], help="NetSuite port."),
           kantata_port: int = typer.Option(DEFAULT_PORTS["kantata"], help="Kantata port."),
+          dynamics_port: int = typer.Option(DEFAULT_PORTS["dynamics"], help="Dynamics 365 Finance port."),
+          dynamics: str = typer.Option("", "--dynamics", help="Legal entities whose books are in Dynamics 365 Finance "
+                                       "instead of NetSuite, each from a cut-over date: UK, or UK@2026-06-01,DE. "
+                                       "Applied when the firm is generated (or first served with it). Default: none."),
           processes: bool = typer.Option(True, "--processes/--one-process",
                                          help="Serve each system from a process of its own (the default: "
                                               "concurrent readers use every core), or all from this one.")):
-    """Generate the firm if the data folder has none, then serve the three APIs until Ctrl-C."""
+    """Generate the firm if the data folder has none, then serve the four APIs until Ctrl-C."""
     d = data_dir or default_data_dir()
     sb = SandboxServer(d, scale=scale, seed=seed, faults=_parse_faults(faults), host=host,
-                       ports={"salesforce": salesforce_port, "netsuite": netsuite_port, "kantata": kantata_port},
+                       ports={"salesforce": salesforce_port, "netsuite": netsuite_port, "kantata": kantata_port,
+                              "dynamics": dynamics_port},
                        token_ttl_seconds=token_ttl, latency_ms=latency_ms, certfile=certfile, keyfile=keyfile,
-                       progress=GenerationProgress(), processes=processes)
+                       progress=GenerationProgress(), processes=processes, dynamics_routes=_parse_routes(dynamics))
     sb.start()
     if sb.generation:
         typer.echo(f"generated a {scale} firm (seed {seed}) in {sb.generation['seconds']}s")

@@ -61,6 +61,9 @@ class Kantata(App):
         self.keysets: OrderedDict[tuple, list] = OrderedDict()
         self.ks_lock = threading.Lock()
         self.codes: dict[str, float] = {}  # authorization codes: expiry (monotonic)
+        # {(resource, id): changes}: records a person edits while a client pages through them (see edit_while_paging)
+        self.edits_while_paging: dict[tuple[str, int], dict] = {}
+        self.edited_while_paging: list[tuple[str, int]] = []
         r = self.route
         r("POST", "/oauth/token", "POST /oauth/token", auth=False, write=False)(self.token)
         r("GET", "/oauth/authorize", "GET /oauth/authorize", auth=False, write=False)(self.authorize)
@@ -282,7 +285,34 @@ class Kantata(App):
                 self.keysets.move_to_end(sig + (page,))
                 while len(self.keysets) > 5000:
                     self.keysets.popitem(last=False)
+        if self.edits_while_paging and page * per_page < count:
+            self._edit_between_pages(res, [row[cols.index("id")] if inc else row[0] for row in rows])
         return resp
+
+    # -- a record edited while a client pages ---------------------------------------------------------------
+    def edit_while_paging(self, res: str, rid: int, changes: dict) -> None:
+        """Once: right after a page holding record `rid` of `res` is served, and before the next page is asked for,
+        a person saves `changes` to it (a new updated_at). Kantata pages by number (page, per_page; API v1
+        "Pagination"), so a read ordered by updated_at serves the record again, newer, on a later page of the same
+        read: the same id on two pages, as any page-number paging over rows that change between requests
+        ("pagination returns the latest results ... may lead to duplicate entries or missing items as data changes
+        between page requests": palantir.com/docs/foundry/api/general/overview/paging). The sandbox continues each
+        page from the last key of the previous one, so it serves the record twice without also skipping the record
+        that page-number paging would shift across the page boundary."""
+        self.edits_while_paging[(self._res(res), int(rid))] = dict(changes)
+
+    def _edit_between_pages(self, res: str, served: list) -> None:
+        for rid in served:
+            changes = self.edits_while_paging.pop((res, int(rid)), None)
+            if changes is None:
+                continue
+            store = self.sandbox.store
+            values = {**changes, "updated_at": store.stamp("kantata")}
+            with store.write_lock:
+                store.conn().execute(
+                    f'UPDATE "{schema.table("kantata", res)}" SET {", ".join(f"{k} = ?" for k in values)} WHERE id = ?',
+                    [*values.values(), int(rid)])
+            self.edited_while_paging.append((res, int(rid)))
 
     @staticmethod
     @functools.cache

@@ -39,6 +39,9 @@ class Salesforce(App):
         super().__init__(sandbox)
         self.locators: OrderedDict[str, dict] = OrderedDict()
         self.loc_lock = threading.Lock()
+        # fields the integration user can no longer see: removed at the source, or hidden by field-level security
+        # (see hide_field)
+        self.hidden_fields: set[tuple[str, str]] = set()
         r = self.route
         r("POST", "/services/oauth2/token", "POST /services/oauth2/token", auth=False, write=False)(self.token)
         r("GET", "/services/data/?", "GET /services/data")(self.versions)
@@ -177,6 +180,23 @@ class Salesforce(App):
         limit = self.faults.get("daily_request_limit") or 5_000_000
         return Response(200, {"DailyApiRequests": {"Max": limit, "Remaining": max(0, limit - self.day_requests)}})
 
+    # -- schema drift -----------------------------------------------------------------------------------
+    def hide_field(self, obj: str, field: str, hidden: bool = True) -> None:
+        """A field deleted from the object, or hidden from the integration user by field-level security: describe
+        no longer lists it and a query naming it is refused with INVALID_FIELD "No such column ... on entity".
+        (describe returns only "the fields that the user can view, as defined by the user's field-level security
+        settings": salesforcer's sf_describe_object_fields, on the describe call; a SOQL query naming a field
+        the user cannot see fails "No such column 'example_field__c' on entity 'Opportunity'":
+        docs.withampersand.com, Salesforce troubleshooting guide, "Read Action: No such column error".)"""
+        key = (self._obj(obj), field)
+        if hidden:
+            self.hidden_fields.add(key)
+        else:
+            self.hidden_fields.discard(key)
+
+    def _visible(self, obj: str) -> dict[str, str]:
+        return {f: t for f, t in schema.fields("salesforce", obj).items() if (obj, f) not in self.hidden_fields}
+
     # -- query ------------------------------------------------------------------------------------------
     def query(self, req: Request, ver: str, kind: str) -> Response:
         q = req.arg("q")
@@ -184,6 +204,12 @@ class Salesforce(App):
             parsed = parse(q or "", today=self.sandbox.store.now().date())
         except SoqlError as e:
             raise _err(400, e.code, e.message) from None
+        hidden = [f for f in parsed.fields if (parsed.obj, f) in self.hidden_fields]
+        if hidden:
+            raise _err(400, "INVALID_FIELD", f"\n{q}\n^\nERROR at Row:1:Column:1\nNo such column '{hidden[0]}' on entity "
+                                             f"'{parsed.obj}'. If you are attempting to use a custom field, be sure to "
+                                             "append the '__c' after the custom field name. Please reference your WSDL "
+                                             "or the describe call for the appropriate names.")
         batch = PAGE_DEFAULT
         opts = req.headers.get("sforce-query-options", "")
         m = re.search(r"batchSize\s*=\s*(\d+)", opts)
@@ -275,7 +301,7 @@ class Salesforce(App):
         return o
 
     def _render(self, obj, row: dict, ver="v62.0") -> dict:
-        types = schema.fields("salesforce", obj)
+        types = self._visible(obj)
         rec = {"attributes": {"type": obj, "url": f"/services/data/{ver}/sobjects/{obj}/{row['Id']}"}}
         for f, t in types.items():
             v = row.get(f)
@@ -295,7 +321,7 @@ class Salesforce(App):
         ext = set(schema.SF_EXTERNAL_ID.get(obj, []))
         return Response(200, {"name": obj, "label": obj, "queryable": True, "updateable": True, "fields": [
             {"name": f, "type": types[t], "externalId": f in ext, "updateable": f not in schema.SF_READONLY,
-             "nillable": f != "Id"} for f, t in schema.fields("salesforce", obj).items()]})
+             "nillable": f != "Id"} for f, t in self._visible(obj).items()]})
 
     def get_record(self, req, ver, obj, rid):
         obj = self._obj(obj)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,8 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from sandbox.dynamics import Dynamics
+from sandbox.dynamics_firm import parse_routes, populate, routes_of
 from sandbox.http import DEFAULT_FAULTS, ApiError, App, Request, Response, serve
 from sandbox.kantata import Kantata
 from sandbox.netsuite import NetSuite
@@ -33,9 +36,10 @@ from sandbox.store import Store
 
 log = logging.getLogger("sandbox")
 # The systems: name -> App class. A new system is one line here (and its default port below).
-APPS: dict[str, type[App]] = {"salesforce": Salesforce, "netsuite": NetSuite, "kantata": Kantata}
+APPS: dict[str, type[App]] = {"salesforce": Salesforce, "netsuite": NetSuite, "kantata": Kantata,
+                              "dynamics": Dynamics}
 SYSTEMS = tuple(APPS)
-DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
+DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703, "dynamics": 8704}
 ENDPOINTS_FILE = "endpoints.json"
 
 
@@ -122,10 +126,12 @@ class SandboxServer:
     def __init__(self, data_dir: Path, scale: str = "demo", seed: int = 42, faults: dict | None = None,
                  host: str = "127.0.0.1", ports: dict | None = None, token_ttl_seconds: int = 3600,
                  latency_ms: int = 0, certfile=None, keyfile=None, defect_rate: float = 0.02, anchor=None,
-                 progress=None, processes: bool = False, systems: tuple[str, ...] | None = None):
+                 progress=None, processes: bool = False, systems: tuple[str, ...] | None = None,
+                 dynamics_routes: str | dict | None = None):
         """progress: called with the generation's progress when the firm is generated (sandbox.generate).
         processes: serve each system from a process of its own (see the module's docstring).
-        systems: the systems this object serves (default all; a worker process serves one)."""
+        systems: the systems this object serves (default all; a worker process serves one).
+        dynamics_routes: legal entities whose books are in Dynamics 365 Finance (sandbox.dynamics_firm)."""
         self.data_dir = Path(data_dir)
         self.progress = progress
         self.scale, self.seed, self.host = scale, seed, host
@@ -139,6 +145,9 @@ class SandboxServer:
         self._token_ttl = token_ttl_seconds
         self.certfile, self.keyfile = certfile, keyfile
         self.defect_rate, self.anchor = defect_rate, anchor
+        # legal entities whose books are in Dynamics 365 Finance, from a cut-over date ("UK@2026-06-01"); none by default
+        self.dynamics_routes = parse_routes(dynamics_routes) if isinstance(dynamics_routes, str) or dynamics_routes \
+            is None else dict(dynamics_routes)
         self.tokens = Tokens(token_ttl_seconds)
         self.store = Store(self.data_dir)
         self._faults = normalise_faults(faults)
@@ -170,6 +179,7 @@ class SandboxServer:
         else:
             self.store.init_schema()
             self.scale = self.store.meta("scale", self.scale)
+        populate(self.store, self.dynamics_routes)
         self.credentials = self._load_credentials()
         self.kantata_tokens = KantataTokens(self.data_dir / "kantata_tokens.json")
         if self.credentials["kantata"]["token"] not in self._revoked_app_tokens():
@@ -334,6 +344,13 @@ class SandboxServer:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 json.dump(creds, f, indent=2)
+        # Dynamics 365 Finance: an app registration in the tenant, with a client secret (Microsoft identity platform)
+        if "dynamics" not in creds:
+            creds["dynamics"] = {"tenant_id": str(uuid.uuid4()), "client_id": str(uuid.uuid4()),
+                                 "client_secret": secrets.token_urlsafe(30)}
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(creds, f, indent=2)
         creds["netsuite"]["private_key_path"] = str(key_path.resolve())
         # Salesforce's JWT bearer flow: a connected app with an uploaded certificate (the sandbox keeps its RSA key
         # here, as the integration would) and the user it is pre-approved for
@@ -346,6 +363,14 @@ class SandboxServer:
                                           serialization.NoEncryption()))
         creds["salesforce"]["jwt_private_key_path"] = str(sf_key.resolve())
         creds["salesforce"].setdefault("username", "integration@pshub-sandbox.example.com")
+        return creds
+
+    def credentials_for(self, system: str) -> dict:
+        """What a client of `system` is given: its credentials, and for Dynamics the token endpoint, which the sandbox
+        serves on the Dynamics port at the identity platform's path (it moves with the port)."""
+        creds = dict(self.credentials[system])
+        if system == "dynamics" and system in self.urls:
+            creds["token_url"] = f"{self.urls['dynamics']}/{creds['tenant_id']}/oauth2/v2.0/token"
         return creds
 
     def salesforce_public_key(self):
@@ -374,7 +399,8 @@ class SandboxServer:
 
     def _write_endpoints(self) -> None:
         path = self.data_dir / ENDPOINTS_FILE
-        data = {"pid": os.getpid(), "running": True, "urls": self.urls, "credentials": self.credentials,
+        creds = {s: self.credentials_for(s) for s in self.credentials}
+        data = {"pid": os.getpid(), "running": True, "urls": self.urls, "credentials": creds,
                 "scale": self.scale, "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -401,6 +427,39 @@ class SandboxServer:
         if "daily_request_limit" in changes:
             app.day_requests = 0
         return dict(app.faults)
+
+    # -- schema drift and records that change while a client pages (tests plant them) ------------------------
+    def hide_field(self, system: str, obj: str, field: str, hidden: bool = True) -> dict:
+        """Salesforce: a field removed from `obj` (or hidden from the integration user); hidden=False brings it back.
+        Returns the hidden fields ({object: [field]})."""
+        if system != "salesforce":
+            raise ValueError("only Salesforce fields can be hidden")
+        body = {"object": obj, "field": field, "hidden": hidden}
+        if system not in self.apps:
+            return self._admin_call(system, "PUT", "/__sandbox/hidden_fields", body)
+        app = self.apps[system]
+        app.hide_field(obj, field, hidden)
+        out: dict[str, list[str]] = {}
+        for o, f in sorted(app.hidden_fields):
+            out.setdefault(o, []).append(f)
+        return out
+
+    def edit_while_paging(self, system: str, resource: str, record_id: int, changes: dict) -> list:
+        """Kantata: `changes` saved to a record between two page requests of a read that served it. Returns the
+        edits made so far ([[resource, id]]): `edited_while_paging`."""
+        if system != "kantata":
+            raise ValueError("only Kantata pages by page number")
+        if system not in self.apps:
+            return self._admin_call(system, "POST", "/__sandbox/edit_while_paging",
+                                    {"resource": resource, "id": int(record_id), "changes": changes})
+        self.apps[system].edit_while_paging(resource, record_id, changes)
+        return self.edited_while_paging(system)
+
+    def edited_while_paging(self, system: str = "kantata") -> list:
+        """The records edited between two page requests so far: [[resource, id]]."""
+        if system not in self.apps:
+            return self._admin_call(system, "GET", "/__sandbox/edit_while_paging")
+        return [list(e) for e in getattr(self.apps[system], "edited_while_paging", [])]
 
     def tick(self, days: int) -> dict:
         from sandbox.simulate import tick
@@ -432,6 +491,16 @@ class SandboxServer:
                 else:
                     self.latency_ms = ms
                 return Response(200, {"latency_ms": self.latency_ms})
+            if p == "/__sandbox/hidden_fields" and m == "PUT":
+                body = req.json() or {}
+                return Response(200, self.hide_field(app.name, body.get("object", ""), body.get("field", ""),
+                                                     bool(body.get("hidden", True))))
+            if p == "/__sandbox/edit_while_paging" and m == "POST":
+                body = req.json() or {}
+                return Response(200, self.edit_while_paging(app.name, body.get("resource", ""), int(body.get("id", 0)),
+                                                            dict(body.get("changes") or {})))
+            if p == "/__sandbox/edit_while_paging" and m == "GET":
+                return Response(200, self.edited_while_paging(app.name))
             if p == "/__sandbox/stats" and m == "GET":
                 return Response(200, app.stats.snapshot())
             if p == "/__sandbox/stats/reset" and m == "POST":
@@ -465,6 +534,6 @@ class SandboxServer:
 
     def clock(self) -> dict:
         s = self.store
-        return {"now": s.now().isoformat() + "Z", "offset_days": round(s.offset_seconds() / 86400, 4),
+        return {"dynamics_routes": routes_of(s), "now": s.now().isoformat() + "Z", "offset_days": round(s.offset_seconds() / 86400, 4),
                 "anchor": s.meta("anchor"), "hub_cutover": s.meta("hub_cutover"),
                 "history_start": s.meta("history_start")}

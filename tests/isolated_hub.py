@@ -6,7 +6,9 @@ from contextlib import contextmanager
 
 import psycopg
 
+from pshub.migrations import migrate
 from pshub.settings import get_settings
+from sandbox.server import SandboxServer
 
 
 def _isolated_database(server_url: str, name: str) -> str:
@@ -17,28 +19,33 @@ def _isolated_database(server_url: str, name: str) -> str:
 
 
 @contextmanager
-def isolated_hub(server_url: str, home, database: str, **sandbox_options):
-    """PSHUB_HOME, PSHUB_DATABASE_URL and a sandbox firm of their own, for as long as the block runs; the
-    settings in force before (another isolated hub's, or the run's) are restored afterwards."""
-    from pshub.migrations import migrate
-    from sandbox.server import SandboxServer
-
+def hub_at(home, database_url: str, **sandbox_options):
+    """PSHUB_HOME and PSHUB_DATABASE_URL set to these (the database migrated) and a sandbox firm of their own, for
+    as long as the block runs; the settings in force before (another hub's, or the run's) are restored afterwards."""
     home.mkdir()
     saved = {k: os.environ.get(k) for k in ("PSHUB_HOME", "PSHUB_DATABASE_URL")}
-    os.environ["PSHUB_HOME"] = str(home)
-    os.environ["PSHUB_DATABASE_URL"] = _isolated_database(server_url, database)
+    os.environ["PSHUB_HOME"], os.environ["PSHUB_DATABASE_URL"] = str(home), database_url
     get_settings.cache_clear()
-    migrate(os.environ["PSHUB_DATABASE_URL"])
-    server = SandboxServer(home / "sandbox", **({"scale": "demo", "seed": 7} | sandbox_options),
-                           ports={"salesforce": 0, "netsuite": 0, "kantata": 0})
-    server.start()
+    server = None
     try:
-        yield {"home": home, "database_url": os.environ["PSHUB_DATABASE_URL"], "sandbox": server}
+        migrate(database_url)
+        server = SandboxServer(home / "sandbox", **({"scale": "demo", "seed": 7} | sandbox_options),
+                               ports={"salesforce": 0, "netsuite": 0, "kantata": 0})
+        server.start()
+        yield {"home": home, "database_url": database_url, "sandbox": server}
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
         get_settings.cache_clear()
+
+
+@contextmanager
+def isolated_hub(server_url: str, home, database: str, **sandbox_options):
+    """hub_at with a database of its own on the warehouse server at `server_url` (dropped and created again)."""
+    with hub_at(home, _isolated_database(server_url, database), **sandbox_options) as hub:
+        yield hub

@@ -20,8 +20,6 @@
     {% endif %}
 {% endmacro %}
 
-{#- An incremental model built before it carried _load_watermark (an older version of the project) cannot say what
-    changed since: it is then rebuilt in full once (delete+insert of every row; the column is added). -#}
 {#- The load id an incremental model's rows are current up to: every load up to it had finished when the build
     started, so the next build starts above it (a load still running then is read again). -#}
 {% macro load_watermark() -%}
@@ -29,15 +27,3 @@
      from {{ source('ops', 'loads') }})
 {%- endmacro %}
 
-{#- Whether this incremental model's table already has the column (a column added by a newer version of the project
-    is filled from the next build on: on_schema_change adds it). -#}
-{% macro this_has_column(name) %}
-    {% if not execute %}{{ return(true) }}{% endif %}
-    {{ return(name in (adapter.get_columns_in_relation(this) | map(attribute='name') | list)) }}
-{% endmacro %}
-
-{% macro has_load_watermark() %}
-    {% if not execute %}{{ return(true) }}{% endif %}
-    {% set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
-    {{ return('_load_watermark' in columns) }}
-{% endmacro %}

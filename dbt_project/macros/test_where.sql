@@ -48,3 +48,11 @@
         _load_watermark > {{ last_good_build_watermark() }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- When the last build the hub recorded as successful finished (ops.dbt_builds): the same watermark as
+    last_good_build_watermark, for what dbt itself stamps with a time (a snapshot's dbt_valid_from and dbt_valid_to,
+    in the session's time zone as dbt writes them). Before any: the beginning of time. -#}
+{% macro last_good_build_finished_at() -%}
+    (select coalesce((select finished_at from {{ api.Relation.create(database=target.database, schema='ops', identifier='dbt_builds') }}
+                      order by build_id desc limit 1), '-infinity')::timestamp)
+{%- endmacro %}

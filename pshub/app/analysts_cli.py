@@ -4,9 +4,13 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 
+import psycopg
 import typer
 
+from pshub import analysts
 from pshub.settings import get_settings
+from pshub.tls_listener import parse_listen
+from pshub.warehouse import WarehouseError, database_url
 
 analysts_app = typer.Typer(
     help="Analysts' own logins: each reads schema marts and nothing else (role pshub_analyst). pshub keeps no "
@@ -21,9 +25,7 @@ def _fail(message: str):
 
 @contextmanager
 def _hub_connection():
-    import psycopg
 
-    from pshub.warehouse import WarehouseError, database_url
 
     try:
         url = database_url()
@@ -39,8 +41,6 @@ def add(name: str = typer.Argument(..., help="the login's name (lower case, e.g.
                                             help="read the password from standard input instead of generating one")
         ) -> None:
     """Create a login holding pshub_analyst; print its password once (unless given on stdin) and its URL."""
-    from pshub import analysts
-
     if not password_stdin:
         password = analysts.generate_password()
     elif sys.stdin.isatty():  # typed: not echoed, typed twice
@@ -60,8 +60,6 @@ def add(name: str = typer.Argument(..., help="the login's name (lower case, e.g.
     typer.echo("          the password goes in PGPASSWORD or ~/.pgpass (psql, psycopg and SQLAlchemy read both)")
     settings = get_settings()
     if settings.warehouse_listen and settings.database_url is None:
-        from pshub.tls_listener import parse_listen
-
         host, port = parse_listen(settings.warehouse_listen)
         typer.echo(f"remote:   host {host if host not in (None, '0.0.0.0', '::') else '<this machine>'}, port {port}, "
                    f"sslmode=verify-full with {settings.home_dir / 'tls' / 'server.crt'} (or sslmode=require)")
@@ -70,8 +68,6 @@ def add(name: str = typer.Argument(..., help="the login's name (lower case, e.g.
 @analysts_app.command("remove")
 def remove(name: str = typer.Argument(..., help="an analyst login made by `pshub analysts add`")) -> None:
     """Drop an analyst login: its sessions end, and no grant to it is left behind."""
-    from pshub import analysts
-
     with _hub_connection() as (conn, _):
         try:
             analysts.remove(conn, name)
@@ -83,8 +79,6 @@ def remove(name: str = typer.Argument(..., help="an analyst login made by `pshub
 @analysts_app.command("list")
 def list_() -> None:
     """The analysts' logins, with their sessions open now."""
-    from pshub import analysts
-
     with _hub_connection() as (conn, _):
         logins = analysts.list_logins(conn)
     if not logins:

@@ -3,14 +3,33 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
+import shutil
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
+import psycopg
 import typer
 
-from pshub import prefect_api
-from pshub.settings import get_settings
+from connectors import catalog
+from pshub import analysts, exceptions, prefect_api
+from pshub.app import analysts_cli, kantata_cli, ops_cli, summary
+from pshub.dbt import DbtFailed, cli_env
+from pshub.migrations import migrate
+from pshub.runs import new_run_id
+from pshub.settings import ConfigurationError, get_settings, redact_url
+from pshub.warehouse import EmbeddedWarehouse, WarehouseError, connect, database_url
+from reverse_etl import engine
+from reverse_etl.apply import apply_sync
+from reverse_etl.syncs import SYNCS, get_sync
+
+# Imported where a command needs them, and nowhere else (each measured by bench/cli.py, whose commands must answer
+# within 3 s): the flows (flows.*, and pshub.app.progress and pshub.app.demo, which import them), because they
+# import Prefect, which takes seconds, and must see the environment _start_prefect() sets first
+# (pshub.prefect_api); the connectors (connectors.http: httpx, tenacity and PyJWT, about a second), which only an
+# error from an API needs here; and the sandbox's CLI (see _mount_sandbox).
 
 app = typer.Typer(
     help="pshub: land CRM, PSA and ERP data in PostgreSQL, model it with dbt, and sync it back.\n\n"
@@ -60,16 +79,12 @@ def _start_prefect() -> prefect_api.TemporaryApi:
 
 def _check_warehouse() -> None:
     """The warehouse answers (and `ops` is migrated) before any flow starts: an unreachable one is one line."""
-    from pshub.warehouse import connect
-
     with connect():
         pass
 
 
 def _check_systems(systems: list[str] | None = None) -> None:
     """Each system's URL and credentials resolve (or its sandbox runs): a setting to fix is one line, at once."""
-    from connectors import catalog
-
     settings = get_settings()
     for system in dict.fromkeys(o.system for o in catalog.select(systems)):
         settings.system(system)
@@ -84,12 +99,6 @@ def db_url(login: Optional[str] = typer.Option(
     """Print the warehouse URL (for psql, psycopg, BI tools); starts the embedded server if needed.
 
     Without --as it is the hub's own login, which owns every schema: give analysts their own (`pshub analysts`)."""
-    import psycopg
-
-    from pshub import analysts
-    from pshub.migrations import migrate
-    from pshub.warehouse import database_url
-
     url = database_url()
     if login is None:
         migrate(url)
@@ -106,9 +115,6 @@ def db_url(login: Optional[str] = typer.Option(
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Apply the ops schema's pending migrations (also done automatically by every command)."""
-    from pshub.migrations import migrate
-    from pshub.warehouse import database_url
-
     applied = migrate(database_url())
     typer.echo(f"applied: {', '.join(applied)}" if applied else "ops schema is up to date")
 
@@ -116,8 +122,6 @@ def db_migrate() -> None:
 @db_app.command("stop")
 def db_stop() -> None:
     """Stop the embedded PostgreSQL (its data stays in PSHUB_HOME/pgdata)."""
-    from pshub.warehouse import EmbeddedWarehouse
-
     settings = get_settings()
     if settings.database_url is not None:
         _fail("PSHUB_DATABASE_URL is set: pshub does not manage that server")
@@ -133,23 +137,21 @@ def ingest(
     full_refresh: bool = typer.Option(False, help="start from nothing: re-read every record of the objects (cursors ignored)"),
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor)."""
-    from connectors import catalog
-
+    system = system or get_settings().default_systems
     try:
-        catalog.select(system or None, object_ or None)
+        catalog.select(system, object_ or None)
     except KeyError as exc:
         _fail(exc.args[0], 2)
     api = _start_prefect()  # boots while the modules below import
     _check_warehouse()
-    _check_systems(system or None)
-    from flows.ingest import TerminalProgress, ingest as ingest_flow, progress_listener
-    from pshub.runs import new_run_id
-    from pshub.app import summary
+    _check_systems(system)
+    from flows.ingest import ingest as ingest_flow, progress_listener
+    from pshub.app.progress import TerminalProgress
 
     run_id = new_run_id()
     api.wait()
     with progress_listener(TerminalProgress()):
-        loads = ingest_flow(run_id, systems=system or None, objects=object_ or None, full_refresh=full_refresh)
+        loads = ingest_flow(run_id, systems=system, objects=object_ or None, full_refresh=full_refresh)
     summary.print_loads(loads)
     if any(load["status"] == "failed" for load in loads):
         raise typer.Exit(1)
@@ -165,9 +167,6 @@ def transform(
     api = _start_prefect()
     _check_warehouse()
     from flows.transform import transform as transform_flow
-    from pshub.app import summary
-    from pshub.dbt import DbtFailed
-
     from pshub.app.progress import show_progress
 
     api.wait()
@@ -190,14 +189,6 @@ def dbt_command(
     `pshub dbt docs generate`. Everything after `dbt` goes to dbt as typed (dbt's own help: `pshub dbt -- build
     --help`). The profile (profiles.yml at the repository root) gets its connection from the hub's settings:
     PSHUB_DATABASE_URL, or the embedded warehouse, which is started if needed."""
-    import os
-    import shlex
-    import shutil
-    from pathlib import Path
-
-    from pshub.dbt import cli_env
-    from pshub.warehouse import WarehouseError
-
     try:
         variables = cli_env()
     except WarehouseError as exc:
@@ -224,8 +215,6 @@ def run(full_refresh: bool = typer.Option(False, help="start from nothing: the i
     _check_warehouse()
     _check_systems()
     from flows.hub import run_cycle
-    from pshub.app import summary
-
     from pshub.app.progress import show_progress
 
     api.wait()
@@ -253,11 +242,6 @@ def demo(
 def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default: all)"),
               show: int = typer.Option(10, help="rows to show per sync")) -> None:
     """Show what a sync would push, without writing anything (a dry run)."""
-    from pshub.app import summary
-    from pshub.warehouse import connect
-    from reverse_etl import engine
-    from reverse_etl.syncs import SYNCS, get_sync
-
     try:
         syncs = [get_sync(name)] if name else list(SYNCS.values())
     except KeyError as exc:
@@ -273,8 +257,6 @@ def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default
 @sync_app.command("list")
 def sync_list() -> None:
     """The syncs, in the order they run: model, destination, operation."""
-    from reverse_etl.syncs import SYNCS
-
     for sync in SYNCS.values():
         typer.echo(f"{sync.name:<26} {sync.model:<36} -> {sync.destination} {sync.object} ({sync.operation})")
         typer.echo(f"{'':<26} {sync.description}")
@@ -290,14 +272,6 @@ def sync_apply(name: Optional[str] = typer.Argument(None, help="one sync (defaul
     Syncs with nothing to push are applied in this process without Prefect (held-back rows are still recorded):
     a no-op apply takes the time of its queries. From the first sync with records to push on, the syncs run in
     Prefect's sync flow, in order."""
-    from dataclasses import asdict
-
-    from pshub.app import summary
-    from pshub.runs import new_run_id
-    from reverse_etl import engine
-    from reverse_etl.apply import apply_sync
-    from reverse_etl.syncs import SYNCS, get_sync
-
     if name:
         try:
             get_sync(name)
@@ -349,21 +323,17 @@ def exceptions_list(sync: Optional[str] = typer.Option(None, help="only this syn
                     all_: bool = typer.Option(False, "--all", help="resolved ones too"),
                     limit: int = typer.Option(20, help="rows to show")) -> None:
     """Holds by what to fix (who, where), failures by sync and reason, amounts per currency, then the newest rows."""
-    from pshub import exceptions
-
     if kind not in (None, *exceptions.KINDS):
         _fail(f"--kind is hold or failure, not {kind!r}", 2)
     with _warehouse() as conn:
-        exceptions.print_list(conn, sync=sync, reason=reason, include_resolved=all_, limit=limit, kind=kind)
+        summary.print_exceptions(conn, sync=sync, reason=reason, include_resolved=all_, limit=limit, kind=kind)
 
 
 @exceptions_app.command("show")
 def exceptions_show(exception_id: int = typer.Argument(..., help="the id from `pshub exceptions list`")) -> None:
     """One exception whole: kind, reason, what releases it (holds), attempts, context, the row to be pushed."""
-    from pshub import exceptions
-
     with _warehouse() as conn:
-        if not exceptions.print_one(conn, exception_id):
+        if not summary.print_exception(conn, exception_id):
             _fail(f"no exception {exception_id}")
 
 
@@ -373,11 +343,6 @@ def exceptions_retry(sync: Optional[str] = typer.Option(None, help="only this sy
                      confirm: bool = typer.Option(False, "--confirm", help="as for `sync apply`")) -> None:
     """Push the failures again: the syncs that have open failures are applied now. Holds are not retried (they
     go when the source changes): the output says how many there are."""
-    from pshub import exceptions
-    from pshub.app import summary
-    from pshub.runs import new_run_id
-    from reverse_etl.syncs import SYNCS
-
     with _warehouse() as conn:
         names = exceptions.open_failure_syncs(conn, sync)
         holds = exceptions.grouped(conn, sync=sync, kind="hold")["totals"]["hold"]["records"]
@@ -396,48 +361,19 @@ def exceptions_retry(sync: Optional[str] = typer.Option(None, help="only this sy
 
 
 def _warehouse():
-    from pshub.warehouse import connect
 
     return connect()
 
 
-def _mount_operations() -> None:
-    """status, report, serve and alerts live in pshub/app/ops_cli.py, registered on this app."""
-    if importlib.util.find_spec("pshub.app.ops_cli") is None:
-        return
-    from pshub.app import ops_cli
-
-    ops_cli.register(app)
-
-
-_mount_operations()
-
-
-def _mount_analysts() -> None:
-    from pshub.app import analysts_cli
-
-    analysts_cli.register(app)
-
-
-_mount_analysts()
-
-
-def _mount_kantata() -> None:
-    from pshub.app import kantata_cli
-
-    kantata_cli.register(app)
-
-
-_mount_kantata()
+# status, report, serve and alerts (ops_cli.py), analysts' logins and Kantata's authorization: their own modules
+ops_cli.register(app)
+analysts_cli.register(app)
+kantata_cli.register(app)
 
 
 def one_line(exc: BaseException) -> tuple[str, int]:
     """(what to print, exit code) for an error that ends a command: what failed and what to do; 2 = a setting."""
-    import psycopg
-
     from connectors.http import AuthError, ConnectorError
-    from pshub.settings import ConfigurationError, redact_url
-    from pshub.warehouse import WarehouseError
 
     first = (str(exc).strip().splitlines() or [""])[0]
     if isinstance(exc, ConfigurationError):

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import httpx
 import typer
 
-from pshub.exceptions import grouped, money_by_currency
+from flows.hub import run_cycle
+from pshub.app import summary
 from pshub.app.progress import CycleProgress, show_progress
-from pshub.settings import get_settings
+from pshub.app.report import default_path, write_report
+from pshub.clients import client_for
+from pshub.exceptions import grouped, money_by_currency
+from pshub.settings import get_settings, redact_url
+from pshub.warehouse import connect, database_url, port_free
+from sandbox.server import SandboxServer
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
 
@@ -27,19 +32,8 @@ def _running_sandbox(sandbox_dir) -> bool:
         return False
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
 def crm_account_as_seen(result: dict) -> dict | None:
     """One account's finance fields, read back from the CRM after the cycle wrote them."""
-    from pshub.clients import client_for
-
     with client_for("salesforce") as sf:
         rows = [r for page in sf.query_pages(
             "SELECT Id, Name, ERP_Customer_Id__c, Open_AR__c, Overdue_AR__c, DSO__c, Credit_Hold__c FROM Account "
@@ -69,12 +63,6 @@ def print_exception_split(split: dict, groups: int = 8) -> None:
 
 def run_demo(scale: str = "demo", prefect=None) -> int:
     """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle."""
-    from flows.hub import run_cycle
-    from pshub.app import summary
-    from pshub.settings import redact_url
-    from pshub.warehouse import connect, database_url
-    from sandbox.server import SandboxServer
-
     settings = get_settings()
     typer.secho("pshub demo", bold=True)
     url = database_url(settings)
@@ -83,7 +71,7 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
     if _running_sandbox(settings.sandbox_dir):
         typer.echo(f"  sandbox:   already running from {settings.sandbox_dir}")
     else:
-        ports = {k: (p if _port_free(p) else 0) for k, p in DEFAULT_PORTS.items()}
+        ports = {k: (p if port_free(p) else 0) for k, p in DEFAULT_PORTS.items()}
         fresh = not (settings.sandbox_dir / "endpoints.json").exists() and not any(settings.sandbox_dir.glob("*"))
         typer.echo(f"  sandbox:   {'generating a ' + scale + ' firm and ' if fresh else ''}starting in {settings.sandbox_dir}")
         settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +87,6 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
         typer.echo("  one hub cycle: land every object, build the dbt project, push the syncs")
         with show_progress():
             result = run_cycle()
-        from pshub.app.report import default_path, write_report
 
         report_path = write_report(default_path())
         account = crm_account_as_seen(result)
@@ -113,6 +100,9 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
                                 group by 1 order by 3 desc nulls last""").fetchall()
         started, = conn.execute("select started_at from ops.runs where run_id = %s", (result["run_id"],)).fetchone()
         split = grouped(conn, since=started)
+        routing = conn.execute("""select legal_entity, erp_system, erp_company, posts_from from mappings.erp_routing
+                                   order by legal_entity, posts_from nulls first""").fetchall() \
+            if conn.execute("select to_regclass('mappings.erp_routing')").fetchone()[0] else []
     print_exception_split(split)
     typer.echo()
     typer.secho("Next", bold=True)
@@ -120,6 +110,11 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
     per_currency = ", ".join(f"{amount or 0:,.2f} {currency or '(no currency)'}" for currency, _, amount in sold)
     typer.echo(f"  {sum(n for _, n, _ in sold)} engagements in marts.engagements"
                + (f" (sold {per_currency})." if sold else "."))
+    if routing:  # which ERP each legal entity posts to (seed erp_routing), and since when
+        names = {"netsuite": "NetSuite", "dynamics": "Dynamics 365 Finance"}
+        typer.echo("  ERP per legal entity: " + ", ".join(
+            f"{entity} -> {names.get(erp, erp)} ({company})" + (f" from {since}" if since else "")
+            for entity, erp, company, since in routing))
     typer.echo("  What is held back, by whom, and what fails:  .venv/bin/pshub exceptions")
     typer.echo(f"  Report (one offline HTML page):  file://{report_path}    Health:  .venv/bin/pshub status")
     if account:

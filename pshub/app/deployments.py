@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 import signal
 import socket
@@ -16,9 +17,11 @@ import time
 from pathlib import Path
 
 import psutil
+import sqlalchemy
 import yaml
 from prefect.client.schemas.objects import ConcurrencyLimitConfig
 from prefect.flows import load_flow_from_entrypoint
+import prefect.runner.runner as prefect_runner
 from prefect.runner import Runner
 from prefect.schedules import Cron, Interval, RRule
 
@@ -72,8 +75,6 @@ def runner_deployments(path: Path, only: list[str] | None = None) -> list:
 
 def scheduler_problem() -> str | None:
     """Why the Prefect server's scheduler cannot create runs in this environment, if it cannot."""
-    import sqlalchemy
-
     major, minor = (int(x) for x in sqlalchemy.__version__.split(".")[:2])
     if (major, minor) >= (2, 1):
         return (f"SQLAlchemy {sqlalchemy.__version__} is installed: Prefect 3.8's scheduler fails to insert "
@@ -84,7 +85,6 @@ def scheduler_problem() -> str | None:
 class LocalPrefectServer:
     """`prefect server start` on loopback for `pshub serve`: Prefect's ephemeral API runs no scheduler, so
     schedules need a real server; this one lives as long as the command and keeps its state in `home`."""
-
     def __init__(self, home: Path, startup_seconds: float = 120):
         self.home, self.startup_seconds = Path(home), startup_seconds
         self.log_path = self.home / "server.log"
@@ -146,7 +146,20 @@ def serve_until_interrupted(deployments: list, limit: int | None, stop_seconds: 
     runner = Runner(limit=limit, pause_on_shutdown=True)
     for deployment in deployments:
         runner.add_deployment(deployment)
+    # The flow-run processes start in sessions of their own (Prefect's own option, which its workspace starter uses:
+    # prefect.runner._starter_engine.EngineCommandStarter(isolate_process_group=True)), so that a terminal's Ctrl-C
+    # reaches this process only and the runner stops them through Prefect (cancel, then a signal to the run's whole
+    # process group), rather than interrupting each wherever it is: mid-import, mid-dbt, each with a traceback. The
+    # runner picks its starter from its module at each run (prefect.runner.runner._resolve_starter).
+    engine_starter = prefect_runner.EngineCommandStarter
+    prefect_runner.EngineCommandStarter = functools.partial(engine_starter, isolate_process_group=True)
+    try:
+        return _serve(runner, stop_seconds)
+    finally:
+        prefect_runner.EngineCommandStarter = engine_starter
 
+
+def _serve(runner: Runner, stop_seconds: float) -> bool:
     async def serve() -> bool:
         interrupted = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupted.set)

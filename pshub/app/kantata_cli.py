@@ -30,6 +30,7 @@ def authorize(code: Optional[str] = typer.Option(
     Needs PSHUB_KANTATA_CLIENT_ID, PSHUB_KANTATA_CLIENT_SECRET and PSHUB_KANTATA_REDIRECT_URI (the registered
     application's); PSHUB_KANTATA_OAUTH_URL says where Kantata's /oauth pages are (default https://app.mavenlink.com).
     Without PSHUB_KANTATA_URL it authorizes against the local sandbox."""
+    # here, not at the top: every command registers this module, and the connectors import httpx (bench/cli.py)
     from connectors.http import AuthError
     from connectors.kantata import authorize_url, exchange_code
 

@@ -12,6 +12,10 @@ from typing import Optional
 import typer
 
 from pshub import prefect_api
+from pshub import status as ops_status
+from pshub.app.report import default_path, write_report
+from pshub.dbt import PROJECT_DIR
+from pshub.warehouse import connect
 
 alerts_app = typer.Typer(help="Webhook alerts (Slack-compatible) on failed cycles and thresholds.",
                          no_args_is_help=True)
@@ -19,9 +23,6 @@ alerts_app = typer.Typer(help="Webhook alerts (Slack-compatible) on failed cycle
 
 def status(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """Freshness per source object, the last runs, exceptions by reason, SLAs breached and money at stake."""
-    from pshub import status as ops_status
-    from pshub.warehouse import connect
-
     with connect() as conn:
         collected = ops_status.collect(conn)
     if as_json:
@@ -35,8 +36,6 @@ def report(
     cycles: int = typer.Option(60, help="cycles shown in the pipeline health charts"),
 ) -> None:
     """Write one self-contained HTML page (works offline): pipeline health, exceptions, reconciliation, KPIs."""
-    from pshub.app.report import default_path, write_report
-
     path = write_report(out or default_path(), cycles=cycles)
     typer.echo(f"report: {path.resolve()}")
     typer.echo(f"  open it in a browser: file://{path.resolve()}")
@@ -54,9 +53,9 @@ def serve(
     ephemeral API has no scheduler; with it set, that server schedules the runs.
     """
     prefect_api.prefect_env(debug=os.environ.get("PSHUB_DEBUG") == "1")
+    # Prefect is imported after prefect_env() has set its environment, and only by this command (seconds)
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from pshub.dbt import PROJECT_DIR
     from pshub.app.deployments import (STOP_SECONDS, LocalPrefectServer, runner_deployments, scheduler_problem,
                                        serve_until_interrupted)
 
@@ -112,6 +111,8 @@ def _describe_schedule(schedule) -> str:
 
 
 @alerts_app.command("show")
+# The alert commands import pshub.alerts themselves: it imports httpx, about a second that `pshub status`, the
+# other command of this module, would pay for nothing (bench/cli.py).
 def alerts_show() -> None:
     """Print the alert configuration (PSHUB_ALERT_*), the webhook URL hidden."""
     from pshub import alerts
@@ -124,7 +125,6 @@ def alerts_show() -> None:
 def alerts_test() -> None:
     """Send a test message to the configured webhook."""
     from pshub import alerts
-    from pshub.warehouse import connect
 
     config = alerts.AlertSettings()
     if config.webhook_url is None:
@@ -143,8 +143,6 @@ def alerts_test() -> None:
 def alerts_check() -> None:
     """Evaluate the thresholds against the warehouse now and send what is due."""
     from pshub import alerts
-    from pshub import status as ops_status
-    from pshub.warehouse import connect
 
     with connect() as conn:
         totals = ops_status.money_at_stake(conn)

@@ -1,12 +1,39 @@
 """Progress of a long command on the terminal: one line every few seconds per stage (sandbox generation, ingest,
 dbt, sync), so that nothing long is silent. Listeners of flows.ingest (objects), pshub.dbt (nodes) and
-reverse_etl.engine (batches) feed it, and the sandbox's generator its callback."""
+reverse_etl.engine (batches) feed it, and the sandbox's generator its callback. Imported by the commands that run
+flows (it imports them)."""
 from __future__ import annotations
 
 import sys
 import threading
 import time
 from contextlib import ExitStack, contextmanager
+
+from flows.ingest import Progress, progress_listener
+from pshub import dbt
+from reverse_etl import engine
+
+
+class TerminalProgress:
+    """`pshub ingest`: one line per object as it starts and ends, and a line every few seconds for long ones."""
+
+    def __init__(self, stream=None, every_seconds: float = 3.0):
+        self.stream = stream or sys.stderr
+        self.every = every_seconds
+        self._last: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, p: Progress) -> None:
+        key = (p.system, p.object)
+        now = time.monotonic()
+        with self._lock:
+            if p.stage in ("landing", "reconciling") and now - self._last.get(key, 0) < self.every:
+                return
+            self._last[key] = now
+            rate = f"  {p.rows_fetched / p.seconds:,.0f} rows/s" if p.seconds > 0 and p.rows_fetched else ""
+            self.stream.write(f"  {p.system + '.' + p.object:<50} {p.stage:<11} {p.rows_fetched:>10,} read "
+                              f"{p.rows_landed:>10,} landed  {p.seconds:7.1f}s{rate}\n")
+            self.stream.flush()
 
 
 class CycleProgress:
@@ -59,10 +86,6 @@ class CycleProgress:
 @contextmanager
 def show_progress(stream=None, every_seconds: float = 5.0):
     """Everything long in this process reports to the terminal while the block runs."""
-    from flows.ingest import progress_listener
-    from pshub import dbt
-    from reverse_etl import engine
-
     progress = CycleProgress(stream, every_seconds)
     with ExitStack() as stack:
         stack.enter_context(progress_listener(progress.ingest))

@@ -19,7 +19,10 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
+from pshub import status
 from pshub.settings import get_settings
+from pshub.warehouse import connect
+from reverse_etl.syncs import SYNCS
 
 
 def _q(conn: psycopg.Connection, query: str, params=None) -> list[dict]:
@@ -53,7 +56,6 @@ def pipeline(conn, cycles: int) -> list[dict]:
 
 
 def exceptions(conn) -> dict:
-    from reverse_etl.syncs import SYNCS
 
     by_sync = _q(conn, """
         select sync_name, reason_code, count(*) as open, coalesce(sum(amount_at_stake), 0) as at_stake
@@ -176,7 +178,6 @@ def kpis(conn) -> dict:
 
 
 def gather(conn: psycopg.Connection, cycles: int = 60) -> dict:
-    from pshub import status
 
     return {
         "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -215,7 +216,6 @@ def render(data: dict) -> str:
 
 
 def write_report(path: Path, cycles: int = 60) -> Path:
-    from pshub.warehouse import connect
 
     with connect() as conn:
         data = gather(conn, cycles)

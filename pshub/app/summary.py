@@ -1,7 +1,13 @@
 """What the CLI prints after a run: short tables a person reads at a glance."""
 from __future__ import annotations
 
+import json
+
+import psycopg
 import typer
+
+from pshub import exceptions
+from pshub.exceptions import converted_label, money_by_currency
 
 
 def _numeric(cell: str) -> bool:
@@ -77,3 +83,52 @@ def print_plan(sync, counts: dict, sample: list[dict]) -> None:
                                    for r in sample])
         if counts["inserts"] + counts["updates"] > len(sample):
             typer.echo(f"  ... and {counts['inserts'] + counts['updates'] - len(sample)} more")
+
+
+def print_exceptions(conn: psycopg.Connection, *, sync: str | None, reason: str | None, include_resolved: bool,
+                     limit: int, kind: str | None = None) -> None:
+    """`pshub exceptions list`: the headline, holds by what to fix, failures by sync, then the newest records."""
+    split = exceptions.grouped(conn, sync=sync, reason=reason, include_resolved=include_resolved, kind=kind)
+    cur = split["currency"]
+    if not split["hold"] and not split["failure"]:
+        typer.echo("no exceptions" + ("" if include_resolved else " open"))
+        return
+    for line in exceptions.headline(split):
+        typer.echo(line)
+    converted_header = f"converted to {cur}" if split["converted"] else "converted (no rates yet)"
+    if split["hold"]:
+        typer.echo()
+        typer.secho("Holds, by what to fix (they go when the source changes; retry does not apply)", bold=True)
+        _table(["what to fix", "who", "where", "reason", "records", "new", "at stake", converted_header, "syncs"],
+               [[g["what"] or "see the reason of each record (`pshub exceptions show ID`)", g["who"] or "?",
+                 g["where"] or "?", g["reason_code"], g["records"], g["new"], money_by_currency(g["at_stake"]),
+                 converted_label(g["converted"] if g["at_stake"] else None, cur), ", ".join(g["syncs"])]
+                for g in split["hold"]])
+    if split["failure"]:
+        typer.echo()
+        typer.secho("Failures (`pshub exceptions retry` pushes them again; so does every cycle)", bold=True)
+        _table(["sync", "stage", "reason", "records", "new", "at stake", converted_header, "attempts", "oldest"],
+               [[g["sync"], g["stage"], g["reason_code"], g["records"], g["new"], money_by_currency(g["at_stake"]),
+                 converted_label(g["converted"] if g["at_stake"] else None, cur), g["attempts"], g["oldest"].date()]
+                for g in split["failure"]])
+    rows = exceptions.newest(conn, sync=sync, reason=reason, include_resolved=include_resolved, limit=limit, kind=kind)
+    typer.echo()
+    typer.secho(f"Newest {len(rows)} (failures first)", bold=True)
+    _table(["id", "kind", "sync", "record", "reason", "detail", "customer", "at stake", "attempts", "last seen",
+            "state"], [list(r) for r in rows])
+    typer.echo("\n  `pshub exceptions show ID` for one whole; `pshub exceptions list --kind failure` for failures only.")
+
+
+def print_exception(conn: psycopg.Connection, exception_id: int) -> bool:
+    """`pshub exceptions show ID`: False when there is no such exception."""
+    found = exceptions.one(conn, exception_id)
+    if found is None:
+        return False
+    fields, guide, row = found
+    for label, value in fields:
+        typer.echo(f"  {label:<16} {'' if value is None else value}")
+    if guide:
+        typer.echo(f"  {'to release it':<16} {guide[0]}, in {guide[1]}: {guide[2]}")
+    typer.echo("  row:")
+    typer.echo("    " + json.dumps(row, indent=2, default=str).replace("\n", "\n    "))
+    return True

@@ -176,3 +176,29 @@ def test_pshub_kantata_authorize_prints_the_url_and_the_token_to_store(hub_sandb
     assert httpx.get(base + "/api/v1/roles.json", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     stale = runner.invoke(app, ["kantata", "authorize", "--code", location])  # used already
     assert stale.exit_code == 1 and "new code" in stale.output
+
+
+def test_a_record_edited_between_two_page_requests_comes_again_on_a_later_page(kt_http, vendor):
+    # Kantata pages by number (page, per_page; developer.kantata.com, "Pagination"): a read ordered by updated_at
+    # serves a record edited between two page requests again, newer, on a later page ("pagination returns the
+    # latest results ... may lead to duplicate entries or missing items as data changes between page requests":
+    # palantir.com/docs/foundry/api/general/overview/paging, on page-number paging in general).
+    newest = kt_http.get("/time_entries.json", params={"per_page": 100, "order": "updated_at:desc"}).json()
+    since = newest["time_entries"][_ids(newest, "time_entries")[-1]]["updated_at"]
+    params = {"per_page": 20, "order": "updated_at:asc", "updated_after": since}
+    first = kt_http.get("/time_entries.json", params={**params, "page": 1}).json()
+    assert first["meta"]["page_count"] >= 2
+    edited = _ids(first, "time_entries")[0]
+    vendor.edit_while_paging("kantata", "time_entries", int(edited), {"notes": "edited between two pages"})
+    first = kt_http.get("/time_entries.json", params={**params, "page": 1}).json()  # the edit follows this page
+    served = [(i, first["time_entries"][i]["notes"]) for i in _ids(first, "time_entries")]
+    page = 2
+    while page <= first["meta"]["page_count"] + 1:
+        body = kt_http.get("/time_entries.json", params={**params, "page": page}).json()
+        served += [(i, body["time_entries"][i]["notes"]) for i in _ids(body, "time_entries")]
+        if not body["results"]:
+            break
+        page += 1
+    again = [notes for i, notes in served if i == edited]
+    assert len(again) == 2 and again[1] == "edited between two pages" and again[0] != again[1]
+    assert ["time_entries", int(edited)] in vendor.edited_while_paging()

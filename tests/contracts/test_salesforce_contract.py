@@ -178,3 +178,25 @@ def test_jwt_bearer_flow_with_the_connected_apps_certificate(vendor, ca):
     with SalesforceClient(vendor.urls["salesforce"], {**jwt_creds, "private_key": other}, verify=ca) as sf:
         with pytest.raises(AuthError, match="invalid assertion"):
             sf.token()
+
+
+# -- schema drift -----------------------------------------------------------------------------------------
+def test_a_field_hidden_from_the_user_leaves_describe_and_a_query_naming_it_is_invalid_field(sf_http, hub_clients,
+                                                                                             vendor):
+    # describe lists only "the fields that the user can view, as defined by the user's field-level security
+    # settings" (salesforcer, sf_describe_object_fields); a query naming one fails "No such column
+    # 'example_field__c' on entity 'Opportunity'" (docs.withampersand.com, Salesforce troubleshooting guide).
+    # The hub asks for the described fields only, so its read goes on without the field.
+    vendor.hide_field("salesforce", "Opportunity", "Probability")
+    try:
+        described = [f["name"] for f in sf_http.get("/sobjects/Opportunity/describe").json()["fields"]]
+        assert "Probability" not in described and "Amount" in described
+        refused = sf_http.get("/query", params={"q": "SELECT Id, Probability FROM Opportunity"})
+        assert refused.status_code == 400 and refused.json()[0]["errorCode"] == "INVALID_FIELD"
+        assert "No such column 'Probability' on entity 'Opportunity'" in refused.json()[0]["message"]
+        records = next(iter(hub_clients["salesforce"].changed_pages(
+            "Opportunity", tuple(described), since=None, updated_field="SystemModstamp")))
+        assert records and not any("Probability" in r for r in records)
+    finally:
+        vendor.hide_field("salesforce", "Opportunity", "Probability", hidden=False)
+    assert "Probability" in [f["name"] for f in sf_http.get("/sobjects/Opportunity/describe").json()["fields"]]

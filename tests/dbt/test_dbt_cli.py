@@ -68,3 +68,19 @@ def test_pshub_dbt_without_a_command_says_what_to_type(analyst_env):
     done = pshub_dbt(analyst_env)
     assert done.returncode != 0
     assert "pshub dbt debug" in done.stdout + done.stderr
+
+
+def test_an_interrupted_dbt_build_raises_the_interrupt_instead_of_returning_a_failed_build(built, dbt_settings):
+    """dbt hands Ctrl-C back as a failed result; the hub raises it again, so that a cycle (or `pshub serve`'s flow
+    run) stops at once instead of retrying dbt."""
+    import os
+    import signal
+
+    from pshub import dbt
+
+    def interrupt_at_the_first_node(progress: dict) -> None:
+        if progress.get("done"):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with dbt.progress_listener(interrupt_at_the_first_node), pytest.raises(KeyboardInterrupt):
+        dbt.run_dbt(["build", "--select", "stg_netsuite__terms+"], settings=dbt_settings, raise_on_failure=False)

@@ -1,11 +1,12 @@
-"""Incremental builds: after the firm moves on (sandbox tick) and the changes land, a cycle's build (only the nodes
-downstream of what changed; incremental models reprocessing only the changed rows) gives the same rows as a full
-refresh."""
+"""Incremental builds: after the firm moves on (sandbox tick) and every kind of input the time models read changes, a
+cycle's build (only the nodes downstream of what changed; incremental models recomputing only what the change set
+names) gives the same rows as a full refresh, in every mart."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from psycopg.types.json import Jsonb
 from rawload import land_firm
 
 COMPARED = """psa_time_entry_id, psa_project_id, engagement_id, erp_project_id, psa_user_id, erp_employee_id, work_date,
@@ -15,11 +16,10 @@ COMPARED = """psa_time_entry_id, psa_project_id, engagement_id, erp_project_id, 
     is_non_positive, is_zero_rate_billable, is_rate_off_card, is_unapproved_marked_billed, approved_bill_value,
     approved_cost_value, approved_standard_value, is_posted_to_erp, breaks_a_data_quality_rule"""
 
-# every mart, whole, and the intermediate tables the incremental marts are built from
-TABLES = ["marts.engagements", "marts.engagement_monthly", "marts.resource_utilization_weekly", "marts.invoices",
-          "marts.customer_collections", "marts.revenue_leakage", "marts.integration_health",
-          "marts.kpi_rollup_monthly", "intermediate.int_engagement_facts", "intermediate.int_as_of_date",
-          "intermediate.int_time_entry_first_day", "intermediate.int_calendar_days", "intermediate.int_allocations"]
+# besides every mart, whole: the intermediate tables the incremental marts are built from
+INTERMEDIATE = ["intermediate.int_engagement_facts", "intermediate.int_as_of_date", "intermediate.int_time_entry_first_day",
+                "intermediate.int_calendar_days", "intermediate.int_allocations", "intermediate.int_time_engagement_months",
+                "intermediate.int_time_resource_weeks", "intermediate.int_time_bills"]
 
 
 def _snapshot(db, table):
@@ -31,34 +31,97 @@ def _time_bill_matches(db):
                          from intermediate.int_time_bill_matches order by erp_time_bill_id""").fetchall()
 
 
+def _all_tables(db, schema):
+    return [r[0] for r in db.execute(
+        """select table_schema || '.' || table_name from information_schema.tables
+           where table_schema = %s and table_type = 'BASE TABLE' order by 1""", (schema,))]
+
+
 def _table(db, table):
+    """Every row of `table` (columns not starting with _), in a stable order."""
     columns = [r[0] for r in db.execute(
         """select column_name from information_schema.columns
            where table_schema || '.' || table_name = %s and column_name not like '\\_%%' order by ordinal_position""",
         (table,))]
     assert columns, table
-    return db.execute(f"select {', '.join(columns)} from {table} order by 1, 2").fetchall()
+    return sorted(db.execute(f"select {', '.join(columns)} from {table}").fetchall(), key=repr)
 
 
-def _delete_one_entry_and_move_another(db) -> str:
-    """One more landing, as the ingest writes it: an old approved entry deleted in the PSA, and another one moved
-    to a project of another engagement (the groups they leave only lose entries: nothing in them is new)."""
-    old = db.execute("""select psa_time_entry_id, engagement_id from intermediate.int_time_entries
-                        where engagement_id is not null and is_approved order by work_date, psa_time_entry_id
-                        limit 2""").fetchall()
+def _landing(db, system: str, obj: str) -> int:
+    """A completed load, as the ingest records one, for the changes a test writes into raw_<system>.<obj>."""
+    return db.execute("""insert into ops.loads (run_id, system, object, status, completed_at)
+                         values ('tests', %s, %s, 'completed', now()) returning load_id""", (system, obj)).fetchone()[0]
+
+
+def _change(db, table: str, record_id: str, load_id: int, **fields) -> None:
+    """One raw record changed as a landing writes it: fields set in its data, a newer source time, the load's id."""
+    data = db.execute(f"select data from {table} where id = %s", (record_id,)).fetchone()[0]
+    data.update(fields)
+    db.execute(f"""update {table} set data = %s, source_updated_at = source_updated_at + interval '1 second',
+                   _load_id = %s where id = %s""", (Jsonb(data), load_id, record_id))
+
+
+def _every_kind_of_change(db) -> dict:
+    """One landing per object with each kind of input the time models read (besides the days of `sandbox tick`):
+    entries changed, moved to another engagement and deleted; a time bill returned with other hours and one deleted;
+    a rate card rate and a person's ERP labour cost changed; a deal no longer won (its projects lose their engagement
+    key); an open accounting period with time closed. Each picks a different engagement or person where it can, so
+    that one change does not hide another's."""
+    picked = {}
+    entries = db.execute("""select psa_time_entry_id, engagement_id, psa_user_id from intermediate.int_time_entries
+                            where engagement_id is not null and is_approved and erp_time_bill_id is null
+                            order by work_date, psa_time_entry_id limit 40""").fetchall()
+    deleted, moved, changed = entries[0], entries[10], entries[20]
+    kantata = _landing(db, "kantata", "time_entries")
+    db.execute("update raw_kantata.time_entries set is_deleted = true, _load_id = %s where id = %s", (kantata, deleted[0]))
     target = db.execute("""select project_id from intermediate.int_project_keys
                            where source_system = 'kantata' and engagement_id is not null and engagement_id <> %s
-                           order by project_id limit 1""", (old[1][1],)).fetchone()[0]
-    load_id = db.execute("""insert into ops.loads (run_id, system, object, status, completed_at)
-                            values ('tests', 'kantata', 'time_entries', 'completed', now()) returning load_id""").fetchone()[0]
-    db.execute("update raw_kantata.time_entries set is_deleted = true, _load_id = %s where id = %s", (load_id, old[0][0]))
-    db.execute("""update raw_kantata.time_entries set data = jsonb_set(data, '{workspace_id}', to_jsonb(%s::text)),
-                  source_updated_at = source_updated_at + interval '1 second', _load_id = %s where id = %s""",
-               (target, load_id, old[1][0]))
-    return old[1][0]
+                           order by project_id limit 1""", (moved[1],)).fetchone()[0]
+    _change(db, "raw_kantata.time_entries", moved[0], kantata, workspace_id=target)
+    _change(db, "raw_kantata.time_entries", changed[0], kantata, time_in_minutes=600)
+    picked.update(deleted=deleted[0], moved=moved[0], changed=changed[0])
+
+    # a time bill returned by the ERP with other hours (it no longer pairs by rule), and one deleted there
+    bills = db.execute("""select erp_time_bill_id from intermediate.int_time_bill_matches
+                          where psa_time_entry_id is not null order by erp_time_bill_id limit 2""").fetchall()
+    netsuite = _landing(db, "netsuite", "timebill")
+    _change(db, "raw_netsuite.timebill", bills[0][0], netsuite, hours="7.25", billed="T")
+    db.execute("update raw_netsuite.timebill set is_deleted = true, _load_id = %s where id = %s", (netsuite, bills[1][0]))
+    picked.update(bill_returned=bills[0][0], bill_deleted=bills[1][0])
+
+    # rates: a rate card role's rate, and a person's labour cost in the ERP
+    rate = db.execute("""select rates.psa_rate_card_role_id from staging.stg_kantata__rate_card_roles as rates
+                         join intermediate.int_psa_projects as projects using (psa_rate_card_id)
+                         join intermediate.int_time_entries as entries
+                           on entries.psa_project_id = projects.psa_project_id and entries.psa_role_id = rates.psa_role_id
+                         group by 1 order by count(*), 1 limit 1""").fetchone()[0]
+    _change(db, "raw_kantata.rate_card_roles", rate, _landing(db, "kantata", "rate_card_roles"), rate_in_cents=12345)
+    employee = db.execute("""select erp_employee_id from intermediate.int_resources_matched
+                             where erp_employee_id is not null order by psa_user_id desc limit 1""").fetchone()[0]
+    _change(db, "raw_netsuite.employee", employee, _landing(db, "netsuite", "employee"), laborcost="99.5")
+
+    # a project's key: the deal of an engagement with (the least) time is no longer won, so its projects lose their key
+    deal = db.execute("""select engagement_id from intermediate.int_time_engagement_months
+                         where engagement_id not in (%s, %s, %s)
+                         group by 1 order by sum(entry_count), 1 limit 1""",
+                      (deleted[1], moved[1], changed[1])).fetchone()[0]
+    _change(db, "raw_salesforce.opportunity", deal, _landing(db, "salesforce", "opportunity"), IsWon=False,
+            StageName="Closed Lost")
+    picked["deal_lost"] = deal
+
+    # a period closed: the open period with the least approved billable time (some)
+    period = db.execute("""select periods.erp_accounting_period_id
+                           from intermediate.int_accounting_periods as periods
+                           join intermediate.int_time_entries as entries
+                             on entries.work_date between periods.start_date and periods.end_date
+                           where not periods.is_closed and entries.is_approved and entries.is_billable
+                           group by 1 order by count(*), 1 limit 1""").fetchone()[0]
+    _change(db, "raw_netsuite.accountingperiod", period, _landing(db, "netsuite", "accountingperiod"), closed="T")
+    picked["period_closed"] = period
+    return picked
 
 
-def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt_settings, dbt_url, db):
+def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm, dbt_settings, dbt_url, db):
     from flows.transform import plan_build, run_build, state_dir
     from sandbox.simulate import tick
 
@@ -67,26 +130,32 @@ def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt
     assert db.execute("select load_watermark > 0 from ops.dbt_builds where build_id = %s",
                       (kept["build_id"],)).fetchone() == (True,)
     before = db.execute("select count(*), max(_load_watermark) from intermediate.int_time_entries").fetchone()
-    tick(firm, 3)  # three days of new time, approvals, invoices and payments
+    tick(firm, 3)  # three days of new time (entries added), approvals, invoices and payments
     landed = land_firm(Path(firm.path), dbt_url)
     assert landed["kantata.time_entries"] > 0
-    moved = _delete_one_entry_and_move_another(db)
+    picked = _every_kind_of_change(db)
 
     plan = plan_build(settings=dbt_settings)
-    assert "kantata.time_entries" in plan.changed_sources
-    assert not set(plan.changed_sources) - {k for k, v in landed.items() if v} - {"netsuite.deletedrecord"}
+    assert {"kantata.time_entries", "netsuite.timebill", "kantata.rate_card_roles", "netsuite.employee",
+            "salesforce.opportunity", "netsuite.accountingperiod"} <= set(plan.changed_sources)
 
     incremental = run_build(settings=dbt_settings, raise_on_failure=False)  # as each cycle runs it
     assert incremental.success, incremental.failures
     assert incremental.scope.startswith("nodes downstream")
     assert len(incremental.built) < len(built.built)  # staging of unchanged objects, seeds: left alone
-    # the moved entry is flagged, so that the time sums recount the group it left
-    assert db.execute("select _moved from intermediate.int_time_entries where psa_time_entry_id = %s",
-                      (moved,)).fetchone() == (True,)
+    # the change set names every kind of input changed
+    inputs = {r[0] for r in db.execute("select distinct changed_input from intermediate.int_time_changes")}
+    assert {"kantata.time_entries", "kantata.time_entries (deleted)", "netsuite.timebill", "netsuite.timebill (deleted)",
+            "kantata.rate_card_roles", "netsuite.employee", "int_project_keys", "netsuite.accountingperiod"} <= inputs
+    # the moved entry keeps the engagement it left, so that the time sums recount that engagement's month
+    assert db.execute("""select _engagement_id_before is distinct from engagement_id from intermediate.int_time_entries
+                         where psa_time_entry_id = %s""", (picked["moved"],)).fetchone() == (True,)
     reprocessed = db.execute("""select count(*) from intermediate.int_time_entries
                                 where _load_watermark > %s""", (before[1],)).fetchone()[0]
     after_incremental = _snapshot(db, "intermediate.int_time_entries")
-    tables_incremental = {t: _table(db, t) for t in TABLES}
+    marts = _all_tables(db, "marts")
+    assert len(marts) >= 8
+    tables_incremental = {t: _table(db, t) for t in marts + INTERMEDIATE}
     matches_incremental = _time_bill_matches(db)
 
     full = run_build(full_refresh=True, settings=dbt_settings, raise_on_failure=False)
@@ -95,8 +164,47 @@ def test_incremental_after_a_day_of_changes_equals_full_refresh(built, firm, dbt
     for table, rows in tables_incremental.items():
         assert _table(db, table) == rows, f"{table}: an incremental build and a full refresh differ"
     assert _time_bill_matches(db) == matches_incremental
-    # the incremental build touched the changed days, not the history
-    assert 0 < reprocessed < before[0] / 4
+    # the incremental build touched the changed days, projects, people and period, not the history
+    assert 0 < reprocessed < before[0] / 3
+
+
+def _blocked_time_bills(db):
+    return db.execute("""select block_reason_code, count(*), sum(_amount_at_stake) from outbound.erp_time_bills_blocked
+                         group by 1 order by 1""").fetchall()
+
+
+def test_a_psa_project_whose_engagement_key_changes_alone_pairs_its_time_as_a_full_refresh_does(built, dbt_settings,
+                                                                                                   db):
+    """A PSA project renamed (its engagement key goes, the ERP project's stays), then renamed back (it returns):
+    after each, the time bills its old time pairs with, and what the time-bill sync holds back, are what a full
+    refresh gives. (Incremental builds kept the old pairs until a full refresh: once the key came back, the old
+    time that pairs with pre-hub time bills was held back as never posted, in closed periods.)"""
+    from flows.transform import run_build
+
+    project, title = db.execute("""
+        select keys.project_id, workspaces.data ->> 'title' from intermediate.int_project_keys as keys
+        join raw_kantata.workspaces as workspaces on workspaces.id = keys.project_id
+        where keys.source_system = 'kantata' and keys.key_status = 'customer_name_dates' and exists (
+            select 1 from intermediate.int_time_entries as entries
+            where entries.psa_project_id = keys.project_id and entries.erp_posting_match = 'rule')
+        order by keys.project_id limit 1""").fetchone()
+    for new_title, keyed in (("Unrelated internal work", False), (title, True)):
+        load_id = db.execute("""insert into ops.loads (run_id, system, object, status, completed_at)
+                                values ('tests', 'kantata', 'workspaces', 'completed', now()) returning load_id""").fetchone()[0]
+        db.execute("""update raw_kantata.workspaces set data = jsonb_set(data, '{title}', to_jsonb(%s::text)),
+                      source_updated_at = source_updated_at + interval '1 second', _load_id = %s where id = %s""",
+                   (new_title, load_id, project))
+        incremental = run_build(settings=dbt_settings, raise_on_failure=False)
+        assert incremental.success, incremental.failures
+        assert db.execute("""select engagement_id is not null from intermediate.int_project_keys
+                             where source_system = 'kantata' and project_id = %s""", (project,)).fetchone() == (keyed,)
+        after_incremental = (_time_bill_matches(db), _snapshot(db, "intermediate.int_time_entries"),
+                             _blocked_time_bills(db))
+        full = run_build(full_refresh=True, settings=dbt_settings, raise_on_failure=False)
+        assert full.success, full.failures
+        assert _blocked_time_bills(db) == after_incremental[2]
+        assert _time_bill_matches(db) == after_incremental[0]
+        assert _snapshot(db, "intermediate.int_time_entries") == after_incremental[1]
 
 
 def test_a_build_with_nothing_landed_builds_only_what_time_and_the_syncs_change(built, dbt_settings):

@@ -57,6 +57,17 @@ def test_the_exceptions_command_shows_holds_by_what_to_fix_and_failures_apart(fi
     assert retry.exit_code == 0 and "held-back records are not retried" in retry.output
 
 
+def test_exceptions_show_gives_one_hold_whole_with_what_releases_it(first_cycle, ops_conn):
+    held, = ops_conn.execute("select min(exception_id) from ops.sync_exceptions where resolved_at is null"
+                             " and stage = 'blocked'").fetchone()
+    out = CliRunner().invoke(app, ["exceptions", "show", str(held)])
+    assert out.exit_code == 0, out.output
+    assert f"id               {held}\n" in out.output and "kind             hold" in out.output
+    assert "to release it" in out.output and "\n  row:\n" in out.output
+    missing = CliRunner().invoke(app, ["exceptions", "show", "999999999"])
+    assert missing.exit_code != 0 and "no exception 999999999" in missing.output
+
+
 def test_status_splits_holds_and_failures(first_cycle):
     out = CliRunner().invoke(app, ["status"])
     assert out.exit_code == 0, out.output

@@ -160,3 +160,30 @@ def test_a_served_prefect_server_is_shared_only_while_its_process_lives_and_answ
         server.shutdown()
     prefect_api.announce_server(tmp_path, url, os.getpid())
     assert prefect_api.shared_server_url(tmp_path) is None, "a server that does not answer is not shared"
+
+
+def test_a_starting_prefect_server_is_waited_for_while_it_works_and_given_up_on_when_stuck(monkeypatch):
+    """A first start migrates a new database: minutes of CPU on a busy machine. The wait lasts while the server uses
+    CPU (up to four times the setting in all), and ends after the setting's seconds without any."""
+    from pshub import prefect_api
+
+    monkeypatch.setenv("PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS", "3")
+    nowhere = f"http://127.0.0.1:{prefect_api._free_port()}/api"
+
+    def waited(code: str) -> tuple[float, str]:
+        process = subprocess.Popen([sys.executable, "-c", code])
+        started = time.monotonic()
+        try:
+            with pytest.raises(prefect_api.PrefectApiUnavailable) as unavailable:
+                prefect_api.TemporaryApi(process, nowhere, None).wait()
+        finally:
+            process.kill()
+            process.wait()
+        return time.monotonic() - started, str(unavailable.value)
+
+    stuck, why = waited("import time; time.sleep(60)")
+    assert stuck < 10 and "did not start within" in why and "PSHUB_PREFECT_STARTUP_TIMEOUT_SECONDS" in why
+    working, why = waited("while True: pass")
+    assert working >= 11 and "did not start within" in why
+    exited, why = waited("raise SystemExit(3)")
+    assert "exited with code 3" in why

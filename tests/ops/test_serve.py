@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -85,7 +86,11 @@ def test_serve_fires_a_scheduled_cycle(ops_env, tmp_path):
     assert "quick-test" in output
     # one outcome line per cycle on the serving terminal, the flow run named by the run id; a clean stop
     assert f"cycle {run_id} succeeded:" in output, output[-3000:]
-    assert "never awaited" not in output and "Traceback" not in output, output[-3000:]
+    # a dbt build that the stop interrupts (its flow run cancelled) reports the interrupt with a stack trace of its
+    # own (dbt's MainStackTrace event, at error level) before the hub stops the run; nothing else may print one
+    beyond_dbt = re.sub(r"\d\d:\d\d:\d\d  Traceback \(most recent call last\):.*?\n(KeyboardInterrupt|\S*"
+                        r"TerminationSignal)[^\n]*\n", "", output, flags=re.S)
+    assert "never awaited" not in output and "Traceback" not in beyond_dbt, output[-3000:]
     assert output.rstrip().endswith("stopped"), output[-3000:]
     assert shared is not None and shared["exit"] == 0, shared
     assert shared["transform_runs_on_the_served_server"] == 1, shared

@@ -24,7 +24,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from pshub import warehouse
-from pshub.settings import get_settings
 
 USER = "pshub"
 
@@ -140,30 +139,12 @@ def test_the_warehouse_refuses_a_connection_without_the_urls_tls_parameters(tls_
 
 def test_a_cycle_with_dbt_passes_on_a_tls_only_warehouse_with_verify_full(tls_warehouse, home):
     from flows.hub import hub
-    from pshub.migrations import migrate
-    from sandbox.server import SandboxServer
+    from isolated_hub import hub_at
 
-    saved = {k: os.environ.get(k) for k in ("PSHUB_HOME", "PSHUB_DATABASE_URL")}
-    tls_home = home / "tls-hub"
-    tls_home.mkdir()
-    os.environ["PSHUB_HOME"], os.environ["PSHUB_DATABASE_URL"] = str(tls_home), tls_warehouse
-    get_settings.cache_clear()
-    server = SandboxServer(tls_home / "sandbox", scale="demo", seed=7, ports={"salesforce": 0, "netsuite": 0,
-                                                                              "kantata": 0})
-    server.start()
-    try:
-        migrate(tls_warehouse)
+    with hub_at(home / "tls-hub", tls_warehouse):
         result = hub()
         with psycopg.connect(tls_warehouse) as conn:
             built = conn.execute("select count(*) from marts.engagements").fetchone()[0]
-    finally:
-        server.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
     assert result["status"] in ("succeeded", "partial") and not result["errors"], result["errors"]
     assert result["transform"]["built"] and not result["transform"]["failures"], result["transform"]["failures"]
     assert sum(s["pushed"] for s in result["syncs"]) > 0 and built > 0

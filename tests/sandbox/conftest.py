@@ -3,20 +3,18 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import ipaddress
 import json
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.x509.oid import NameOID
 
 from sandbox.server import SandboxServer
+from self_signed import certificate
 
 ANCHOR = dt.datetime(2025, 6, 15, 12, 0, 0)
 
@@ -91,21 +89,8 @@ def kt(sandbox):
 
 @pytest.fixture(scope="session")
 def tls_cert(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1 (cert path, key path)."""
-    d = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    (d / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                  serialization.NoEncryption()))
-    return d / "cert.pem", d / "key.pem"
+    """A self-signed certificate for 127.0.0.1: (cert path, key path)."""
+    return certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="session")

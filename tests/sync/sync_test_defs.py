@@ -16,7 +16,7 @@ def make_sync(name: str, kind: str) -> Sync:
     if kind == "timebills":
         return Sync(name, "netsuite", "timebill", "external_id",
                     fields("employee:ref!", "customer:ref!", "hours:number!", "rate:number", "tranDate:date!", "memo"),
-                    NETSUITE_UPSERT, batch_size=50, financial=True)
+                    NETSUITE_UPSERT, batch_size=50)
     if kind == "stories":
         return Sync(name, "kantata", "stories", "external_id",
                     fields("workspace_id!", "title!", "story_type", "due_date:date"),

@@ -1,6 +1,7 @@
 -- One row per ERP project and per PSA project: the engagement it belongs to, if any.
 -- A project that is the strongest candidate of exactly one engagement belongs to it even when that
--- engagement has several candidates (its time and invoices still count there); the key status says which.
+-- engagement has several candidates (its time and invoices still count there); the key status says which. With the
+-- engagement's ERP project: what a PSA project's time is posted to (project_keys_snapshot keeps their history).
 with strongest as (
 
     select * from {{ ref('int_engagement_candidates_ranked') }}
@@ -43,6 +44,9 @@ select
         when per_project.engagements_claiming > 1 then 'several_engagements'
         when per_project.engagement_candidates > 1 then 'several'
         else per_project.match_method
-    end                                                         as key_status
+    end                                                         as key_status,
+    engagements.erp_project_id                                  as engagement_erp_project_id
 from projects
 left join per_project using (source_system, project_id)
+left join {{ ref('int_engagements_keyed') }} as engagements
+    on engagements.engagement_id = case when per_project.engagements_claiming = 1 then per_project.engagement_id end

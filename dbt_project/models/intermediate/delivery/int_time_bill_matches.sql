@@ -5,11 +5,11 @@
 --   rule_without_project  a time bill that lost its project: same person, day and hours, among entries still
 --                unmatched (so that the entry is not reported as never having reached the ERP)
 --
--- Incremental like int_time_entries (load-id watermark of ops.loads): matching never looks beyond one person's
--- day, so a build recomputes the (employee, day) groups with a time bill or time entry landed or deleted since
--- the last build, or a bill deleted or whose engagement key changed; a full refresh gives the same rows.
--- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
--- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
+-- Incremental (delete+insert by time bill id): matching never looks beyond one person's day, so a build recomputes
+-- the (employee, day) groups the change set (int_time_changes) reaches: the day of a time bill or time entry landed
+-- or deleted, now and as matched here; every day of a person whose PSA user or ERP employee landed; the days of the
+-- time bills and time entries of a project whose engagement key changed. So a full refresh gives the same rows.
+-- depends_on: {{ ref('int_time_changes') }}
 {{ config(
     materialized='incremental',
     unique_key='erp_time_bill_id',
@@ -48,47 +48,48 @@ entries_of_people as (
 
 ),
 
-{% if is_incremental() and has_load_watermark() %}
-cutoff as (
+{% if is_incremental() %}
+changes as (
 
-    select coalesce(max(_load_watermark), -1) as changed_since from {{ this }}
-
-),
-
-changed_bill_projects as (
-
-    -- ERP projects whose engagement key changed since the last build
-    select previous.erp_project_id
-    from (select distinct erp_project_id, engagement_id from {{ this }}) as previous
-    left join {{ ref('int_project_keys') }} as project_keys
-        on project_keys.source_system = 'netsuite' and project_keys.project_id = previous.erp_project_id
-    where previous.engagement_id is distinct from project_keys.engagement_id
+    select * from {{ ref('int_time_changes') }}
 
 ),
 
 changed_groups as (
 
-    select erp_employee_id, work_date from {{ ref('int_time_bills') }}
-    where load_id > (select changed_since from cutoff)
+    -- time bills and time entries landed or deleted: their day now (as last landed, for a deleted entry)
+    select erp_employee_id, work_date from changes where change_kind = 'time_bill'
     union
+    select resources.erp_employee_id, changes.work_date
+    from changes
+    join {{ ref('int_resources_matched') }} as resources using (psa_user_id)
+    where changes.change_kind = 'entry'
+    union
+    -- ... and the day they were matched on here
+    select erp_employee_id, work_date from {{ this }}
+    where erp_time_bill_id = any(array(select erp_time_bill_id from changes where change_kind = 'time_bill'))
+    union
+    select erp_employee_id, work_date from {{ this }}
+    where psa_time_entry_id = any(array(select psa_time_entry_id from changes where change_kind = 'entry'))
+    union
+    -- people: every day of their time bills (through int_time_bills' index by employee and day)
+    select time_bills.erp_employee_id, time_bills.work_date
+    from {{ ref('int_time_bills') }} as time_bills
+    where time_bills.erp_employee_id = any(array(
+        select erp_employee_id from changes where change_kind = 'person' and erp_employee_id is not null
+        union all
+        select resources.erp_employee_id from changes join {{ ref('int_resources_matched') }} as resources using (psa_user_id)
+        where changes.change_kind = 'person'))
+    union
+    -- projects whose engagement key changed: the days of their time bills and of their time entries
     select erp_employee_id, work_date from {{ ref('int_time_bills') }}
-    where exists (select 1 from changed_bill_projects)
-      and erp_project_id in (select erp_project_id from changed_bill_projects)
+    where erp_project_id = any(array(select erp_project_id from changes where change_kind = 'erp_project'))
     union
     select resources.erp_employee_id, entries.work_date
     from {{ ref('stg_kantata__time_entries') }} as entries
     join {{ ref('int_resources_matched') }} as resources using (psa_user_id)
-    where entries.load_id > (select changed_since from cutoff)
-    union
-    -- days of entries and bills deleted since
-    select previous.erp_employee_id, previous.work_date
-    from {{ this }} as previous
-    where previous.psa_time_entry_id in (
-            select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }}
-            where load_id > (select changed_since from cutoff))
-       or previous.erp_time_bill_id in (
-            select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }}
-            where load_id > (select changed_since from cutoff))
+    where exists (select 1 from changes where changed_input = 'int_project_keys' and psa_project_id is not null)
+      and entries.psa_project_id in (select psa_project_id from changes where changed_input = 'int_project_keys')
 
 ),
 

@@ -1,9 +1,9 @@
 -- One row per live ERP time bill, typed: a table copy of stg_netsuite__time_bills, so that the models that look
 -- time bills up by person and day, invoice or project read indexed columns instead of parsing every bill's jsonb.
 --
--- Incremental (delete+insert by time bill id) on the load-id watermark of ops.loads, as int_time_entries: a build
--- copies the bills of loads above the last build's watermark (landed since, or still running then); deleted bills
--- are removed (post-hook). A row depends on its raw record only, so a full refresh gives the same rows.
+-- Incremental (delete+insert by time bill id): a build copies the bills of loads above the last successful build's
+-- load watermark (landed since, or still running then); deleted bills are removed (post-hook). A row depends on its
+-- raw record only, so a full refresh gives the same rows.
 -- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
 {{ config(
     materialized='incremental',
@@ -19,6 +19,6 @@ select
     time_bills.*,
     {{ load_watermark() }}                                      as _load_watermark
 from {{ ref('stg_netsuite__time_bills') }} as time_bills
-{% if is_incremental() and has_load_watermark() %}
-where time_bills.load_id > (select coalesce(max(_load_watermark), -1) from {{ this }})
+{% if is_incremental() %}
+where time_bills.load_id > {{ last_good_build_watermark() }}
 {% endif %}

@@ -3,11 +3,10 @@
 -- (revenue_leakage) and the approved billable work not yet posted to it (integration_health), so that no mart
 -- re-reads every time entry.
 --
--- Incremental (delete+insert by engagement and month): the groups to recompute and their entries come from the
--- macro changed_time_groups (macros/time_groups.sql), shared with int_time_resource_weeks. A group left without
--- entries is written with entry_count 0, and the post-hook removes it. So a full refresh and an incremental build
--- give the same rows (tested in tests/dbt).
--- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
+-- Incremental (delete+insert by engagement and month): a build recomputes exactly the groups int_time_groups_changed
+-- names (those the change set reached), each from its entries. A group left without entries is written with
+-- entry_count 0, and the post-hook removes it. So a full refresh and an incremental build give the same rows
+-- (tested in tests/dbt).
 {{ config(
     materialized='incremental',
     unique_key=['engagement_id', 'work_month'],
@@ -21,22 +20,29 @@
 {% set unbilled = "is_approved and is_billable and not is_internal and not is_billed_in_erp" %}
 {% set unposted = "is_approved and is_billable and not is_posted_to_erp and not is_period_closed and hours > 0" %}
 
-{% if is_incremental() %}
-with
-{{ changed_time_groups('engagement_id', 'work_month') }}
+with changed as (
 
-{% else %}
-with
-{% endif %}
+    -- the groups to recompute (an incremental build)
+    select engagement_id, work_month from {{ ref('int_time_groups_changed') }}
+    where group_kind = 'engagement_month'
+
+),
 
 entries as (
 
     -- whether the entry's ERP time bill is billed: a change lands as a time bill, and int_time_entries then
     -- reprocesses the entries of that person and day, so their groups here are recomputed
     {% if is_incremental() %}
+    -- each changed group's entries through int_time_entries' index on the two keys: a lookup per group, then the
+    -- time bill by its unique index, entry by entry
     select time_entries.*, coalesce(time_bills.is_billed, false) as is_billed_in_erp
-    from changed_entries as time_entries
-    left join lateral (  -- by the time bill's unique index, entry by entry
+    from changed
+    cross join lateral (
+        select * from {{ time_entries }} as entries_of_group
+        where entries_of_group.engagement_id = changed.engagement_id and entries_of_group.work_month = changed.work_month
+        offset 0  -- kept a lookup: not flattened into a join the planner may turn into a scan of every entry
+    ) as time_entries
+    left join lateral (
         select is_billed from {{ ref('int_time_bill_matches') }} as matches
         where matches.erp_time_bill_id = time_entries.erp_time_bill_id
         offset 0

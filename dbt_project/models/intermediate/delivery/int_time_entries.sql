@@ -1,28 +1,18 @@
 -- One row per PSA time entry: hours, values at bill and cost rate (contract and reporting currency), the
 -- engagement, whether and how it reached the ERP, and the data-quality rules (docs/kpis.md 1-6) it breaks.
 --
--- Incremental (delete+insert by entry id). Change detection is by landing, not by clock: each build stores the
--- load-id watermark of ops.loads (every load at or below it had finished when the build started), and the next
--- build reprocesses rows of loads above it (landed since, or still running then), so nothing is missed or
--- counted twice however long a landing takes. It reprocesses every entry whose result can have changed:
---   entries that landed; entries of a (person, day) with a landed or deleted entry or ERP time bill (day totals, duplicates
---   and time-bill matching look at the whole day); entries of projects whose workspace, custom fields, resources
---   or rate card landed or whose engagement key changed; entries of people whose PSA user or ERP employee
---   landed; entries in accounting periods that landed (closing a period). Entries deleted since the last
---   successful build (ops.dbt_builds) are removed (post-hook; found through the raw table's load-id index).
--- The table is vacuumed after each build (it only visits the pages the build changed): the models that count its
--- rows by group (int_time_engagement_months, int_time_resource_weeks) then read its indexes alone.
--- Every input of a row is in one of those sets, so a full refresh and an incremental build give the same rows
--- (tested in tests/dbt); a weekly full refresh (issue 7) also picks up seed edits.
--- depends_on: {{ ref('stg_kantata__workspaces') }}
--- depends_on: {{ ref('stg_kantata__custom_field_values') }}
--- depends_on: {{ ref('stg_kantata__workspace_resources') }}
--- depends_on: {{ ref('stg_kantata__rate_card_roles') }}
--- depends_on: {{ ref('stg_kantata__users') }}
--- depends_on: {{ ref('stg_netsuite__employees') }}
--- depends_on: {{ ref('stg_netsuite__accounting_periods') }}
--- depends_on: {{ ref('int_time_bills') }}
--- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
+-- Incremental (delete+insert by entry id): a build recomputes the (person, day) groups the change set
+-- (int_time_changes: every input landed since the last successful build) reaches, whole, because day totals,
+-- duplicates and time-bill matching look at the whole day:
+--   entry      its day now and the day it had here           time_bill  its day, and the day of the entry it matched
+--   project    every day of the project's entries here        person     every day of the person's entries here
+--   period     every day here inside the period
+-- Entries deleted since that build are removed (post-hook; found through the raw table's load-id index). Each
+-- rewritten row keeps the groups it had at that build (_*_before), so that the time sums (int_time_groups_changed)
+-- recount the groups an entry left. The table is vacuumed after each build (it only visits the pages the build
+-- changed): the models that count its rows by group then read its indexes alone. So a full refresh and an
+-- incremental build give the same rows (tested in tests/dbt, for every kind of input).
+-- depends_on: {{ ref('int_time_changes') }}
 {{ config(
     materialized='incremental',
     unique_key='psa_time_entry_id',
@@ -30,7 +20,7 @@
     on_schema_change='sync_all_columns',
     indexes=[{'columns': ['psa_time_entry_id'], 'unique': True}, {'columns': ['engagement_id', 'work_month']},
              {'columns': ['psa_user_id', 'work_week']}, {'columns': ['psa_project_id', 'engagement_id', 'erp_project_id']},
-             {'columns': ['breaks_a_data_quality_rule']}, {'columns': ['_load_watermark']}],
+             {'columns': ['erp_time_bill_id']}, {'columns': ['breaks_a_data_quality_rule']}, {'columns': ['_load_watermark']}],
     post_hook=[
         "delete from {{ this }} where psa_time_entry_id in (select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }} where {{ landed_since_last_build() }})",
         after_commit("vacuum {{ this }}")
@@ -43,117 +33,42 @@ with all_entries as (
 
 ),
 
-{% if is_incremental() and has_load_watermark() %}
-cutoff as (
+{% if is_incremental() %}
+changes as (
 
-    select coalesce(max(_load_watermark), -1) as changed_since from {{ this }}
-
-),
-
-previous_keys as (
-
-    select distinct psa_project_id, engagement_id, erp_project_id from {{ this }}
-
-),
-
-changed_projects as (
-
-    select psa_project_id from {{ ref('stg_kantata__workspaces') }} where load_id > (select changed_since from cutoff)
-    union
-    select subject_id from {{ ref('stg_kantata__custom_field_values') }} where load_id > (select changed_since from cutoff)
-    union
-    select psa_project_id from {{ ref('stg_kantata__workspace_resources') }} where load_id > (select changed_since from cutoff)
-    union
-    select projects.psa_project_id
-    from {{ ref('int_psa_projects') }} as projects
-    join {{ ref('stg_kantata__rate_card_roles') }} as rates using (psa_rate_card_id)
-    where rates.load_id > (select changed_since from cutoff)
-    union
-    -- the engagement key or the engagement's ERP project changed
-    select project_keys.project_id
-    from {{ ref('int_project_keys') }} as project_keys
-    left join {{ ref('int_engagements_keyed') }} as engagements using (engagement_id)
-    left join previous_keys on previous_keys.psa_project_id = project_keys.project_id
-    where project_keys.source_system = 'kantata'
-      and (previous_keys.engagement_id is distinct from project_keys.engagement_id
-           or previous_keys.erp_project_id is distinct from engagements.erp_project_id)
-
-),
-
-changed_people as (
-
-    select psa_user_id from {{ ref('stg_kantata__users') }} where load_id > (select changed_since from cutoff)
-    union
-    select resources.psa_user_id
-    from {{ ref('stg_netsuite__employees') }} as employees
-    join {{ ref('int_resources_matched') }} as resources using (erp_employee_id)
-    where employees.load_id > (select changed_since from cutoff)
-
-),
-
-changed_periods as (
-
-    select start_date, end_date from {{ ref('stg_netsuite__accounting_periods') }}
-    where load_id > (select changed_since from cutoff)
-
-),
-
-changed_days as (
-
-    select psa_user_id, work_date from {{ ref('stg_kantata__time_entries') }}
-    where load_id > (select changed_since from cutoff)
-    union
-    select previous.psa_user_id, previous.work_date
-    from {{ this }} as previous
-    join {{ ref('stg_kantata__deleted_time_entries') }} as deleted using (psa_time_entry_id)
-    where deleted.load_id > (select changed_since from cutoff)
-    union
-    -- days whose ERP time bill was deleted since
-    select previous.psa_user_id, previous.work_date
-    from {{ this }} as previous
-    join {{ ref('stg_netsuite__deleted_time_bills') }} as deleted_bills using (erp_time_bill_id)
-    where deleted_bills.load_id > (select changed_since from cutoff)
-    union
-    select resources.psa_user_id, time_bills.work_date
-    from {{ ref('int_time_bills') }} as time_bills
-    join {{ ref('int_resources_matched') }} as resources using (erp_employee_id)
-    where time_bills.load_id > (select changed_since from cutoff)
-
-),
-
-selected as (
-
-    -- every entry processed before is in this table (typed), the ones landed since are in changed_days: so the
-    -- projects, people and periods that changed are looked up here, never by parsing every entry's jsonb.
-    -- Each test is guarded by whether its set is empty.
-    -- one branch per set, each through its own index (by project, by person); the periods are a date range
-    select psa_user_id, work_date from {{ this }} as previous
-    where psa_project_id = any(array(select psa_project_id from changed_projects))
-    union
-    select psa_user_id, work_date from {{ this }} as previous
-    where psa_user_id = any(array(select psa_user_id from changed_people))
-    union
-    select psa_user_id, work_date from {{ this }} as previous
-    where exists (select 1 from changed_periods) and exists (
-            select 1 from changed_periods
-            where previous.work_date between changed_periods.start_date and changed_periods.end_date)
-    union
-    select psa_user_id, work_date from changed_days
+    select * from {{ ref('int_time_changes') }}
 
 ),
 
 days as (
 
-    select distinct psa_user_id, work_date from selected
+    -- one branch per kind of key, each through an index of this table (by entry, time bill, project, person)
+    select psa_user_id, work_date from changes where change_kind in ('entry', 'time_bill')
+    union
+    select psa_user_id, work_date from {{ this }}
+    where psa_time_entry_id = any(array(select psa_time_entry_id from changes where change_kind = 'entry'))
+    union
+    select psa_user_id, work_date from {{ this }}
+    where erp_time_bill_id = any(array(select erp_time_bill_id from changes where change_kind = 'time_bill'))
+    union
+    select psa_user_id, work_date from {{ this }}
+    where psa_project_id = any(array(select psa_project_id from changes where change_kind = 'project'))
+    union
+    select psa_user_id, work_date from {{ this }}
+    where psa_user_id = any(array(select psa_user_id from changes where change_kind = 'person'))
+    union
+    -- the first test is evaluated once: without a changed period the table is not scanned
+    select psa_user_id, work_date from {{ this }} as previous
+    where exists (select 1 from changes where change_kind = 'period')
+      and exists (select 1 from changes
+                  where change_kind = 'period' and previous.work_date between changes.period_start_date and changes.period_end_date)
 
 ),
 
 entries as (
 
-    -- whole (person, day) groups, so that day totals and duplicates see every entry of the day. Each of them is in
-    -- this table or landed since: they are read by id (an index scan of the raw table's primary key), not found
-    -- by parsing every entry.
-    -- (the staging view, not the CTE all_entries: a CTE read twice is materialized, every entry parsed)
+    -- whole (person, day) groups. Each of their entries is in this table or landed since: they are read by id (an
+    -- index scan of the raw table's primary key), not found by parsing every entry.
     select all_entries.*
     from {{ ref('stg_kantata__time_entries') }} as all_entries
     join days using (psa_user_id, work_date)
@@ -161,13 +76,14 @@ entries as (
         select previous.psa_time_entry_id from {{ this }} as previous
         where (previous.psa_user_id, previous.work_date) in (select psa_user_id, work_date from days)
         union all
-        select psa_time_entry_id from {{ ref('stg_kantata__time_entries') }}
-        where load_id > (select changed_since from cutoff)))
+        select psa_time_entry_id from changes where change_kind = 'entry'))
     union all
     -- an entry with no date or no person is in no (person, day) group: read when it lands (a sync holds it)
     select landed.*
     from {{ ref('stg_kantata__time_entries') }} as landed
-    where landed.load_id > (select changed_since from cutoff) and (landed.work_date is null or landed.psa_user_id is null)
+    where landed.psa_time_entry_id = any(array(
+        select psa_time_entry_id from changes where change_kind = 'entry' and (work_date is null or psa_user_id is null)))
+      and (landed.work_date is null or landed.psa_user_id is null)
 
 ),
 {% else %}
@@ -300,29 +216,33 @@ enriched as (
     left join {{ ref('int_exchange_rates_daily') }} as rates
         on rates.currency_code = entries.currency_code and rates.calendar_date = entries.work_date
 
-){% if is_incremental() and has_load_watermark() and this_has_column('_moved') %},
+),
 
-moves as (
+before as (
 
-    -- entries that left a group (engagement and month, person and week) since the last successful build: the
-    -- time sums (int_time_engagement_months, int_time_resource_weeks) then recount their groups. Kept true
-    -- until a successful build, so that a failed build in between loses no move.
+    -- the groups each entry was in at the last successful build: its row here then, or, when a build since (one
+    -- that then failed) rewrote it, what that build kept. The time sums recount them when it moved out.
+    {% if is_incremental() %}
     select
-        enriched.psa_time_entry_id,
-        previous.engagement_id is distinct from enriched.engagement_id
-            or previous.work_month is distinct from enriched.work_month
-            or previous.psa_user_id is distinct from enriched.psa_user_id
-            or previous.work_week is distinct from enriched.work_week
-            or coalesce(previous._moved and previous._load_watermark > {{ last_good_build_watermark() }}, false)
-                                                                as _moved
-    from enriched
-    join {{ this }} as previous using (psa_time_entry_id)
+        psa_time_entry_id,
+        case when _load_watermark > {{ last_good_build_watermark() }} then _engagement_id_before else engagement_id end
+                                                                as _engagement_id_before,
+        case when _load_watermark > {{ last_good_build_watermark() }} then _work_month_before else work_month end
+                                                                as _work_month_before,
+        case when _load_watermark > {{ last_good_build_watermark() }} then _psa_user_id_before else psa_user_id end
+                                                                as _psa_user_id_before,
+        case when _load_watermark > {{ last_good_build_watermark() }} then _work_week_before else work_week end
+                                                                as _work_week_before
+    from {{ this }}
+    where psa_time_entry_id in (select psa_time_entry_id from entries)
+    {% else %}
+    -- a full refresh: no entry was anywhere before
+    select null::text as psa_time_entry_id, null::text as _engagement_id_before, null::date as _work_month_before,
+           null::text as _psa_user_id_before, null::date as _work_week_before
+    where false
+    {% endif %}
 
 )
-{% set with_moves = true %}
-{% else %}
-{% set with_moves = false %}
-{% endif %}
 
 select
     enriched.*,
@@ -341,9 +261,10 @@ select
        or (is_approved and is_billable and not is_internal and is_period_closed and erp_time_bill_id is null)
        or is_entered_after_period_close
        or (is_billable and is_internal), false)                as breaks_a_data_quality_rule,
-    {% if with_moves %}coalesce(moves._moved, false){% else %}false{% endif %} as _moved,
+    before._engagement_id_before,
+    before._work_month_before,
+    before._psa_user_id_before,
+    before._work_week_before,
     {{ load_watermark() }}                                      as _load_watermark
 from enriched
-{% if with_moves %}
-left join moves using (psa_time_entry_id)
-{% endif %}
+left join before using (psa_time_entry_id)

@@ -1,10 +1,8 @@
 -- One row per person and ISO week (Monday start) with PSA time: approved, approved client-billable and logged hours,
 -- what resource_utilization_weekly divides by capacity, so that it does not re-read every time entry.
 --
--- Incremental (delete+insert by person and week), like int_time_engagement_months: the groups to recompute and
--- their entries come from the macro changed_time_groups (macros/time_groups.sql); a group left empty is removed by
--- the post-hook.
--- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
+-- Incremental (delete+insert by person and week), like int_time_engagement_months: a build recomputes exactly the
+-- groups int_time_groups_changed names; a group left empty is removed by the post-hook.
 {{ config(
     materialized='incremental',
     unique_key=['psa_user_id', 'work_week'],
@@ -16,14 +14,33 @@
 
 {% set time_entries = ref('int_time_entries') %}
 
-{% if is_incremental() %}
-with
-{{ changed_time_groups('psa_user_id', 'work_week') }}
+with changed as (
+
+    -- the groups to recompute (an incremental build)
+    select psa_user_id, work_week from {{ ref('int_time_groups_changed') }}
+    where group_kind = 'resource_week'
+
+),
+
+entries as (
+
+    {% if is_incremental() %}
+    -- each changed group's entries through int_time_entries' index on the two keys: a lookup per group
+    select time_entries.*
+    from changed
+    cross join lateral (
+        select * from {{ time_entries }} as entries_of_group
+        where entries_of_group.psa_user_id = changed.psa_user_id and entries_of_group.work_week = changed.work_week
+        offset 0  -- kept a lookup: not flattened into a join the planner may turn into a scan of every entry
+    ) as time_entries
+    {% else %}
+    select * from {{ time_entries }}
+    where psa_user_id is not null and work_week is not null
+    {% endif %}
+
+),
 
 aggregated as (
-{% else %}
-with aggregated as (
-{% endif %}
 
     select
         psa_user_id,
@@ -32,12 +49,7 @@ with aggregated as (
         sum(hours) filter (where is_approved)                                       as approved_hours,
         sum(approved_billable_hours)                                                as approved_billable_hours,
         sum(hours)                                                                  as logged_hours
-    {% if is_incremental() %}
-    from changed_entries
-    {% else %}
-    from {{ time_entries }}
-    where psa_user_id is not null and work_week is not null
-    {% endif %}
+    from entries
     group by 1, 2
 
 )

@@ -9,6 +9,11 @@ renamed as (
     select
         -- ids
         id                                                         as psa_time_entry_id,
+        nullif(data ->> 'workspace_id', '')                        as psa_project_id,
+        nullif(data ->> 'user_id', '')                             as psa_user_id,
+
+        -- dates (as last landed, before the deletion)
+        {{ json_date('date_performed') }}                          as work_date,
 
         -- timestamps
         source_updated_at                                          as updated_at,

@@ -1,0 +1,102 @@
+-- The change set of the time models: one row per key an input touched since the last successful build (ops.dbt_builds,
+-- macro last_good_build_watermark: every load above its load watermark landed since, or was still running then).
+-- int_time_bill_matches, int_time_entries and, through int_time_groups_changed, the time sums recompute exactly the
+-- groups these keys name, and nothing else. Everything is measured against that one watermark, so a build that
+-- failed part-way is simply covered again by the next one.
+--
+-- Adding an input to a time model = adding its branch here (one `union all` per input, each read through the raw
+-- table's load-id index), saying which key it touches:
+--   entry      a PSA time entry landed (new, changed) or deleted: its person and day (for a deleted one, as last landed)
+--   time_bill  an ERP time bill landed or deleted: its employee and day (the employee's PSA user)
+--   project    a PSA project whose workspace, custom fields, resources or rate card landed, or whose engagement key
+--              (or its engagement's ERP project) changed (project_keys_snapshot)
+--   erp_project an ERP project whose engagement key changed (project_keys_snapshot)
+--   person     a PSA user or its ERP employee landed
+--   period     an ERP accounting period landed (closing or reopening it)
+-- What a key means for each model (which of its rows it recomputes) is said in that model.
+-- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
+-- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
+{{ config(materialized='table') }}
+
+{% set since = last_good_build_watermark() %}
+{% set keys_changed_since = last_good_build_finished_at() %}
+
+with changes as (
+
+    select 'entry' as change_kind, 'kantata.time_entries' as changed_input,
+           psa_time_entry_id, null as erp_time_bill_id, psa_user_id, null as erp_employee_id, work_date,
+           psa_project_id, null as erp_project_id, null::date as period_start_date, null::date as period_end_date
+    from {{ ref('stg_kantata__time_entries') }}
+    where load_id > {{ since }}
+
+    union all
+    select 'entry', 'kantata.time_entries (deleted)',
+           psa_time_entry_id, null, psa_user_id, null, work_date, psa_project_id, null, null, null
+    from {{ ref('stg_kantata__deleted_time_entries') }}
+    where load_id > {{ since }}
+
+    union all
+    select 'time_bill', 'netsuite.timebill',
+           null, time_bills.erp_time_bill_id, resources.psa_user_id, time_bills.erp_employee_id,
+           time_bills.work_date, null, time_bills.erp_project_id, null, null
+    from {{ ref('int_time_bills') }} as time_bills
+    left join {{ ref('int_resources_matched') }} as resources using (erp_employee_id)
+    where time_bills.load_id > {{ since }}
+
+    union all
+    select 'time_bill', 'netsuite.timebill (deleted)',
+           null, erp_time_bill_id, null, null, null, null, null, null, null
+    from {{ ref('stg_netsuite__deleted_time_bills') }}
+    where load_id > {{ since }}
+
+    union all
+    select 'project', 'kantata.workspaces', null, null, null, null, null, psa_project_id, null, null, null
+    from {{ ref('stg_kantata__workspaces') }}
+    where load_id > {{ since }}
+
+    union all
+    select 'project', 'kantata.custom_field_values', null, null, null, null, null, subject_id, null, null, null
+    from {{ ref('stg_kantata__custom_field_values') }}
+    where load_id > {{ since }}
+
+    union all
+    select 'project', 'kantata.workspace_resources', null, null, null, null, null, psa_project_id, null, null, null
+    from {{ ref('stg_kantata__workspace_resources') }}
+    where load_id > {{ since }}
+
+    union all
+    select 'project', 'kantata.rate_card_roles', null, null, null, null, null, projects.psa_project_id, null, null, null
+    from {{ ref('int_psa_projects') }} as projects
+    join {{ ref('stg_kantata__rate_card_roles') }} as rates using (psa_rate_card_id)
+    where rates.load_id > {{ since }}
+
+    union all
+    -- a key that changed, was added or went away since: the snapshot's rows opened or closed since that build
+    select case when source_system = 'kantata' then 'project' else 'erp_project' end, 'int_project_keys',
+           null, null, null, null, null,
+           case when source_system = 'kantata' then project_id end, case when source_system = 'netsuite' then project_id end,
+           null, null
+    from {{ ref('project_keys_snapshot') }}
+    where dbt_valid_from > {{ keys_changed_since }} or dbt_valid_to > {{ keys_changed_since }}
+
+    union all
+    select 'person', 'kantata.users', null, null, psa_user_id, null, null, null, null, null, null
+    from {{ ref('stg_kantata__users') }}
+    where load_id > {{ since }}
+
+    union all
+    select 'person', 'netsuite.employee', null, null, resources.psa_user_id, employees.erp_employee_id, null, null, null, null, null
+    from {{ ref('stg_netsuite__employees') }} as employees
+    left join {{ ref('int_resources_matched') }} as resources using (erp_employee_id)
+    where employees.load_id > {{ since }}
+
+    union all
+    select 'period', 'netsuite.accountingperiod', null, null, null, null, null, null, null, start_date, end_date
+    from {{ ref('stg_netsuite__accounting_periods') }}
+    where load_id > {{ since }}
+
+)
+
+select distinct * from changes
+-- a full refresh recomputes everything: it names nothing (with no successful build on record, every row would be new)
+{% if flags.FULL_REFRESH %}where false{% endif %}

@@ -1,0 +1,223 @@
+"""The firm's books in Dynamics 365 Finance: reference data always, and the legal entities routed to it.
+
+Routing is off by default (every entity posts to NetSuite). `routes` = {legal entity: cut-over date}: from that date
+the entity's time, expenses, invoices and payments are in Dynamics instead of NetSuite; its customers and projects are
+migrated to Dynamics (and stay in NetSuite as well when NetSuite holds transactions of theirs from before the date).
+Applied once, when the firm is generated or first served with routes; the routes are kept in the firm's meta.
+Records moved out of NetSuite leave no deletedrecord trace: in this firm they were never posted there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sandbox.dynamics import COMPANIES, NS_SUBSIDIARY, d365_date, d365_datetime, ddl, table
+from sandbox.store import Store, parse_datetime
+
+CURRENCY_CODES = {1: "USD", 2: "GBP", 3: "CAD", 4: "EUR"}
+TERMS = {3: "Due on receipt", 4: "Net15", 5: "Net30", 6: "Net45", 7: "Net60"}
+BILLING_TYPE = {"TM": "TimeMaterial", "FBI": "FixedPrice", "FBM": "FixedPrice", "CB": "FixedPrice"}
+STAGE = {1: "Completed", 2: "InProcess", 3: "Created", 4: "InProcess", 17: "Created"}
+ROLE_CATEGORY = {11: "Analyst", 12: "Consulting", 13: "ProjMgmt", 14: "ProgMgmt", 15: "Architecture"}
+
+
+def parse_routes(text: str | None) -> dict[str, str | None]:
+    """`UK` or `UK@2026-06-01,DE` -> {"UK": "2026-06-01", "DE": None} (None: all of its books, however old)."""
+    out: dict[str, str | None] = {}
+    for item in (text or "").replace(" ", "").split(","):
+        if not item:
+            continue
+        entity, _, day = item.partition("@")
+        entity = entity.upper()
+        if entity not in COMPANIES:
+            raise ValueError(f"unknown legal entity {entity!r}; known: {', '.join(COMPANIES)}")
+        if day:
+            dt.date.fromisoformat(day)  # a clear error for a bad date
+        out[entity] = day or None
+    return out
+
+
+def _stamp(ns_stamp: str | None) -> str:
+    return d365_datetime(parse_datetime(ns_stamp)) if ns_stamp else "2000-01-01T00:00:00Z"
+
+
+def populate(store: Store, routes: dict[str, str | None] | None = None) -> dict:
+    """Reference data (once) and the routed entities' books (once per firm). Returns what was moved, per entity set."""
+    c = store.conn()
+    with store.write_lock:
+        for stmt in ddl():
+            c.execute(stmt)
+        c.execute("BEGIN")
+        try:
+            if store.meta("dynamics_reference") != "1":
+                _reference(store)
+                c.execute("INSERT OR REPLACE INTO sandbox_meta VALUES ('dynamics_reference', '1')")
+            moved: dict[str, int] = {}
+            done = json.loads(store.meta("dynamics_routes") or "{}")
+            for entity, day in (routes or {}).items():
+                if entity in done:
+                    continue
+                start = day or "0001-01-01"  # no date: every record of the entity, however old
+                for k, v in _route(store, entity, start).items():
+                    moved[k] = moved.get(k, 0) + v
+                done[entity] = start
+            c.execute("INSERT OR REPLACE INTO sandbox_meta VALUES ('dynamics_routes', ?)", (json.dumps(done),))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+    return moved
+
+
+def routes_of(store: Store) -> dict[str, str]:
+    """The legal entities routed to Dynamics in this firm and their cut-over dates."""
+    return json.loads(store.meta("dynamics_routes") or "{}")
+
+
+def _insert(c, entity: str, rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    cols = list(rows[0])
+    c.executemany(f'INSERT OR REPLACE INTO "{table(entity)}" ({", ".join(chr(34) + k + chr(34) for k in cols)}) '
+                  f'VALUES ({", ".join("?" * len(cols))})', [[r[k] for k in cols] for r in rows])
+    return len(rows)
+
+
+def _reference(store: Store) -> None:
+    c = store.conn()
+    now = d365_datetime(store.now())
+    _insert(c, "LegalEntities", [{"LegalEntityId": code, "Name": name, "AddressCountryRegionId": country,
+                                  "AccountingCurrency": cur, "ModifiedDateTime": now}
+                                 for code, name, cur, country in COMPANIES.values()])
+    _insert(c, "Currencies", [{"CurrencyCode": code, "Name": name, "Symbol": sym, "ModifiedDateTime": now}
+                              for code, name, sym in c.execute("SELECT name, name, symbol FROM ns_currency")])
+    rates = c.execute("SELECT basecurrency, transactioncurrency, exchangerate, effectivedate, lastmodifieddate "
+                      "FROM ns_currencyrate ORDER BY basecurrency, transactioncurrency, effectivedate").fetchall()
+    rows = []
+    for i, (base, cur, rate, eff, stamp) in enumerate(rates):
+        nxt = rates[i + 1] if i + 1 < len(rates) else None
+        end = None
+        if nxt and nxt[0] == base and nxt[1] == cur:
+            end = (dt.date.fromisoformat(nxt[3]) - dt.timedelta(days=1)).isoformat()
+        # NetSuite: 1 base = rate x transaction currency... the hub reads the rate as given; Default is the rate type
+        rows.append({"RateTypeName": "Default", "FromCurrency": CURRENCY_CODES.get(cur, str(cur)),
+                     "ToCurrency": CURRENCY_CODES.get(base, str(base)), "StartDate": d365_date(eff),
+                     "EndDate": d365_date(end), "Rate": rate, "ModifiedDateTime": _stamp(stamp)})
+    _insert(c, "ExchangeRates", rows)
+    periods = c.execute("SELECT periodname, startdate, enddate, closed, lastmodifieddate FROM ns_accountingperiod "
+                        "WHERE isquarter = 'F' AND isyear = 'F' AND isadjust = 'F'").fetchall()
+    _insert(c, "FiscalPeriods", [
+        {"dataAreaId": code, "Calendar": "Fiscal", "FiscalYear": start[:4], "PeriodName": name,
+         "StartDate": d365_date(start), "EndDate": d365_date(end),
+         "PeriodStatus": "PermanentlyClosed" if closed == "T" else "Open", "ModifiedDateTime": _stamp(stamp)}
+        for code, *_ in COMPANIES.values() for name, start, end, closed, stamp in periods])
+
+
+def _route(store: Store, entity: str, start: str) -> dict[str, int]:
+    """Move one legal entity's books dated on or after `start` from NetSuite to Dynamics."""
+    c = store.conn()
+    code = COMPANIES[entity][0]
+    sub = NS_SUBSIDIARY[entity]
+    before = lambda col: f"{col} < '{start}'"  # noqa: E731 (a date literal, not user input: parsed by parse_routes)
+    moved: dict[str, int] = {}
+    # customers: every customer of the entity is migrated; NetSuite keeps those with earlier transactions
+    customers = c.execute("SELECT id, entityid, companyname, externalid, currency, terms, creditlimit, "
+                          "creditholdoverride, email, lastmodifieddate FROM ns_customer WHERE subsidiary = ?",
+                          (sub,)).fetchall()
+    account = {cid: f"C{cid:06d}" for cid, *_ in customers}
+    moved["CustomersV3"] = _insert(c, "CustomersV3", [
+        {"dataAreaId": code, "CustomerAccount": account[cid], "OrganizationName": name, "CustomerGroupId": "Services",
+         "SalesCurrencyCode": CURRENCY_CODES.get(cur, "GBP"), "PaymentTerms": TERMS.get(terms, "Net30"),
+         "CreditLimit": limit or 0.0, "OnHoldStatus": "All" if hold == "ON" else "No",
+         "AddressCountryRegionId": COMPANIES[entity][3], "PrimaryContactEmail": email,
+         "PshCrmAccountId": ext, "ModifiedDateTime": _stamp(stamp)}
+        for cid, _eid, name, ext, cur, terms, limit, hold, email, stamp in customers])
+    jobs = c.execute("SELECT id, companyname, parent, currency, entitystatus, jobbillingtype, startdate, "
+                     "coalesce(enddate, projectedenddate), custentity_crm_opportunity_id, custentity_billing_model, "
+                     "custentity_service_line, lastmodifieddate FROM ns_job WHERE subsidiary = ?", (sub,)).fetchall()
+    project = {jid: f"P{jid:06d}" for jid, *_ in jobs}
+    moved["Projects"] = _insert(c, "Projects", [
+        {"dataAreaId": code, "ProjectID": project[jid], "ProjectName": name,
+         "CustomerAccount": account.get(parent, f"C{parent:06d}" if parent else ""), "ProjectGroup": "Services",
+         "ProjectType": BILLING_TYPE.get(btype, "TimeMaterial"), "ProjectStage": STAGE.get(status, "InProcess"),
+         "StartDate": d365_date(sd), "EndDate": d365_date(ed), "CurrencyCode": CURRENCY_CODES.get(cur, "GBP"),
+         "PshCrmOpportunityId": opp, "PshBillingModel": bm, "PshServiceLine": sl, "ModifiedDateTime": _stamp(stamp)}
+        for jid, name, parent, cur, status, btype, sd, ed, opp, bm, sl, stamp in jobs])
+    invoices = c.execute(
+        f"SELECT id, tranid, type, trandate, entity, currency, duedate, memo, lastmodifieddate FROM ns_transaction "
+        f"WHERE subsidiary = ? AND type IN ('CustInvc', 'CustCred') AND NOT {before('trandate')}", (sub,)).fetchall()
+    invoice_ids = {tid for tid, *_ in invoices}
+    invoice_number = {tid: tranid for tid, tranid, *_ in invoices}
+    # each invoice's project: the job named on its lines
+    inv_project = dict(c.execute(
+        f"SELECT l.\"transaction\", max(l.entity) FROM ns_transactionline l JOIN ns_transaction t ON t.id = "
+        f"l.\"transaction\" WHERE t.subsidiary = ? AND t.type IN ('CustInvc', 'CustCred') AND l.mainline = 'F' "
+        f"AND NOT {before('t.trandate')} GROUP BY l.\"transaction\"", (sub,)).fetchall())
+    moved["FreeTextInvoiceHeaders"] = _insert(c, "FreeTextInvoiceHeaders", [
+        {"dataAreaId": code, "InvoiceIdentifier": tid, "InvoiceNumber": tranid,
+         "CustomerAccount": account.get(cust, f"C{cust:06d}"), "InvoiceDate": d365_date(day),
+         "DueDate": d365_date(due), "CurrencyCode": CURRENCY_CODES.get(cur, "GBP"), "IsPosted": "Yes",
+         "InvoiceDescription": memo, "PshProjectId": project.get(inv_project.get(tid)),
+         "ModifiedDateTime": _stamp(stamp)}
+        for tid, tranid, typ, day, cust, cur, due, memo, stamp in invoices])
+    sign = {tid: (-1.0 if typ == "CustCred" else 1.0) for tid, _t, typ, *_ in invoices}
+    lines = c.execute(
+        f"SELECT l.\"transaction\", l.linesequencenumber, l.memo, l.quantity, l.rate, l.netamount, l.entity, "
+        f"l.linelastmodifieddate FROM ns_transactionline l JOIN ns_transaction t ON t.id = l.\"transaction\" "
+        f"WHERE t.subsidiary = ? AND t.type IN ('CustInvc', 'CustCred') AND l.mainline = 'F' "
+        f"AND NOT {before('t.trandate')}", (sub,)).fetchall()
+    moved["FreeTextInvoiceLines"] = _insert(c, "FreeTextInvoiceLines", [
+        {"dataAreaId": code, "InvoiceIdentifier": tid, "LineNumber": seq, "Description": memo,
+         "Quantity": qty, "UnitPrice": rate, "LineAmount": sign[tid] * (amount or 0.0),  # credit notes: negative
+         "PshProjectId": project.get(job), "ModifiedDateTime": _stamp(stamp)}
+        for tid, seq, memo, qty, rate, amount, job, stamp in lines])
+    payments = c.execute(
+        f"SELECT p.id, p.tranid, p.trandate, p.entity, p.currency, p.foreigntotal, p.memo, p.lastmodifieddate, "
+        f"(SELECT min(k.previousdoc) FROM ns_previoustransactionlink k WHERE k.nextdoc = p.id) FROM ns_transaction p "
+        f"WHERE p.subsidiary = ? AND p.type = 'CustPymt' AND NOT {before('p.trandate')}", (sub,)).fetchall()
+    moved["CustomerPaymentJournalLines"] = _insert(c, "CustomerPaymentJournalLines", [
+        {"dataAreaId": code, "JournalBatchNumber": f"PAY-{day[:7]}", "LineNumber": pid,
+         "AccountDisplayValue": account.get(cust, f"C{cust:06d}"), "TransactionDate": d365_date(day),
+         "CreditAmount": total, "CurrencyCode": CURRENCY_CODES.get(cur, "GBP"),
+         # a payment of an invoice still in NetSuite (dated before the cut-over) names it all the same
+         "MarkedInvoice": invoice_number.get(inv) or (c.execute("SELECT tranid FROM ns_transaction WHERE id = ?",
+                                                                (inv,)).fetchone() or [None])[0] if inv else None,
+         "PaymentReference": tranid, "TransactionText": memo, "ModifiedDateTime": _stamp(stamp)}
+        for pid, tranid, day, cust, cur, total, memo, stamp, inv in payments])
+    payment_ids = {p[0] for p in payments}
+    hours = c.execute(
+        f"SELECT b.id, b.externalid, b.employee, b.customer, b.item, b.hours, b.rate, b.isbillable, b.trandate, b.memo, "
+        f"b.invoice, b.lastmodifieddate, j.currency FROM ns_timebill b JOIN ns_job j ON j.id = b.customer "
+        f"WHERE j.subsidiary = ? AND NOT {before('b.trandate')}", (sub,)).fetchall()
+    moved["ProjectHourJournalLines"] = _insert(c, "ProjectHourJournalLines", [
+        {"dataAreaId": code, "JournalNumber": f"HRS-{day[:7]}", "LineNumber": bid, "ProjectID": project[job],
+         "Worker": f"E{emp:06d}" if emp else "", "CategoryId": ROLE_CATEGORY.get(item, "Consulting"),
+         "TransactionDate": d365_date(day), "Hours": hrs, "SalesPrice": rate,
+         "CurrencyCode": CURRENCY_CODES.get(cur, "GBP"), "LineProperty": "Chargeable" if bill == "T" else "NonChargeable",
+         "Text": memo, "InvoiceIdentifier": inv, "PshExternalId": ext, "ModifiedDateTime": _stamp(stamp)}
+        for bid, ext, emp, job, item, hrs, rate, bill, day, memo, inv, stamp, cur in hours])
+    expenses = c.execute(
+        f"SELECT e.id, e.externalid, e.employee, e.entity, e.category, e.amount, e.currency, e.isbillable, e.trandate, "
+        f"e.memo, e.invoice, e.lastmodifieddate FROM ns_expensereport e WHERE e.subsidiary = ? "
+        f"AND NOT {before('e.trandate')}", (sub,)).fetchall()
+    moved["ProjectExpenseJournalLines"] = _insert(c, "ProjectExpenseJournalLines", [
+        {"dataAreaId": code, "JournalNumber": f"EXP-{day[:7]}", "LineNumber": eid,
+         "ProjectID": project.get(job, f"P{job:06d}" if job else ""), "Worker": f"E{emp:06d}" if emp else "",
+         "CategoryId": category or "", "TransactionDate": d365_date(day), "Amount": amount,
+         "CurrencyCode": CURRENCY_CODES.get(cur, "GBP"), "LineProperty": "Chargeable" if bill == "T" else "NonChargeable",
+         "Text": memo, "InvoiceIdentifier": inv, "PshExternalId": ext, "ModifiedDateTime": _stamp(stamp)}
+        for eid, ext, emp, job, category, amount, cur, bill, day, memo, inv, stamp in expenses])
+    # out of NetSuite: what moved, and the customers and projects with nothing left there from before the date
+    for tbl, ids in (("ns_timebill", [h[0] for h in hours]), ("ns_expensereport", [e[0] for e in expenses]),
+                     ("ns_transaction", sorted(invoice_ids | payment_ids))):
+        c.executemany(f'DELETE FROM "{tbl}" WHERE id = ?', [(i,) for i in ids])
+    c.executemany('DELETE FROM ns_transactionline WHERE "transaction" = ?',
+                  [(i,) for i in sorted(invoice_ids | payment_ids)])
+    c.executemany("DELETE FROM ns_previoustransactionlink WHERE nextdoc = ?", [(i,) for i in sorted(payment_ids)])
+    c.execute("DELETE FROM ns_job WHERE subsidiary = ? AND id NOT IN (SELECT customer FROM ns_timebill WHERE customer "
+              "IS NOT NULL UNION SELECT entity FROM ns_expensereport WHERE entity IS NOT NULL UNION SELECT l.entity "
+              "FROM ns_transactionline l WHERE l.entity IS NOT NULL)", (sub,))
+    c.execute("DELETE FROM ns_customer WHERE subsidiary = ? AND id NOT IN (SELECT parent FROM ns_job WHERE parent IS "
+              "NOT NULL UNION SELECT entity FROM ns_transaction WHERE entity IS NOT NULL)", (sub,))
+    c.execute("DELETE FROM ns_customersubsidiaryrelationship WHERE entity NOT IN (SELECT id FROM ns_customer)")
+    return moved
