@@ -32,6 +32,7 @@ DEFAULT_FAULTS = {
     "latency_ms": 0,            # extra delay on every API request
     "daily_request_limit": None,  # Salesforce: 403 REQUEST_LIMIT_EXCEEDED once spent
     "concurrency_limit": None,  # NetSuite: 429, Salesforce: 403 concurrent limit, beyond this many at once
+    "seed": None,               # set to draw the faults above from a seeded generator: the same requests, the same faults
 }
 
 

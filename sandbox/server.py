@@ -426,6 +426,8 @@ class SandboxServer:
         app.faults.update(changes)
         if "daily_request_limit" in changes:
             app.day_requests = 0
+        if changes.get("seed") is not None:
+            app.rng.seed(changes["seed"])  # a test that needs a fault to fire gets the same draws every run
         return dict(app.faults)
 
     # -- schema drift and records that change while a client pages (tests plant them) ------------------------
