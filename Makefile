@@ -24,7 +24,7 @@ demo: $(STAMP)  ## run one hub cycle against the sandbox on the embedded warehou
 TEST_WORKERS ?= 2
 
 test: $(STAMP)  ## run the test suite (embedded PostgreSQL + sandbox over loopback HTTP), TEST_WORKERS=2 at once
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscopereorder
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 bench: $(STAMP)  ## run the benchmarks under bench/
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

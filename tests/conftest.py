@@ -92,7 +92,7 @@ def _group(item) -> str:
 def pytest_collection_modifyitems(config, items):
     # The operations and reliability tests point PSHUB_HOME and PSHUB_DATABASE_URL at a warehouse and sandbox of
     # their own for the rest of the session: they run last, so that no other test runs against their state (under
-    # `pytest -n --dist loadgroup --no-loadscopereorder` too: the groups are handed out in this order, and each
+    # `pytest -n --dist loadgroup --no-loadscope-reorder` too: the groups are handed out in this order, and each
     # worker runs what it gets in order). The other operations tests, each with a hub of its own, come just before.
     def last(item) -> int:
         path = item.nodeid.replace("\\", "/")
