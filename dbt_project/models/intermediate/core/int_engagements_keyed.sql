@@ -13,7 +13,8 @@ per_system as (
 
     select
         crm_opportunity_id,
-        source_system,
+        project_role,
+        min(source_system)                                      as source_system,
         count(*)                                                as candidate_count,
         min(project_id)                                         as first_candidate,
         min(match_method)                                       as match_method
@@ -26,7 +27,7 @@ claimed as (
 
     select
         per_system.*,
-        count(*) filter (where candidate_count = 1) over (partition by source_system, first_candidate) as claimants
+        count(*) filter (where candidate_count = 1) over (partition by project_role, first_candidate) as claimants
     from per_system
 
 ),
@@ -35,6 +36,7 @@ decided as (
 
     select
         crm_opportunity_id,
+        project_role,
         source_system,
         case when candidate_count = 1 and claimants > 1 then claimants else candidate_count end as candidate_count,
         first_candidate,
@@ -60,6 +62,7 @@ select
         else 'none'
     end                                                         as erp_match_method,
     coalesce(erp.candidate_count, 0)                            as erp_candidate_count,
+    case when erp.candidate_count = 1 then erp.source_system end as erp_system,
     case when psa.candidate_count = 1 then psa.first_candidate end as psa_project_id,
     case
         when psa.candidate_count = 1 then psa.match_method
@@ -68,5 +71,5 @@ select
     end                                                         as psa_match_method,
     coalesce(psa.candidate_count, 0)                            as psa_candidate_count
 from opportunities
-left join decided as erp on erp.crm_opportunity_id = opportunities.crm_opportunity_id and erp.source_system = 'netsuite'
-left join decided as psa on psa.crm_opportunity_id = opportunities.crm_opportunity_id and psa.source_system = 'kantata'
+left join decided as erp on erp.crm_opportunity_id = opportunities.crm_opportunity_id and erp.project_role = 'erp'
+left join decided as psa on psa.crm_opportunity_id = opportunities.crm_opportunity_id and psa.project_role = 'psa'
