@@ -1,11 +1,9 @@
 -- One row per (engagement, system, project) among each engagement's strongest project candidates in that system:
 -- the strongest match method of each candidate project (then the nearest dates), and only the candidates of the
--- strongest rank, ranked per role (project_role erp: every ERP's projects compete, so that an engagement has one ERP
--- project whichever ERP holds it; psa). int_engagements_keyed (per engagement) and int_project_keys (per project) both decide from it.
+-- strongest rank. int_engagements_keyed (per engagement) and int_project_keys (per project) both decide from it.
 with candidates as (
 
-    select distinct on (crm_opportunity_id, source_system, project_id)
-        *, case when source_system = 'kantata' then 'psa' else 'erp' end as project_role
+    select distinct on (crm_opportunity_id, source_system, project_id) *
     from {{ ref('int_engagement_key_candidates') }}
     order by crm_opportunity_id, source_system, project_id, strength, date_distance
 
@@ -13,19 +11,18 @@ with candidates as (
 
 ranked as (
 
-    select *, rank() over (partition by crm_opportunity_id, project_role order by strength, date_distance) as strength_rank
+    select *, rank() over (partition by crm_opportunity_id, source_system order by strength, date_distance) as strength_rank
     from candidates
 
 )
 
 select
     crm_opportunity_id,
-    project_role,
     source_system,
     project_id,
     match_method,
     strength,
     date_distance,
-    count(*) over (partition by crm_opportunity_id, project_role)   as engagement_candidates
+    count(*) over (partition by crm_opportunity_id, source_system)  as engagement_candidates
 from ranked
 where strength_rank = 1
