@@ -9,14 +9,14 @@ with engagements as (
 
 opportunities as (
 
-    select * from {{ ref('stg_salesforce__opportunities') }}
+    select * from {{ ref('int_crm_opportunities') }}
 
 ),
 
 sold_hours as (
 
     select crm_opportunity_id, sum(quantity_hours) as sold_hours, count(*) as line_items
-    from {{ ref('stg_salesforce__opportunity_line_items') }}
+    from {{ ref('int_crm_opportunity_lines') }}
     group by 1
 
 ),
