@@ -73,7 +73,7 @@ milestones as (
         sum(stories.budget_estimate_amount)                             as milestone_amount,
         sum(stories.budget_estimate_amount) filter (where stories.state = 'completed') as completed_milestone_amount,
         sum(stories.time_estimate_minutes) / 60.0                       as estimated_hours
-    from {{ ref('stg_kantata__stories') }} as stories
+    from {{ ref('int_psa_tasks') }} as stories
     join {{ ref('int_project_keys') }} as project_keys
         on project_keys.source_system = 'kantata' and project_keys.project_id = stories.psa_project_id
     where stories.story_type = 'milestone' or stories.time_estimate_minutes is not null

@@ -2,7 +2,7 @@
 -- ERP employee: externalid = PSA user id, else the same email (case-insensitive). CRM user: same email.
 with users as (
 
-    select * from {{ ref('stg_kantata__users') }}
+    select * from {{ ref('int_psa_users') }}
 
 ),
 

@@ -30,6 +30,6 @@ select
     end                                                         as block_reason_code
 from {{ ref('int_crm_opportunity_lines') }} as line_items
 join engagements on engagements.crm_opportunity_id = line_items.crm_opportunity_id
-left join {{ ref('stg_kantata__roles') }} as roles on lower(roles.role_name) = lower(line_items.role_name)
+left join {{ ref('int_psa_roles') }} as roles on lower(roles.role_name) = lower(line_items.role_name)
 left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'psa_projects' and created.record_key = engagements.engagement_id
