@@ -12,6 +12,10 @@ What changed since the last successful build is known in two places, each doing 
   and its tests passed on the same rows. dbt's state comparison (`state:modified`) would rebuild only the nodes whose
   code changed; a change to the project (models, macros, seeds, vars, the dbt version), or no successful build on
   record, makes the build a full refresh instead, which also runs every test.
+Because the project of a pruned build is the last good build's, that build keeps every relation in place (var
+keep_relations, macros/materializations.sql): tables are refilled, views that exist are left as they are. And dbt's
+threads keep their warehouse connection from node to node (pshub/dbt.py). A cycle's build is mostly nodes that each
+do little: what each node costs besides its query is what these save.
 """
 from __future__ import annotations
 
