@@ -10,12 +10,12 @@ What changed since the last successful build is known in two places, each doing 
   than that build and be skipped; nor can a time tell a finished load from one still running or failed. A load id
   above the watermark can (ops.loads). Every other node's relation already holds what a build would write again,
   and its tests passed on the same rows. dbt's state comparison (`state:modified`) would rebuild only the nodes whose
-  code changed; a change to the project (models, macros, seeds, vars, the dbt version), or no successful build on
-  record, makes the build a full refresh instead, which also runs every test.
-Because the project of a pruned build is the last good build's, that build keeps every relation in place (var
-keep_relations, macros/materializations.sql): tables are refilled, views that exist are left as they are. And dbt's
-threads keep their warehouse connection from node to node (pshub/dbt.py). A cycle's build is mostly nodes that each
-do little: what each node costs besides its query is what these save.
+  code changed; a change to the project (models, macros, seeds, vars, the dbt version, the reporting currency), or no
+  successful build on record, makes the build a full refresh instead, which also runs every test.
+Because the project of a pruned build is the last good build's, that build keeps every relation in place
+(BuildPlan.keeps_relations, macros/materializations.sql): tables are refilled, views that exist are left as they are.
+And dbt's threads keep their warehouse connection from node to node (pshub/dbt.py). A cycle's build is mostly
+nodes that each do little: what each node costs besides its query is what these save.
 """
 from __future__ import annotations
 
@@ -76,6 +76,10 @@ class BuildPlan:
     saves_state: bool                    # a build of every node that can have changed: it becomes the last good one
     changed_sources: list[str] | None = None  # None: every node is built
     reason: str = ""                     # what is built, when not the pruned selection
+    # the project is the one the last good build built: its tables are refilled in place and its views, which stay,
+    # are not created again (macros/materializations.sql; an environment variable, not a dbt var, whose change
+    # would make dbt parse the whole project again)
+    keeps_relations: bool = False
 
     @property
     def scope(self) -> str:
@@ -154,11 +158,9 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
         landed = changed_sources(conn, raw, last["load_watermark"])
     # --no-write-json: the project is the one the last good build parsed, whose manifest is kept; dbt writing it
     # again (2 MB, twice) took a second of each cycle. The run results are still written (pshub.dbt.run_dbt).
-    # keep_relations (macros/materializations.sql): the project is the one the last good build built, so its tables
-    # are refilled in place and its views, which stay, are not created again
     args = ["build", "--select", *ALWAYS, *(f"source:{name}+" for name in landed), *INCREMENTAL_EXCLUDES,
-            "--vars", "{keep_relations: true}", "--no-write-json"]
-    return BuildPlan(args, watermark, saves_state=True, changed_sources=landed)
+            "--no-write-json"]
+    return BuildPlan(args, watermark, saves_state=True, changed_sources=landed, keeps_relations=True)
 
 
 def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None = None) -> None:
@@ -189,7 +191,7 @@ def run_build(select: list[str] | None = None, full_refresh: bool = False, setti
     succeeded. After a failure target/ holds this project's manifest and run results (flows.hub reads them)."""
     ensure_sources(settings)
     plan = plan_build(select, full_refresh, settings)
-    result = run_dbt(plan.args, settings=settings, raise_on_failure=False)
+    result = run_dbt(plan.args, settings=settings, raise_on_failure=False, keep_relations=plan.keeps_relations)
     result.scope = plan.scope
     record_build(plan, result, settings)
     if not result.success and "--no-write-json" in plan.args:

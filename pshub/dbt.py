@@ -163,15 +163,18 @@ def _keep_connections_open() -> None:
     PostgresConnectionManager.release = release
 
 
-def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure: bool = True) -> DbtResult:
-    """`dbt <args>` against the hub's warehouse; returns what was built and what failed."""
+def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure: bool = True,
+            keep_relations: bool = False) -> DbtResult:
+    """`dbt <args>` against the hub's warehouse; returns what was built and what failed. keep_relations: tables are
+    refilled in place and existing views left as they are (macros/materializations.sql; only for a build of the
+    project the relations were built by: flows/transform.plan_build)."""
     # dbt takes seconds to import: only the commands that run it pay for it (`pshub status` stays within the 3 s
     # of bench/cli.py)
     from dbt.cli.main import dbtRunner
 
     _keep_connections_open()
     settings = settings or get_settings()
-    env = dbt_env(database_url(settings))
+    env = dbt_env(database_url(settings), reporting_currency=settings.reporting_currency)
     libpq = {k: v for k, v in env.items() if k.startswith("PG")}
     os.environ.update({k: v for k, v in env.items() if k not in libpq})
     for name in PROFILE_FIELDS.values():  # a field a former URL set, this one does not
@@ -184,7 +187,9 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     if command in ("build", "run", "test", "seed", "snapshot"):
         full += ["--quiet"] if "--quiet" not in args and "-q" not in args else []
-    # for dbt's connections only (libpq reads its variables when a connection opens), then as they were
+    # for this invocation only, then as they were: libpq's variables (read when a connection opens) and whether
+    # relations are kept (an environment variable: a dbt var that changes would make dbt parse the whole project)
+    libpq["PSHUB_DBT_KEEP_RELATIONS"] = "1" if keep_relations else ""
     libpq["PGOPTIONS"] = " ".join(filter(None, [session_options(int(os.environ["PSHUB_DBT_THREADS"])),
                                                 libpq.get("PGOPTIONS") or os.environ.get("PGOPTIONS")]))
     previous = {k: os.environ.get(k) for k in libpq}

@@ -1,6 +1,6 @@
-{#- Tables and views kept in place in the hub's pruned incremental build (flows/transform.plan_build passes the var
-    keep_relations; it does so only when the project is the one the last successful build built, so every relation
-    already has the columns, comments and grants this build would give it).
+{#- Tables and views kept in place in the hub's pruned incremental build (flows/transform.plan_build sets
+    PSHUB_DBT_KEEP_RELATIONS=1 for it, through pshub.dbt.run_dbt, only when the project is the one the last successful
+    build built, so every relation already has the columns, comments and grants this build would give it).
 
     dbt's own table materialization builds a new table and swaps it in; dropping the old one drops every view over it
     (`drop ... cascade`), so each view downstream of a rebuilt table had to be created again, with its comments and
@@ -10,7 +10,7 @@
       view   a view that exists is left as it is: its query is the same, and it reads its inputs when queried.
     Any other build (a full refresh, a --select of the operator, a relation that is missing) is dbt's own. -#}
 {% macro keeps_relations() -%}
-    {{ return(var('keep_relations', false) and not should_full_refresh()) }}
+    {{ return(env_var('PSHUB_DBT_KEEP_RELATIONS', '') == '1' and not should_full_refresh()) }}
 {%- endmacro %}
 
 {% materialization table, adapter='postgres' %}
