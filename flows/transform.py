@@ -96,11 +96,13 @@ def state_dir(settings: Settings | None = None) -> Path:
     return (settings or get_settings()).home_dir / "dbt" / "state"
 
 
-def _project_fingerprint() -> str:
-    """A hash of the dbt project (dbt_project.yml and every file under dbt_project/) and of the dbt version."""
+def _project_fingerprint(settings: Settings | None = None) -> str:
+    """A hash of the dbt project (dbt_project.yml and every file under dbt_project/), of the dbt version and of the
+    reporting currency (every _reporting amount the incremental models keep is in it)."""
     from dbt.version import __version__ as dbt_version
 
     digest = hashlib.sha256(dbt_version.encode())
+    digest.update(b"reporting currency\0" + (settings or get_settings()).reporting_currency.encode() + b"\0")
     files = [PROJECT_DIR / "dbt_project.yml", *sorted(p for p in (PROJECT_DIR / "dbt_project").rglob("*") if p.is_file())]
     for path in files:
         digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -149,7 +151,7 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
         if last is None:
             return BuildPlan(build_args(full_refresh=True), watermark, saves_state=True,
                              reason="every node (full refresh: no successful build on record)")
-        if last["project"] != _project_fingerprint():
+        if last["project"] != _project_fingerprint(settings):
             return BuildPlan(
                 build_args(full_refresh=True), watermark, saves_state=True,
                 reason="every node (full refresh: the dbt project changed since the last successful build)")
@@ -179,7 +181,8 @@ def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None =
             """insert into ops.dbt_builds (load_watermark, full_refresh, nodes_built, tests_passed)
                values (%s, %s, %s, %s) returning build_id""",
             (plan.load_watermark, "--full-refresh" in plan.args, len(result.built), result.tests_passed)).fetchone()[0]
-        (state / "build.json.tmp").write_text(json.dumps({"build_id": build_id, "project": _project_fingerprint()}))
+        kept = {"build_id": build_id, "project": _project_fingerprint(settings)}
+        (state / "build.json.tmp").write_text(json.dumps(kept))
         (state / "manifest.json.tmp").replace(state / "manifest.json")
         (state / "build.json.tmp").replace(state / "build.json")
         conn.commit()

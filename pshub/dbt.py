@@ -58,10 +58,12 @@ class WarehouseUrlError(ValueError):
     pass
 
 
-def dbt_env(url: str, threads: int = 4) -> dict[str, str]:
-    """The profile's variables and the libpq variables that carry the URL's query parameters to dbt."""
+def dbt_env(url: str, threads: int = 4, reporting_currency: str | None = None) -> dict[str, str]:
+    """The profile's variables, the libpq variables that carry the URL's query parameters to dbt, and the reporting
+    currency (the setting PSHUB_REPORTING_CURRENCY, which the project reads: macro reporting_currency)."""
     parsed = urlparse(url)
     env = {
+        "PSHUB_REPORTING_CURRENCY": reporting_currency or get_settings().reporting_currency,
         "PSHUB_DBT_HOST": parsed.hostname or "127.0.0.1",
         "PSHUB_DBT_PORT": str(parsed.port or 5432),
         "PSHUB_DBT_USER": unquote(parsed.username or "postgres"),
@@ -87,7 +89,8 @@ def cli_env(settings: Settings | None = None) -> dict[str, str]:
     """The environment for `dbt` run by a person: the profile's variables from the hub's settings (the embedded
     warehouse is started if it is not running), and where the project and its profile are."""
     settings = settings or get_settings()
-    return {**dbt_env(database_url(settings)), "DBT_PROJECT_DIR": str(PROJECT_DIR),
+    return {**dbt_env(database_url(settings), reporting_currency=settings.reporting_currency),
+            "DBT_PROJECT_DIR": str(PROJECT_DIR),
             "DBT_PROFILES_DIR": str(PROFILES_DIR)}
 
 
