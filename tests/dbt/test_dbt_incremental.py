@@ -261,6 +261,14 @@ def test_a_change_to_the_dbt_project_makes_the_next_build_a_full_refresh(built, 
     assert "--full-refresh" not in plan_build(settings=dbt_settings).args
 
 
+def test_a_change_of_the_reporting_currency_makes_the_next_build_a_full_refresh(built, dbt_settings):
+    from flows.transform import plan_build
+
+    assert "--full-refresh" not in plan_build(settings=dbt_settings).args
+    elsewhere = dbt_settings.model_copy(update={"reporting_currency": "EUR"})  # the amounts kept are in USD
+    assert "--full-refresh" in plan_build(settings=elsewhere).args
+
+
 def test_a_failed_build_is_not_recorded_as_the_last_good_one(built, dbt_settings, db):
     from flows.transform import plan_build, record_build
     from pshub.dbt import DbtResult
