@@ -42,10 +42,11 @@ KANTATA_WINDOWS = kantata.MAX_IN_FLIGHT
 # Kantata reports no deletes; listing every id is a full scan, so it runs when this much time has passed.
 RECONCILE_EVERY = dt.timedelta(hours=24)
 # A read of every record (full refresh, first load) reconciles from the ids it read, not from a second listing
-# (False: list them again, as before; bench/ingest.py measures both).
+# (False: list them again, as before; bench/ingest.py --previous measures both).
 RECONCILE_FROM_READ = True
-# Each cycle lists the ids of the records dated this far back (the current and the previous month: the periods a
-# firm still edits and approves), so that a recent deletion leaves the warehouse within a cycle.
+# Each cycle confirms the records dated this far back (the current and the previous month: the periods a firm still
+# edits and approves): counted, and listed when the counts differ, so that a recent deletion leaves the warehouse
+# within a cycle.
 RECENT_WINDOW = dt.timedelta(days=62)
 # glibc heap arenas of the process (see cap_malloc_arenas).
 MALLOC_ARENAS = 2

@@ -140,10 +140,11 @@ def ingest(
 ) -> None:
     """Land source objects into raw_<system> (incremental from each object's cursor).
 
-    Several objects run as the Prefect flow `ingest` (objects in parallel, each a task that Prefect retries). One
-    object (`-s kantata -o time_entries`) lands directly in this process, without Prefect: no API server to start
-    and nothing of Prefect to import, so that a run with nothing new takes a second or two; the connectors retry
-    their own calls either way."""
+    Several objects run as the Prefect flow `ingest`: objects in parallel, each a task that Prefect retries.
+
+    One object (`-s kantata -o time_entries`) lands in this process without Prefect (no server to start or wait for).
+
+    A run with nothing new then takes a second or two; `--flow` runs it as the flow."""
     system = system or get_settings().default_systems
     try:
         chosen = catalog.select(system, object_ or None)

@@ -83,11 +83,10 @@ milestones as (
 
 erp_projects as (
 
-    select jobs.erp_project_id, jobs.created_at, statuses.canonical_status
-    from {{ ref('stg_netsuite__jobs') }} as jobs
-    left join {{ ref('stg_netsuite__entity_statuses') }} as entity_statuses using (erp_entity_status_id)
+    select projects.erp_project_id, projects.created_at, statuses.canonical_status
+    from {{ ref('int_erp_projects') }} as projects
     left join {{ ref('status_mappings') }} as statuses
-        on statuses.source_system = 'netsuite' and statuses.status_value = entity_statuses.status_name
+        on statuses.source_system = projects.erp_system and statuses.status_value = projects.status_name
 
 )
 

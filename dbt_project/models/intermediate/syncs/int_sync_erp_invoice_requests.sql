@@ -18,8 +18,8 @@ legacy_invoiced as (
 
     -- milestones invoiced by hand before the hub name the story in the invoice memo
     select substring(memo from 'Milestone story (\d+)') as psa_story_id
-    from {{ ref('stg_netsuite__transactions') }}
-    where transaction_type = 'CustInvc' and memo like 'Milestone story %'
+    from {{ ref('int_erp_invoices') }}
+    where document_type = 'invoice' and memo like 'Milestone story %'
 
 )
 
