@@ -1,4 +1,4 @@
--- One row per currency and calendar day: the rate into the reporting currency (var reporting_currency).
+-- One row per currency and calendar day: the rate into the reporting currency (the setting PSHUB_REPORTING_CURRENCY, macro reporting_currency).
 -- Rule (docs/kpis.md): the ERP's rate effective on that day (every ERP's rates, from the ERP role); where there is no daily rate, the average of the
 -- month's rates; before a currency's first rate of a month, the latest earlier rate.
 with rates as (
