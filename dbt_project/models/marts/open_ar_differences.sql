@@ -18,7 +18,7 @@ select
          when accounts.synced_open_ar is null then 'CRM shows no AR'
          else 'amounts differ' end                                      as finding
 from {{ ref('customer_collections') }} as collections
-left join {{ ref('stg_salesforce__accounts') }} as accounts using (crm_account_id)
+left join {{ ref('int_crm_accounts') }} as accounts using (crm_account_id)
 where collections.erp_customer_id is not null
   and ((collections.crm_account_id is null and collections.open_ar <> 0)
        or (collections.crm_account_id is not null and collections.open_ar <> coalesce(accounts.synced_open_ar, 0)))

@@ -16,6 +16,6 @@ select
                        and collections.open_ar <> coalesce(accounts.synced_open_ar, 0))::integer
                                                                                     as differing_accounts
 from {{ ref('customer_collections') }} as collections
-left join {{ ref('stg_salesforce__accounts') }} as accounts using (crm_account_id)
+left join {{ ref('int_crm_accounts') }} as accounts using (crm_account_id)
 where collections.erp_customer_id is not null
 group by 1

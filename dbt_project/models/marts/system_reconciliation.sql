@@ -7,9 +7,9 @@
 with measures as (
 
     select 1 as measure_order, 'Engagements: won deals / ERP projects / PSA projects' as measure, 'count' as unit,
-           (select count(*) from {{ ref('stg_salesforce__opportunities') }} where is_won)::numeric as crm_value,
+           (select count(*) from {{ ref('int_crm_opportunities') }} where is_won)::numeric as crm_value,
            (select count(*) from {{ ref('int_erp_projects') }} where not is_inactive)::numeric as erp_value,
-           (select count(*) from {{ ref('stg_kantata__workspaces') }})::numeric as psa_value
+           (select count(*) from {{ ref('int_psa_projects') }})::numeric as psa_value
     union all
     select 2, 'Engagements keyed in each system (marts.engagements)', 'count',
            count(*), count(erp_project_id), count(psa_project_id)

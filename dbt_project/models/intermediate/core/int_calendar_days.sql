@@ -3,7 +3,7 @@ with bounds as (
 
     select
         least(
-            (select min(close_date) from {{ ref('stg_salesforce__opportunities') }}),
+            (select min(close_date) from {{ ref('int_crm_opportunities') }}),
             (select first_work_date from {{ ref('int_time_entry_first_day') }}),
             (select min(invoice_date) from {{ ref('int_erp_invoices') }}),
             (select min(payment_date) from {{ ref('int_erp_payments') }}),

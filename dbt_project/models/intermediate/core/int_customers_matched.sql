@@ -13,7 +13,7 @@ with accounts as (
     select
         accounts.*,
         {{ normalized_name('accounts.account_name') }}          as name_key
-    from {{ ref('stg_salesforce__accounts') }} as accounts
+    from {{ ref('int_crm_accounts') }} as accounts
 
 ),
 

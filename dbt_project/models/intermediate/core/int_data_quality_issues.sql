@@ -126,7 +126,7 @@ opportunity_issues as (
     select reason_code, rule_number, 'salesforce', 'Opportunity', facts.engagement_id, facts.engagement_id,
            facts.sold_amount, facts.contract_currency, facts.sold_rate_to_reporting, facts.closed_won_date, detail
     from {{ ref('int_engagement_facts') }} as facts
-    join {{ ref('stg_salesforce__opportunities') }} as opportunities using (crm_opportunity_id)
+    join {{ ref('int_crm_opportunities') }} as opportunities using (crm_opportunity_id)
     cross join lateral (values
         ('unknown_legal_entity', 8, opportunities.legal_entity is not null
             and opportunities.legal_entity not in (select legal_entity from {{ ref('legal_entities') }}),

@@ -14,9 +14,9 @@ with opportunities as (
         {{ normalized_name('opportunities.opportunity_name') }} as name_key,
         customers.erp_customer_id                               as matched_erp_customer_id,
         {{ normalized_name('accounts.account_name') }}          as customer_name_key
-    from {{ ref('stg_salesforce__opportunities') }} as opportunities
+    from {{ ref('int_crm_opportunities') }} as opportunities
     left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = opportunities.crm_account_id
-    left join {{ ref('stg_salesforce__accounts') }} as accounts on accounts.crm_account_id = opportunities.crm_account_id
+    left join {{ ref('int_crm_accounts') }} as accounts on accounts.crm_account_id = opportunities.crm_account_id
     where opportunities.is_won
 
 ),

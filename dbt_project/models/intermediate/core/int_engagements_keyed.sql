@@ -48,7 +48,7 @@ decided as (
 
 opportunities as (
 
-    select * from {{ ref('stg_salesforce__opportunities') }} where is_won
+    select * from {{ ref('int_crm_opportunities') }} where is_won
 
 ),
 

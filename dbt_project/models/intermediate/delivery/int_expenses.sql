@@ -4,7 +4,7 @@
 -- day and amount (pairs off one to one).
 with expenses as (
 
-    select * from {{ ref('stg_kantata__expenses') }}
+    select * from {{ ref('int_psa_expenses') }}
 
 ),
 

@@ -2,7 +2,7 @@
 -- that was not invoiced before the hub, as an ERP invoice request; external id = the PSA milestone (story) id.
 with milestones as (
 
-    select * from {{ ref('stg_kantata__stories') }}
+    select * from {{ ref('int_psa_tasks') }}
     where story_type = 'milestone' and state = 'completed'
 
 ),
