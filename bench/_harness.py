@@ -31,7 +31,8 @@ def start_sandbox(home: Path, scale: str, env: dict, timeout: float = 1800) -> s
     log = open(home / "sandbox.log", "a")
     proc = subprocess.Popen([str(ROOT / ".venv/bin/pshub"), "sandbox", "serve", "--scale", scale, "--data-dir",
                              str(home / "sandbox"), "--salesforce-port", "0", "--netsuite-port", "0",
-                             "--kantata-port", "0"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                             "--kantata-port", "0", "--dynamics-port", "0"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while not endpoints.exists():
         if proc.poll() is not None or time.monotonic() > deadline:

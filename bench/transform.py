@@ -14,6 +14,7 @@ incremental at most 15% of full.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import shutil
 import subprocess
@@ -40,6 +41,11 @@ def run_ingest(env: dict) -> dict:
     return run_child(CHILD, env, "ingest")[0]
 
 
+def load() -> str:
+    """The machine's load average over the last minute, printed beside each figure."""
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def dbt_build(full_refresh: bool) -> tuple[float, object]:
     from flows.transform import run_build
     from pshub.settings import get_settings
@@ -47,6 +53,7 @@ def dbt_build(full_refresh: bool) -> tuple[float, object]:
     started = time.perf_counter()
     result = run_build(full_refresh=full_refresh, raise_on_failure=False)
     elapsed = time.perf_counter() - started
+    result.load = load()  # at the end of the build
     # keep each build's node timings (dbt overwrites run_results.json): <home>/dbt/target/run_results_<kind>.json
     target = get_settings().home_dir / "dbt" / "target"
     if (target / "run_results.json").exists():
@@ -94,12 +101,13 @@ def one_round(args, env: dict, url: str) -> tuple[float, float]:
             "select count(*), count(*) filter (where _load_watermark > %s) from intermediate.int_time_entries",
             (watermark,)).fetchone()
     print(f"\nfull build (dbt build --full-refresh: {len(full.built)} nodes, {full.tests_passed} tests): {full_s:.1f}s"
-          f"  (target < 180s)")
-    print(f"incremental build (dbt build: {len(incr.built)} nodes, {incr.tests_passed} tests): {incr_s:.1f}s")
+          f" ({full.load})  (target < 180s)")
+    print(f"incremental build (dbt build: {len(incr.built)} nodes, {incr.tests_passed} tests): {incr_s:.1f}s"
+          f" ({incr.load})")
     print(f"  built: {incr.scope}")
     print(f"  time entries: {entries:,}, reprocessed by the incremental build: {reprocessed:,}")
     print(f"ratio incremental / full: {incr_s / full_s:.0%}  (target <= 15%)")
-    return full_s, incr_s
+    return full_s, incr_s, full.load, incr.load
 
 
 def main() -> None:
@@ -123,11 +131,11 @@ def main() -> None:
             print(f"\n== round {number} of {args.rounds}")
         rounds.append(one_round(args, env, url))
     if args.rounds > 1:
-        full_s = statistics.median(f for f, _ in rounds)
-        incr_s = statistics.median(i for _, i in rounds)
-        ratios = ", ".join(f"{i / f:.0%}" for f, i in rounds)
+        full_s = statistics.median(f for f, *_ in rounds)
+        incr_s = statistics.median(i for _, i, *_ in rounds)
+        each = "; ".join(f"{f:.1f}s ({fl}) / {i:.1f}s ({il}) = {i / f:.0%}" for f, i, fl, il in rounds)
         print(f"\nmedian of {args.rounds} rounds: full build {full_s:.1f}s, incremental build {incr_s:.1f}s, "
-              f"ratio {incr_s / full_s:.0%} (rounds: {ratios}; target <= 15%)")
+              f"ratio {incr_s / full_s:.0%} (target <= 15%)\nrounds, full / incremental: {each}")
 
 
 if __name__ == "__main__":

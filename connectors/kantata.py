@@ -207,6 +207,12 @@ class KantataClient(ApiClient):
         return [self.changed_pages(resource, after, params, until=before, workers=1)
                 for after, before in zip(edges, untils)]
 
+    def count(self, resource: str, params: dict | None = None) -> int:
+        """How many records the query matches: every list response carries the query's `count`
+        (developer.kantata.com, "Response Format"; tests/contracts/test_kantata_contract.py), so one record's page
+        tells it."""
+        return int(self._page(resource, {**(params or {}), "per_page": 1}, 1).get("count") or 0)
+
     def list_ids(self, resource: str, params: dict | None = None) -> Iterator[list[str]]:
         """Every id of a resource, page by page (for the reconciliation that finds deleted records)."""
         order = {"order": "id:asc"} if resource not in NOT_ORDERED_BY_UPDATED_AT else {}  # users: alphabetical

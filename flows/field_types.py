@@ -6,7 +6,7 @@ string and blanks are null; anything else must be a value of the type. A record 
 quarantined, so that a staging cast never fails on landed data and no value turns into null unnoticed.
 
 Checks are vectorised over a page (one pandera schema per object, each check a pandas expression over the
-column), not run record by record.
+column), not run record by record. The record's id and version stamp are checked here too (unreadable_identity).
 """
 from __future__ import annotations
 
@@ -185,6 +185,32 @@ def schema_for(field_types: tuple[tuple[str, str], ...]) -> pa.DataFrameSchema:
     if unknown:
         raise ValueError(f"unknown field type(s) {', '.join(sorted(unknown))}; known: {', '.join(TYPES)}")
     return pa.DataFrameSchema(checks=[pa.Check(_typed_cells(field_types), name="typed")], strict=False)
+
+
+_identity_schema = pa.DataFrameSchema(
+    {
+        "id": pa.Column(str, nullable=False, checks=pa.Check.str_length(min_value=1), coerce=False),
+        "source_updated_at": pa.Column(pd.DatetimeTZDtype(unit="us", tz="UTC"), nullable=False),
+    },
+    strict=False,
+)
+
+
+def unreadable_identity(ids: list[str | None], stamps: list) -> dict[int, str]:
+    """{index: "id" or "source_updated_at"} of the records without an id or a version stamp (the first failing
+    column of each); RuntimeError when the check fails on the page as a whole (a broken check, not a record)."""
+    frame = pd.DataFrame({"id": pd.Series(ids, dtype=object),
+                          "source_updated_at": pd.Series(stamps, dtype="datetime64[us, UTC]")})
+    try:
+        _identity_schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        failed: dict[int, str] = {}
+        for case in err.failure_cases.itertuples():
+            if case.index is None or pd.isna(case.index):  # a failure of the frame itself, not of a record
+                raise RuntimeError(f"{case.check} failed on {case.column}") from err
+            failed.setdefault(int(case.index), case.column)
+        return failed
+    return {}
 
 
 def refused_values(field_types: dict[str, str], records: list[dict]) -> dict[int, list[tuple[str, object, str]]]:

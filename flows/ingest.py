@@ -1,303 +1,37 @@
 """Prefect flow `ingest`: land every source object, incrementally, one task per (system, object).
 
-`land_object` is the plain function under each task: read the object's cursor, page the source from a little
-before it (the overlap; newest-wins landing dedupes), land batch by batch, then apply what the source says
-about deletes (Salesforce: IsDeleted rows; NetSuite: deletedrecord; Kantata: an id reconciliation, when due).
+Each task runs `flows.objects.land_object`, the plain function that lands one object (and that `pshub ingest` of
+one object calls without Prefect).
 """
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
-import itertools
-import datetime as dt
 import logging
-import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
-import orjson
 import psycopg
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from connectors import catalog, kantata, netsuite, salesforce
-from connectors.http import ApiClient, ConnectorError, LimitExceeded, Unreachable
-from connectors.paging import merge_streams
-from flows.landing import SEEN_TABLE, Load, LoadResult, mark_deleted, mark_vanished, read_cursor, spec_for
+from connectors import catalog
+from connectors.http import ApiClient, ConnectorError, Unreachable
+from flows.landing import LoadResult
+from flows.objects import cap_malloc_arenas, land_object
 from pshub.clients import client_for
-from pshub.listeners import Listeners
 from pshub.settings import ConfigurationError, get_settings
-from pshub.warehouse import connect
 
 log = logging.getLogger("pshub.ingest")
 
-# Re-read a little before the cursor: a change committed late with an earlier stamp is not missed.
-OVERLAP = dt.timedelta(minutes=2)
-# Pages are combined up to this many records per landing transaction (Kantata pages hold 200).
-BATCH_ROWS = 5000
-# Large Kantata reads are split into this many updated_at windows, read at the same time: one per request the
-# Kantata client keeps in flight (connectors/kantata.py, MAX_IN_FLIGHT: Kantata publishes no concurrency limit).
-KANTATA_WINDOWS = kantata.MAX_IN_FLIGHT
-# Kantata reports no deletes; listing every id is a full scan, so it runs when this much time has passed.
-RECONCILE_EVERY = dt.timedelta(hours=24)
-# A read of every record (full refresh, first load) reconciles from the ids it read, not from a second listing
-# (False: list them again, as before; bench/ingest.py measures both).
-RECONCILE_FROM_READ = True
-# Each cycle lists the ids of the records dated this far back (the current and the previous month: the periods a
-# firm still edits and approves), so that a recent deletion leaves the warehouse within a cycle.
-RECENT_WINDOW = dt.timedelta(days=62)
 # Objects landed at the same time. Each holds at most merge_streams' `held` pages read ahead (4 of at most
-# 1,000 records; one stream reads none ahead) and one batch (under BATCH_ROWS + a page of at most 2,000), so the
+# 1,000 records; one stream reads none ahead) and one batch (under flows.objects.BATCH_ROWS + a page of at most 2,000), so the
 # records in memory are bounded by constants, not by row counts or by how far landing falls behind on a loaded
 # machine: about 8 x 11,000 at most, some 200 MB of Python objects.
 LANDING_WORKERS = 8
-# glibc heap arenas of the process (see cap_malloc_arenas).
-MALLOC_ARENAS = 2
-
-# -- progress on the terminal ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Progress:
-    system: str
-    object: str
-    stage: str             # started | landing | reconciling | completed | stopped | failed
-    rows_fetched: int
-    rows_landed: int
-    seconds: float
-
-
-_progress: Listeners[Progress] = Listeners("landing")
-# `with progress_listener(callback):` calls `callback(Progress)` from every landing in this process
-progress_listener = _progress.listen
-_report = _progress.report
-
-
-# -- reading the sources -----------------------------------------------------------------------------
-def source_streams(client: ApiClient, obj: catalog.SourceObject,
-                   since: dt.datetime | None) -> list[Iterator[list[dict]]]:
-    """The object's records changed at or after `since` (all when None), as one stream of pages oldest change
-    first, or (large Kantata reads) several streams over disjoint updated_at windows, to be read at once."""
-    if obj.system == "salesforce":
-        fields = _salesforce_fields(client, obj)
-        return [client.changed_pages(obj.name, fields, since=since, updated_field=obj.updated_field)]
-    if obj.system == "kantata":
-        return client.changed_partitions(obj.name, since, dict(obj.params), parts=KANTATA_WINDOWS)
-    if obj.system == "netsuite":
-        windows = client.changed_windows(obj.name, obj.typed_fields(), id_field=obj.id_field,
-                                         updated_field=obj.updated_field, since=since)
-        return _grouped(windows, client.concurrency)
-    if obj.system == "dynamics":
-        fields = tuple(f for f in obj.field_names if f != obj.id_field)
-        return [client.changed_pages(obj.name, fields, since=since, updated_field=obj.updated_field)]
-    raise KeyError(f"no reader for {obj.system}")
-
-
-def _grouped(streams: list[Iterator[list[dict]]], groups: int) -> list[Iterator[list[dict]]]:
-    """At most `groups` streams, each reading its share of the given ones one after the other."""
-    if len(streams) <= groups:
-        return streams
-    return [itertools.chain.from_iterable(streams[i::groups]) for i in range(groups)]
-
-
-def _salesforce_fields(client: salesforce.SalesforceClient, obj: catalog.SourceObject) -> tuple[str, ...]:
-    """Every field the org describes (so that new custom fields land), the catalog's first."""
-    described = client.describe_fields(obj.name)
-    return tuple(dict.fromkeys([f for f in obj.field_names if f in described] + described))
-
-
-def batched(pages: Iterable[list], min_rows: int = BATCH_ROWS) -> Iterator[list]:
-    """Consecutive pages joined into batches of at least `min_rows` records, order kept."""
-    batch: list = []
-    for page in pages:
-        batch.extend(page)
-        if len(batch) >= min_rows:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def netsuite_delete_applier(load_id_of: Callable[[], int]) -> Callable[[psycopg.Connection, list[tuple]], int]:
-    """on_landed hook of deletedrecord: mark the named records deleted in their raw tables (same transaction)."""
-    def apply(conn: psycopg.Connection, rows: list[tuple]) -> int:
-        by_table: dict[str, list[str]] = defaultdict(list)
-        newest: dict[str, dt.datetime] = {}
-        for _id, data, deleted_at, _flag in rows:
-            rec = orjson.loads(data)
-            table = netsuite.deleted_record_table(rec)
-            if table is None or table not in catalog.NETSUITE or rec.get("recordid") is None:
-                continue
-            by_table[table].append(str(rec["recordid"]))
-            newest[table] = max(newest.get(table, deleted_at), deleted_at)
-        count = 0
-        for table, ids in by_table.items():
-            count += mark_deleted(conn, "raw_netsuite", table, ids, load_id=load_id_of(), deleted_at=newest[table])
-            for child in catalog.NETSUITE.values():  # lines go with their transaction
-                if child.parent and child.parent[0] == table:
-                    count += mark_deleted(conn, "raw_netsuite", child.table, ids, load_id=load_id_of(),
-                                          deleted_at=newest[table], parent_field=child.parent[1])
-        return count
-    return apply
-
-
-def _reconcile_key(obj: catalog.SourceObject) -> str:
-    return f"{obj.name}#ids"
-
-
-def reconcile_due(conn: psycopg.Connection, obj: catalog.SourceObject, now: dt.datetime) -> bool:
-    row = conn.execute("select updated_at from ops.cursors where system = %s and object = %s",
-                       (obj.system, _reconcile_key(obj))).fetchone()
-    return row is None or now - row[0] >= RECONCILE_EVERY
-
-
-def reconcile_ids(conn: psycopg.Connection, client: kantata.KantataClient, obj: catalog.SourceObject,
-                  load: Load) -> int:
-    """Mark the landed ids a Kantata resource (or Dynamics entity) no longer has deleted: compared with the ids this
-    load read when it read every record (a full read, Load(track_seen=True)), else with a listing of every id."""
-    params = dict(obj.params)
-
-    def still_there(ids: list[str]) -> set[str]:
-        return {str(r["id"]) for r in client.get_by_ids(obj.name, ids, params)}
-
-    if load.track_seen:
-        # a full read has just seen every id (the same filters as the listing, obj.params): no second listing.
-        # A record changed during the read can move into a window already read and be missed: still_there
-        # confirms every candidate before it is marked, as it does after a listing.
-        deleted = mark_vanished(conn, spec_for(obj), None, confirm=still_there, load_id=load.load_id,
-                                listed_table=SEEN_TABLE)
-        conn.execute(f"drop table if exists {SEEN_TABLE}")
-    else:
-        deleted = mark_vanished(conn, spec_for(obj), client.list_ids(obj.name, params), confirm=still_there,
-                                load_id=load.load_id)
-    conn.execute("""insert into ops.cursors (system, object, cursor_field, cursor_value, load_id)
-                    values (%s, %s, 'reconciled_at', now()::text, %s)
-                    on conflict (system, object) do update set cursor_value = excluded.cursor_value,
-                        load_id = excluded.load_id, updated_at = now()""",
-                 (obj.system, _reconcile_key(obj), load.load_id))
-    conn.commit()
-    load.add_deleted(deleted)
-    return deleted
-
-
-def confirm_recent(conn: psycopg.Connection, client: kantata.KantataClient, obj: catalog.SourceObject, load: Load,
-                   today: dt.date) -> int:
-    """List the ids of the object's records dated in RECENT_WINDOW; mark the landed ones it no longer has deleted."""
-    list_filter, date_field = obj.recent
-    start, end = today - RECENT_WINDOW, today + dt.timedelta(days=366)
-    params = {**dict(obj.params), list_filter: f"{start.isoformat()}:{end.isoformat()}"}
-
-    def still_there(ids: list[str]) -> set[str]:
-        return {str(r["id"]) for r in client.get_by_ids(obj.name, ids, dict(obj.params))}
-
-    deleted = mark_vanished(conn, spec_for(obj), client.list_ids(obj.name, params), confirm=still_there,
-                            load_id=load.load_id, dated=(date_field, start, end))
-    load.add_deleted(deleted)
-    return deleted
-
-
-# -- one object ----------------------------------------------------------------------------------------
-def land_object(client: ApiClient, obj: catalog.SourceObject, run_id: str, *, full_refresh: bool = False,
-                reconcile: bool | None = None, batch_rows: int = BATCH_ROWS,
-                conn: psycopg.Connection | None = None) -> LoadResult:
-    """Land one object: read its cursor, page the source from there, land batch by batch.
-
-    reconcile (Kantata): True = list every id now; False = never; None = when the last one is a day old.
-    conn: the warehouse connection to use (default: a new one to the configured warehouse).
-    """
-    with contextlib.ExitStack() as stack:
-        if conn is None:
-            conn = stack.enter_context(connect())
-        return _land_object(conn, client, obj, run_id, full_refresh, reconcile, batch_rows)
-
-
-def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.SourceObject, run_id: str,
-                 full_refresh: bool, reconcile: bool | None, batch_rows: int) -> LoadResult:
-    spec = spec_for(obj)
-    cursor = None if full_refresh else read_cursor(conn, obj.system, obj.name)
-    since = cursor - OVERLAP if cursor is not None else None
-    # a read of every record (no cursor) sees every id: the reconciliation that follows compares with those
-    track_seen = bool(obj.reconcile_ids and since is None and reconcile is not False and RECONCILE_FROM_READ)
-    load = Load(conn, spec, run_id=run_id, cursor_from=cursor, cursor_field=obj.updated_field,
-                on_landed=netsuite_delete_applier(lambda: load.load_id) if obj.applies_deletes else None,
-                track_seen=track_seen)
-    started = time.perf_counter()
-
-    def report(stage: str) -> None:
-        r = load.result
-        _report(Progress(obj.system, obj.name, stage, r.rows_fetched, r.rows_landed,
-                         round(time.perf_counter() - started, 2)))
-
-    report("started")
-    try:
-        streams = source_streams(client, obj, since)
-        load.pages_in_order = len(streams) == 1 and client.pages_in_cursor_order(obj.name)
-        for batch in batched(merge_streams(streams), batch_rows):
-            load.land(batch)
-            del batch  # landed: not kept alive while the next batch fills
-            release_free_memory()
-            report("landing")
-        if obj.reconcile_ids and (reconcile or (reconcile is None and (
-                track_seen or full_refresh or reconcile_due(conn, obj, dt.datetime.now(dt.timezone.utc))))):
-            report("reconciling")
-            reconcile_ids(conn, client, obj, load)
-        elif obj.recent and reconcile is not False:
-            report("reconciling")
-            confirm_recent(conn, client, obj, load, dt.datetime.now(dt.timezone.utc).date())
-    except LimitExceeded as exc:
-        # Salesforce's daily request limit: stop this object cleanly; its cursor stays where the last
-        # committed batch left it, and the next run resumes from there.
-        log.warning("%s.%s stopped: %s", obj.system, obj.name, exc)
-        result = load.finish("stopped", str(exc))
-        report("stopped")
-        return result
-    except BaseException as exc:
-        load.finish("failed", f"{type(exc).__name__}: {exc}")
-        report("failed")
-        raise
-    result = load.finish()
-    report("completed")
-    return result
 
 
 # -- the flow ----------------------------------------------------------------------------------------------
-@functools.cache
-def _libc():
-    try:
-        libc = ctypes.CDLL(None)
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
-    """Keep glibc's malloc from holding freed memory: at most `arenas` heap arenas (as MALLOC_ARENA_MAX), and
-    large buffers (response bodies, COPY buffers) always in memory maps of their own, returned when freed.
-
-    By default every thread that allocates gets an arena of its own, up to 8 per core, and the threshold for
-    memory maps rises with the largest buffer freed, so that later buffers come from the heaps: pages parsed in
-    one thread and freed in another leave heaps holding free memory they do not return, and RSS grows with the
-    number of threads and with how far landing falls behind on a loaded machine, not with the data. The
-    environment variables are read only when a process starts; mallopt applies from now on, so this runs
-    before the flow starts its workers. Not glibc (macOS, musl): nothing to do.
-    """
-    libc = _libc()
-    if libc is None:
-        return
-    M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
-    libc.mallopt(M_ARENA_MAX, arenas)
-    libc.mallopt(M_MMAP_THRESHOLD, 256 * 1024)
-
-
-def release_free_memory() -> None:
-    """Give the heaps' free pages back to the system (after a batch has landed and its records are gone)."""
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
-
-
 def _worth_retrying(task, task_run, state) -> bool:
     """Prefect retries a landing unless the API said no for good (auth, bad query, daily limit)."""
     try:

@@ -1,25 +1,23 @@
 """Landing: one page of source records into raw_<system>.<object>, newest version wins, nothing lost.
 
-Each page is validated (pandera), COPYed into a temporary table and upserted in one transaction together
+Each page is validated (pandera, flows/field_types.py), COPYed into a temporary table and upserted in one transaction together
 with the object's cursor, so a crash between pages loses nothing and re-running converges. Records that
 cannot land go to ops.quarantine with their payload and reason; they leave it when a later version lands.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import orjson
-import pandas as pd
-import pandera.pandas as pa
 import psycopg
 from psycopg import sql
 
 from connectors import catalog, dynamics, kantata, netsuite, salesforce
-from flows.field_types import refused_values
 
 log = logging.getLogger("pshub.landing")
 
@@ -41,19 +39,22 @@ class ObjectSpec:
     declared_fields: tuple[str, ...] = ()
     # the source leaves null fields out of a record (NetSuite SuiteQL): a field missing from a page is no news
     omits_nulls: bool = False
+    # the date field by which each cycle confirms the object's recent records (catalog `recent`): indexed
+    dated_field: str | None = None
 
     @property
     def schema(self) -> str:
         return f"raw_{self.system}"
 
 
-_landing_schema = pa.DataFrameSchema(
-    {
-        "id": pa.Column(str, nullable=False, checks=pa.Check.str_length(min_value=1), coerce=False),
-        "source_updated_at": pa.Column(pd.DatetimeTZDtype(unit="us", tz="UTC"), nullable=False),
-    },
-    strict=False,
-)
+@functools.cache
+def _checks():
+    """The page checks (flows/field_types.py, pandas and pandera), imported when a page first has records to check:
+    pandas and pandera take 1.5 to 5 s to import on a busy machine, which a run that reads nothing new (every
+    record it re-reads in the overlap is landed already) does without."""
+    from flows import field_types
+
+    return field_types
 
 
 # how each system writes the version stamp of its records
@@ -69,7 +70,13 @@ def spec_for(obj: catalog.SourceObject) -> ObjectSpec:
                       deleted_field=obj.deleted_field,
                       # the version field is read by its own parser (and staging takes it typed, source_updated_at)
                       field_types={f: t for f, t in obj.field_types.items() if f != obj.updated_field},
-                      declared_fields=obj.field_names, omits_nulls=obj.omits_nulls)
+                      declared_fields=obj.field_names, omits_nulls=obj.omits_nulls,
+                      dated_field=obj.recent[1] if obj.recent else None)
+
+
+def _dated(field_name: str) -> sql.Composable:
+    """A landed record's date (an ISO date's text sorts as the date does), as the index of ensure_raw_table has it."""
+    return sql.SQL("left(data ->> {}, 10)").format(sql.Literal(field_name))
 
 
 def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec) -> None:
@@ -89,6 +96,12 @@ def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec) -> None:
     # index: rows land in load-id order at the end of the table, so it stays tiny and costs landing nearly nothing.
     conn.execute(sql.SQL("create index if not exists {} on {}.{} using brin (_load_id) with (autosummarize = on)").format(
         sql.Identifier(f"{spec.table}__load_id"), sql.Identifier(spec.schema), sql.Identifier(spec.table)))
+    if spec.dated_field:
+        # each cycle counts (and, when the count differs from the source's, reconciles) the live records of a recent
+        # date window: an index on the date keeps that a look-up of the window, not a scan of every landed record
+        conn.execute(sql.SQL("create index if not exists {} on {}.{} ({}) where not is_deleted").format(
+            sql.Identifier(f"{spec.table}__{spec.dated_field}"), sql.Identifier(spec.schema),
+            sql.Identifier(spec.table), _dated(spec.dated_field)))
 
 
 @dataclass
@@ -131,28 +144,23 @@ def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[Refu
         stamps.append(ts)
     if not readable:
         return [], bad
-    frame = pd.DataFrame({"id": pd.Series(ids, dtype=object),
-                          "source_updated_at": pd.Series(stamps, dtype="datetime64[us, UTC]")})
+    checks = _checks()
     failed_rows: dict[int, tuple[str, str | None, object]] = {}  # (reason, field, value)
     try:
-        _landing_schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        for case in err.failure_cases.itertuples():
-            if case.index is None or pd.isna(case.index):  # a failure of the frame itself, not of a record
-                raise RuntimeError(f"landing validation of {spec.system}.{spec.object} is broken: "
-                                   f"{case.check} failed on {case.column}") from err
-            i = int(case.index)
-            reason = ((f"missing {id_field}", id_field, None) if case.column == "id" else
-                      (f"missing or unreadable {updated_field}: {readable[i].get(updated_field)!r}", updated_field,
-                       readable[i].get(updated_field)))
-            failed_rows.setdefault(i, reason)
+        unreadable = checks.unreadable_identity(ids, stamps)
+    except RuntimeError as exc:
+        raise RuntimeError(f"landing validation of {spec.system}.{spec.object} is broken: {exc}") from exc
+    for i, column in sorted(unreadable.items()):
+        failed_rows[i] = ((f"missing {id_field}", id_field, None) if column == "id" else
+                          (f"missing or unreadable {updated_field}: {readable[i].get(updated_field)!r}", updated_field,
+                           readable[i].get(updated_field)))
     deleted_field, dumps = spec.deleted_field, orjson.dumps
     if spec.field_types:
         # a deletion lands whatever its values (staging drops deleted rows before casting)
         live = ([i for i, rec in enumerate(readable) if not rec.get(deleted_field)] if deleted_field
                 else range(len(readable)))
         checked = [readable[i] for i in live] if deleted_field else readable
-        for j, problems in refused_values(spec.field_types, checked).items():
+        for j, problems in checks.refused_values(spec.field_types, checked).items():
             i = live[j]
             if i not in failed_rows:
                 name, value, _ = problems[0]
@@ -263,17 +271,50 @@ class OpenQuarantine:
 SEEN_TABLE = "_seen"  # the ids a load has read (Load(track_seen=True)): a temporary table of its connection
 
 
+def landed_already(conn: psycopg.Connection, spec: ObjectSpec, records: list, until: dt.datetime) -> set[int]:
+    """The indexes of the records versioned at or before `until` (the cursor the read started from: records read
+    again in the overlap) that are landed already exactly as they are: same version, same data, same deleted flag.
+    Landing them again would change nothing, so they skip the checks; a no-change run then never needs pandas."""
+    id_field, parse, deleted_field, utc = spec.id_field, spec.parse_updated, spec.deleted_field, dt.timezone.utc
+    index, ids, stamps, data, deleted = [], [], [], [], []
+    for i, rec in enumerate(records):
+        if type(rec) is not dict or rec.get(id_field) in (None, ""):
+            continue
+        try:
+            ts = parse(rec[spec.updated_field])
+            ts = ts if ts.tzinfo else ts.replace(tzinfo=utc)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+        if ts <= until:
+            index.append(i)
+            ids.append(str(rec[id_field]))
+            stamps.append(ts)
+            data.append(orjson.dumps(rec).decode())
+            deleted.append(bool(rec.get(deleted_field)) if deleted_field else False)
+    if not index:
+        return set()
+    rows = conn.execute(sql.SQL("""
+        select c.i from unnest(%s::int[], %s::text[], %s::timestamptz[], %s::text[], %s::boolean[])
+                        as c(i, id, ts, data, deleted)
+          join {}.{} t on t.id = c.id
+         where t.source_updated_at = c.ts and t.is_deleted = c.deleted and t.data = c.data::jsonb
+    """).format(sql.Identifier(spec.schema), sql.Identifier(spec.table)), (index, ids, stamps, data, deleted))
+    return {i for (i,) in rows}
+
+
 def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load_id: int, run_id: str,
               cursor_field: str | None = None, fields: FieldTracker | None = None,
               on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None,
-              quarantine: "OpenQuarantine | None" = None, track_seen: bool = False) -> PageResult:
+              quarantine: "OpenQuarantine | None" = None, track_seen: bool = False,
+              reread_until: dt.datetime | None = None) -> PageResult:
     """Land one page in one transaction: upsert (newer wins), quarantine, resolve, advance the cursor.
 
     `on_landed(conn, rows)` runs in the same transaction with the valid rows (id, json, updated, deleted):
     NetSuite's deletedrecord uses it to apply its deletes to the objects they name. `track_seen`: the ids of the
-    page (quarantined ones too) are added to SEEN_TABLE in the same transaction.
+    page (quarantined ones too) are added to SEEN_TABLE in the same transaction. `reread_until`: the cursor the
+    read started from; the records of the page versioned at or before it that are landed already as they are
+    (re-read in the overlap) are left out before the checks (see landed_already).
     """
-    good, bad = split_valid(spec, records)
     result = PageResult()
     target = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
     with conn.transaction():
@@ -282,6 +323,12 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
             if unseen or gone:
                 fields.remember(conn, unseen, load_id, gone)
                 result.new_fields, result.gone_fields = new, gone
+        to_check = records
+        if reread_until is not None and on_landed is None and not track_seen:
+            same = landed_already(conn, spec, records, reread_until)
+            if same:
+                to_check = [rec for i, rec in enumerate(records) if i not in same]
+        good, bad = split_valid(spec, to_check)
         if good:
             conn.execute("create temp table if not exists _landing (id text, data jsonb, source_updated_at timestamptz,"
                          " is_deleted boolean) on commit delete rows")
@@ -391,7 +438,7 @@ def mark_vanished(conn: psycopg.Connection, spec: ObjectSpec, listed_ids: Iterab
     conn.execute(f"analyze {listed_table}")  # its size, for the anti-join's plan
     scope = sql.SQL("")
     if dated is not None:
-        scope = sql.SQL(" and left(t.data ->> {}, 10) between %(start)s and %(end)s").format(sql.Literal(dated[0]))
+        scope = sql.SQL(" and {} between %(start)s and %(end)s").format(_dated(dated[0]))
     candidates = [r[0] for r in conn.execute(sql.SQL(
         "select t.id from {} t where not t.is_deleted and not exists (select 1 from {} l where l.id = t.id){}"
     ).format(target, sql.Identifier(listed_table), scope), {"start": dated[1].isoformat(), "end": dated[2].isoformat()} if dated else {})]
@@ -402,6 +449,14 @@ def mark_vanished(conn: psycopg.Connection, spec: ObjectSpec, listed_ids: Iterab
     conn.execute("update ops.loads set rows_landed = rows_landed + %s where load_id = %s", (deleted, load_id))
     conn.commit()
     return deleted
+
+
+def count_live(conn: psycopg.Connection, spec: ObjectSpec, dated: tuple[str, dt.date, dt.date]) -> int:
+    """The landed records not marked deleted whose date field (an indexed spec.dated_field) is in [start, end]."""
+    field_name, start, end = dated
+    return conn.execute(sql.SQL("select count(*) from {}.{} where not is_deleted and {} between %s and %s").format(
+        sql.Identifier(spec.schema), sql.Identifier(spec.table), _dated(field_name)),
+        (start.isoformat(), end.isoformat())).fetchone()[0]
 
 
 def read_cursor(conn: psycopg.Connection, system: str, object_: str) -> dt.datetime | None:
@@ -440,6 +495,7 @@ class Load:
         self.conn, self.spec, self.run_id, self.cursor_field, self.on_landed = conn, spec, run_id, cursor_field, on_landed
         self.pages_in_order = pages_in_order
         self.track_seen = track_seen
+        self.cursor_from = cursor_from
         if track_seen:
             conn.execute(f"create temp table if not exists {SEEN_TABLE} (id text)")
             conn.execute(f"truncate {SEEN_TABLE}")
@@ -464,7 +520,7 @@ class Load:
         page_result = land_page(self.conn, self.spec, page, load_id=self.load_id, run_id=self.run_id,
                                 cursor_field=self.cursor_field if self.pages_in_order else None,
                                 fields=self.fields, on_landed=self.on_landed, quarantine=self.quarantine,
-                                track_seen=self.track_seen)
+                                track_seen=self.track_seen, reread_until=self.cursor_from)
         if page_result.max_updated is not None:
             self._max_updated = max(self._max_updated or page_result.max_updated, page_result.max_updated)
         r = self.result

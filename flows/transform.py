@@ -10,8 +10,12 @@ What changed since the last successful build is known in two places, each doing 
   than that build and be skipped; nor can a time tell a finished load from one still running or failed. A load id
   above the watermark can (ops.loads). Every other node's relation already holds what a build would write again,
   and its tests passed on the same rows. dbt's state comparison (`state:modified`) would rebuild only the nodes whose
-  code changed; a change to the project (models, macros, seeds, vars, the dbt version), or no successful build on
-  record, makes the build a full refresh instead, which also runs every test.
+  code changed; a change to the project (models, macros, seeds, vars, the dbt version, the reporting currency), or no
+  successful build on record, makes the build a full refresh instead, which also runs every test.
+Because the project of a pruned build is the last good build's, that build keeps every relation in place
+(BuildPlan.keeps_relations, macros/materializations.sql): tables are refilled, views that exist are left as they are.
+And dbt's threads keep their warehouse connection from node to node (pshub/dbt.py). A cycle's build is mostly
+nodes that each do little: what each node costs besides its query is what these save.
 """
 from __future__ import annotations
 
@@ -46,10 +50,11 @@ def ensure_sources(settings: Settings | None = None) -> None:
 # tests (fixed input rows); the tests on the raw tables (`source:*`: their `id` is unique and not null by the
 # primary key) and the reconciliations of marts with them, which read every raw row; and the staging views' key
 # tests (tag raw_primary_key: the key is the raw table's primary key, renamed); the outbound models' key tests
-# that their int_sync_ model's tests imply (tag implied_key: each is a filter of it). The full refresh (weekly,
-# and after an upgrade) and `make test` run them all.
+# that their int_sync_ model's tests imply (tag implied_key: each is a filter of it); the tests of a view that counts
+# every row when queried (tag every_row: marts.system_reconciliation). The full refresh (weekly, and after an
+# upgrade) and `make test` run them all.
 INCREMENTAL_EXCLUDES = ["--exclude-resource-type", "unit_test",
-                        "--exclude", "source:*", "tag:raw_primary_key", "tag:implied_key"]
+                        "--exclude", "source:*", "tag:raw_primary_key", "tag:implied_key", "tag:every_row"]
 
 
 def build_args(select: list[str] | None = None, full_refresh: bool = False) -> list[str]:
@@ -71,6 +76,10 @@ class BuildPlan:
     saves_state: bool                    # a build of every node that can have changed: it becomes the last good one
     changed_sources: list[str] | None = None  # None: every node is built
     reason: str = ""                     # what is built, when not the pruned selection
+    # the project is the one the last good build built: its tables are refilled in place and its views, which stay,
+    # are not created again (macros/materializations.sql; an environment variable, not a dbt var, whose change
+    # would make dbt parse the whole project again)
+    keeps_relations: bool = False
 
     @property
     def scope(self) -> str:
@@ -87,11 +96,13 @@ def state_dir(settings: Settings | None = None) -> Path:
     return (settings or get_settings()).home_dir / "dbt" / "state"
 
 
-def _project_fingerprint() -> str:
-    """A hash of the dbt project (dbt_project.yml and every file under dbt_project/) and of the dbt version."""
+def _project_fingerprint(settings: Settings | None = None) -> str:
+    """A hash of the dbt project (dbt_project.yml and every file under dbt_project/), of the dbt version and of the
+    reporting currency (every _reporting amount the incremental models keep is in it)."""
     from dbt.version import __version__ as dbt_version
 
     digest = hashlib.sha256(dbt_version.encode())
+    digest.update(b"reporting currency\0" + (settings or get_settings()).reporting_currency.encode() + b"\0")
     files = [PROJECT_DIR / "dbt_project.yml", *sorted(p for p in (PROJECT_DIR / "dbt_project").rglob("*") if p.is_file())]
     for path in files:
         digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -140,7 +151,7 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
         if last is None:
             return BuildPlan(build_args(full_refresh=True), watermark, saves_state=True,
                              reason="every node (full refresh: no successful build on record)")
-        if last["project"] != _project_fingerprint():
+        if last["project"] != _project_fingerprint(settings):
             return BuildPlan(
                 build_args(full_refresh=True), watermark, saves_state=True,
                 reason="every node (full refresh: the dbt project changed since the last successful build)")
@@ -151,7 +162,7 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
     # again (2 MB, twice) took a second of each cycle. The run results are still written (pshub.dbt.run_dbt).
     args = ["build", "--select", *ALWAYS, *(f"source:{name}+" for name in landed), *INCREMENTAL_EXCLUDES,
             "--no-write-json"]
-    return BuildPlan(args, watermark, saves_state=True, changed_sources=landed)
+    return BuildPlan(args, watermark, saves_state=True, changed_sources=landed, keeps_relations=True)
 
 
 def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None = None) -> None:
@@ -170,7 +181,8 @@ def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None =
             """insert into ops.dbt_builds (load_watermark, full_refresh, nodes_built, tests_passed)
                values (%s, %s, %s, %s) returning build_id""",
             (plan.load_watermark, "--full-refresh" in plan.args, len(result.built), result.tests_passed)).fetchone()[0]
-        (state / "build.json.tmp").write_text(json.dumps({"build_id": build_id, "project": _project_fingerprint()}))
+        kept = {"build_id": build_id, "project": _project_fingerprint(settings)}
+        (state / "build.json.tmp").write_text(json.dumps(kept))
         (state / "manifest.json.tmp").replace(state / "manifest.json")
         (state / "build.json.tmp").replace(state / "build.json")
         conn.commit()
@@ -182,7 +194,7 @@ def run_build(select: list[str] | None = None, full_refresh: bool = False, setti
     succeeded. After a failure target/ holds this project's manifest and run results (flows.hub reads them)."""
     ensure_sources(settings)
     plan = plan_build(select, full_refresh, settings)
-    result = run_dbt(plan.args, settings=settings, raise_on_failure=False)
+    result = run_dbt(plan.args, settings=settings, raise_on_failure=False, keep_relations=plan.keeps_relations)
     result.scope = plan.scope
     record_build(plan, result, settings)
     if not result.success and "--no-write-json" in plan.args:

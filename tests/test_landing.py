@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from flows.landing import Load, ObjectSpec, land_page, land_stream, mark_deleted, mark_vanished
+from flows.landing import Load, ObjectSpec, land_page, land_stream, landed_already, mark_deleted, mark_vanished
 
 SPEC = ObjectSpec(system="testsys", object="Widget", table="widget", id_field="Id",
                   updated_field="SystemModstamp", parse_updated=dt.datetime.fromisoformat, deleted_field="IsDeleted")
@@ -48,6 +48,33 @@ def test_unchanged_records_are_not_rewritten(fresh):
     land(fresh, [page])
     second = land(fresh, [page])
     assert second.rows_fetched == 1 and second.rows_landed == 0
+
+
+def test_a_reread_in_the_overlap_skips_only_the_records_landed_as_they_are(fresh):
+    """An incremental read starts a little before its cursor: what it reads again, unchanged, skips the checks;
+    a record changed under the same stamp, one never landed, and one newer than the cursor land as ever."""
+    land(fresh, [[rec("a", "2026-01-01T00:00:00+00:00", v=1), rec("b", "2026-01-01T00:00:00+00:00", v=1)]])
+    cursor = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    page = [rec("a", "2026-01-01T00:00:00+00:00", v=1), rec("b", "2026-01-01T00:00:00+00:00", v=2),
+            rec("c", "2025-12-31T23:59:00+00:00", v=1), rec("d", "2026-01-02T00:00:00+00:00", v=1)]
+    assert landed_already(fresh, SPEC, page, cursor) == {0}
+    fresh.rollback()
+    again = land_stream(fresh, SPEC, [page], run_id="r", cursor_from=cursor, cursor_field="SystemModstamp")
+    assert (again.rows_fetched, again.rows_landed) == (4, 3)
+    assert rows(fresh) == {"a": (1, False), "b": (2, False), "c": (1, False), "d": (1, False)}
+
+
+def test_a_quarantined_record_read_again_in_the_overlap_is_checked_again(fresh):
+    typed = ObjectSpec(system="testsys", object="Widget", table="widget", id_field="Id",
+                       updated_field="SystemModstamp", parse_updated=dt.datetime.fromisoformat,
+                       deleted_field="IsDeleted", field_types={"amount": "numeric"})
+    page = [rec("q", "2026-01-01T00:00:00+00:00", v=1, amount="twelve")]
+    first = land_stream(fresh, typed, [page], run_id="r", cursor_from=None, cursor_field="SystemModstamp")
+    again = land_stream(fresh, typed, [page], run_id="r", cursor_from=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+                        cursor_field="SystemModstamp")
+    assert (first.rows_quarantined, again.rows_quarantined) == (1, 1)
+    assert fresh.execute("select attempts from ops.quarantine where system = 'testsys' and record_id = 'q'"
+                         " and resolved_at is null").fetchone()[0] == 2
 
 
 def test_bad_records_are_quarantined_and_the_rest_of_the_page_lands(fresh):

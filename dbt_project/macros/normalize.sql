@@ -5,9 +5,10 @@
     btrim(regexp_replace(regexp_replace(lower({{ expr }}), '[^a-z0-9 ]+', ' ', 'g'), '\s+', ' ', 'g'))
 {%- endmacro %}
 
-{#- The reporting currency, a project variable (default USD). -#}
+{#- The reporting currency: the hub's setting PSHUB_REPORTING_CURRENCY (pshub/settings.py, default USD), which
+    pshub passes to every dbt it runs (pshub.dbt.dbt_env; `eval "$(pshub dbt --env)"` for a plain dbt). -#}
 {% macro reporting_currency() -%}
-    '{{ var("reporting_currency", "USD") }}'
+    '{{ env_var("PSHUB_REPORTING_CURRENCY") }}'
 {%- endmacro %}
 
 {#- The collection stage (seed collection_stages) that `days_overdue` falls in: the stage with the highest

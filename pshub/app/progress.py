@@ -9,7 +9,7 @@ import threading
 import time
 from contextlib import ExitStack, contextmanager
 
-from flows.ingest import Progress, progress_listener
+from flows.objects import Progress, progress_listener
 from pshub import dbt
 from reverse_etl import engine
 

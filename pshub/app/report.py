@@ -84,32 +84,16 @@ def reconciliation(conn) -> list[dict]:
 
 def reconciliation_money(conn) -> dict:
     """Open AR per currency, never added across currencies: the ERP's (every ERP customer), the part on CRM accounts,
-    what the CRM accounts show (Open_AR__c as landed back), and every customer that is unmatched or differs."""
-    customers = _q(conn, """
-        select c.currency_code, c.customer_id, c.crm_account_id, c.erp_customer_id, c.customer_name,
-               c.open_ar as erp_open_ar, c.overdue_ar as erp_overdue_ar, a.synced_open_ar as crm_open_ar,
-               case when c.crm_account_id is null then 'no CRM account'
-                    when a.synced_open_ar is null then 'CRM shows no AR'
-                    else 'amounts differ' end as finding
-          from marts.customer_collections c
-          left join staging.stg_salesforce__accounts a using (crm_account_id)
-         where c.erp_customer_id is not null
-           and ((c.crm_account_id is null and c.open_ar <> 0)
-                or (c.crm_account_id is not null and c.open_ar <> coalesce(a.synced_open_ar, 0)))
-         order by c.currency_code, abs(c.open_ar - coalesce(a.synced_open_ar, 0)) desc, c.customer_id""")
+    what the CRM accounts show (Open_AR__c as landed back), and every customer that is unmatched or differs: the marts
+    open_ar_reconciliation and open_ar_differences (dbt decides the figures)."""
     totals = _q(conn, """
-        select c.currency_code,
-               sum(c.open_ar) as erp_open_ar,
-               coalesce(sum(c.open_ar) filter (where c.crm_account_id is not null), 0) as on_crm_accounts,
-               coalesce(sum(a.synced_open_ar), 0) as crm_shows,
-               coalesce(sum(c.open_ar) filter (where c.crm_account_id is null), 0) as unmatched_open_ar,
-               count(*) filter (where c.crm_account_id is null and c.open_ar <> 0) as unmatched_customers,
-               count(*) filter (where c.crm_account_id is not null and c.open_ar <> coalesce(a.synced_open_ar, 0))
-                   as differing_accounts
-          from marts.customer_collections c
-          left join staging.stg_salesforce__accounts a using (crm_account_id)
-         where c.erp_customer_id is not null
-         group by 1 order by 1""")
+        select currency_code, erp_open_ar, on_crm_accounts, crm_shows, unmatched_open_ar, unmatched_customers,
+               differing_accounts
+          from marts.open_ar_reconciliation order by currency_code""")
+    customers = _q(conn, """
+        select currency_code, customer_id, crm_account_id, erp_customer_id, customer_name, erp_open_ar, erp_overdue_ar,
+               crm_open_ar, finding
+          from marts.open_ar_differences order by currency_code, difference desc, customer_id""")
     return {"totals": totals, "customers": customers}
 
 

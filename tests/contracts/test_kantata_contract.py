@@ -113,6 +113,19 @@ def test_every_page_carries_the_querys_count_and_its_own_page_number(kt_http):
     assert not set(_ids(first, "time_entries")) & set(_ids(second, "time_entries"))
 
 
+def test_the_count_of_a_date_window_is_the_number_of_its_records(hub_clients):
+    # developer.kantata.com, "Response Format" (count: the query's whole count) and Time Entries' query parameter
+    # date_performed_between=YYYY-MM-DD:YYYY-MM-DD: each cycle compares the count of the recent window with the
+    # warehouse's before it lists the window's ids (flows/objects.py, confirm_recent).
+    kt = hub_clients["kantata"]
+    (time_entries,) = catalog.find("kantata", "time_entries")
+    params = {**dict(time_entries.params), "date_performed_between": "2000-01-01:2100-12-31"}
+    listed = sum(len(page) for page in kt.list_ids("time_entries", params))
+    assert kt.count("time_entries", params) == listed > 0
+    none = {**dict(time_entries.params), "date_performed_between": "1990-01-01:1990-01-31"}
+    assert kt.count("time_entries", none) == 0
+
+
 def test_bulk_create_takes_up_to_100_records_under_the_plural_key_in_request_order(kt_http):
     # developer.kantata.com, Workspaces, "Creating a new Workspace", Bulk Create: "This endpoint supports bulk
     # creating up to 100 objects. In the request body, set the top-level key to its plural form and place the

@@ -139,9 +139,16 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
     assert {"kantata.time_entries", "netsuite.timebill", "kantata.rate_card_roles", "netsuite.employee",
             "salesforce.opportunity", "netsuite.accountingperiod"} <= set(plan.changed_sources)
 
+    relations = _relations(db)
+    sessions = _sessions(db)
     incremental = run_build(settings=dbt_settings, raise_on_failure=False)  # as each cycle runs it
     assert incremental.success, incremental.failures
     assert incremental.scope.startswith("nodes downstream")
+    # kept in place (macros/materializations.sql): every table and view is the same relation, its rows refilled
+    assert _relations(db) == relations
+    # dbt's threads kept their connections (pshub.dbt): a handful of sessions for over a hundred nodes and tests
+    assert len(incremental.built) + incremental.tests_passed > 100
+    assert _sessions(db) - sessions < 20
     assert len(incremental.built) < len(built.built)  # staging of unchanged objects, seeds: left alone
     # the change set names every kind of input changed
     inputs = {r[0] for r in db.execute("select distinct changed_input from intermediate.int_time_changes")}
@@ -166,6 +173,20 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
     assert _time_bill_matches(db) == matches_incremental
     # the incremental build touched the changed days, projects, people and period, not the history
     assert 0 < reprocessed < before[0] / 3
+
+
+def _relations(db):
+    """Each table and view dbt builds, by its object id (one that is dropped and created again gets a new one)."""
+    return dict(db.execute("""select n.nspname || '.' || c.relname, c.oid::bigint from pg_class c
+                              join pg_namespace n on n.oid = c.relnamespace
+                              where n.nspname in ('staging', 'intermediate', 'marts', 'outbound') and c.relkind in ('r', 'v')
+                              order by 1""").fetchall())
+
+
+def _sessions(db) -> int:
+    """Sessions ever opened on this database (PostgreSQL counts each when it ends)."""
+    db.execute("select pg_stat_clear_snapshot()")
+    return db.execute("select sessions from pg_stat_database where datname = current_database()").fetchone()[0]
 
 
 def _blocked_time_bills(db):
@@ -238,6 +259,14 @@ def test_a_change_to_the_dbt_project_makes_the_next_build_a_full_refresh(built, 
     finally:
         kept.write_text(original)
     assert "--full-refresh" not in plan_build(settings=dbt_settings).args
+
+
+def test_a_change_of_the_reporting_currency_makes_the_next_build_a_full_refresh(built, dbt_settings):
+    from flows.transform import plan_build
+
+    assert "--full-refresh" not in plan_build(settings=dbt_settings).args
+    elsewhere = dbt_settings.model_copy(update={"reporting_currency": "EUR"})  # the amounts kept are in USD
+    assert "--full-refresh" in plan_build(settings=elsewhere).args
 
 
 def test_a_failed_build_is_not_recorded_as_the_last_good_one(built, dbt_settings, db):

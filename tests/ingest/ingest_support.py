@@ -15,7 +15,7 @@ from connectors.http import ApiClient
 from connectors.kantata import KantataClient
 from connectors.netsuite import NetSuiteClient
 from connectors.salesforce import SalesforceClient
-from flows.ingest import land_object
+from flows.objects import land_object
 
 
 def client_of(server, system: str, **kw) -> ApiClient:

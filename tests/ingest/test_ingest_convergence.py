@@ -100,7 +100,7 @@ KILLED_RUN = textwrap.dedent("""
     import psycopg
     sys.path.insert(0, {support!r})
     from connectors import catalog
-    from flows.ingest import land_object, progress_listener
+    from flows.objects import land_object, progress_listener
     from ingest_support import client_of
 
     class Source:  # the running sandbox's address and credentials, as the parent test knows them

@@ -15,7 +15,7 @@ import pytest
 
 from connectors import catalog
 from connectors.dynamics import DynamicsClient
-from flows.ingest import land_object
+from flows.objects import land_object
 from sandbox.dynamics import ENTITIES, fields as d365_fields, table as d365_table
 from sandbox.server import SandboxServer
 

@@ -7,7 +7,8 @@ import io
 import psycopg
 
 from connectors import catalog
-from flows.ingest import ingest, progress_listener
+from flows.ingest import ingest
+from flows.objects import progress_listener
 from pshub.app.progress import TerminalProgress
 from pshub.runs import new_run_id
 

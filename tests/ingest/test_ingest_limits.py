@@ -11,7 +11,7 @@ import pytest
 from connectors import catalog
 from connectors.netsuite import suiteql_literal
 from connectors.salesforce import soql_literal
-from flows.ingest import land_object
+from flows.objects import land_object
 from ingest_support import admin, client_of, differences, land_all, source_rows
 
 

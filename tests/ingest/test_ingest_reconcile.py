@@ -6,7 +6,7 @@ import httpx
 import psycopg
 
 from connectors import catalog
-from flows.ingest import land_object
+from flows.objects import land_object
 from ingest_support import admin, differences
 
 

@@ -56,7 +56,7 @@ milestone_monthly as (
     select engagements.engagement_id,
            date_trunc('month', least(coalesce(stories.due_date, stories.updated_at::date), stories.updated_at::date))::date as month_start,
            sum(stories.budget_estimate_amount) as completed_milestone_amount
-    from {{ ref('stg_kantata__stories') }} as stories
+    from {{ ref('int_psa_tasks') }} as stories
     join engagements on engagements.psa_project_id = stories.psa_project_id
     where stories.story_type = 'milestone' and stories.state = 'completed'
     group by 1, 2

@@ -71,7 +71,7 @@ crm_finance as (
            abs(collections.open_ar_reporting - coalesce(accounts.synced_open_ar, 0) * (collections.open_ar_reporting / nullif(collections.open_ar, 0))),
            'CRM open AR ' || coalesce(accounts.synced_open_ar::text, '(never synced)') || ' vs ERP ' || collections.open_ar
     from {{ ref('customer_collections') }} as collections
-    join {{ ref('stg_salesforce__accounts') }} as accounts using (crm_account_id)
+    join {{ ref('int_crm_accounts') }} as accounts using (crm_account_id)
     left join (select erp_customer_id, max(invoice_date) as latest_invoice_date from {{ ref('int_invoices') }} group by 1) as latest
         on latest.erp_customer_id = collections.erp_customer_id
     where collections.open_ar <> coalesce(accounts.synced_open_ar, 0)

@@ -7,9 +7,9 @@
 with measures as (
 
     select 1 as measure_order, 'Engagements: won deals / ERP projects / PSA projects' as measure, 'count' as unit,
-           (select count(*) from {{ ref('stg_salesforce__opportunities') }} where is_won)::numeric as crm_value,
-           (select count(*) from {{ ref('stg_netsuite__jobs') }} where not coalesce(is_inactive, false))::numeric as erp_value,
-           (select count(*) from {{ ref('stg_kantata__workspaces') }})::numeric as psa_value
+           (select count(*) from {{ ref('int_crm_opportunities') }} where is_won)::numeric as crm_value,
+           (select count(*) from {{ ref('int_erp_projects') }} where not is_inactive)::numeric as erp_value,
+           (select count(*) from {{ ref('int_psa_projects') }})::numeric as psa_value
     union all
     select 2, 'Engagements keyed in each system (marts.engagements)', 'count',
            count(*), count(erp_project_id), count(psa_project_id)
@@ -17,7 +17,7 @@ with measures as (
     union all
     select 3, 'Customers: accounts with a won deal / ERP customers', 'count',
            (select count(distinct crm_account_id) from {{ ref('engagements') }}),
-           (select count(*) from {{ ref('stg_netsuite__customers') }} where not coalesce(is_inactive, false)),
+           (select count(*) from {{ ref('int_erp_customers') }} where not is_inactive),
            null
     union all
     select 4, 'Approved billable client hours: PSA time / ERP billable time bills', 'hours',

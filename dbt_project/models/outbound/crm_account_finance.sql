@@ -15,7 +15,7 @@ created_customers as (
     select created.record_key as crm_account_id, created.destination_id as erp_customer_id,
            accounts.account_name, accounts.currency_code
     from {{ ref('int_sync_created_ids') }} as created
-    join {{ ref('stg_salesforce__accounts') }} as accounts on accounts.crm_account_id = created.record_key
+    join {{ ref('int_crm_accounts') }} as accounts on accounts.crm_account_id = created.record_key
     where created.sync_name = 'erp_customers'
       and created.record_key not in (select crm_account_id from collections)
 

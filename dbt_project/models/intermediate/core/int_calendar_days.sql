@@ -3,9 +3,10 @@ with bounds as (
 
     select
         least(
-            (select min(close_date) from {{ ref('stg_salesforce__opportunities') }}),
+            (select min(close_date) from {{ ref('int_crm_opportunities') }}),
             (select first_work_date from {{ ref('int_time_entry_first_day') }}),
-            (select min(transaction_date) from {{ ref('stg_netsuite__transactions') }}),
+            (select min(invoice_date) from {{ ref('int_erp_invoices') }}),
+            (select min(payment_date) from {{ ref('int_erp_payments') }}),
             (select as_of_date from {{ ref('int_as_of_date') }})
         ) - 400                                                             as first_day,
         (select as_of_date from {{ ref('int_as_of_date') }}) + 730         as last_day

@@ -13,7 +13,7 @@ with accounts as (
     select
         accounts.*,
         {{ normalized_name('accounts.account_name') }}          as name_key
-    from {{ ref('stg_salesforce__accounts') }} as accounts
+    from {{ ref('int_crm_accounts') }} as accounts
 
 ),
 
@@ -21,12 +21,9 @@ erp_customers as (
 
     select
         customers.*,
-        legal_entities.legal_entity,
-        currencies.currency_code,
-        {{ normalized_name('customers.company_name') }}         as name_key
-    from {{ ref('stg_netsuite__customers') }} as customers
-    left join {{ ref('legal_entities') }} as legal_entities on legal_entities.erp_subsidiary_id = customers.erp_subsidiary_id
-    left join {{ ref('stg_netsuite__currencies') }} as currencies on currencies.erp_currency_id = customers.erp_currency_id
+        customers.customer_name                                 as company_name,
+        {{ normalized_name('customers.customer_name') }}        as name_key
+    from {{ ref('int_erp_customers') }} as customers
 
 ),
 

@@ -60,15 +60,15 @@ time_bill_issues as (
            time_bills.hours * time_bills.bill_rate, null::text, null::numeric, time_bills.work_date,
            'ERP time bill with no project'
     from {{ ref('int_time_bills') }} as time_bills
-    left join {{ ref('stg_netsuite__jobs') }} as jobs using (erp_project_id)
-    where jobs.erp_project_id is null
+    left join {{ ref('int_erp_projects') }} as projects using (erp_project_id)
+    where projects.erp_project_id is null
 
 ),
 
 invoice_issues as (
 
     -- no project at all, or item lines that name none (found only through the time bills it invoiced)
-    select 'invoice_without_project', 10, 'netsuite', 'transaction', erp_invoice_id, engagement_id,
+    select 'invoice_without_project', 10, erp_system, 'transaction', erp_invoice_id, engagement_id,
            amount, currency_code, rate_to_reporting, invoice_date,
            case when erp_project_id is null then 'invoice names no project'
                 else 'invoice lines name no project (found through its time bills)' end
@@ -76,7 +76,7 @@ invoice_issues as (
     where invoice_type = 'invoice'
       and (erp_project_id is null or (item_lines > 0 and project_source not in ('entity', 'lines')))
     union all
-    select 'invoice_currency_mismatch', 9, 'netsuite', 'transaction', invoices.erp_invoice_id, invoices.engagement_id,
+    select 'invoice_currency_mismatch', 9, invoices.erp_system, 'transaction', invoices.erp_invoice_id, invoices.engagement_id,
            invoices.amount, invoices.currency_code, invoices.rate_to_reporting, invoices.invoice_date,
            'invoice in ' || invoices.currency_code || ', customer in ' || coalesce(invoices.customer_currency_code, '?')
            || ', contract in ' || coalesce(facts.contract_currency, '?')
@@ -103,15 +103,16 @@ customer_issues as (
     from customers
     where is_duplicate_in_crm
     union all
-    select 'duplicate_customer_erp', 7, 'netsuite', 'customer', customers.erp_customer_id, null, 0, null, null, null,
-           'same name and legal entity as another ERP customer'
-    from {{ ref('stg_netsuite__customers') }} as customers
+    select 'duplicate_customer_erp', 7, customers.erp_system, 'customer', customers.erp_customer_id, null, 0, null, null,
+           null, 'same name and legal entity as another ERP customer'
+    from {{ ref('int_erp_customers') }} as customers
     join (
-        select {{ normalized_name('company_name') }} as name_key, erp_subsidiary_id
-        from {{ ref('stg_netsuite__customers') }}
-        group by 1, 2 having count(*) > 1
-    ) as duplicated on duplicated.name_key = {{ normalized_name('customers.company_name') }}
-        and duplicated.erp_subsidiary_id is not distinct from customers.erp_subsidiary_id
+        select erp_system, {{ normalized_name('customer_name') }} as name_key, erp_company
+        from {{ ref('int_erp_customers') }}
+        group by 1, 2, 3 having count(*) > 1
+    ) as duplicated on duplicated.erp_system = customers.erp_system
+        and duplicated.name_key = {{ normalized_name('customers.customer_name') }}
+        and duplicated.erp_company is not distinct from customers.erp_company
     union all
     select 'missing_legal_entity', 8, 'salesforce', 'Account', crm_account_id, null, 0, null, null, null,
            'CRM account has no legal entity'
@@ -125,7 +126,7 @@ opportunity_issues as (
     select reason_code, rule_number, 'salesforce', 'Opportunity', facts.engagement_id, facts.engagement_id,
            facts.sold_amount, facts.contract_currency, facts.sold_rate_to_reporting, facts.closed_won_date, detail
     from {{ ref('int_engagement_facts') }} as facts
-    join {{ ref('stg_salesforce__opportunities') }} as opportunities using (crm_opportunity_id)
+    join {{ ref('int_crm_opportunities') }} as opportunities using (crm_opportunity_id)
     cross join lateral (values
         ('unknown_legal_entity', 8, opportunities.legal_entity is not null
             and opportunities.legal_entity not in (select legal_entity from {{ ref('legal_entities') }}),

@@ -9,14 +9,14 @@ with engagements as (
 
 opportunities as (
 
-    select * from {{ ref('stg_salesforce__opportunities') }}
+    select * from {{ ref('int_crm_opportunities') }}
 
 ),
 
 sold_hours as (
 
     select crm_opportunity_id, sum(quantity_hours) as sold_hours, count(*) as line_items
-    from {{ ref('stg_salesforce__opportunity_line_items') }}
+    from {{ ref('int_crm_opportunity_lines') }}
     group by 1
 
 ),
@@ -73,7 +73,7 @@ milestones as (
         sum(stories.budget_estimate_amount)                             as milestone_amount,
         sum(stories.budget_estimate_amount) filter (where stories.state = 'completed') as completed_milestone_amount,
         sum(stories.time_estimate_minutes) / 60.0                       as estimated_hours
-    from {{ ref('stg_kantata__stories') }} as stories
+    from {{ ref('int_psa_tasks') }} as stories
     join {{ ref('int_project_keys') }} as project_keys
         on project_keys.source_system = 'kantata' and project_keys.project_id = stories.psa_project_id
     where stories.story_type = 'milestone' or stories.time_estimate_minutes is not null
@@ -83,11 +83,10 @@ milestones as (
 
 erp_projects as (
 
-    select jobs.erp_project_id, jobs.created_at, statuses.canonical_status
-    from {{ ref('stg_netsuite__jobs') }} as jobs
-    left join {{ ref('stg_netsuite__entity_statuses') }} as entity_statuses using (erp_entity_status_id)
+    select projects.erp_project_id, projects.created_at, statuses.canonical_status
+    from {{ ref('int_erp_projects') }} as projects
     left join {{ ref('status_mappings') }} as statuses
-        on statuses.source_system = 'netsuite' and statuses.status_value = entity_statuses.status_name
+        on statuses.source_system = projects.erp_system and statuses.status_value = projects.status_name
 
 )
 

@@ -14,9 +14,9 @@ with opportunities as (
         {{ normalized_name('opportunities.opportunity_name') }} as name_key,
         customers.erp_customer_id                               as matched_erp_customer_id,
         {{ normalized_name('accounts.account_name') }}          as customer_name_key
-    from {{ ref('stg_salesforce__opportunities') }} as opportunities
+    from {{ ref('int_crm_opportunities') }} as opportunities
     left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = opportunities.crm_account_id
-    left join {{ ref('stg_salesforce__accounts') }} as accounts on accounts.crm_account_id = opportunities.crm_account_id
+    left join {{ ref('int_crm_accounts') }} as accounts on accounts.crm_account_id = opportunities.crm_account_id
     where opportunities.is_won
 
 ),
@@ -26,10 +26,10 @@ jobs as (
     select
         jobs.*,
         {{ normalized_name('jobs.project_name') }}              as name_key,
-        {{ normalized_name('customers.company_name') }}         as customer_name_key
-    from {{ ref('stg_netsuite__jobs') }} as jobs
-    left join {{ ref('stg_netsuite__customers') }} as customers
-        on customers.erp_customer_id = coalesce(jobs.erp_customer_id, jobs.erp_parent_id)
+        {{ normalized_name('customers.customer_name') }}        as customer_name_key
+    from {{ ref('int_erp_projects') }} as jobs
+    left join {{ ref('int_erp_customers') }} as customers
+        on customers.erp_system = jobs.erp_system and customers.erp_customer_id = jobs.erp_customer_id
 
 ),
 
@@ -44,27 +44,27 @@ workspaces as (
 
 )
 
-select opportunities.crm_opportunity_id, 'netsuite' as source_system, jobs.erp_project_id as project_id,
+select opportunities.crm_opportunity_id, jobs.erp_system as source_system, jobs.erp_project_id as project_id,
        1 as strength, 'external_id' as match_method, 0 as date_distance
 from opportunities join jobs on jobs.external_id = opportunities.crm_opportunity_id
 union all
-select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 1, 'external_id', 0
+select opportunities.crm_opportunity_id, jobs.erp_system, jobs.erp_project_id, 1, 'external_id', 0
 from opportunities join jobs on jobs.crm_opportunity_id = opportunities.crm_opportunity_id
 union all
-select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 2, 'crm_backlink', 0
+select opportunities.crm_opportunity_id, jobs.erp_system, jobs.erp_project_id, 2, 'crm_backlink', 0
 from opportunities join jobs on jobs.erp_project_id = opportunities.erp_project_id
 union all
-select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 3, 'customer_name_dates',
+select opportunities.crm_opportunity_id, jobs.erp_system, jobs.erp_project_id, 3, 'customer_name_dates',
        abs(coalesce(jobs.start_date, jobs.created_at::date) - coalesce(opportunities.start_date, opportunities.close_date))
 from opportunities
 join jobs
-    on coalesce(jobs.erp_customer_id, jobs.erp_parent_id) = opportunities.matched_erp_customer_id
+    on jobs.erp_customer_id = opportunities.matched_erp_customer_id
     and position(opportunities.name_key in jobs.name_key) > 0
     and abs(coalesce(jobs.start_date, jobs.created_at::date)
             - coalesce(opportunities.start_date, opportunities.close_date)) <= {{ var('match_start_window_days', 45) }}
 union all
 -- the same rule where the account has no matched ERP customer: the job's customer has the account's name
-select opportunities.crm_opportunity_id, 'netsuite', jobs.erp_project_id, 3, 'customer_name_dates',
+select opportunities.crm_opportunity_id, jobs.erp_system, jobs.erp_project_id, 3, 'customer_name_dates',
        abs(coalesce(jobs.start_date, jobs.created_at::date) - coalesce(opportunities.start_date, opportunities.close_date))
 from opportunities
 join jobs

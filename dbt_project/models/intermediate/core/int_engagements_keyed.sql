@@ -3,6 +3,9 @@
 -- method is kept), several = 'several' (no project is chosen: never guessed), none = 'none'. A project that is the
 -- one candidate of several engagements (two deals of the same name and dates) is not given to any of them either:
 -- they count as 'several', so that no sync creates or updates a project for them until a person decides.
+-- Each ERP keys its own projects: an engagement whose legal entity moved to another ERP mid-way has a project in each
+-- (both keyed to it in int_project_keys); its erp_project_id is the one of the ERP its entity posts to on the as-of
+-- date (int_erp_routes), else the one of the ERP that holds it.
 with strongest as (
 
     select * from {{ ref('int_engagement_candidates_ranked') }}
@@ -45,7 +48,20 @@ decided as (
 
 opportunities as (
 
-    select * from {{ ref('stg_salesforce__opportunities') }} where is_won
+    select * from {{ ref('int_crm_opportunities') }} where is_won
+
+),
+
+erp as (
+
+    select distinct on (decided.crm_opportunity_id) decided.*
+    from decided
+    join opportunities using (crm_opportunity_id)
+    left join {{ ref('int_erp_routes') }} as routes
+        on routes.legal_entity = opportunities.legal_entity and routes.is_current
+    where decided.source_system <> 'kantata'
+    order by decided.crm_opportunity_id, (decided.source_system = routes.erp_system) desc nulls last,
+             decided.source_system desc
 
 )
 
@@ -60,6 +76,7 @@ select
         else 'none'
     end                                                         as erp_match_method,
     coalesce(erp.candidate_count, 0)                            as erp_candidate_count,
+    case when erp.candidate_count = 1 then erp.source_system end as erp_system,
     case when psa.candidate_count = 1 then psa.first_candidate end as psa_project_id,
     case
         when psa.candidate_count = 1 then psa.match_method
@@ -68,5 +85,5 @@ select
     end                                                         as psa_match_method,
     coalesce(psa.candidate_count, 0)                            as psa_candidate_count
 from opportunities
-left join decided as erp on erp.crm_opportunity_id = opportunities.crm_opportunity_id and erp.source_system = 'netsuite'
+left join erp on erp.crm_opportunity_id = opportunities.crm_opportunity_id
 left join decided as psa on psa.crm_opportunity_id = opportunities.crm_opportunity_id and psa.source_system = 'kantata'

@@ -24,8 +24,8 @@ per_project as (
 
 projects as (
 
-    select 'netsuite' as source_system, erp_project_id as project_id, project_name, false as is_internal
-    from {{ ref('stg_netsuite__jobs') }}
+    select erp_system as source_system, erp_project_id as project_id, project_name, false as is_internal
+    from {{ ref('int_erp_projects') }}
     union all
     select 'kantata', psa_project_id, project_name, is_internal
     from {{ ref('int_psa_projects') }}

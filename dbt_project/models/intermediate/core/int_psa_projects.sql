@@ -1,4 +1,5 @@
--- One row per PSA project (Kantata workspace) with its custom fields pivoted and its canonical status.
+-- One row per PSA project (Kantata workspace) with its custom fields pivoted and its canonical status: the PSA role's
+-- projects (Kantata maps its hub attributes into custom fields, so the mapping lives here).
 with workspaces as (
 
     select * from {{ ref('stg_kantata__workspaces') }}

@@ -3,8 +3,8 @@
 with allocations as (
 
     select allocations.*, resources.bill_rate, resources.cost_rate, resources.psa_role_id
-    from {{ ref('stg_kantata__workspace_allocations') }} as allocations
-    left join {{ ref('stg_kantata__workspace_resources') }} as resources using (psa_project_resource_id)
+    from {{ ref('int_psa_allocations') }} as allocations
+    left join {{ ref('int_psa_project_resources') }} as resources using (psa_project_resource_id)
 
 ),
 

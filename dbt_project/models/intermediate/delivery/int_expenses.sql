@@ -1,9 +1,10 @@
--- One row per PSA expense: amount (contract and reporting currency), engagement, and its ERP expense report.
+-- One row per PSA expense: amount (contract and reporting currency), engagement, and its ERP expense (a NetSuite
+-- expense report or a Dynamics 365 Finance expense line, from the ERP role; erp_expense_report_id is its id there).
 -- ERP match: the expense report's externalid is the PSA expense id; before the hub, the same person, engagement,
 -- day and amount (pairs off one to one).
 with expenses as (
 
-    select * from {{ ref('stg_kantata__expenses') }}
+    select * from {{ ref('int_psa_expenses') }}
 
 ),
 
@@ -24,10 +25,10 @@ keyed as (
 
 reports as (
 
-    select reports.*, project_keys.engagement_id
-    from {{ ref('stg_netsuite__expense_reports') }} as reports
+    select reports.*, reports.erp_expense_id as erp_expense_report_id, project_keys.engagement_id
+    from {{ ref('int_erp_expense_transactions') }} as reports
     left join {{ ref('int_project_keys') }} as project_keys
-        on project_keys.source_system = 'netsuite' and project_keys.project_id = reports.erp_project_id
+        on project_keys.source_system = reports.erp_system and project_keys.project_id = reports.erp_project_id
 
 ),
 

@@ -2,7 +2,7 @@
 -- ERP employee: externalid = PSA user id, else the same email (case-insensitive). CRM user: same email.
 with users as (
 
-    select * from {{ ref('stg_kantata__users') }}
+    select * from {{ ref('int_psa_users') }}
 
 ),
 
@@ -46,4 +46,4 @@ select
 from users
 left join employee_match using (psa_user_id)
 left join employees using (erp_employee_id)
-left join {{ ref('stg_salesforce__users') }} as crm_users on lower(crm_users.email) = lower(users.email)
+left join {{ ref('int_crm_users') }} as crm_users on lower(crm_users.email) = lower(users.email)

@@ -1,27 +1,21 @@
--- One row per currency and calendar day: the rate into the reporting currency (var reporting_currency).
--- Rule (docs/kpis.md): the ERP's rate effective on that day; where there is no daily rate, the average of the
+-- One row per currency and calendar day: the rate into the reporting currency (the setting PSHUB_REPORTING_CURRENCY, macro reporting_currency).
+-- Rule (docs/kpis.md): the ERP's rate effective on that day (every ERP's rates, from the ERP role); where there is no daily rate, the average of the
 -- month's rates; before a currency's first rate of a month, the latest earlier rate.
 with rates as (
 
-    select
-        base.currency_code                                      as base_currency,
-        quote.currency_code                                     as transaction_currency,
-        currency_rates.effective_date,
-        currency_rates.exchange_rate
-    from {{ ref('stg_netsuite__currency_rates') }} as currency_rates
-    join {{ ref('stg_netsuite__currencies') }} as base on base.erp_currency_id = currency_rates.erp_base_currency_id
-    join {{ ref('stg_netsuite__currencies') }} as quote on quote.erp_currency_id = currency_rates.erp_transaction_currency_id
-    where currency_rates.exchange_rate > 0
+    select erp_system, base_currency, transaction_currency, effective_date, exchange_rate
+    from {{ ref('int_erp_exchange_rates') }}
+    where exchange_rate > 0
 
 ),
 
 to_reporting as (
 
     -- direct quotes (reporting currency is the base) win over inverted ones
-    select transaction_currency as currency_code, effective_date, exchange_rate as rate, 1 as preference
+    select transaction_currency as currency_code, effective_date, exchange_rate as rate, 1 as preference, erp_system
     from rates where base_currency = {{ reporting_currency() }}
     union all
-    select base_currency, effective_date, 1.0 / exchange_rate, 2
+    select base_currency, effective_date, 1.0 / exchange_rate, 2, erp_system
     from rates where transaction_currency = {{ reporting_currency() }}
 
 ),
@@ -30,7 +24,8 @@ daily_rates as (
 
     select distinct on (currency_code, effective_date) currency_code, effective_date, rate
     from to_reporting
-    order by currency_code, effective_date, preference
+    -- two ERPs quoting the same day hold the firm's one rate table: the first ERP by name is taken, so the pick is fixed
+    order by currency_code, effective_date, preference, erp_system
 
 ),
 

@@ -1,11 +1,6 @@
--- One row per ERP customer payment, with the amount applied to invoices and the unapplied rest.
-with payments as (
-
-    select * from {{ ref('stg_netsuite__transactions') }} where transaction_type = 'CustPymt'
-
-),
-
-applied as (
+-- One row per ERP customer payment (every ERP's, from the ERP role), with the amount applied to invoices and the
+-- unapplied rest.
+with applied as (
 
     select erp_payment_id, sum(amount_applied) as amount_applied
     from {{ ref('int_payment_applications') }}
@@ -14,14 +9,14 @@ applied as (
 )
 
 select
-    payments.erp_transaction_id                                 as erp_payment_id,
-    payments.document_number,
-    payments.erp_entity_id                                      as erp_customer_id,
-    currencies.currency_code,
-    abs(payments.total_amount)                                  as amount,
+    payments.erp_payment_id,
+    payments.payment_reference                                  as document_number,
+    payments.erp_customer_id,
+    payments.currency_code,
+    abs(payments.amount)                                        as amount,
     coalesce(applied.amount_applied, 0)                         as amount_applied,
-    abs(payments.total_amount) - coalesce(applied.amount_applied, 0) as amount_unapplied,
-    payments.transaction_date                                   as payment_date
-from payments
-left join applied on applied.erp_payment_id = payments.erp_transaction_id
-left join {{ ref('stg_netsuite__currencies') }} as currencies on currencies.erp_currency_id = payments.erp_currency_id
+    abs(payments.amount) - coalesce(applied.amount_applied, 0)  as amount_unapplied,
+    payments.payment_date,
+    payments.erp_system
+from {{ ref('int_erp_payments') }} as payments
+left join applied on applied.erp_payment_id = payments.erp_payment_id

@@ -4,6 +4,7 @@ select
     e.erp_expense_report_id             as erp_expense_id,
     e.erp_subsidiary_id                 as erp_company,
     e.erp_project_id,
+    e.erp_employee_id,
     e.external_id,
     e.expense_date,
     e.category,
@@ -22,6 +23,8 @@ select
     erp_expense_line_id,
     legal_entity_code                   as erp_company,
     legal_entity_code || '|' || project_code as erp_project_id,
+    -- the worker's personnel number: Dynamics 365 Finance workers are not matched to the firm's people yet
+    worker_number                       as erp_employee_id,
     external_id,
     expense_date,
     category,

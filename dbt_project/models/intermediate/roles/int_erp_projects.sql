@@ -1,33 +1,49 @@
--- ERP role: projects of each ERP, with their customer's id in the same ERP and the CRM opportunity stamped on them.
+-- ERP role: projects of each ERP, with their customer's id in the same ERP (a NetSuite job's customer, or its parent
+-- when the job hangs under one), the CRM opportunity stamped on them and their status in the ERP's own words.
 select
     'netsuite'                          as erp_system,
     j.erp_project_id,
     j.erp_subsidiary_id                 as erp_company,
-    j.erp_customer_id,
+    le.legal_entity,
+    coalesce(j.erp_customer_id, j.erp_parent_id) as erp_customer_id,
     j.project_name,
     j.crm_opportunity_id,
+    j.external_id,
     cur.currency_code,
     j.billing_model,
     j.service_line,
+    statuses.status_name,
     j.start_date,
     coalesce(j.end_date, j.projected_end_date) as end_date,
+    coalesce(j.is_inactive, false)      as is_inactive,
+    j.created_at,
     j.updated_at
 from {{ ref('stg_netsuite__jobs') }} as j
 left join {{ ref('stg_netsuite__currencies') }} as cur on cur.erp_currency_id = j.erp_currency_id
+left join {{ ref('stg_netsuite__entity_statuses') }} as statuses on statuses.erp_entity_status_id = j.erp_entity_status_id
+left join {{ ref('legal_entities') }} as le on le.erp_subsidiary_id = j.erp_subsidiary_id
 
 union all
 
 select
     'dynamics'                          as erp_system,
-    erp_project_id,
-    legal_entity_code                   as erp_company,
-    legal_entity_code || '|' || customer_account as erp_customer_id,
-    project_name,
-    crm_opportunity_id,
-    currency_code,
-    billing_model,
-    service_line,
-    start_date,
-    end_date,
-    updated_at
-from {{ ref('stg_dynamics__projects') }}
+    d.erp_project_id,
+    d.legal_entity_code                 as erp_company,
+    r.legal_entity,
+    d.legal_entity_code || '|' || d.customer_account as erp_customer_id,
+    d.project_name,
+    d.crm_opportunity_id,
+    -- the opportunity id the hub stamps (PshCrmOpportunityId) plays NetSuite's externalid
+    d.crm_opportunity_id                as external_id,
+    d.currency_code,
+    d.billing_model,
+    d.service_line,
+    d.project_stage                     as status_name,
+    d.start_date,
+    d.end_date,
+    false                               as is_inactive,
+    null::timestamptz                   as created_at,
+    d.updated_at
+from {{ ref('stg_dynamics__projects') }} as d
+left join (select distinct legal_entity, erp_company from {{ ref('erp_routing') }} where erp_system = 'dynamics') as r
+    on r.erp_company = d.legal_entity_code

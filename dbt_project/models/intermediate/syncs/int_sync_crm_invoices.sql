@@ -88,9 +88,9 @@ deleted as (
     from {{ ref('stg_netsuite__deleted_transactions') }} as deleted
     join {{ ref('stg_ops__sync_ledger') }} as ledger
         on ledger.sync_name = 'crm_invoices' and ledger.record_key = deleted.erp_transaction_id
-    left join {{ ref('stg_netsuite__jobs') }} as jobs on jobs.erp_project_id = deleted.erp_entity_id
-    left join accounts on accounts.erp_customer_id = coalesce(jobs.erp_customer_id, jobs.erp_parent_id,
-                                                              deleted.erp_entity_id)
+    left join {{ ref('int_erp_projects') }} as jobs
+        on jobs.erp_system = 'netsuite' and jobs.erp_project_id = deleted.erp_entity_id
+    left join accounts on accounts.erp_customer_id = coalesce(jobs.erp_customer_id, deleted.erp_entity_id)
     left join {{ ref('stg_netsuite__currencies') }} as currencies on currencies.erp_currency_id = deleted.erp_currency_id
     where deleted.transaction_type in ('CustInvc', 'CustCred')
       and deleted.erp_transaction_id not in (select erp_invoice_id from invoices)

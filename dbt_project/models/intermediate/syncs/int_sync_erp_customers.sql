@@ -10,7 +10,7 @@ with won_accounts as (
 
 accounts as (
 
-    select * from {{ ref('stg_salesforce__accounts') }}
+    select * from {{ ref('int_crm_accounts') }}
 
 )
 

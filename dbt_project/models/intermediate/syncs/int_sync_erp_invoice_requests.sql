@@ -2,7 +2,7 @@
 -- that was not invoiced before the hub, as an ERP invoice request; external id = the PSA milestone (story) id.
 with milestones as (
 
-    select * from {{ ref('stg_kantata__stories') }}
+    select * from {{ ref('int_psa_tasks') }}
     where story_type = 'milestone' and state = 'completed'
 
 ),
@@ -18,8 +18,8 @@ legacy_invoiced as (
 
     -- milestones invoiced by hand before the hub name the story in the invoice memo
     select substring(memo from 'Milestone story (\d+)') as psa_story_id
-    from {{ ref('stg_netsuite__transactions') }}
-    where transaction_type = 'CustInvc' and memo like 'Milestone story %'
+    from {{ ref('int_erp_invoices') }}
+    where document_type = 'invoice' and memo like 'Milestone story %'
 
 )
 

@@ -8,7 +8,7 @@ with engagements as (
 
 opportunities as (
 
-    select * from {{ ref('stg_salesforce__opportunities') }}
+    select * from {{ ref('int_crm_opportunities') }}
 
 )
 

@@ -28,8 +28,8 @@ select
         when roles.psa_role_id is null then 'unknown_role'
         when coalesce(engagements.psa_project_id, created.destination_id) is null then 'psa_project_not_created_yet'
     end                                                         as block_reason_code
-from {{ ref('stg_salesforce__opportunity_line_items') }} as line_items
+from {{ ref('int_crm_opportunity_lines') }} as line_items
 join engagements on engagements.crm_opportunity_id = line_items.crm_opportunity_id
-left join {{ ref('stg_kantata__roles') }} as roles on lower(roles.role_name) = lower(line_items.role_name)
+left join {{ ref('int_psa_roles') }} as roles on lower(roles.role_name) = lower(line_items.role_name)
 left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'psa_projects' and created.record_key = engagements.engagement_id

@@ -10,7 +10,7 @@ with engagements as (
 rate_cards as (
 
     select distinct on (currency_code) currency_code, psa_rate_card_id
-    from {{ ref('stg_kantata__rate_cards') }}
+    from {{ ref('int_psa_rate_cards') }}
     order by currency_code, is_default desc nulls last, psa_rate_card_id
 
 )
