@@ -21,8 +21,10 @@ install: $(STAMP)  ## create .venv and install pshub with pinned dependencies
 demo: $(STAMP)  ## run one hub cycle against the sandbox on the embedded warehouse
 	$(BIN)/pshub demo
 
-test: $(STAMP)  ## run the test suite (embedded PostgreSQL + sandbox over loopback HTTP)
-	$(BIN)/python -m pytest
+TEST_WORKERS ?= 2
+
+test: $(STAMP)  ## run the test suite (embedded PostgreSQL + sandbox over loopback HTTP), TEST_WORKERS=2 at once
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 bench: $(STAMP)  ## run the benchmarks under bench/
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -32,6 +32,7 @@ DEFAULT_FAULTS = {
     "latency_ms": 0,            # extra delay on every API request
     "daily_request_limit": None,  # Salesforce: 403 REQUEST_LIMIT_EXCEEDED once spent
     "concurrency_limit": None,  # NetSuite: 429, Salesforce: 403 concurrent limit, beyond this many at once
+    "lose_next_responses": 0,   # the next N successful writes lose their answers (then counted down): a sure fault
     "seed": None,               # set to draw the faults above from a seeded generator: the same requests, the same faults
 }
 
@@ -146,6 +147,13 @@ class App:
         self.rng = random.Random()
         self.base_url = ""
 
+    def _lose_this_answer(self, f: dict) -> bool:
+        with self.inflight_lock:
+            if f.get("lose_next_responses"):
+                f["lose_next_responses"] -= 1
+                return True
+        return bool(f.get("lost_response_rate")) and self.rng.random() < f["lost_response_rate"]
+
     def route(self, method, pattern, name, auth=True, write=None):
         def deco(fn):
             self.routes.append(Route(method, pattern, fn, name, auth, write))
@@ -221,8 +229,7 @@ class App:
             resp = route.handler(req, **params)
             n = getattr(resp, "records_written", 0)
             self.stats.count(route.name, route.write and resp.status < 400, resp.status, n)
-            if (route.write and resp.status < 400 and f.get("lost_response_rate")
-                    and self.rng.random() < f["lost_response_rate"]):
+            if route.write and resp.status < 400 and self._lose_this_answer(f):
                 # the write is committed; its answer never arrives (a timeout or a reset after the commit):
                 # the classic cause of double posting when a client sends a non-idempotent write again
                 self.stats.lose_response()

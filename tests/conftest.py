@@ -71,14 +71,39 @@ def pytest_configure(config):
     logging.raiseExceptions = False
 
 
+# Folders whose tests share costly session fixtures (a dbt build of a firm, a hub and its first cycle): under
+# `pytest -n`, each runs whole in one worker, so that the fixture is built once.
+_SHARED_FOLDERS = ("tests/dbt/", "tests/reliability/")
+
+
+def _group(item) -> str:
+    """The unit a worker runs whole: the tests sharing the operations hub (its first cycle), a folder above, or else
+    a module (its module fixtures, such as a hub of its own, are built once)."""
+    path = item.nodeid.replace("\\", "/")
+    if "ops_env" in getattr(item, "fixturenames", ()):
+        return "ops-hub"
+    for folder in _SHARED_FOLDERS:
+        if folder in path:
+            return folder.strip("/")
+    return path.split("::", 1)[0]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     # The operations and reliability tests point PSHUB_HOME and PSHUB_DATABASE_URL at a warehouse and sandbox of
-    # their own for the rest of the session: they run last, so that no other test runs against their state.
+    # their own for the rest of the session: they run last, so that no other test runs against their state (under
+    # `pytest -n --dist loadgroup --no-loadscope-reorder` too: the groups are handed out in this order, and each
+    # worker runs what it gets in order). The other operations tests, each with a hub of its own, come just before.
     def last(item) -> int:
         path = item.nodeid.replace("\\", "/")
-        return 2 if "tests/reliability/" in path else 1 if "tests/ops/" in path else 0
+        if "tests/reliability/" in path:
+            return 3
+        return 2 if "ops_env" in getattr(item, "fixturenames", ()) else 1 if "tests/ops/" in path else 0
 
     items.sort(key=last)
+    if getattr(config.option, "dist", "no") != "no":
+        for item in items:
+            item.add_marker(pytest.mark.xdist_group(_group(item)))
 
 
 def pytest_sessionstart(session):

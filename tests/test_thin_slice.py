@@ -1,16 +1,31 @@
 """The thin slice end to end: Salesforce -> raw -> dbt marts -> NetSuite customers, and a quiet second run."""
 import httpx
+import psycopg
 import pytest
 
+from isolated_hub import isolated_hub
 from pshub.clients import client_for
 
 
 @pytest.fixture(scope="module")
-def cycles(hub_sandbox, warehouse_url):
+def thin_hub(warehouse_url, home):
+    """A hub of its own: the totals of its cycles count only what its own cycles found."""
+    with isolated_hub(warehouse_url, home / "thin-slice", "pshub_thin_slice_test") as env:
+        yield env
+
+
+@pytest.fixture
+def conn(thin_hub):
+    with psycopg.connect(thin_hub["database_url"]) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="module")
+def cycles(thin_hub):
     """Two hub cycles in a row with no source change in between."""
     from flows.hub import hub
 
-    stats = lambda: httpx.get(hub_sandbox.urls["netsuite"] + "/__sandbox/stats").json()["write_calls"]  # noqa: E731
+    stats = lambda: httpx.get(thin_hub["sandbox"].urls["netsuite"] + "/__sandbox/stats").json()["write_calls"]  # noqa: E731
     first = hub()
     writes_after_first = stats()
     second = hub()
@@ -56,6 +71,18 @@ def test_second_run_with_no_source_change_lands_and_pushes_nothing(cycles):
     assert all(s["pushed"] == 0 and s["write_calls"] == 0 for s in second["syncs"]), \
         [(s["sync"], s["pushed"]) for s in second["syncs"] if s["pushed"]]
     assert writes_after_second == writes_after_first
+
+
+def test_a_second_cycle_counts_nothing_new_and_names_the_hubs_own_writes_coming_back(cycles):
+    first, second = cycles[:2]
+    assert first["totals"]["new_holds"] == first["totals"]["open_holds"] > 0
+    totals = second["totals"]
+    assert (totals["new_holds"], totals["new_failures"], totals["open_failures"]) == (0, 0, 0)
+    pushed = {s["sync"]: s["pushed"] for s in first["syncs"]}
+    landed = {(l["system"], l["object"]): l for l in second["loads"]}
+    assert landed[("netsuite", "timebill")]["hub_echoes"] == pushed["erp_time_bills"] > 0
+    assert landed[("netsuite", "customer")]["hub_echoes"] == pushed["erp_customers"] > 0
+    assert 0 < totals["rows_echoed"] <= totals["rows_landed"]
 
 
 def test_every_landed_row_traces_back_to_its_run(cycles, conn):

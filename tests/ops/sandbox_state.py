@@ -7,6 +7,23 @@ import datetime as dt
 from sandbox.store import Store, ns_datetime
 
 
+def plant_time_entry_today(store: Store) -> int:
+    """An approved time entry dated the firm's today, a copy of its latest one: the current week is in the weekly
+    marts whatever the weekday (early on a Monday nobody has logged time in the new week yet)."""
+    today = store.now().date()
+    with store.write_lock:
+        c = store.conn()
+        cur = c.execute("SELECT * FROM kt_time_entries WHERE approved = 1 AND time_in_minutes > 0"
+                        " ORDER BY date_performed DESC, id LIMIT 1")
+        row = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        stamp = store.stamp("kantata")
+        row.update(id=store.new_kt_id("time_entries"), date_performed=today.isoformat(), created_at=stamp,
+                   updated_at=stamp, notes="Planted: logged today")
+        c.execute(f"INSERT INTO kt_time_entries ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                  list(row.values()))
+    return row["id"]
+
+
 def plant_overdue_invoice(store: Store, days_overdue: int = 45, amount: float = 12345.67) -> str:
     """An open NetSuite invoice of the firm's first project, due `days_overdue` days before the firm's today and
     not paid at all; returns its document number. Shaped as the sandbox's own billing run writes invoices."""

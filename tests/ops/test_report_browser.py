@@ -11,7 +11,7 @@ import pytest
 
 from ops_browser import PageSession, chromium_path
 from isolated_hub import isolated_hub
-from sandbox_state import plant_overdue_invoice, plant_unmatched_customer
+from sandbox_state import plant_overdue_invoice, plant_time_entry_today, plant_unmatched_customer
 
 pytestmark = pytest.mark.skipif(
     chromium_path() is None,
@@ -33,6 +33,7 @@ def report_hub(warehouse_url, home):
     with isolated_hub(warehouse_url, home / "report", "pshub_report_test") as env:
         invoice = plant_overdue_invoice(env["sandbox"].store, days_overdue=45)
         unmatched = plant_unmatched_customer(env["sandbox"].store, amount=16445.00)
+        plant_time_entry_today(env["sandbox"].store)  # the current week is in the utilization chart on any weekday
         summary = hub()
         path = write_report(env["home"] / "report.html")
         with psycopg.connect(env["database_url"]) as conn:

@@ -81,7 +81,8 @@ def corpus(reliability_env, baseline) -> dict[str, str]:
     recent = (firm.today() - dt.timedelta(days=3)).isoformat()
     entry = ("approved = 1 AND billable = 1 AND is_invoiced = 0 AND date_performed >= ? AND time_in_minutes > 0"
              " AND rate_in_cents > 0",
-             ((firm.today().replace(day=1)).isoformat(),))
+             # from the first of the month the copies are dated in (on a month's first days, the month before)
+             ((firm.today() - dt.timedelta(days=4)).replace(day=1).isoformat(),))
     expense = ("approved = 1 AND is_billable = 1 AND amount_in_cents > 0", ())
     won = ("IsWon = 1 AND Amount > 0", ())
 

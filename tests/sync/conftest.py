@@ -63,5 +63,6 @@ def sandbox_admin(hub_sandbox):
     yield admin
     for system in ("salesforce", "netsuite", "kantata"):
         httpx.put(hub_sandbox.urls[system] + "/__sandbox/faults",
-                  json={"error_rate": 0, "rate_limit_rate": 0, "drop_rate": 0, "lost_response_rate": 0})
+                  json={"error_rate": 0, "rate_limit_rate": 0, "drop_rate": 0, "lost_response_rate": 0,
+                        "lose_next_responses": 0})
     admin.latency(0)

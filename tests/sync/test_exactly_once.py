@@ -266,8 +266,10 @@ def test_lost_responses_and_kills_leave_each_record_once_with_latest_values(sync
     outbound_table(name, columns, [make_row(i) for i in range(ROWS)])
     # One write in five loses its answer: at one in ten a sync that sends few write calls (milestones)
     # went through a whole make test run once with no fault fired, which proved nothing.
+    # and the first write's answer is lost for sure: a sync with few write calls (project roles go in bulk) met
+    # no fault at all in two runs of three under load, which proved nothing
     for system in ("salesforce", "netsuite", "kantata"):
-        sandbox_admin.faults(system, lost_response_rate=0.20)
+        sandbox_admin.faults(system, lost_response_rate=0.20, lose_next_responses=1)
     sandbox_admin.latency(10)
     placeholders = ", ".join(["%s"] * len(make_row(0)))
 
@@ -285,7 +287,7 @@ def test_lost_responses_and_kills_leave_each_record_once_with_latest_values(sync
         lost = _lost_responses(sandbox_admin) - lost_before
     finally:
         for system in ("salesforce", "netsuite", "kantata"):
-            sandbox_admin.faults(system, lost_response_rate=0)
+            sandbox_admin.faults(system, lost_response_rate=0, lose_next_responses=0)
         sandbox_admin.latency(0)
     assert lost > 0, "the fault never fired: the test proved nothing"
 
