@@ -42,5 +42,5 @@ select
     null::timestamptz                   as created_at,
     d.updated_at
 from {{ ref('stg_dynamics__customers') }} as d
-left join (select distinct legal_entity, erp_company from {{ ref('erp_routing') }} where erp_system = 'dynamics') as r
+left join {{ dynamics_companies() }} as r
     on r.erp_company = d.legal_entity_code

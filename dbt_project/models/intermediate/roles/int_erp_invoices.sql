@@ -111,7 +111,7 @@ invoices as (
         on tot.legal_entity_code = i.legal_entity_code and tot.invoice_identifier = i.invoice_identifier
     left join dynamics_paid as p
         on p.legal_entity_code = i.legal_entity_code and p.marked_invoice_number = i.invoice_number
-    left join (select distinct legal_entity, erp_company from {{ ref('erp_routing') }} where erp_system = 'dynamics') as r
+    left join {{ dynamics_companies() }} as r
         on r.erp_company = i.legal_entity_code
     where i.is_posted
 

@@ -21,5 +21,5 @@ select
     d.legal_entity_name,
     d.accounting_currency
 from {{ ref('stg_dynamics__legal_entities') }} as d
-left join (select distinct legal_entity, erp_company from {{ ref('erp_routing') }} where erp_system = 'dynamics') as r
+left join {{ dynamics_companies() }} as r
     on r.erp_company = d.legal_entity_code
