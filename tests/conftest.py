@@ -101,9 +101,22 @@ def pytest_collection_modifyitems(config, items):
         return 2 if "ops_env" in getattr(item, "fixturenames", ()) else 1 if "tests/ops/" in path else 0
 
     items.sort(key=last)
-    if getattr(config.option, "dist", "no") != "no":
-        for item in items:
-            item.add_marker(pytest.mark.xdist_group(_group(item)))
+    # Marked always: pytest-xdist sets `option.dist` to "no" on its workers (xdist/remote.py), and it is the
+    # workers that read the marks (into `nodeid@group`, under --dist loadgroup). Without xdist the mark is inert.
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+
+
+def pytest_xdist_node_collection_finished(node, ids):
+    # pytest-xdist 3.8 groups by rewriting node ids (`nodeid@group`), which pytest 9.2's structured node ids ignore
+    # (pytest-dev/pytest-xdist#1386): the run would go on with every test a unit of its own and every shared hub
+    # built once per worker. Stop instead of running slow.
+    if node.config.getvalue("dist") == "loadgroup" and ids and "@" not in ids[0]:
+        pytest.exit(
+            "pytest-xdist did not apply the test groups (pytest-dev/pytest-xdist#1386): install the versions in "
+            "constraints.txt (`make install`), or run on one worker (`TEST_WORKERS=1 make test`)",
+            returncode=4,
+        )
 
 
 def pytest_sessionstart(session):
