@@ -1,4 +1,4 @@
--- Sync erp_invoice_requests: the rows to push (see int_sync_erp_invoice_requests for the rules); rows that must not be pushed are in erp_invoice_requests_blocked.
+-- Sync erp_invoice_requests: the rows to push (see int_sync_erp_invoice_requests for the rules); only rows routed to NetSuite (erp_system); rows that must not be pushed are in erp_invoice_requests_blocked.
 select
     external_id,
     name,
@@ -13,4 +13,4 @@ select
     _amount_at_stake,
     _currency
 from {{ ref('int_sync_erp_invoice_requests') }}
-where block_reason_code is null
+where block_reason_code is null and erp_system = 'netsuite'

@@ -1,5 +1,7 @@
 -- Candidates of sync erp_projects: one row per engagement, as a NetSuite job (project); external id = the
 -- CRM opportunity id. A legacy project matched by rule carries its id (_erp_project_id) to be updated, not duplicated.
+-- One row per ERP and company the engagement's project must exist in (erp_system, erp_company: the current route of
+-- its legal entity and the ERPs its dated records go to, int_sync_erp_engagement_routes).
 with engagements as (
 
     select * from {{ ref('int_engagement_facts') }}
@@ -40,8 +42,11 @@ select
         when legal_entities.legal_entity is null then 'unknown_legal_entity'
         when coalesce(engagements.erp_customer_id, customers.erp_customer_id, created_customers.destination_id) is null
             then 'customer_not_in_erp'
-    end                                                         as block_reason_code
+    end                                                         as block_reason_code,
+    routes.erp_system,
+    routes.erp_company
 from engagements
+join {{ ref('int_sync_erp_engagement_routes') }} as routes using (engagement_id)
 join opportunities using (crm_opportunity_id)
 left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = engagements.crm_account_id
 left join {{ ref('int_sync_created_ids') }} as created_customers
