@@ -1,19 +1,19 @@
-{#- Dynamics 365 Finance outbound helpers: where the hub finds the records of an ERP routed to Dynamics, in the records
-    landed from it and in what its own syncs created (ledger: the landed id is the natural key joined by '|',
+{#- Dynamics 365 Finance outbound helpers: where the hub finds the records of an ERP routed to Dynamics, in the ERP
+    role models (what was landed from it) and in what its own syncs created (ledger: the landed id is the natural key joined by '|',
     dataAreaId first, connectors/dynamics.py KEY_SEPARATOR). -#}
 
 {% macro d365_customer_accounts() %}
 {#- (crm_account_id, data_area_id, customer_account): the Dynamics customer of a CRM account in each company. -#}
 (select crm_account_id, data_area_id, min(customer_account) as customer_account from (
-    select crm_account_id, legal_entity_code as data_area_id, customer_account
-    from {{ ref('stg_dynamics__customers') }}
-    where crm_account_id is not null
+    select crm_account_id, erp_company, split_part(erp_customer_id, '|', 2)
+    from {{ ref('int_erp_customers') }}
+    where erp_system = 'dynamics' and crm_account_id is not null
     union all
     select record_key, split_part(destination_id, '|', 1), split_part(destination_id, '|', 2)
     from {{ ref('int_sync_created_ids') }}
     where sync_name = 'd365_customers'
-      and not exists (select 1 from {{ ref('stg_dynamics__customers') }} as landed
-                      where landed.legal_entity_code || '|' || landed.customer_account = destination_id)
+      and not exists (select 1 from {{ ref('int_erp_customers') }} as landed
+                      where landed.erp_system = 'dynamics' and landed.erp_customer_id = destination_id)
 ) as accounts (crm_account_id, data_area_id, customer_account) group by 1, 2)
 {%- endmacro %}
 
@@ -21,15 +21,15 @@
 {#- (engagement_id, data_area_id, project_code): the Dynamics project of an engagement (CRM opportunity) in each
     company. -#}
 (select engagement_id, data_area_id, min(project_code) as project_code from (
-    select crm_opportunity_id as engagement_id, legal_entity_code as data_area_id, project_code
-    from {{ ref('stg_dynamics__projects') }}
-    where crm_opportunity_id is not null
+    select crm_opportunity_id, erp_company, split_part(erp_project_id, '|', 2)
+    from {{ ref('int_erp_projects') }}
+    where erp_system = 'dynamics' and crm_opportunity_id is not null
     union all
     select record_key, split_part(destination_id, '|', 1), split_part(destination_id, '|', 2)
     from {{ ref('int_sync_created_ids') }}
     where sync_name = 'd365_projects'
-      and not exists (select 1 from {{ ref('stg_dynamics__projects') }} as landed
-                      where landed.legal_entity_code || '|' || landed.project_code = destination_id)
+      and not exists (select 1 from {{ ref('int_erp_projects') }} as landed
+                      where landed.erp_system = 'dynamics' and landed.erp_project_id = destination_id)
 ) as projects (engagement_id, data_area_id, project_code) group by 1, 2)
 {%- endmacro %}
 
@@ -41,8 +41,8 @@ case when {{ erp_employee_id }} is not null then 'E' || lpad({{ erp_employee_id 
 
 {% macro d365_closed_period(data_area_id, day) -%}
 {#- true when the day falls in a period of the company that is not open (FiscalPeriods.PeriodStatus). -#}
-exists (select 1 from {{ ref('stg_dynamics__fiscal_periods') }} as periods
-        where periods.legal_entity_code = {{ data_area_id }} and periods.is_closed
+exists (select 1 from {{ ref('int_erp_periods') }} as periods
+        where periods.erp_system = 'dynamics' and periods.erp_company = {{ data_area_id }} and periods.is_closed
           and {{ day }} between periods.start_date and periods.end_date)
 {%- endmacro %}
 
@@ -65,4 +65,14 @@ case
     when {{ reason }} not in ('engagement_not_in_erp', 'employee_not_in_erp', 'no_service_item_for_role', 'closed_period')
         then {{ reason }}
 end
+{%- endmacro %}
+
+{% macro d365_held_by_netsuite(sync_name, role_model, external_id, netsuite_id) -%}
+{#- A PSA record NetSuite already holds (posted by the hub, matched by rule, or landed with the hub's external id)
+    stays there: a cut-over moves what is dated after it and not yet posted, never a posted record. -#}
+({{ netsuite_id }} is not null
+ or exists (select 1 from {{ ref('int_sync_created_ids') }} as created
+            where created.sync_name = '{{ sync_name }}' and created.record_key = {{ external_id }})
+ or exists (select 1 from {{ ref(role_model) }} as posted
+            where posted.erp_system = 'netsuite' and posted.external_id = {{ external_id }}))
 {%- endmacro %}

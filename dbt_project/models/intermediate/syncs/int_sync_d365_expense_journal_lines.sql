@@ -7,17 +7,20 @@
 -- ProjectManagementAndAccounting); the entity set name ProjectExpenseJournalLines is this project's choice.
 with candidates as (
 
-    select * from {{ ref('int_sync_erp_expenses') }}
-    where erp_system = 'dynamics'
+    select * from {{ ref('int_sync_erp_expenses') }} as source_rows
+    where source_rows.erp_system = 'dynamics'
+      and not {{ d365_held_by_netsuite('erp_expenses', 'int_erp_expense_transactions', 'source_rows.external_id', 'source_rows._erp_expense_report_id') }}
 
 ),
 
 landed as (
 
-    select distinct on (external_id, legal_entity_code) external_id, legal_entity_code, journal_number, line_number
-    from {{ ref('stg_dynamics__expense_journal_lines') }}
-    where external_id is not null
-    order by external_id, legal_entity_code, journal_number, line_number
+    -- the line the record already is in Dynamics (its landed id is dataAreaId|JournalNumber|LineNumber)
+    select distinct on (external_id, erp_company)
+        external_id, erp_company, split_part(erp_expense_id, '|', 2) as journal_number, split_part(erp_expense_id, '|', 3)::bigint as line_number
+    from {{ ref('int_erp_expense_transactions') }}
+    where erp_system = 'dynamics' and external_id is not null
+    order by external_id, erp_company, erp_expense_id
 
 )
 
@@ -45,6 +48,6 @@ select
                          "'unapproved_expense', 'expense_without_date', 'expense_without_amount', 'negative_amount', 'expense_without_project', 'expense_without_engagement'") }}
                                                                 as block_reason_code
 from candidates
-left join landed on landed.external_id = candidates.external_id and landed.legal_entity_code = candidates.erp_company
+left join landed on landed.external_id = candidates.external_id and landed.erp_company = candidates.erp_company
 left join {{ d365_project_codes() }} as projects
     on projects.engagement_id = candidates._engagement and projects.data_area_id = candidates.erp_company

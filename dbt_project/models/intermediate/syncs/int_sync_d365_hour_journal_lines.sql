@@ -8,17 +8,20 @@
 -- ProjectHourJournalLines is this project's choice (sandbox/dynamics.py).
 with candidates as (
 
-    select * from {{ ref('int_sync_erp_time_bills') }}
-    where erp_system = 'dynamics'
+    select * from {{ ref('int_sync_erp_time_bills') }} as source_rows
+    where source_rows.erp_system = 'dynamics'
+      and not {{ d365_held_by_netsuite('erp_time_bills', 'int_erp_time_transactions', 'source_rows.external_id', 'source_rows._erp_time_bill_id') }}
 
 ),
 
 landed as (
 
-    select distinct on (external_id, legal_entity_code) external_id, legal_entity_code, journal_number, line_number
-    from {{ ref('stg_dynamics__hour_journal_lines') }}
-    where external_id is not null
-    order by external_id, legal_entity_code, journal_number, line_number
+    -- the line the record already is in Dynamics (its landed id is dataAreaId|JournalNumber|LineNumber)
+    select distinct on (external_id, erp_company)
+        external_id, erp_company, split_part(erp_time_id, '|', 2) as journal_number, split_part(erp_time_id, '|', 3)::bigint as line_number
+    from {{ ref('int_erp_time_transactions') }}
+    where erp_system = 'dynamics' and external_id is not null
+    order by external_id, erp_company, erp_time_id
 
 )
 
@@ -47,7 +50,7 @@ select
                          "'unapproved_time', 'time_without_date', 'time_without_hours', 'negative_rate', 'time_without_engagement'") }}
                                                                 as block_reason_code
 from candidates
-left join landed on landed.external_id = candidates.external_id and landed.legal_entity_code = candidates.erp_company
+left join landed on landed.external_id = candidates.external_id and landed.erp_company = candidates.erp_company
 left join {{ d365_project_codes() }} as projects
     on projects.engagement_id = candidates._engagement and projects.data_area_id = candidates.erp_company
 left join {{ ref('role_service_items') }} as items on items.erp_item_id = candidates.item
