@@ -278,7 +278,11 @@ def demo(
 @sync_app.command("plan")
 def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default: all)"),
               show: int = typer.Option(10, help="rows to show per sync")) -> None:
-    """Show what a sync would push, without writing anything (a dry run)."""
+    """Show what a sync would push, without writing anything (a dry run); for all syncs, also where the ERP
+    records go: per ERP (NetSuite, Dynamics 365 Finance) and company, what is new, already there, held back, or
+    held by the other ERP. Plan a cut-over with it: change the erp_routing seed, `pshub transform`, then plan."""
+    from pshub.app import erp_plan
+
     try:
         syncs = [get_sync(name)] if name else list(SYNCS.values())
     except KeyError as exc:
@@ -289,6 +293,8 @@ def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default
                 summary.print_plan(sync, engine.plan_counts(conn, sync), list(engine.plan(conn, sync, limit=show)))
             except engine.ModelMissing as exc:
                 _fail(str(exc))
+        if not name or name.startswith(("erp_", "d365_")):
+            summary.print_erp_plan(erp_plan.routes(conn), erp_plan.by_erp(conn))
 
 
 @sync_app.command("list")
