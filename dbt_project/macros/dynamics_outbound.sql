@@ -40,7 +40,8 @@ case when {{ erp_employee_id }} is not null then 'E' || lpad({{ erp_employee_id 
 {%- endmacro %}
 
 {% macro d365_closed_period(data_area_id, day) -%}
-{#- true when the day falls in a period of the company that is not open (FiscalPeriods.PeriodStatus). -#}
+{#- true when the day falls in a period of the company that is not open (FiscalPeriods.PeriodStatus): a period on hold
+    or permanently closed takes no posting (asserted in tests/contracts/test_dynamics_contract.py, with its sources). -#}
 exists (select 1 from {{ ref('int_erp_periods') }} as periods
         where periods.erp_system = 'dynamics' and periods.erp_company = {{ data_area_id }} and periods.is_closed
           and {{ day }} between periods.start_date and periods.end_date)

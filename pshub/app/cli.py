@@ -266,12 +266,19 @@ def run(full_refresh: bool = typer.Option(False, help="start from nothing: the i
 @app.command()
 def demo(
     scale: str = typer.Option("demo", help="sandbox firm size when it is first generated"),
+    dynamics: str = typer.Option("", help="legal entities whose books are in Dynamics 365 Finance instead of "
+                                 "NetSuite, from a date or from the start: UK, or UK@2026-06-01 (the sandbox firm "
+                                 "and the hub's routing both); empty: every entity in NetSuite"),
 ) -> None:
     """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next."""
-    api = _start_prefect()
-    from pshub.app.demo import run_demo
+    from pshub.app.demo import dynamics_routing, run_demo
 
-    sys.exit(run_demo(scale=scale, prefect=api))
+    try:
+        routing = dynamics_routing(dynamics)
+    except ValueError as exc:
+        _fail(f"--dynamics: {exc}", 2)
+    api = _start_prefect()
+    sys.exit(run_demo(scale=scale, prefect=api, dynamics=routing))
 
 
 # -- sync -------------------------------------------------------------------------------------------
