@@ -205,7 +205,6 @@ def drt_peer(instance_url: str, n: int, engine_rate: float, writes, set_latency,
     project made in a temporary folder (its profile: the same PostgreSQL)."""
     import tempfile
 
-    from connectors.salesforce import SalesforceClient  # noqa: F401  (the same client setup as the hub)
     from pshub.clients import client_for
     from pshub.warehouse import database_url
 
