@@ -257,7 +257,7 @@ HUBSPOT = {
             "legal_entity", "external_id", "erp_customer_id", "open_ar:numeric", "overdue_ar:numeric",
             "ar_current:numeric", "ar_1_30:numeric", "ar_31_60:numeric", "ar_61_90:numeric", "ar_over_90:numeric",
             "dso:numeric", "last_payment_date:date", "credit_hold:boolean", "finance_synced_at:datetime"),
-        _hs("deals", "dealname", "amount:numeric", "closedate:datetime", "pipeline", "dealstage",
+        _hs("deals", "dealname", "amount:numeric", "closedate:date", "pipeline", "dealstage",
             "deal_currency_code", "dealtype", "hubspot_owner_id", "associated_company_id", "billing_model",
             "legal_entity", "service_line", "start_date:date", "end_date:date", "external_id", "erp_project_id",
             "psa_project_id", "sync_status", "last_sync_error", "last_synced_at:datetime", "project_status",
