@@ -43,6 +43,23 @@ SEARCHES_PER_SECOND = 4.0  # the client's own pace (HubSpot: 4 or 5 a second per
 # the association landed on each object: (to object, field it lands in)
 ASSOCIATED = {"deals": ("companies", "associated_company_id"), "line_items": ("deals", "associated_deal_id")}
 STAMP = "hs_lastmodifieddate"
+# The CRM syncs name Salesforce objects and fields (their outbound models are the CRM role's): the HubSpot object and
+# property of each, the properties the firm adds to companies and deals for the hub (sandbox/README.md).
+CRM_OBJECTS = {"Account": "companies", "Opportunity": "deals"}
+CRM_PROPERTIES = {
+    "companies": {"ERP_Customer_Id__c": "erp_customer_id", "Open_AR__c": "open_ar", "Overdue_AR__c": "overdue_ar",
+                  "AR_Current__c": "ar_current", "AR_1_30__c": "ar_1_30", "AR_31_60__c": "ar_31_60",
+                  "AR_61_90__c": "ar_61_90", "AR_Over_90__c": "ar_over_90", "DSO__c": "dso",
+                  "Last_Payment_Date__c": "last_payment_date", "Credit_Hold__c": "credit_hold",
+                  "Credit_Limit__c": "credit_limit", "Available_Credit__c": "available_credit",
+                  "Collection_Stage__c": "collection_stage", "Finance_Synced_At__c": "finance_synced_at"},
+    "deals": {"ERP_Project_Id__c": "erp_project_id", "PSA_Project_Id__c": "psa_project_id",
+              "Project_Status__c": "project_status", "Sync_Status__c": "sync_status",
+              "Last_Sync_Error__c": "last_sync_error", "Billed_Amount__c": "billed_amount",
+              "Recognized_Revenue__c": "recognized_revenue", "Backlog__c": "backlog", "Burn_Pct__c": "burn_pct",
+              "Margin_Pct__c": "margin_pct", "Collected_Amount__c": "collected_amount",
+              "Unbilled_Work__c": "unbilled_work", "Last_Synced_At__c": "last_synced_at"},
+}
 
 
 def parse_datetime(value: str) -> dt.datetime:
@@ -291,6 +308,17 @@ class HubSpotClient(ApiClient):
         yield [{**p, "id": str(p["id"])} for p in body.get("results") or []]
 
     # -- write-back --------------------------------------------------------------------------------------------
+    def batch_update(self, obj: str, records: list[tuple[str, dict]]) -> tuple[list[dict], set[str]]:
+        """Update up to 100 records by id: [(id, properties)]. Returns (HubSpot's results, the ids it did not find).
+        The same update twice leaves the same records: retried freely."""
+        if len(records) > BATCH_MAX:
+            raise ValueError(f"at most {BATCH_MAX} records per batch update")
+        body = {"inputs": [{"id": str(rid), "properties": {k: _prop(v) for k, v in props.items()}}
+                           for rid, props in records]}
+        answer = json_of(self.request("POST", f"/crm/v3/objects/{obj}/batch/update", json=body))
+        missing = {str(i) for err in answer.get("errors") or [] for i in (err.get("context") or {}).get("ids") or []}
+        return answer.get("results") or [], missing
+
     def batch_upsert(self, obj: str, id_property: str, records: list[tuple[str, dict]]) -> list[dict]:
         """Create or update up to 100 records by a property with unique values: [(value, properties)]. Returns
         HubSpot's results ({id, properties, new}). The same upsert twice leaves the same records: retried freely."""

@@ -26,6 +26,9 @@ Sources of the behaviour simulated here (each asserted in tests/contracts/test_h
 - Associations v4: POST /crm/v4/associations/{from}/{to}/batch/read {inputs: [{id}]} -> {status: "COMPLETE",
   results: [{from: {id}, to: [{toObjectId, associationTypes: [{category: "HUBSPOT_DEFINED", typeId, label}]}]}]}
   (developers.hubspot.com/docs/api-reference/legacy/crm/associations/associate-records/batch/get-associations).
+- Batch update: POST /crm/v3/objects/{object}/batch/update {inputs: [{id, properties}]} ("Update a batch of records by
+  internal ID, or unique property values"); ids not found come back in `errors` with a 207 (HubSpot's multi-status
+  answer of batch endpoints; its exact body is unconfirmed).
 - Batch upsert: POST /crm/v3/objects/{object}/batch/upsert {inputs: [{idProperty, id, properties}]} creates or
   updates by a property with unique values (developers.hubspot.com ".../batch/upsert-custom-objects": "idProperty
   ... refers to a property whose values are unique for the object"); at most 100 inputs a batch (HubSpot's batch
@@ -177,6 +180,7 @@ class HubSpot(App):
         r("GET", r"/crm/v3/owners/?", "GET owners")(self.owners)
         r("POST", r"/crm/v3/objects/(?P<obj>\w+)/search", "POST search", write=False)(self.search)
         r("POST", r"/crm/v3/objects/(?P<obj>\w+)/batch/upsert", "POST batch upsert")(self.batch_upsert)
+        r("POST", r"/crm/v3/objects/(?P<obj>\w+)/batch/update", "POST batch update")(self.batch_update)
         r("GET", r"/crm/v3/objects/(?P<obj>\w+)/?", "GET objects")(self.list)
         r("GET", r"/crm/v3/objects/(?P<obj>\w+)/(?P<rid>\d+)", "GET object")(self.get)
         r("POST", r"/crm/v4/associations/(?P<src>\w+)/(?P<dst>\w+)/batch/read", "POST associations batch read",
@@ -559,6 +563,52 @@ class HubSpot(App):
                 raise
         now = hs_datetime(sf_datetime(store.now()))
         resp = Response(200, {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
+        resp.records_written = len(results)
+        return resp
+
+    def batch_update(self, req: Request, obj: str) -> Response:
+        """Update up to 100 records by id ("Update a batch of records by internal ID"): properties that do not exist or
+        are read-only refuse the whole batch (400); ids not found are reported in `errors` (207) while the others are
+        updated."""
+        obj = self._object(obj)
+        if obj not in UNIQUE:
+            raise hs_error(400, f"Update of {obj} is not simulated", "VALIDATION_ERROR")
+        inputs = (req.json() or {}).get("inputs") or []
+        if not inputs or len(inputs) > BATCH_MAX:
+            raise hs_error(400, f"Batch input size must be between 1 and {BATCH_MAX}", "VALIDATION_ERROR")
+        table, prefix, _mapping = OBJECTS[obj]
+        changes = [(str(item.get("id", "")), self._writable(obj, item.get("properties") or {})) for item in inputs]
+        store = self.sandbox.store
+        results, missing = [], []
+        with store.write_lock:
+            c = store.conn()
+            c.execute("BEGIN")
+            try:
+                for rid, values in changes:
+                    sid = sf_of(prefix, rid)
+                    if sid is None or c.execute(f'SELECT 1 FROM "{table}" WHERE Id = ? AND IsDeleted = 0',
+                                                (sid,)).fetchone() is None:
+                        missing.append(rid)
+                        continue
+                    now = sf_datetime(store.now())
+                    sets = {**values, "LastModifiedDate": now, "SystemModstamp": now}
+                    c.execute(f'UPDATE "{table}" SET {", ".join(chr(34) + k + chr(34) + " = ?" for k in sets)} '
+                              f'WHERE Id = ?', [*sets.values(), sid])
+                    got = c.execute(f'SELECT * FROM "{table}" WHERE Id = ?', (sid,))
+                    names = [d[0] for d in got.description]
+                    results.append(self._render(obj, dict(zip(names, got.fetchone())),
+                                                ["hs_object_id", "hs_lastmodifieddate"]))
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        now = hs_datetime(sf_datetime(store.now()))
+        body = {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+        if missing:
+            body |= {"numErrors": 1, "errors": [{"status": "error", "category": "OBJECT_NOT_FOUND",
+                                                 "message": f"Could not get some {obj} objects, they may be deleted "
+                                                            "or not exist.", "context": {"ids": missing}}]}
+        resp = Response(207 if missing else 200, body)
         resp.records_written = len(results)
         return resp
 
