@@ -1,11 +1,13 @@
 """Sandbox serving rate: Kantata time entries paged by 1 client, then by 4 concurrent clients, and the ratio.
 
-    .venv/bin/python bench/sandbox.py [--scale medium] [--data-dir DIR] [--rows 200000] [--one-process]
+    .venv/bin/python bench/sandbox.py [--scale medium] [--data-dir DIR] [--rows 0] [--one-process]
 
 The 4 clients read 4 updated_at windows at once (as the hub's ingest does), each client a process of its own
 (so that the clients' JSON parsing is not what is measured); the 1 client reads the same windows one after the
-other. Both read the same rows. Also prints the CPU seconds the sandbox spent per 100,000 rows, the load average,
-and Salesforce's serving rate with one client. The firm is generated once in --data-dir and reused.
+other. Both read the same rows. The baseline, measured in the same run: the same rows read straight from the firm's
+SQLite file by one process (the same windows, the same order, no HTTP and no JSON); each serving rate is printed
+as a ratio to it. Also prints the CPU seconds the sandbox spent per 100,000 rows, the load average beside each
+figure, and Salesforce's serving rate with one client. The firm is generated once in --data-dir and reused.
 """
 from __future__ import annotations
 
@@ -19,11 +21,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import sqlite3
+
 import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sandbox import schema  # noqa: E402
 from sandbox.server import SandboxServer  # noqa: E402
+from sandbox.store import kt_datetime, parse_datetime  # noqa: E402
 
 PER_PAGE = 200
 RESOURCE = "/api/v1/time_entries.json"
@@ -77,6 +83,22 @@ def windows(url: str, token: str, parts: int) -> list[dict]:
              "updated_after": stamp(a), "updated_before": stamp(b)} for a, b in zip(afters, befores)]
 
 
+def bare_read(db: Path, jobs: list[tuple]) -> tuple[int, float]:
+    """(rows, seconds) of reading the jobs' windows straight from SQLite: every column of each row, in the order
+    the pages come in, up to each job's limit. The floor the HTTP serving is compared with."""
+    cols = ", ".join(f.split(":")[0] for f in schema.KANTATA["time_entries"])
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    n, t0 = 0, time.perf_counter()
+    for _, _, params, limit in jobs:
+        bounds = [kt_datetime(parse_datetime(params[k])) for k in ("updated_after", "updated_before")]
+        for _ in conn.execute(f"SELECT {cols} FROM kt_time_entries WHERE updated_at > ? AND updated_at < ? "
+                              f"ORDER BY updated_at, id LIMIT {int(limit)}", bounds):
+            n += 1
+    seconds = time.perf_counter() - t0
+    conn.close()
+    return n, seconds
+
+
 def measure(sb: SandboxServer, clients: int, jobs: list[tuple], pids: list[int]) -> tuple[int, float, float]:
     """(rows, seconds, sandbox CPU seconds) of reading `jobs` with `clients` client processes at once."""
     ctx = multiprocessing.get_context("spawn")
@@ -97,7 +119,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", default="medium", choices=["demo", "medium", "large"])
     ap.add_argument("--data-dir", type=Path, default=None, help="reuse a firm here (default: a fresh temp folder)")
-    ap.add_argument("--rows", type=int, default=200_000, help="time entries to read in each measurement (0 = all)")
+    ap.add_argument("--rows", type=int, default=0, help="time entries to read in each measurement (default 0: all)")
     ap.add_argument("--one-process", action="store_true", help="serve every system from one process (the old way)")
     args = ap.parse_args()
     tmp = None
@@ -119,14 +141,19 @@ def main() -> None:
                           headers={"Authorization": f"Bearer {token}"}, timeout=300).json()["count"]
         rows = min(args.rows or total, total)
         jobs = [(url, token, p, -(-rows // len(parts))) for p in parts]
+        load = os.getloadavg()[0]
+        bare_n, bare_secs = bare_read(sb.store.path, jobs)
+        bare = bare_n / bare_secs
+        print(f"baseline, a bare SQLite read of the same rows: {bare_n:,} rows in {bare_secs:.2f}s = {bare:,.0f}/s; "
+              f"load average {load:.2f}")
         results = {}
         for clients in (1, 4):
             load = os.getloadavg()[0]
             n, secs, cpu = measure(sb, clients, jobs, pids)
             results[clients] = n / secs
             print(f"kantata, {clients} client{'s' if clients > 1 else ''}: {n:,} time entries in {secs:.1f}s = "
-                  f"{n / secs:,.0f}/s; sandbox CPU {cpu:.1f}s ({cpu / n * 100_000:.1f}s per 100,000 rows); "
-                  f"load average {load:.2f}")
+                  f"{n / secs:,.0f}/s = {n / secs / bare:.2f}x the bare read; sandbox CPU {cpu:.1f}s "
+                  f"({cpu / n * 100_000:.1f}s per 100,000 rows, {cpu / secs:.2f} of a core); load average {load:.2f}")
         print(f"kantata: 4 clients serve {results[4] / results[1]:.2f}x the rate of 1")
 
         tok = httpx.post(sb.urls["salesforce"] + "/services/oauth2/token",

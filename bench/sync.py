@@ -3,6 +3,9 @@
 1. CRM push: N changed Salesforce records pushed by the engine (collections of 200, a few in flight) against
    a one-record-per-call baseline (PATCH /sobjects/{type}/{id}), with API calls counted; the ratio is of
    records per second (the baseline runs on a sample, as a full one-by-one run takes minutes by design).
+   The peer: the same N records pushed to the same sandbox by drt (drt-core, an open-source reverse-ETL tool)
+   from the same table, its REST destination in batch mode (collections of 200), when the optional `bench`
+   extra is installed; the bench says why no other open-source reverse-ETL tool runs beside it.
 2. No-change plan: apply over a sync whose ledger already holds every one of M rows: time and write calls.
 3. ERP time bills: K time bills upserted under a NetSuite concurrency limit.
 
@@ -12,7 +15,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -108,7 +113,12 @@ def main() -> None:
             print(f"   baseline: {len(sample):>7,} records in {baseline_s:7.2f} s = {baseline_rate:9,.0f} records/s, "
                   f"{baseline_calls} write calls (one per record)")
             print(f"   ratio: engine is {engine_rate / baseline_rate:.1f}x the baseline's throughput "
-                  f"(target >= 20x); a full one-by-one run of {n:,} would take ~{n / baseline_rate:,.0f} s")
+                  f"(target >= 20x); a full one-by-one run of {n:,} would take ~{n / baseline_rate:,.0f} s; "
+                  f"load average {os.getloadavg()[0]:.2f}")
+
+            conn.execute('update outbound.bench_accounts set "Open_AR__c" = "Open_AR__c" + 10000')
+            conn.commit()
+            drt_peer(server.urls["salesforce"], n, engine_rate, writes, set_latency, args.latency_ms)
 
             # -- 2. No-change plan over M ledger rows ----------------------------------------------------------------
             m = args.ledger_rows
@@ -170,6 +180,97 @@ def main() -> None:
         server.stop()
         if not os.environ.get("PSHUB_DATABASE_URL"):
             EmbeddedWarehouse(home).stop()
+
+
+# Open-source reverse-ETL tools that could stand beside drt, and why none does (the package lists of PyPI and npm
+# searched for reverse ETL; each one's own description says what it writes to).
+NOT_RUN = (
+    ("Grouparoo (npm @grouparoo/salesforce)", "logs in with a username, password and security token at "
+     "Salesforce's own login server (jsforce's default login URL; no setting points it elsewhere), a SOAP login "
+     "the sandbox does not serve: it cannot reach the sandbox's CRM"),
+    ("lht", "pushes to Salesforce with the Bulk API 2.0 from Snowflake or Databricks: neither is the hub's "
+     "PostgreSQL, and the sandbox's CRM serves the REST and composite APIs, not Bulk API 2.0 jobs"),
+    ("dbt-bridge", "writes through dlt's destinations, which are warehouses, files and vector stores: no "
+     "Salesforce writer (an HTTP push would be code of ours in a dlt custom destination, not a second tool)"),
+    ("PyAirbyte (airbyte)", "runs Airbyte destinations as Docker images: no Docker daemon runs on this machine"),
+    ("dagster-rudderstack, rudderstack-airflow-provider", "trigger syncs in RudderStack's hosted service, which "
+     "cannot reach a sandbox on this machine"),
+    ("condor-retl", "an API for authoring reverse-ETL code (its own description), with no CRM writer"),
+)
+
+
+def drt_peer(instance_url: str, n: int, engine_rate: float, writes, set_latency, latency_ms: int) -> None:
+    """The same records (outbound.bench_accounts) pushed by drt's REST destination, batch mode: PATCH
+    /composite/sobjects with 200 records a call (Salesforce's collection limit, as the engine sends), from a drt
+    project made in a temporary folder (its profile: the same PostgreSQL)."""
+    import tempfile
+
+    from pshub.clients import client_for
+    from pshub.warehouse import database_url
+
+    print("\n1b. the peer: drt (drt-core) pushing the same records to the same sandbox")
+    if importlib.util.find_spec("drt") is None:
+        print("   drt is not installed: skipped; install it with "
+              "`.venv/bin/pip install -c constraints.txt -e '.[bench]'`")
+    else:
+        from urllib.parse import urlsplit
+
+        url = urlsplit(database_url())
+        with client_for("salesforce") as sf:
+            token = sf.token()
+            collections = sf._api("/composite/sobjects")
+        tmp = Path(tempfile.mkdtemp(prefix="pshub-bench-drt-"))
+        (tmp / ".drt").mkdir()
+        (tmp / "project" / "syncs").mkdir(parents=True)
+        (tmp / ".drt" / "profiles.yml").write_text(
+            f"bench:\n  type: postgres\n  host: {url.hostname}\n  port: {url.port}\n  dbname: {url.path.lstrip('/')}"
+            f"\n  user: {url.username}\n  password_env: BENCH_PG_PASSWORD\n")
+        (tmp / "project" / "drt_project.yml").write_text('name: bench\nversion: "0.1"\nprofile: bench\n')
+        batch = ('{"allOrNone": false, "records": [{% for row in rows %}{"attributes": {"type": "Account"}, '
+                 '"id": "{{ row.Id }}", "Open_AR__c": {{ row.Open_AR__c }}, "DSO__c": {{ row.DSO__c }}}'
+                 '{% if not loop.last %},{% endif %}{% endfor %}]}')
+        for name, where in (("bench_accounts", ""), ("bench_nothing", " WHERE false")):
+            (tmp / "project" / "syncs" / f"{name}.yml").write_text(
+                f"name: {name}\nmodel: 'SELECT \"Id\", \"Open_AR__c\"::float AS \"Open_AR__c\", "
+                f"\"DSO__c\"::float AS \"DSO__c\" FROM outbound.bench_accounts{where}'\n"
+                f"destination:\n  type: rest_api\n  url: \"{collections}\"\n  method: PATCH\n"
+                f"  headers:\n    Content-Type: application/json\n  body_mode: batch\n  max_records_per_request: 200\n"
+                f"  batch_template: '{batch}'\n  auth:\n    type: bearer\n    token_env: BENCH_SF_TOKEN\n"
+                f"sync:\n  mode: full\n  batch_size: 1000\n  rate_limit:\n    requests_per_second: 10000\n"
+                f"  on_error: fail\n")
+        env = {**os.environ, "HOME": str(tmp), "BENCH_PG_PASSWORD": url.password or "", "BENCH_SF_TOKEN": token,
+               "DRT_TELEMETRY": "0", "DO_NOT_TRACK": "1"}
+        drt = str(Path(sys.executable).with_name("drt"))
+
+        def run(name: str) -> tuple[float, subprocess.CompletedProcess]:
+            t0 = time.perf_counter()
+            done = subprocess.run([drt, "run", "--select", name], cwd=tmp / "project", env=env, capture_output=True,
+                                  text=True, timeout=3600)
+            return time.perf_counter() - t0, done
+
+        set_latency(latency_ms)
+        startup_s, empty = run("bench_nothing")
+        w0 = writes("salesforce")
+        drt_s, done = run("bench_accounts")
+        calls = writes("salesforce") - w0
+        set_latency(0)
+        if done.returncode != 0 or empty.returncode != 0:
+            print(f"   drt failed (exit {done.returncode}): {(done.stdout + done.stderr)[-600:]}")
+        else:
+            with client_for("salesforce") as sf:
+                held = sum(len(p) for p in sf.query_pages(
+                    "SELECT Id FROM Account WHERE Open_AR__c >= 11000 AND Name LIKE 'Bench Account %'"))
+            net = max(drt_s - startup_s, 1e-9)
+            rate = n / net
+            print(f"   drt:      {n:>7,} records in {drt_s:7.2f} s ({startup_s:.2f} s of it drt's start and query of "
+                  f"an empty model, measured apart) = {rate:9,.0f} records/s net, {calls} write calls; "
+                  f"{held:,} records hold the pushed values")
+            print(f"   ratio: the engine is {engine_rate / rate:.2f}x drt's throughput net of drt's start-up, "
+                  f"{engine_rate / (n / drt_s):.2f}x its whole command's; load average {os.getloadavg()[0]:.2f}")
+    print("   no second open-source reverse-ETL tool runs beside drt: none of those packaged can push to this "
+          "CRM from PostgreSQL:")
+    for name, why in NOT_RUN:
+        print(f"     {name}: {why}")
 
 
 if __name__ == "__main__":

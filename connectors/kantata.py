@@ -18,10 +18,13 @@ TOKEN_PATH = "/oauth/token"
 API_PREFIX = "/api/v1"
 PER_PAGE_MAX = 200
 BULK_MAX = 100  # records per bulk create
-# Requests in flight at once per client. Kantata publishes no concurrency figure: it answers 429 "retry after a
-# small delay" with Retry-After (developer.kantata.com, errors; API_CONTRACTS.md: limits unpublished), and some
-# endpoints "have their own rate limit" (developer.kantata.com, Workspaces). The hub keeps a few requests in
-# flight, one per updated_at window of a large read, and waits out a 429 as told.
+# Requests in flight at once per client. Kantata's API reference ("Rate Limits",
+# developer.kantata.com/kantata/specification/section/rate-limits) documents general rate limits on all requests
+# and endpoints with limits of their own (workspaces and custom field values, read and create; invitations;
+# project snapshots: not time entries), answered with 429 Too Many Requests, "simply retry your request after a
+# small delay"; the figures themselves are only in a Knowledge Base article (knowledge.kantata.com, article
+# 9698066628123) and "may change at any time": no concurrency or per-minute figure a client could size to. The hub
+# keeps a few requests in flight, one per updated_at window of a large read, and waits out a 429 as told.
 MAX_IN_FLIGHT = 4
 IDEMPOTENT_CREATES = {"custom_field_values"}  # a POST that overrides the subject's value (see create)
 # Each endpoint has its own sort fields, and an order it does not know falls back to the endpoint's default order

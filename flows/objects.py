@@ -37,7 +37,8 @@ OVERLAP = dt.timedelta(minutes=2)
 # Pages are combined up to this many records per landing transaction (Kantata pages hold 200).
 BATCH_ROWS = 5000
 # Large Kantata reads are split into this many updated_at windows, read at the same time: one per request the
-# Kantata client keeps in flight (connectors/kantata.py, MAX_IN_FLIGHT: Kantata publishes no concurrency limit).
+# Kantata client keeps in flight (connectors/kantata.py, MAX_IN_FLIGHT: Kantata documents rate limits, not their
+# figures).
 KANTATA_WINDOWS = kantata.MAX_IN_FLIGHT
 # Kantata reports no deletes; listing every id is a full scan, so it runs when this much time has passed.
 RECONCILE_EVERY = dt.timedelta(hours=24)

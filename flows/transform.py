@@ -97,12 +97,14 @@ def state_dir(settings: Settings | None = None) -> Path:
 
 
 def _project_fingerprint(settings: Settings | None = None) -> str:
-    """A hash of the dbt project (dbt_project.yml and every file under dbt_project/), of the dbt version and of the
-    reporting currency (every _reporting amount the incremental models keep is in it)."""
+    """A hash of the dbt project (dbt_project.yml and every file under dbt_project/), of the dbt version, of the
+    reporting currency (every _reporting amount the incremental models keep is in it) and of the ERP routes set on
+    top of the seed (PSHUB_ERP_ROUTING)."""
     from dbt.version import __version__ as dbt_version
 
     digest = hashlib.sha256(dbt_version.encode())
     digest.update(b"reporting currency\0" + (settings or get_settings()).reporting_currency.encode() + b"\0")
+    digest.update(b"erp routing\0" + (settings or get_settings()).erp_routing.encode() + b"\0")  # a cut-over rebuilds
     files = [PROJECT_DIR / "dbt_project.yml", *sorted(p for p in (PROJECT_DIR / "dbt_project").rglob("*") if p.is_file())]
     for path in files:
         digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")

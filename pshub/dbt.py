@@ -64,6 +64,7 @@ def dbt_env(url: str, threads: int = 4, reporting_currency: str | None = None) -
     parsed = urlparse(url)
     env = {
         "PSHUB_REPORTING_CURRENCY": reporting_currency or get_settings().reporting_currency,
+        "PSHUB_ERP_ROUTING": get_settings().erp_routing,  # macro erp_routing: routes on top of the seed
         "PSHUB_DBT_HOST": parsed.hostname or "127.0.0.1",
         "PSHUB_DBT_PORT": str(parsed.port or 5432),
         "PSHUB_DBT_USER": unquote(parsed.username or "postgres"),

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     dynamics_enabled: bool = Field(default=False, description="land Dynamics 365 Finance too (some legal entity "
                                    "posts to it); off: the hub reads NetSuite only")
     dynamics_page_size: int = 5000
+    # Routes on top of the erp_routing seed, "ENTITY=netsuite|dynamics:COMPANY[@YYYY-MM-DD],..." (dbt macro
+    # erp_routing): for a trial or `pshub demo --dynamics`; a firm's routing belongs in the seed
+    erp_routing: str = Field(default="", description="routes on top of the erp_routing seed: "
+                             "ENTITY=netsuite|dynamics:COMPANY[@YYYY-MM-DD],... (a trial, the demo)")
 
     # HubSpot: the API's URL (https://api.hubapi.com) and a private app's access token (Bearer; it does not expire)
     hubspot_url: str | None = None

@@ -118,6 +118,37 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
                 "custrecord_pshub_ir_status"),
          NETSUITE_UPSERT,
          description="Completed milestones of milestone-billed engagements become ERP invoice requests."),
+    # Dynamics 365 Finance: the ERP syncs' rows routed to it (int_erp_routes), upserted by each data entity's
+    # natural key, dataAreaId (the company) first: a retry, or a change set redone after a lost answer, meets the
+    # record it made (learn.microsoft.com, "Open Data Protocol (OData)" for finance and operations: entities are
+    # addressed by their key, e.g. CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')). Entities: Common Data
+    # Model operationsCommon (CustCustomerV3Entity, ProjectEntity, ProjJournalTransEntity "Project hour journal
+    # lines", ExpenseJournalLineEntity "Project expense journal lines"); their set names: sandbox/dynamics.py.
+    Sync("d365_customers", "dynamics", "CustomersV3", "external_id",
+         fields("dataAreaId!", "CustomerAccount!", "OrganizationName!", "CustomerGroupId", "SalesCurrencyCode",
+                "PaymentTerms", "PshCrmAccountId"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "CustomerAccount"),
+         description="CRM accounts with a closed-won deal, of legal entities routed to Dynamics 365 Finance, become "
+                     "its customers in the entity's company."),
+    Sync("d365_projects", "dynamics", "Projects", "external_id",
+         fields("dataAreaId!", "ProjectID!", "ProjectName!", "CustomerAccount!", "ProjectGroup", "ProjectType",
+                "ProjectStage", "StartDate:date", "EndDate:date", "CurrencyCode", "PshCrmOpportunityId",
+                "PshBillingModel", "PshServiceLine"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "ProjectID"),
+         description="Closed-won opportunities of legal entities routed to Dynamics 365 Finance become its projects."),
+    Sync("d365_hour_journal_lines", "dynamics", "ProjectHourJournalLines", "external_id",
+         fields("dataAreaId!", "JournalNumber!", "LineNumber:integer!", "ProjectID!", "Worker", "CategoryId",
+                "TransactionDate:date!", "Hours:number!", "SalesPrice:number", "CurrencyCode", "LineProperty", "Text",
+                "PshExternalId"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalNumber", "LineNumber"),
+         description="Approved billable PSA time routed to Dynamics 365 Finance (by legal entity and work date) "
+                     "becomes project hour journal lines."),
+    Sync("d365_expense_journal_lines", "dynamics", "ProjectExpenseJournalLines", "external_id",
+         fields("dataAreaId!", "JournalNumber!", "LineNumber:integer!", "ProjectID!", "Worker", "CategoryId",
+                "TransactionDate:date!", "Amount:number!", "CurrencyCode", "LineProperty", "Text", "PshExternalId"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalNumber", "LineNumber"),
+         description="Approved billable PSA expenses routed to Dynamics 365 Finance become project expense journal "
+                     "lines."),
     Sync("crm_account_finance", "salesforce", "Account", "Id",
          fields("ERP_Customer_Id__c", "Open_AR__c:number", "Overdue_AR__c:number", "AR_Current__c:number",
                 "AR_1_30__c:number", "AR_31_60__c:number", "AR_61_90__c:number", "AR_Over_90__c:number",

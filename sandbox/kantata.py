@@ -259,8 +259,10 @@ class Kantata(App):
             prev = self.keysets.get(sig + (page - 1,)) if page > 1 else None
         kw, kp = wsql, list(params)
         if prev is not None:
-            kw = f"({wsql}) AND ({', '.join(order_cols)}) {'<' if desc else '>'} ({', '.join('?' * len(order_cols))})"
-            kp += prev[0]
+            # the key condition first: SQLite seeks the index on the first bound it meets for a column, and with the
+            # window's own bound (updated_after) first every page rescanned the window from its start
+            kw = f"({', '.join(order_cols)}) {'<' if desc else '>'} ({', '.join('?' * len(order_cols))}) AND ({wsql})"
+            kp = [*prev[0], *params]
             offset, count = 0, prev[1]
         else:
             offset = (page - 1) * per_page

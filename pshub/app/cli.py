@@ -266,19 +266,30 @@ def run(full_refresh: bool = typer.Option(False, help="start from nothing: the i
 @app.command()
 def demo(
     scale: str = typer.Option("demo", help="sandbox firm size when it is first generated"),
+    dynamics: str = typer.Option("", help="legal entities whose books are in Dynamics 365 Finance instead of "
+                                 "NetSuite, from a date or from the start: UK, or UK@2026-06-01 (the sandbox firm "
+                                 "and the hub's routing both); empty: every entity in NetSuite"),
 ) -> None:
     """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next."""
-    api = _start_prefect()
-    from pshub.app.demo import run_demo
+    from pshub.app.demo import dynamics_routing, run_demo
 
-    sys.exit(run_demo(scale=scale, prefect=api))
+    try:
+        routing = dynamics_routing(dynamics)
+    except ValueError as exc:
+        _fail(f"--dynamics: {exc}", 2)
+    api = _start_prefect()
+    sys.exit(run_demo(scale=scale, prefect=api, dynamics=routing))
 
 
 # -- sync -------------------------------------------------------------------------------------------
 @sync_app.command("plan")
 def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default: all)"),
               show: int = typer.Option(10, help="rows to show per sync")) -> None:
-    """Show what a sync would push, without writing anything (a dry run)."""
+    """Show what a sync would push, without writing anything (a dry run); for all syncs, also where the ERP
+    records go: per ERP (NetSuite, Dynamics 365 Finance) and company, what is new, already there, held back, or
+    held by the other ERP. Plan a cut-over with it: change the erp_routing seed, `pshub transform`, then plan."""
+    from pshub.app import erp_plan
+
     try:
         syncs = [get_sync(name)] if name else list(SYNCS.values())
     except KeyError as exc:
@@ -289,6 +300,8 @@ def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default
                 summary.print_plan(sync, engine.plan_counts(conn, sync), list(engine.plan(conn, sync, limit=show)))
             except engine.ModelMissing as exc:
                 _fail(str(exc))
+        if not name or name.startswith(("erp_", "d365_")):
+            summary.print_erp_plan(erp_plan.routes(conn), erp_plan.by_erp(conn))
 
 
 @sync_app.command("list")

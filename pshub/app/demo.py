@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import httpx
 import typer
@@ -14,6 +15,9 @@ from pshub.clients import client_for
 from pshub.exceptions import grouped, money_by_currency
 from pshub.settings import get_settings, redact_url
 from pshub.warehouse import connect, database_url, port_free
+from reverse_etl.syncs import SYNCS
+from sandbox.dynamics import COMPANIES
+from sandbox.dynamics_firm import parse_routes
 from sandbox.server import SandboxServer
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
@@ -61,8 +65,24 @@ def print_exception_split(split: dict, groups: int = 8) -> None:
                    f"{len(split['hold']) - groups} other groups: `pshub exceptions`")
 
 
-def run_demo(scale: str = "demo", prefect=None) -> int:
-    """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle."""
+def dynamics_routing(text: str) -> dict | None:
+    """`--dynamics UK@2026-06-01,DE` -> the sandbox's routes and the hub's (PSHUB_ERP_ROUTING, on top of the seed):
+    the entity's books are in Dynamics 365 Finance (company = its dataAreaId) from the date, or from the start."""
+    routes = parse_routes(text)
+    if not routes:
+        return None
+    hub = ",".join(f"{entity}=dynamics:{COMPANIES[entity][0]}" + (f"@{day}" if day else "")
+                   for entity, day in routes.items())
+    return {"sandbox": routes, "hub": hub}
+
+
+def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) -> int:
+    """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle.
+    dynamics: dynamics_routing(...): entities in Dynamics 365 Finance, in the sandbox firm and the hub's routing."""
+    if dynamics:  # this process's settings: the hub lands Dynamics and routes the entities there
+        os.environ["PSHUB_ERP_ROUTING"] = dynamics["hub"]
+        os.environ["PSHUB_DYNAMICS_ENABLED"] = "true"
+        get_settings.cache_clear()
     settings = get_settings()
     typer.secho("pshub demo", bold=True)
     url = database_url(settings)
@@ -75,7 +95,8 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
         fresh = not (settings.sandbox_dir / "endpoints.json").exists() and not any(settings.sandbox_dir.glob("*"))
         typer.echo(f"  sandbox:   {'generating a ' + scale + ' firm and ' if fresh else ''}starting in {settings.sandbox_dir}")
         settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
-        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports, progress=CycleProgress().sandbox)
+        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports, progress=CycleProgress().sandbox,
+                               dynamics_routes=(dynamics or {}).get("sandbox"))
         server.start()
         for system, base in server.urls.items():
             typer.echo(f"             {system:<10} {base}")
@@ -100,9 +121,15 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
                                 group by 1 order by 3 desc nulls last""").fetchall()
         started, = conn.execute("select started_at from ops.runs where run_id = %s", (result["run_id"],)).fetchone()
         split = grouped(conn, since=started)
-        routing = conn.execute("""select legal_entity, erp_system, erp_company, posts_from from mappings.erp_routing
+        # the routes as built (the seed, and PSHUB_ERP_ROUTING on top of it)
+        routing = conn.execute("""select legal_entity, erp_system, erp_company, posts_from from intermediate.int_erp_routes
                                    order by legal_entity, posts_from nulls first""").fetchall() \
-            if conn.execute("select to_regclass('mappings.erp_routing')").fetchone()[0] else []
+            if conn.execute("select to_regclass('intermediate.int_erp_routes')").fetchone()[0] else []
+        posted = conn.execute("""select s.destination, count(*) from ops.sync_ledger l
+                                  join unnest(%s::text[], %s::text[]) as s (sync_name, destination) using (sync_name)
+                                 where l.run_id = %s and s.destination in ('netsuite', 'dynamics')
+                                 group by 1 order by 1 desc""",
+                              ([n for n in SYNCS], [SYNCS[n].destination for n in SYNCS], result["run_id"])).fetchall()
     print_exception_split(split)
     typer.echo()
     typer.secho("Next", bold=True)
@@ -115,6 +142,12 @@ def run_demo(scale: str = "demo", prefect=None) -> int:
         typer.echo("  ERP per legal entity: " + ", ".join(
             f"{entity} -> {names.get(erp, erp)} ({company})" + (f" from {since}" if since else "")
             for entity, erp, company, since in routing))
+        if posted:
+            typer.echo("  Posted this cycle: " + ", ".join(f"{names.get(erp, erp)} {n} records" for erp, n in posted)
+                       + "  (per ERP and company: .venv/bin/pshub sync plan)")
+        if dynamics:
+            typer.echo(f"  Later commands route as this demo did with:  export PSHUB_ERP_ROUTING={dynamics['hub']} "
+                       "PSHUB_DYNAMICS_ENABLED=true")
     typer.echo("  What is held back, by whom, and what fails:  .venv/bin/pshub exceptions")
     typer.echo(f"  Report (one offline HTML page):  file://{report_path}    Health:  .venv/bin/pshub status")
     if account:

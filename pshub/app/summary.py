@@ -85,6 +85,22 @@ def print_plan(sync, counts: dict, sample: list[dict]) -> None:
             typer.echo(f"  ... and {counts['inserts'] + counts['updates'] - len(sample)} more")
 
 
+def print_erp_plan(routes: list[dict], rows: list[dict]) -> None:
+    """`pshub sync plan`: which ERP (and company) each legal entity posts to, and what would go where."""
+    from pshub.app.erp_plan import ERP_NAMES
+
+    typer.secho("Where the ERP records go (seed erp_routing, as of the last `pshub transform`)", bold=True)
+    for r in routes:
+        since = f"from {r['posts_from']}" if r["posts_from"] else "from the start"
+        typer.echo(f"  {r['legal_entity']}: {ERP_NAMES.get(r['erp_system'], r['erp_system'])} "
+                   f"(company {r['erp_company']}) {since}")
+    if rows:
+        _table(["records", "ERP", "company", "sync", "routed", "new (would be pushed)", "already pushed",
+                "held back", "held by the other ERP (stay)"],
+               [[r["kind"], ERP_NAMES.get(r["erp_system"], r["erp_system"]), r["erp_company"], r["sync"] or "(none yet)",
+                 r["records"], r["new"], r["pushed"], r["held_back"], r["in_other_erp"]] for r in rows])
+
+
 def print_exceptions(conn: psycopg.Connection, *, sync: str | None, reason: str | None, include_resolved: bool,
                      limit: int, kind: str | None = None) -> None:
     """`pshub exceptions list`: the headline, holds by what to fix, failures by sync, then the newest records."""

@@ -220,3 +220,22 @@ def test_the_hub_reads_changes_since_its_cursor_oldest_first(dyn):
     stamps = [r["ModifiedDateTime"] for r in rows]
     assert stamps == sorted(stamps) and all(s >= "2026-01-01T00:00:00Z" for s in stamps)
     assert all(r["_key"] == "|".join(str(r[k]) for k in catalog.DYNAMICS_KEYS["FiscalPeriods"]) for r in rows)
+
+
+def test_a_journal_line_in_a_period_that_is_not_open_is_refused(d365_http):
+    # A ledger period is Open, On hold or Permanently closed per legal entity; a period on hold or closed takes no
+    # posting (Arctic IT, "How to specify which users can post to a period in Dynamics 365 Finance"; M. Aamer, "Microsoft
+    # Dynamics AX 2012 - Financial Periods": on hold "prevent[s] any entry to be posted in that period"). The hub holds
+    # such time back itself (macro d365_closed_period, reason closed_period); the ERP refuses it if it is sent anyway.
+    periods = [r for r in d365_http.get("/FiscalPeriods", params={
+        "cross-company": "true", "$filter": "dataAreaId eq 'nbuk'"}).json()["value"]]
+    closed = next(p for p in periods if p["PeriodStatus"] != "Open")
+    opened = next(p for p in periods if p["PeriodStatus"] == "Open")
+    journal = "CT-" + uuid.uuid4().hex[:6].upper()
+    line = {"dataAreaId": "nbuk", "JournalNumber": journal, "ProjectID": "P-CT", "Hours": 1.0}
+    refused = d365_http.post("/ProjectHourJournalLines", json={**line, "LineNumber": 1,
+                                                               "TransactionDate": closed["StartDate"]})
+    assert refused.status_code == 400 and "not open" in refused.json()["error"]["message"]
+    taken = d365_http.post("/ProjectHourJournalLines", json={**line, "LineNumber": 2,
+                                                             "TransactionDate": opened["StartDate"]})
+    assert taken.status_code == 201

@@ -188,6 +188,28 @@ def test_a_query_is_counted_once_its_next_pages_carry_that_count(sandbox, kt):
         kt.delete(f"/api/v1/stories/{next(iter(created.json()['stories']))}.json")
 
 
+def test_an_updated_at_window_pages_every_record_once_in_key_order(sandbox, kt):
+    """A window (updated_after, updated_before) read in updated_at order page by page: each page continues from
+    the previous page's last key, and the pages hold exactly the window's records, in (updated_at, id) order."""
+    stamps = [r[0] for r in sandbox.store.conn().execute(
+        "SELECT updated_at FROM kt_time_entries ORDER BY updated_at, id")]
+    after, before = stamps[len(stamps) // 4], stamps[3 * len(stamps) // 4]
+    expected = [str(r[0]) for r in sandbox.store.conn().execute(
+        "SELECT id FROM kt_time_entries WHERE updated_at > ? AND updated_at < ? ORDER BY updated_at, id",
+        (after, before))]
+    params = {"per_page": 37, "from_archived_workspaces": "true", "order": "updated_at:asc",
+              "updated_after": after, "updated_before": before}
+    ids, page = [], 1
+    while True:
+        body = kt.get("/api/v1/time_entries.json", params={**params, "page": page}).json()
+        ids += [r["id"] for r in body["results"]]
+        assert body["count"] == len(expected)
+        if page >= body["meta"]["page_count"]:
+            break
+        page += 1
+    assert page > 2 and ids == expected
+
+
 def test_archived_workspaces_time_is_hidden_by_default(kt):
     default = kt.get("/api/v1/time_entries.json", params={"per_page": 1}).json()["count"]
     everything = kt.get("/api/v1/time_entries.json", params={"per_page": 1, "from_archived_workspaces": "true"}).json()["count"]

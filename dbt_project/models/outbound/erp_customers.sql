@@ -10,4 +10,4 @@ select
     _legal_entity,
     _customer
 from {{ ref('int_sync_erp_customers') }}
-where block_reason_code is null
+where block_reason_code is null and erp_system = 'netsuite'

@@ -13,4 +13,4 @@ select
     _amount_at_stake,
     _currency
 from {{ ref('int_sync_erp_invoice_requests') }}
-where block_reason_code is null
+where block_reason_code is null and erp_system = 'netsuite'

@@ -20,4 +20,4 @@ select
     _amount_at_stake,
     _currency
 from {{ ref('int_sync_erp_projects') }}
-where block_reason_code is null
+where block_reason_code is null and erp_system = 'netsuite'

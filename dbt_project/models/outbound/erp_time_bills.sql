@@ -16,4 +16,4 @@ select
     _currency,
     _load_watermark
 from {{ ref('int_sync_erp_time_bills') }}
-where block_reason_code is null
+where block_reason_code is null and erp_system = 'netsuite'

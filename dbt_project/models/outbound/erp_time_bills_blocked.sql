@@ -1,3 +1,3 @@
 -- Rows of sync erp_time_bills that must not be pushed, each with its reason code, for the engine's exception queue.
 select * from {{ ref('int_sync_erp_time_bills') }}
-where block_reason_code is not null
+where block_reason_code is not null and erp_system = 'netsuite'

@@ -9,7 +9,7 @@ with routes as (
         erp_company,
         posts_from,
         lead(posts_from) over (partition by legal_entity order by posts_from nulls first) as posts_until
-    from {{ ref('erp_routing') }}
+    from {{ erp_routing() }} as routing
 
 )
 

@@ -24,6 +24,8 @@ select
     customers.erp_match_method                                  as _match_method,
     accounts.legal_entity                                       as _legal_entity,
     accounts.account_name                                       as _customer,
+    coalesce(routes.erp_system, 'netsuite')                     as erp_system,
+    coalesce(routes.erp_company, legal_entities_r.erp_subsidiary_id::text) as erp_company,
     case
         when accounts.legal_entity is null then 'missing_legal_entity'
         when legal_entities.legal_entity is null then 'unknown_legal_entity'
@@ -34,3 +36,9 @@ from won_accounts
 join accounts using (crm_account_id)
 left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = accounts.legal_entity
 left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = accounts.crm_account_id
+left join {{ ref('int_erp_routes') }} as routes
+    on routes.legal_entity = accounts.legal_entity
+    and case when null::date is null then routes.is_current
+             else (routes.posts_from is null or routes.posts_from <= null::date)
+                  and (routes.posts_until is null or null::date < routes.posts_until) end
+left join {{ ref('legal_entities') }} as legal_entities_r on legal_entities_r.legal_entity = accounts.legal_entity

@@ -28,6 +28,8 @@ select
     expenses.engagement_id                                      as _engagement,
     expenses.amount                                             as _amount_at_stake,
     expenses.currency_code                                      as _currency,
+    coalesce(routes.erp_system, 'netsuite')                     as erp_system,
+    coalesce(routes.erp_company, legal_entities_r.erp_subsidiary_id::text) as erp_company,
     case
         when not expenses.is_approved then 'unapproved_expense'
         when expenses.expense_date is null then 'expense_without_date'
@@ -49,3 +51,9 @@ left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'erp_projects' and created.record_key = expenses.engagement_id
 left join {{ ref('int_customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('currencies') }} as currencies on currencies.currency_code = expenses.currency_code
+left join {{ ref('int_erp_routes') }} as routes
+    on routes.legal_entity = facts.legal_entity
+    and case when expenses.expense_date is null then routes.is_current
+             else (routes.posts_from is null or routes.posts_from <= expenses.expense_date)
+                  and (routes.posts_until is null or expenses.expense_date < routes.posts_until) end
+left join {{ ref('legal_entities') }} as legal_entities_r on legal_entities_r.legal_entity = facts.legal_entity

@@ -36,6 +36,8 @@ select
     facts.engagement_id                                         as _engagement,
     milestones.budget_estimate_amount                           as _amount_at_stake,
     facts.contract_currency                                     as _currency,
+    coalesce(routes.erp_system, 'netsuite')                     as erp_system,
+    coalesce(routes.erp_company, legal_entities_r.erp_subsidiary_id::text) as erp_company,
     case
         when coalesce(facts.erp_project_id, created.destination_id) is null then 'engagement_not_in_erp'
         when coalesce(milestones.budget_estimate_amount, 0) <= 0 then 'milestone_without_amount'
@@ -47,4 +49,10 @@ left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'erp_projects' and created.record_key = facts.engagement_id
 left join {{ ref('int_customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('currencies') }} as currencies on currencies.currency_code = facts.contract_currency
+left join {{ ref('int_erp_routes') }} as routes
+    on routes.legal_entity = facts.legal_entity
+    and case when coalesce(milestones.due_date, milestones.updated_at::date) is null then routes.is_current
+             else (routes.posts_from is null or routes.posts_from <= coalesce(milestones.due_date, milestones.updated_at::date))
+                  and (routes.posts_until is null or coalesce(milestones.due_date, milestones.updated_at::date) < routes.posts_until) end
+left join {{ ref('legal_entities') }} as legal_entities_r on legal_entities_r.legal_entity = facts.legal_entity
 where milestones.psa_story_id not in (select psa_story_id from legacy_invoiced where psa_story_id is not null)

@@ -32,6 +32,8 @@ select
     engagements.engagement_id                                   as _engagement,
     engagements.sold_amount                                     as _amount_at_stake,
     engagements.contract_currency                               as _currency,
+    coalesce(routes.erp_system, 'netsuite')                     as erp_system,
+    coalesce(routes.erp_company, legal_entities_r.erp_subsidiary_id::text) as erp_company,
     case
         when engagements.erp_candidate_count > 1 then 'engagement_key_matches_several'
         when engagements.sold_amount < 0 then 'negative_amount'
@@ -57,3 +59,9 @@ left join (
         on mappings.source_system = 'netsuite' and mappings.status_value = entity_statuses.status_name
     where mappings.canonical_status = 'active'
 ) as active_status on true
+left join {{ ref('int_erp_routes') }} as routes
+    on routes.legal_entity = engagements.legal_entity
+    and case when null::date is null then routes.is_current
+             else (routes.posts_from is null or routes.posts_from <= null::date)
+                  and (routes.posts_until is null or null::date < routes.posts_until) end
+left join {{ ref('legal_entities') }} as legal_entities_r on legal_entities_r.legal_entity = engagements.legal_entity

@@ -33,6 +33,8 @@ select
     round(entries.hours * entries.bill_rate, 2)                 as _amount_at_stake,
     entries.currency_code                                       as _currency,
     entries._load_watermark                                     as _load_watermark,  -- the build that wrote the entry
+    coalesce(routes.erp_system, 'netsuite')                     as erp_system,
+    coalesce(routes.erp_company, legal_entities_r.erp_subsidiary_id::text) as erp_company,
     case
         when not entries.is_approved then 'unapproved_time'
         -- a value the PSA left empty holds the entry, with what is known of its amount (none without hours)
@@ -58,3 +60,9 @@ left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'erp_projects' and created.record_key = entries.engagement_id
 left join {{ ref('int_customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('role_service_items') }} as items on items.role_name = entries.role_name
+left join {{ ref('int_erp_routes') }} as routes
+    on routes.legal_entity = facts.legal_entity
+    and case when entries.work_date is null then routes.is_current
+             else (routes.posts_from is null or routes.posts_from <= entries.work_date)
+                  and (routes.posts_until is null or entries.work_date < routes.posts_until) end
+left join {{ ref('legal_entities') }} as legal_entities_r on legal_entities_r.legal_entity = facts.legal_entity
