@@ -50,9 +50,9 @@ def ensure_sources(settings: Settings | None = None) -> None:
 # tests (fixed input rows); the tests on the raw tables (`source:*`: their `id` is unique and not null by the
 # primary key) and the reconciliations of marts with them, which read every raw row; and the staging views' key
 # tests (tag raw_primary_key: the key is the raw table's primary key, renamed); the outbound models' key tests
-# that their int_sync_ model's tests imply (tag implied_key: each is a filter of it); the tests of a view that counts
-# every row when queried (tag every_row: marts.system_reconciliation). The full refresh (weekly, and after an
-# upgrade) and `make test` run them all.
+# that their int_sync_ model's tests imply (tag implied_key: each is a filter of it); the tests of a view that reads
+# every row when queried (tag every_row: marts.system_reconciliation; the role views of intermediate/roles, whose
+# keys are their staging views'). The full refresh (weekly, and after an upgrade) and `make test` run them all.
 INCREMENTAL_EXCLUDES = ["--exclude-resource-type", "unit_test",
                         "--exclude", "source:*", "tag:raw_primary_key", "tag:implied_key", "tag:every_row"]
 
