@@ -7,7 +7,7 @@ the rows go and in what shape. Syncs run in the order listed: later ones may rea
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Operations, per destination:
 NETSUITE_UPSERT = "netsuite_upsert"          # PUT /record/v1/{type}/eid:{key}; PATCH by id where matched by rule
@@ -16,6 +16,7 @@ SALESFORCE_UPSERT = "salesforce_upsert"      # PATCH /composite/sobjects/{SObjec
 KANTATA_UPSERT = "kantata_upsert"            # POST (bulk, 100 a call) or PUT by id; intents guard creates
 KANTATA_CUSTOM_FIELD = "kantata_custom_field"  # POST custom_field_values: one value per field and subject
 DYNAMICS_UPSERT = "dynamics_upsert"          # $batch change sets: PATCH by natural key, POST the new ones
+HUBSPOT_UPDATE = "hubspot_update"            # POST /crm/v3/objects/{object}/batch/update, 100 a call, by id
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Field:
 @dataclass(frozen=True)
 class Sync:
     name: str
-    destination: str          # netsuite | salesforce | kantata | dynamics
+    destination: str          # netsuite | salesforce | kantata | dynamics | hubspot
     object: str               # destination record type / sObject / resource
     key: str                  # the model column that identifies the destination record (external id, or Id)
     fields: tuple[Field, ...]
@@ -186,6 +187,24 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
          KANTATA_CUSTOM_FIELD, batch_size=100,
          description="PSA projects of customers on credit hold carry the Credit Hold flag."),
 )}
+
+
+# The CRM syncs when the CRM is HubSpot (PSHUB_CRM=hubspot): the same outbound rows (keyed by the CRM role's ids,
+# HubSpot's there), written to the companies and deals by id; the stamp and fields are mapped to HubSpot properties by
+# the pusher (connectors.hubspot.CRM_PROPERTIES). No HubSpot object takes the invoice records yet.
+HUBSPOT_OBJECTS = {"Account": "companies", "Opportunity": "deals"}
+
+
+def for_crm(sync: Sync, crm: str) -> Sync | None:
+    """The sync as the installation's CRM takes it; None when that CRM has no destination for it."""
+    if crm == "salesforce" or sync.destination != "salesforce":
+        return sync
+    if crm == "hubspot":
+        if sync.object not in HUBSPOT_OBJECTS or sync.operation != SALESFORCE_UPDATE:
+            return None
+        return replace(sync, destination="hubspot", object=HUBSPOT_OBJECTS[sync.object], operation=HUBSPOT_UPDATE,
+                       batch_size=min(sync.batch_size, 100))
+    raise ValueError(f"unknown CRM {crm!r}; known: salesforce, hubspot")
 
 
 def get_sync(name: str) -> Sync:
