@@ -149,6 +149,17 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
          DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalNumber", "LineNumber"),
          description="Approved billable PSA expenses routed to Dynamics 365 Finance become project expense journal "
                      "lines."),
+    Sync("d365_invoice_requests", "dynamics", "FreeTextInvoiceHeaders", "external_id",
+         fields("dataAreaId!", "InvoiceIdentifier:integer!", "CustomerAccount!", "InvoiceDate:date", "CurrencyCode",
+                "IsPosted", "InvoiceDescription", "PshProjectId"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "InvoiceIdentifier"),
+         description="Completed milestones routed to Dynamics 365 Finance become unposted free text invoices "
+                     "(finance reviews and posts them), as NetSuite's invoice requests."),
+    Sync("d365_invoice_request_lines", "dynamics", "FreeTextInvoiceLines", "external_id",
+         fields("dataAreaId!", "InvoiceIdentifier:integer!", "LineNumber:integer!", "Description",
+                "Quantity:number", "UnitPrice:number", "LineAmount:number!", "PshProjectId"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "InvoiceIdentifier", "LineNumber"),
+         description="The milestone's amount, as the one line of its unposted free text invoice."),
     Sync("crm_account_finance", "salesforce", "Account", "Id",
          fields("ERP_Customer_Id__c", "Open_AR__c:number", "Overdue_AR__c:number", "AR_Current__c:number",
                 "AR_1_30__c:number", "AR_31_60__c:number", "AR_61_90__c:number", "AR_Over_90__c:number",

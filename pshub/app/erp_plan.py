@@ -15,7 +15,7 @@ KINDS = (
     ("projects", "int_sync_erp_projects", "erp_projects", "d365_projects"),
     ("approved time", "int_sync_erp_time_bills", "erp_time_bills", "d365_hour_journal_lines"),
     ("expenses", "int_sync_erp_expenses", "erp_expenses", "d365_expense_journal_lines"),
-    ("invoice requests", "int_sync_erp_invoice_requests", "erp_invoice_requests", None),
+    ("invoice requests", "int_sync_erp_invoice_requests", "erp_invoice_requests", "d365_invoice_requests"),
 )
 ERP_NAMES = {"netsuite": "NetSuite", "dynamics": "Dynamics 365 Finance"}
 
