@@ -43,9 +43,8 @@ SEARCHES_PER_SECOND = 4.0  # the client's own pace (HubSpot: 4 or 5 a second per
 # the association landed on each object: (to object, field it lands in)
 ASSOCIATED = {"deals": ("companies", "associated_company_id"), "line_items": ("deals", "associated_deal_id")}
 STAMP = "hs_lastmodifieddate"
-# The CRM syncs name Salesforce objects and fields (their outbound models are the CRM role's): the HubSpot object and
-# property of each, the properties the firm adds to companies and deals for the hub (sandbox/README.md).
-CRM_OBJECTS = {"Account": "companies", "Opportunity": "deals"}
+# The CRM syncs name Salesforce fields (their outbound models are the CRM role's): the HubSpot property of each,
+# by HubSpot object (reverse_etl.syncs.HUBSPOT_OBJECTS): the properties the firm adds for the hub (sandbox/README.md).
 CRM_PROPERTIES = {
     "companies": {"ERP_Customer_Id__c": "erp_customer_id", "Open_AR__c": "open_ar", "Overdue_AR__c": "overdue_ar",
                   "AR_Current__c": "ar_current", "AR_1_30__c": "ar_1_30", "AR_31_60__c": "ar_31_60",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from connectors.http import ConnectorError, ValidationError, NotFoundError
+from connectors.hubspot import BATCH_MAX as HUBSPOT_BATCH, CRM_PROPERTIES
 from connectors.salesforce import COLLECTION_MAX
 from reverse_etl import syncs
 from reverse_etl.payloads import body, json_value
@@ -388,8 +389,6 @@ def hubspot_update(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
     """The CRM syncs' rows (Salesforce field names) as HubSpot properties (connectors.hubspot.CRM_PROPERTIES), 100
     a call ("Update a batch of records by internal ID"), a few calls in flight; an id HubSpot does not find is that
     record's refusal, the others are written."""
-    from connectors.hubspot import BATCH_MAX as HUBSPOT_BATCH, CRM_PROPERTIES
-
     sync = ctx.sync
     names = CRM_PROPERTIES[sync.object]
 
