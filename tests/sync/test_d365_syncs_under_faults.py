@@ -120,6 +120,9 @@ def test_dynamics_syncs_converge_under_5xx_429_and_lost_answers(conn, outbound_t
     assert seen["by_status"].get("429", 0) >= 3, seen["by_status"]
     assert seen["lost_responses"] >= 3, seen
     assert any(r.failed for runs in results.values() for r in runs), "no record ever failed: the faults did not bite"
+    print(f"faults met: {seen['by_status'].get('500', 0)} x 500, {seen['by_status'].get('429', 0)} x 429, "
+          f"{seen['lost_responses']} lost answers in {seen['requests']} requests; runs to converge: "
+          + ", ".join(f"{k} {len(v)}" for k, v in results.items()))
 
     # the clean state: each record once, with the outbound values
     customers = in_erp("CustomersV3", f"dataAreaId eq 'nbuk' and CustomerGroupId eq 'Services' and "
