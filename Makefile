@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)  ## create .venv and install pshub with pinned dependencies
 
-demo: $(STAMP)  ## run one hub cycle against the sandbox on the embedded warehouse
-	$(BIN)/pshub demo
+DYNAMICS ?= UK
+demo: $(STAMP)  ## run one hub cycle against the sandbox on the embedded warehouse (UK in Dynamics 365 Finance; DYNAMICS= for NetSuite only)
+	$(BIN)/pshub demo $(if $(DYNAMICS),--dynamics $(DYNAMICS))
 
 TEST_WORKERS ?= 2
 

@@ -17,7 +17,7 @@ def bench_env(home: Path, prefect_log_level: str = "WARNING") -> dict:
     home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PSHUB_HOME": str(home), "PREFECT_HOME": str(home / "prefect"),
            "PREFECT_LOGGING_LEVEL": prefect_log_level, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    for system in ("SALESFORCE", "NETSUITE", "KANTATA"):
+    for system in ("SALESFORCE", "NETSUITE", "KANTATA", "HUBSPOT"):
         env.pop(f"PSHUB_{system}_URL", None)
     os.environ.update({k: env[k] for k in ("PSHUB_HOME", "PREFECT_HOME")})
     return env
@@ -31,7 +31,7 @@ def start_sandbox(home: Path, scale: str, env: dict, timeout: float = 1800) -> s
     log = open(home / "sandbox.log", "a")
     proc = subprocess.Popen([str(ROOT / ".venv/bin/pshub"), "sandbox", "serve", "--scale", scale, "--data-dir",
                              str(home / "sandbox"), "--salesforce-port", "0", "--netsuite-port", "0",
-                             "--kantata-port", "0", "--dynamics-port", "0"],
+                             "--kantata-port", "0", "--dynamics-port", "0", "--hubspot-port", "0"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while not endpoints.exists():

@@ -238,8 +238,43 @@ DYNAMICS = {
 DYNAMICS_INTEGER_KEYS = {f"{o.name}.{name}" for o in DYNAMICS.values() for name, typ in o.typed_fields()
                          if typ == "integer" and name in DYNAMICS_KEYS[o.name]}
 
+# -- HubSpot CRM: v3 objects read through the search endpoint on hs_lastmodifieddate; archived records as deletes ------
+# Record ids are HubSpot's numeric ids (as text); properties land flat beside `id` and `archived`; deals and line items
+# carry the id of their associated company / deal (v4 associations, connectors/hubspot.py). Owners, products and the
+# deal pipelines are small lists read whole each run (an owner that is deactivated lands with archived = true).
+def _hs(name: str, *fields: str, id_field: str = "id", updated: str = "hs_lastmodifieddate",
+        deleted: str | None = "archived", stamp: tuple[str, ...] = ("createdate:datetime",)) -> SourceObject:
+    recycled = ("archived", "archived_at") if deleted else ()  # set on the records of the recycling bin
+    return SourceObject("hubspot", name, name, (id_field, *fields, *recycled, *stamp, updated), id_field, updated,
+                        deleted)
+
+
+HUBSPOT = {
+    o.name: o for o in (
+        _hs("owners", "email", "firstName", "lastName", "userId", "archived:boolean", updated="updatedAt",
+            deleted=None, stamp=("createdAt:datetime",)),
+        _hs("companies", "name", "type", "industry", "country", "city", "hubspot_owner_id", "company_currency",
+            "legal_entity", "external_id", "erp_customer_id", "open_ar:numeric", "overdue_ar:numeric",
+            "ar_current:numeric", "ar_1_30:numeric", "ar_31_60:numeric", "ar_61_90:numeric", "ar_over_90:numeric",
+            "dso:numeric", "last_payment_date:date", "credit_hold:boolean", "finance_synced_at:datetime"),
+        _hs("deals", "dealname", "amount:numeric", "closedate:date", "pipeline", "dealstage",
+            "deal_currency_code", "dealtype", "hubspot_owner_id", "associated_company_id", "billing_model",
+            "legal_entity", "service_line", "start_date:date", "end_date:date", "external_id", "erp_project_id",
+            "psa_project_id", "sync_status", "last_sync_error", "last_synced_at:datetime", "project_status",
+            "billed_amount:numeric", "recognized_revenue:numeric", "backlog:numeric", "burn_pct:numeric",
+            "margin_pct:numeric", "collected_amount:numeric"),
+        _hs("line_items", "name", "quantity:numeric", "price:numeric", "amount:numeric",
+            "hs_line_item_currency_code", "hs_product_id", "associated_deal_id"),
+        _hs("products", "name"),
+        _hs("pipelines", "label", "displayOrder:integer", "stages", updated="updatedAt", deleted=None,
+            stamp=("createdAt:datetime",)),
+    )
+}
+# the objects read whole each run (lists with no search): the rest are searched from their cursor
+HUBSPOT_LISTS = {"owners", "products", "pipelines"}
+
 SOURCES: dict[str, dict[str, SourceObject]] = {"salesforce": SALESFORCE, "kantata": KANTATA, "netsuite": NETSUITE,
-                                               "dynamics": DYNAMICS}
+                                               "dynamics": DYNAMICS, "hubspot": HUBSPOT}
 # What select() gives when no system is named; the hub's ingest names them from its settings (Settings.default_systems:
 # Dynamics 365 Finance too when PSHUB_DYNAMICS_ENABLED).
 DEFAULT_SYSTEMS = ("salesforce", "kantata", "netsuite")

@@ -17,7 +17,7 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from connectors import catalog, dynamics, kantata, netsuite, salesforce
+from connectors import catalog, dynamics, hubspot, kantata, netsuite, salesforce
 
 log = logging.getLogger("pshub.landing")
 
@@ -60,7 +60,7 @@ def _checks():
 # how each system writes the version stamp of its records
 PARSERS: dict[str, Callable[[str], dt.datetime]] = {
     "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
-    "dynamics": dynamics.parse_datetime,
+    "dynamics": dynamics.parse_datetime, "hubspot": hubspot.parse_datetime,
 }
 
 

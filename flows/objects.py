@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import orjson
 import psycopg
 
-from connectors import catalog, kantata, netsuite, salesforce
+from connectors import catalog, hubspot, kantata, netsuite, salesforce
 from connectors.http import ApiClient, LimitExceeded
 from connectors.paging import merge_streams
 from flows.landing import (SEEN_TABLE, Load, LoadResult, count_live, mark_deleted, mark_vanished, read_cursor,
@@ -86,7 +86,21 @@ def source_streams(client: ApiClient, obj: catalog.SourceObject,
     if obj.system == "dynamics":
         fields = tuple(f for f in obj.field_names if f != obj.id_field)
         return [client.changed_pages(obj.name, fields, since=since, updated_field=obj.updated_field)]
+    if obj.system == "hubspot":
+        return [_hubspot_pages(client, obj, since)]
     raise KeyError(f"no reader for {obj.system}")
+
+
+def _hubspot_pages(client: hubspot.HubSpotClient, obj: catalog.SourceObject,
+                   since: dt.datetime | None) -> Iterator[list[dict]]:
+    """Lists are read whole; searched objects from `since`, then their archived records (HubSpot's deletes)."""
+    if obj.name in catalog.HUBSPOT_LISTS:
+        yield from getattr(client, obj.name)()
+        return
+    fields = tuple(f for f in obj.field_names if f not in (obj.id_field, "archived", "archived_at")
+                   and not f.startswith("associated_"))
+    yield from client.changed_pages(obj.name, fields, since=since)
+    yield from client.archived_pages(obj.name, fields)
 
 
 def _grouped(streams: list[Iterator[list[dict]]], groups: int) -> list[Iterator[list[dict]]]:

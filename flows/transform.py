@@ -50,9 +50,9 @@ def ensure_sources(settings: Settings | None = None) -> None:
 # tests (fixed input rows); the tests on the raw tables (`source:*`: their `id` is unique and not null by the
 # primary key) and the reconciliations of marts with them, which read every raw row; and the staging views' key
 # tests (tag raw_primary_key: the key is the raw table's primary key, renamed); the outbound models' key tests
-# that their int_sync_ model's tests imply (tag implied_key: each is a filter of it); the tests of a view that counts
-# every row when queried (tag every_row: marts.system_reconciliation). The full refresh (weekly, and after an
-# upgrade) and `make test` run them all.
+# that their int_sync_ model's tests imply (tag implied_key: each is a filter of it); the tests of a view that reads
+# every row when queried (tag every_row: marts.system_reconciliation; the role views of intermediate/roles, whose
+# keys are their staging views'). The full refresh (weekly, and after an upgrade) and `make test` run them all.
 INCREMENTAL_EXCLUDES = ["--exclude-resource-type", "unit_test",
                         "--exclude", "source:*", "tag:raw_primary_key", "tag:implied_key", "tag:every_row"]
 
@@ -190,12 +190,34 @@ def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None =
         conn.commit()
 
 
+# The schemas where dbt makes views (dbt_project.yml): staging, the intermediate syncs and roles, marts, outbound.
+VIEW_SCHEMAS = ["staging", "intermediate", "marts", "outbound"]
+
+
+def drop_views(settings: Settings | None = None) -> None:
+    """Before a full refresh of every node: drop every view dbt made, in one session. dbt's full refresh makes each
+    view and table as a new relation and drops the old one with `cascade`, in several threads at once; two such drops
+    whose cascades reach the same view deadlock on its rule (pg_rewrite), a race dbt-postgres has not fixed
+    (dbt-labs/dbt-core#2801, #9246). It struck here between the seed erp_routing and a staging view, both read by the
+    ERP role views. With no view left, each is created once, after everything it reads, and no drop cascades. The
+    views are missing while the build runs (the weekly full refresh waits for the cycle, which reads them)."""
+    with connect(settings) as conn:
+        views = conn.execute("select schemaname, viewname from pg_views where schemaname = any(%s)",
+                             (VIEW_SCHEMAS,)).fetchall()
+        if views:
+            conn.execute(sql.SQL("drop view if exists {} cascade").format(
+                sql.SQL(", ").join(sql.Identifier(schema, name) for schema, name in views)))
+        conn.commit()
+
+
 def run_build(select: list[str] | None = None, full_refresh: bool = False, settings: Settings | None = None,
               raise_on_failure: bool = True) -> DbtResult:
     """`pshub transform` and each cycle: ensure the raw tables, plan the build, run it, and record it when it
     succeeded. After a failure target/ holds this project's manifest and run results (flows.hub reads them)."""
     ensure_sources(settings)
     plan = plan_build(select, full_refresh, settings)
+    if "--full-refresh" in plan.args and not select:
+        drop_views(settings)
     result = run_dbt(plan.args, settings=settings, raise_on_failure=False, keep_relations=plan.keeps_relations)
     result.scope = plan.scope
     record_build(plan, result, settings)

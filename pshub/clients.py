@@ -4,6 +4,7 @@ from __future__ import annotations
 from connectors import catalog
 from connectors.dynamics import DynamicsClient
 from connectors.http import ApiClient
+from connectors.hubspot import HubSpotClient
 from connectors.kantata import KantataClient
 from connectors.netsuite import NetSuiteClient
 from connectors.salesforce import SalesforceClient
@@ -25,4 +26,6 @@ def client_for(system: str, settings: Settings | None = None) -> ApiClient:
     if system == "dynamics":
         return DynamicsClient(cfg.base_url, cfg.credentials, page_size=settings.dynamics_page_size, timeout=timeout,
                               keys=catalog.DYNAMICS_KEYS, integer_keys=catalog.DYNAMICS_INTEGER_KEYS)
+    if system == "hubspot":
+        return HubSpotClient(cfg.base_url, cfg.credentials, timeout=timeout)
     raise KeyError(f"no client for {system!r}")

@@ -9,6 +9,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
@@ -85,11 +86,20 @@ class Settings(BaseSettings):
     erp_routing: str = Field(default="", description="routes on top of the erp_routing seed: "
                              "ENTITY=netsuite|dynamics:COMPANY[@YYYY-MM-DD],... (a trial, the demo)")
 
+    # HubSpot: the API's URL (https://api.hubapi.com) and a private app's access token (Bearer; it does not expire)
+    hubspot_url: str | None = None
+    hubspot_access_token: SecretStr | None = Field(default=None, description="the private app's access token "
+                                                   "(Settings > Integrations > Private apps)")
+
+    # The CRM this installation sells in: the ingest lands it, the CRM role models read it
+    crm: Literal["salesforce", "hubspot"] = Field(default="salesforce", description="salesforce or hubspot")
+
     # Or the secrets from Prefect Secret blocks, by name (used when the secret itself is not set)
     salesforce_client_secret_block: str | None = None
     netsuite_private_key_block: str | None = None
     kantata_token_block: str | None = None
     dynamics_client_secret_block: str | None = None
+    hubspot_access_token_block: str | None = None
 
     http_timeout_seconds: float = 60.0
 
@@ -115,9 +125,9 @@ class Settings(BaseSettings):
 
     @property
     def default_systems(self) -> list[str]:
-        """The systems an ingest lands when none is named: Dynamics 365 Finance only when some legal entity posts to
-        it (PSHUB_DYNAMICS_ENABLED)."""
-        return ["salesforce", "kantata", "netsuite"] + (["dynamics"] if self.dynamics_enabled else [])
+        """The systems an ingest lands when none is named: the installation's CRM (PSHUB_CRM), and Dynamics 365
+        Finance only when some legal entity posts to it (PSHUB_DYNAMICS_ENABLED)."""
+        return [self.crm, "kantata", "netsuite"] + (["dynamics"] if self.dynamics_enabled else [])
 
     @property
     def pgdata_dir(self) -> Path:
@@ -145,7 +155,7 @@ class Settings(BaseSettings):
 
 
 _SECRET_FIELDS = {"salesforce": ("client_secret",), "netsuite": ("private_key",), "kantata": ("token",),
-                  "dynamics": ("client_secret",)}
+                  "dynamics": ("client_secret",), "hubspot": ("access_token",)}
 
 
 def secret_block(name: str, setting: str) -> str:
@@ -165,6 +175,7 @@ _CREDENTIAL_FIELDS = {
     "netsuite": ("client_id", "certificate_id", "private_key"),
     "kantata": ("token", "client_id", "client_secret", "redirect_uri"),
     "dynamics": ("tenant_id", "client_id", "client_secret", "token_url"),
+    "hubspot": ("access_token",),
 }
 
 

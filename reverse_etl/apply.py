@@ -7,7 +7,7 @@ import psycopg
 from pshub.settings import get_settings
 from pshub.warehouse import connect
 from reverse_etl import engine
-from reverse_etl.syncs import get_sync
+from reverse_etl.syncs import for_crm, get_sync
 
 
 def apply_sync(name: str, run_id: str, confirm: bool = False, conn: psycopg.Connection | None = None,
@@ -17,8 +17,11 @@ def apply_sync(name: str, run_id: str, confirm: bool = False, conn: psycopg.Conn
     if conn is None:
         with connect() as own:
             return apply_sync(name, run_id, confirm, own, only_if_nothing_to_push)
-    sync = get_sync(name)
     settings = get_settings()
+    sync = for_crm(get_sync(name), settings.crm)
+    if sync is None:  # the installation's CRM has no destination for it (HubSpot: the invoice records)
+        return engine.SyncResult(name, run_id, status="skipped",
+                                 message=f"not applied: the CRM is {settings.crm}, which has no object for it yet")
     concurrency = {"netsuite": settings.netsuite_concurrency, "salesforce": settings.salesforce_concurrency}.get(
         sync.destination, 1)
     return engine.apply(conn, sync, run_id, lambda: _client(sync.destination), concurrency=concurrency,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from connectors.http import ConnectorError, ValidationError, NotFoundError
+from connectors.hubspot import BATCH_MAX as HUBSPOT_BATCH, CRM_PROPERTIES
 from connectors.salesforce import COLLECTION_MAX
 from reverse_etl import syncs
 from reverse_etl.payloads import body, json_value
@@ -383,6 +384,34 @@ def dynamics_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
         return [o for outcomes in pool.map(lambda c: one_call(*c), calls) for o in outcomes]
 
 
+# -- HubSpot: batch update of companies and deals by id, 100 records a call -------------------------------------
+def hubspot_update(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    """The CRM syncs' rows (Salesforce field names) as HubSpot properties (connectors.hubspot.CRM_PROPERTIES), 100
+    a call ("Update a batch of records by internal ID"), a few calls in flight; an id HubSpot does not find is that
+    record's refusal, the others are written."""
+    sync = ctx.sync
+    names = CRM_PROPERTIES[sync.object]
+
+    def one_call(chunk: list[dict]) -> list[Outcome]:
+        records = [(str(r[sync.key]), {names[k]: v for k, v in _stamped(sync, body(sync, r, send_nulls=True)).items()})
+                   for r in chunk]
+        try:
+            results, missing = client.batch_update(sync.object, records)
+        except ConnectorError as exc:
+            return [_failure(str(r[sync.key]), exc) for r in chunk]
+        done = {str(res.get("id")) for res in results}
+        return [Outcome(key, destination_id=key) if key in done else
+                Outcome(key, error_code="OBJECT_NOT_FOUND", error=f"HubSpot has no {sync.object} record {key} "
+                        f"(deleted, or merged into another)" if key in missing else "not in HubSpot's answer",
+                        stage="rejected" if key in missing else "failed")
+                for key, _props in records]
+
+    size = max(1, min(sync.batch_size, HUBSPOT_BATCH))
+    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(chunks)))) as pool:
+        return [o for outcomes in pool.map(one_call, chunks) for o in outcomes]
+
+
 PUSHERS = {
     syncs.NETSUITE_UPSERT: netsuite_upsert,
     syncs.SALESFORCE_UPDATE: salesforce_update,
@@ -390,4 +419,5 @@ PUSHERS = {
     syncs.KANTATA_UPSERT: kantata_upsert,
     syncs.KANTATA_CUSTOM_FIELD: kantata_custom_field,
     syncs.DYNAMICS_UPSERT: dynamics_upsert,
+    syncs.HUBSPOT_UPDATE: hubspot_update,
 }

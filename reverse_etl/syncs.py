@@ -7,7 +7,7 @@ the rows go and in what shape. Syncs run in the order listed: later ones may rea
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Operations, per destination:
 NETSUITE_UPSERT = "netsuite_upsert"          # PUT /record/v1/{type}/eid:{key}; PATCH by id where matched by rule
@@ -16,6 +16,7 @@ SALESFORCE_UPSERT = "salesforce_upsert"      # PATCH /composite/sobjects/{SObjec
 KANTATA_UPSERT = "kantata_upsert"            # POST (bulk, 100 a call) or PUT by id; intents guard creates
 KANTATA_CUSTOM_FIELD = "kantata_custom_field"  # POST custom_field_values: one value per field and subject
 DYNAMICS_UPSERT = "dynamics_upsert"          # $batch change sets: PATCH by natural key, POST the new ones
+HUBSPOT_UPDATE = "hubspot_update"            # POST /crm/v3/objects/{object}/batch/update, 100 a call, by id
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Field:
 @dataclass(frozen=True)
 class Sync:
     name: str
-    destination: str          # netsuite | salesforce | kantata | dynamics
+    destination: str          # netsuite | salesforce | kantata | dynamics | hubspot
     object: str               # destination record type / sObject / resource
     key: str                  # the model column that identifies the destination record (external id, or Id)
     fields: tuple[Field, ...]
@@ -148,6 +149,17 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
          DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalNumber", "LineNumber"),
          description="Approved billable PSA expenses routed to Dynamics 365 Finance become project expense journal "
                      "lines."),
+    Sync("d365_invoice_requests", "dynamics", "FreeTextInvoiceHeaders", "external_id",
+         fields("dataAreaId!", "InvoiceIdentifier:integer!", "CustomerAccount!", "InvoiceDate:date", "CurrencyCode",
+                "IsPosted", "InvoiceDescription", "PshProjectId"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "InvoiceIdentifier"),
+         description="Completed milestones routed to Dynamics 365 Finance become unposted free text invoices "
+                     "(finance reviews and posts them), as NetSuite's invoice requests."),
+    Sync("d365_invoice_request_lines", "dynamics", "FreeTextInvoiceLines", "external_id",
+         fields("dataAreaId!", "InvoiceIdentifier:integer!", "LineNumber:integer!", "Description",
+                "Quantity:number", "UnitPrice:number", "LineAmount:number!", "PshProjectId"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "InvoiceIdentifier", "LineNumber"),
+         description="The milestone's amount, as the one line of its unposted free text invoice."),
     Sync("crm_account_finance", "salesforce", "Account", "Id",
          fields("ERP_Customer_Id__c", "Open_AR__c:number", "Overdue_AR__c:number", "AR_Current__c:number",
                 "AR_1_30__c:number", "AR_31_60__c:number", "AR_61_90__c:number", "AR_Over_90__c:number",
@@ -175,6 +187,24 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
          KANTATA_CUSTOM_FIELD, batch_size=100,
          description="PSA projects of customers on credit hold carry the Credit Hold flag."),
 )}
+
+
+# The CRM syncs when the CRM is HubSpot (PSHUB_CRM=hubspot): the same outbound rows (keyed by the CRM role's ids,
+# HubSpot's there), written to the companies and deals by id; the stamp and fields are mapped to HubSpot properties by
+# the pusher (connectors.hubspot.CRM_PROPERTIES). No HubSpot object takes the invoice records yet.
+HUBSPOT_OBJECTS = {"Account": "companies", "Opportunity": "deals"}
+
+
+def for_crm(sync: Sync, crm: str) -> Sync | None:
+    """The sync as the installation's CRM takes it; None when that CRM has no destination for it."""
+    if crm == "salesforce" or sync.destination != "salesforce":
+        return sync
+    if crm == "hubspot":
+        if sync.object not in HUBSPOT_OBJECTS or sync.operation != SALESFORCE_UPDATE:
+            return None
+        return replace(sync, destination="hubspot", object=HUBSPOT_OBJECTS[sync.object], operation=HUBSPOT_UPDATE,
+                       batch_size=min(sync.batch_size, 100))
+    raise ValueError(f"unknown CRM {crm!r}; known: salesforce, hubspot")
 
 
 def get_sync(name: str) -> Sync:

@@ -97,17 +97,18 @@ def serve(scale: str = typer.Option("demo", help="Size of the firm when generate
           netsuite_port: int = typer.Option(DEFAULT_PORTS["netsuite"], help="NetSuite port."),
           kantata_port: int = typer.Option(DEFAULT_PORTS["kantata"], help="Kantata port."),
           dynamics_port: int = typer.Option(DEFAULT_PORTS["dynamics"], help="Dynamics 365 Finance port."),
+          hubspot_port: int = typer.Option(DEFAULT_PORTS["hubspot"], help="HubSpot port."),
           dynamics: str = typer.Option("", "--dynamics", help="Legal entities whose books are in Dynamics 365 Finance "
                                        "instead of NetSuite, each from a cut-over date: UK, or UK@2026-06-01,DE. "
                                        "Applied when the firm is generated (or first served with it). Default: none."),
           processes: bool = typer.Option(True, "--processes/--one-process",
                                          help="Serve each system from a process of its own (the default: "
                                               "concurrent readers use every core), or all from this one.")):
-    """Generate the firm if the data folder has none, then serve the four APIs until Ctrl-C."""
+    """Generate the firm if the data folder has none, then serve the five APIs until Ctrl-C."""
     d = data_dir or default_data_dir()
     sb = SandboxServer(d, scale=scale, seed=seed, faults=_parse_faults(faults), host=host,
                        ports={"salesforce": salesforce_port, "netsuite": netsuite_port, "kantata": kantata_port,
-                              "dynamics": dynamics_port},
+                              "dynamics": dynamics_port, "hubspot": hubspot_port},
                        token_ttl_seconds=token_ttl, latency_ms=latency_ms, certfile=certfile, keyfile=keyfile,
                        progress=GenerationProgress(), processes=processes, dynamics_routes=_parse_routes(dynamics))
     sb.start()

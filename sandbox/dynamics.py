@@ -28,8 +28,14 @@ Sources of the behaviour simulated here (each also asserted in tests/contracts/t
 
 Unconfirmed and kept here, easy to correct: the entities chosen below and their field lists (Microsoft's data
 entity reference and the Common Data Model's operationsCommon schemas name CustCustomerV3Entity/CustomersV3,
-FreeTextInvoiceHeaders/-Lines and CustomerPaymentJournalLines, used by open-source connectors; the hour and expense
-journal line entities, FiscalPeriods and the `ModifiedDateTime` field on every entity are this sandbox's choices);
+FreeTextInvoiceHeaders/-Lines and CustomerPaymentJournalLines, used by open-source connectors. The Common Data Model's
+operationsCommon schemas (learn.microsoft.com/common-data-model/schema/core/operationscommon/entities/...) confirm the
+entities behind the others: ProjJournalTransEntity "Project hour journal lines" (ProjectID, LineNumber, LineProperty,
+Category, ...), ExpenseJournalLineEntity "Project expense journal lines" (CurrencyCode, AccountType, ...), and
+FiscalPeriodEntity "Fiscal calendar period" (Calendar, FiscalYear, PeriodName, StartDate, EndDate), whose per-company
+status is LedgerFiscalPeriodEntity's PeriodStatus; their entity set names here (ProjectHourJournalLines,
+ProjectExpenseJournalLines, FiscalPeriods, with the status on it) and the `ModifiedDateTime` field on every entity
+remain this sandbox's choices);
 fields prefixed `Psh` stand for the extension fields a firm adds for the hub (as NetSuite's custentity_ fields).
 """
 from __future__ import annotations

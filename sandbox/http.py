@@ -33,6 +33,9 @@ DEFAULT_FAULTS = {
     "daily_request_limit": None,  # Salesforce: 403 REQUEST_LIMIT_EXCEEDED once spent
     "concurrency_limit": None,  # NetSuite: 429, Salesforce: 403 concurrent limit, beyond this many at once
     "lose_next_responses": 0,   # the next N successful writes lose their answers (then counted down): a sure fault
+    "search_result_cap": None,  # HubSpot: results one search query can page through (None: 10,000, as documented)
+    "search_requests_per_second": None,  # HubSpot: search calls a second (None: 5)
+    "requests_per_ten_seconds": None,    # HubSpot: calls per rolling 10 s (None: 190, Professional)
     "seed": None,               # set to draw the faults above from a seeded generator: the same requests, the same faults
 }
 

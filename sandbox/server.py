@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from sandbox.dynamics import Dynamics
 from sandbox.dynamics_firm import parse_routes, populate, routes_of
+from sandbox.hubspot import HubSpot
 from sandbox.http import DEFAULT_FAULTS, ApiError, App, Request, Response, serve
 from sandbox.kantata import Kantata
 from sandbox.netsuite import NetSuite
@@ -37,9 +38,9 @@ from sandbox.store import Store
 log = logging.getLogger("sandbox")
 # The systems: name -> App class. A new system is one line here (and its default port below).
 APPS: dict[str, type[App]] = {"salesforce": Salesforce, "netsuite": NetSuite, "kantata": Kantata,
-                              "dynamics": Dynamics}
+                              "dynamics": Dynamics, "hubspot": HubSpot}
 SYSTEMS = tuple(APPS)
-DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703, "dynamics": 8704}
+DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703, "dynamics": 8704, "hubspot": 8705}
 ENDPOINTS_FILE = "endpoints.json"
 
 
@@ -348,6 +349,12 @@ class SandboxServer:
         if "dynamics" not in creds:
             creds["dynamics"] = {"tenant_id": str(uuid.uuid4()), "client_id": str(uuid.uuid4()),
                                  "client_secret": secrets.token_urlsafe(30)}
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(creds, f, indent=2)
+        # HubSpot: a private app's access token (Bearer; it does not expire, an administrator rotates it)
+        if "hubspot" not in creds:
+            creds["hubspot"] = {"access_token": f"pat-na1-{uuid.uuid4()}"}
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 json.dump(creds, f, indent=2)

@@ -267,8 +267,9 @@ def run(full_refresh: bool = typer.Option(False, help="start from nothing: the i
 def demo(
     scale: str = typer.Option("demo", help="sandbox firm size when it is first generated"),
     dynamics: str = typer.Option("", help="legal entities whose books are in Dynamics 365 Finance instead of "
-                                 "NetSuite, from a date or from the start: UK, or UK@2026-06-01 (the sandbox firm "
-                                 "and the hub's routing both); empty: every entity in NetSuite"),
+                                 "NetSuite from a date: UK@2026-06-01, or UK (from the day the hub starts posting "
+                                 "in the sandbox firm); the sandbox firm and the hub's routing both. Empty: every "
+                                 "entity in NetSuite"),
 ) -> None:
     """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next."""
     from pshub.app.demo import dynamics_routing, run_demo

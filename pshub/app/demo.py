@@ -17,7 +17,7 @@ from pshub.settings import get_settings, redact_url
 from pshub.warehouse import connect, database_url, port_free
 from reverse_etl.syncs import SYNCS
 from sandbox.dynamics import COMPANIES
-from sandbox.dynamics_firm import parse_routes
+from sandbox.dynamics_firm import parse_routes, populate
 from sandbox.server import SandboxServer
 
 DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
@@ -65,24 +65,21 @@ def print_exception_split(split: dict, groups: int = 8) -> None:
                    f"{len(split['hold']) - groups} other groups: `pshub exceptions`")
 
 
-def dynamics_routing(text: str) -> dict | None:
+def dynamics_routing(text: str, hub_start: str | None = None) -> dict | None:
     """`--dynamics UK@2026-06-01,DE` -> the sandbox's routes and the hub's (PSHUB_ERP_ROUTING, on top of the seed):
-    the entity's books are in Dynamics 365 Finance (company = its dataAreaId) from the date, or from the start."""
-    routes = parse_routes(text)
+    the entity's books are in Dynamics 365 Finance (company = its dataAreaId) from the date; with no date, from
+    `hub_start` (the day the hub starts posting in the sandbox firm: what was posted before stays in NetSuite)."""
+    routes = {entity: day or hub_start for entity, day in parse_routes(text).items()}
     if not routes:
         return None
     hub = ",".join(f"{entity}=dynamics:{COMPANIES[entity][0]}" + (f"@{day}" if day else "")
                    for entity, day in routes.items())
-    return {"sandbox": routes, "hub": hub}
+    return {"sandbox": routes, "hub": hub, "text": text}
 
 
 def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) -> int:
     """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle.
     dynamics: dynamics_routing(...): entities in Dynamics 365 Finance, in the sandbox firm and the hub's routing."""
-    if dynamics:  # this process's settings: the hub lands Dynamics and routes the entities there
-        os.environ["PSHUB_ERP_ROUTING"] = dynamics["hub"]
-        os.environ["PSHUB_DYNAMICS_ENABLED"] = "true"
-        get_settings.cache_clear()
     settings = get_settings()
     typer.secho("pshub demo", bold=True)
     url = database_url(settings)
@@ -90,16 +87,32 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
     server = None
     if _running_sandbox(settings.sandbox_dir):
         typer.echo(f"  sandbox:   already running from {settings.sandbox_dir}")
+        if dynamics:  # its firm keeps the routes it was served with: the hub routes as it did
+            urls = json.loads((settings.sandbox_dir / "endpoints.json").read_text())["urls"]
+            clock = httpx.get(urls["salesforce"] + "/__sandbox/clock", timeout=5).json()
+            routes = clock.get("dynamics_routes") or {}
+            dynamics = dynamics_routing(",".join(f"{e}@{d}" if d else e for e, d in routes.items()),
+                                        (clock.get("hub_cutover") or "")[:10] or None)
+            if not routes:
+                typer.echo("             (that sandbox has every entity in NetSuite: --dynamics ignored; stop it "
+                           "to start one with it)")
     else:
         ports = {k: (p if port_free(p) else 0) for k, p in DEFAULT_PORTS.items()}
         fresh = not (settings.sandbox_dir / "endpoints.json").exists() and not any(settings.sandbox_dir.glob("*"))
         typer.echo(f"  sandbox:   {'generating a ' + scale + ' firm and ' if fresh else ''}starting in {settings.sandbox_dir}")
         settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
-        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports, progress=CycleProgress().sandbox,
-                               dynamics_routes=(dynamics or {}).get("sandbox"))
+        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports, progress=CycleProgress().sandbox)
         server.start()
+        if dynamics:  # the entities' books move to Dynamics from their date (once per firm: a rerun changes nothing)
+            dynamics = dynamics_routing(dynamics["text"], (server.store.meta("hub_cutover") or "")[:10] or None)
+            populate(server.store, dynamics["sandbox"])
         for system, base in server.urls.items():
             typer.echo(f"             {system:<10} {base}")
+    if dynamics:  # this process's settings: the hub lands Dynamics and routes the entities there
+        os.environ["PSHUB_ERP_ROUTING"] = dynamics["hub"]
+        os.environ["PSHUB_DYNAMICS_ENABLED"] = "true"
+        get_settings.cache_clear()
+        typer.echo(f"  Dynamics 365 Finance: {dynamics['hub']} (PSHUB_ERP_ROUTING, on top of the erp_routing seed)")
     account = None
     try:
         if prefect is not None:

@@ -15,7 +15,7 @@ KINDS = (
     ("projects", "int_sync_erp_projects", "erp_projects", "d365_projects"),
     ("approved time", "int_sync_erp_time_bills", "erp_time_bills", "d365_hour_journal_lines"),
     ("expenses", "int_sync_erp_expenses", "erp_expenses", "d365_expense_journal_lines"),
-    ("invoice requests", "int_sync_erp_invoice_requests", "erp_invoice_requests", None),
+    ("invoice requests", "int_sync_erp_invoice_requests", "erp_invoice_requests", "d365_invoice_requests"),
 )
 ERP_NAMES = {"netsuite": "NetSuite", "dynamics": "Dynamics 365 Finance"}
 
@@ -25,12 +25,12 @@ def _exists(conn: psycopg.Connection, relation: str) -> bool:
 
 
 def routes(conn: psycopg.Connection) -> list[dict]:
-    """The routing seed as the warehouse holds it (what the last `pshub transform` loaded)."""
-    if not _exists(conn, "mappings.erp_routing"):
+    """The routes as the last `pshub transform` built them (the seed, and PSHUB_ERP_ROUTING on top of it)."""
+    if not _exists(conn, "intermediate.int_erp_routes"):
         return []
-    return [dict(zip(("legal_entity", "erp_system", "erp_company", "posts_from"), r)) for r in conn.execute(
-        "select legal_entity, erp_system, erp_company, posts_from from mappings.erp_routing"
-        " order by legal_entity, posts_from nulls first")]
+    return [dict(zip(("legal_entity", "erp_system", "erp_company", "posts_from", "posts_until"), r))
+            for r in conn.execute("select legal_entity, erp_system, erp_company, posts_from, posts_until"
+                                  " from intermediate.int_erp_routes order by legal_entity, posts_from nulls first")]
 
 
 def by_erp(conn: psycopg.Connection) -> list[dict]:

@@ -89,9 +89,10 @@ def print_erp_plan(routes: list[dict], rows: list[dict]) -> None:
     """`pshub sync plan`: which ERP (and company) each legal entity posts to, and what would go where."""
     from pshub.app.erp_plan import ERP_NAMES
 
-    typer.secho("Where the ERP records go (seed erp_routing, as of the last `pshub transform`)", bold=True)
+    typer.secho("Where the ERP records go (seed erp_routing and PSHUB_ERP_ROUTING, as of the last `pshub transform`)", bold=True)
     for r in routes:
-        since = f"from {r['posts_from']}" if r["posts_from"] else "from the start"
+        since = (f"from {r['posts_from']}" if r["posts_from"] else "from the start") + \
+            (f" until {r['posts_until']}" if r.get("posts_until") else "")
         typer.echo(f"  {r['legal_entity']}: {ERP_NAMES.get(r['erp_system'], r['erp_system'])} "
                    f"(company {r['erp_company']}) {since}")
     if rows:

@@ -31,10 +31,11 @@ def _time_bill_matches(db):
                          from intermediate.int_time_bill_matches order by erp_time_bill_id""").fetchall()
 
 
-def _all_tables(db, schema):
+def _all_relations(db, schema):
+    """Every table and view of `schema` (a view's rows, read after each build, are what it shows then)."""
     return [r[0] for r in db.execute(
         """select table_schema || '.' || table_name from information_schema.tables
-           where table_schema = %s and table_type = 'BASE TABLE' order by 1""", (schema,))]
+           where table_schema = %s and table_type in ('BASE TABLE', 'VIEW') order by 1""", (schema,))]
 
 
 def _table(db, table):
@@ -64,9 +65,9 @@ def _change(db, table: str, record_id: str, load_id: int, **fields) -> None:
 def _every_kind_of_change(db) -> dict:
     """One landing per object with each kind of input the time models read (besides the days of `sandbox tick`):
     entries changed, moved to another engagement and deleted; a time bill returned with other hours and one deleted;
-    a rate card rate and a person's ERP labour cost changed; a deal no longer won (its projects lose their engagement
-    key); an open accounting period with time closed. Each picks a different engagement or person where it can, so
-    that one change does not hide another's."""
+    a rate card rate changed; a person's ERP employee with another labour cost that no longer matches them; a deal no
+    longer won (its projects lose their engagement key); an open accounting period with time closed. Each picks a
+    different engagement or person where it can, so that one change does not hide another's."""
     picked = {}
     entries = db.execute("""select psa_time_entry_id, engagement_id, psa_user_id from intermediate.int_time_entries
                             where engagement_id is not null and is_approved and erp_time_bill_id is null
@@ -96,9 +97,17 @@ def _every_kind_of_change(db) -> dict:
                            on entries.psa_project_id = projects.psa_project_id and entries.psa_role_id = rates.psa_role_id
                          group by 1 order by count(*), 1 limit 1""").fetchone()[0]
     _change(db, "raw_kantata.rate_card_roles", rate, _landing(db, "kantata", "rate_card_roles"), rate_in_cents=12345)
-    employee = db.execute("""select erp_employee_id from intermediate.int_resources_matched
-                             where erp_employee_id is not null order by psa_user_id desc limit 1""").fetchone()[0]
-    _change(db, "raw_netsuite.employee", employee, _landing(db, "netsuite", "employee"), laborcost="99.5")
+    # a person: their ERP employee's labour cost changes, and the record no longer matches them (neither external id
+    # nor email), so every entry of theirs loses its ERP employee and their time bills their pairs (the person with
+    # the least time, none of the entries above)
+    employee, person = db.execute("""
+        select resources.erp_employee_id, resources.psa_user_id from intermediate.int_resources_matched as resources
+        join intermediate.int_time_entries as entries using (psa_user_id)
+        where resources.erp_employee_id is not null and entries.psa_user_id not in (%s, %s, %s)
+        group by 1, 2 order by count(*), 2 limit 1""", (deleted[2], moved[2], changed[2])).fetchone()
+    _change(db, "raw_netsuite.employee", employee, _landing(db, "netsuite", "employee"), laborcost="99.5",
+            externalid=None, email="someone.else@example.invalid")
+    picked["person_unmatched"] = person
 
     # a project's key: the deal of an engagement with (the least) time is no longer won, so its projects lose their key
     deal = db.execute("""select engagement_id from intermediate.int_time_engagement_months
@@ -154,14 +163,18 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
     inputs = {r[0] for r in db.execute("select distinct changed_input from intermediate.int_time_changes")}
     assert {"kantata.time_entries", "kantata.time_entries (deleted)", "netsuite.timebill", "netsuite.timebill (deleted)",
             "kantata.rate_card_roles", "netsuite.employee", "int_project_keys", "netsuite.accountingperiod"} <= inputs
+    # the person's entries lost their ERP employee (what the full refresh below must agree with)
+    assert db.execute("""select count(*) from intermediate.int_time_entries
+                         where psa_user_id = %s and erp_employee_id is not null""",
+                      (picked["person_unmatched"],)).fetchone() == (0,)
     # the moved entry keeps the engagement it left, so that the time sums recount that engagement's month
     assert db.execute("""select _engagement_id_before is distinct from engagement_id from intermediate.int_time_entries
                          where psa_time_entry_id = %s""", (picked["moved"],)).fetchone() == (True,)
     reprocessed = db.execute("""select count(*) from intermediate.int_time_entries
                                 where _load_watermark > %s""", (before[1],)).fetchone()[0]
     after_incremental = _snapshot(db, "intermediate.int_time_entries")
-    marts = _all_tables(db, "marts")
-    assert len(marts) >= 8
+    marts = _all_relations(db, "marts")
+    assert len(marts) >= 8 and "marts.system_reconciliation" in marts
     tables_incremental = {t: _table(db, t) for t in marts + INTERMEDIATE}
     matches_incremental = _time_bill_matches(db)
 

@@ -36,6 +36,12 @@ COLUMNS = {
                                   '"ProjectID" text, "Worker" text, "CategoryId" text, "TransactionDate" date, '
                                   '"Amount" numeric, "CurrencyCode" text, "LineProperty" text, "Text" text, '
                                   '"PshExternalId" text, _customer text, _amount_at_stake numeric, _currency text',
+    "d365_invoice_requests": 'external_id text, "dataAreaId" text, "InvoiceIdentifier" bigint, "CustomerAccount" text, '
+                             '"InvoiceDate" date, "CurrencyCode" text, "IsPosted" text, "InvoiceDescription" text, '
+                             '"PshProjectId" text, _customer text',
+    "d365_invoice_request_lines": 'external_id text, "dataAreaId" text, "InvoiceIdentifier" bigint, "LineNumber" integer, '
+                                  '"Description" text, "Quantity" numeric, "UnitPrice" numeric, "LineAmount" numeric, '
+                                  '"PshProjectId" text, _customer text',
 }
 
 
@@ -74,6 +80,7 @@ def test_dynamics_syncs_converge_under_5xx_429_and_lost_answers(conn, outbound_t
     tag = uuid.uuid4().hex[:6].upper()
     day = open_day()
     n = 40
+    base = 900_000_000 + int(tag, 16) * 100  # free text invoice identifiers no other test uses
     rows = {
         "d365_customers": [(f"acc-{tag}-{i}", "nbuk", f"C{tag}{i:03d}", f"Client {tag} {i}", "Services", "GBP", "Net30",
                             f"acc-{tag}-{i}", f"Client {i}") for i in range(n)],
@@ -86,9 +93,14 @@ def test_dynamics_syncs_converge_under_5xx_429_and_lost_answers(conn, outbound_t
         "d365_expense_journal_lines": [(f"ex-{tag}-{i}", "nbuk", f"PSH-EXP-{tag}", 800000 + i, f"P{tag}{i % n:03d}",
                                         "E000001", "Travel", day, 10 + i, "GBP", "Chargeable", f"expense {i}",
                                         f"ex-{tag}-{i}", "Client", 10.0 + i, "GBP") for i in range(n)],
+        "d365_invoice_requests": [(f"ms-{tag}-{i}", "nbuk", base + i, f"C{tag}{i:03d}", day, "GBP", "No",
+                                   f"Engagement {tag} {i} - Milestone", f"P{tag}{i:03d}", "Client") for i in range(n)],
+        "d365_invoice_request_lines": [(f"ms-{tag}-{i}", "nbuk", base + i, 1, "Milestone", 1, 1000 + i, 1000 + i,
+                                        f"P{tag}{i:03d}", "Client") for i in range(n)],
     }
     results = {}
-    for real in ("d365_customers", "d365_projects", "d365_hour_journal_lines", "d365_expense_journal_lines"):
+    for real in ("d365_customers", "d365_projects", "d365_hour_journal_lines", "d365_expense_journal_lines",
+                 "d365_invoice_requests", "d365_invoice_request_lines"):
         name = f"t_{real}"
         outbound_table(name, COLUMNS[real], rows[real])
         sync = dataclasses.replace(SYNCS[real], name=name)  # the real definition, on a table the test controls
@@ -108,6 +120,9 @@ def test_dynamics_syncs_converge_under_5xx_429_and_lost_answers(conn, outbound_t
     assert seen["by_status"].get("429", 0) >= 3, seen["by_status"]
     assert seen["lost_responses"] >= 3, seen
     assert any(r.failed for runs in results.values() for r in runs), "no record ever failed: the faults did not bite"
+    print(f"faults met: {seen['by_status'].get('500', 0)} x 500, {seen['by_status'].get('429', 0)} x 429, "
+          f"{seen['lost_responses']} lost answers in {seen['requests']} requests; runs to converge: "
+          + ", ".join(f"{k} {len(v)}" for k, v in results.items()))
 
     # the clean state: each record once, with the outbound values
     customers = in_erp("CustomersV3", f"dataAreaId eq 'nbuk' and CustomerGroupId eq 'Services' and "
@@ -126,5 +141,9 @@ def test_dynamics_syncs_converge_under_5xx_429_and_lost_answers(conn, outbound_t
     expenses = in_erp("ProjectExpenseJournalLines", f"JournalNumber eq {odata_literal(f'PSH-EXP-{tag}')}")
     assert sorted((e["PshExternalId"], e["Amount"]) for e in expenses) == \
         sorted((r[0], float(r[8])) for r in rows["d365_expense_journal_lines"])
+    headers = in_erp("FreeTextInvoiceHeaders", f"InvoiceIdentifier ge {base} and InvoiceIdentifier lt {base + n}")
+    assert sorted((h["InvoiceIdentifier"], h["IsPosted"]) for h in headers) == [(base + i, "No") for i in range(n)]
+    lines = in_erp("FreeTextInvoiceLines", f"InvoiceIdentifier ge {base} and InvoiceIdentifier lt {base + n}")
+    assert sorted((x["InvoiceIdentifier"], x["LineAmount"]) for x in lines) == [(base + i, 1000.0 + i) for i in range(n)]
     ledger = conn.execute("select count(*) from ops.sync_ledger where sync_name like 't_d365_%'").fetchone()[0]
     assert ledger == sum(len(v) for v in rows.values())

@@ -1,5 +1,6 @@
--- Reconciliation: ERP invoices minus credit memos, per currency, read straight from raw, equal marts.invoices to
--- the cent. Returns the currencies that differ.
+-- Reconciliation: ERP invoices minus credit memos, per currency, read straight from raw (NetSuite transactions, and
+-- the posted free text invoices of Dynamics 365 Finance, whose credit notes have negative lines), equal marts.invoices
+-- to the cent. Returns the currencies that differ.
 with raw_transactions as (
 
     select
@@ -11,13 +12,37 @@ with raw_transactions as (
 
 ),
 
+dynamics_headers as (
+
+    select {{ json_text('dataAreaId') }} as company, {{ json_integer('InvoiceIdentifier') }} as invoice_identifier,
+           {{ json_text('CurrencyCode') }} as currency_code
+    from {{ source('dynamics', 'freetextinvoiceheaders') }}
+    where not is_deleted and {{ json_text('IsPosted') }} = 'Yes'
+
+),
+
+dynamics_lines as (
+
+    select {{ json_text('dataAreaId') }} as company, {{ json_integer('InvoiceIdentifier') }} as invoice_identifier,
+           {{ json_numeric('LineAmount', 2) }} as amount
+    from {{ source('dynamics', 'freetextinvoicelines') }}
+    where not is_deleted
+
+),
+
 source_totals as (
 
-    select currencies.currency_code,
-           sum(case when transaction_type = 'CustCred' then -total else total end) as amount
-    from raw_transactions
-    left join {{ ref('stg_netsuite__currencies') }} as currencies
-        on currencies.erp_currency_id = regexp_replace(raw_transactions.erp_currency_id, '\.0+$', '')
+    select currency_code, sum(amount) as amount from (
+        select currencies.currency_code,
+               case when transaction_type = 'CustCred' then -total else total end as amount
+        from raw_transactions
+        left join {{ ref('stg_netsuite__currencies') }} as currencies
+            on currencies.erp_currency_id = regexp_replace(raw_transactions.erp_currency_id, '\.0+$', '')
+        union all
+        select dynamics_headers.currency_code, dynamics_lines.amount
+        from dynamics_lines
+        join dynamics_headers using (company, invoice_identifier)
+    ) as both_erps
     group by 1
 
 ),

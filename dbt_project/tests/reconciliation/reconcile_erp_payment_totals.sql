@@ -1,5 +1,5 @@
--- Reconciliation: payments applied to invoices in the ERP (raw transaction links from an invoice to a customer
--- payment), per invoice currency, equal collected in marts.invoices, and the engagements' collected equals the
+-- Reconciliation: payments applied to invoices in the ERP (raw NetSuite transaction links from an invoice to a
+-- customer payment; Dynamics 365 Finance customer payment journal lines marking a posted free text invoice), equal collected in marts.invoices, and the engagements' collected equals the
 -- part applied to invoices of an engagement. Returns the differences.
 with links as (
 
@@ -17,9 +17,34 @@ with links as (
 
 ),
 
+dynamics_invoices as (
+
+    select {{ json_text('dataAreaId') }} as company, {{ json_integer('InvoiceIdentifier') }} as invoice_identifier,
+           {{ json_text('InvoiceNumber') }} as invoice_number
+    from {{ source('dynamics', 'freetextinvoiceheaders') }}
+    where not is_deleted and {{ json_text('IsPosted') }} = 'Yes'
+
+),
+
+dynamics_payments as (
+
+    select {{ json_text('dataAreaId') }} as company, {{ json_text('MarkedInvoice') }} as invoice_number,
+           abs({{ json_numeric('CreditAmount', 2) }}) as amount
+    from {{ source('dynamics', 'customerpaymentjournallines') }}
+    where not is_deleted
+
+),
+
 source_by_invoice as (
 
-    select invoice_id, sum(amount) as amount from links group by 1
+    select invoice_id, sum(amount) as amount from (
+        select invoice_id, amount from links
+        union all
+        select dynamics_invoices.company || '|' || dynamics_invoices.invoice_identifier, dynamics_payments.amount
+        from dynamics_payments
+        join dynamics_invoices using (company, invoice_number)
+    ) as both_erps
+    group by 1
 
 ),
 

@@ -60,7 +60,11 @@ time_bill_issues as (
            time_bills.hours * time_bills.bill_rate, null::text, null::numeric, time_bills.work_date,
            'ERP time bill with no project'
     from {{ ref('int_time_bills') }} as time_bills
-    left join {{ ref('int_erp_projects') }} as projects using (erp_project_id)
+    left join (
+        -- the live ERP projects' ids, grouped: the planner then hashes these few thousand, not every time bill (the
+        -- role view's row estimate made it hash all 735,777 time bills of the medium firm: 2.3 s against 0.8 s)
+        select erp_project_id from {{ ref('int_erp_projects') }} group by 1
+    ) as projects using (erp_project_id)
     where projects.erp_project_id is null
 
 ),

@@ -22,36 +22,27 @@
 
 with changed as (
 
-    -- the groups to recompute (an incremental build)
-    select engagement_id, work_month from {{ ref('int_time_groups_changed') }}
-    where group_kind = 'engagement_month'
+    -- the groups to recompute (an incremental build): macros/changed_time_groups.sql
+    {{ changed_time_groups('engagement_month') }}
 
 ),
 
 entries as (
 
-    -- whether the entry's ERP time bill is billed: a change lands as a time bill, and int_time_entries then
-    -- reprocesses the entries of that person and day, so their groups here are recomputed
-    {% if is_incremental() %}
-    -- each changed group's entries through int_time_entries' index on the two keys: a lookup per group, then the
-    -- time bill by its unique index, entry by entry
+    -- the entries of those groups (every entry, in a full refresh), and whether the entry's ERP time bill is billed:
+    -- a change lands as a time bill, and int_time_entries then reprocesses the entries of that person and day, so
+    -- their groups here are recomputed
     select time_entries.*, coalesce(time_bills.is_billed, false) as is_billed_in_erp
-    from changed
-    cross join lateral (
-        select * from {{ time_entries }} as entries_of_group
-        where entries_of_group.engagement_id = changed.engagement_id and entries_of_group.work_month = changed.work_month
-        offset 0  -- kept a lookup: not flattened into a join the planner may turn into a scan of every entry
-    ) as time_entries
+    from ({{ time_group_entries('engagement_month') }}) as time_entries
+    {% if is_incremental() %}
+    -- the time bill by its unique index, entry by entry
     left join lateral (
         select is_billed from {{ ref('int_time_bill_matches') }} as matches
         where matches.erp_time_bill_id = time_entries.erp_time_bill_id
         offset 0
     ) as time_bills on true
     {% else %}
-    select time_entries.*, coalesce(time_bills.is_billed, false) as is_billed_in_erp
-    from {{ time_entries }} as time_entries
     left join {{ ref('int_time_bill_matches') }} as time_bills using (erp_time_bill_id)
-    where time_entries.engagement_id is not null and time_entries.work_month is not null
     {% endif %}
 
 ),

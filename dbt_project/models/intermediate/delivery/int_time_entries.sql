@@ -4,8 +4,10 @@
 -- Incremental (delete+insert by entry id): a build recomputes the (person, day) groups the change set
 -- (int_time_changes: every input landed since the last successful build) reaches, whole, because day totals,
 -- duplicates and time-bill matching look at the whole day:
---   entry      its day now and the day it had here           time_bill  its day, and the day of the entry it matched
---   project    every day of the project's entries here        person     every day of the person's entries here
+--   entry      its day now and the day it had here
+--   time_bill  its day, and the day of the entry it matched
+--   project    every day of the project's entries here
+--   person     every day of the person's entries here (for an ERP employee, of the person it was matched to here too)
 --   period     every day here inside the period
 -- Entries deleted since that build are removed (post-hook; found through the raw table's load-id index). Each
 -- rewritten row keeps the groups it had at that build (_*_before), so that the time sums (int_time_groups_changed)
@@ -57,11 +59,20 @@ days as (
     select psa_user_id, work_date from {{ this }}
     where psa_user_id = any(array(select psa_user_id from changes where change_kind = 'person'))
     union
-    -- the first test is evaluated once: without a changed period the table is not scanned
-    select psa_user_id, work_date from {{ this }} as previous
+    -- ... and the person an ERP employee that landed was matched to here: one that no longer matches anyone names no
+    -- person in the change set (a scan of this table, only when an ERP employee landed)
+    select psa_user_id, work_date from {{ this }}
+    where erp_employee_id = any(array(select erp_employee_id from changes where change_kind = 'person'))
+      and exists (select 1 from changes where change_kind = 'person' and erp_employee_id is not null)
+    union
+    -- every day inside a changed period: one scan of this table joined to the few periods, and none without a
+    -- changed period (the `exists` is evaluated once). Not a correlated `exists` per row: that re-read the whole
+    -- change set once per entry here (a billion rows read when a period closed)
+    select previous.psa_user_id, previous.work_date
+    from {{ this }} as previous
+    join (select period_start_date, period_end_date from changes where change_kind = 'period') as periods
+        on previous.work_date between periods.period_start_date and periods.period_end_date
     where exists (select 1 from changes where change_kind = 'period')
-      and exists (select 1 from changes
-                  where change_kind = 'period' and previous.work_date between changes.period_start_date and changes.period_end_date)
 
 ),
 
@@ -222,6 +233,10 @@ before as (
 
     -- the groups each entry was in at the last successful build: its row here then, or, when a build since (one
     -- that then failed) rewrote it, what that build kept. The time sums recount them when it moved out.
+    -- Read through the final left join by id (inlined: one index lookup per entry, or one hash join), never
+    -- `where id in (select ... from entries)`: the planner cannot tell how many entries the change set names (a
+    -- period close names a month of them) and, taking them for a few dozen, re-ran that semi-join over every entry
+    -- once per entry (430 s for 53,586 entries in bench/transform.py).
     {% if is_incremental() %}
     select
         psa_time_entry_id,
@@ -234,7 +249,6 @@ before as (
         case when _load_watermark > {{ last_good_build_watermark() }} then _work_week_before else work_week end
                                                                 as _work_week_before
     from {{ this }}
-    where psa_time_entry_id in (select psa_time_entry_id from entries)
     {% else %}
     -- a full refresh: no entry was anywhere before
     select null::text as psa_time_entry_id, null::text as _engagement_id_before, null::date as _work_month_before,

@@ -16,27 +16,15 @@
 
 with changed as (
 
-    -- the groups to recompute (an incremental build)
-    select psa_user_id, work_week from {{ ref('int_time_groups_changed') }}
-    where group_kind = 'resource_week'
+    -- the groups to recompute (an incremental build): macros/changed_time_groups.sql
+    {{ changed_time_groups('resource_week') }}
 
 ),
 
 entries as (
 
-    {% if is_incremental() %}
-    -- each changed group's entries through int_time_entries' index on the two keys: a lookup per group
-    select time_entries.*
-    from changed
-    cross join lateral (
-        select * from {{ time_entries }} as entries_of_group
-        where entries_of_group.psa_user_id = changed.psa_user_id and entries_of_group.work_week = changed.work_week
-        offset 0  -- kept a lookup: not flattened into a join the planner may turn into a scan of every entry
-    ) as time_entries
-    {% else %}
-    select * from {{ time_entries }}
-    where psa_user_id is not null and work_week is not null
-    {% endif %}
+    -- the entries of those groups (every entry, in a full refresh)
+    {{ time_group_entries('resource_week') }}
 
 ),
 

@@ -1,4 +1,4 @@
--- CRM role: opportunities of each CRM (Salesforce Opportunity today), with the CRM's id; the marts and
+-- CRM role: opportunities of each CRM (Salesforce Opportunity, HubSpot deal), with the CRM's id; the marts and
 -- syncs read this, never a CRM's staging model.
 select
     'salesforce'                        as crm_system,
@@ -37,3 +37,47 @@ select
     updated_at,
     landed_at
 from {{ ref('stg_salesforce__opportunities') }}
+
+union all
+
+-- HubSpot: the stage, its probability and whether the deal is closed and won come from the pipeline's stage metadata
+-- (closed with probability 1.0 is won), never from the stage's label
+select
+    'hubspot'                           as crm_system,
+    d.crm_opportunity_id,
+    d.crm_account_id,
+    d.crm_owner_user_id,
+    d.external_id,
+    d.erp_project_id,
+    d.psa_project_id,
+    d.load_id,
+    d.opportunity_name,
+    s.stage_label                       as stage_name,
+    d.opportunity_type,
+    d.currency_code,
+    d.billing_model,
+    d.legal_entity,
+    d.service_line,
+    d.sync_status,
+    d.last_sync_error,
+    d.synced_project_status,
+    d.amount,
+    s.probability * 100                 as probability,
+    d.synced_billed_amount,
+    d.synced_recognized_revenue,
+    d.synced_backlog,
+    d.synced_burn_pct,
+    d.synced_margin_pct,
+    d.synced_collected_amount,
+    coalesce(s.is_closed, false)        as is_closed,
+    coalesce(s.is_closed and s.probability = 1, false) as is_won,
+    d.close_date,
+    d.start_date,
+    d.end_date,
+    d.created_at,
+    d.last_synced_at,
+    d.updated_at,
+    d.landed_at
+from {{ ref('stg_hubspot__deals') }} as d
+left join {{ ref('stg_hubspot__deal_stages') }} as s
+    on s.crm_pipeline_id = d.crm_pipeline_id and s.crm_stage_id = d.crm_stage_id
