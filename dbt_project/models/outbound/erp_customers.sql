@@ -1,4 +1,4 @@
--- Sync erp_customers: the rows to push (see int_sync_erp_customers for the rules); rows that must not be pushed are in erp_customers_blocked.
+-- Sync erp_customers: the rows to push (see int_sync_erp_customers for the rules); only rows routed to NetSuite (erp_system); rows that must not be pushed are in erp_customers_blocked.
 select
     external_id,
     "companyName",

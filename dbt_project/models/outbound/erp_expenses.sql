@@ -1,4 +1,4 @@
--- Sync erp_expenses: the rows to push (see int_sync_erp_expenses for the rules); rows that must not be pushed are in erp_expenses_blocked.
+-- Sync erp_expenses: the rows to push (see int_sync_erp_expenses for the rules); only rows routed to NetSuite (erp_system); rows that must not be pushed are in erp_expenses_blocked.
 select
     external_id,
     employee,

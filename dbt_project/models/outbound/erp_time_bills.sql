@@ -1,4 +1,4 @@
--- Sync erp_time_bills: the rows to push (see int_sync_erp_time_bills for the rules); rows that must not be pushed are in erp_time_bills_blocked.
+-- Sync erp_time_bills: the rows to push (see int_sync_erp_time_bills for the rules); only rows routed to NetSuite (erp_system); rows that must not be pushed are in erp_time_bills_blocked.
 select
     external_id,
     employee,

@@ -34,7 +34,7 @@ reports as (
 
 by_external_id as (
 
-    select external_id as psa_expense_id, erp_expense_report_id, 'external_id' as match_method
+    select external_id as psa_expense_id, erp_expense_report_id, 'external_id' as match_method, erp_system, erp_company
     from reports where external_id is not null
 
 ),
@@ -60,7 +60,8 @@ matched as (
 
     select * from by_external_id
     union all
-    select legacy_expenses.psa_expense_id, legacy_reports.erp_expense_report_id, 'rule'
+    select legacy_expenses.psa_expense_id, legacy_reports.erp_expense_report_id, 'rule', legacy_reports.erp_system,
+           legacy_reports.erp_company
     from legacy_expenses
     join legacy_reports using (erp_employee_id, engagement_id, expense_date, amount, pair_number)
 
@@ -88,6 +89,8 @@ select
     coalesce(periods.is_closed, false)                          as is_period_closed,
     matched.erp_expense_report_id,
     matched.match_method                                        as erp_posting_match,
+    matched.erp_system                                          as erp_posting_system,
+    matched.erp_company                                         as erp_posting_company,
     matched.erp_expense_report_id is not null                   as is_posted_to_erp,
     case when keyed.is_approved and keyed.is_billable then keyed.amount else 0 end as approved_billable_amount,
     case when keyed.is_approved then keyed.amount else 0 end    as approved_amount,

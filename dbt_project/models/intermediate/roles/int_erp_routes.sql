@@ -1,6 +1,10 @@
 -- One row per legal entity and ERP period (seed erp_routing): the ERP and company the entity posts to from posts_from
 -- (null: from the start) until the next period's posts_from (null: open). A record of the entity dated D goes to the
 -- period holding D; is_current marks the period holding the as-of date (where new master records go).
+-- A table, not a view as the other roles: the syncs' candidates route every record through it, and a view over the seed
+-- would be dropped with it when a full refresh reloads the seed (dbt drops a seed's table with cascade), together
+-- with every sync view over it, while other nodes rebuild theirs (two cascades over the same views deadlock).
+{{ config(materialized='table') }}
 with routes as (
 
     select

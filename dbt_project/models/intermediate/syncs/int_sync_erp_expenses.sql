@@ -1,5 +1,7 @@
 -- Candidates of sync erp_expenses: one row per billable PSA expense of a client engagement not already in the
 -- ERP by the pre-hub process, as a NetSuite expense report; external id = the PSA expense id.
+-- erp_system, erp_company: the ERP and company the expense goes to: the one already holding it, else the one its
+-- engagement's legal entity posts to on the expense date (int_erp_routes).
 with expenses as (
 
     select * from {{ ref('int_expenses') }}
@@ -28,8 +30,6 @@ select
     expenses.engagement_id                                      as _engagement,
     expenses.amount                                             as _amount_at_stake,
     expenses.currency_code                                      as _currency,
-    coalesce(routes.erp_system, 'netsuite')                     as erp_system,
-    coalesce(routes.erp_company, legal_entities_r.erp_subsidiary_id::text) as erp_company,
     case
         when not expenses.is_approved then 'unapproved_expense'
         when expenses.expense_date is null then 'expense_without_date'
@@ -44,16 +44,14 @@ select
         when facts.canonical_status = 'on_hold' then 'project_on_hold'
         when collections.is_credit_hold then 'customer_credit_hold'
         when currencies.erp_currency_id is null then 'unknown_currency'
-    end                                                         as block_reason_code
+    end                                                         as block_reason_code,
+    {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
+                         held_system='expenses.erp_posting_system', held_company='expenses.erp_posting_company') }}
 from expenses
 left join facts using (engagement_id)
 left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'erp_projects' and created.record_key = expenses.engagement_id
 left join {{ ref('int_customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('currencies') }} as currencies on currencies.currency_code = expenses.currency_code
-left join {{ ref('int_erp_routes') }} as routes
-    on routes.legal_entity = facts.legal_entity
-    and case when expenses.expense_date is null then routes.is_current
-             else (routes.posts_from is null or routes.posts_from <= expenses.expense_date)
-                  and (routes.posts_until is null or expenses.expense_date < routes.posts_until) end
-left join {{ ref('legal_entities') }} as legal_entities_r on legal_entities_r.legal_entity = facts.legal_entity
+left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
+{{ erp_route_join('route', 'facts.legal_entity', 'expenses.expense_date') }}

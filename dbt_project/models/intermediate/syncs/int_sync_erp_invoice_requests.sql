@@ -1,5 +1,7 @@
 -- Candidates of sync erp_invoice_requests: one row per completed PSA milestone of a milestone-billed engagement
 -- that was not invoiced before the hub, as an ERP invoice request; external id = the PSA milestone (story) id.
+-- erp_system, erp_company: the ERP and company the request goes to: NetSuite when it already holds it, else the one
+-- the engagement's legal entity posts to on the request date (int_erp_routes).
 with milestones as (
 
     select * from {{ ref('int_psa_tasks') }}
@@ -36,23 +38,22 @@ select
     facts.engagement_id                                         as _engagement,
     milestones.budget_estimate_amount                           as _amount_at_stake,
     facts.contract_currency                                     as _currency,
-    coalesce(routes.erp_system, 'netsuite')                     as erp_system,
-    coalesce(routes.erp_company, legal_entities_r.erp_subsidiary_id::text) as erp_company,
     case
         when coalesce(facts.erp_project_id, created.destination_id) is null then 'engagement_not_in_erp'
         when coalesce(milestones.budget_estimate_amount, 0) <= 0 then 'milestone_without_amount'
         when collections.is_credit_hold then 'customer_credit_hold'
-    end                                                         as block_reason_code
+    end                                                         as block_reason_code,
+    {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
+                         held_system="case when held.external_id is not null then 'netsuite' end") }}
 from milestones
 join facts on facts.psa_project_id = milestones.psa_project_id
 left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'erp_projects' and created.record_key = facts.engagement_id
 left join {{ ref('int_customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('currencies') }} as currencies on currencies.currency_code = facts.contract_currency
-left join {{ ref('int_erp_routes') }} as routes
-    on routes.legal_entity = facts.legal_entity
-    and case when coalesce(milestones.due_date, milestones.updated_at::date) is null then routes.is_current
-             else (routes.posts_from is null or routes.posts_from <= coalesce(milestones.due_date, milestones.updated_at::date))
-                  and (routes.posts_until is null or coalesce(milestones.due_date, milestones.updated_at::date) < routes.posts_until) end
-left join {{ ref('legal_entities') }} as legal_entities_r on legal_entities_r.legal_entity = facts.legal_entity
+left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
+left join (
+    select distinct external_id from {{ ref('stg_netsuite__invoice_requests') }} where external_id is not null
+) as held on held.external_id = milestones.psa_story_id
+{{ erp_route_join('route', 'facts.legal_entity', 'coalesce(milestones.due_date, milestones.updated_at::date)') }}
 where milestones.psa_story_id not in (select psa_story_id from legacy_invoiced where psa_story_id is not null)

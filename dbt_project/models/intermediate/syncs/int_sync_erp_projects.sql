@@ -1,5 +1,7 @@
 -- Candidates of sync erp_projects: one row per engagement, as a NetSuite job (project); external id = the
 -- CRM opportunity id. A legacy project matched by rule carries its id (_erp_project_id) to be updated, not duplicated.
+-- One row per ERP and company the engagement's project must exist in (erp_system, erp_company: the current route of
+-- its legal entity and the ERPs its dated records go to, int_sync_erp_engagement_routes).
 with engagements as (
 
     select * from {{ ref('int_engagement_facts') }}
@@ -32,8 +34,6 @@ select
     engagements.engagement_id                                   as _engagement,
     engagements.sold_amount                                     as _amount_at_stake,
     engagements.contract_currency                               as _currency,
-    coalesce(routes.erp_system, 'netsuite')                     as erp_system,
-    coalesce(routes.erp_company, legal_entities_r.erp_subsidiary_id::text) as erp_company,
     case
         when engagements.erp_candidate_count > 1 then 'engagement_key_matches_several'
         when engagements.sold_amount < 0 then 'negative_amount'
@@ -42,8 +42,11 @@ select
         when legal_entities.legal_entity is null then 'unknown_legal_entity'
         when coalesce(engagements.erp_customer_id, customers.erp_customer_id, created_customers.destination_id) is null
             then 'customer_not_in_erp'
-    end                                                         as block_reason_code
+    end                                                         as block_reason_code,
+    routes.erp_system,
+    routes.erp_company
 from engagements
+join {{ ref('int_sync_erp_engagement_routes') }} as routes using (engagement_id)
 join opportunities using (crm_opportunity_id)
 left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = engagements.crm_account_id
 left join {{ ref('int_sync_created_ids') }} as created_customers
@@ -59,9 +62,3 @@ left join (
         on mappings.source_system = 'netsuite' and mappings.status_value = entity_statuses.status_name
     where mappings.canonical_status = 'active'
 ) as active_status on true
-left join {{ ref('int_erp_routes') }} as routes
-    on routes.legal_entity = engagements.legal_entity
-    and case when null::date is null then routes.is_current
-             else (routes.posts_from is null or routes.posts_from <= null::date)
-                  and (routes.posts_until is null or null::date < routes.posts_until) end
-left join {{ ref('legal_entities') }} as legal_entities_r on legal_entities_r.legal_entity = engagements.legal_entity

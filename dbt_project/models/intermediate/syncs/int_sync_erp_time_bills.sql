@@ -3,6 +3,8 @@
 -- Pushed only when approved, in an open period, on a keyed project that is not on hold, for a customer not on
 -- credit hold, by a person known to the ERP, with a date, hours and a rate that is not negative, and free of
 -- data-quality defects; otherwise block_reason_code says why.
+-- erp_system, erp_company: the ERP and company the entry goes to: the one already holding it, else the one its
+-- engagement's legal entity posts to on the work date (int_erp_routes).
 with entries as (
 
     select * from {{ ref('int_time_entries') }}
@@ -33,8 +35,6 @@ select
     round(entries.hours * entries.bill_rate, 2)                 as _amount_at_stake,
     entries.currency_code                                       as _currency,
     entries._load_watermark                                     as _load_watermark,  -- the build that wrote the entry
-    coalesce(routes.erp_system, 'netsuite')                     as erp_system,
-    coalesce(routes.erp_company, legal_entities_r.erp_subsidiary_id::text) as erp_company,
     case
         when not entries.is_approved then 'unapproved_time'
         -- a value the PSA left empty holds the entry, with what is known of its amount (none without hours)
@@ -53,16 +53,14 @@ select
         when entries.is_zero_rate_billable then 'zero_rate_on_billable_time'
         when entries.is_duplicate then 'duplicate_time_entry'
         when entries.is_over_24_hours_day then 'over_24_hours_in_a_day'
-    end                                                         as block_reason_code
+    end                                                         as block_reason_code,
+    {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
+                         held_system="case when entries.erp_time_bill_id is not null then 'netsuite' end") }}
 from entries
 left join facts using (engagement_id)
 left join {{ ref('int_sync_created_ids') }} as created
     on created.sync_name = 'erp_projects' and created.record_key = entries.engagement_id
 left join {{ ref('int_customer_collections') }} as collections on collections.customer_id = facts.customer_id
 left join {{ ref('role_service_items') }} as items on items.role_name = entries.role_name
-left join {{ ref('int_erp_routes') }} as routes
-    on routes.legal_entity = facts.legal_entity
-    and case when entries.work_date is null then routes.is_current
-             else (routes.posts_from is null or routes.posts_from <= entries.work_date)
-                  and (routes.posts_until is null or entries.work_date < routes.posts_until) end
-left join {{ ref('legal_entities') }} as legal_entities_r on legal_entities_r.legal_entity = facts.legal_entity
+left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
+{{ erp_route_join('route', 'facts.legal_entity', 'entries.work_date') }}

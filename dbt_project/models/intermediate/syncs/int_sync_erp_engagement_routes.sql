@@ -1,0 +1,62 @@
+-- One row per engagement and ERP company its project must exist in: the ERP its legal entity posts to now (current
+-- route of int_erp_routes), and every ERP a dated record of it (time entry, expense, invoice request) is routed to by
+-- the syncs, so that a record posted before a cut-over, or dated after it, finds its project in the ERP it goes to.
+-- NetSuite: the engagement's subsidiary (one record per engagement). A table, built once per transform: the syncs'
+-- plans read it instead of routing every time entry again.
+-- While every entity posts to NetSuite, with no cut-over date, every record goes to the current route: the dated
+-- records are not read then (a one-time filter), so this costs nothing on a single-ERP hub.
+{{ config(materialized='table') }}
+
+with engagements as (
+
+    select * from {{ ref('int_engagement_facts') }}
+
+),
+
+several_routes as (
+
+    select 1 from {{ ref('int_erp_routes') }} where erp_system <> 'netsuite' or posts_from is not null
+
+),
+
+current_routes as (
+
+    select
+        engagements.engagement_id,
+        {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id') }}
+    from engagements
+    left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = engagements.legal_entity
+    {{ erp_route_join('route', 'engagements.legal_entity') }}
+
+),
+
+dated_routes as (
+
+    select _engagement as engagement_id, erp_system, erp_company from {{ ref('int_sync_erp_time_bills') }}
+    where _engagement is not null and exists (select 1 from several_routes)
+    union
+    select _engagement, erp_system, erp_company from {{ ref('int_sync_erp_expenses') }}
+    where _engagement is not null and exists (select 1 from several_routes)
+    union
+    select _engagement, erp_system, erp_company from {{ ref('int_sync_erp_invoice_requests') }}
+    where _engagement is not null and exists (select 1 from several_routes)
+
+),
+
+routes as (
+
+    select engagement_id, erp_system, erp_company, true as is_current_route from current_routes
+    union all
+    select engagement_id, erp_system, erp_company, false from dated_routes
+
+)
+
+select
+    routes.engagement_id,
+    engagements.crm_account_id,
+    routes.erp_system,
+    routes.erp_company,
+    bool_or(routes.is_current_route)                            as is_current_route
+from routes
+join engagements using (engagement_id)
+group by 1, 2, 3, 4
