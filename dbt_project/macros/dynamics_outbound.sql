@@ -39,6 +39,12 @@
 case when {{ erp_employee_id }} is not null then 'E' || lpad({{ erp_employee_id }}::text, 6, '0') end
 {%- endmacro %}
 
+{% macro d365_worker_employee(worker) -%}
+{#- The firm's employee number (its NetSuite employee id) of a Dynamics worker: the inverse of d365_worker, for the
+    ERP role models; null for a personnel number not of that form (a worker the hub cannot place). -#}
+case when {{ worker }} ~ '^E[0-9]{1,18}$' then (substr({{ worker }}, 2)::bigint)::text end
+{%- endmacro %}
+
 {% macro d365_closed_period(data_area_id, day) -%}
 {#- true when the day falls in a period of the company that is not open (FiscalPeriods.PeriodStatus): a period on hold
     or permanently closed takes no posting (asserted in tests/contracts/test_dynamics_contract.py, with its sources). -#}

@@ -102,3 +102,37 @@ def land_firm(sqlite_path: Path, warehouse_url: str) -> dict:
                 conn.commit()
                 counts[f"{system}.{table}"] = landed + gone
     return counts
+
+
+def land_dynamics(sqlite_path: Path, warehouse_url: str) -> dict:
+    """Land the firm's Dynamics 365 Finance books (sandbox.dynamics_firm) into raw_dynamics, as the connector lands them:
+    one row per record keyed by its natural key's values joined by "|" (`_key`, connectors/dynamics.py), the record as
+    the OData service returns it, ModifiedDateTime as its source update time. Entities the firm has no table of are
+    landed empty. Returns the rows landed per raw table."""
+    from connectors.catalog import DYNAMICS_KEYS
+    from sandbox.dynamics import ENTITIES, table
+
+    src = sqlite3.connect(sqlite_path)
+    src.row_factory = sqlite3.Row
+    present = {r[0] for r in src.execute("select name from sqlite_master where type = 'table'")}
+    counts = {}
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("create schema if not exists raw_dynamics")
+        for entity in ENTITIES:
+            target = f'raw_dynamics."{entity.lower()}"'
+            conn.execute(f"""create table if not exists {target} (id text primary key, data jsonb not null,
+                source_updated_at timestamptz not null, is_deleted boolean not null default false,
+                _load_id bigint not null, _landed_at timestamptz not null default now())""")
+            load_id = conn.execute("insert into ops.loads (run_id, system, object) values ('tests', 'dynamics', %s)"
+                                   " returning load_id", (entity,)).fetchone()[0]
+            rows = src.execute(f'select * from "{table(entity)}"').fetchall() if table(entity) in present else []
+            with conn.cursor().copy(f"copy {target} (id, data, source_updated_at, _load_id) from stdin") as cp:
+                for r in rows:
+                    rec = dict(r)
+                    rec["_key"] = "|".join(str(rec.get(k, "")) for k in DYNAMICS_KEYS[entity])
+                    cp.write_row((rec["_key"], json.dumps(rec), rec["ModifiedDateTime"], load_id))
+            conn.execute("update ops.loads set status = 'completed', completed_at = now(), rows_landed = %s"
+                         " where load_id = %s", (len(rows), load_id))
+            conn.commit()
+            counts[f"dynamics.{entity.lower()}"] = len(rows)
+    return counts

@@ -19,13 +19,15 @@ STILL_READING_STAGING = {
         "stg_kantata__workspaces", "stg_kantata__custom_fields", "stg_kantata__custom_field_values"},
     # the incremental time models (their change sets read each input's landed rows and deletions by load id)
     "intermediate/core/int_time_entry_first_day.sql": {"stg_kantata__time_entries"},
-    "intermediate/delivery/int_time_bill_matches.sql": {"stg_kantata__time_entries", "stg_netsuite__deleted_time_bills"},
-    "intermediate/delivery/int_time_bills.sql": {"stg_netsuite__time_bills", "stg_netsuite__deleted_time_bills"},
+    "intermediate/delivery/int_time_bill_matches.sql": {
+        "stg_kantata__time_entries", "stg_netsuite__deleted_time_bills", "stg_dynamics__deleted_hour_journal_lines"},
+    "intermediate/delivery/int_time_bills.sql": {
+        "stg_netsuite__deleted_time_bills", "stg_dynamics__deleted_hour_journal_lines"},
     "intermediate/delivery/int_time_changes.sql": {
         "stg_kantata__custom_field_values", "stg_kantata__deleted_time_entries", "stg_kantata__rate_card_roles",
         "stg_kantata__time_entries", "stg_kantata__users", "stg_kantata__workspace_resources",
         "stg_kantata__workspaces", "stg_netsuite__accounting_periods", "stg_netsuite__deleted_time_bills",
-        "stg_netsuite__employees"},
+        "stg_netsuite__employees", "stg_dynamics__deleted_hour_journal_lines"},
     "intermediate/delivery/int_time_entries.sql": {
         "stg_kantata__deleted_time_entries", "stg_kantata__rate_card_roles", "stg_kantata__roles",
         "stg_kantata__time_entries", "stg_kantata__workspace_resources"},

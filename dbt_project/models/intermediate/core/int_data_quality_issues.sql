@@ -56,7 +56,9 @@ expense_issues as (
 
 time_bill_issues as (
 
-    select 'time_bill_without_project', 10, 'netsuite', 'timebill', time_bills.erp_time_bill_id, null::text,
+    select 'time_bill_without_project', 10, time_bills.erp_system,
+           case time_bills.erp_system when 'netsuite' then 'timebill' else 'projecthourjournallines' end,
+           time_bills.erp_time_bill_id, null::text,
            time_bills.hours * time_bills.bill_rate, null::text, null::numeric, time_bills.work_date,
            'ERP time bill with no project'
     from {{ ref('int_time_bills') }} as time_bills

@@ -1,4 +1,4 @@
--- One row per ERP time bill, with the PSA time entry it posted, if known.
+-- One row per ERP time bill (of any ERP: int_time_bills), with the PSA time entry it posted, if known.
 --   external_id  the time bill's externalid is the PSA time entry id (every time bill the hub posts)
 --   rule         time posted before the hub (no external id): same person, same engagement, same day and
 --                same hours; several equal entries pair off one to one in id order
@@ -17,7 +17,7 @@
     on_schema_change='sync_all_columns',
     indexes=[{'columns': ['erp_time_bill_id'], 'unique': True}, {'columns': ['psa_time_entry_id'], 'unique': True},
              {'columns': ['erp_project_id', 'engagement_id']}, {'columns': ['_load_watermark']}],
-    post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }} where {{ landed_since_last_build() }})"
+    post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }} where {{ landed_since_last_build() }} union all select erp_hour_line_id from {{ ref('stg_dynamics__deleted_hour_journal_lines') }} where {{ landed_since_last_build() }})"
 ) }}
 
 with all_time_bills as (
@@ -27,7 +27,7 @@ with all_time_bills as (
         project_keys.engagement_id
     from {{ ref('int_time_bills') }} as time_bills
     left join {{ ref('int_project_keys') }} as project_keys
-        on project_keys.source_system = 'netsuite' and project_keys.project_id = time_bills.erp_project_id
+        on project_keys.source_system = time_bills.erp_system and project_keys.project_id = time_bills.erp_project_id
 
 ),
 
@@ -228,6 +228,8 @@ matched as (
 
 select
     time_bills.erp_time_bill_id,
+    time_bills.erp_system,
+    time_bills.erp_company,
     time_bills.erp_project_id,
     time_bills.engagement_id,
     time_bills.erp_employee_id,

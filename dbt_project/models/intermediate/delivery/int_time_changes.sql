@@ -16,6 +16,7 @@
 -- What a key means for each model (which of its rows it recomputes) is said in that model.
 -- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
 -- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
+-- depends_on: {{ ref('stg_dynamics__deleted_hour_journal_lines') }}
 {{ config(materialized='table') }}
 
 {% set since = last_good_build_watermark() %}
@@ -36,7 +37,8 @@ with changes as (
     where load_id > {{ since }}
 
     union all
-    select 'time_bill', 'netsuite.timebill',
+    select 'time_bill',
+           case time_bills.erp_system when 'netsuite' then 'netsuite.timebill' else 'dynamics.projecthourjournallines' end,
            null, time_bills.erp_time_bill_id, resources.psa_user_id, time_bills.erp_employee_id,
            time_bills.work_date, null, time_bills.erp_project_id, null, null
     from {{ ref('int_time_bills') }} as time_bills
@@ -47,6 +49,12 @@ with changes as (
     select 'time_bill', 'netsuite.timebill (deleted)',
            null, erp_time_bill_id, null, null, null, null, null, null, null
     from {{ ref('stg_netsuite__deleted_time_bills') }}
+    where load_id > {{ since }}
+
+    union all
+    select 'time_bill', 'dynamics.projecthourjournallines (deleted)',
+           null, erp_hour_line_id, null, null, null, null, null, null, null
+    from {{ ref('stg_dynamics__deleted_hour_journal_lines') }}
     where load_id > {{ since }}
 
     union all
@@ -74,7 +82,7 @@ with changes as (
     -- a key that changed, was added or went away since: the snapshot's rows opened or closed since that build
     select case when source_system = 'kantata' then 'project' else 'erp_project' end, 'int_project_keys',
            null, null, null, null, null,
-           case when source_system = 'kantata' then project_id end, case when source_system = 'netsuite' then project_id end,
+           case when source_system = 'kantata' then project_id end, case when source_system <> 'kantata' then project_id end,
            null, null
     from {{ ref('project_keys_snapshot') }}
     where dbt_valid_from > {{ keys_changed_since }} or dbt_valid_to > {{ keys_changed_since }}

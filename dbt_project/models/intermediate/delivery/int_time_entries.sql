@@ -129,7 +129,7 @@ rate_cards as (
 posted as (
 
     -- at most one time bill per entry (tested unique on int_time_bill_matches); an index lookup per entry
-    select psa_time_entry_id, erp_time_bill_id, match_method, erp_project_id, created_at
+    select psa_time_entry_id, erp_time_bill_id, erp_system, erp_company, match_method, erp_project_id, created_at
     from {{ ref('int_time_bill_matches') }}
     where psa_time_entry_id is not null
 
@@ -190,6 +190,8 @@ enriched as (
                                                                 as is_entered_after_period_close,
         posted.erp_time_bill_id,
         posted.match_method                                     as erp_posting_match,
+        posted.erp_system                                       as erp_posting_system,
+        posted.erp_company                                      as erp_posting_company,
         posted.created_at                                       as posted_at,
         rates.rate_to_reporting,
         -- data-quality rules

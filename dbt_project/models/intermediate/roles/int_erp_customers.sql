@@ -36,7 +36,9 @@ select
     null::text                          as erp_parent_customer_id,
     d.payment_terms                     as erp_terms_id,
     case when d.is_on_hold then 'ON' else 'AUTO' end as credit_hold_override,
-    d.credit_limit,
+    -- a credit limit of 0.00 without a mandatory credit limit is no limit (Microsoft, "Credit limits for customers";
+    -- codevalue.in, "Five scenarios that show how credit limits are determined in Dynamics 365 Finance")
+    nullif(d.credit_limit, 0)           as credit_limit,
     d.is_on_hold,
     false                               as is_inactive,
     null::timestamptz                   as created_at,

@@ -23,8 +23,8 @@ select
     erp_expense_line_id,
     legal_entity_code                   as erp_company,
     legal_entity_code || '|' || project_code as erp_project_id,
-    -- the worker's personnel number: Dynamics 365 Finance workers are not matched to the firm's people yet
-    worker_number                       as erp_employee_id,
+    -- the firm's employee number of the worker (macro d365_worker_employee: the personnel number's convention)
+    {{ d365_worker_employee('worker_number') }} as erp_employee_id,
     external_id,
     expense_date,
     category,

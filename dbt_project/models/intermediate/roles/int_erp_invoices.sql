@@ -35,7 +35,7 @@ dynamics_totals as (
 
 dynamics_paid as (
 
-    select legal_entity_code, marked_invoice_number, sum(amount) as paid
+    select legal_entity_code, marked_invoice_number, sum(amount) as paid, max(payment_date) as last_paid_on
     from {{ ref('stg_dynamics__payment_journal_lines') }}
     where marked_invoice_number is not null
     group by 1, 2
@@ -99,7 +99,8 @@ invoices as (
         null::text                                  as erp_terms_id,
         i.invoice_date,
         i.due_date,
-        null::date                                  as close_date,
+        -- paid in full: the day of the payment that closed it (NetSuite's closedate)
+        case when p.paid >= abs(coalesce(tot.total, 0)) and p.paid > 0 then p.last_paid_on end as close_date,
         i.currency_code,
         abs(coalesce(tot.total, 0))                 as total_amount,
         coalesce(p.paid, 0)                         as amount_paid,

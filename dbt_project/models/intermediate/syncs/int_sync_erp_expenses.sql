@@ -25,7 +25,8 @@ select
     currencies.erp_currency_id                                  as currency,
     true                                                        as "isBillable",
     expenses.notes                                              as memo,
-    expenses.erp_expense_report_id                              as _erp_expense_report_id,
+    -- NetSuite's expense report to update (a record another ERP holds is that ERP's sync's)
+    case when expenses.erp_posting_system = 'netsuite' then expenses.erp_expense_report_id end as _erp_expense_report_id,
     facts.customer_name                                         as _customer,
     expenses.engagement_id                                      as _engagement,
     expenses.amount                                             as _amount_at_stake,

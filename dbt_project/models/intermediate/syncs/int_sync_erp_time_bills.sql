@@ -29,7 +29,8 @@ select
     true                                                        as "isBillable",
     entries.work_date                                           as "tranDate",
     entries.notes                                               as memo,
-    entries.erp_time_bill_id                                    as _erp_time_bill_id,
+    -- NetSuite's time bill to update (a record another ERP holds is that ERP's sync's)
+    case when entries.erp_posting_system = 'netsuite' then entries.erp_time_bill_id end as _erp_time_bill_id,
     facts.customer_name                                         as _customer,
     entries.engagement_id                                       as _engagement,
     round(entries.hours * entries.bill_rate, 2)                 as _amount_at_stake,
@@ -55,7 +56,7 @@ select
         when entries.is_over_24_hours_day then 'over_24_hours_in_a_day'
     end                                                         as block_reason_code,
     {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
-                         held_system="case when entries.erp_time_bill_id is not null then 'netsuite' end") }}
+                         held_system='entries.erp_posting_system', held_company='entries.erp_posting_company') }}
 from entries
 left join facts using (engagement_id)
 left join {{ ref('int_sync_created_ids') }} as created

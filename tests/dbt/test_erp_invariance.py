@@ -1,0 +1,193 @@
+"""Invariance of the marts under the ERP an entity posts to (issue: a second ERP, routed by legal entity).
+
+The same synthetic firm is built twice: as generated (every legal entity in NetSuite: the session's `built`), and with
+the UK entity's books in Dynamics 365 Finance (sandbox.dynamics_firm moves them, however old; the routing says UK
+posts to its Dynamics company). Every column of every mart must be equal, row for row, but the columns that name a record
+in its ERP (its id there, which ERP holds it): those say where a record is, not what it is worth. And each ERP holds
+exactly the records of the entities routed to it, in the role models and in the syncs' candidates."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+import pytest
+
+from rawload import land_dynamics, land_firm
+
+# columns that say where a record is, not what it is worth: its id in the ERP holding it (NetSuite internal id,
+# Dynamics natural key), and the ERP's own words for it
+ERP_IDENTITY_COLUMNS = {"erp_customer_id", "erp_project_id", "erp_invoice_id"}
+WHERE_COLUMNS = {
+    "invoices": {"status_code"},  # NetSuite's transaction status code; Dynamics has none
+    "customer_collections": {"customer_id"},  # an ERP customer no CRM account claims is keyed 'erp:<its ERP id>'
+    # an issue names the system and record it is about (its id: system and record id), in its detail too
+    "integration_health": {"issue_id", "source_system", "source_object", "source_record_id", "detail"},
+}
+# Known gaps, each a figure the two ERPs do not give alike yet:
+KNOWN_GAPS = {
+    # Dynamics' Projects entity (as the sandbox serves it) carries no creation date: order-to-start is unknown there
+    "engagements": {"erp_project_created_at", "order_to_start_days"},
+    "kpi_rollup_monthly": {"avg_order_to_start_days"},
+}
+
+
+@pytest.fixture(scope="module")
+def uk_in_dynamics(built, firm, warehouse_url, home):
+    """The session's firm with the UK's books in Dynamics 365 Finance, landed in a database of its own and built
+    (full refresh) with the routing saying UK posts to Dynamics. Returns (database url, UK's Dynamics company)."""
+    from flows.transform import run_build
+    from pshub.migrations import migrate
+    from pshub.settings import Settings, get_settings
+    from sandbox.dynamics import COMPANIES
+    from sandbox.dynamics_firm import populate, routes_of
+    from sandbox.store import Store
+
+    store = Store(home / "dbt-tests-firm-uk-d365")
+    store.data_dir.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(firm.path) as source, sqlite3.connect(store.path) as copy:
+        source.backup(copy)
+    populate(store, {"UK": None})
+    assert routes_of(store) == {"UK": "0001-01-01"}
+    company = COMPANIES["UK"][0]
+    # the ERP ids the hub wrote back to the CRM (ERP_Customer_Id__c, ERP_Project_Id__c) name the records where they
+    # are: in this firm, the UK's in Dynamics (the move numbers NetSuite customer N as C00000N, job N as P00000N)
+    with sqlite3.connect(store.path) as c:
+        c.execute("""update sf_Account set ERP_Customer_Id__c = ? || '|C' || printf('%06d', ERP_Customer_Id__c)
+                     where ERP_Customer_Id__c in (select cast(cast(substr(CustomerAccount, 2) as integer) as text)
+                                                  from d365_CustomersV3 where dataAreaId = ?)""", (company, company))
+        c.execute("""update sf_Opportunity set ERP_Project_Id__c = ? || '|P' || printf('%06d', ERP_Project_Id__c)
+                     where ERP_Project_Id__c in (select cast(cast(substr(ProjectID, 2) as integer) as text)
+                                                 from d365_Projects where dataAreaId = ?)""", (company, company))
+
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("drop database if exists pshub_dbt_uk_d365 with (force)")
+        conn.execute("create database pshub_dbt_uk_d365")
+    url = urlunparse(urlparse(warehouse_url)._replace(path="/pshub_dbt_uk_d365"))
+    migrate(url)
+    settings = Settings(home=home / "dbt-tests-uk-d365", database_url=url)
+    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    land_firm(Path(store.path), url)
+    landed = land_dynamics(Path(store.path), url)
+    assert landed["dynamics.projecthourjournallines"] > 0, landed
+
+    routing = f"UK=dynamics:{company}"  # on top of the seed (macro erp_routing), as `pshub demo --dynamics UK` sets it
+    settings = Settings(home=settings.home_dir, database_url=url, erp_routing=routing)
+    saved = os.environ.get("PSHUB_ERP_ROUTING")
+    os.environ["PSHUB_ERP_ROUTING"] = routing
+    get_settings.cache_clear()
+    try:
+        result = run_build(full_refresh=True, settings=settings, raise_on_failure=False)
+    finally:
+        if saved is None:
+            os.environ.pop("PSHUB_ERP_ROUTING", None)
+        else:
+            os.environ["PSHUB_ERP_ROUTING"] = saved
+        get_settings.cache_clear()
+    assert result.success, result.failures
+    return url, company
+
+
+def _rows(conn, relation: str, columns: list[str]) -> Counter:
+    select = ", ".join(f'"{c}"::text' for c in columns)
+    return Counter(conn.execute(f"select {select} from {relation}").fetchall())
+
+
+def _columns(conn, schema: str, table: str) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+        "order by ordinal_position", (schema, table))]
+
+
+def test_every_mart_is_the_same_with_the_uk_in_netsuite_or_in_dynamics(uk_in_dynamics, db):
+    url, _company = uk_in_dynamics
+    marts = [r[0] for r in db.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts' order by 1")]
+    assert len(marts) >= 10, marts
+    differences = {}
+    with psycopg.connect(url, autocommit=True) as other:
+        for mart in marts:
+            columns = _columns(db, "marts", mart)
+            assert _columns(other, "marts", mart) == columns, mart
+            skipped = ERP_IDENTITY_COLUMNS | WHERE_COLUMNS.get(mart, set()) | KNOWN_GAPS.get(mart, set())
+            compared = [c for c in columns if c not in skipped]
+            netsuite, dynamics = _rows(db, f'marts."{mart}"', compared), _rows(other, f'marts."{mart}"', compared)
+            assert sum(netsuite.values()) > 0 or mart in ("open_ar_differences",), f"{mart} is empty: nothing compared"
+            if netsuite != dynamics:
+                # which columns differ: each column's values (as a multiset) in one build and in the other
+                differences[mart] = {
+                    column: (sorted(map(str, (a - b).elements()))[:3], sorted(map(str, (b - a).elements()))[:3])
+                    for column in compared
+                    for a, b in [(_rows(db, f'marts."{mart}"', [column]), _rows(other, f'marts."{mart}"', [column]))]
+                    if a != b} or {"rows differ, no single column": sum((netsuite - dynamics).values())}
+    assert not differences, "\n".join(f"{mart}: {cols}" for mart, cols in differences.items())
+
+
+ROLE_TABLES = {  # ERP role model -> how its rows name the company holding them
+    "int_erp_customers": "erp_company", "int_erp_projects": "erp_company", "int_erp_invoices": "erp_company",
+    "int_erp_time_transactions": "erp_company", "int_erp_expense_transactions": "erp_company",
+}
+
+
+def test_each_erp_holds_exactly_the_records_of_the_entities_routed_to_it(uk_in_dynamics, db):
+    """UK's books are all in Dynamics' company and none in NetSuite's UK subsidiary; the other entities' stay in
+    NetSuite. With every entity in NetSuite, Dynamics holds nothing."""
+    url, company = uk_in_dynamics
+    uk_subsidiary = db.execute("select erp_subsidiary_id::text from mappings.legal_entities "
+                               "where legal_entity = 'UK'").fetchone()[0]
+    with psycopg.connect(url, autocommit=True) as other:
+        for role, column in ROLE_TABLES.items():
+            before = dict(db.execute(f"select erp_system, count(*) from intermediate.{role} group by 1").fetchall())
+            assert set(before) == {"netsuite"}, (role, before)
+            held = dict(other.execute(
+                f"select erp_system || ':' || coalesce({column}, '?'), count(*) from intermediate.{role} group by 1"
+            ).fetchall())
+            dynamics = {k: v for k, v in held.items() if k.startswith("dynamics:")}
+            assert set(dynamics) == {f"dynamics:{company}"}, (role, held)
+            if role == "int_erp_time_transactions":
+                # but a UK time bill without a project: a Dynamics project hour journal line needs a project, so the
+                # firm keeps it in NetSuite, in both builds (the marts count it alike)
+                assert other.execute(f"select count(*) from intermediate.{role} where erp_system = 'netsuite' "
+                                     "and erp_company = %s and erp_project_id is not null", (uk_subsidiary,)
+                                     ).fetchone()[0] == 0
+            else:
+                assert f"netsuite:{uk_subsidiary}" not in held, (role, held)
+            # nothing lost on the way: NetSuite held before what the two ERPs hold now
+            assert sum(held.values()) == before["netsuite"], (role, before, held)
+
+
+SYNC_ENGAGEMENT = {  # ERP sync candidates -> the engagement of a row
+    "int_sync_erp_projects": "external_id", "int_sync_erp_time_bills": "_engagement",
+    "int_sync_erp_expenses": "_engagement", "int_sync_erp_invoice_requests": "_engagement",
+}
+
+
+def test_the_syncs_route_the_uk_records_to_dynamics_and_the_others_to_netsuite(uk_in_dynamics, db):
+    url, company = uk_in_dynamics
+    with psycopg.connect(url, autocommit=True) as other:
+        routed = 0
+        for model, engagement in SYNC_ENGAGEMENT.items():
+            assert db.execute(f"select count(*) from intermediate.{model} where erp_system <> 'netsuite'"
+                              ).fetchone()[0] == 0, model
+            rows = other.execute(f"""
+                select facts.legal_entity = 'UK', candidates.erp_system, candidates.erp_company, count(*)
+                from intermediate.{model} as candidates
+                join intermediate.int_engagement_facts as facts on facts.engagement_id = candidates.{engagement}
+                group by 1, 2, 3""").fetchall()
+            for is_uk, system, erp_company, _count in rows:
+                assert (system, erp_company if system == "dynamics" else None) == (
+                    ("dynamics", company) if is_uk else ("netsuite", None)), (model, rows)
+            routed += sum(n for is_uk, *_, n in rows if is_uk)
+        assert routed > 0
+        customers = other.execute("""select _legal_entity = 'UK', erp_system, count(*)
+                                     from intermediate.int_sync_erp_customers group by 1, 2""").fetchall()
+        # a UK account's customer is in Dynamics only (another entity's account may be there too, for a UK deal)
+        assert (True, "netsuite") not in {(is_uk, system) for is_uk, system, _ in customers}, customers
+        assert (True, "dynamics") in {(is_uk, system) for is_uk, system, _ in customers}, customers
+        # the NetSuite syncs push no UK record, the Dynamics ones only UK's
+        assert other.execute("select count(*) from outbound.erp_customers where _legal_entity = 'UK'").fetchone()[0] == 0
+        assert other.execute("""select count(*) from outbound.d365_hour_journal_lines
+                                where "dataAreaId" <> %s""", (company,)).fetchone()[0] == 0
