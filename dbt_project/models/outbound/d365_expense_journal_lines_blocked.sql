@@ -1,3 +1,23 @@
 -- Rows of sync d365_expense_journal_lines that must not be pushed, each with its reason code, for the engine's exception queue.
-select * from {{ ref('int_sync_d365_expense_journal_lines') }}
+select
+    external_id,
+    "dataAreaId",
+    "JournalNumber",
+    "LineNumber",
+    "ProjectID",
+    "Worker",
+    "CategoryId",
+    "TransactionDate",
+    "Amount",
+    "CurrencyCode",
+    "LineProperty",
+    "Text",
+    "PshExternalId",
+    _in_erp,
+    _customer,
+    _engagement,
+    _amount_at_stake,
+    _currency,
+    block_reason_code
+from {{ ref('int_sync_d365_expense_journal_lines') }}
 where block_reason_code is not null
