@@ -82,6 +82,17 @@ def _parse_routes(text: str) -> dict:
         raise typer.BadParameter(f"--dynamics: {exc}") from None
 
 
+SECRET_WORDS = ("secret", "token", "password", "key")
+
+
+def _shown(name: str, value) -> str:
+    """A credential as printed: names, ids and paths in full; a secret masked, since this output often goes to a log
+    (the credentials themselves are in the endpoints file, mode 0600)."""
+    if any(w in name.lower() for w in SECRET_WORDS) and not str(value).startswith("/") and not name.endswith("_path"):
+        return "*" * 8 + f" (in {ENDPOINTS_FILE})"
+    return str(value)
+
+
 @app.command()
 def serve(scale: str = typer.Option("demo", help="Size of the firm when generated: demo, medium or large."),
           seed: int = typer.Option(42, help="Random seed: the same seed gives the same firm."),
@@ -121,8 +132,8 @@ def serve(scale: str = typer.Option("demo", help="Size of the firm when generate
     for s in SYSTEMS:
         typer.echo(f"\n{s}: {sb.urls[s]}")
         for k, v in sb.credentials[s].items():
-            typer.echo(f"  {k}: {v}")
-    typer.echo(f"\nendpoints written to {d / ENDPOINTS_FILE}; Ctrl-C stops")
+            typer.echo(f"  {k}: {_shown(k, v)}")
+    typer.echo(f"\nendpoints and credentials written to {d / ENDPOINTS_FILE} (readable by you only); Ctrl-C stops")
     sb.serve_forever()
 
 
