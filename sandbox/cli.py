@@ -112,6 +112,9 @@ def serve(scale: str = typer.Option("demo", help="Size of the firm when generate
           dynamics: str = typer.Option("", "--dynamics", help="Legal entities whose books are in Dynamics 365 Finance "
                                        "instead of NetSuite, each from a cut-over date: UK, or UK@2026-06-01,DE. "
                                        "Applied when the firm is generated (or first served with it). Default: none."),
+          psa: str = typer.Option("kantata", "--psa", help="Where the firm runs its delivery: kantata, or certinia "
+                                  "(Certinia PSA's objects in the Salesforce org). Applied when the firm is generated "
+                                  "(or first served with it)."),
           processes: bool = typer.Option(True, "--processes/--one-process",
                                          help="Serve each system from a process of its own (the default: "
                                               "concurrent readers use every core), or all from this one.")):
@@ -121,7 +124,7 @@ def serve(scale: str = typer.Option("demo", help="Size of the firm when generate
                        ports={"salesforce": salesforce_port, "netsuite": netsuite_port, "kantata": kantata_port,
                               "dynamics": dynamics_port, "hubspot": hubspot_port},
                        token_ttl_seconds=token_ttl, latency_ms=latency_ms, certfile=certfile, keyfile=keyfile,
-                       progress=GenerationProgress(), processes=processes, dynamics_routes=_parse_routes(dynamics))
+                       progress=GenerationProgress(), processes=processes, dynamics_routes=_parse_routes(dynamics), psa=psa)
     sb.start()
     if sb.generation:
         typer.echo(f"generated a {scale} firm (seed {seed}) in {sb.generation['seconds']}s")
