@@ -8,7 +8,7 @@
 --   time_bill  its day, and the day of the entry it matched
 --   project    every day of the project's entries here
 --   person     every day of the person's entries here (for an ERP employee, of the person it was matched to here too)
---   period     every day here inside the period
+--   period     every day here inside the period (of any ERP or company: a NetSuite period or a Dynamics company's)
 -- Entries deleted since that build are removed (post-hook; found through the raw table's load-id index). Each
 -- rewritten row keeps the groups it had at that build (_*_before), so that the time sums (int_time_groups_changed)
 -- recount the groups an entry left. The table is vacuumed after each build (it only visits the pages the build
@@ -221,9 +221,10 @@ enriched as (
     left join {{ ref('stg_kantata__roles') }} as roles on roles.psa_role_id = entries.psa_role_id
     left join rate_cards on rate_cards.psa_rate_card_id = projects.psa_rate_card_id and rate_cards.psa_role_id = entries.psa_role_id
     left join assignments on assignments.psa_project_id = entries.psa_project_id and assignments.psa_user_id = entries.psa_user_id
-    left join {{ ref('int_accounting_periods') }} as periods
-        on entries.work_date between periods.start_date and periods.end_date
     left join posted using (psa_time_entry_id)
+    -- the period of the ERP and company the entry is posted to, else of the one its entity posts to on its day
+    {{ posting_period_join('periods', 'project_keys.engagement_id', 'entries.work_date', 'posted.erp_system',
+                           'posted.erp_company') }}
     left join day_totals on day_totals.psa_user_id = entries.psa_user_id and day_totals.work_date = entries.work_date
     left join duplicates using (psa_time_entry_id)
     left join {{ ref('int_exchange_rates_daily') }} as rates
