@@ -109,6 +109,8 @@ def test_the_invoices_appear_on_the_hubspot_company_and_a_second_cycle_writes_no
     # each on its company (the CRM account the invoice's ERP customer is matched to: a HubSpot company id), once
     assert {(expected[key], rec["id"]) for key, rec in records.items()} == pairs
 
+    print(f"HubSpot invoices: {len(records)} ERP invoice records on {len({c for c, _r in pairs})} companies "
+          f"({len(held)} held)")
     again = run_cycle()
     invoices = [s for s in again.get("syncs") or [] if s.get("sync") == "crm_invoices"]
     assert invoices and invoices[0]["write_calls"] == 0 and invoices[0]["status"] not in ("failed", "blocked"), invoices
