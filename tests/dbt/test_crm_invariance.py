@@ -58,9 +58,9 @@ def crm_in_hubspot(built, firm, warehouse_url, home):
     express_firm(data_dir / Path(firm.path).name)  # its other systems name the CRM's records by their HubSpot ids
 
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute("drop database if exists pshub_dbt_hubspot with (force)")
-        conn.execute("create database pshub_dbt_hubspot")
-    url = urlunparse(urlparse(warehouse_url)._replace(path="/pshub_dbt_hubspot"))
+        conn.execute("drop database if exists pshub_dbt_crm_in_hubspot with (force)")
+        conn.execute("create database pshub_dbt_crm_in_hubspot")
+    url = urlunparse(urlparse(warehouse_url)._replace(path="/pshub_dbt_crm_in_hubspot"))
     migrate(url)
     settings = Settings(home=home / "dbt-tests-hubspot", database_url=url, crm="hubspot")
     settings.home_dir.mkdir(parents=True, exist_ok=True)

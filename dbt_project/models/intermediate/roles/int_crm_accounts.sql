@@ -10,10 +10,10 @@
 ] %}
 
 -- crm_object: the CRM's own name of the record's object (an issue names its system and object)
-select 'salesforce' as crm_system, 'Account' as crm_object, {{ columns | join(', ') }}
+select 'salesforce' as crm_system, {{ columns | join(', ') }}, 'Account' as crm_object
 from {{ ref('stg_salesforce__accounts') }}
 
 union all
 
-select 'hubspot' as crm_system, 'companies' as crm_object, {{ columns | join(', ') }}
+select 'hubspot' as crm_system, {{ columns | join(', ') }}, 'companies' as crm_object
 from {{ ref('stg_hubspot__companies') }}

@@ -27,10 +27,10 @@ with hubspot_deals as (
 )
 
 -- crm_object: the CRM's own name of the record's object (an issue names its system and object)
-select 'salesforce' as crm_system, 'Opportunity' as crm_object, {{ columns | join(', ') }}
+select 'salesforce' as crm_system, {{ columns | join(', ') }}, 'Opportunity' as crm_object
 from {{ ref('stg_salesforce__opportunities') }}
 
 union all
 
-select 'hubspot' as crm_system, 'deals' as crm_object, {{ columns | join(', ') }}
+select 'hubspot' as crm_system, {{ columns | join(', ') }}, 'deals' as crm_object
 from hubspot_deals
