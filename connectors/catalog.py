@@ -85,6 +85,58 @@ SALESFORCE = {
 }
 
 
+# -- Certinia PSA: Salesforce objects of the pse__ package in the same org, read as the Salesforce objects are -------
+# (SystemModstamp cursor, queryAll with IsDeleted), landed under raw_certinia. Objects and fields: Certinia's
+# "Professional Services Automation Data Dictionary" (sandbox/schema.py names the pages).
+def _cert(name: str, *fields: str) -> SourceObject:
+    return SourceObject("certinia", name, name.lower(), ("Id", *fields, *_SF_AUDIT), "Id", "SystemModstamp", "IsDeleted")
+
+
+_DAY_FIELDS = tuple(f"pse__{d}_Hours__c:numeric" for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                                           "Saturday", "Sunday")) + tuple(
+    f"pse__{d}_Notes__c" for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
+_TIMECARD_FIELDS = ("Name", "pse__Resource__c", "pse__Project__c", "pse__Assignment__c", "pse__Milestone__c",
+                    "pse__Start_Date__c:date", "pse__End_Date__c:date", "pse__Status__c", "pse__Approved__c:boolean",
+                    "pse__Billable__c:boolean", "pse__Billed__c:boolean", "pse__Bill_Rate__c:numeric",
+                    "pse__Cost_Rate_Amount__c:numeric", "CurrencyIsoCode", *_DAY_FIELDS, "pse__Total_Hours__c:numeric")
+CERTINIA = {
+    o.name: o for o in (
+        # resources are Contacts (pse__Is_Resource__c); the org's other contacts land too and staging leaves them out
+        _cert("Contact", "FirstName", "LastName", "Name", "Email", "Title", "AccountId", "pse__Is_Resource__c:boolean",
+              "pse__Is_Resource_Active__c:boolean", "pse__Resource_Role__c", "pse__Default_Cost_Rate__c:numeric",
+              "CurrencyIsoCode"),
+        _cert("pse__Rate_Card__c", "Name", "pse__Role__c", "pse__Suggested_Bill_Rate__c:numeric",
+              "pse__Average_Cost_Rate__c:numeric", "pse__Account__c", "pse__Start_Date__c:date", "pse__End_Date__c:date",
+              "CurrencyIsoCode"),
+        _cert("pse__Proj__c", "Name", "pse__Account__c", "pse__Opportunity__c", "pse__Project_Type__c", "pse__Stage__c",
+              "pse__Is_Active__c:boolean", "pse__Is_Billable__c:boolean", "pse__Start_Date__c:date",
+              "pse__End_Date__c:date", "pse__Bookings__c:numeric", "pse__Percent_Hours_Completed_For_Recognition__c:numeric",
+              "pse__Description__c", "CurrencyIsoCode", "CRM_Opportunity_Id__c", "Billing_Model__c", "Legal_Entity__c",
+              "Service_Line__c", "Credit_Hold__c:boolean", "Budget_Used__c:numeric"),
+        _cert("pse__Schedule__c", "Name", "pse__Start_Date__c:date", "pse__End_Date__c:date",
+              "pse__Scheduled_Hours__c:numeric", "pse__Is_Blocking__c:boolean"),
+        _cert("pse__Resource_Request__c", "Name", "pse__Project__c", "pse__Resource_Role__c", "pse__Start_Date__c:date",
+              "pse__End_Date__c:date", "pse__SOW_Hours__c:numeric", "pse__Status__c", "pse__Assignment__c",
+              "CurrencyIsoCode"),
+        _cert("pse__Assignment__c", "Name", "pse__Project__c", "pse__Resource__c", "pse__Role__c",
+              "pse__Bill_Rate__c:numeric", "pse__Cost_Rate_Amount__c:numeric", "pse__Is_Billable__c:boolean",
+              "pse__Schedule__c", "pse__Resource_Request__c", "CurrencyIsoCode"),
+        _cert("pse__Project_Task__c", "Name", "pse__Project__c", "pse__Parent_Task__c",
+              "pse__Start_Date_Time__c:datetime", "pse__End_Date_Time__c:datetime", "pse__Started__c:boolean",
+              "pse__Completed__c:boolean", "pse__Estimated_Hours__c:numeric", "pse__Billable__c:boolean"),
+        _cert("pse__Milestone__c", "Name", "pse__Project__c", "pse__Target_Date__c:date", "pse__Actual_Date__c:date",
+              "pse__Milestone_Amount__c:numeric", "pse__Status__c", "pse__Approved__c:boolean",
+              "pse__Exclude_from_Billing__c:boolean", "CurrencyIsoCode"),
+        _cert("pse__Timecard_Header__c", *_TIMECARD_FIELDS),
+        _cert("pse__Timecard__c", "pse__Timecard_Header__c", *_TIMECARD_FIELDS),
+        _cert("pse__Expense__c", "Name", "pse__Project__c", "pse__Resource__c", "pse__Expense_Date__c:date",
+              "pse__Type__c", "pse__Description__c", "pse__Amount__c:numeric", "CurrencyIsoCode",
+              "pse__Billable__c:boolean", "pse__Billed__c:boolean", "pse__Non_Reimbursible__c:boolean",
+              "pse__Approved__c:boolean", "pse__Status__c"),
+    )
+}
+
+
 # -- Kantata: updated_at cursor (updated_after + order=updated_at:asc); no deletes reported --------------
 def _kt(name: str, *fields: str, params: tuple[tuple[str, str], ...] = (), deleted: str | None = None,
         recent: tuple[str, str] | None = None) -> SourceObject:
@@ -218,8 +270,8 @@ DYNAMICS = {
         _dyn("CustomersV3", "OrganizationName", "CustomerGroupId", "SalesCurrencyCode", "PaymentTerms",
              "CreditLimit:numeric", "OnHoldStatus", "AddressCountryRegionId", "PrimaryContactEmail", "PshCrmAccountId"),
         _dyn("Projects", "ProjectName", "CustomerAccount", "ProjectGroup", "ProjectType", "ProjectStage",
-             "StartDate:date", "EndDate:date", "CurrencyCode", "PshCrmOpportunityId", "PshBillingModel",
-             "PshServiceLine"),
+             "StartDate:date", "EndDate:date", "DateOfCreation:date", "CurrencyCode", "PshCrmOpportunityId",
+             "PshBillingModel", "PshServiceLine"),
         _dyn("ProjectHourJournalLines", "LineNumber:integer", "ProjectID", "Worker", "CategoryId",
              "TransactionDate:date", "Hours:numeric", "SalesPrice:numeric", "CurrencyCode", "LineProperty", "Text",
              "InvoiceIdentifier:integer", "PshExternalId"),
@@ -274,7 +326,7 @@ HUBSPOT = {
 HUBSPOT_LISTS = {"owners", "products", "pipelines"}
 
 SOURCES: dict[str, dict[str, SourceObject]] = {"salesforce": SALESFORCE, "kantata": KANTATA, "netsuite": NETSUITE,
-                                               "dynamics": DYNAMICS, "hubspot": HUBSPOT}
+                                               "dynamics": DYNAMICS, "hubspot": HUBSPOT, "certinia": CERTINIA}
 # What select() gives when no system is named; the hub's ingest names them from its settings (Settings.default_systems:
 # Dynamics 365 Finance too when PSHUB_DYNAMICS_ENABLED).
 DEFAULT_SYSTEMS = ("salesforce", "kantata", "netsuite")

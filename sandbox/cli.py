@@ -82,6 +82,17 @@ def _parse_routes(text: str) -> dict:
         raise typer.BadParameter(f"--dynamics: {exc}") from None
 
 
+SECRET_WORDS = ("secret", "token", "password", "key")
+
+
+def _shown(name: str, value) -> str:
+    """A credential as printed: names, ids and paths in full; a secret masked, since this output often goes to a log
+    (the credentials themselves are in the endpoints file, mode 0600)."""
+    if any(w in name.lower() for w in SECRET_WORDS) and not str(value).startswith("/") and not name.endswith("_path"):
+        return "*" * 8 + f" (in {ENDPOINTS_FILE})"
+    return str(value)
+
+
 @app.command()
 def serve(scale: str = typer.Option("demo", help="Size of the firm when generated: demo, medium or large."),
           seed: int = typer.Option(42, help="Random seed: the same seed gives the same firm."),
@@ -101,6 +112,9 @@ def serve(scale: str = typer.Option("demo", help="Size of the firm when generate
           dynamics: str = typer.Option("", "--dynamics", help="Legal entities whose books are in Dynamics 365 Finance "
                                        "instead of NetSuite, each from a cut-over date: UK, or UK@2026-06-01,DE. "
                                        "Applied when the firm is generated (or first served with it). Default: none."),
+          psa: str = typer.Option("kantata", "--psa", help="Where the firm runs its delivery: kantata, or certinia "
+                                  "(Certinia PSA's objects in the Salesforce org). Applied when the firm is generated "
+                                  "(or first served with it)."),
           processes: bool = typer.Option(True, "--processes/--one-process",
                                          help="Serve each system from a process of its own (the default: "
                                               "concurrent readers use every core), or all from this one.")):
@@ -110,7 +124,7 @@ def serve(scale: str = typer.Option("demo", help="Size of the firm when generate
                        ports={"salesforce": salesforce_port, "netsuite": netsuite_port, "kantata": kantata_port,
                               "dynamics": dynamics_port, "hubspot": hubspot_port},
                        token_ttl_seconds=token_ttl, latency_ms=latency_ms, certfile=certfile, keyfile=keyfile,
-                       progress=GenerationProgress(), processes=processes, dynamics_routes=_parse_routes(dynamics))
+                       progress=GenerationProgress(), processes=processes, dynamics_routes=_parse_routes(dynamics), psa=psa)
     sb.start()
     if sb.generation:
         typer.echo(f"generated a {scale} firm (seed {seed}) in {sb.generation['seconds']}s")
@@ -118,8 +132,8 @@ def serve(scale: str = typer.Option("demo", help="Size of the firm when generate
     for s in SYSTEMS:
         typer.echo(f"\n{s}: {sb.urls[s]}")
         for k, v in sb.credentials[s].items():
-            typer.echo(f"  {k}: {v}")
-    typer.echo(f"\nendpoints written to {d / ENDPOINTS_FILE}; Ctrl-C stops")
+            typer.echo(f"  {k}: {_shown(k, v)}")
+    typer.echo(f"\nendpoints and credentials written to {d / ENDPOINTS_FILE} (readable by you only); Ctrl-C stops")
     sb.serve_forever()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sandbox.dynamics import COMPANIES, NS_SUBSIDIARY, d365_date, d365_datetime, ddl, table
+from sandbox.dynamics import COMPANIES, EMPTY_DATE, NS_SUBSIDIARY, create_tables, d365_date, d365_datetime, table
 from sandbox.store import Store, parse_datetime
 
 CURRENCY_CODES = {1: "USD", 2: "GBP", 3: "CAD", 4: "EUR"}
@@ -45,8 +45,7 @@ def populate(store: Store, routes: dict[str, str | None] | None = None) -> dict:
     """Reference data (once) and the routed entities' books (once per firm). Returns what was moved, per entity set."""
     c = store.conn()
     with store.write_lock:
-        for stmt in ddl():
-            c.execute(stmt)
+        create_tables(c)
         c.execute("BEGIN")
         try:
             if store.meta("dynamics_reference") != "1":
@@ -134,15 +133,18 @@ def _route(store: Store, entity: str, start: str) -> dict[str, int]:
         for cid, _eid, name, ext, cur, terms, limit, hold, email, stamp in customers])
     jobs = c.execute("SELECT id, companyname, parent, currency, entitystatus, jobbillingtype, startdate, "
                      "coalesce(enddate, projectedenddate), custentity_crm_opportunity_id, custentity_billing_model, "
-                     "custentity_service_line, lastmodifieddate FROM ns_job WHERE subsidiary = ?", (sub,)).fetchall()
+                     "custentity_service_line, lastmodifieddate, datecreated FROM ns_job WHERE subsidiary = ?",
+                     (sub,)).fetchall()
     project = {jid: f"P{jid:06d}" for jid, *_ in jobs}
     moved["Projects"] = _insert(c, "Projects", [
         {"dataAreaId": code, "ProjectID": project[jid], "ProjectName": name,
          "CustomerAccount": account.get(parent, f"C{parent:06d}" if parent else ""), "ProjectGroup": "Services",
          "ProjectType": BILLING_TYPE.get(btype, "TimeMaterial"), "ProjectStage": STAGE.get(status, "InProcess"),
          "StartDate": d365_date(sd), "EndDate": d365_date(ed), "CurrencyCode": CURRENCY_CODES.get(cur, "GBP"),
+         # the job's creation day (UTC): ProjTable.Created is a date, without the time of day NetSuite keeps
+         "DateOfCreation": d365_date(parse_datetime(created).date().isoformat()) if created else EMPTY_DATE,
          "PshCrmOpportunityId": opp, "PshBillingModel": bm, "PshServiceLine": sl, "ModifiedDateTime": _stamp(stamp)}
-        for jid, name, parent, cur, status, btype, sd, ed, opp, bm, sl, stamp in jobs])
+        for jid, name, parent, cur, status, btype, sd, ed, opp, bm, sl, stamp, created in jobs])
     invoices = c.execute(
         f"SELECT id, tranid, type, trandate, entity, currency, duedate, memo, lastmodifieddate FROM ns_transaction "
         f"WHERE subsidiary = ? AND type IN ('CustInvc', 'CustCred') AND NOT {before('trandate')}", (sub,)).fetchall()
@@ -221,3 +223,4 @@ def _route(store: Store, entity: str, start: str) -> dict[str, int]:
               "NOT NULL UNION SELECT entity FROM ns_transaction WHERE entity IS NOT NULL)", (sub,))
     c.execute("DELETE FROM ns_customersubsidiaryrelationship WHERE entity NOT IN (SELECT id FROM ns_customer)")
     return moved
+

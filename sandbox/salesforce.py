@@ -22,7 +22,8 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PAGE_DEFAULT = 2000
 KEYSET_FIELDS = {"Id", "SystemModstamp", "CreatedDate", "LastModifiedDate"}
 REQUIRED = {"Account": ["Name"], "Opportunity": ["Name", "StageName", "CloseDate"],
-            "OpportunityLineItem": ["OpportunityId"], "User": ["Username", "LastName"], "ERP_Invoice__c": ["Name"]}
+            "OpportunityLineItem": ["OpportunityId"], "User": ["Username", "LastName"], "ERP_Invoice__c": ["Name"],
+            "pse__Proj__c": ["Name"], "Contact": ["LastName"]}
 
 
 def _err(status: int, code: str, message: str, fields=None) -> ApiError:

@@ -51,14 +51,79 @@ SALESFORCE: dict[str, list[str]] = {
         "Collection_Stage__c:str", *SF_AUDIT,
     ],
 }
+# Certinia PSA (formerly FinancialForce PSA): a managed package of custom objects (namespace pse__) in the same
+# Salesforce org, read and written through the same REST API. Objects and fields as the "Professional Services
+# Automation Data Dictionary" names them (help.certinia.com/TechnicalReference/<release>/ProfessionalServicesAutomation/
+# Schema/<Object>.htm): Proj__c (Project: Account__c, Opportunity__c, Stage__c, Is_Active__c, Is_Billable__c,
+# Start_Date__c, End_Date__c, Bookings__c, Project_Type__c), Assignment__c (Resource__c, a Contact; Project__c, Role__c,
+# Bill_Rate__c, Cost_Rate_Amount__c, Schedule__c), Schedule__c (Start_Date__c, End_Date__c, Scheduled_Hours__c,
+# Is_Blocking__c), Resource_Request__c, Milestone__c (Target_Date__c, Actual_Date__c, Milestone_Amount__c, Status__c,
+# Approved__c), Project_Task__c (Start_Date_Time__c, End_Date_Time__c, Started__c, Completed__c), Timecard_Header__c
+# (Timecard: a week of one resource on one project, Monday_Hours__c ... Sunday_Hours__c and the day notes, Status__c,
+# Approved__c, Billable__c, Bill_Rate__c) and its master-detail Timecard__c (Timecard Split: "PSA creates timecard
+# splits when a timecard spans the boundary of a time period ... subsequent billing and invoicing are associated with
+# child timecard splits"; Approved__c, Billable__c, Billed__c, Assignment__c), Expense__c, Rate_Card__c (Role__c,
+# Suggested_Bill_Rate__c, Average_Cost_Rate__c, CurrencyIsoCode; for a region, practice, group or account). A resource
+# is a Contact with Is_Resource__c (Contact page of the same dictionary). Fields without the namespace (CRM_Opportunity_Id__c,
+# Billing_Model__c, Legal_Entity__c, Service_Line__c, Credit_Hold__c, Budget_Used__c) are the firm's own, added for the
+# hub as on the Opportunity.
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_TIMECARD_DAYS = [f"pse__{d}_Hours__c:float" for d in _DAYS] + [f"pse__{d}_Notes__c:str" for d in _DAYS]
+_TIMECARD = ["pse__Resource__c:ref", "pse__Project__c:ref", "pse__Assignment__c:ref", "pse__Milestone__c:ref",
+             "pse__Start_Date__c:date", "pse__End_Date__c:date", "pse__Status__c:str", "pse__Approved__c:bool",
+             "pse__Billable__c:bool", "pse__Billed__c:bool", "pse__Bill_Rate__c:float", "pse__Cost_Rate_Amount__c:float",
+             "CurrencyIsoCode:str", *_TIMECARD_DAYS, "pse__Total_Hours__c:float"]
+CERTINIA: dict[str, list[str]] = {
+    "Contact": ["Id:id", "FirstName:str", "LastName:str", "Name:str", "Email:str", "Title:str", "AccountId:ref",
+                "pse__Is_Resource__c:bool", "pse__Is_Resource_Active__c:bool", "pse__Resource_Role__c:str",
+                "pse__Default_Cost_Rate__c:float", "CurrencyIsoCode:str", *SF_AUDIT],
+    "pse__Rate_Card__c": ["Id:id", "Name:str", "pse__Role__c:str", "pse__Suggested_Bill_Rate__c:float",
+                          "pse__Average_Cost_Rate__c:float", "pse__Account__c:ref", "pse__Start_Date__c:date",
+                          "pse__End_Date__c:date", "CurrencyIsoCode:str", *SF_AUDIT],
+    "pse__Proj__c": ["Id:id", "Name:str", "pse__Account__c:ref", "pse__Opportunity__c:ref", "pse__Project_Type__c:str",
+                     "pse__Stage__c:str", "pse__Is_Active__c:bool", "pse__Is_Billable__c:bool",
+                     "pse__Start_Date__c:date", "pse__End_Date__c:date", "pse__Bookings__c:float",
+                     "pse__Percent_Hours_Completed_For_Recognition__c:float", "pse__Description__c:str",
+                     "CurrencyIsoCode:str", "CRM_Opportunity_Id__c:str", "Billing_Model__c:str", "Legal_Entity__c:str",
+                     "Service_Line__c:str", "Credit_Hold__c:bool", "Budget_Used__c:float", *SF_AUDIT],
+    "pse__Schedule__c": ["Id:id", "Name:str", "pse__Start_Date__c:date", "pse__End_Date__c:date",
+                         "pse__Scheduled_Hours__c:float", "pse__Is_Blocking__c:bool", *SF_AUDIT],
+    "pse__Resource_Request__c": ["Id:id", "Name:str", "pse__Project__c:ref", "pse__Resource_Role__c:str",
+                                 "pse__Start_Date__c:date", "pse__End_Date__c:date", "pse__SOW_Hours__c:float",
+                                 "pse__Status__c:str", "pse__Assignment__c:ref", "CurrencyIsoCode:str", *SF_AUDIT],
+    "pse__Assignment__c": ["Id:id", "Name:str", "pse__Project__c:ref", "pse__Resource__c:ref", "pse__Role__c:str",
+                           "pse__Bill_Rate__c:float", "pse__Cost_Rate_Amount__c:float", "pse__Is_Billable__c:bool",
+                           "pse__Schedule__c:ref", "pse__Resource_Request__c:ref", "CurrencyIsoCode:str", *SF_AUDIT],
+    "pse__Project_Task__c": ["Id:id", "Name:str", "pse__Project__c:ref", "pse__Parent_Task__c:ref",
+                             "pse__Start_Date_Time__c:datetime", "pse__End_Date_Time__c:datetime", "pse__Started__c:bool",
+                             "pse__Completed__c:bool", "pse__Estimated_Hours__c:float", "pse__Billable__c:bool",
+                             *SF_AUDIT],
+    "pse__Milestone__c": ["Id:id", "Name:str", "pse__Project__c:ref", "pse__Target_Date__c:date",
+                          "pse__Actual_Date__c:date", "pse__Milestone_Amount__c:float", "pse__Status__c:str",
+                          "pse__Approved__c:bool", "pse__Exclude_from_Billing__c:bool", "CurrencyIsoCode:str",
+                          *SF_AUDIT],
+    "pse__Timecard_Header__c": ["Id:id", "Name:str", *_TIMECARD, *SF_AUDIT],
+    "pse__Timecard__c": ["Id:id", "Name:str", "pse__Timecard_Header__c:ref", *_TIMECARD, *SF_AUDIT],
+    "pse__Expense__c": ["Id:id", "Name:str", "pse__Project__c:ref", "pse__Resource__c:ref", "pse__Expense_Date__c:date",
+                        "pse__Type__c:str", "pse__Description__c:str", "pse__Amount__c:float", "CurrencyIsoCode:str",
+                        "pse__Billable__c:bool", "pse__Billed__c:bool", "pse__Non_Reimbursible__c:bool",
+                        "pse__Approved__c:bool", "pse__Status__c:str", *SF_AUDIT],
+}
+SALESFORCE.update(CERTINIA)
+CERTINIA_PREFIX = {"Contact": "003", "pse__Rate_Card__c": "a16", "pse__Proj__c": "a1P", "pse__Schedule__c": "a1E",
+                   "pse__Resource_Request__c": "a1R", "pse__Assignment__c": "a0S", "pse__Project_Task__c": "a1T",
+                   "pse__Milestone__c": "a10", "pse__Timecard_Header__c": "a2H", "pse__Timecard__c": "a2S",
+                   "pse__Expense__c": "a0E"}
+
 # Fields a client may write (everything else is read-only, as system fields are in Salesforce).
 SF_READONLY = {"Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsClosed", "IsWon",
                "TotalPrice", "Name@User"}
 # Fields usable as the external id of an upsert (Id always is).
 SF_EXTERNAL_ID = {"Account": ["External_Id__c", "ERP_Customer_Id__c"],
                   "Opportunity": ["External_Id__c"], "OpportunityLineItem": [], "User": [],
-                  "ERP_Invoice__c": ["ERP_Invoice_Id__c"]}
-SF_PREFIX = {"User": "005", "Account": "001", "Opportunity": "006", "OpportunityLineItem": "00k", "ERP_Invoice__c": "a0I"}
+                  "ERP_Invoice__c": ["ERP_Invoice_Id__c"], "pse__Proj__c": ["CRM_Opportunity_Id__c"]}
+SF_PREFIX = {"User": "005", "Account": "001", "Opportunity": "006", "OpportunityLineItem": "00k", "ERP_Invoice__c": "a0I",
+             **CERTINIA_PREFIX}
 
 NS_STAMP = ["lastmodifieddate:datetime"]
 NETSUITE: dict[str, list[str]] = {
@@ -195,6 +260,8 @@ INDEXES = [
     ("sf", "Account", ["External_Id__c"]), ("sf", "Account", ["ERP_Customer_Id__c"]),
     ("sf", "Opportunity", ["External_Id__c"]), ("sf", "ERP_Invoice__c", ["ERP_Invoice_Id__c"]),
     ("sf", "ERP_Invoice__c", ["SystemModstamp", "Id"]),
+    *[("sf", obj, ["SystemModstamp", "Id"]) for obj in CERTINIA],
+    ("sf", "pse__Proj__c", ["CRM_Opportunity_Id__c"]),
     ("ns", "customer", ["externalid"]), ("ns", "customer", ["lastmodifieddate"]),
     ("ns", "job", ["externalid"]), ("ns", "job", ["lastmodifieddate"]), ("ns", "job", ["parent"]),
     ("ns", "employee", ["externalid"]), ("ns", "timebill", ["externalid"]),

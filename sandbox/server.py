@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from sandbox.dynamics import Dynamics
+from sandbox import certinia_firm
 from sandbox.dynamics_firm import parse_routes, populate, routes_of
 from sandbox.hubspot import HubSpot
 from sandbox.http import DEFAULT_FAULTS, ApiError, App, Request, Response, serve
@@ -128,11 +129,15 @@ class SandboxServer:
                  host: str = "127.0.0.1", ports: dict | None = None, token_ttl_seconds: int = 3600,
                  latency_ms: int = 0, certfile=None, keyfile=None, defect_rate: float = 0.02, anchor=None,
                  progress=None, processes: bool = False, systems: tuple[str, ...] | None = None,
-                 dynamics_routes: str | dict | None = None):
+                 dynamics_routes: str | dict | None = None, psa: str = "kantata"):
         """progress: called with the generation's progress when the firm is generated (sandbox.generate).
         processes: serve each system from a process of its own (see the module's docstring).
         systems: the systems this object serves (default all; a worker process serves one).
-        dynamics_routes: legal entities whose books are in Dynamics 365 Finance (sandbox.dynamics_firm)."""
+        dynamics_routes: legal entities whose books are in Dynamics 365 Finance (sandbox.dynamics_firm).
+        psa: kantata, or certinia: the firm's delivery is in Certinia PSA instead (sandbox.certinia_firm)."""
+        if psa not in ("kantata", "certinia"):
+            raise ValueError(f"unknown PSA {psa!r}: kantata or certinia")
+        self.psa = psa
         self.data_dir = Path(data_dir)
         self.progress = progress
         self.scale, self.seed, self.host = scale, seed, host
@@ -180,6 +185,8 @@ class SandboxServer:
         else:
             self.store.init_schema()
             self.scale = self.store.meta("scale", self.scale)
+        if self.psa == "certinia":
+            certinia_firm.populate(self.store)
         populate(self.store, self.dynamics_routes)
         self.credentials = self._load_credentials()
         self.kantata_tokens = KantataTokens(self.data_dir / "kantata_tokens.json")

@@ -34,9 +34,12 @@
 {%- endmacro %}
 
 {% macro d365_worker(erp_employee_id) -%}
-{#- A person's Dynamics worker (personnel number): the firm numbers personnel E + the 6-digit employee number it
-    has in NetSuite (the HR master both ERPs share). -#}
-case when {{ erp_employee_id }} is not null then 'E' || lpad({{ erp_employee_id }}::text, 6, '0') end
+{#- A person's Dynamics worker (personnel number): the firm numbers personnel E + the employee number it has in
+    NetSuite (the HR master both ERPs share), padded to at least 6 digits. Never cut: lpad alone truncates a longer
+    number to its first 6 digits (two people would share a worker). -#}
+case when {{ erp_employee_id }} is not null
+     then 'E' || case when length({{ erp_employee_id }}::text) >= 6 then {{ erp_employee_id }}::text
+                      else lpad({{ erp_employee_id }}::text, 6, '0') end end
 {%- endmacro %}
 
 {% macro d365_worker_employee(worker) -%}

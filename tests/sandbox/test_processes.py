@@ -105,3 +105,17 @@ def test_stop_ends_every_process(tmp_path):
     sb.stop()
     assert all(proc.poll() is not None for proc in workers)
     assert not (tmp_path / "endpoints.json").exists()
+
+
+def test_serve_prints_ids_and_paths_but_no_secret(spread):
+    """`pshub sandbox serve` prints each system's credentials; its output is often kept in a log, so secrets are
+    masked there (they are in the endpoints file, mode 0600)."""
+    from sandbox.cli import _shown
+
+    printed = "\n".join(f"{k}: {_shown(k, v)}" for s in SYSTEMS for k, v in spread.credentials[s].items())
+    secrets = [v for s in SYSTEMS for k, v in spread.credentials[s].items()
+               if any(w in k for w in ("secret", "token", "password"))]
+    assert secrets and not any(v in printed for v in secrets)
+    assert spread.credentials["salesforce"]["client_id"] in printed  # ids stay visible: they say which app is used
+    assert spread.credentials["salesforce"]["jwt_private_key_path"] in printed
+    assert oct((spread.data_dir / "endpoints.json").stat().st_mode & 0o777) == "0o600"
