@@ -135,6 +135,20 @@ posted as (
 
 ),
 
+day_periods as (
+
+    -- the accounting periods of each day worked, one per ERP and company (NetSuite's calendar, each Dynamics
+    -- company's): the range join on the few distinct days (hundreds), then an equi-join by day. Joined by range to
+    -- every entry, it compared each entry with every period (55 million comparisons at medium scale, several seconds
+    -- of a full build)
+    select days.work_date, periods.erp_system, periods.erp_company, periods.erp_accounting_period_id, periods.is_closed,
+           periods.end_date, periods.closed_on_date
+    from (select distinct work_date from entries) as days
+    join {{ ref('int_accounting_periods') }} as periods
+        on days.work_date between periods.start_date and periods.end_date
+
+),
+
 day_totals as (
 
     select psa_user_id, work_date, sum(minutes) as day_minutes
@@ -222,9 +236,10 @@ enriched as (
     left join rate_cards on rate_cards.psa_rate_card_id = projects.psa_rate_card_id and rate_cards.psa_role_id = entries.psa_role_id
     left join assignments on assignments.psa_project_id = entries.psa_project_id and assignments.psa_user_id = entries.psa_user_id
     left join posted using (psa_time_entry_id)
-    -- the period of the ERP and company the entry is posted to, else of the one its entity posts to on its day
+    -- the period of the ERP and company the entry is posted to, else of the one its entity posts to on its day (by day:
+    -- day_periods)
     {{ posting_period_join('periods', 'project_keys.engagement_id', 'entries.work_date', 'posted.erp_system',
-                           'posted.erp_company') }}
+                           'posted.erp_company', day_periods='day_periods') }}
     left join day_totals on day_totals.psa_user_id = entries.psa_user_id and day_totals.work_date = entries.work_date
     left join duplicates using (psa_time_entry_id)
     left join {{ ref('int_exchange_rates_daily') }} as rates
