@@ -5,9 +5,12 @@
 {% macro d365_customer_accounts() %}
 {#- (crm_account_id, data_area_id, customer_account): the Dynamics customer of a CRM account in each company. -#}
 (select crm_account_id, data_area_id, min(customer_account) as customer_account from (
-    select crm_account_id, erp_company, split_part(erp_customer_id, '|', 2)
-    from {{ ref('int_erp_customers') }}
-    where erp_system = 'dynamics' and crm_account_id is not null
+    -- landed: the account's Dynamics customer as matched (its CRM id stamped, or a customer migrated to Dynamics
+    -- before the hub, by name and legal entity: updated and stamped, never doubled)
+    select erp_matches.crm_account_id, customers.erp_company, split_part(customers.erp_customer_id, '|', 2)
+    from {{ ref('int_customer_erp_matches') }} as erp_matches
+    join {{ ref('int_erp_customers') }} as customers using (erp_system, erp_customer_id)
+    where erp_matches.erp_system = 'dynamics' and erp_matches.crm_account_id is not null
     union all
     select record_key, split_part(destination_id, '|', 1), split_part(destination_id, '|', 2)
     from {{ ref('int_sync_created_ids') }}
@@ -24,6 +27,13 @@
     select crm_opportunity_id, erp_company, split_part(erp_project_id, '|', 2)
     from {{ ref('int_erp_projects') }}
     where erp_system = 'dynamics' and crm_opportunity_id is not null
+    union all
+    -- a project migrated to Dynamics before the hub, keyed to the engagement by the matching (int_project_keys): updated
+    -- and stamped with the opportunity id, never doubled
+    select keys.engagement_id, split_part(keys.project_id, '|', 1), split_part(keys.project_id, '|', 2)
+    from {{ ref('int_project_keys') }} as keys
+    where keys.source_system = 'dynamics' and keys.engagement_id is not null
+      and keys.key_status not in ('internal', 'none', 'several', 'several_engagements')
     union all
     select record_key, split_part(destination_id, '|', 1), split_part(destination_id, '|', 2)
     from {{ ref('int_sync_created_ids') }}

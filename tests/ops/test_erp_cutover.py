@@ -73,6 +73,12 @@ def test_mid_year_cut_over_moves_uk_time_after_the_date_to_dynamics(cutover_hub)
         totals_first = engagement_totals(conn)
     second = run_cycle()  # lands the Dynamics records back; pushes nothing new
     assert second["status"] in ("succeeded", "completed_with_exceptions"), second.get("failures")
+    # nothing changed between the two cycles: what the hub created in the first lands back and is shown as it was (the
+    # CRM's ERP project and customer are those of the ERP the entity posts to now, created or landed alike), and no
+    # ERP record of the first cycle is made again
+    again = {s["sync"]: s["pushed"] for s in second["syncs"] if s.get("pushed")}
+    assert not again.keys() & {"crm_opportunity_links", "crm_account_finance", "d365_customers", "d365_projects",
+                               "erp_customers", "erp_projects"}, again
 
     with psycopg.connect(cutover_hub["database_url"]) as conn:
         uk = conn.execute("""
