@@ -23,7 +23,7 @@ from pshub.settings import ConfigurationError, get_settings, redact_url
 from pshub.warehouse import EmbeddedWarehouse, WarehouseError, connect, database_url
 from reverse_etl import engine
 from reverse_etl.apply import apply_sync
-from reverse_etl.syncs import SYNCS, get_sync
+from reverse_etl.syncs import SYNCS, for_systems, get_sync
 
 # Imported where a command needs them, and nowhere else (each measured by bench/cli.py, whose commands must answer
 # within 3 s): the flows (flows.*, and pshub.app.progress and pshub.app.demo, which import them), because they
@@ -295,6 +295,9 @@ def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default
         syncs = [get_sync(name)] if name else list(SYNCS.values())
     except KeyError as exc:
         _fail(exc.args[0])
+    settings = get_settings()
+    # as this installation's CRM and PSA take them (a sync they have no destination for is not applied)
+    syncs = [s for s in (for_systems(x, settings.crm, settings.psa) for x in syncs) if s is not None]
     with connect() as conn:
         for sync in syncs:
             try:

@@ -5,7 +5,7 @@
 -- deleted, which this build then sees, and recomputes from every entry.
 {{ config(materialized='incremental', unique_key='first_day_key') }}
 
-{% set entries = ref('stg_kantata__time_entries') %}
+{% set entries = ref('int_psa_time_entries') %}
 
 {% if is_incremental() %}
 with previous as (
@@ -16,9 +16,13 @@ with previous as (
 
 holder_changed as (
 
+    -- the entry holding the first day landed again (changed) or left the PSA since
     select exists (
-        select 1 from {{ source('kantata', 'time_entries') }}
-        where id = (select psa_time_entry_id from previous) and _load_id > {{ last_good_build_watermark() }}
+        select 1 from {{ entries }}
+        where psa_time_entry_id = (select psa_time_entry_id from previous) and load_id > {{ last_good_build_watermark() }}
+        union all
+        select 1 from {{ ref('int_psa_deleted_time_entries') }}
+        where psa_time_entry_id = (select psa_time_entry_id from previous) and load_id > {{ last_good_build_watermark() }}
     ) as changed
 
 ),
