@@ -3,6 +3,7 @@
 -- Incremental and exact: the first day only moves earlier through an entry landed since the last successful
 -- build (read through the raw table's load-id index), and later only when the entry holding it changed or was
 -- deleted, which this build then sees, and recomputes from every entry.
+-- depends_on: {{ ref('int_psa_deleted_time_entries') }}
 {{ config(materialized='incremental', unique_key='first_day_key') }}
 
 {% set entries = ref('int_psa_time_entries') %}
