@@ -37,6 +37,10 @@ status is LedgerFiscalPeriodEntity's PeriodStatus; their entity set names here (
 ProjectExpenseJournalLines, FiscalPeriods, with the status on it) and the `ModifiedDateTime` field on every entity
 remain this sandbox's choices);
 fields prefixed `Psh` stand for the extension fields a firm adds for the hub (as NetSuite's custentity_ fields).
+- A project's creation date: the Projects entity (ProjectEntity, "Projects"; Common Data Model operationsCommon
+  ProjectManagementAndAccounting/ProjectEntity.cdm.json) exposes `DateOfCreation`, backed by ProjTable.Created
+  (Tables/.../Main/ProjTable.cdm.json: data type TransDate, label "Date of creation"): a date, no time of day. The
+  service fills it with the day the project is created when a write leaves it out (the sandbox does so on insert).
 """
 from __future__ import annotations
 
@@ -76,7 +80,8 @@ ENTITIES: dict[str, tuple[list[str], tuple[str, ...], bool]] = {
                      "AddressCountryRegionId:str", "PrimaryContactEmail:str", "PshCrmAccountId:str",
                      "ModifiedDateTime:datetime"], ("dataAreaId", "CustomerAccount"), True),
     "Projects": (["dataAreaId:str", "ProjectID:str", "ProjectName:str", "CustomerAccount:str", "ProjectGroup:str",
-                  "ProjectType:enum", "ProjectStage:enum", "StartDate:date", "EndDate:date", "CurrencyCode:str",
+                  "ProjectType:enum", "ProjectStage:enum", "StartDate:date", "EndDate:date", "DateOfCreation:date",
+                  "CurrencyCode:str",
                   "PshCrmOpportunityId:str", "PshBillingModel:str", "PshServiceLine:str", "ModifiedDateTime:datetime"],
                  ("dataAreaId", "ProjectID"), True),
     "ProjectHourJournalLines": (["dataAreaId:str", "JournalNumber:str", "LineNumber:int", "ProjectID:str",
@@ -128,6 +133,19 @@ def ddl() -> list[str]:
                    f'PRIMARY KEY ({", ".join(chr(34) + k + chr(34) for k in key)}))')
         out.append(f'CREATE INDEX IF NOT EXISTS "ix_{table(entity)}_modified" ON "{table(entity)}" ("ModifiedDateTime")')
     return out
+
+
+def create_tables(c) -> None:
+    """The entity tables, and the fields added since a firm was made (a firm kept from an earlier version)."""
+    for stmt in ddl():
+        c.execute(stmt)
+    for entity, (flist, _key, _company) in ENTITIES.items():
+        have = {r[1] for r in c.execute(f'PRAGMA table_info("{table(entity)}")')}
+        for f in flist:
+            name, typ = f.split(":")
+            if name not in have:
+                kind = "INTEGER" if typ == "int" else "REAL" if typ == "float" else "TEXT"
+                c.execute(f'ALTER TABLE "{table(entity)}" ADD COLUMN "{name}" {kind}')
 
 
 def d365_datetime(t: dt.datetime) -> str:
@@ -284,9 +302,7 @@ class Dynamics(App):
 
     def __init__(self, sandbox):
         super().__init__(sandbox)
-        c = sandbox.store.conn()
-        for stmt in ddl():
-            c.execute(stmt)
+        create_tables(sandbox.store.conn())
         r = self.route
         r("POST", "/(?P<tenant>[^/]+)/oauth2/v2.0/token", "POST token", auth=False, write=False)(self.token)
         r("POST", r"/data/\$batch", "POST $batch", write=True)(self.batch)
@@ -493,6 +509,9 @@ class Dynamics(App):
 
     def _insert(self, entity: str, values: dict) -> dict:
         row = {**values, "ModifiedDateTime": d365_datetime(self.sandbox.store.now())}
+        if entity == "Projects" and not row.get("DateOfCreation"):
+            # ProjTable.Created ("Date of creation") is the day the project is created
+            row["DateOfCreation"] = d365_date(self.sandbox.store.now().date().isoformat())
         self._check(entity, row)
         if self._row(entity, {k: row[k] for k in ENTITIES[entity][1]}) is not None:
             raise odata_error(400, f"Write failed for table row of type '{ENTITY_TYPES.get(entity, entity)}'. "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sandbox.dynamics import COMPANIES, NS_SUBSIDIARY, d365_date, d365_datetime, ddl, table
+from sandbox.dynamics import COMPANIES, EMPTY_DATE, NS_SUBSIDIARY, create_tables, d365_date, d365_datetime, table
 from sandbox.store import Store, parse_datetime
 
 CURRENCY_CODES = {1: "USD", 2: "GBP", 3: "CAD", 4: "EUR"}
@@ -45,8 +45,7 @@ def populate(store: Store, routes: dict[str, str | None] | None = None) -> dict:
     """Reference data (once) and the routed entities' books (once per firm). Returns what was moved, per entity set."""
     c = store.conn()
     with store.write_lock:
-        for stmt in ddl():
-            c.execute(stmt)
+        create_tables(c)
         c.execute("BEGIN")
         try:
             if store.meta("dynamics_reference") != "1":
@@ -134,15 +133,18 @@ def _route(store: Store, entity: str, start: str) -> dict[str, int]:
         for cid, _eid, name, ext, cur, terms, limit, hold, email, stamp in customers])
     jobs = c.execute("SELECT id, companyname, parent, currency, entitystatus, jobbillingtype, startdate, "
                      "coalesce(enddate, projectedenddate), custentity_crm_opportunity_id, custentity_billing_model, "
-                     "custentity_service_line, lastmodifieddate FROM ns_job WHERE subsidiary = ?", (sub,)).fetchall()
+                     "custentity_service_line, lastmodifieddate, datecreated FROM ns_job WHERE subsidiary = ?",
+                     (sub,)).fetchall()
     project = {jid: f"P{jid:06d}" for jid, *_ in jobs}
     moved["Projects"] = _insert(c, "Projects", [
         {"dataAreaId": code, "ProjectID": project[jid], "ProjectName": name,
          "CustomerAccount": account.get(parent, f"C{parent:06d}" if parent else ""), "ProjectGroup": "Services",
          "ProjectType": BILLING_TYPE.get(btype, "TimeMaterial"), "ProjectStage": STAGE.get(status, "InProcess"),
          "StartDate": d365_date(sd), "EndDate": d365_date(ed), "CurrencyCode": CURRENCY_CODES.get(cur, "GBP"),
+         # the job's creation day (UTC): ProjTable.Created is a date, without the time of day NetSuite keeps
+         "DateOfCreation": d365_date(parse_datetime(created).date().isoformat()) if created else EMPTY_DATE,
          "PshCrmOpportunityId": opp, "PshBillingModel": bm, "PshServiceLine": sl, "ModifiedDateTime": _stamp(stamp)}
-        for jid, name, parent, cur, status, btype, sd, ed, opp, bm, sl, stamp in jobs])
+        for jid, name, parent, cur, status, btype, sd, ed, opp, bm, sl, stamp, created in jobs])
     invoices = c.execute(
         f"SELECT id, tranid, type, trandate, entity, currency, duedate, memo, lastmodifieddate FROM ns_transaction "
         f"WHERE subsidiary = ? AND type IN ('CustInvc', 'CustCred') AND NOT {before('trandate')}", (sub,)).fetchall()
@@ -221,3 +223,130 @@ def _route(store: Store, entity: str, start: str) -> dict[str, int]:
               "NOT NULL UNION SELECT entity FROM ns_transaction WHERE entity IS NOT NULL)", (sub,))
     c.execute("DELETE FROM ns_customersubsidiaryrelationship WHERE entity NOT IN (SELECT id FROM ns_customer)")
     return moved
+
+
+
+# -- the firm's days in Dynamics (sandbox.simulate.tick) ------------------------------------------------------------
+# What a simulated day posts for a legal entity routed to Dynamics goes to Dynamics, as the move above placed its books:
+# the billing run invoices the unbilled chargeable journal lines Dynamics holds, payments of the entity's invoices
+# (those NetSuite holds from before the cut-over too) are customer payment journal lines, the month's periods close in
+# every company on the 10th, and customers go on hold when an invoice is 90+ days overdue. The rules are NetSuite's in
+# sandbox/simulate.py, so that a firm placed in either ERP lives the same days.
+TERMS_DAYS = {"Due on receipt": 0, "Net15": 15, "Net30": 30, "Net45": 45, "Net60": 60}
+
+
+def has_dynamics(c) -> bool:
+    return c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'd365_Projects'").fetchone() is not None
+
+
+def routed_subsidiaries(store: Store, day: dt.date) -> dict[int, str]:
+    """NetSuite subsidiary -> Dynamics company, for the legal entities routed to Dynamics on `day`."""
+    return {NS_SUBSIDIARY[entity]: COMPANIES[entity][0] for entity, start in routes_of(store).items()
+            if start <= day.isoformat()}
+
+
+def _d365_stamp(ns_stamp: str) -> str:
+    return d365_datetime(parse_datetime(ns_stamp))
+
+
+def billing_run(c, store: Store, day: dt.date, stamp: str) -> int:
+    """Invoice last month's (and older) unbilled chargeable hour and expense journal lines, per project, as free text
+    invoices (NetSuite's billing run, sandbox/simulate.py: time and materials projects' time by category, expenses in
+    one line). Invoice numbers continue NetSuite's transaction sequence (the moved invoices kept theirs)."""
+    month_start = day.replace(day=1).isoformat()
+    work: dict[tuple[str, str], list] = {}
+    for company, project, category, hours, amount, keys in c.execute(
+            "SELECT h.dataAreaId, h.ProjectID, h.CategoryId, SUM(h.Hours), SUM(h.Hours * COALESCE(h.SalesPrice, 0)), "
+            "GROUP_CONCAT(h.JournalNumber || '|' || h.LineNumber) FROM d365_ProjectHourJournalLines h "
+            "JOIN d365_Projects p ON p.dataAreaId = h.dataAreaId AND p.ProjectID = h.ProjectID "
+            "WHERE h.InvoiceIdentifier IS NULL AND h.LineProperty = 'Chargeable' AND substr(h.TransactionDate, 1, 10) < ? "
+            "AND COALESCE(p.ProjectType, 'TimeMaterial') = 'TimeMaterial' GROUP BY 1, 2, 3", (month_start,)).fetchall():
+        work.setdefault((company, project), []).append(("ProjectHourJournalLines", "timebill", hours, amount, keys))
+    for company, project, amount, keys in c.execute(
+            "SELECT dataAreaId, ProjectID, SUM(Amount), GROUP_CONCAT(JournalNumber || '|' || LineNumber) "
+            "FROM d365_ProjectExpenseJournalLines WHERE InvoiceIdentifier IS NULL AND LineProperty = 'Chargeable' "
+            "AND substr(TransactionDate, 1, 10) < ? AND ProjectID <> '' GROUP BY 1, 2", (month_start,)).fetchall():
+        work.setdefault((company, project), []).append(("ProjectExpenseJournalLines", "expensereport", 1.0, amount, keys))
+    made = 0
+    when = _d365_stamp(stamp)
+    for (company, project), lines in sorted(work.items()):
+        found = c.execute("SELECT p.CustomerAccount, p.CurrencyCode, c.PaymentTerms FROM d365_Projects p "
+                          "LEFT JOIN d365_CustomersV3 c ON c.dataAreaId = p.dataAreaId "
+                          "AND c.CustomerAccount = p.CustomerAccount WHERE p.dataAreaId = ? AND p.ProjectID = ?",
+                          (company, project)).fetchone()
+        total = round(sum(x[3] or 0 for x in lines), 2)
+        if found is None or total <= 0:
+            continue
+        account, currency, terms = found
+        tid = store.next_ids("ns_transaction")
+        due = (day + dt.timedelta(days=TERMS_DAYS.get(terms, 30))).isoformat()
+        _insert(c, "FreeTextInvoiceHeaders", [
+            {"dataAreaId": company, "InvoiceIdentifier": tid, "InvoiceNumber": f"INV{tid:06d}", "CustomerAccount": account,
+             "InvoiceDate": d365_date(day.isoformat()), "DueDate": d365_date(due), "CurrencyCode": currency,
+             "IsPosted": "Yes", "InvoiceDescription": "Monthly billing run", "PshProjectId": project,
+             "ModifiedDateTime": when}])
+        _insert(c, "FreeTextInvoiceLines", [
+            {"dataAreaId": company, "InvoiceIdentifier": tid, "LineNumber": seq, "Description": kind,
+             "Quantity": hours, "UnitPrice": round((amount or 0) / hours, 2) if hours else None,
+             "LineAmount": round(amount or 0, 2), "PshProjectId": project, "ModifiedDateTime": when}
+            for seq, (_entity, kind, hours, amount, _keys) in enumerate(lines, start=1)])
+        for entity, _kind, _hours, _amount, keys in lines:
+            c.executemany(f'UPDATE "{table(entity)}" SET InvoiceIdentifier = ?, ModifiedDateTime = ? '
+                          "WHERE dataAreaId = ? AND JournalNumber = ? AND LineNumber = ?",
+                          [(tid, when, company, *k.split("|")) for k in keys.split(",")])
+        made += 1
+    return made
+
+
+def record_payment(c, store: Store, company: str, account: str, invoice_number: str, total: float, currency: str,
+                   day: dt.date, stamp: str) -> int:
+    """A customer payment journal line paying the whole of an invoice (marked against its number, in Dynamics or in
+    NetSuite, as the move does). Returns its line number (NetSuite's transaction sequence, as the moved payments)."""
+    pid = store.next_ids("ns_transaction")
+    _insert(c, "CustomerPaymentJournalLines", [
+        {"dataAreaId": company, "JournalBatchNumber": f"PAY-{day.isoformat()[:7]}", "LineNumber": pid,
+         "AccountDisplayValue": account, "TransactionDate": d365_date(day.isoformat()), "CreditAmount": total,
+         "CurrencyCode": currency, "MarkedInvoice": invoice_number, "PaymentReference": f"PYMT{pid:06d}",
+         "TransactionText": f"Payment for {invoice_number}", "ModifiedDateTime": _d365_stamp(stamp)}])
+    return pid
+
+
+def open_invoices(c, day: dt.date) -> list[tuple]:
+    """(company, invoice identifier, number, customer account, currency, total, due date) of the invoices dated on or
+    before `day` that no payment journal line marks yet."""
+    return c.execute(
+        "SELECT h.dataAreaId, h.InvoiceIdentifier, h.InvoiceNumber, h.CustomerAccount, h.CurrencyCode, "
+        "(SELECT ROUND(SUM(l.LineAmount), 2) FROM d365_FreeTextInvoiceLines l WHERE l.dataAreaId = h.dataAreaId "
+        " AND l.InvoiceIdentifier = h.InvoiceIdentifier), substr(h.DueDate, 1, 10) FROM d365_FreeTextInvoiceHeaders h "
+        "WHERE substr(h.InvoiceDate, 1, 10) <= ? AND NOT EXISTS (SELECT 1 FROM d365_CustomerPaymentJournalLines p "
+        "WHERE p.dataAreaId = h.dataAreaId AND p.MarkedInvoice = h.InvoiceNumber) ORDER BY h.InvoiceIdentifier",
+        (day.isoformat(),)).fetchall()
+
+
+def close_periods(c, through: str, stamp: str) -> int:
+    """Every company's open periods ending on or before `through` (YYYY-MM-DD) closed, as NetSuite's calendar."""
+    return c.execute("UPDATE d365_FiscalPeriods SET PeriodStatus = 'PermanentlyClosed', ModifiedDateTime = ? "
+                     "WHERE PeriodStatus = 'Open' AND substr(EndDate, 1, 10) <= ?",
+                     (_d365_stamp(stamp), through)).rowcount
+
+
+def credit_holds(c, day: dt.date, overdue_netsuite_customers: set[int], stamp: str) -> tuple[int, int]:
+    """A customer with an invoice 90+ days overdue (in Dynamics, or in NetSuite from before its entity's cut-over) goes
+    on hold (OnHoldStatus All), and off it (No) when none is left. Returns (on, off)."""
+    limit = (day - dt.timedelta(days=90)).isoformat()
+    over = {(company, account) for company, _t, _n, account, _c, _total, due in open_invoices(c, day)
+            if due and due < limit}
+    over |= {(company, f"C{cid:06d}") for (company,) in c.execute("SELECT DISTINCT dataAreaId FROM d365_CustomersV3")
+             for cid in overdue_netsuite_customers}
+    held = {(company, account) for company, account in c.execute(
+        "SELECT dataAreaId, CustomerAccount FROM d365_CustomersV3 WHERE OnHoldStatus = 'All'")}
+    existing = {(company, account) for company, account in c.execute(
+        "SELECT dataAreaId, CustomerAccount FROM d365_CustomersV3")}
+    when = _d365_stamp(stamp)
+    on = [(when, *k) for k in sorted((over & existing) - held)]
+    off = [(when, *k) for k in sorted(held - over)]
+    c.executemany("UPDATE d365_CustomersV3 SET OnHoldStatus = 'All', ModifiedDateTime = ? "
+                  "WHERE dataAreaId = ? AND CustomerAccount = ?", on)
+    c.executemany("UPDATE d365_CustomersV3 SET OnHoldStatus = 'No', ModifiedDateTime = ? "
+                  "WHERE dataAreaId = ? AND CustomerAccount = ?", off)
+    return len(on), len(off)

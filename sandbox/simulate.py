@@ -7,6 +7,9 @@ are deleted. ERP: a billing run on the 3rd of each month invoices the unbilled t
 and invoice requests (the hub's postings included) of the previous month; payments arrive on time, late
 or never; customers with invoices 90+ days overdue go on credit hold; the previous month's period closes
 on the 10th. Every change carries the day's timestamp, so incremental readers see it.
+A legal entity the firm places in Dynamics 365 Finance (sandbox.dynamics_firm) lives the same days there: its billing
+run invoices what Dynamics holds, its payments (of invoices NetSuite holds from before its cut-over too) are Dynamics
+payment journal lines, its customers go on hold there, and every company's periods close on the 10th.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import zlib
 
 import numpy as np
 
+from sandbox import dynamics_firm
 from sandbox.generate import ENTITIES, OPEN_STAGES, SERVICE_LINES, BILLING_MODELS
 from sandbox.netsuite import delete_record
 from sandbox.store import Store, kt_datetime, ns_datetime, sf_datetime
@@ -170,14 +174,25 @@ def _day(c, store: Store, t: dt.datetime, rng, summary) -> None:
         c.execute("UPDATE sf_Opportunity SET IsDeleted = 1, LastModifiedDate = ?, SystemModstamp = ? WHERE Id = ?", (s, s, oid))
         _add(summary, "salesforce.Opportunity.deleted", 1)
     # ---- ERP ------------------------------------------------------------------------------------------
+    # the legal entities the firm places in Dynamics 365 Finance (on this day): their new books go there
+    # (a firm with no entity there draws nothing more: its days stay as they were)
+    dynamics = dynamics_firm.has_dynamics(c) and bool(dynamics_firm.routes_of(store))
+    routed = dynamics_firm.routed_subsidiaries(store, day) if dynamics else {}
     if day.day == 3:
         _billing_run(c, store, day, rng, ns, summary)
+        if dynamics:
+            _add(summary, "dynamics.invoices.created", dynamics_firm.billing_run(c, store, day, ns()))
     if day.day == 10:
         prev_end = (day.replace(day=1) - dt.timedelta(days=1)).isoformat()
+        stamp = ns()
         n = c.execute("UPDATE ns_accountingperiod SET closed = 'T', closedondate = ?, lastmodifieddate = ? "
-                      "WHERE closed = 'F' AND enddate <= ?", (d, ns(), prev_end)).rowcount
+                      "WHERE closed = 'F' AND enddate <= ?", (d, stamp, prev_end)).rowcount
         _add(summary, "netsuite.accountingperiod.closed", n)
-    _payments(c, store, day, rng, ns, summary)
+        if dynamics:
+            _add(summary, "dynamics.fiscalperiods.closed", dynamics_firm.close_periods(c, prev_end, stamp))
+    _payments(c, store, day, rng, ns, summary, routed)
+    if dynamics:
+        _dynamics_payments(c, store, day, ns, summary)
     # credit hold: any open invoice more than 90 days past due
     over = {r[0] for r in c.execute("SELECT DISTINCT entity FROM ns_transaction WHERE type = 'CustInvc' AND status = 'A' "
                                     "AND duedate < date(?, '-90 days')", (d,))}
@@ -188,6 +203,10 @@ def _day(c, store: Store, t: dt.datetime, rng, summary) -> None:
     for cid in on - over:
         c.execute("UPDATE ns_customer SET creditholdoverride = 'AUTO', lastmodifieddate = ? WHERE id = ?", (ns(), cid))
         _add(summary, "netsuite.customer.credit_hold_off", 1)
+    if dynamics:
+        held, freed = dynamics_firm.credit_holds(c, day, over, ns())
+        _add(summary, "dynamics.customer.credit_hold_on", held)
+        _add(summary, "dynamics.customer.credit_hold_off", freed)
     # corrections: now and then finance deletes an unbilled hand-entered time bill
     if rng.random() < 0.3:
         hit = c.execute("SELECT id FROM ns_timebill WHERE billed = 'F' AND externalid IS NULL ORDER BY id LIMIT 1 OFFSET ?",
@@ -293,24 +312,50 @@ def record_payment(c, store, tid: int, day: dt.date, stamp: str) -> int:
     return pid
 
 
-def _payments(c, store, day: dt.date, rng, ns, summary) -> None:
-    """Open invoices get paid on the day their (deterministic) payment behaviour says; a few never are."""
+def _pays_today(tid: int, cust, due: str | None, day: dt.date) -> bool:
+    """Whether an open invoice is paid on `day`: its customer's (deterministic) payment behaviour and its own."""
+    h = zlib.crc32(f"{tid}".encode()) / 2**32
+    profile = zlib.crc32(f"c{cust}".encode()) % 20  # 0 = never pays, 1..9 late, 10..19 on time
+    if profile == 0 and h < 0.5:
+        return False
+    if profile < 10:
+        if h > 0.97:
+            return False
+        delay = int(-20 * np.log(max(1e-6, 1 - h))) + 1
+    else:
+        delay = -int(h * 10)
+    pay_day = (dt.date.fromisoformat(due) + dt.timedelta(days=delay)) if due else day
+    return pay_day <= day
+
+
+def _payments(c, store, day: dt.date, rng, ns, summary, routed: dict[int, str] | None = None) -> None:
+    """Open invoices get paid on the day their (deterministic) payment behaviour says; a few never are. An invoice of
+    a subsidiary whose entity posts to Dynamics now (routed: subsidiary -> company; it dates from before the cut-over)
+    is paid there, by a payment journal line marked against it, as the move placed such payments."""
     d = day.isoformat()
     for tid, cust, sub, cur, total, due, tranid in c.execute(
             "SELECT id, entity, subsidiary, currency, foreigntotal, duedate, tranid FROM ns_transaction "
             "WHERE type = 'CustInvc' AND status = 'A' AND trandate <= ?", (d,)).fetchall():
-        h = zlib.crc32(f"{tid}".encode()) / 2**32
-        profile = zlib.crc32(f"c{cust}".encode()) % 20  # 0 = never pays, 1..9 late, 10..19 on time
-        if profile == 0 and h < 0.5:
+        if not _pays_today(tid, cust, due, day):
             continue
-        if profile < 10:
-            if h > 0.97:
-                continue
-            delay = int(-20 * np.log(max(1e-6, 1 - h))) + 1
-        else:
-            delay = -int(h * 10)
-        pay_day = (dt.date.fromisoformat(due) + dt.timedelta(days=delay)) if due else day
-        if pay_day > day:
+        stamp = ns()
+        if routed and sub in routed:
+            dynamics_firm.record_payment(c, store, routed[sub], f"C{cust:06d}", tranid, total,
+                                         dynamics_firm.CURRENCY_CODES.get(cur, "GBP"), day, stamp)
+            c.execute("UPDATE ns_transaction SET status = 'B', foreignamountpaid = foreigntotal, foreignamountunpaid = 0, "
+                      "closedate = ?, lastmodifieddate = ? WHERE id = ?", (d, stamp, tid))
+            _add(summary, "dynamics.payments.created", 1)
             continue
-        record_payment(c, store, tid, day, ns())
+        record_payment(c, store, tid, day, stamp)
         _add(summary, "netsuite.payments.created", 1)
+
+
+def _dynamics_payments(c, store, day: dt.date, ns, summary) -> None:
+    """Dynamics' open invoices paid by the same behaviour as NetSuite's (the customer's number: its account's digits,
+    the NetSuite id the move numbered it from)."""
+    for company, tid, number, account, currency, total, due in dynamics_firm.open_invoices(c, day):
+        cust = int(account[1:]) if account and account[1:].isdigit() else account
+        if total is None or total <= 0 or not _pays_today(tid, cust, due, day):
+            continue
+        dynamics_firm.record_payment(c, store, company, account, number, total, currency, day, ns())
+        _add(summary, "dynamics.payments.created", 1)

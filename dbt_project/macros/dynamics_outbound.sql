@@ -34,9 +34,12 @@
 {%- endmacro %}
 
 {% macro d365_worker(erp_employee_id) -%}
-{#- A person's Dynamics worker (personnel number): the firm numbers personnel E + the 6-digit employee number it
-    has in NetSuite (the HR master both ERPs share). -#}
-case when {{ erp_employee_id }} is not null then 'E' || lpad({{ erp_employee_id }}::text, 6, '0') end
+{#- A person's Dynamics worker (personnel number): the firm numbers personnel E + the employee number it has in
+    NetSuite (the HR master both ERPs share), padded to at least 6 digits. Never cut: lpad alone truncates a longer
+    number to its first 6 digits (two people would share a worker). -#}
+case when {{ erp_employee_id }} is not null
+     then 'E' || case when length({{ erp_employee_id }}::text) >= 6 then {{ erp_employee_id }}::text
+                      else lpad({{ erp_employee_id }}::text, 6, '0') end end
 {%- endmacro %}
 
 {% macro d365_worker_employee(worker) -%}
@@ -59,18 +62,18 @@ case when {{ external_id }} ~ '^[0-9]{1,15}$' then {{ external_id }}::bigint
      else abs(hashtextextended({{ external_id }}, 0)) % 1000000000000000 end
 {%- endmacro %}
 
-{% macro d365_block_reason(reason, project_code, employee, category, data_area_id, day, source_reasons) -%}
+{% macro d365_block_reason(reason, hold_reason, project_code, employee, category, data_area_id, day, source_reasons) -%}
 {#- The hold of a record routed to Dynamics: the source's own reasons (the PSA's, listed first in the NetSuite chain)
-    stand; the ERP's (project, worker, category, period) are judged against Dynamics, not NetSuite; the later
-    reasons of the chain (on hold, credit hold, data quality) stand as the NetSuite candidate gives them. -#}
+    stand; the ERP's (project, worker, category, period) are judged against Dynamics, not NetSuite; then the later
+    reasons of the chain (on hold, credit hold, data quality: the candidate's hold_reason, which no NetSuite-only
+    reason hides). -#}
 case
     when {{ reason }} in ({{ source_reasons }}) then {{ reason }}
     when {{ project_code }} is null then 'engagement_not_in_erp'
     when {{ employee }} is null then 'employee_not_in_erp'
     when {{ category }} is null then 'no_service_item_for_role'
     when {{ d365_closed_period(data_area_id, day) }} then 'closed_period'
-    when {{ reason }} not in ('engagement_not_in_erp', 'employee_not_in_erp', 'no_service_item_for_role', 'closed_period')
-        then {{ reason }}
+    else {{ hold_reason }}
 end
 {%- endmacro %}
 

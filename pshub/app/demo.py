@@ -7,7 +7,6 @@ import os
 import httpx
 import typer
 
-from flows.hub import run_cycle
 from pshub.app import summary
 from pshub.app.progress import CycleProgress, show_progress
 from pshub.app.report import default_path, write_report
@@ -117,6 +116,8 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
     try:
         if prefect is not None:
             prefect.wait()
+        # imports Prefect: only once the command's own API is up (pshub.prefect_api), never at the module's import
+        from flows.hub import run_cycle
         typer.echo()
         typer.echo("  one hub cycle: land every object, build the dbt project, push the syncs")
         with show_progress():

@@ -239,3 +239,18 @@ def test_a_journal_line_in_a_period_that_is_not_open_is_refused(d365_http):
     taken = d365_http.post("/ProjectHourJournalLines", json={**line, "LineNumber": 2,
                                                              "TransactionDate": opened["StartDate"]})
     assert taken.status_code == 201
+
+
+def test_a_project_carries_its_creation_day_as_date_of_creation(d365_http, vendor):
+    # The Projects entity (ProjectEntity; Common Data Model operationsCommon ProjectManagementAndAccounting/
+    # ProjectEntity.cdm.json) exposes DateOfCreation, backed by ProjTable.Created (Tables/.../Main/ProjTable.cdm.json:
+    # TransDate, "Date of creation"): a date, sent as the other dates are (noon UTC), filled with the day the project
+    # is created when the write leaves it out. Staging reads it as the project's creation day (int_erp_projects).
+    project = "P-CT" + uuid.uuid4().hex[:6].upper()
+    created = d365_http.post("/Projects", json={"dataAreaId": "nbuk", "ProjectID": project, "ProjectName": "Contract"})
+    assert created.status_code == 201
+    got = d365_http.get(f"/Projects(dataAreaId='nbuk',ProjectID='{project}')", params={
+        "cross-company": "true", "$select": "ProjectID,DateOfCreation"}).json()
+    today = vendor.clock()["now"][:10]  # the firm's clock
+    assert got["DateOfCreation"] == f"{today}T12:00:00Z"
+    assert ("DateOfCreation", "date") in list(catalog.DYNAMICS["Projects"].typed_fields())  # the connector selects it

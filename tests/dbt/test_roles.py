@@ -38,7 +38,7 @@ STILL_READING_STAGING = {
     "intermediate/syncs/int_sync_crm_invoices.sql": {"stg_netsuite__deleted_transactions", "stg_netsuite__currencies"},
     "intermediate/syncs/int_sync_erp_projects.sql": {"stg_netsuite__entity_statuses"},
     # an invoice request NetSuite already holds stays there after its entity's cut-over
-    "intermediate/syncs/int_sync_erp_invoice_requests.sql": {"stg_netsuite__invoice_requests"},
+    "intermediate/syncs/int_sync_erp_record_routes.sql": {"stg_netsuite__invoice_requests"},
     "intermediate/syncs/int_sync_psa_credit_holds.sql": {"stg_kantata__custom_fields"},
     "marts/integration_health.sql": {"stg_netsuite__invoice_requests"},
 }

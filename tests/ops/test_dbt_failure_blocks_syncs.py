@@ -15,11 +15,10 @@ FAILING_TEST = "select * from {{ ref('int_customer_collections') }} where true\n
 # syncs that read int_customer_collections: through the mart, or through the intermediate sync models
 READ_COLLECTIONS = {"crm_account_finance", "psa_credit_holds", "erp_time_bills", "erp_expenses",
                     "erp_invoice_requests"}
-# syncs that never read it. erp_customers and erp_projects read it since the ERP routing: a customer and a project
-# go to every ERP their dated records route to, and int_sync_erp_engagement_routes reads those records' sync
-# candidates, which join the AR for the credit hold. A known dependency, to be removed by routing the dated records
-# below the candidates; until then a broken AR model holds back new customers and projects too.
-INDEPENDENT = {"psa_projects"}
+# syncs that never read it. erp_customers and erp_projects go to every ERP their engagements' dated records route
+# to: that routing (int_sync_erp_record_routes) lies below the billing syncs' candidates and reads no AR, so a broken
+# AR model does not hold back new customers and projects.
+INDEPENDENT = {"erp_customers", "erp_projects", "psa_projects"}
 
 
 @pytest.fixture(scope="module")

@@ -82,13 +82,13 @@ select
     closed_won_date,
     start_date,
     end_date,
-    erp_project_created_at,
+    erp_project_created_on,
     psa_project_created_at,
     first_approved_work_date,
     first_invoice_date,
     last_payment_date,
-    case when erp_project_created_at is not null and psa_project_created_at is not null
-         then greatest(erp_project_created_at, psa_project_created_at)::date - closed_won_date end
+    case when erp_project_created_on is not null and psa_project_created_at is not null
+         then greatest(erp_project_created_on, psa_project_created_at::date) - closed_won_date end
                                                                         as order_to_start_days,
     first_approved_work_date - closed_won_date                          as order_to_first_time_days,
 

@@ -83,7 +83,7 @@ milestones as (
 
 erp_projects as (
 
-    select projects.erp_project_id, projects.created_at, statuses.canonical_status
+    select projects.erp_project_id, projects.created_date, statuses.canonical_status
     from {{ ref('int_erp_projects') }} as projects
     left join {{ ref('status_mappings') }} as statuses
         on statuses.source_system = projects.erp_system and statuses.status_value = projects.status_name
@@ -117,7 +117,7 @@ select
     coalesce(psa_projects.canonical_status, erp_projects.canonical_status, 'proposed') as canonical_status,
     psa_projects.status_name                                            as psa_status,
     coalesce(psa_projects.is_credit_hold_flagged, false)                as is_psa_credit_hold_flagged,
-    erp_projects.created_at                                             as erp_project_created_at,
+    erp_projects.created_date                                           as erp_project_created_on,
     psa_projects.created_at                                             as psa_project_created_at,
     coalesce(opportunities.amount, 0)                                   as sold_amount,
     sold_rates.rate_to_reporting                                        as sold_rate_to_reporting,

@@ -55,23 +55,23 @@ select opportunities.crm_opportunity_id, jobs.erp_system, jobs.erp_project_id, 2
 from opportunities join jobs on jobs.erp_project_id = opportunities.erp_project_id
 union all
 select opportunities.crm_opportunity_id, jobs.erp_system, jobs.erp_project_id, 3, 'customer_name_dates',
-       abs(coalesce(jobs.start_date, jobs.created_at::date) - coalesce(opportunities.start_date, opportunities.close_date))
+       abs(coalesce(jobs.start_date, jobs.created_date) - coalesce(opportunities.start_date, opportunities.close_date))
 from opportunities
 join jobs
     on jobs.erp_customer_id = opportunities.matched_erp_customer_id
     and position(opportunities.name_key in jobs.name_key) > 0
-    and abs(coalesce(jobs.start_date, jobs.created_at::date)
+    and abs(coalesce(jobs.start_date, jobs.created_date)
             - coalesce(opportunities.start_date, opportunities.close_date)) <= {{ var('match_start_window_days', 45) }}
 union all
 -- the same rule where the account has no matched ERP customer: the job's customer has the account's name
 select opportunities.crm_opportunity_id, jobs.erp_system, jobs.erp_project_id, 3, 'customer_name_dates',
-       abs(coalesce(jobs.start_date, jobs.created_at::date) - coalesce(opportunities.start_date, opportunities.close_date))
+       abs(coalesce(jobs.start_date, jobs.created_date) - coalesce(opportunities.start_date, opportunities.close_date))
 from opportunities
 join jobs
     on opportunities.matched_erp_customer_id is null
     and jobs.customer_name_key = opportunities.customer_name_key
     and position(opportunities.name_key in jobs.name_key) > 0
-    and abs(coalesce(jobs.start_date, jobs.created_at::date)
+    and abs(coalesce(jobs.start_date, jobs.created_date)
             - coalesce(opportunities.start_date, opportunities.close_date)) <= {{ var('match_start_window_days', 45) }}
 union all
 select opportunities.crm_opportunity_id, workspaces.psa_system, workspaces.psa_project_id, 1, 'external_id', 0

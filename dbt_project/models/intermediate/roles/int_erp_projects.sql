@@ -1,5 +1,7 @@
 -- ERP role: projects of each ERP, with their customer's id in the same ERP (a NetSuite job's customer, or its parent
 -- when the job hangs under one), the CRM opportunity stamped on them and their status in the ERP's own words.
+-- created_date: the day the project was created in its ERP (UTC). A date: Dynamics' Projects entity keeps no time of
+-- day (DateOfCreation), so NetSuite's creation timestamp is taken to its day alike.
 select
     'netsuite'                          as erp_system,
     j.erp_project_id,
@@ -16,7 +18,7 @@ select
     j.start_date,
     coalesce(j.end_date, j.projected_end_date) as end_date,
     coalesce(j.is_inactive, false)      as is_inactive,
-    j.created_at,
+    (j.created_at at time zone 'UTC')::date as created_date,
     j.updated_at
 from {{ ref('stg_netsuite__jobs') }} as j
 left join {{ ref('stg_netsuite__currencies') }} as cur on cur.erp_currency_id = j.erp_currency_id
@@ -42,7 +44,7 @@ select
     d.start_date,
     d.end_date,
     false                               as is_inactive,
-    null::timestamptz                   as created_at,
+    d.created_date,
     d.updated_at
 from {{ ref('stg_dynamics__projects') }} as d
 left join {{ dynamics_companies() }} as r

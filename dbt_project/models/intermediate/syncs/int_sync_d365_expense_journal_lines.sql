@@ -43,7 +43,7 @@ select
     candidates._engagement,
     candidates._amount_at_stake,
     candidates._currency,
-    {{ d365_block_reason('candidates.block_reason_code', 'projects.project_code', 'candidates.employee',
+    {{ d365_block_reason('candidates.block_reason_code', 'candidates._hold_reason_code', 'projects.project_code', 'candidates.employee',
                          "'-'", 'candidates.erp_company', 'candidates."tranDate"',
                          "'unapproved_expense', 'expense_without_date', 'expense_without_amount', 'negative_amount', 'expense_without_project', 'expense_without_engagement'") }}
                                                                 as block_reason_code

@@ -45,7 +45,7 @@ select
     candidates._engagement,
     candidates._amount_at_stake,
     candidates._currency,
-    {{ d365_block_reason('candidates.block_reason_code', 'projects.project_code', 'candidates.employee',
+    {{ d365_block_reason('candidates.block_reason_code', 'candidates._hold_reason_code', 'projects.project_code', 'candidates.employee',
                          'items.d365_category_id', 'candidates.erp_company', 'candidates."tranDate"',
                          "'unapproved_time', 'time_without_date', 'time_without_hours', 'negative_rate', 'time_without_engagement'") }}
                                                                 as block_reason_code

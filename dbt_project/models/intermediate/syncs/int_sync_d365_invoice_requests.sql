@@ -27,7 +27,8 @@ select
     case
         when projects.project_code is null then 'engagement_not_in_erp'
         when accounts.customer_account is null then 'customer_not_in_erp'
-        when candidates.block_reason_code <> 'engagement_not_in_erp' then candidates.block_reason_code
+        -- the NetSuite project is not the point here (the Dynamics one is): the later reasons stand
+        else candidates._hold_reason_code
     end                                                         as block_reason_code
 from {{ ref('int_sync_erp_invoice_requests') }} as candidates
 left join {{ ref('int_engagement_facts') }} as facts on facts.engagement_id = candidates._engagement

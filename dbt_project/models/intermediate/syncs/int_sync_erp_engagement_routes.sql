@@ -1,6 +1,7 @@
 -- One row per engagement and ERP company its project must exist in: the ERP its legal entity posts to now (current
 -- route of int_erp_routes), and every ERP a dated record of it (time entry, expense, invoice request) is routed to by
--- the syncs, so that a record posted before a cut-over, or dated after it, finds its project in the ERP it goes to.
+-- the syncs (int_sync_erp_record_routes, which reads no AR: a broken AR model does not hold back customers and
+-- projects), so that a record posted before a cut-over, or dated after it, finds its project in the ERP it goes to.
 -- NetSuite: the engagement's subsidiary (one record per engagement). A table, built once per transform: the syncs'
 -- plans read it instead of routing every time entry again.
 -- While every entity posts to NetSuite, with no cut-over date, every record goes to the current route: the dated
@@ -32,14 +33,8 @@ current_routes as (
 
 dated_routes as (
 
-    select _engagement as engagement_id, erp_system, erp_company from {{ ref('int_sync_erp_time_bills') }}
-    where _engagement is not null and exists (select 1 from several_routes)
-    union
-    select _engagement, erp_system, erp_company from {{ ref('int_sync_erp_expenses') }}
-    where _engagement is not null and exists (select 1 from several_routes)
-    union
-    select _engagement, erp_system, erp_company from {{ ref('int_sync_erp_invoice_requests') }}
-    where _engagement is not null and exists (select 1 from several_routes)
+    select distinct engagement_id, erp_system, erp_company from {{ ref('int_sync_erp_record_routes') }}
+    where engagement_id is not null and exists (select 1 from several_routes)
 
 ),
 

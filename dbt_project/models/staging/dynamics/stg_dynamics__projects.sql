@@ -27,6 +27,8 @@ renamed as (
         -- dates
         nullif({{ json_date('StartDate') }}, date '1900-01-01')    as start_date,
         nullif({{ json_date('EndDate') }}, date '1900-01-01')      as end_date,
+        -- ProjTable.Created, "Date of creation": a date without a time of day (sandbox/dynamics.py)
+        nullif({{ json_date('DateOfCreation') }}, date '1900-01-01') as created_date,
 
         -- timestamps
         source_updated_at                                          as updated_at,

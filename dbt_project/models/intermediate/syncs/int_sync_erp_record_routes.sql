@@ -1,0 +1,83 @@
+-- One row per dated record the ERP syncs consider (sync_name, record_id): the billable client time entries of
+-- erp_time_bills, the billable expenses of erp_expenses, the completed milestones of erp_invoice_requests, with the
+-- engagement and the ERP and company the record goes to: the one already holding it, else the one its engagement's
+-- legal entity posts to on the record's date (int_erp_routes).
+-- Which records, and where they go, is decided here and only here: the candidates of those syncs start from these
+-- rows, and int_sync_erp_engagement_routes reads them to place each engagement's project (and customer) in every ERP
+-- its records go to. Routing needs a record's entity and date, never its customer's receivables: this model reads no
+-- AR, so that a broken AR model holds back the billing syncs and not the customers and projects syncs.
+with facts as (
+
+    select engagement_id, legal_entity, psa_project_id, billing_model from {{ ref('int_engagement_facts') }}
+
+),
+
+time_entries as (
+
+    select
+        'erp_time_bills'                                        as sync_name,
+        entries.psa_time_entry_id                               as record_id,
+        entries.engagement_id,
+        {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
+                             held_system='entries.erp_posting_system', held_company='entries.erp_posting_company') }}
+    from {{ ref('int_time_entries') }} as entries
+    left join facts using (engagement_id)
+    left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
+    {{ erp_route_join('route', 'facts.legal_entity', 'entries.work_date') }}
+    where entries.is_billable and not entries.is_internal
+      and coalesce(entries.erp_posting_match, '') not in ('rule', 'rule_without_project')
+
+),
+
+expenses as (
+
+    select
+        'erp_expenses',
+        expenses.psa_expense_id,
+        expenses.engagement_id,
+        {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
+                             held_system='expenses.erp_posting_system', held_company='expenses.erp_posting_company') }}
+    from {{ ref('int_expenses') }} as expenses
+    left join facts using (engagement_id)
+    left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
+    {{ erp_route_join('route', 'facts.legal_entity', 'expenses.expense_date') }}
+    where expenses.is_billable and coalesce(expenses.erp_posting_match, '') <> 'rule'
+
+),
+
+legacy_invoiced as (
+
+    -- milestones invoiced by hand before the hub name the story in the invoice memo
+    select substring(memo from 'Milestone story ([A-Za-z0-9]+)') as psa_story_id
+    from {{ ref('int_erp_invoices') }}
+    where document_type = 'invoice' and memo like 'Milestone story %'
+
+),
+
+milestones as (
+
+    -- the completed milestones of milestone-billed engagements not invoiced before the hub; NetSuite keeps an
+    -- invoice request it already holds after its entity's cut-over
+    select
+        'erp_invoice_requests',
+        milestones.psa_story_id,
+        facts.engagement_id,
+        {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
+                             held_system="case when held.external_id is not null then 'netsuite' end") }}
+    from {{ ref('int_psa_tasks') }} as milestones
+    join facts on facts.psa_project_id = milestones.psa_project_id and facts.billing_model = 'milestone'
+    left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
+    left join (
+        select distinct external_id from {{ ref('stg_netsuite__invoice_requests') }} where external_id is not null
+    ) as held on held.external_id = milestones.psa_story_id
+    {{ erp_route_join('route', 'facts.legal_entity', 'coalesce(milestones.due_date, milestones.updated_at::date)') }}
+    where milestones.story_type = 'milestone' and milestones.state = 'completed'
+      and milestones.psa_story_id not in (select psa_story_id from legacy_invoiced where psa_story_id is not null)
+
+)
+
+select * from time_entries
+union all
+select * from expenses
+union all
+select * from milestones
