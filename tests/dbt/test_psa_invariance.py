@@ -33,10 +33,8 @@ WHERE_COLUMNS = {
 @pytest.fixture(scope="module")
 def delivery_in_certinia(built, firm, warehouse_url, home):
     """The session's firm with its delivery in Certinia, landed in a database of its own and built (full refresh) with
-    PSHUB_PSA=certinia: the marts and everything they read, and the tests of the Certinia staging and the PSA roles
-    (the session's build runs every test on the same models over Kantata). Returns the database url."""
-    from flows.transform import ensure_sources
-    from pshub.dbt import run_dbt
+    PSHUB_PSA=certinia. Returns the database url."""
+    from flows.transform import run_build
     from pshub.migrations import migrate
     from pshub.settings import Settings, get_settings
     from sandbox.certinia_firm import placed, populate
@@ -63,13 +61,7 @@ def delivery_in_certinia(built, firm, warehouse_url, home):
     os.environ["PSHUB_PSA"] = "certinia"
     get_settings.cache_clear()
     try:
-        ensure_sources(settings)
-        result = run_dbt(["build", "--full-refresh", "-s", "+marts", "--exclude-resource-type", "test",
-                          "--exclude-resource-type", "unit_test"], settings=settings, raise_on_failure=False)
-        assert result.success, result.failures
-        result = run_dbt(["test", "-s", "stg_certinia__*", "int_psa_*", "--exclude-resource-type", "unit_test"],
-                         settings=settings, raise_on_failure=False)
-        assert result.tests_passed > 20, result
+        result = run_build(full_refresh=True, settings=settings, raise_on_failure=False)
     finally:
         if saved is None:
             os.environ.pop("PSHUB_PSA", None)
