@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)  ## create .venv and install pshub with pinned dependencies
 
 DYNAMICS ?= UK
-demo: $(STAMP)  ## run one hub cycle against the sandbox on the embedded warehouse (UK in Dynamics 365 Finance; DYNAMICS= for NetSuite only)
-	$(BIN)/pshub demo $(if $(DYNAMICS),--dynamics $(DYNAMICS))
+CRM ?=
+PSA ?=
+demo: $(STAMP)  ## run one hub cycle against the sandbox on the embedded warehouse (UK in Dynamics 365 Finance; DYNAMICS= for NetSuite only; CRM=hubspot for HubSpot; PSA=certinia for Certinia)
+	$(BIN)/pshub demo $(if $(DYNAMICS),--dynamics $(DYNAMICS)) $(if $(CRM),--crm $(CRM)) $(if $(PSA),--psa $(PSA))
 
 TEST_WORKERS ?= 2
 

@@ -71,7 +71,13 @@ def main() -> None:
                   f"{dupes}), queries {r['queries']}, calls {r['calls']}, 429s {r['429s']}, {r['seconds']} s, "
                   f"x{r['seconds'] / runs['baseline']['seconds']:.2f} of the baseline  "
                   f"(load {os.getloadavg()[0]:.1f})")
-        print("nothing missed: every read equals the firm's live records")
+        # the limits were met, and every 429 waited out: the read went on to equal the firm (a 429 left unhandled
+        # would have ended it with RateLimited after the client's attempts)
+        assert runs["limited"]["429s"] > 0, "the limited read met no 429: the limits were not exercised"
+        # past the cap: the narrowed reads started more queries than there are objects
+        assert runs["narrowed"]["queries"] > len(SEARCHED), "no read went past the search cap"
+        print("nothing missed: every read equals the firm's live records; "
+              f"{runs['limited']['429s']} 429s met and waited out, none left unhandled")
     finally:
         server.stop()
 

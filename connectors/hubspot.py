@@ -58,7 +58,16 @@ CRM_PROPERTIES = {
               "Recognized_Revenue__c": "recognized_revenue", "Backlog__c": "backlog", "Burn_Pct__c": "burn_pct",
               "Margin_Pct__c": "margin_pct", "Collected_Amount__c": "collected_amount",
               "Unbilled_Work__c": "unbilled_work", "Last_Synced_At__c": "last_synced_at"},
+    # the firm's custom object of ERP invoices (sandbox/hubspot.py, INVOICE_PROPERTIES): the invoice's company is an
+    # association (Account__c), not a property
+    "erp_invoices": {"ERP_Invoice_Id__c": "erp_invoice_id", "Name": "invoice_number",
+                     "Document_Type__c": "document_type", "Invoice_Date__c": "invoice_date", "Due_Date__c": "due_date",
+                     "Amount__c": "amount", "Open_Balance__c": "open_balance", "CurrencyIsoCode": "currency",
+                     "Status__c": "status", "Days_Overdue__c": "days_overdue",
+                     "Last_Payment_Date__c": "last_payment_date", "Collection_Stage__c": "collection_stage",
+                     "Opportunity__c": "deal_id"},
 }
+COMPANY_TYPE_ID = "0-2"  # HubSpot's object type id of companies ("Understanding the CRM": object type ids)
 
 
 def parse_datetime(value: str) -> dt.datetime:
@@ -326,6 +335,31 @@ class HubSpotClient(ApiClient):
         body = {"inputs": [{"idProperty": id_property, "id": str(key),
                             "properties": {k: _prop(v) for k, v in props.items()}} for key, props in records]}
         return json_of(self.request("POST", f"/crm/v3/objects/{obj}/batch/upsert", json=body)).get("results") or []
+
+
+    def custom_object(self, name: str) -> dict:
+        """The account's custom object named `name`, as its schema says (GET /crm/v3/schemas, "Schemas API": results
+        [{objectTypeId, name, fullyQualifiedName, properties, associations: [{id, fromObjectTypeId, toObjectTypeId}]}]).
+        Records of it are addressed by objectTypeId (a base name no longer is: HubSpot changelog, 2025-06)."""
+        for schema in json_of(self.request("GET", "/crm/v3/schemas")).get("results") or []:
+            if schema.get("name") == name:
+                return schema
+        raise NotFoundError(self.system, f"the HubSpot account has no custom object {name!r}: create it (README, "
+                                         "HubSpot as the CRM) before the invoice records can be written", status=404)
+
+    def associate(self, from_type: str, to_type: str, pairs: list[tuple[str, str]], type_id: int,
+                  category: str = "USER_DEFINED") -> set[str]:
+        """Associate up to 100 (from id, to id) pairs with one association type (v4 "Associate records (labelled)":
+        POST /crm/v4/associations/{from}/{to}/batch/create). Associating what is associated changes nothing: retried
+        freely. Returns the from ids HubSpot did not associate (a record it does not find)."""
+        if len(pairs) > BATCH_MAX:
+            raise ValueError(f"at most {BATCH_MAX} associations per batch")
+        body = {"inputs": [{"from": {"id": str(f)}, "to": {"id": str(t)},
+                            "types": [{"associationCategory": category, "associationTypeId": int(type_id)}]}
+                           for f, t in pairs]}
+        answer = json_of(self.request("POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/create", json=body))
+        done = {str(r.get("fromObjectId")) for r in answer.get("results") or []}
+        return {str(f) for f, _t in pairs} - done
 
 
 def _prop(value: Any) -> str:

@@ -9,10 +9,9 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +25,16 @@ def project_dir() -> Path | None:
         if candidate and (Path(candidate) / "dbt_project.yml").is_file():
             return Path(candidate).resolve()
     return None
+
+
+# The CRM and PSA pairs the hub supports end to end (landed, modelled into the same marts, written back to), each
+# with NetSuite (and Dynamics 365 Finance for the entities routed to it), and how to run each one's demo.
+SUPPORTED_STACKS: dict[tuple[str, str], str] = {
+    ("salesforce", "kantata"): "make demo",
+    ("hubspot", "kantata"): "make demo CRM=hubspot",
+    ("salesforce", "certinia"): "make demo PSA=certinia",
+    ("hubspot", "certinia"): "make demo CRM=hubspot PSA=certinia",
+}
 
 
 class Settings(BaseSettings):
@@ -91,11 +100,12 @@ class Settings(BaseSettings):
     hubspot_access_token: SecretStr | None = Field(default=None, description="the private app's access token "
                                                    "(Settings > Integrations > Private apps)")
 
-    # The CRM this installation sells in: the ingest lands it, the CRM role models read it
-    crm: Literal["salesforce", "hubspot"] = Field(default="salesforce", description="salesforce or hubspot")
+    # The CRM this installation sells in: the ingest lands it, the CRM role models read it. With the PSA, one of
+    # SUPPORTED_STACKS (checked below: an unsupported pair is a one-line error, before anything runs)
+    crm: str = Field(default="salesforce", description="salesforce or hubspot")
     # The PSA this installation delivers in: Kantata, or Certinia PSA (its pse__ objects in the Salesforce org, read
     # and written with the Salesforce settings); the ingest lands it, the PSA role models read it
-    psa: Literal["kantata", "certinia"] = Field(default="kantata", description="kantata or certinia")
+    psa: str = Field(default="kantata", description="kantata or certinia")
 
     # Or the secrets from Prefect Secret blocks, by name (used when the secret itself is not set)
     salesforce_client_secret_block: str | None = None
@@ -112,6 +122,19 @@ class Settings(BaseSettings):
     sync_max_share: float = 0.5
     sync_max_growth: float = 2.0
     sync_guard_min_records: int = 100
+
+    @model_validator(mode="after")
+    def _supported_stack(self) -> "Settings":
+        psa = getattr(self, "psa", "kantata")  # PSHUB_PSA: Kantata unless the installation says otherwise
+        if (self.crm, psa) not in SUPPORTED_STACKS:
+            known = ", ".join(f"{c}+{p}" for c, p in SUPPORTED_STACKS)
+            if self.crm not in {c for c, _p in SUPPORTED_STACKS}:
+                what = f"PSHUB_CRM={self.crm!r} is not a CRM the hub knows"
+            else:
+                what = f"PSHUB_CRM={self.crm} with PSHUB_PSA={psa} is not supported yet"
+            raise ConfigurationError(f"{what}; supported CRM+PSA: {known} (each with NetSuite; `pshub demo --help` "
+                                     "says how to run each)")
+        return self
 
     @property
     def home_dir(self) -> Path:

@@ -19,7 +19,7 @@ def apply_sync(name: str, run_id: str, confirm: bool = False, conn: psycopg.Conn
             return apply_sync(name, run_id, confirm, own, only_if_nothing_to_push)
     settings = get_settings()
     sync = for_crm(get_sync(name), settings.crm)
-    if sync is None:  # the installation's CRM has no destination for it (HubSpot: the invoice records)
+    if sync is None:  # the installation's CRM has no destination for it
         return engine.SyncResult(name, run_id, status="skipped",
                                  message=f"not applied: the CRM is {settings.crm}, which has no object for it yet")
     sync = for_psa(sync, settings.psa)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from connectors.http import ConnectorError, ValidationError, NotFoundError
-from connectors.hubspot import BATCH_MAX as HUBSPOT_BATCH, CRM_PROPERTIES
+from connectors.hubspot import BATCH_MAX as HUBSPOT_BATCH, COMPANY_TYPE_ID, CRM_PROPERTIES
 from connectors.salesforce import COLLECTION_MAX
 from reverse_etl import syncs
 from reverse_etl.payloads import body, json_value
@@ -412,6 +412,59 @@ def hubspot_update(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
         return [o for outcomes in pool.map(one_call, chunks) for o in outcomes]
 
 
+# -- HubSpot: the invoice records, a custom object upserted by its unique ERP invoice id, then associated with the
+# company ---------------------------------------------------------------------------------------------------------
+def hubspot_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    """The invoice rows (Salesforce field names) as properties of the firm's custom object, 100 a call by its unique
+    erp_invoice_id ("Create or update a batch of objects by unique property values"), then each record associated
+    with its company (Account__c) by the schema's association type (v4 batch create, 100 a call). Both calls are
+    idempotent: a record whose association failed is retried whole by the next run, and meets the record it made."""
+    sync = ctx.sync
+    names = CRM_PROPERTIES[sync.object]
+    id_property = names[sync.key]
+    try:
+        if "schema" not in ctx.cache:
+            ctx.cache["schema"] = client.custom_object(sync.object)
+    except ConnectorError as exc:
+        return [_failure(str(r[sync.key]), exc) for r in rows]
+    schema = ctx.cache["schema"]
+    object_type = schema["objectTypeId"]
+    to_company = next((int(a["id"]) for a in schema.get("associations") or []
+                       if a.get("fromObjectTypeId") == object_type and a.get("toObjectTypeId") == COMPANY_TYPE_ID), None)
+    if to_company is None:
+        return [Outcome(str(r[sync.key]), error_code="NO_ASSOCIATION", stage="rejected",
+                        error=f"HubSpot's {sync.object} object has no association with companies: add companies to "
+                              "its associated objects") for r in rows]
+
+    def one_call(chunk: list[dict]) -> list[Outcome]:
+        records = [(str(r[sync.key]), {names[k]: v for k, v in body(sync, r, send_nulls=True).items() if k in names})
+                   for r in chunk]
+        try:
+            results = client.batch_upsert(object_type, id_property, records)
+        except ConnectorError as exc:
+            return [_failure(key, exc) for key, _p in records]
+        made = {str((res.get("properties") or {}).get(id_property)): str(res["id"]) for res in results}
+        company = {str(r[sync.key]): str(r["Account__c"]) for r in chunk}
+        pairs = [(made[key], company[key]) for key, _p in records if key in made]
+        try:
+            not_associated = client.associate(object_type, "companies", pairs, to_company) if pairs else set()
+        except ConnectorError as exc:
+            failed = _failure("", exc)
+            return [Outcome(key, error_code=failed.error_code, error=f"written, not yet associated with its company: "
+                            f"{failed.error}", stage="failed") for key, _p in records]
+        return [Outcome(key, destination_id=made[key]) if key in made and made[key] not in not_associated else
+                Outcome(key, error_code="OBJECT_NOT_FOUND", stage="rejected",
+                        error=f"HubSpot has no company {company[key]} to hold the invoice record (deleted, or merged)")
+                if key in made else Outcome(key, error="not in HubSpot's answer", error_code="NO_RESULT",
+                                            stage="failed")
+                for key, _p in records]
+
+    size = max(1, min(sync.batch_size, HUBSPOT_BATCH))
+    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(chunks)))) as pool:
+        return [o for outcomes in pool.map(one_call, chunks) for o in outcomes]
+
+
 PUSHERS = {
     syncs.NETSUITE_UPSERT: netsuite_upsert,
     syncs.SALESFORCE_UPDATE: salesforce_update,
@@ -420,4 +473,5 @@ PUSHERS = {
     syncs.KANTATA_CUSTOM_FIELD: kantata_custom_field,
     syncs.DYNAMICS_UPSERT: dynamics_upsert,
     syncs.HUBSPOT_UPDATE: hubspot_update,
+    syncs.HUBSPOT_UPSERT: hubspot_upsert,
 }

@@ -17,6 +17,8 @@ KANTATA_UPSERT = "kantata_upsert"            # POST (bulk, 100 a call) or PUT by
 KANTATA_CUSTOM_FIELD = "kantata_custom_field"  # POST custom_field_values: one value per field and subject
 DYNAMICS_UPSERT = "dynamics_upsert"          # $batch change sets: PATCH by natural key, POST the new ones
 HUBSPOT_UPDATE = "hubspot_update"            # POST /crm/v3/objects/{object}/batch/update, 100 a call, by id
+HUBSPOT_UPSERT = "hubspot_upsert"            # POST /crm/v3/objects/{custom object}/batch/upsert, 100 a call, by a
+                                             # unique property; then v4 associations to the company
 
 
 @dataclass(frozen=True)
@@ -193,8 +195,10 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
 
 # The CRM syncs when the CRM is HubSpot (PSHUB_CRM=hubspot): the same outbound rows (keyed by the CRM role's ids,
 # HubSpot's there), written to the companies and deals by id; the stamp and fields are mapped to HubSpot properties by
-# the pusher (connectors.hubspot.CRM_PROPERTIES). No HubSpot object takes the invoice records yet.
+# the pusher (connectors.hubspot.CRM_PROPERTIES). The invoice records go to the firm's custom object of ERP invoices,
+# upserted by its unique erp_invoice_id and associated with their company.
 HUBSPOT_OBJECTS = {"Account": "companies", "Opportunity": "deals"}
+HUBSPOT_CUSTOM_OBJECTS = {"ERP_Invoice__c": "erp_invoices"}
 
 
 def for_crm(sync: Sync, crm: str) -> Sync | None:
@@ -202,6 +206,9 @@ def for_crm(sync: Sync, crm: str) -> Sync | None:
     if crm == "salesforce" or sync.destination != "salesforce":
         return sync
     if crm == "hubspot":
+        if sync.object in HUBSPOT_CUSTOM_OBJECTS and sync.operation == SALESFORCE_UPSERT:
+            return replace(sync, destination="hubspot", object=HUBSPOT_CUSTOM_OBJECTS[sync.object],
+                           operation=HUBSPOT_UPSERT, batch_size=min(sync.batch_size, 100))
         if sync.object not in HUBSPOT_OBJECTS or sync.operation != SALESFORCE_UPDATE:
             return None
         return replace(sync, destination="hubspot", object=HUBSPOT_OBJECTS[sync.object], operation=HUBSPOT_UPDATE,

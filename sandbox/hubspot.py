@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import json
 import secrets
 import threading
 import time
@@ -125,6 +126,29 @@ ASSOCIATIONS = {("deals", "companies"): ("AccountId", "001", 5, "Primary"),
                 ("line_items", "deals"): ("OpportunityId", "006", 20, None)}
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
+# The custom object the firm defines for its ERP's invoices and credit memos (the hub writes them; HubSpot's own
+# invoices object is for invoices HubSpot issues and collects: a draft that needs a contact and line items before it is
+# open, "Invoices API" guide, so an ERP's invoice is a record of a custom object instead). As the schemas API
+# describes one ("Custom objects" / "Schemas API" guides, developers.hubspot.com: POST /crm/v3/schemas with name,
+# labels, primaryDisplayProperty, requiredProperties, properties [{name, label, type, fieldType, hasUniqueValue}],
+# associatedObjects; the answer has id, objectTypeId "2-<id>", fullyQualifiedName "p<portal>_<name>" and associations
+# [{id, fromObjectTypeId, toObjectTypeId, name}]). Unconfirmed and kept here: the portal and type ids, and that the
+# association definition's id is the USER_DEFINED association type id the v4 endpoints take.
+PORTAL_ID = 7878787
+INVOICE_OBJECT = "erp_invoices"
+INVOICE_TYPE_ID = "2-3210987"
+INVOICE_FQN = f"p{PORTAL_ID}_{INVOICE_OBJECT}"
+CUSTOM_REF = r"2-\d+|p\d+_\w+"
+COMPANY_TYPE_ID = "0-2"
+INVOICE_TO_COMPANY, COMPANY_TO_INVOICE = 101, 102  # association definitions (USER_DEFINED type ids)
+INVOICE_PROPERTIES = {  # name -> (type, fieldType)
+    "erp_invoice_id": ("string", "text"), "invoice_number": ("string", "text"), "document_type": ("string", "text"),
+    "invoice_date": ("date", "date"), "due_date": ("date", "date"), "amount": ("number", "number"),
+    "open_balance": ("number", "number"), "currency": ("string", "text"), "status": ("string", "text"),
+    "days_overdue": ("number", "number"), "last_payment_date": ("date", "date"),
+    "collection_stage": ("string", "text"), "deal_id": ("string", "text")}
+INVOICE_UNIQUE = "erp_invoice_id"
+
 
 def hs_id(sf: str | None) -> str | None:
     """A Salesforce id of the firm as a HubSpot record id: its sequence number (ids are numbers in HubSpot)."""
@@ -175,15 +199,25 @@ class HubSpot(App):
         self._window: collections.deque[float] = collections.deque()  # request times of the last 10 s
         self._search_window: collections.deque[float] = collections.deque()
         self._limit_lock = threading.Lock()
+        with sandbox.store.write_lock:
+            self._custom_tables(sandbox.store.conn())
         r = self.route
         r("GET", r"/crm/v3/pipelines/deals", "GET pipelines")(self.pipelines)
+        r("GET", r"/crm/v3/schemas/?", "GET schemas")(self.schemas)
+        r("GET", r"/crm/v3/schemas/(?P<obj>[\w-]+)", "GET schema")(self.schema)
+        # the firm's custom object, by its objectTypeId or fullyQualifiedName (never its base name: HubSpot changelog
+        # "Breaking change: removed support for referencing custom object types by base name", 2025-06)
+        r("POST", rf"/crm/v3/objects/(?P<obj>{CUSTOM_REF})/batch/upsert", "POST custom batch upsert")(self.custom_upsert)
+        r("GET", rf"/crm/v3/objects/(?P<obj>{CUSTOM_REF})/?", "GET custom objects")(self.custom_list)
+        r("POST", r"/crm/v4/associations/(?P<src>[\w-]+)/(?P<dst>[\w-]+)/batch/create", "POST associations batch create")(
+            self.associate)
         r("GET", r"/crm/v3/owners/?", "GET owners")(self.owners)
         r("POST", r"/crm/v3/objects/(?P<obj>\w+)/search", "POST search", write=False)(self.search)
         r("POST", r"/crm/v3/objects/(?P<obj>\w+)/batch/upsert", "POST batch upsert")(self.batch_upsert)
         r("POST", r"/crm/v3/objects/(?P<obj>\w+)/batch/update", "POST batch update")(self.batch_update)
         r("GET", r"/crm/v3/objects/(?P<obj>\w+)/?", "GET objects")(self.list)
         r("GET", r"/crm/v3/objects/(?P<obj>\w+)/(?P<rid>\d+)", "GET object")(self.get)
-        r("POST", r"/crm/v4/associations/(?P<src>\w+)/(?P<dst>\w+)/batch/read", "POST associations batch read",
+        r("POST", r"/crm/v4/associations/(?P<src>[\w-]+)/(?P<dst>[\w-]+)/batch/read", "POST associations batch read",
           write=False)(self.associations)
 
     # -- errors, auth and limits -------------------------------------------------------------------------------
@@ -454,6 +488,186 @@ class HubSpot(App):
             out["paging"] = {"next": {"after": str(after + len(rows))}}
         return Response(200, out)
 
+    # -- the firm's custom object (ERP invoices) and associations to companies -------------------------------
+    def _custom_tables(self, c) -> None:
+        c.execute("CREATE TABLE IF NOT EXISTS hs_erp_invoices (id INTEGER PRIMARY KEY, erp_invoice_id TEXT NOT NULL "
+                  "UNIQUE, properties TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)")
+        c.execute("CREATE TABLE IF NOT EXISTS hs_associations (from_type TEXT, from_id TEXT, to_type TEXT, to_id TEXT, "
+                  "category TEXT, type_id INTEGER, PRIMARY KEY (from_type, from_id, to_type, to_id, type_id))")
+
+    def _schema(self) -> dict:
+        stamp = "2020-01-01T00:00:00.000Z"
+        return {"id": INVOICE_TYPE_ID.split("-")[1], "objectTypeId": INVOICE_TYPE_ID, "name": INVOICE_OBJECT,
+                "fullyQualifiedName": INVOICE_FQN, "labels": {"singular": "ERP invoice", "plural": "ERP invoices"},
+                "primaryDisplayProperty": "invoice_number", "requiredProperties": ["erp_invoice_id", "invoice_number"],
+                "searchableProperties": ["erp_invoice_id", "invoice_number"], "metaType": "PORTAL_SPECIFIC",
+                "archived": False, "createdAt": stamp, "updatedAt": stamp,
+                "properties": [{"name": n, "label": n.replace("_", " ").capitalize(), "type": t, "fieldType": ft,
+                                "hasUniqueValue": n == INVOICE_UNIQUE, "groupName": "erp_invoice_information",
+                                "archived": False, "calculated": False, "createdAt": stamp, "updatedAt": stamp}
+                               for n, (t, ft) in INVOICE_PROPERTIES.items()],
+                "associations": [
+                    {"id": str(INVOICE_TO_COMPANY), "fromObjectTypeId": INVOICE_TYPE_ID,
+                     "toObjectTypeId": COMPANY_TYPE_ID, "name": f"{INVOICE_OBJECT}_to_company"},
+                    {"id": str(COMPANY_TO_INVOICE), "fromObjectTypeId": COMPANY_TYPE_ID,
+                     "toObjectTypeId": INVOICE_TYPE_ID, "name": f"company_to_{INVOICE_OBJECT}"}]}
+
+    def schemas(self, req: Request) -> Response:
+        return Response(200, {"results": [self._schema()]})
+
+    def schema(self, req: Request, obj: str) -> Response:
+        if obj not in (INVOICE_TYPE_ID, INVOICE_FQN):
+            raise hs_error(404, f"Unable to find object type {obj}", "OBJECT_NOT_FOUND")
+        return Response(200, self._schema())
+
+    def _custom(self, obj: str) -> str:
+        if obj not in (INVOICE_TYPE_ID, INVOICE_FQN):
+            raise hs_error(400, f"Unable to infer object type from: {obj}", "VALIDATION_ERROR")
+        return INVOICE_TYPE_ID
+
+    def _invoice_record(self, row, props: list[str] | None) -> dict:
+        rid, _key, properties, created, updated = row
+        values = json.loads(properties)
+        shown = {"hs_object_id": str(rid), "hs_createdate": created, "hs_lastmodifieddate": updated}
+        shown |= {k: values.get(k) for k in (props if props is not None else INVOICE_PROPERTIES)
+                  if k in INVOICE_PROPERTIES}
+        return {"id": str(rid), "properties": shown, "createdAt": created, "updatedAt": updated, "archived": False}
+
+    def custom_upsert(self, req: Request, obj: str) -> Response:
+        """Create or update up to 100 records by their unique erp_invoice_id ("Create or update a batch of objects by
+        unique property values": inputs [{idProperty, id, properties}]; the answer's results carry `new`)."""
+        self._custom(obj)
+        inputs = (req.json() or {}).get("inputs") or []
+        if not inputs or len(inputs) > BATCH_MAX:
+            raise hs_error(400, f"Batch input size must be between 1 and {BATCH_MAX}", "VALIDATION_ERROR")
+        checked = []
+        for item in inputs:
+            if (item or {}).get("idProperty") != INVOICE_UNIQUE or item.get("id") in (None, ""):
+                raise hs_error(400, f"idProperty must be a property with unique values: {INVOICE_UNIQUE}",
+                               "VALIDATION_ERROR")
+            props = item.get("properties") or {}
+            unknown = sorted(set(props) - set(INVOICE_PROPERTIES))
+            if unknown:
+                raise hs_error(400, f"Property values were not valid: property {unknown[0]!r} does not exist",
+                               "VALIDATION_ERROR")
+            for name, value in props.items():
+                if INVOICE_PROPERTIES[name][0] == "number" and value not in (None, ""):
+                    try:
+                        float(value)
+                    except (TypeError, ValueError):
+                        raise hs_error(400, f"Property values were not valid: {value!r} is not a number for {name}",
+                                       "VALIDATION_ERROR") from None
+            checked.append((str(item["id"]), {**props, INVOICE_UNIQUE: str(item["id"])}))
+        if len({key for key, _p in checked}) < len(checked):
+            raise hs_error(400, "Duplicate IDs found in batch input", "VALIDATION_ERROR")
+        store = self.sandbox.store
+        now = hs_datetime(sf_datetime(store.now()))
+        results = []
+        with store.write_lock:
+            c = store.conn()
+            c.execute("BEGIN")
+            try:
+                for key, props in checked:
+                    found = c.execute("SELECT id, properties FROM hs_erp_invoices WHERE erp_invoice_id = ?",
+                                      (key,)).fetchone()
+                    if found:
+                        merged = {**json.loads(found[1]), **{k: (None if v == "" else str(v)) for k, v in props.items()}}
+                        c.execute("UPDATE hs_erp_invoices SET properties = ?, updated_at = ? WHERE id = ?",
+                                  (json.dumps(merged), now, found[0]))
+                        rid = found[0]
+                    else:
+                        rid = self.sandbox.store.next_ids("hs_erp_invoices") + 30_000_000
+                        c.execute("INSERT INTO hs_erp_invoices VALUES (?, ?, ?, ?, ?)",
+                                  (rid, key, json.dumps({k: (None if v == "" else str(v)) for k, v in props.items()}),
+                                   now, now))
+                    row = c.execute("SELECT * FROM hs_erp_invoices WHERE id = ?", (rid,)).fetchone()
+                    results.append({**self._invoice_record(row, list(props)), "new": found is None})
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        resp = Response(200, {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
+        resp.records_written = len(results)
+        return resp
+
+    def custom_list(self, req: Request, obj: str) -> Response:
+        self._custom(obj)
+        limit = min(self._int(req.arg("limit"), 10, "limit"), LIST_PAGE_MAX)
+        after = self._int(req.arg("after"), 0, "after")
+        props = [p for p in (req.arg("properties") or "").split(",") if p] or None
+        if req.arg("archived", "false").lower() == "true":
+            rows = []  # the hub never archives an ERP invoice record
+        else:
+            rows = self.sandbox.store.conn().execute(
+                "SELECT * FROM hs_erp_invoices ORDER BY id LIMIT ? OFFSET ?", (limit + 1, after)).fetchall()
+        return Response(200, {"results": [self._invoice_record(r, props) for r in rows[:limit]],
+                              **self._paging(after, limit, len(rows) > limit)})
+
+    def _type_of(self, obj: str) -> str | None:
+        return {"companies": COMPANY_TYPE_ID, "company": COMPANY_TYPE_ID, COMPANY_TYPE_ID: COMPANY_TYPE_ID,
+                INVOICE_TYPE_ID: INVOICE_TYPE_ID, INVOICE_FQN: INVOICE_TYPE_ID}.get(obj)
+
+    def _exists(self, type_id: str, rid: str) -> bool:
+        c = self.sandbox.store.conn()
+        if type_id == COMPANY_TYPE_ID:
+            return c.execute('SELECT 1 FROM "sf_Account" WHERE Id = ? AND IsDeleted = 0',
+                             (sf_of("001", rid),)).fetchone() is not None
+        return c.execute("SELECT 1 FROM hs_erp_invoices WHERE id = ?", (rid,)).fetchone() is not None
+
+    def associate(self, req: Request, src: str, dst: str) -> Response:
+        """Associate records with a labelled association type, up to 100 pairs ("Associate records (labelled)", v4:
+        inputs [{from: {id}, to: {id}, types: [{associationCategory, associationTypeId}]}]; results [{fromObjectTypeId,
+        fromObjectId, toObjectTypeId, toObjectId, labels}]). Associating what is already associated changes nothing.
+        Only the custom object's associations with companies are simulated; records not found are in `errors`
+        (207), the others are associated."""
+        pair = (self._type_of(src), self._type_of(dst))
+        definitions = {(INVOICE_TYPE_ID, COMPANY_TYPE_ID): INVOICE_TO_COMPANY,
+                       (COMPANY_TYPE_ID, INVOICE_TYPE_ID): COMPANY_TO_INVOICE}
+        if pair not in definitions:
+            raise hs_error(400, f"No association from {src} to {dst} is simulated", "VALIDATION_ERROR")
+        inputs = (req.json() or {}).get("inputs") or []
+        if not inputs or len(inputs) > BATCH_MAX:
+            raise hs_error(400, f"Batch input size must be between 1 and {BATCH_MAX}", "VALIDATION_ERROR")
+        pairs = []
+        for item in inputs:
+            types = (item or {}).get("types") or []
+            if not types or any((t.get("associationCategory"), int(t.get("associationTypeId") or 0)) !=
+                                ("USER_DEFINED", definitions[pair]) for t in types):
+                raise hs_error(400, f"associationTypeId must be USER_DEFINED {definitions[pair]} from {src} to {dst}",
+                               "VALIDATION_ERROR")
+            pairs.append((str((item.get("from") or {}).get("id", "")), str((item.get("to") or {}).get("id", ""))))
+        store = self.sandbox.store
+        results, missing = [], []
+        with store.write_lock:
+            c = store.conn()
+            c.execute("BEGIN")
+            try:
+                for from_id, to_id in pairs:
+                    if not (self._exists(pair[0], from_id) and self._exists(pair[1], to_id)):
+                        missing.append((from_id, to_id))
+                        continue
+                    # an association is one link seen from both ends: stored both ways
+                    for (ft, fi), (tt, ti), type_id in (((pair[0], from_id), (pair[1], to_id), definitions[pair]),
+                                                        ((pair[1], to_id), (pair[0], from_id),
+                                                         definitions[(pair[1], pair[0])])):
+                        c.execute("INSERT OR IGNORE INTO hs_associations VALUES (?, ?, ?, ?, 'USER_DEFINED', ?)",
+                                  (ft, fi, tt, ti, type_id))
+                    results.append({"fromObjectTypeId": pair[0], "fromObjectId": int(from_id),
+                                    "toObjectTypeId": pair[1], "toObjectId": int(to_id), "labels": []})
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        now = hs_datetime(sf_datetime(store.now()))
+        body = {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+        if missing:
+            body |= {"numErrors": len(missing), "errors": [
+                {"status": "error", "category": "OBJECT_NOT_FOUND", "message": f"No record {f} -> {t} to associate",
+                 "context": {"fromObjectId": [f], "toObjectId": [t]}} for f, t in missing]}
+        resp = Response(207 if missing else 201, body)
+        resp.records_written = len(results)
+        return resp
+
     # -- pipelines, owners, associations ------------------------------------------------------------------
     def pipelines(self, req: Request) -> Response:
         stamp = "2020-01-01T00:00:00.000Z"
@@ -479,6 +693,8 @@ class HubSpot(App):
         return Response(200, {"results": results, **self._paging(after, limit, len(rows) > limit)})
 
     def associations(self, req: Request, src: str, dst: str) -> Response:
+        if {self._type_of(src), self._type_of(dst)} == {COMPANY_TYPE_ID, INVOICE_TYPE_ID}:
+            return self._custom_associations(req, self._type_of(src), self._type_of(dst))
         key = ASSOCIATIONS.get((src, dst))
         if key is None:
             raise hs_error(400, f"No association from {src} to {dst} is simulated", "VALIDATION_ERROR")
@@ -505,6 +721,22 @@ class HubSpot(App):
         if errors:
             body |= {"numErrors": len(errors), "errors": errors}
         return Response(207 if errors else 200, body)
+
+    def _custom_associations(self, req: Request, src: str, dst: str) -> Response:
+        inputs = (req.json() or {}).get("inputs") or []
+        if len(inputs) > BATCH_MAX:
+            raise hs_error(400, f"Batch input size must be at most {BATCH_MAX}", "VALIDATION_ERROR")
+        c = self.sandbox.store.conn()
+        results = []
+        for item in inputs:
+            rid = str((item or {}).get("id", ""))
+            to = [{"toObjectId": int(t), "associationTypes": [{"category": cat, "typeId": tid, "label": None}]}
+                  for t, cat, tid in c.execute("SELECT to_id, category, type_id FROM hs_associations WHERE from_type = ? "
+                                               "AND from_id = ? AND to_type = ? ORDER BY to_id", (src, rid, dst))]
+            if to:
+                results.append({"from": {"id": rid}, "to": to})
+        now = hs_datetime(sf_datetime(self.sandbox.store.now()))
+        return Response(200, {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
 
     # -- batch upsert (the hub's write-back) ---------------------------------------------------------------
     def batch_upsert(self, req: Request, obj: str) -> Response:
@@ -648,3 +880,60 @@ class HubSpot(App):
             else:
                 out[col] = str(v)
         return out
+
+
+# Where the firm's other systems name a CRM record (table -> columns), besides the CRM's own tables: the PSA project's
+# CRM Opportunity ID custom field (Kantata), the ERP records' external ids and CRM references (NetSuite, Dynamics).
+CRM_REFERENCES = {"ns_customer": ("externalid",), "ns_job": ("externalid", "custentity_crm_opportunity_id"),
+                  "d365_CustomersV3": ("PshCrmAccountId",), "d365_Projects": ("PshCrmOpportunityId",)}
+_SF_RECORD = ("001", "006", "00k", "005")  # account, opportunity, line item, user: the CRM records HubSpot serves
+
+
+def _crm_record(value) -> bool:
+    return isinstance(value, str) and len(value) == 18 and value[:3] in _SF_RECORD and value[3:5] == "8d"
+
+
+def express_firm(path) -> dict[str, int]:
+    """The firm (its SQLite file at `path`) as it is when its CRM is HubSpot: every record of its other systems that
+    names a CRM record names it by its HubSpot id (hs_id), and so does the manifest of planted defects (a defect of the
+    CRM is HubSpot's). The CRM tables stay as they are: this sandbox serves them as HubSpot records. A firm as
+    generated names no CRM record outside its CRM but in the manifest (its projects set up by hand before the hub are
+    matched by customer, name and dates); a firm a hub has written to with Salesforce as its CRM does (external ids).
+    Returns the values rewritten per table."""
+    import json
+    import sqlite3
+
+    counts: dict[str, int] = {}
+    with sqlite3.connect(path) as c:
+        c.create_function("hs_crm_id", 1, lambda v: hs_id(v) if _crm_record(v) else v, deterministic=True)
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for table, columns in CRM_REFERENCES.items():
+            if table not in tables:
+                continue
+            for column in columns:
+                n = c.execute(f'UPDATE "{table}" SET "{column}" = hs_crm_id("{column}") '
+                              f'WHERE "{column}" <> hs_crm_id("{column}")').rowcount
+                counts[table] = counts.get(table, 0) + n
+        if "kt_custom_field_values" in tables:
+            counts["kt_custom_field_values"] = c.execute(
+                "UPDATE kt_custom_field_values SET value = hs_crm_id(value) WHERE value <> hs_crm_id(value) AND "
+                "custom_field_id IN (SELECT id FROM kt_custom_fields WHERE name = 'CRM Opportunity ID')").rowcount
+
+        def detail(text):
+            try:
+                data = json.loads(text) if text else None
+            except ValueError:
+                return text
+            if not isinstance(data, dict):
+                return text
+            return json.dumps({k: hs_id(v) if _crm_record(v) else v for k, v in data.items()})
+
+        c.create_function("hs_crm_detail", 1, detail, deterministic=True)
+        if "sandbox_defects" in tables:
+            counts["sandbox_defects"] = c.execute(
+                "UPDATE sandbox_defects SET system = CASE system WHEN 'salesforce' THEN 'hubspot' ELSE system END, "
+                "object = CASE WHEN system = 'salesforce' THEN CASE object WHEN 'Account' THEN 'companies' "
+                "WHEN 'Opportunity' THEN 'deals' WHEN 'OpportunityLineItem' THEN 'line_items' WHEN 'User' THEN 'owners' "
+                "ELSE object END ELSE object END, id = hs_crm_id(id), detail = hs_crm_detail(detail) "
+                "WHERE system = 'salesforce' OR id <> hs_crm_id(id) OR detail <> hs_crm_detail(detail)").rowcount
+    return counts

@@ -270,14 +270,39 @@ def demo(
                                  "NetSuite from a date: UK@2026-06-01, or UK (from the day the hub starts posting "
                                  "in the sandbox firm); the sandbox firm and the hub's routing both. Empty: every "
                                  "entity in NetSuite"),
+    crm: str = typer.Option("", help="the CRM the firm sells in: salesforce or hubspot (default PSHUB_CRM, else "
+                            "salesforce). Supported with NetSuite: Salesforce + Kantata (make demo), HubSpot + "
+                            "Kantata (make demo CRM=hubspot). One CRM per warehouse: run another CRM's demo in a "
+                            "data folder of its own (PSHUB_HOME=.pshub-hubspot make demo CRM=hubspot)"),
+    psa: str = typer.Option("", help="the PSA the firm delivers in: kantata or certinia (default PSHUB_PSA, else "
+                            "kantata); certinia places the sandbox firm's delivery in Certinia PSA when the firm is "
+                            "generated (make demo PSA=certinia, in a data folder of its own: "
+                            "PSHUB_HOME=.pshub-certinia)"),
 ) -> None:
-    """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next."""
+    """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next.
+
+    The sandbox serves one synthetic firm as every system: its CRM as Salesforce and as HubSpot, its delivery in
+    Kantata, its books in NetSuite (and Dynamics 365 Finance for --dynamics). The hub lands the CRM it is set to."""
     from pshub.app.demo import dynamics_routing, run_demo
 
     try:
         routing = dynamics_routing(dynamics)
     except ValueError as exc:
         _fail(f"--dynamics: {exc}", 2)
+    if crm:  # this process's settings: the hub lands and writes back to this CRM
+        os.environ["PSHUB_CRM"] = crm
+        get_settings.cache_clear()
+        try:
+            get_settings()
+        except ConfigurationError as exc:
+            _fail(f"--crm: {exc}", 2)
+    if psa:  # this process's settings: the hub lands and writes back to this PSA
+        os.environ["PSHUB_PSA"] = psa
+        get_settings.cache_clear()
+        try:
+            get_settings()
+        except ConfigurationError as exc:
+            _fail(f"--psa: {exc}", 2)
     api = _start_prefect()
     sys.exit(run_demo(scale=scale, prefect=api, dynamics=routing))
 

@@ -12,14 +12,15 @@ from pshub.app.progress import CycleProgress, show_progress
 from pshub.app.report import default_path, write_report
 from pshub.clients import client_for
 from pshub.exceptions import grouped, money_by_currency
-from pshub.settings import get_settings, redact_url
+from pshub.settings import ConfigurationError, get_settings, redact_url
 from pshub.warehouse import connect, database_url, port_free
 from reverse_etl.syncs import SYNCS
 from sandbox.dynamics import COMPANIES
 from sandbox.dynamics_firm import parse_routes, populate
 from sandbox.server import SandboxServer
 
-DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703}
+DEFAULT_PORTS = {"salesforce": 8701, "netsuite": 8702, "kantata": 8703, "hubspot": 8705}
+CRMS = ("salesforce", "hubspot")
 
 
 def _running_sandbox(sandbox_dir) -> bool:
@@ -35,8 +36,18 @@ def _running_sandbox(sandbox_dir) -> bool:
         return False
 
 
-def crm_account_as_seen(result: dict) -> dict | None:
-    """One account's finance fields, read back from the CRM after the cycle wrote them."""
+def crm_account_as_seen(result: dict, crm: str = "salesforce") -> dict | None:
+    """One account's finance fields, read back from the CRM after the cycle wrote them (Salesforce field names)."""
+    if crm == "hubspot":
+        with client_for("hubspot") as hs:
+            page = hs.search_page("companies", [{"propertyName": "erp_customer_id", "operator": "HAS_PROPERTY"}], None,
+                                  ["name", "erp_customer_id", "open_ar", "overdue_ar", "dso", "credit_hold"])
+        companies = [r["properties"] for r in page.get("results") or []]
+        if not companies:
+            return None
+        top = max(companies, key=lambda p: float(p.get("open_ar") or 0))
+        return {"Name": top["name"], "ERP_Customer_Id__c": top["erp_customer_id"], "Open_AR__c": top["open_ar"],
+                "Overdue_AR__c": top["overdue_ar"], "DSO__c": top["dso"], "Credit_Hold__c": top["credit_hold"]}
     with client_for("salesforce") as sf:
         rows = [r for page in sf.query_pages(
             "SELECT Id, Name, ERP_Customer_Id__c, Open_AR__c, Overdue_AR__c, DSO__c, Credit_Hold__c FROM Account "
@@ -76,6 +87,16 @@ def dynamics_routing(text: str, hub_start: str | None = None) -> dict | None:
     return {"sandbox": routes, "hub": hub, "text": text}
 
 
+def other_crm_landed(crm: str) -> str | None:
+    """Another CRM than `crm` whose records this warehouse has landed (the CRM role reads every CRM landed)."""
+    with connect() as conn:
+        if conn.execute("select to_regclass('ops.loads')").fetchone()[0] is None:
+            return None  # a new warehouse
+        row = conn.execute("select system from ops.loads where system = any(%s) and status = 'completed' limit 1",
+                           ([c for c in CRMS if c != crm],)).fetchone()
+    return row[0] if row else None
+
+
 def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) -> int:
     """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle.
     dynamics: dynamics_routing(...): entities in Dynamics 365 Finance, in the sandbox firm and the hub's routing."""
@@ -100,7 +121,8 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
         fresh = not (settings.sandbox_dir / "endpoints.json").exists() and not any(settings.sandbox_dir.glob("*"))
         typer.echo(f"  sandbox:   {'generating a ' + scale + ' firm and ' if fresh else ''}starting in {settings.sandbox_dir}")
         settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
-        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports, progress=CycleProgress().sandbox)
+        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports, progress=CycleProgress().sandbox,
+                               psa=settings.psa)
         server.start()
         if dynamics:  # the entities' books move to Dynamics from their date (once per firm: a rerun changes nothing)
             dynamics = dynamics_routing(dynamics["text"], (server.store.meta("hub_cutover") or "")[:10] or None)
@@ -112,6 +134,16 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
         os.environ["PSHUB_DYNAMICS_ENABLED"] = "true"
         get_settings.cache_clear()
         typer.echo(f"  Dynamics 365 Finance: {dynamics['hub']} (PSHUB_ERP_ROUTING, on top of the erp_routing seed)")
+    other = other_crm_landed(settings.crm)
+    if other:
+        if server is not None:
+            server.stop()
+        raise ConfigurationError(
+            f"this warehouse holds records landed from {other}, and the hub is set to {settings.crm} (one CRM per "
+            f"warehouse): run the {settings.crm} demo in a data folder of its own, e.g. "
+            f"PSHUB_HOME=.pshub-{settings.crm} make demo CRM={settings.crm}")
+    typer.echo(f"  CRM:       {settings.crm} (PSHUB_CRM)")
+    typer.echo(f"  PSA:       {settings.psa} (PSHUB_PSA)")
     account = None
     try:
         if prefect is not None:
@@ -124,7 +156,7 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
             result = run_cycle()
 
         report_path = write_report(default_path())
-        account = crm_account_as_seen(result)
+        account = crm_account_as_seen(result, settings.crm)
     finally:
         if server is not None:
             server.stop()
@@ -171,6 +203,7 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
     typer.echo("  Query the marts:   psql \"$(.venv/bin/pshub db url)\" -c 'select * from marts.engagements limit 10'")
     typer.echo("  Give an analyst a read-only login of their own (marts only):  .venv/bin/pshub analysts add alice")
     typer.echo("  See what a sync would push:  .venv/bin/pshub sync plan")
-    typer.echo("  Run again (lands only what changed, pushes nothing new):  make demo")
+    typer.echo("  Run again (lands only what changed, pushes nothing new):  make demo"
+               + ("" if settings.crm == "salesforce" else f" CRM={settings.crm}"))
     typer.echo("  Stop the warehouse:  .venv/bin/pshub db stop")
     return 0

@@ -190,3 +190,66 @@ def test_the_connector_waits_out_429s_and_stops_at_the_daily_limit(vendor, ca, f
     with HubSpotClient(vendor.urls["hubspot"], vendor.credentials["hubspot"], verify=ca) as client:
         with pytest.raises(LimitExceeded):
             list(client.owners())  # the second call is past the day's limit
+
+
+def _invoice_schema(hs_http) -> dict:
+    return next(s for s in hs_http.get("/crm/v3/schemas").json()["results"] if s["name"] == "erp_invoices")
+
+
+def test_the_erp_invoices_custom_object_is_described_by_its_schema_with_a_unique_property_and_companies(hs_http):
+    # "Schemas API" (developers.hubspot.com, crm custom objects): GET /crm/v3/schemas lists each custom object with
+    # objectTypeId "2-<id>", fullyQualifiedName "p<portal>_<name>", properties (hasUniqueValue) and associations
+    # [{id, fromObjectTypeId, toObjectTypeId}] to the objects it was created associated with (companies: 0-2).
+    schema = _invoice_schema(hs_http)
+    assert schema["objectTypeId"].startswith("2-") and schema["fullyQualifiedName"].endswith("_erp_invoices")
+    unique = {p["name"] for p in schema["properties"] if p["hasUniqueValue"]}
+    assert unique == {"erp_invoice_id"}
+    assert {(a["fromObjectTypeId"], a["toObjectTypeId"]) for a in schema["associations"]} == {
+        (schema["objectTypeId"], "0-2"), ("0-2", schema["objectTypeId"])}
+    assert hs_http.get(f"/crm/v3/schemas/{schema['objectTypeId']}").json()["name"] == "erp_invoices"
+
+
+def test_custom_object_records_are_upserted_by_their_unique_property_and_addressed_by_type_id_not_base_name(hs_http):
+    # "Create or update a batch of objects by unique property values" (custom objects, batch/upsert): inputs
+    # [{idProperty, id, properties}], at most 100; HubSpot changelog 2025-06 "Breaking change: removed support for
+    # referencing custom object types by base name": the objectTypeId or fullyQualifiedName address the object.
+    schema = _invoice_schema(hs_http)
+    key = f"TEST-INV-{uuid.uuid4().hex[:8]}"
+    url = f"/crm/v3/objects/{schema['objectTypeId']}/batch/upsert"
+    first = hs_http.post(url, json={"inputs": [{"idProperty": "erp_invoice_id", "id": key,
+                                                "properties": {"invoice_number": "INV-1", "amount": "100"}}]})
+    assert first.status_code == 200 and first.json()["results"][0]["new"] is True
+    again = hs_http.post(f"/crm/v3/objects/{schema['fullyQualifiedName']}/batch/upsert", json={"inputs": [
+        {"idProperty": "erp_invoice_id", "id": key, "properties": {"amount": "80"}}]}).json()["results"][0]
+    assert again["new"] is False and again["id"] == first.json()["results"][0]["id"]
+    listed = hs_http.get(f"/crm/v3/objects/{schema['objectTypeId']}",
+                         params={"properties": "erp_invoice_id,invoice_number,amount", "limit": 100}).json()
+    mine = [r for r in listed["results"] if r["properties"]["erp_invoice_id"] == key]
+    assert [(r["properties"]["invoice_number"], r["properties"]["amount"]) for r in mine] == [("INV-1", "80")]
+    assert hs_http.post("/crm/v3/objects/erp_invoices/batch/upsert", json={"inputs": [
+        {"idProperty": "erp_invoice_id", "id": key, "properties": {}}]}).status_code == 400  # its base name
+    assert hs_http.post(url, json={"inputs": [{"idProperty": "invoice_number", "id": "x", "properties": {}}]}
+                        ).status_code == 400  # not a property with unique values
+    assert hs_http.post(url, json={"inputs": [{"idProperty": "erp_invoice_id", "id": f"{key}-{n}", "properties": {}}
+                                              for n in range(101)]}).status_code == 400
+
+
+def test_v4_batch_create_associates_a_record_with_a_company_once_by_the_schemas_association_type(hs_http, hs):
+    # Associations v4 "Associate records (labelled)": POST /crm/v4/associations/{from}/{to}/batch/create {inputs:
+    # [{from: {id}, to: {id}, types: [{associationCategory, associationTypeId}]}]} -> results [{fromObjectTypeId,
+    # fromObjectId, toObjectTypeId, toObjectId, labels}]; a record not found is in errors (multi-status 207).
+    schema = _invoice_schema(hs_http)
+    type_id = next(int(a["id"]) for a in schema["associations"] if a["toObjectTypeId"] == "0-2")
+    company = _search(hs_http, "companies", limit=1).json()["results"][0]["id"]
+    key = f"TEST-INV-{uuid.uuid4().hex[:8]}"
+    record = hs.batch_upsert(schema["objectTypeId"], "erp_invoice_id", [(key, {"invoice_number": key})])[0]["id"]
+    assert hs.associate(schema["objectTypeId"], "companies", [(record, company)], type_id) == set()
+    assert hs.associate(schema["objectTypeId"], "companies", [(record, company)], type_id) == set()  # no second link
+    held = hs_http.post(f"/crm/v4/associations/companies/{schema['objectTypeId']}/batch/read",
+                        json={"inputs": [{"id": company}]}).json()["results"]
+    assert [t["toObjectId"] for r in held for t in r["to"]].count(int(record)) == 1
+    assert hs.associate(schema["objectTypeId"], "companies", [(record, "999999999")], type_id) == {record}
+    wrong = hs_http.post(f"/crm/v4/associations/{schema['objectTypeId']}/companies/batch/create", json={"inputs": [
+        {"from": {"id": record}, "to": {"id": company}, "types": [{"associationCategory": "HUBSPOT_DEFINED",
+                                                                  "associationTypeId": 5}]}]})
+    assert wrong.status_code == 400

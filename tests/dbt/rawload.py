@@ -56,9 +56,10 @@ def _updated(system, obj, rec):
     return rec.get("lastmodifieddate") or rec.get("linelastmodifieddate") or rec.get("deleteddate")
 
 
-def land_firm(sqlite_path: Path, warehouse_url: str) -> dict:
+def land_firm(sqlite_path: Path, warehouse_url: str, systems: tuple[str, ...] | None = None) -> dict:
     """Land the firm in `sqlite_path` the way the ingest does: per object one ops.loads row; records new or changed
     since the last landing are upserted with that load's id, records gone from the source are flagged deleted.
+    systems: those to land (default every one the firm has: Salesforce, Kantata, NetSuite).
     Returns the rows landed (new, changed or deleted) per raw table."""
     src = sqlite3.connect(sqlite_path)
     src.row_factory = sqlite3.Row
@@ -72,6 +73,8 @@ def land_firm(sqlite_path: Path, warehouse_url: str) -> dict:
                                     if obj == "Account" else ["salesforce"]) if source_system == "salesforce"
                                    else [source_system])]
         for source_system, prefix, obj, flist, system in landings:
+            if systems is not None and system not in systems:
+                continue
             table = obj.lower()
             types = {f.split(":")[0]: f.split(":")[1] for f in flist}
             id_field = [n for n, t in types.items() if t == "id"][0]
@@ -143,3 +146,20 @@ def land_dynamics(sqlite_path: Path, warehouse_url: str) -> dict:
             conn.commit()
             counts[f"dynamics.{entity.lower()}"] = len(rows)
     return counts
+
+
+def land_hubspot(data_dir: Path, warehouse_url: str) -> dict:
+    """Land the firm's CRM as HubSpot serves it, through the hub's own HubSpot ingest (connectors.hubspot, over HTTP)
+    against a sandbox serving only HubSpot over the firm in `data_dir` (its firm.sqlite). Returns the landings."""
+    from connectors import catalog
+    from connectors.hubspot import HubSpotClient
+    from flows.objects import land_object
+    from sandbox.server import SandboxServer
+
+    server = SandboxServer(data_dir, systems=("hubspot",)).start()
+    try:
+        with HubSpotClient(server.urls["hubspot"], server.credentials["hubspot"], max_attempts=10) as client, \
+                psycopg.connect(warehouse_url) as conn:
+            return {o.name: land_object(client, o, "tests", conn=conn) for o in catalog.HUBSPOT.values()}
+    finally:
+        server.stop()

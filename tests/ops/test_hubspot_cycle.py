@@ -1,11 +1,9 @@
 """HubSpot as the CRM (PSHUB_CRM=hubspot), through the hub's own cycle: the ingest lands HubSpot (not Salesforce),
 and a closed-won HubSpot deal of no ERP yet becomes a NetSuite customer and project and a Kantata project in one
-cycle, the deal showing their ids and its sync status in HubSpot.
+cycle, the deal showing their ids and its sync status in HubSpot; the ERP's invoices appear on their HubSpot company
+(records of the firm's ERP invoices custom object, associated with it), and a second cycle writes none of them again.
 
-A hub of its own (its own warehouse database and sandbox firm, small, seed 7). Not yet equal to Salesforce: the
-firm's engagements set up by hand before the hub (their ERP and PSA records name Salesforce ids) match no HubSpot
-deal, so the reconciliation of closed-won value with the engagements mart fails and blocks the syncs downstream of
-that mart (crm_invoices, crm_opportunity_delivery); the ones here are not downstream of it."""
+A hub of its own (its own warehouse database and sandbox firm, small, seed 7)."""
 from __future__ import annotations
 
 import os
@@ -73,3 +71,47 @@ def test_a_closed_won_hubspot_deal_becomes_erp_and_psa_projects_in_one_cycle_and
     assert all(shown[d]["psa_project_id"] == shells[d] and shown[d]["sync_status"] for d in ids)
     print(f"HubSpot cycle: {len(new_projects)} closed-won deals became NetSuite and Kantata projects; "
           f"cycle {result.get('status')}")
+
+
+def _invoice_records() -> tuple[dict[str, dict], set[tuple[str, str]]]:
+    """The ERP invoice records in HubSpot ({erp invoice id: record}) and the (company, record) pairs associated."""
+    with client_for("hubspot") as hs:
+        schema = hs.custom_object("erp_invoices")
+        records = {r["properties"]["erp_invoice_id"]: r for page in hs.list_pages(
+            f"/crm/v3/objects/{schema['objectTypeId']}", {"properties": "erp_invoice_id,amount,currency,status"})
+            for r in page}
+        companies = [r["id"] for r in hs.search_page("companies", [], {"propertyName": "hs_object_id",
+                                                                       "direction": "ASCENDING"}, [])["results"]]
+        pairs = set()
+        for start in range(0, len(companies), 100):
+            answer = hs.request("POST", f"/crm/v4/associations/companies/{schema['objectTypeId']}/batch/read",
+                                json={"inputs": [{"id": c} for c in companies[start:start + 100]]}).json()
+            pairs |= {(str(r["from"]["id"]), str(t["toObjectId"])) for r in answer["results"] for t in r["to"]}
+    return records, pairs
+
+
+def test_the_invoices_appear_on_the_hubspot_company_and_a_second_cycle_writes_none_again(hubspot_hub):
+    from flows.hub import run_cycle
+
+    with psycopg.connect(hubspot_hub["database_url"]) as conn:
+        cycles = conn.execute("select count(*) from ops.runs where kind = 'cycle'").fetchone()[0]
+    if not cycles:  # run alone: the module's first cycle (the test above runs it)
+        run_cycle()
+    with psycopg.connect(hubspot_hub["database_url"]) as conn:
+        expected = dict(conn.execute("""select "ERP_Invoice_Id__c", "Account__c" from outbound.crm_invoices"""))
+        pushed = {r[0] for r in conn.execute("select record_key from ops.sync_ledger where sync_name = 'crm_invoices'")}
+        held = {r[0] for r in conn.execute("select record_key from ops.sync_exceptions where sync_name = 'crm_invoices'"
+                                           " and resolved_at is null")}
+    # every invoice row pushed, or held with its reason (an invalid row)
+    assert pushed and set(expected) == pushed | held and not pushed & held, (len(expected), len(pushed), len(held))
+    records, pairs = _invoice_records()
+    assert set(records) == pushed  # one record each
+    # each on its company (the CRM account the invoice's ERP customer is matched to: a HubSpot company id), once
+    assert {(expected[key], rec["id"]) for key, rec in records.items()} == pairs
+
+    print(f"HubSpot invoices: {len(records)} ERP invoice records on {len({c for c, _r in pairs})} companies "
+          f"({len(held)} held)")
+    again = run_cycle()
+    invoices = [s for s in again.get("syncs") or [] if s.get("sync") == "crm_invoices"]
+    assert invoices and invoices[0]["write_calls"] == 0 and invoices[0]["status"] not in ("failed", "blocked"), invoices
+    assert _invoice_records() == (records, pairs)

@@ -187,3 +187,18 @@ def test_a_starting_prefect_server_is_waited_for_while_it_works_and_given_up_on_
     assert working >= 11 and "did not start within" in why
     exited, why = waited("raise SystemExit(3)")
     assert "exited with code 3" in why
+
+
+def test_an_unsupported_crm_and_psa_pair_is_refused_in_one_line_naming_the_supported_ones(monkeypatch):
+    from pshub.settings import SUPPORTED_STACKS
+
+    assert {("salesforce", "kantata"), ("hubspot", "kantata")} <= set(SUPPORTED_STACKS)
+    assert Settings(crm="hubspot").crm == "hubspot"
+    with pytest.raises(ConfigurationError, match="supported CRM\\+PSA: salesforce\\+kantata, hubspot\\+kantata"):
+        Settings(crm="pipedrive")
+    result = _pshub("demo", "--crm", "pipedrive")
+    assert result.returncode == 2
+    assert "PSHUB_CRM='pipedrive' is not a CRM the hub knows" in _one_error_line(result)
+    # the demo's help says which pairs are supported and how to run each
+    helped = _pshub("demo", "--help", env={"COLUMNS": "200"})
+    assert "make demo CRM=hubspot" in " ".join(helped.stdout.split())

@@ -15,20 +15,22 @@ with as_of as (
 
 facts as (
 
-    select * from {{ ref('int_engagement_facts') }}
+    select facts.*, opportunities.crm_system, opportunities.crm_object
+    from {{ ref('int_engagement_facts') }} as facts
+    left join {{ ref('int_crm_opportunities') }} as opportunities using (crm_opportunity_id)
 
 ),
 
 unprovisioned as (
 
-    select 'closed_won_without_erp_project' as reason_code, 'salesforce' as source_system, 'Opportunity' as source_object,
+    select 'closed_won_without_erp_project' as reason_code, crm_system as source_system, crm_object as source_object,
            engagement_id as source_record_id, engagement_id, customer_name, closed_won_date as since_date,
            {{ var('unprovisioned_deal_sla_days', 2) }} as sla_days, sold_amount as amount_at_stake, contract_currency as currency_code,
            sold_amount * sold_rate_to_reporting as amount_at_stake_reporting,
            'closed-won deal has no ERP project (' || erp_match_method || ')' as detail
     from facts where erp_project_id is null
     union all
-    select 'closed_won_without_psa_project', 'salesforce', 'Opportunity', engagement_id, engagement_id, customer_name,
+    select 'closed_won_without_psa_project', crm_system, crm_object, engagement_id, engagement_id, customer_name,
            closed_won_date, {{ var('unprovisioned_deal_sla_days', 2) }}, sold_amount, contract_currency,
            sold_amount * sold_rate_to_reporting, 'closed-won deal has no PSA project (' || psa_match_method || ')'
     from facts where psa_project_id is null
@@ -65,7 +67,7 @@ unposted_expenses as (
 
 crm_finance as (
 
-    select 'invoice_not_reflected_in_crm', 'salesforce', 'Account', collections.crm_account_id, null::text,
+    select 'invoice_not_reflected_in_crm', accounts.crm_system, accounts.crm_object, collections.crm_account_id, null::text,
            collections.customer_name, coalesce(accounts.finance_synced_at::date, latest.latest_invoice_date), 1,
            abs(collections.open_ar - coalesce(accounts.synced_open_ar, 0)), collections.currency_code,
            abs(collections.open_ar_reporting - coalesce(accounts.synced_open_ar, 0) * (collections.open_ar_reporting / nullif(collections.open_ar, 0))),

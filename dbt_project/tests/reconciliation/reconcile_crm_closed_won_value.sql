@@ -1,11 +1,27 @@
 -- Reconciliation: the value of closed-won opportunities in the CRM (raw, not deleted), per currency and in count,
--- equals sold in marts.engagements. Returns the currencies that differ.
-with source_totals as (
+-- equals sold in marts.engagements. Returns the currencies that differ. An installation lands one CRM (PSHUB_CRM):
+-- Salesforce's opportunities say IsWon; HubSpot's deals are won when their stage is closed with probability 1.0 by
+-- the pipeline's stage metadata (never by its label).
+with won_opportunities as (
 
-    select data ->> 'CurrencyIsoCode' as currency_code, count(*) as deals,
-           sum(coalesce({{ json_numeric('Amount') }}, 0)) as amount
+    select data ->> 'CurrencyIsoCode' as currency_code, coalesce({{ json_numeric('Amount') }}, 0) as amount
     from {{ source('salesforce', 'opportunity') }}
     where not is_deleted and {{ json_bool('IsWon') }}
+
+    union all
+
+    select data ->> 'deal_currency_code', coalesce({{ json_numeric('amount') }}, 0)
+    from {{ source('hubspot', 'deals') }} as deals
+    join {{ ref('stg_hubspot__deal_stages') }} as stages
+        on stages.crm_pipeline_id = deals.data ->> 'pipeline' and stages.crm_stage_id = deals.data ->> 'dealstage'
+    where not deals.is_deleted and stages.is_closed and stages.probability = 1
+
+),
+
+source_totals as (
+
+    select currency_code, count(*) as deals, sum(amount) as amount
+    from won_opportunities
     group by 1
 
 ),

@@ -1,6 +1,6 @@
 -- The date the hub reports "as of": the var as_of_date when set, otherwise the later of today and the newest
 -- change any source reported (a sandbox whose clock was advanced by `tick` runs ahead of the wall clock).
--- The newest change is the latest source update time of any deal, time entry or ERP transaction (NetSuite
+-- The newest change is the latest source update time of any opportunity or deal (Salesforce, HubSpot), time entry or ERP transaction (NetSuite
 -- transactions; Dynamics 365 Finance invoices and customer payments) landed, deleted or not. A record's update time only grows, so an incremental build reads the rows landed since the last
 -- successful build (the raw tables' load-id index) and keeps the later of that and what it had: the same date a
 -- full refresh finds by reading every row.
@@ -8,7 +8,8 @@
 
 with latest_source_change as (
 
-    {% for system, object in [('salesforce', 'opportunity'), ('kantata', 'time_entries'), ('certinia', 'pse__timecard__c'), ('netsuite', 'transaction'),
+    {% for system, object in [('salesforce', 'opportunity'), ('hubspot', 'deals'), ('kantata', 'time_entries'),
+                              ('certinia', 'pse__timecard__c'), ('netsuite', 'transaction'),
                               ('dynamics', 'freetextinvoiceheaders'), ('dynamics', 'customerpaymentjournallines')] %}
     select max(source_updated_at)::date as latest_change_date from {{ source(system, object) }}
     {% if is_incremental() %}where _load_id > {{ last_good_build_watermark() }}{% endif %}

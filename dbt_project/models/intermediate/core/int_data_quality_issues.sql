@@ -95,18 +95,33 @@ invoice_issues as (
 
 customers as (
 
-    select
-        customers.*,
-        min(customer_id) filter (where is_duplicate_in_crm) over (partition by name_key) as first_of_name
+    select customers.*, accounts.crm_system, accounts.crm_object
     from {{ ref('int_customers_matched') }} as customers
+    left join {{ ref('int_crm_accounts') }} as accounts on accounts.crm_account_id = customers.crm_account_id
+
+),
+
+-- each duplicate names the others of its name (not the first by id: which id sorts first is the CRM's numbering)
+duplicates_of_name as (
+
+    select
+        duplicates.customer_id,
+        {{ dbt.listagg('others.customer_id', "', '", 'order by others.customer_id') }} as other_accounts
+    from customers as duplicates
+    join customers as others
+        on others.name_key = duplicates.name_key and others.customer_id <> duplicates.customer_id
+        and others.is_duplicate_in_crm
+    where duplicates.is_duplicate_in_crm
+    group by 1
 
 ),
 
 customer_issues as (
 
-    select 'duplicate_customer_crm', 7, 'salesforce', 'Account', crm_account_id, null::text, 0::numeric, null::text,
-           null::numeric, null::date, 'same name and legal entity as CRM account ' || first_of_name
+    select 'duplicate_customer_crm', 7, crm_system, crm_object, crm_account_id, null::text, 0::numeric, null::text,
+           null::numeric, null::date, 'same name and legal entity as CRM account ' || coalesce(other_accounts, '?')
     from customers
+    left join duplicates_of_name using (customer_id)
     where is_duplicate_in_crm
     union all
     select 'duplicate_customer_erp', 7, customers.erp_system, 'customer', customers.erp_customer_id, null, 0, null, null,
@@ -120,7 +135,7 @@ customer_issues as (
         and duplicated.name_key = {{ normalized_name('customers.customer_name') }}
         and duplicated.erp_company is not distinct from customers.erp_company
     union all
-    select 'missing_legal_entity', 8, 'salesforce', 'Account', crm_account_id, null, 0, null, null, null,
+    select 'missing_legal_entity', 8, crm_system, crm_object, crm_account_id, null, 0, null, null, null,
            'CRM account has no legal entity'
     from customers
     where crm_account_id is not null and is_missing_legal_entity
@@ -129,7 +144,7 @@ customer_issues as (
 
 opportunity_issues as (
 
-    select reason_code, rule_number, 'salesforce', 'Opportunity', facts.engagement_id, facts.engagement_id,
+    select reason_code, rule_number, opportunities.crm_system, opportunities.crm_object, facts.engagement_id, facts.engagement_id,
            facts.sold_amount, facts.contract_currency, facts.sold_rate_to_reporting, facts.closed_won_date, detail
     from {{ ref('int_engagement_facts') }} as facts
     join {{ ref('int_crm_opportunities') }} as opportunities using (crm_opportunity_id)
@@ -167,10 +182,11 @@ project_issues as (
     from {{ ref('int_project_keys') }}
     where key_status in ('several', 'several_engagements', 'none')
     union all
-    select 'engagement_key_matches_several', 13, 'salesforce', 'Opportunity', engagement_id, engagement_id,
-           0, null, null, null,
+    select 'engagement_key_matches_several', 13, opportunities.crm_system, opportunities.crm_object, engagement_id,
+           engagement_id, 0, null, null, null,
            'matches ' || erp_candidate_count || ' ERP and ' || psa_candidate_count || ' PSA projects'
-    from {{ ref('int_engagements_keyed') }}
+    from {{ ref('int_engagements_keyed') }} as keyed
+    join {{ ref('int_crm_opportunities') }} as opportunities on opportunities.crm_opportunity_id = keyed.engagement_id
     where erp_candidate_count > 1 or psa_candidate_count > 1
 
 ),
