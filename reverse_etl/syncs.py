@@ -219,7 +219,7 @@ def for_crm(sync: Sync, crm: str) -> Sync | None:
 # The PSA syncs when the PSA is Certinia (PSHUB_PSA=certinia): the project shells are Certinia projects (pse__Proj__c,
 # a custom object of the Salesforce org) upserted by the firm's external id field CRM_Opportunity_Id__c through
 # sObject Collections (REST API Developer Guide, "Upsert Up to 200 Records"): a retry or a lost answer meets the project
-# it made. The rows are outbound.certinia_projects. Planned roles (resource requests), billing milestones and the
+# it made. A project made by hand and matched by rule is updated by its Id, taking the external id. The rows are outbound.certinia_projects. Planned roles (resource requests), billing milestones and the
 # credit-hold flag have no Certinia destination yet: skipped, with why (PSA_SKIPPED).
 CERTINIA_PROJECTS = Sync(
     "psa_projects", "salesforce", "pse__Proj__c", "CRM_Opportunity_Id__c",
@@ -227,7 +227,7 @@ CERTINIA_PROJECTS = Sync(
            "pse__Is_Active__c:boolean", "pse__Is_Billable__c:boolean", "pse__Start_Date__c:date", "pse__End_Date__c:date",
            "pse__Bookings__c:number", "pse__Description__c", "CurrencyIsoCode", "Billing_Model__c", "Legal_Entity__c",
            "Service_Line__c"),
-    SALESFORCE_UPSERT, batch_size=200, model_name="certinia_projects",
+    SALESFORCE_UPSERT, batch_size=200, model_name="certinia_projects", existing_id="_psa_project_id",
     description="Closed-won opportunities become Certinia project shells (CRM_Opportunity_Id__c = opportunity id).")
 PSA_SKIPPED = {
     "psa_project_roles": "planned roles would be Certinia resource requests, which the hub does not write yet",

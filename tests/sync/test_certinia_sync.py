@@ -51,6 +51,14 @@ def test_certinia_project_shells_are_created_once_under_faults_then_updated(conn
     rows = [(f"006T{n:014d}", f"Client {n} - Rollout", None, None, "Customer Project", "Planned", True, True,
              "2026-01-05", "2026-06-30", 10000.0 + n, "Time and Materials engagement", "USD", "Time and Materials",
              "US", "Strategy", None, f"Client {n}") for n in range(230)]
+    # a project made by hand before the hub, matched to its deal by rule in dbt: adopted (updated by its Id, taking the
+    # external id), never made twice
+    with client_for("salesforce") as sf:
+        sf.token()
+        made = sf.request("POST", sf._api("/sobjects/pse__Proj__c"), json={"Name": "Client X - Rollout (by hand)"}).json()
+    rows.append(("006TBYHAND00000001", "Client X - Rollout", None, None, "Customer Project", "Planned", True, True,
+                 "2026-01-05", "2026-06-30", 5000.0, "Fixed Fee engagement", "USD", "Fixed Fee", "US", "Strategy",
+                 made["id"], "Client X"))
     outbound_table(name, COLUMNS, rows)
     sync = dataclasses.replace(CERTINIA_PROJECTS, name=name, model_name=None)
     sandbox_admin.faults("salesforce", error_rate=0.2, lost_response_rate=0.2, seed=9)
@@ -64,9 +72,11 @@ def test_certinia_project_shells_are_created_once_under_faults_then_updated(conn
     assert results[-1].planned == 0, [(r.status, r.pushed, r.failed, r.message) for r in results]
     with client_for("salesforce") as sf:
         made = [r for page in sf.query_pages("SELECT Id, CRM_Opportunity_Id__c, pse__Bookings__c FROM pse__Proj__c "
-                                             "WHERE CRM_Opportunity_Id__c LIKE '006T%'") for r in page]
+                                             "WHERE CRM_Opportunity_Id__c LIKE '006T%' OR Name LIKE 'Client X%'")
+                for r in page]
     # exactly once each, whatever was lost on the way (the upsert by external id meets what it made)
     assert sorted(r["CRM_Opportunity_Id__c"] for r in made) == sorted(r[0] for r in rows)
+    assert {r["CRM_Opportunity_Id__c"]: r["Id"] for r in made}["006TBYHAND00000001"] == rows[-1][-2]
     ledger = dict(conn.execute("select record_key, destination_id from ops.sync_ledger where sync_name = %s", (name,)))
     conn.rollback()
     assert ledger == {r["CRM_Opportunity_Id__c"]: r["Id"] for r in made}

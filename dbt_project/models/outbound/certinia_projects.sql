@@ -2,7 +2,8 @@
 -- of int_sync_psa_projects as Certinia projects (pse__Proj__c), upserted by the firm's external id field
 -- CRM_Opportunity_Id__c = the CRM opportunity id, so that a retry or a lost answer never makes a second project. The
 -- account and opportunity lookups name the CRM's records when the CRM is the same Salesforce org (a HubSpot company or
--- deal is no record there). Rows held back are in certinia_projects_blocked.
+-- deal is no record there). A project made by hand and matched by rule (_psa_project_id) is updated by its Id and takes
+-- the external id (reverse_etl/pushers.py). Rows held back are in certinia_projects_blocked.
 select
     candidates.external_id                                      as "CRM_Opportunity_Id__c",
     candidates.title                                            as "Name",
@@ -30,6 +31,3 @@ from {{ ref('int_sync_psa_projects') }} as candidates
 join {{ ref('int_engagement_facts') }} as facts on facts.engagement_id = candidates.external_id
 left join {{ ref('int_crm_opportunities') }} as opportunities on opportunities.crm_opportunity_id = candidates.external_id
 where candidates.block_reason_code is null
-  -- a project made by hand and matched by rule is the engagement's already: an upsert by external id cannot reach it
-  -- (it would make a second one), so it is held (certinia_projects_blocked) until it carries the opportunity's id
-  and (candidates._psa_project_id is null or candidates._match_method = 'external_id')

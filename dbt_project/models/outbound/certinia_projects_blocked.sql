@@ -1,5 +1,5 @@
 -- Rows of sync psa_projects (Certinia) that must not be pushed, each with its reason code, for the engine's exception
--- queue: those of int_sync_psa_projects, and the engagements whose Certinia project was made by hand (matched by rule).
+-- queue: those of int_sync_psa_projects.
 select
     candidates.external_id                                      as "CRM_Opportunity_Id__c",
     candidates._psa_project_id,
@@ -8,7 +8,6 @@ select
     candidates._engagement,
     candidates._amount_at_stake,
     candidates._currency,
-    coalesce(candidates.block_reason_code, 'psa_project_made_by_hand') as block_reason_code
+    candidates.block_reason_code
 from {{ ref('int_sync_psa_projects') }} as candidates
 where candidates.block_reason_code is not null
-   or (candidates._psa_project_id is not null and candidates._match_method <> 'external_id')
