@@ -1,5 +1,14 @@
 {#- A few generic tests written here because `dbt deps` cannot reach the package hub from this project. -#}
 
+{#- The column is a key: no row without it, no two rows with the same one. dbt's unique and not_null in one query (one
+    read of the model instead of two, and one node instead of two in the build); a null key is one failing row. -#}
+{% test primary_key(model, column_name) %}
+    select {{ column_name }} as key_value, count(*) as n_rows
+    from {{ model }}
+    group by {{ column_name }}
+    having count(*) > 1 or {{ column_name }} is null
+{% endtest %}
+
 {#- No two rows share the same combination of the given columns. -#}
 {% test unique_combination(model, columns) %}
     select {{ columns | join(', ') }}, count(*) as n_rows

@@ -209,9 +209,10 @@ def test_staging_types_the_landed_entities(landed, home):
     settings.home_dir.mkdir(parents=True, exist_ok=True)
     result = run_dbt(["build", "--select", "staging.dynamics"], settings=settings, raise_on_failure=False)
     assert result.success, result.failures
-    # a staging model per landed entity, and one over the deletions the hour journal lines' reconciliation records
+    # a staging model per landed entity, each with its key test (primary_key: unique and not null), and one over the
+    # deletions the hour journal lines' reconciliation records
     staged = [node for node in result.built if "__deleted_" not in node]
-    assert len(staged) == len(catalog.DYNAMICS) and result.tests_passed >= 2 * len(catalog.DYNAMICS)
+    assert len(staged) == len(catalog.DYNAMICS) and result.tests_passed >= len(catalog.DYNAMICS)
     assert "model.stg_dynamics__deleted_hour_journal_lines" in result.built
     with psycopg.connect(url) as conn:
         raw = conn.execute("select count(*), sum((data ->> 'Hours')::numeric) from raw_dynamics.projecthourjournallines "

@@ -135,6 +135,18 @@ posted as (
 
 ),
 
+day_periods as (
+
+    -- the accounting period of each day worked: the range join on the few distinct days (hundreds), then an equi-join
+    -- by day. Joined by range to every entry, it compared each entry with every period (55 million comparisons at
+    -- medium scale, several seconds of a full build)
+    select days.work_date, periods.erp_accounting_period_id, periods.is_closed, periods.end_date, periods.closed_on_date
+    from (select distinct work_date from entries) as days
+    join {{ ref('int_accounting_periods') }} as periods
+        on days.work_date between periods.start_date and periods.end_date
+
+),
+
 day_totals as (
 
     select psa_user_id, work_date, sum(minutes) as day_minutes
@@ -222,8 +234,7 @@ enriched as (
     left join {{ ref('int_psa_roles') }} as roles on roles.psa_role_id = entries.psa_role_id
     left join rate_cards on rate_cards.psa_rate_card_id = projects.psa_rate_card_id and rate_cards.psa_role_id = entries.psa_role_id
     left join assignments on assignments.psa_project_id = entries.psa_project_id and assignments.psa_user_id = entries.psa_user_id
-    left join {{ ref('int_accounting_periods') }} as periods
-        on entries.work_date between periods.start_date and periods.end_date
+    left join day_periods as periods on periods.work_date = entries.work_date
     left join posted using (psa_time_entry_id)
     left join day_totals on day_totals.psa_user_id = entries.psa_user_id and day_totals.work_date = entries.work_date
     left join duplicates using (psa_time_entry_id)
