@@ -24,14 +24,14 @@
 
 with changes as (
 
-    select 'entry' as change_kind, 'psa.time_entries' as changed_input,
+    select 'entry' as change_kind, psa_system || '.time_entries' as changed_input,
            psa_time_entry_id, null as erp_time_bill_id, psa_user_id, null as erp_employee_id, work_date,
            psa_project_id, null as erp_project_id, null::date as period_start_date, null::date as period_end_date
     from {{ ref('int_psa_time_entries') }}
     where load_id > {{ since }}
 
     union all
-    select 'entry', 'psa.time_entries (deleted)',
+    select 'entry', psa_system || '.time_entries (deleted)',
            psa_time_entry_id, null, psa_user_id, null, work_date, psa_project_id, null, null, null
     from {{ ref('int_psa_deleted_time_entries') }}
     where load_id > {{ since }}
@@ -68,7 +68,7 @@ with changes as (
     where load_id > {{ since }}
 
     union all
-    select 'project', 'psa.project_resources', null, null, null, null, null, psa_project_id, null, null, null
+    select 'project', psa_system || '.project_resources', null, null, null, null, null, psa_project_id, null, null, null
     from {{ ref('int_psa_project_resources') }}
     where load_id > {{ since }}
 
@@ -94,7 +94,7 @@ with changes as (
     where dbt_valid_from > {{ keys_changed_since }} or dbt_valid_to > {{ keys_changed_since }}
 
     union all
-    select 'person', 'psa.users', null, null, psa_user_id, null, null, null, null, null, null
+    select 'person', psa_system || '.users', null, null, psa_user_id, null, null, null, null, null, null
     from {{ ref('int_psa_users') }}
     where load_id > {{ since }}
 
