@@ -85,6 +85,26 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
                 "custentity_billing_model", "custentity_service_line", "custentity_crm_opportunity_id"),
          NETSUITE_UPSERT, existing_id="_erp_project_id",
          description="Closed-won opportunities become ERP projects (external id = opportunity id)."),
+    # Dynamics 365 Finance: the ERP syncs' rows routed to it (int_erp_routes), upserted by each data entity's
+    # natural key, dataAreaId (the company) first: a retry, or a change set redone after a lost answer, meets the
+    # record it made (learn.microsoft.com, "Open Data Protocol (OData)" for finance and operations: entities are
+    # addressed by their key, e.g. CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')). Entities: Common Data
+    # Model operationsCommon (CustCustomerV3Entity, ProjectEntity, ProjJournalTransEntity "Project hour journal
+    # lines", ExpenseJournalLineEntity "Project expense journal lines"); their set names: sandbox/dynamics.py.
+    # Customers and projects run right after NetSuite's, before the CRM learns its opportunities' ERP projects
+    # (crm_opportunity_links shows the project of the ERP an engagement's entity posts to, created in this cycle).
+    Sync("d365_customers", "dynamics", "CustomersV3", "external_id",
+         fields("dataAreaId!", "CustomerAccount!", "OrganizationName!", "CustomerGroupId", "SalesCurrencyCode",
+                "PaymentTerms", "PshCrmAccountId"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "CustomerAccount"),
+         description="CRM accounts with a closed-won deal, of legal entities routed to Dynamics 365 Finance, become "
+                     "its customers in the entity's company."),
+    Sync("d365_projects", "dynamics", "Projects", "external_id",
+         fields("dataAreaId!", "ProjectID!", "ProjectName!", "CustomerAccount!", "ProjectGroup", "ProjectType",
+                "ProjectStage", "StartDate:date", "EndDate:date", "CurrencyCode", "PshCrmOpportunityId",
+                "PshBillingModel", "PshServiceLine"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "ProjectID"),
+         description="Closed-won opportunities of legal entities routed to Dynamics 365 Finance become its projects."),
     Sync("psa_projects", "kantata", "workspaces", "external_id",
          fields("title!", "description", "start_date:date", "due_date:date", "budgeted:boolean",
                 "price_in_cents:integer", "currency", "rate_card_id", "creator_role!"),
@@ -122,24 +142,7 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
                 "custrecord_pshub_ir_status"),
          NETSUITE_UPSERT,
          description="Completed milestones of milestone-billed engagements become ERP invoice requests."),
-    # Dynamics 365 Finance: the ERP syncs' rows routed to it (int_erp_routes), upserted by each data entity's
-    # natural key, dataAreaId (the company) first: a retry, or a change set redone after a lost answer, meets the
-    # record it made (learn.microsoft.com, "Open Data Protocol (OData)" for finance and operations: entities are
-    # addressed by their key, e.g. CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')). Entities: Common Data
-    # Model operationsCommon (CustCustomerV3Entity, ProjectEntity, ProjJournalTransEntity "Project hour journal
-    # lines", ExpenseJournalLineEntity "Project expense journal lines"); their set names: sandbox/dynamics.py.
-    Sync("d365_customers", "dynamics", "CustomersV3", "external_id",
-         fields("dataAreaId!", "CustomerAccount!", "OrganizationName!", "CustomerGroupId", "SalesCurrencyCode",
-                "PaymentTerms", "PshCrmAccountId"),
-         DYNAMICS_UPSERT, natural_key=("dataAreaId", "CustomerAccount"),
-         description="CRM accounts with a closed-won deal, of legal entities routed to Dynamics 365 Finance, become "
-                     "its customers in the entity's company."),
-    Sync("d365_projects", "dynamics", "Projects", "external_id",
-         fields("dataAreaId!", "ProjectID!", "ProjectName!", "CustomerAccount!", "ProjectGroup", "ProjectType",
-                "ProjectStage", "StartDate:date", "EndDate:date", "CurrencyCode", "PshCrmOpportunityId",
-                "PshBillingModel", "PshServiceLine"),
-         DYNAMICS_UPSERT, natural_key=("dataAreaId", "ProjectID"),
-         description="Closed-won opportunities of legal entities routed to Dynamics 365 Finance become its projects."),
+    # Dynamics 365 Finance's lines and invoice requests (its customers and projects run beside NetSuite's, above)
     Sync("d365_hour_journal_lines", "dynamics", "ProjectHourJournalLines", "external_id",
          fields("dataAreaId!", "JournalNumber!", "LineNumber:integer!", "ProjectID!", "Worker", "CategoryId",
                 "TransactionDate:date!", "Hours:number!", "SalesPrice:number", "CurrencyCode", "LineProperty", "Text",

@@ -5,9 +5,12 @@
 {% macro d365_customer_accounts() %}
 {#- (crm_account_id, data_area_id, customer_account): the Dynamics customer of a CRM account in each company. -#}
 (select crm_account_id, data_area_id, min(customer_account) as customer_account from (
-    select crm_account_id, erp_company, split_part(erp_customer_id, '|', 2)
-    from {{ ref('int_erp_customers') }}
-    where erp_system = 'dynamics' and crm_account_id is not null
+    -- landed: the account's Dynamics customer as matched (its CRM id stamped, or a customer migrated to Dynamics
+    -- before the hub, by name and legal entity: updated and stamped, never doubled)
+    select erp_matches.crm_account_id, customers.erp_company, split_part(customers.erp_customer_id, '|', 2)
+    from {{ ref('int_customer_erp_matches') }} as erp_matches
+    join {{ ref('int_erp_customers') }} as customers using (erp_system, erp_customer_id)
+    where erp_matches.erp_system = 'dynamics' and erp_matches.crm_account_id is not null
     union all
     select record_key, split_part(destination_id, '|', 1), split_part(destination_id, '|', 2)
     from {{ ref('int_sync_created_ids') }}
@@ -24,6 +27,13 @@
     select crm_opportunity_id, erp_company, split_part(erp_project_id, '|', 2)
     from {{ ref('int_erp_projects') }}
     where erp_system = 'dynamics' and crm_opportunity_id is not null
+    union all
+    -- a project migrated to Dynamics before the hub, keyed to the engagement by the matching (int_project_keys): updated
+    -- and stamped with the opportunity id, never doubled
+    select keys.engagement_id, split_part(keys.project_id, '|', 1), split_part(keys.project_id, '|', 2)
+    from {{ ref('int_project_keys') }} as keys
+    where keys.source_system = 'dynamics' and keys.engagement_id is not null
+      and keys.key_status not in ('internal', 'none', 'several', 'several_engagements')
     union all
     select record_key, split_part(destination_id, '|', 1), split_part(destination_id, '|', 2)
     from {{ ref('int_sync_created_ids') }}
@@ -85,4 +95,62 @@ end
             where created.sync_name = '{{ sync_name }}' and created.record_key = {{ external_id }})
  or exists (select 1 from {{ ref(role_model) }} as posted
             where posted.erp_system = 'netsuite' and posted.external_id = {{ external_id }}))
+{%- endmacro %}
+
+{% macro d365_journal_lines(sync_name, candidates_model, role_model, role_id, netsuite_id, journal_prefix, category,
+                            value_columns, category_check, source_reasons, joins='') -%}
+{#- The candidates of a Dynamics project journal line sync (hour or expense lines): the NetSuite sync's candidates
+    (candidates_model) routed to Dynamics and not held by NetSuite, keyed by (dataAreaId, JournalNumber, LineNumber):
+    one hub journal a company and month (journal_prefix-YYYY-MM), the line numbered by the PSA record's id, so that a
+    retry meets the line it made; a line already in Dynamics with the record's id (PshExternalId, in role_model, its
+    landed id role_id = dataAreaId|JournalNumber|LineNumber) keeps its journal and line number: updated, not doubled.
+    category: the line's CategoryId; value_columns: the line's own figures (hours and price, or amount);
+    category_check: what d365_block_reason checks for a category; joins: what those need. -#}
+with candidates as (
+
+    select * from {{ ref(candidates_model) }} as source_rows
+    where source_rows.erp_system = 'dynamics'
+      and not {{ d365_held_by_netsuite(sync_name, role_model, 'source_rows.external_id', 'source_rows.' ~ netsuite_id) }}
+
+),
+
+landed as (
+
+    -- the line the record already is in Dynamics (its landed id is dataAreaId|JournalNumber|LineNumber)
+    select distinct on (external_id, erp_company)
+        external_id, erp_company, split_part({{ role_id }}, '|', 2) as journal_number, split_part({{ role_id }}, '|', 3)::bigint as line_number
+    from {{ ref(role_model) }}
+    where erp_system = 'dynamics' and external_id is not null
+    order by external_id, erp_company, {{ role_id }}
+
+)
+
+select
+    candidates.external_id,
+    candidates.erp_company                                      as "dataAreaId",
+    coalesce(landed.journal_number, '{{ journal_prefix }}-' || to_char(candidates."tranDate", 'YYYY-MM')) as "JournalNumber",
+    coalesce(landed.line_number, {{ d365_line_number('candidates.external_id') }}) as "LineNumber",
+    projects.project_code                                       as "ProjectID",
+    {{ d365_worker('candidates.employee') }}                    as "Worker",
+    {{ category }}                                              as "CategoryId",
+    candidates."tranDate"                                       as "TransactionDate",
+    {{ value_columns }},
+    candidates._currency                                        as "CurrencyCode",
+    'Chargeable'                                                as "LineProperty",
+    candidates.memo                                             as "Text",
+    candidates.external_id                                      as "PshExternalId",
+    landed.journal_number is not null                           as _in_erp,
+    candidates._customer,
+    candidates._engagement,
+    candidates._amount_at_stake,
+    candidates._currency,
+    {{ d365_block_reason('candidates.block_reason_code', 'candidates._hold_reason_code', 'projects.project_code',
+                         'candidates.employee', category_check, 'candidates.erp_company', 'candidates."tranDate"',
+                         source_reasons) }}
+                                                                as block_reason_code
+from candidates
+left join landed on landed.external_id = candidates.external_id and landed.erp_company = candidates.erp_company
+left join {{ d365_project_codes() }} as projects
+    on projects.engagement_id = candidates._engagement and projects.data_area_id = candidates.erp_company
+{{ joins }}
 {%- endmacro %}

@@ -79,7 +79,7 @@ def reconciliation(conn) -> list[dict]:
     """Each measure compared across the three systems: the mart system_reconciliation (dbt decides the figures)."""
     return [{**row, "built": True} for row in _q(conn, """
         select measure as label, unit, crm_value as crm, erp_value as erp, psa_value as psa
-          from marts.system_reconciliation order by measure_order""")]
+          from marts.system_reconciliation where erp_system = 'all' order by measure_order""")]
 
 
 def reconciliation_money(conn) -> dict:
@@ -89,7 +89,7 @@ def reconciliation_money(conn) -> dict:
     totals = _q(conn, """
         select currency_code, erp_open_ar, on_crm_accounts, crm_shows, unmatched_open_ar, unmatched_customers,
                differing_accounts
-          from marts.open_ar_reconciliation order by currency_code""")
+          from marts.open_ar_reconciliation where erp_system = 'all' order by currency_code""")
     customers = _q(conn, """
         select currency_code, customer_id, crm_account_id, erp_customer_id, customer_name, erp_open_ar, erp_overdue_ar,
                crm_open_ar, finding

@@ -21,7 +21,7 @@ from rawload import land_dynamics, land_firm
 # columns that say where a record is, not what it is worth: its id in the ERP holding it (NetSuite internal id,
 # Dynamics natural key), and the ERP's own words for it. Every other column of every mart is compared, figures and
 # dates alike (the ERP project's creation day too: Dynamics' Projects entity gives it as DateOfCreation).
-ERP_IDENTITY_COLUMNS = {"erp_customer_id", "erp_project_id", "erp_invoice_id"}
+ERP_IDENTITY_COLUMNS = {"erp_customer_id", "erp_project_id", "erp_invoice_id", "erp_system", "erp_systems"}
 WHERE_COLUMNS = {
     # NetSuite's transaction status letter (A, B, V); Dynamics' free text invoices have no such field. What it says is
     # compared in the ERP-neutral columns beside it (amount open, close date, days past due, aging bucket)
@@ -30,6 +30,9 @@ WHERE_COLUMNS = {
     # an issue names the system and record it is about (its id: system and record id), in its detail too
     "integration_health": {"issue_id", "source_system", "source_object", "source_record_id", "detail"},
 }
+# marts with rows per ERP beside the rows of all ERPs together (erp_system 'all'): the 'all' rows are compared; the
+# per-ERP rows say where, and test_the_reconciliation_and_the_health_split_per_erp checks them
+ALL_ERPS_ROWS = {"system_reconciliation": "erp_system = 'all'", "open_ar_reconciliation": "erp_system = 'all'"}
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +91,9 @@ def uk_in_dynamics(built, firm, warehouse_url, home):
     return url, company
 
 
-def _rows(conn, relation: str, columns: list[str]) -> Counter:
+def _rows(conn, relation: str, columns: list[str], where: str = "true") -> Counter:
     select = ", ".join(f'"{c}"::text' for c in columns)
-    return Counter(conn.execute(f"select {select} from {relation}").fetchall())
+    return Counter(conn.execute(f"select {select} from {relation} where {where}").fetchall())
 
 
 def _columns(conn, schema: str, table: str) -> list[str]:
@@ -111,14 +114,17 @@ def test_every_mart_is_the_same_with_the_uk_in_netsuite_or_in_dynamics(uk_in_dyn
             assert _columns(other, "marts", mart) == columns, mart
             skipped = ERP_IDENTITY_COLUMNS | WHERE_COLUMNS.get(mart, set())
             compared = [c for c in columns if c not in skipped]
-            netsuite, dynamics = _rows(db, f'marts."{mart}"', compared), _rows(other, f'marts."{mart}"', compared)
+            where = ALL_ERPS_ROWS.get(mart, "true")
+            netsuite = _rows(db, f'marts."{mart}"', compared, where)
+            dynamics = _rows(other, f'marts."{mart}"', compared, where)
             assert sum(netsuite.values()) > 0 or mart in ("open_ar_differences",), f"{mart} is empty: nothing compared"
             if netsuite != dynamics:
                 # which columns differ: each column's values (as a multiset) in one build and in the other
                 differences[mart] = {
                     column: (sorted(map(str, (a - b).elements()))[:3], sorted(map(str, (b - a).elements()))[:3])
                     for column in compared
-                    for a, b in [(_rows(db, f'marts."{mart}"', [column]), _rows(other, f'marts."{mart}"', [column]))]
+                    for a, b in [(_rows(db, f'marts."{mart}"', [column], where),
+                                  _rows(other, f'marts."{mart}"', [column], where))]
                     if a != b} or {"rows differ, no single column": sum((netsuite - dynamics).values())}
     assert not differences, "\n".join(f"{mart}: {cols}" for mart, cols in differences.items())
 
@@ -188,3 +194,45 @@ def test_the_syncs_route_the_uk_records_to_dynamics_and_the_others_to_netsuite(u
         assert other.execute("select count(*) from outbound.erp_customers where _legal_entity = 'UK'").fetchone()[0] == 0
         assert other.execute("""select count(*) from outbound.d365_hour_journal_lines
                                 where "dataAreaId" <> %s""", (company,)).fetchone()[0] == 0
+
+
+def test_the_reconciliation_and_the_health_split_per_erp(uk_in_dynamics, db):
+    """Per ERP and in total: the UK's open AR, customers, projects and hours are Dynamics' rows once the UK is there, and
+    the same figures as NetSuite's UK part before; each ERP's rows add up to the 'all' rows (a count or hours; money only
+    within one currency); the CRM's invoices carry both ERPs' (each row says its ERP); integration health names the ERP
+    a stuck record of a UK engagement waits for."""
+    url, _company = uk_in_dynamics
+    gbp = db.execute("select currency_code from mappings.legal_entities where legal_entity = 'UK'").fetchone()[0]
+    with psycopg.connect(url, autocommit=True) as other:
+        ar = {name: dict(((system, currency), amount) for system, currency, amount in conn.execute(
+                  "select erp_system, currency_code, erp_open_ar from marts.open_ar_reconciliation").fetchall())
+              for name, conn in (("netsuite", db), ("dynamics", other))}
+        assert not [key for key in ar["netsuite"] if key[0] == "dynamics"], ar["netsuite"]
+        # the UK's open AR (its currency) moved whole to Dynamics: the figure NetSuite held is Dynamics' now
+        assert ar["dynamics"][("dynamics", gbp)] == ar["netsuite"][("netsuite", gbp)] != 0, ar
+        assert ("netsuite", gbp) not in ar["dynamics"], ar["dynamics"]
+        for conn in (db, other):
+            split = conn.execute("""
+                select measure_order, sum(erp_value) filter (where erp_system <> 'all'),
+                       sum(erp_value) filter (where erp_system = 'all'), count(distinct erp_system)
+                from marts.system_reconciliation where measure_order in (1, 3, 4) group by 1""").fetchall()
+            assert split and all(per_erp == total for _m, per_erp, total, _n in split), split
+        assert {n for *_, n in other.execute("""
+            select measure_order, count(distinct erp_system) from marts.system_reconciliation
+            where measure_order in (1, 3, 4) group by 1""").fetchall()} == {3}  # all, netsuite, dynamics
+        invoices = {name: dict(conn.execute("""
+                select invoices.legal_entity = 'UK', string_agg(distinct candidates._erp_system, ',')
+                from intermediate.int_sync_crm_invoices as candidates
+                join intermediate.int_invoices_aged as invoices on invoices.erp_invoice_id = candidates."ERP_Invoice_Id__c"
+                group by 1""").fetchall()) for name, conn in (("netsuite", db), ("dynamics", other))}
+        assert invoices["netsuite"] == {True: "netsuite", False: "netsuite"}, invoices
+        assert invoices["dynamics"][True] == "dynamics", invoices
+        counts = [conn.execute("select count(*) from intermediate.int_sync_crm_invoices").fetchone()[0]
+                  for conn in (db, other)]
+        assert counts[0] == counts[1] > 0, counts
+        for conn, uk_erp in ((db, "netsuite"), (other, "dynamics")):
+            health = set(conn.execute("""
+                select facts.legal_entity = 'UK', health.erp_system from marts.integration_health as health
+                join intermediate.int_engagement_facts as facts using (engagement_id)
+                where health.erp_system is not null""").fetchall())
+            assert health and health <= {(True, uk_erp), (False, "netsuite")}, health

@@ -62,6 +62,13 @@ def engagement_totals(conn) -> dict:
         " from marts.engagements")}
 
 
+def shown_erp_ids(conn) -> dict:
+    """The ERP project and customer ids the next push would write to the CRM's opportunities and accounts."""
+    return {("Opportunity", r[0]): r[1] for r in conn.execute(
+        'select "Id", "ERP_Project_Id__c" from outbound.crm_opportunity_links')} | {
+        ("Account", r[0]): r[1] for r in conn.execute('select "Id", "ERP_Customer_Id__c" from outbound.crm_account_finance')}
+
+
 def test_mid_year_cut_over_moves_uk_time_after_the_date_to_dynamics(cutover_hub):
     from flows.hub import run_cycle
     from pshub.app import erp_plan
@@ -71,8 +78,18 @@ def test_mid_year_cut_over_moves_uk_time_after_the_date_to_dynamics(cutover_hub)
     with psycopg.connect(cutover_hub["database_url"]) as conn:
         planned = {(r["kind"], r["erp_system"], r["erp_company"]): r for r in erp_plan.by_erp(conn)}
         totals_first = engagement_totals(conn)
+        shown_first = shown_erp_ids(conn)
     second = run_cycle()  # lands the Dynamics records back; pushes nothing new
     assert second["status"] in ("succeeded", "completed_with_exceptions"), second.get("failures")
+    # no ERP record of the first cycle is made again, and the ERP ids the CRM shows stay as they were: those of the ERP
+    # the entity posts to now, the same whether the hub created the record in this cycle or it has landed back since
+    again = {s["sync"]: s["pushed"] for s in second["syncs"] if s.get("pushed")}
+    assert not again.keys() & {"d365_customers", "d365_projects", "erp_customers", "erp_projects"}, again
+    with psycopg.connect(cutover_hub["database_url"]) as conn:
+        shown_second = shown_erp_ids(conn)
+    changed = {k: (v, shown_second[k]) for k, v in shown_first.items() if k in shown_second and shown_second[k] != v}
+    assert not changed, changed
+    assert any(v and v.startswith("nbuk|") for v in shown_first.values()), "no CRM record shows a Dynamics id"
 
     with psycopg.connect(cutover_hub["database_url"]) as conn:
         uk = conn.execute("""

@@ -7,6 +7,8 @@
 --   milestone_completed_not_invoiced             a completed milestone of a milestone-billed engagement with no
 --                                                invoice request in the ERP
 -- Every data-quality rule (category 'data_quality', docs/kpis.md 1-13) comes from int_data_quality_issues.
+-- erp_system: the ERP a stuck record waits for (the one its engagement's legal entity posts to now; a milestone's, the
+-- one its invoice request is routed to); null where no ERP is concerned (a PSA project, the CRM's figures, a rule).
 with as_of as (
 
     select as_of_date from {{ ref('int_as_of_date') }}
@@ -15,9 +17,10 @@ with as_of as (
 
 facts as (
 
-    select facts.*, opportunities.crm_system, opportunities.crm_object
+    select facts.*, opportunities.crm_system, opportunities.crm_object, routes.erp_system as current_erp_system
     from {{ ref('int_engagement_facts') }} as facts
     left join {{ ref('int_crm_opportunities') }} as opportunities using (crm_opportunity_id)
+    left join {{ ref('int_erp_routes') }} as routes on routes.legal_entity = facts.legal_entity and routes.is_current
 
 ),
 
@@ -27,12 +30,14 @@ unprovisioned as (
            engagement_id as source_record_id, engagement_id, customer_name, closed_won_date as since_date,
            {{ var('unprovisioned_deal_sla_days', 2) }} as sla_days, sold_amount as amount_at_stake, contract_currency as currency_code,
            sold_amount * sold_rate_to_reporting as amount_at_stake_reporting,
-           'closed-won deal has no ERP project (' || erp_match_method || ')' as detail
+           'closed-won deal has no ERP project (' || erp_match_method || ')' as detail,
+           current_erp_system as erp_system
     from facts where erp_project_id is null
     union all
     select 'closed_won_without_psa_project', crm_system, crm_object, engagement_id, engagement_id, customer_name,
            closed_won_date, {{ var('unprovisioned_deal_sla_days', 2) }}, sold_amount, contract_currency,
-           sold_amount * sold_rate_to_reporting, 'closed-won deal has no PSA project (' || psa_match_method || ')'
+           sold_amount * sold_rate_to_reporting, 'closed-won deal has no PSA project (' || psa_match_method || ')',
+           null::text
     from facts where psa_project_id is null
 
 ),
@@ -44,11 +49,12 @@ unposted_time as (
            facts.customer_name, min(months.unposted_first_updated_at)::date, {{ var('unposted_time_sla_days', 7) }},
            sum(months.unposted_value), min(months.unposted_currency_code),
            sum(months.unposted_value_reporting),
-           sum(months.unposted_entry_count) || ' approved billable entries (' || sum(months.unposted_hours) || ' h) not posted to the ERP'
+           sum(months.unposted_entry_count) || ' approved billable entries (' || sum(months.unposted_hours) || ' h) not posted to the ERP',
+           facts.current_erp_system
     from {{ ref('int_time_engagement_months') }} as months
     join facts using (engagement_id)
     where months.unposted_entry_count > 0
-    group by months.engagement_id, facts.customer_name
+    group by months.engagement_id, facts.customer_name, facts.current_erp_system
 
 ),
 
@@ -57,11 +63,12 @@ unposted_expenses as (
     select 'approved_expense_not_posted', {{ installed_psa() }}, {{ psa_object(installed_psa(), 'expenses') }}, expenses.engagement_id, expenses.engagement_id,
            facts.customer_name, min(expenses.updated_at)::date, {{ var('unposted_time_sla_days', 7) }},
            sum(expenses.amount), min(expenses.currency_code), sum(expenses.amount * expenses.rate_to_reporting),
-           count(*) || ' approved billable expenses not posted to the ERP'
+           count(*) || ' approved billable expenses not posted to the ERP',
+           facts.current_erp_system
     from {{ ref('int_expenses') }} as expenses
     join facts using (engagement_id)
     where expenses.is_approved and expenses.is_billable and not expenses.is_posted_to_erp and not expenses.is_period_closed
-    group by expenses.engagement_id, facts.customer_name
+    group by expenses.engagement_id, facts.customer_name, facts.current_erp_system
 
 ),
 
@@ -71,7 +78,8 @@ crm_finance as (
            collections.customer_name, coalesce(accounts.finance_synced_at::date, latest.latest_invoice_date), 1,
            abs(collections.open_ar - coalesce(accounts.synced_open_ar, 0)), collections.currency_code,
            abs(collections.open_ar_reporting - coalesce(accounts.synced_open_ar, 0) * (collections.open_ar_reporting / nullif(collections.open_ar, 0))),
-           'CRM open AR ' || coalesce(accounts.synced_open_ar::text, '(never synced)') || ' vs ERP ' || collections.open_ar
+           'CRM open AR ' || coalesce(accounts.synced_open_ar::text, '(never synced)') || ' vs ERP ' || collections.open_ar,
+           null::text
     from {{ ref('customer_collections') }} as collections
     join {{ ref('int_crm_accounts') }} as accounts using (crm_account_id)
     left join (select erp_customer_id, max(invoice_date) as latest_invoice_date from {{ ref('int_invoices') }} group by 1) as latest
@@ -88,11 +96,15 @@ milestones_not_invoiced as (
            candidates._amount_at_stake, candidates._currency,
            candidates._amount_at_stake * facts.as_of_rate_to_reporting,
            'completed milestone "' || candidates.custrecord_pshub_ir_milestone || '" has no ERP invoice request'
-           || coalesce(' (blocked: ' || candidates.block_reason_code || ')', '')
+           || coalesce(' (blocked: ' || candidates.block_reason_code || ')', ''),
+           candidates.erp_system
     from {{ ref('int_sync_erp_invoice_requests') }} as candidates
     join facts on facts.engagement_id = candidates._engagement
     where candidates.external_id not in (
         select external_id from {{ ref('stg_netsuite__invoice_requests') }} where external_id is not null)
+      -- nor the draft the hub left in Dynamics (its free text invoice, unposted: no role model holds a draft)
+      and candidates.external_id not in (
+        select record_key from {{ ref('int_sync_created_ids') }} where sync_name = 'd365_invoice_requests')
 
 ),
 
@@ -123,7 +135,8 @@ select
     round(coalesce(stuck.amount_at_stake, 0), 2)                        as amount_at_stake,
     stuck.currency_code,
     round(coalesce(stuck.amount_at_stake_reporting, 0), 2)              as amount_at_stake_reporting,
-    stuck.detail
+    stuck.detail,
+    stuck.erp_system
 from stuck
 cross join as_of
 
@@ -146,6 +159,7 @@ select
     issues.amount_at_stake,
     issues.currency_code,
     issues.amount_at_stake_reporting,
-    issues.detail
+    issues.detail,
+    null::text
 from {{ ref('int_data_quality_issues') }} as issues
 cross join as_of

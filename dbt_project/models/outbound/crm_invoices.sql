@@ -17,6 +17,7 @@ select
     _customer,
     _engagement,
     _amount_at_stake,
-    _currency
+    _currency,
+    _erp_system
 from {{ ref('int_sync_crm_invoices') }}
 where block_reason_code is null

@@ -44,7 +44,9 @@ open_amounts as (
         case when invoices.currency_code = customers.currency_code then invoices.amount_open
              else invoices.amount_open_reporting / nullif(customer_rates.rate_to_reporting, 0) end as amount_open_customer
     from customers
-    join invoices on invoices.erp_customer_id = customers.erp_customer_id
+    -- every ERP customer of the customer: an account has one in each ERP its legal entity posted to
+    join {{ ref('int_customer_erp_matches') }} as erp_matches on erp_matches.customer_id = customers.customer_id
+    join invoices on invoices.erp_customer_id = erp_matches.erp_customer_id
     left join customer_rates on customer_rates.customer_id = customers.customer_id
 
 ),

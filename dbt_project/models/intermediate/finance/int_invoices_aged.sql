@@ -29,6 +29,7 @@ aged as (
 
 select
     aged.erp_invoice_id,
+    aged.erp_system,                                                    -- the ERP holding it
     aged.document_number,
     aged.invoice_type,
     aged.erp_customer_id,
@@ -68,6 +69,7 @@ select
                                                                         as collection_stage
 from aged
 left join collections using (erp_invoice_id)
-left join {{ ref('int_customers_matched') }} as customers on customers.erp_customer_id = aged.erp_customer_id
+left join {{ ref('int_customer_erp_matches') }} as erp_matches on erp_matches.erp_customer_id = aged.erp_customer_id
+left join {{ ref('int_customers_matched') }} as customers on customers.customer_id = erp_matches.customer_id
 left join {{ ref('int_exchange_rates_daily') }} as as_of_rates
     on as_of_rates.currency_code = aged.currency_code and as_of_rates.calendar_date = aged.as_of_date

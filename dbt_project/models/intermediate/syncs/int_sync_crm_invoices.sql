@@ -12,9 +12,11 @@ with invoices as (
 
 accounts as (
 
-    select crm_account_id, erp_customer_id, customer_name
-    from {{ ref('int_customers_matched') }}
-    where crm_account_id is not null and erp_customer_id is not null
+    -- every ERP customer of an account (one in each ERP its legal entity posted to: both ERPs' invoices)
+    select erp_matches.crm_account_id, erp_matches.erp_customer_id, customers.customer_name
+    from {{ ref('int_customer_erp_matches') }} as erp_matches
+    join {{ ref('int_customers_matched') }} as customers using (customer_id)
+    where erp_matches.crm_account_id is not null and erp_matches.erp_customer_id is not null
 
 ),
 
@@ -56,7 +58,8 @@ live as (
         invoices.last_payment_date,
         invoices.collection_stage,
         accounts.customer_name,
-        invoices.engagement_id
+        invoices.engagement_id,
+        invoices.erp_system
     from invoices
     join accounts on accounts.erp_customer_id = invoices.erp_customer_id
     left join settlements on settlements.erp_invoice_id = invoices.erp_invoice_id
@@ -84,7 +87,8 @@ deleted as (
         null::date                                                                  as last_payment_date,
         'none'                                                                      as collection_stage,
         accounts.customer_name,
-        null::text                                                                  as engagement_id
+        null::text                                                                  as engagement_id,
+        'netsuite'                                                                  as erp_system
     from {{ ref('stg_netsuite__deleted_transactions') }} as deleted
     join {{ ref('stg_ops__sync_ledger') }} as ledger
         on ledger.sync_name = 'crm_invoices' and ledger.record_key = deleted.erp_transaction_id
@@ -124,6 +128,7 @@ select
     engagement_id                                                                   as _engagement,
     amount_open                                                                     as _amount_at_stake,
     currency_code                                                                   as _currency,
+    erp_system                                                                      as _erp_system,  -- the ERP holding it
     case
         when crm_account_id is null then 'crm_account_unknown'
         when document_number is null then 'invoice_number_missing'

@@ -46,15 +46,15 @@ select
     legal_entities.erp_subsidiary_id                            as subsidiary,
     legal_entities.erp_currency_id                              as currency,
     legal_entities.erp_terms_id                                 as terms,
-    customers.erp_customer_id                                   as _erp_customer_id,
-    customers.erp_match_method                                  as _match_method,
+    erp_matches.erp_customer_id                                 as _erp_customer_id,
+    coalesce(erp_matches.match_method, 'unmatched')             as _match_method,
     accounts.legal_entity                                       as _legal_entity,
     accounts.account_name                                       as _customer,
     case
         when accounts.legal_entity is null then 'missing_legal_entity'
         when legal_entities.legal_entity is null then 'unknown_legal_entity'
-        when customers.is_duplicate_in_crm and customers.erp_customer_id is null then 'duplicate_customer_crm'
-        when customers.erp_match_method = 'ambiguous' then 'ambiguous_erp_customer'
+        when customers.is_duplicate_in_crm and erp_matches.erp_customer_id is null then 'duplicate_customer_crm'
+        when erp_matches.match_method = 'ambiguous' then 'ambiguous_erp_customer'
     end                                                         as block_reason_code,
     routes.erp_system,
     routes.erp_company
@@ -63,3 +63,6 @@ join accounts using (crm_account_id)
 join routes using (crm_account_id)
 left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = accounts.legal_entity
 left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = accounts.crm_account_id
+-- the account's customer in the row's ERP (each ERP matched on its own, int_customer_erp_matches)
+left join {{ ref('int_customer_erp_matches') }} as erp_matches
+    on erp_matches.crm_account_id = accounts.crm_account_id and erp_matches.erp_system = routes.erp_system

@@ -17,7 +17,7 @@ opportunities as (
 select
     engagements.engagement_id                                   as external_id,
     engagements.engagement_name                                 as "companyName",
-    coalesce(engagements.erp_customer_id, customers.erp_customer_id, created_customers.destination_id) as parent,
+    coalesce(customers.erp_customer_id, created_customers.destination_id) as parent,
     legal_entities.erp_subsidiary_id                            as subsidiary,
     currencies.erp_currency_id                                  as currency,
     active_status.erp_entity_status_id                          as "entityStatus",
@@ -40,7 +40,7 @@ select
         when engagements.billing_model is null then 'closed_won_without_billing_model'
         when opportunities.start_date is null then 'closed_won_without_start_date'
         when legal_entities.legal_entity is null then 'unknown_legal_entity'
-        when coalesce(engagements.erp_customer_id, customers.erp_customer_id, created_customers.destination_id) is null
+        when coalesce(customers.erp_customer_id, created_customers.destination_id) is null
             then 'customer_not_in_erp'
     end                                                         as block_reason_code,
     routes.erp_system,
@@ -48,7 +48,9 @@ select
 from engagements
 join {{ ref('int_sync_erp_engagement_routes') }} as routes using (engagement_id)
 join opportunities using (crm_opportunity_id)
-left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = engagements.crm_account_id
+-- the account's NetSuite customer (each ERP matched on its own, int_customer_erp_matches): a NetSuite job's parent
+left join {{ ref('int_customer_erp_matches') }} as customers
+    on customers.crm_account_id = engagements.crm_account_id and customers.erp_system = 'netsuite'
 left join {{ ref('int_sync_created_ids') }} as created_customers
     on created_customers.sync_name = 'erp_customers' and created_customers.record_key = engagements.crm_account_id
 left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = engagements.legal_entity
