@@ -20,8 +20,9 @@ install: $(STAMP)  ## create .venv and install pshub with pinned dependencies
 
 DYNAMICS ?= UK
 CRM ?=
-demo: $(STAMP)  ## run one hub cycle against the sandbox on the embedded warehouse (UK in Dynamics 365 Finance; DYNAMICS= for NetSuite only; CRM=hubspot for HubSpot)
-	$(BIN)/pshub demo $(if $(DYNAMICS),--dynamics $(DYNAMICS)) $(if $(CRM),--crm $(CRM))
+PSA ?=
+demo: $(STAMP)  ## run one hub cycle against the sandbox on the embedded warehouse (UK in Dynamics 365 Finance; DYNAMICS= for NetSuite only; CRM=hubspot for HubSpot; PSA=certinia for Certinia)
+	$(BIN)/pshub demo $(if $(DYNAMICS),--dynamics $(DYNAMICS)) $(if $(CRM),--crm $(CRM)) $(if $(PSA),--psa $(PSA))
 
 TEST_WORKERS ?= 2
 

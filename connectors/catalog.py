@@ -101,6 +101,9 @@ _TIMECARD_FIELDS = ("Name", "pse__Resource__c", "pse__Project__c", "pse__Assignm
                     "pse__Cost_Rate_Amount__c:numeric", "CurrencyIsoCode", *_DAY_FIELDS, "pse__Total_Hours__c:numeric")
 CERTINIA = {
     o.name: o for o in (
+        # the org's accounts, which projects (pse__Account__c) and rate cards name: their names are the projects'
+        # clients, whichever CRM the firm sells in
+        _cert("Account", "Name"),
         # resources are Contacts (pse__Is_Resource__c); the org's other contacts land too and staging leaves them out
         _cert("Contact", "FirstName", "LastName", "Name", "Email", "Title", "AccountId", "pse__Is_Resource__c:boolean",
               "pse__Is_Resource_Active__c:boolean", "pse__Resource_Role__c", "pse__Default_Cost_Rate__c:numeric",

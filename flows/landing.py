@@ -59,7 +59,8 @@ def _checks():
 
 # how each system writes the version stamp of its records
 PARSERS: dict[str, Callable[[str], dt.datetime]] = {
-    "salesforce": salesforce.parse_datetime, "kantata": kantata.parse_datetime, "netsuite": netsuite.parse_datetime,
+    "salesforce": salesforce.parse_datetime, "certinia": salesforce.parse_datetime, "kantata": kantata.parse_datetime,
+    "netsuite": netsuite.parse_datetime,
     "dynamics": dynamics.parse_datetime, "hubspot": hubspot.parse_datetime,
 }
 

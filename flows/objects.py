@@ -74,7 +74,7 @@ def source_streams(client: ApiClient, obj: catalog.SourceObject,
                    since: dt.datetime | None) -> list[Iterator[list[dict]]]:
     """The object's records changed at or after `since` (all when None), as one stream of pages oldest change
     first, or (large Kantata reads) several streams over disjoint updated_at windows, to be read at once."""
-    if obj.system == "salesforce":
+    if obj.system in ("salesforce", "certinia"):  # Certinia: pse__ objects read as every Salesforce object
         fields = _salesforce_fields(client, obj)
         return [client.changed_pages(obj.name, fields, since=since, updated_field=obj.updated_field)]
     if obj.system == "kantata":

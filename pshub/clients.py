@@ -15,7 +15,7 @@ def client_for(system: str, settings: Settings | None = None) -> ApiClient:
     settings = settings or get_settings()
     cfg = settings.system(system)
     timeout = settings.http_timeout_seconds
-    if system == "salesforce":
+    if system in ("salesforce", "certinia"):  # Certinia PSA's objects are in the Salesforce org
         return SalesforceClient(cfg.base_url, cfg.credentials, api_version=settings.salesforce_api_version,
                                 timeout=timeout)
     if system == "netsuite":

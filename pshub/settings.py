@@ -32,6 +32,8 @@ def project_dir() -> Path | None:
 SUPPORTED_STACKS: dict[tuple[str, str], str] = {
     ("salesforce", "kantata"): "make demo",
     ("hubspot", "kantata"): "make demo CRM=hubspot",
+    ("salesforce", "certinia"): "make demo PSA=certinia",
+    ("hubspot", "certinia"): "make demo CRM=hubspot PSA=certinia",
 }
 
 
@@ -101,6 +103,9 @@ class Settings(BaseSettings):
     # The CRM this installation sells in: the ingest lands it, the CRM role models read it. With the PSA, one of
     # SUPPORTED_STACKS (checked below: an unsupported pair is a one-line error, before anything runs)
     crm: str = Field(default="salesforce", description="salesforce or hubspot")
+    # The PSA this installation delivers in: Kantata, or Certinia PSA (its pse__ objects in the Salesforce org, read
+    # and written with the Salesforce settings); the ingest lands it, the PSA role models read it
+    psa: str = Field(default="kantata", description="kantata or certinia")
 
     # Or the secrets from Prefect Secret blocks, by name (used when the secret itself is not set)
     salesforce_client_secret_block: str | None = None
@@ -146,9 +151,9 @@ class Settings(BaseSettings):
 
     @property
     def default_systems(self) -> list[str]:
-        """The systems an ingest lands when none is named: the installation's CRM (PSHUB_CRM), and Dynamics 365
-        Finance only when some legal entity posts to it (PSHUB_DYNAMICS_ENABLED)."""
-        return [self.crm, "kantata", "netsuite"] + (["dynamics"] if self.dynamics_enabled else [])
+        """The systems an ingest lands when none is named: the installation's CRM (PSHUB_CRM) and PSA (PSHUB_PSA),
+        and Dynamics 365 Finance only when some legal entity posts to it (PSHUB_DYNAMICS_ENABLED)."""
+        return [self.crm, self.psa, "netsuite"] + (["dynamics"] if self.dynamics_enabled else [])
 
     @property
     def pgdata_dir(self) -> Path:
@@ -159,7 +164,10 @@ class Settings(BaseSettings):
         return self.home_dir / "sandbox"
 
     def system(self, name: str) -> "SystemConfig":
-        """Base URL and credentials of one system: from PSHUB_<SYSTEM>_* or, unset, the local sandbox."""
+        """Base URL and credentials of one system: from PSHUB_<SYSTEM>_* or, unset, the local sandbox. Certinia
+        lives in the Salesforce org: its settings are Salesforce's."""
+        if name == "certinia":
+            name = "salesforce"
         url = getattr(self, f"{name}_url")
         if url:
             creds = {k: getattr(self, f"{name}_{k}") for k in _CREDENTIAL_FIELDS[name]}

@@ -7,7 +7,7 @@ import psycopg
 from pshub.settings import get_settings
 from pshub.warehouse import connect
 from reverse_etl import engine
-from reverse_etl.syncs import for_crm, get_sync
+from reverse_etl.syncs import PSA_SKIPPED, for_crm, for_psa, get_sync
 
 
 def apply_sync(name: str, run_id: str, confirm: bool = False, conn: psycopg.Connection | None = None,
@@ -22,6 +22,10 @@ def apply_sync(name: str, run_id: str, confirm: bool = False, conn: psycopg.Conn
     if sync is None:  # the installation's CRM has no destination for it
         return engine.SyncResult(name, run_id, status="skipped",
                                  message=f"not applied: the CRM is {settings.crm}, which has no object for it yet")
+    sync = for_psa(sync, settings.psa)
+    if sync is None:  # the installation's PSA has no destination for it (Certinia: roles, milestones, credit holds)
+        return engine.SyncResult(name, run_id, status="skipped",
+                                 message=f"not applied: the PSA is {settings.psa}: {PSA_SKIPPED.get(name, 'no object for it')}")
     concurrency = {"netsuite": settings.netsuite_concurrency, "salesforce": settings.salesforce_concurrency}.get(
         sync.destination, 1)
     return engine.apply(conn, sync, run_id, lambda: _client(sync.destination), concurrency=concurrency,

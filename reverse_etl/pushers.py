@@ -115,6 +115,13 @@ def salesforce_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
 
 def _salesforce_collections(ctx: Context, client, rows: list[dict], upsert: bool) -> list[Outcome]:
     sync = ctx.sync
+    adopted: list[Outcome] = []
+    if upsert and sync.existing_id:
+        # a record made by hand, matched by rule in dbt and not yet written by the hub: updated by its Id, taking the
+        # external id, so that the upserts after it find it (an upsert by external id would make a second record)
+        matched = [r for r in rows if row_matched(sync, r)]
+        rows = [r for r in rows if not row_matched(sync, r)]
+        adopted = _salesforce_adopt(ctx, client, matched) if matched else []
 
     def one_call(chunk: list[dict]) -> list[Outcome]:
         records = [_stamped(sync, {("Id" if not upsert else sync.key): str(r[sync.key]),
@@ -136,8 +143,39 @@ def _salesforce_collections(ctx: Context, client, rows: list[dict], upsert: bool
         return outcomes
 
     chunks = [rows[i:i + COLLECTION_MAX] for i in range(0, len(rows), COLLECTION_MAX)]
+    if not chunks:
+        return adopted
     with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(chunks)))) as pool:
-        return [o for outcomes in pool.map(one_call, chunks) for o in outcomes]
+        return adopted + [o for outcomes in pool.map(one_call, chunks) for o in outcomes]
+
+
+def row_matched(sync, row: dict) -> bool:
+    """The row names a destination record matched by rule that the hub has not written yet."""
+    matched = row.get(sync.existing_id) if sync.existing_id else None
+    return matched not in (None, "") and not row.get("_destination_id")
+
+
+def _salesforce_adopt(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    sync = ctx.sync
+    outcomes = []
+    for start in range(0, len(rows), COLLECTION_MAX):
+        chunk = rows[start:start + COLLECTION_MAX]
+        records = [_stamped(sync, {"Id": str(r[sync.existing_id]), sync.key: str(r[sync.key]),
+                                   **body(sync, r, send_nulls=True)}) for r in chunk]
+        try:
+            results = client.update_collection(sync.object, records)
+        except ConnectorError as exc:
+            outcomes += [_failure(str(r[sync.key]), exc) for r in chunk]
+            continue
+        for row, res in zip(chunk, results):
+            key = str(row[sync.key])
+            if res.get("success"):
+                outcomes.append(Outcome(key, destination_id=str(row[sync.existing_id])))
+            else:
+                err = (res.get("errors") or [{}])[0]
+                outcomes.append(Outcome(key, error_code=err.get("statusCode", "REJECTED"),
+                                        error=err.get("message", "rejected by Salesforce")))
+    return outcomes
 
 
 # -- Kantata: creates guarded by intents, updates by id, custom fields by name ------------------------------

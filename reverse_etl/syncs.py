@@ -47,14 +47,16 @@ class Sync:
     # Dynamics 365 Finance: the destination fields that make a record's natural key (dataAreaId first); the record
     # is created with them and patched by them, so a retry meets the record instead of making a second one
     natural_key: tuple[str, ...] = ()
+    # the outbound model, when not the sync's name (a sync whose destination depends on the installation's systems)
+    model_name: str | None = None
 
     @property
     def model(self) -> str:
-        return f"outbound.{self.name}"
+        return f"outbound.{self.model_name or self.name}"
 
     @property
     def blocked_model(self) -> str:
-        return f"outbound.{self.name}_blocked"
+        return f"outbound.{self.model_name or self.name}_blocked"
 
     @property
     def pushed_columns(self) -> list[str]:
@@ -215,6 +217,43 @@ def for_crm(sync: Sync, crm: str) -> Sync | None:
         return replace(sync, destination="hubspot", object=HUBSPOT_OBJECTS[sync.object], operation=HUBSPOT_UPDATE,
                        batch_size=min(sync.batch_size, 100))
     raise ValueError(f"unknown CRM {crm!r}; known: salesforce, hubspot")
+
+
+# The PSA syncs when the PSA is Certinia (PSHUB_PSA=certinia): the project shells are Certinia projects (pse__Proj__c,
+# a custom object of the Salesforce org) upserted by the firm's external id field CRM_Opportunity_Id__c through
+# sObject Collections (REST API Developer Guide, "Upsert Up to 200 Records"): a retry or a lost answer meets the project
+# it made. A project made by hand and matched by rule is updated by its Id, taking the external id. The rows are outbound.certinia_projects. Planned roles (resource requests), billing milestones and the
+# credit-hold flag have no Certinia destination yet: skipped, with why (PSA_SKIPPED).
+CERTINIA_PROJECTS = Sync(
+    "psa_projects", "salesforce", "pse__Proj__c", "CRM_Opportunity_Id__c",
+    fields("Name!", "pse__Account__c", "pse__Opportunity__c", "pse__Project_Type__c", "pse__Stage__c",
+           "pse__Is_Active__c:boolean", "pse__Is_Billable__c:boolean", "pse__Start_Date__c:date", "pse__End_Date__c:date",
+           "pse__Bookings__c:number", "pse__Description__c", "CurrencyIsoCode", "Billing_Model__c", "Legal_Entity__c",
+           "Service_Line__c"),
+    SALESFORCE_UPSERT, batch_size=200, model_name="certinia_projects", existing_id="_psa_project_id",
+    description="Closed-won opportunities become Certinia project shells (CRM_Opportunity_Id__c = opportunity id).")
+PSA_SKIPPED = {
+    "psa_project_roles": "planned roles would be Certinia resource requests, which the hub does not write yet",
+    "psa_project_milestones": "billing milestones would be Certinia milestones, which the hub does not write yet",
+    "psa_credit_holds": "the credit-hold flag is a Kantata custom field; the Certinia project's Credit_Hold__c is not "
+                        "written yet",
+}
+
+
+def for_psa(sync: Sync, psa: str) -> Sync | None:
+    """The sync as the installation's PSA takes it; None when that PSA has no destination for it (PSA_SKIPPED says
+    why)."""
+    if psa == "kantata" or sync.destination != "kantata":
+        return sync
+    if psa == "certinia":
+        return CERTINIA_PROJECTS if sync.name == "psa_projects" else None
+    raise ValueError(f"unknown PSA {psa!r}; known: kantata, certinia")
+
+
+def for_systems(sync: Sync, crm: str, psa: str) -> Sync | None:
+    """The sync as the installation's CRM and PSA take it (for_crm, then for_psa); None: not applied there."""
+    sync = for_crm(sync, crm)
+    return None if sync is None else for_psa(sync, psa)
 
 
 def get_sync(name: str) -> Sync:

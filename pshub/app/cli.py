@@ -23,7 +23,7 @@ from pshub.settings import ConfigurationError, get_settings, redact_url
 from pshub.warehouse import EmbeddedWarehouse, WarehouseError, connect, database_url
 from reverse_etl import engine
 from reverse_etl.apply import apply_sync
-from reverse_etl.syncs import SYNCS, get_sync
+from reverse_etl.syncs import SYNCS, for_systems, get_sync
 
 # Imported where a command needs them, and nowhere else (each measured by bench/cli.py, whose commands must answer
 # within 3 s): the flows (flows.*, and pshub.app.progress and pshub.app.demo, which import them), because they
@@ -274,6 +274,10 @@ def demo(
                             "salesforce). Supported with NetSuite: Salesforce + Kantata (make demo), HubSpot + "
                             "Kantata (make demo CRM=hubspot). One CRM per warehouse: run another CRM's demo in a "
                             "data folder of its own (PSHUB_HOME=.pshub-hubspot make demo CRM=hubspot)"),
+    psa: str = typer.Option("", help="the PSA the firm delivers in: kantata or certinia (default PSHUB_PSA, else "
+                            "kantata); certinia places the sandbox firm's delivery in Certinia PSA when the firm is "
+                            "generated (make demo PSA=certinia, in a data folder of its own: "
+                            "PSHUB_HOME=.pshub-certinia)"),
 ) -> None:
     """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next.
 
@@ -292,6 +296,13 @@ def demo(
             get_settings()
         except ConfigurationError as exc:
             _fail(f"--crm: {exc}", 2)
+    if psa:  # this process's settings: the hub lands and writes back to this PSA
+        os.environ["PSHUB_PSA"] = psa
+        get_settings.cache_clear()
+        try:
+            get_settings()
+        except ConfigurationError as exc:
+            _fail(f"--psa: {exc}", 2)
     api = _start_prefect()
     sys.exit(run_demo(scale=scale, prefect=api, dynamics=routing))
 
@@ -309,6 +320,9 @@ def sync_plan(name: Optional[str] = typer.Argument(None, help="one sync (default
         syncs = [get_sync(name)] if name else list(SYNCS.values())
     except KeyError as exc:
         _fail(exc.args[0])
+    settings = get_settings()
+    # as this installation's CRM and PSA take them (a sync they have no destination for is not applied)
+    syncs = [s for s in (for_systems(x, settings.crm, settings.psa) for x in syncs) if s is not None]
     with connect() as conn:
         for sync in syncs:
             try:

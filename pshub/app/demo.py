@@ -121,7 +121,8 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
         fresh = not (settings.sandbox_dir / "endpoints.json").exists() and not any(settings.sandbox_dir.glob("*"))
         typer.echo(f"  sandbox:   {'generating a ' + scale + ' firm and ' if fresh else ''}starting in {settings.sandbox_dir}")
         settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
-        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports, progress=CycleProgress().sandbox)
+        server = SandboxServer(settings.sandbox_dir, scale=scale, ports=ports, progress=CycleProgress().sandbox,
+                               psa=settings.psa)
         server.start()
         if dynamics:  # the entities' books move to Dynamics from their date (once per firm: a rerun changes nothing)
             dynamics = dynamics_routing(dynamics["text"], (server.store.meta("hub_cutover") or "")[:10] or None)
@@ -142,6 +143,7 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
             f"warehouse): run the {settings.crm} demo in a data folder of its own, e.g. "
             f"PSHUB_HOME=.pshub-{settings.crm} make demo CRM={settings.crm}")
     typer.echo(f"  CRM:       {settings.crm} (PSHUB_CRM)")
+    typer.echo(f"  PSA:       {settings.psa} (PSHUB_PSA)")
     account = None
     try:
         if prefect is not None:

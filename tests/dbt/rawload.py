@@ -65,45 +65,52 @@ def land_firm(sqlite_path: Path, warehouse_url: str, systems: tuple[str, ...] | 
     src.row_factory = sqlite3.Row
     counts = {}
     with psycopg.connect(warehouse_url) as conn:
-        for system, (prefix, objects) in schema.SYSTEMS.items():
+        landings = [(source_system, prefix, obj, flist, system)
+                    for source_system, (prefix, objects) in schema.SYSTEMS.items() for obj, flist in objects.items()
+                    # Certinia's objects are in the Salesforce org; the ingest lands them as system certinia, and
+                    # the org's accounts for Certinia too (connectors/catalog.py, CERTINIA)
+                    for system in ((["certinia"] if obj in schema.CERTINIA else ["salesforce", "certinia"]
+                                    if obj == "Account" else ["salesforce"]) if source_system == "salesforce"
+                                   else [source_system])]
+        for source_system, prefix, obj, flist, system in landings:
             if systems is not None and system not in systems:
                 continue
-            for obj, flist in objects.items():
-                table = obj.lower()
-                types = {f.split(":")[0]: f.split(":")[1] for f in flist}
-                id_field = [n for n, t in types.items() if t == "id"][0]
-                conn.execute(f"create schema if not exists raw_{system}")
-                conn.execute(f"""create table if not exists raw_{system}."{table}" (id text primary key, data jsonb not null,
-                    source_updated_at timestamptz not null, is_deleted boolean not null default false,
-                    _load_id bigint not null, _landed_at timestamptz not null default now())""")
-                load_id = conn.execute("insert into ops.loads (run_id, system, object) values ('tests', %s, %s)"
-                                       " returning load_id", (system, obj)).fetchone()[0]
-                convert = {"salesforce": _sf_value, "kantata": _kt_value, "netsuite": _ns_value}[system]
-                conn.execute("create temp table incoming (id text, data jsonb, source_updated_at timestamptz,"
-                             " is_deleted boolean) on commit drop")
-                rows = src.execute(f'select * from "{prefix}_{obj}"').fetchall()
-                with conn.cursor().copy("copy incoming (id, data, source_updated_at, is_deleted) from stdin") as cp:
-                    for r in rows:
-                        rec = {k: convert(types[k], r[k]) for k in r.keys()}
-                        if system == "salesforce":
-                            rec["attributes"] = {"type": obj}
-                        deleted = bool(rec.get(_SF_DELETED)) if system == "salesforce" else False
-                        cp.write_row((str(r[id_field]), json.dumps(rec), _updated(system, obj, dict(r)), deleted))
-                target = f'raw_{system}."{table}"'
-                landed = conn.execute(f"""
-                    insert into {target} (id, data, source_updated_at, is_deleted, _load_id)
-                    select id, data, source_updated_at, is_deleted, %s from incoming
-                    on conflict (id) do update set data = excluded.data, source_updated_at = excluded.source_updated_at,
-                        is_deleted = excluded.is_deleted, _load_id = excluded._load_id, _landed_at = now()
-                    where {target}.data is distinct from excluded.data or {target}.is_deleted <> excluded.is_deleted""",
-                                      (load_id,)).rowcount
-                gone = conn.execute(f"""
-                    update {target} set is_deleted = true, _load_id = %s, _landed_at = now()
-                    where not is_deleted and id not in (select id from incoming)""", (load_id,)).rowcount
-                conn.execute("update ops.loads set status = 'completed', completed_at = now(), rows_landed = %s"
-                             " where load_id = %s", (landed + gone, load_id))
-                conn.commit()
-                counts[f"{system}.{table}"] = landed + gone
+            table = obj.lower()
+            types = {f.split(":")[0]: f.split(":")[1] for f in flist}
+            id_field = [n for n, t in types.items() if t == "id"][0]
+            conn.execute(f"create schema if not exists raw_{system}")
+            conn.execute(f"""create table if not exists raw_{system}."{table}" (id text primary key, data jsonb not null,
+                source_updated_at timestamptz not null, is_deleted boolean not null default false,
+                _load_id bigint not null, _landed_at timestamptz not null default now())""")
+            load_id = conn.execute("insert into ops.loads (run_id, system, object) values ('tests', %s, %s)"
+                                   " returning load_id", (system, obj)).fetchone()[0]
+            convert = {"salesforce": _sf_value, "certinia": _sf_value, "kantata": _kt_value,
+                       "netsuite": _ns_value}[system]
+            conn.execute("create temp table incoming (id text, data jsonb, source_updated_at timestamptz,"
+                         " is_deleted boolean) on commit drop")
+            rows = src.execute(f'select * from "{prefix}_{obj}"').fetchall()
+            with conn.cursor().copy("copy incoming (id, data, source_updated_at, is_deleted) from stdin") as cp:
+                for r in rows:
+                    rec = {k: convert(types[k], r[k]) for k in r.keys()}
+                    if source_system == "salesforce":
+                        rec["attributes"] = {"type": obj}
+                    deleted = bool(rec.get(_SF_DELETED)) if source_system == "salesforce" else False
+                    cp.write_row((str(r[id_field]), json.dumps(rec), _updated(source_system, obj, dict(r)), deleted))
+            target = f'raw_{system}."{table}"'
+            landed = conn.execute(f"""
+                insert into {target} (id, data, source_updated_at, is_deleted, _load_id)
+                select id, data, source_updated_at, is_deleted, %s from incoming
+                on conflict (id) do update set data = excluded.data, source_updated_at = excluded.source_updated_at,
+                    is_deleted = excluded.is_deleted, _load_id = excluded._load_id, _landed_at = now()
+                where {target}.data is distinct from excluded.data or {target}.is_deleted <> excluded.is_deleted""",
+                                  (load_id,)).rowcount
+            gone = conn.execute(f"""
+                update {target} set is_deleted = true, _load_id = %s, _landed_at = now()
+                where not is_deleted and id not in (select id from incoming)""", (load_id,)).rowcount
+            conn.execute("update ops.loads set status = 'completed', completed_at = now(), rows_landed = %s"
+                         " where load_id = %s", (landed + gone, load_id))
+            conn.commit()
+            counts[f"{system}.{table}"] = landed + gone
     return counts
 
 

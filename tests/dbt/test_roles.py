@@ -10,27 +10,25 @@ from pathlib import Path
 import pytest
 
 MODELS = Path(__file__).resolve().parents[2] / "dbt_project" / "models"
-SYSTEM_STAGING = re.compile(r"ref\('(stg_(?:salesforce|kantata|netsuite|dynamics|hubspot)__[a-z_]+)'\)")
+SYSTEM_STAGING = re.compile(r"ref\('(stg_(?:salesforce|kantata|certinia|netsuite|dynamics|hubspot)__[a-z_]+)'\)")
 
 # Readers of a system's staging model outside staging and the roles, and why they are still there.
 STILL_READING_STAGING = {
-    # Kantata keeps the hub's attributes in custom fields: this is the PSA role's projects, mapped from them
+    # Kantata keeps the hub's attributes in custom fields, Certinia in the project's fields and its client in the
+    # account it names: this is the PSA role's projects, mapped from them
     "intermediate/core/int_psa_projects.sql": {
-        "stg_kantata__workspaces", "stg_kantata__custom_fields", "stg_kantata__custom_field_values"},
-    # the incremental time models (their change sets read each input's landed rows and deletions by load id)
-    "intermediate/core/int_time_entry_first_day.sql": {"stg_kantata__time_entries"},
+        "stg_kantata__workspaces", "stg_kantata__custom_fields", "stg_kantata__custom_field_values",
+        "stg_certinia__projects", "stg_certinia__accounts"},
+    # the incremental time models (their change sets read each input's landed rows and deletions by load id); the
+    # PSA's time itself through the role (int_psa_time_entries, int_psa_deleted_time_entries)
     "intermediate/delivery/int_time_bill_matches.sql": {
-        "stg_kantata__time_entries", "stg_netsuite__deleted_time_bills", "stg_dynamics__deleted_hour_journal_lines"},
+        "stg_netsuite__deleted_time_bills", "stg_dynamics__deleted_hour_journal_lines"},
     "intermediate/delivery/int_time_bills.sql": {
         "stg_netsuite__deleted_time_bills", "stg_dynamics__deleted_hour_journal_lines"},
     "intermediate/delivery/int_time_changes.sql": {
-        "stg_kantata__custom_field_values", "stg_kantata__deleted_time_entries", "stg_kantata__rate_card_roles",
-        "stg_kantata__time_entries", "stg_kantata__users", "stg_kantata__workspace_resources",
-        "stg_kantata__workspaces", "stg_netsuite__accounting_periods", "stg_netsuite__deleted_time_bills",
-        "stg_netsuite__employees", "stg_dynamics__deleted_hour_journal_lines", "stg_dynamics__fiscal_periods"},
-    "intermediate/delivery/int_time_entries.sql": {
-        "stg_kantata__deleted_time_entries", "stg_kantata__rate_card_roles", "stg_kantata__roles",
-        "stg_kantata__time_entries", "stg_kantata__workspace_resources"},
+        "stg_kantata__custom_field_values", "stg_kantata__workspaces", "stg_certinia__projects",
+        "stg_netsuite__accounting_periods", "stg_netsuite__deleted_time_bills", "stg_netsuite__employees",
+        "stg_dynamics__deleted_hour_journal_lines", "stg_dynamics__fiscal_periods"},
     # people are matched to NetSuite employees (no ERP role for workers yet)
     "intermediate/delivery/int_resources_matched.sql": {
         "stg_netsuite__employees", "stg_netsuite__subsidiaries", "stg_netsuite__currencies"},

@@ -1,9 +1,12 @@
-"""HubSpot as the CRM (PSHUB_CRM=hubspot), through the hub's own cycle: the ingest lands HubSpot (not Salesforce),
-and a closed-won HubSpot deal of no ERP yet becomes a NetSuite customer and project and a Kantata project in one
-cycle, the deal showing their ids and its sync status in HubSpot; the ERP's invoices appear on their HubSpot company
+"""HubSpot as the CRM (PSHUB_CRM=hubspot) and Certinia as the PSA (PSHUB_PSA=certinia), through the hub's own cycle:
+the ingest lands HubSpot and Certinia (not Salesforce's CRM objects, not Kantata), and a closed-won HubSpot deal of no
+ERP yet becomes a NetSuite customer and project and a Certinia project (pse__Proj__c, its CRM_Opportunity_Id__c the
+deal's id) in one cycle, the deal showing their ids and its sync status in HubSpot; the ERP's invoices appear on their HubSpot company
 (records of the firm's ERP invoices custom object, associated with it), and a second cycle writes none of them again.
 
-A hub of its own (its own warehouse database and sandbox firm, small, seed 7)."""
+A hub of its own (its own warehouse database and sandbox firm, small, seed 7, its delivery placed in Certinia). The
+other new pairing, HubSpot with Kantata, meets the same marts in tests/dbt (test_crm_invariance), Salesforce with
+Certinia in test_psa_invariance; Salesforce with Kantata runs in the operations tests' cycle."""
 from __future__ import annotations
 
 import os
@@ -18,17 +21,18 @@ from pshub.settings import get_settings
 
 @pytest.fixture(scope="module")
 def hubspot_hub(warehouse_url, home):
-    saved = os.environ.get("PSHUB_CRM")
-    os.environ["PSHUB_CRM"] = "hubspot"
+    saved = {k: os.environ.get(k) for k in ("PSHUB_CRM", "PSHUB_PSA")}
+    os.environ["PSHUB_CRM"], os.environ["PSHUB_PSA"] = "hubspot", "certinia"
     get_settings.cache_clear()
     try:
-        with isolated_hub(warehouse_url, home / "hubspot-crm", "pshub_hubspot_crm_test") as env:
+        with isolated_hub(warehouse_url, home / "hubspot-crm", "pshub_hubspot_crm_test", psa="certinia") as env:
             yield env
     finally:
-        if saved is None:
-            os.environ.pop("PSHUB_CRM", None)
-        else:
-            os.environ["PSHUB_CRM"] = saved
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         get_settings.cache_clear()
 
 
@@ -60,7 +64,12 @@ def test_a_closed_won_hubspot_deal_becomes_erp_and_psa_projects_in_one_cycle_and
     # the deal's ERP project (external id = HubSpot deal id) and its company's ERP customer (= HubSpot company id)
     assert all(jobs.get(deal) == job for deal, job in new_projects.items())
     assert {won[deal] for deal in new_projects} <= custs | set(customers) and {won[d] for d in new_projects} <= custs
-    assert set(new_projects) <= set(shells)  # and a Kantata project shell each
+    assert "certinia" in landed and "kantata" not in landed, landed
+    assert set(new_projects) <= set(shells)  # and a Certinia project shell each, in the Salesforce org
+    with client_for("salesforce") as sf:
+        certinia = {r["CRM_Opportunity_Id__c"]: r["Id"] for page in sf.query_pages(
+            "SELECT Id, CRM_Opportunity_Id__c FROM pse__Proj__c WHERE CRM_Opportunity_Id__c != null") for r in page}
+    assert {d: certinia.get(d) for d in new_projects} == {d: shells[d] for d in new_projects}
     # the deal shows the ids and the sync status the hub wrote back (crm_opportunity_links, to HubSpot)
     with client_for("hubspot") as hs:
         ids = sorted(new_projects)[:100]
@@ -69,7 +78,7 @@ def test_a_closed_won_hubspot_deal_becomes_erp_and_psa_projects_in_one_cycle_and
     shown = {r["id"]: r["properties"] for r in page["results"]}
     assert {d: shown[d]["erp_project_id"] for d in ids} == {d: new_projects[d] for d in ids}
     assert all(shown[d]["psa_project_id"] == shells[d] and shown[d]["sync_status"] for d in ids)
-    print(f"HubSpot cycle: {len(new_projects)} closed-won deals became NetSuite and Kantata projects; "
+    print(f"HubSpot cycle: {len(new_projects)} closed-won deals became NetSuite and Certinia projects; "
           f"cycle {result.get('status')}")
 
 

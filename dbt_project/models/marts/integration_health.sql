@@ -45,7 +45,7 @@ unprovisioned as (
 unposted_time as (
 
     -- approved billable entries in open periods not in the ERP, summed by month in int_time_engagement_months
-    select 'approved_time_not_posted', 'kantata', 'time_entries', months.engagement_id, months.engagement_id,
+    select 'approved_time_not_posted', {{ installed_psa() }}, {{ psa_object(installed_psa(), 'time_entries') }}, months.engagement_id, months.engagement_id,
            facts.customer_name, min(months.unposted_first_updated_at)::date, {{ var('unposted_time_sla_days', 7) }},
            sum(months.unposted_value), min(months.unposted_currency_code),
            sum(months.unposted_value_reporting),
@@ -60,7 +60,7 @@ unposted_time as (
 
 unposted_expenses as (
 
-    select 'approved_expense_not_posted', 'kantata', 'expenses', expenses.engagement_id, expenses.engagement_id,
+    select 'approved_expense_not_posted', {{ installed_psa() }}, {{ psa_object(installed_psa(), 'expenses') }}, expenses.engagement_id, expenses.engagement_id,
            facts.customer_name, min(expenses.updated_at)::date, {{ var('unposted_time_sla_days', 7) }},
            sum(expenses.amount), min(expenses.currency_code), sum(expenses.amount * expenses.rate_to_reporting),
            count(*) || ' approved billable expenses not posted to the ERP',
@@ -91,7 +91,7 @@ crm_finance as (
 milestones_not_invoiced as (
 
     -- the milestones the invoice-request sync should push (pushable or blocked) that the ERP does not hold yet
-    select 'milestone_completed_not_invoiced', 'kantata', 'stories', candidates.external_id, candidates._engagement,
+    select 'milestone_completed_not_invoiced', {{ installed_psa() }}, {{ psa_object(installed_psa(), 'stories') }}, candidates.external_id, candidates._engagement,
            candidates._customer, candidates.custrecord_pshub_ir_date, 5,
            candidates._amount_at_stake, candidates._currency,
            candidates._amount_at_stake * facts.as_of_rate_to_reporting,

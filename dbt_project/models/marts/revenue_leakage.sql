@@ -26,8 +26,8 @@ with unbilled_work as (
 select
     reason_code || ':' || engagement_id || ':' || to_char(work_month, 'YYYY-MM') as leakage_id,
     reason_code,
-    'kantata'                                                           as source_system,
-    'time_entries'                                                      as source_object,
+    {{ installed_psa() }}                                                 as source_system,
+    {{ psa_object(installed_psa(), 'time_entries') }}                   as source_object,
     engagement_id || ':' || to_char(work_month, 'YYYY-MM')              as source_record_id,
     engagement_id,
     facts.customer_name,

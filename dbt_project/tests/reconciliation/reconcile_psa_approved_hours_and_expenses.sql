@@ -8,6 +8,11 @@ with raw_entries as (
     select data ->> 'workspace_id' as psa_project_id, {{ json_numeric('time_in_minutes') }} / 60 as hours
     from {{ source('kantata', 'time_entries') }}
     where not is_deleted and {{ json_bool('approved') }} and {{ json_date('date_performed') }} is not null
+    union all
+    -- Certinia: the approved timecard splits' hours (every day of a split is dated)
+    select data ->> 'pse__Project__c', {{ json_numeric('pse__Total_Hours__c') }}
+    from {{ source('certinia', 'pse__timecard__c') }}
+    where not is_deleted and {{ json_bool('pse__Approved__c') }}
 
 ),
 
@@ -17,6 +22,10 @@ raw_expenses as (
            data ->> 'currency' as currency_code
     from {{ source('kantata', 'expenses') }}
     where not is_deleted and {{ json_bool('approved') }}
+    union all
+    select data ->> 'pse__Project__c', {{ json_numeric('pse__Amount__c') }}, data ->> 'CurrencyIsoCode'
+    from {{ source('certinia', 'pse__expense__c') }}
+    where not is_deleted and {{ json_bool('pse__Approved__c') }}
 
 ),
 
@@ -24,7 +33,7 @@ engagement_projects as (
 
     select project_id as psa_project_id
     from {{ ref('int_project_keys') }}
-    where source_system = 'kantata' and engagement_id is not null
+    where source_system in {{ psa_systems() }} and engagement_id is not null
 
 ),
 

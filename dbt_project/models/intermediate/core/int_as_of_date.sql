@@ -8,7 +8,8 @@
 
 with latest_source_change as (
 
-    {% for system, object in [('salesforce', 'opportunity'), ('hubspot', 'deals'), ('kantata', 'time_entries'), ('netsuite', 'transaction'),
+    {% for system, object in [('salesforce', 'opportunity'), ('hubspot', 'deals'), ('kantata', 'time_entries'),
+                              ('certinia', 'pse__timecard__c'), ('netsuite', 'transaction'),
                               ('dynamics', 'freetextinvoiceheaders'), ('dynamics', 'customerpaymentjournallines')] %}
     select max(source_updated_at)::date as latest_change_date from {{ source(system, object) }}
     {% if is_incremental() %}where _load_id > {{ last_good_build_watermark() }}{% endif %}

@@ -10,7 +10,7 @@ with time_entries as (
 
 time_issues as (
 
-    select reason_code, rule_number, 'kantata' as source_system, 'time_entries' as source_object,
+    select reason_code, rule_number, psa_system as source_system, {{ psa_object('psa_system', 'time_entries') }} as source_object,
            psa_time_entry_id as source_record_id, engagement_id, amount_at_stake, currency_code, rate_to_reporting,
            since_date, detail
     from time_entries
@@ -47,7 +47,7 @@ time_issues as (
 
 expense_issues as (
 
-    select 'expense_without_project', 10, 'kantata', 'expenses', psa_expense_id, engagement_id,
+    select 'expense_without_project', 10, psa_system, {{ psa_object('psa_system', 'expenses') }}, psa_expense_id, engagement_id,
            amount, currency_code, rate_to_reporting, expense_date, 'expense on a project that does not exist'
     from {{ ref('int_expenses') }}
     where is_without_project
@@ -163,12 +163,13 @@ opportunity_issues as (
 
 project_issues as (
 
-    select 'negative_budget_remaining', 12, 'kantata', 'workspaces', projects.psa_project_id, project_keys.engagement_id,
+    select 'negative_budget_remaining', 12, projects.psa_system, {{ psa_object('projects.psa_system', 'workspaces') }},
+           projects.psa_project_id, project_keys.engagement_id,
            projects.budget_used_amount - projects.contract_amount, projects.currency_code, null::numeric,
            projects.updated_at::date, 'budget used ' || projects.budget_used_amount || ' exceeds budget ' || projects.contract_amount
     from {{ ref('int_psa_projects') }} as projects
     left join {{ ref('int_project_keys') }} as project_keys
-        on project_keys.source_system = 'kantata' and project_keys.project_id = projects.psa_project_id
+        on project_keys.source_system in {{ psa_systems() }} and project_keys.project_id = projects.psa_project_id
     where projects.contract_amount > 0 and projects.budget_used_amount > projects.contract_amount
     union all
     select case when key_status in ('several', 'several_engagements') then 'engagement_key_matches_several'

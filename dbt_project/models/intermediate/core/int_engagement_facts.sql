@@ -75,7 +75,7 @@ milestones as (
         sum(stories.time_estimate_minutes) / 60.0                       as estimated_hours
     from {{ ref('int_psa_tasks') }} as stories
     join {{ ref('int_project_keys') }} as project_keys
-        on project_keys.source_system = 'kantata' and project_keys.project_id = stories.psa_project_id
+        on project_keys.source_system in {{ psa_systems() }} and project_keys.project_id = stories.psa_project_id
     where stories.story_type = 'milestone' or stories.time_estimate_minutes is not null
     group by 1
 

@@ -74,13 +74,13 @@ join jobs
     and abs(coalesce(jobs.start_date, jobs.created_date)
             - coalesce(opportunities.start_date, opportunities.close_date)) <= {{ var('match_start_window_days', 45) }}
 union all
-select opportunities.crm_opportunity_id, 'kantata', workspaces.psa_project_id, 1, 'external_id', 0
+select opportunities.crm_opportunity_id, workspaces.psa_system, workspaces.psa_project_id, 1, 'external_id', 0
 from opportunities join workspaces on workspaces.crm_opportunity_id = opportunities.crm_opportunity_id
 union all
-select opportunities.crm_opportunity_id, 'kantata', workspaces.psa_project_id, 2, 'crm_backlink', 0
+select opportunities.crm_opportunity_id, workspaces.psa_system, workspaces.psa_project_id, 2, 'crm_backlink', 0
 from opportunities join workspaces on workspaces.psa_project_id = opportunities.psa_project_id
 union all
-select opportunities.crm_opportunity_id, 'kantata', workspaces.psa_project_id, 3, 'customer_name_dates',
+select opportunities.crm_opportunity_id, workspaces.psa_system, workspaces.psa_project_id, 3, 'customer_name_dates',
        abs(workspaces.start_date - coalesce(opportunities.start_date, opportunities.close_date))
 from opportunities
 join workspaces

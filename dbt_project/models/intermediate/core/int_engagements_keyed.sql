@@ -59,7 +59,7 @@ erp as (
     join opportunities using (crm_opportunity_id)
     left join {{ ref('int_erp_routes') }} as routes
         on routes.legal_entity = opportunities.legal_entity and routes.is_current
-    where decided.source_system <> 'kantata'
+    where decided.source_system not in {{ psa_systems() }}
     order by decided.crm_opportunity_id, (decided.source_system = routes.erp_system) desc nulls last,
              decided.source_system desc
 
@@ -86,4 +86,4 @@ select
     coalesce(psa.candidate_count, 0)                            as psa_candidate_count
 from opportunities
 left join erp on erp.crm_opportunity_id = opportunities.crm_opportunity_id
-left join decided as psa on psa.crm_opportunity_id = opportunities.crm_opportunity_id and psa.source_system = 'kantata'
+left join decided as psa on psa.crm_opportunity_id = opportunities.crm_opportunity_id and psa.source_system in {{ psa_systems() }}

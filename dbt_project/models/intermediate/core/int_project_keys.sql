@@ -27,7 +27,7 @@ projects as (
     select erp_system as source_system, erp_project_id as project_id, project_name, false as is_internal
     from {{ ref('int_erp_projects') }}
     union all
-    select 'kantata', psa_project_id, project_name, is_internal
+    select psa_system, psa_project_id, project_name, is_internal
     from {{ ref('int_psa_projects') }}
 
 )

@@ -1,5 +1,6 @@
--- One row per PSA project (Kantata workspace) with its custom fields pivoted and its canonical status: the PSA role's
--- projects (Kantata maps its hub attributes into custom fields, so the mapping lives here).
+-- One row per PSA project (Kantata workspace, Certinia project) with its hub attributes and canonical status: the PSA
+-- role's projects. Kantata keeps the hub's attributes in custom fields (pivoted here); Certinia in the project's own
+-- fields, its client being the account of the org it names (whichever CRM the firm sells in).
 with workspaces as (
 
     select * from {{ ref('stg_kantata__workspaces') }}
@@ -35,6 +36,7 @@ pivoted as (
 )
 
 select
+    'kantata'                                                   as psa_system,
     workspaces.psa_project_id,
     nullif(pivoted.crm_opportunity_id, '')                      as crm_opportunity_id,
     workspaces.psa_rate_card_id,
@@ -62,3 +64,35 @@ left join pivoted using (psa_project_id)
 left join {{ ref('billing_models') }} as billing_models on billing_models.psa_value = pivoted.billing_model_value
 left join {{ ref('status_mappings') }} as statuses
     on statuses.source_system = 'kantata' and statuses.status_value = workspaces.status_name
+
+union all
+
+select
+    'certinia'                                                  as psa_system,
+    projects.psa_project_id,
+    projects.crm_opportunity_id,
+    projects.psa_rate_card_id,
+    projects.project_name,
+    accounts.account_name                                       as client_name,
+    billing_models.billing_model,
+    projects.legal_entity,
+    projects.service_line,
+    projects.currency_code,
+    projects.status_name,
+    coalesce(statuses.canonical_status, 'active')               as canonical_status,
+    projects.contract_amount,
+    projects.budget_used_amount,
+    projects.percentage_complete,
+    -- Certinia says it: an internal project (bench, training, pre-sales) is of the Internal type
+    coalesce(projects.project_type = 'Internal', false)         as is_internal,
+    not coalesce(projects.is_active, true)                      as is_archived,
+    projects.is_credit_hold_flagged,
+    projects.start_date,
+    projects.due_date,
+    projects.created_at,
+    projects.updated_at
+from {{ ref('stg_certinia__projects') }} as projects
+left join {{ ref('stg_certinia__accounts') }} as accounts on accounts.psa_account_id = projects.psa_account_id
+left join {{ ref('billing_models') }} as billing_models on billing_models.psa_value = projects.billing_model_value
+left join {{ ref('status_mappings') }} as statuses
+    on statuses.source_system = 'certinia' and statuses.status_value = projects.status_name

@@ -3,9 +3,10 @@
 -- Incremental and exact: the first day only moves earlier through an entry landed since the last successful
 -- build (read through the raw table's load-id index), and later only when the entry holding it changed or was
 -- deleted, which this build then sees, and recomputes from every entry.
+-- depends_on: {{ ref('int_psa_deleted_time_entries') }}
 {{ config(materialized='incremental', unique_key='first_day_key') }}
 
-{% set entries = ref('stg_kantata__time_entries') %}
+{% set entries = ref('int_psa_time_entries') %}
 
 {% if is_incremental() %}
 with previous as (
@@ -16,9 +17,13 @@ with previous as (
 
 holder_changed as (
 
+    -- the entry holding the first day landed again (changed) or left the PSA since
     select exists (
-        select 1 from {{ source('kantata', 'time_entries') }}
-        where id = (select psa_time_entry_id from previous) and _load_id > {{ last_good_build_watermark() }}
+        select 1 from {{ entries }}
+        where psa_time_entry_id = (select psa_time_entry_id from previous) and load_id > {{ last_good_build_watermark() }}
+        union all
+        select 1 from {{ ref('int_psa_deleted_time_entries') }}
+        where psa_time_entry_id = (select psa_time_entry_id from previous) and load_id > {{ last_good_build_watermark() }}
     ) as changed
 
 ),

@@ -61,4 +61,4 @@ select
 from allocations
 left join weekdays using (psa_allocation_id)
 left join {{ ref('int_project_keys') }} as project_keys
-    on project_keys.source_system = 'kantata' and project_keys.project_id = allocations.psa_project_id
+    on project_keys.source_system in {{ psa_systems() }} and project_keys.project_id = allocations.psa_project_id

@@ -18,7 +18,7 @@ keyed as (
     from expenses
     left join {{ ref('int_psa_projects') }} as projects using (psa_project_id)
     left join {{ ref('int_project_keys') }} as project_keys
-        on project_keys.source_system = 'kantata' and project_keys.project_id = expenses.psa_project_id
+        on project_keys.source_system in {{ psa_systems() }} and project_keys.project_id = expenses.psa_project_id
     left join {{ ref('int_resources_matched') }} as resources on resources.psa_user_id = expenses.psa_user_id
 
 ),
@@ -69,6 +69,7 @@ matched as (
 
 select
     keyed.psa_expense_id,
+    keyed.psa_system,
     keyed.psa_project_id,
     keyed.engagement_id,
     engagements.erp_project_id,

@@ -41,9 +41,9 @@ entries_of_people as (
         entries.work_date,
         round(entries.minutes / 60.0, 2)                        as hours,
         entries.load_id
-    from {{ ref('stg_kantata__time_entries') }} as entries
+    from {{ ref('int_psa_time_entries') }} as entries
     join {{ ref('int_project_keys') }} as project_keys
-        on project_keys.source_system = 'kantata' and project_keys.project_id = entries.psa_project_id
+        on project_keys.source_system in {{ psa_systems() }} and project_keys.project_id = entries.psa_project_id
     join {{ ref('int_resources_matched') }} as resources on resources.psa_user_id = entries.psa_user_id
 
 ),
@@ -86,7 +86,7 @@ changed_groups as (
     where erp_project_id = any(array(select erp_project_id from changes where change_kind = 'erp_project'))
     union
     select resources.erp_employee_id, entries.work_date
-    from {{ ref('stg_kantata__time_entries') }} as entries
+    from {{ ref('int_psa_time_entries') }} as entries
     join {{ ref('int_resources_matched') }} as resources using (psa_user_id)
     where exists (select 1 from changes where changed_input = 'int_project_keys' and psa_project_id is not null)
       and entries.psa_project_id in (select psa_project_id from changes where changed_input = 'int_project_keys')

@@ -14,7 +14,7 @@
 --   person     a PSA user or its ERP employee landed
 --   period     an ERP accounting period landed (closing or reopening it): NetSuite's, or a Dynamics company's
 -- What a key means for each model (which of its rows it recomputes) is said in that model.
--- depends_on: {{ ref('stg_kantata__deleted_time_entries') }}
+-- depends_on: {{ ref('int_psa_deleted_time_entries') }}
 -- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
 -- depends_on: {{ ref('stg_dynamics__deleted_hour_journal_lines') }}
 {{ config(materialized='table') }}
@@ -24,16 +24,16 @@
 
 with changes as (
 
-    select 'entry' as change_kind, 'kantata.time_entries' as changed_input,
+    select 'entry' as change_kind, psa_system || '.time_entries' as changed_input,
            psa_time_entry_id, null as erp_time_bill_id, psa_user_id, null as erp_employee_id, work_date,
            psa_project_id, null as erp_project_id, null::date as period_start_date, null::date as period_end_date
-    from {{ ref('stg_kantata__time_entries') }}
+    from {{ ref('int_psa_time_entries') }}
     where load_id > {{ since }}
 
     union all
-    select 'entry', 'kantata.time_entries (deleted)',
+    select 'entry', psa_system || '.time_entries (deleted)',
            psa_time_entry_id, null, psa_user_id, null, work_date, psa_project_id, null, null, null
-    from {{ ref('stg_kantata__deleted_time_entries') }}
+    from {{ ref('int_psa_deleted_time_entries') }}
     where load_id > {{ since }}
 
     union all
@@ -68,28 +68,34 @@ with changes as (
     where load_id > {{ since }}
 
     union all
-    select 'project', 'kantata.workspace_resources', null, null, null, null, null, psa_project_id, null, null, null
-    from {{ ref('stg_kantata__workspace_resources') }}
+    select 'project', psa_system || '.project_resources', null, null, null, null, null, psa_project_id, null, null, null
+    from {{ ref('int_psa_project_resources') }}
+    where load_id > {{ since }}
+
+    union all
+    select 'project', 'certinia.pse__proj__c', null, null, null, null, null, psa_project_id, null, null, null
+    from {{ ref('stg_certinia__projects') }}
     where load_id > {{ since }}
 
     union all
     select 'project', 'kantata.rate_card_roles', null, null, null, null, null, projects.psa_project_id, null, null, null
     from {{ ref('int_psa_projects') }} as projects
-    join {{ ref('stg_kantata__rate_card_roles') }} as rates using (psa_rate_card_id)
+    join {{ ref('int_psa_rate_card_roles') }} as rates using (psa_rate_card_id)
     where rates.load_id > {{ since }}
 
     union all
     -- a key that changed, was added or went away since: the snapshot's rows opened or closed since that build
-    select case when source_system = 'kantata' then 'project' else 'erp_project' end, 'int_project_keys',
+    select case when source_system in {{ psa_systems() }} then 'project' else 'erp_project' end, 'int_project_keys',
            null, null, null, null, null,
-           case when source_system = 'kantata' then project_id end, case when source_system <> 'kantata' then project_id end,
+           case when source_system in {{ psa_systems() }} then project_id end,
+           case when source_system not in {{ psa_systems() }} then project_id end,
            null, null
     from {{ ref('project_keys_snapshot') }}
     where dbt_valid_from > {{ keys_changed_since }} or dbt_valid_to > {{ keys_changed_since }}
 
     union all
-    select 'person', 'kantata.users', null, null, psa_user_id, null, null, null, null, null, null
-    from {{ ref('stg_kantata__users') }}
+    select 'person', psa_system || '.users', null, null, psa_user_id, null, null, null, null, null, null
+    from {{ ref('int_psa_users') }}
     where load_id > {{ since }}
 
     union all

@@ -24,14 +24,14 @@
              {'columns': ['psa_user_id', 'work_week']}, {'columns': ['psa_project_id', 'engagement_id', 'erp_project_id']},
              {'columns': ['erp_time_bill_id']}, {'columns': ['breaks_a_data_quality_rule']}, {'columns': ['_load_watermark']}],
     post_hook=[
-        "delete from {{ this }} where psa_time_entry_id in (select psa_time_entry_id from {{ ref('stg_kantata__deleted_time_entries') }} where {{ landed_since_last_build() }})",
+        "delete from {{ this }} where psa_time_entry_id in (select psa_time_entry_id from {{ ref('int_psa_deleted_time_entries') }} where {{ landed_since_last_build() }})",
         after_commit("vacuum {{ this }}")
     ]
 ) }}
 
 with all_entries as (
 
-    select * from {{ ref('stg_kantata__time_entries') }}
+    select * from {{ ref('int_psa_time_entries') }}
 
 ),
 
@@ -81,7 +81,7 @@ entries as (
     -- whole (person, day) groups. Each of their entries is in this table or landed since: they are read by id (an
     -- index scan of the raw table's primary key), not found by parsing every entry.
     select all_entries.*
-    from {{ ref('stg_kantata__time_entries') }} as all_entries
+    from {{ ref('int_psa_time_entries') }} as all_entries
     join days using (psa_user_id, work_date)
     where all_entries.psa_time_entry_id = any(array(
         select previous.psa_time_entry_id from {{ this }} as previous
@@ -91,7 +91,7 @@ entries as (
     union all
     -- an entry with no date or no person is in no (person, day) group: read when it lands (a sync holds it)
     select landed.*
-    from {{ ref('stg_kantata__time_entries') }} as landed
+    from {{ ref('int_psa_time_entries') }} as landed
     where landed.psa_time_entry_id = any(array(
         select psa_time_entry_id from changes where change_kind = 'entry' and (work_date is null or psa_user_id is null)))
       and (landed.work_date is null or landed.psa_user_id is null)
@@ -114,7 +114,7 @@ projects as (
 assignments as (
 
     select psa_project_id, psa_user_id, min(start_date) as assignment_start, max(end_date) as assignment_end
-    from {{ ref('stg_kantata__workspace_resources') }}
+    from {{ ref('int_psa_project_resources') }}
     group by 1, 2
 
 ),
@@ -122,7 +122,7 @@ assignments as (
 rate_cards as (
 
     select psa_rate_card_id, psa_role_id, bill_rate as rate_card_rate
-    from {{ ref('stg_kantata__rate_card_roles') }}
+    from {{ ref('int_psa_rate_card_roles') }}
 
 ),
 
@@ -173,6 +173,7 @@ enriched as (
 
     select
         entries.psa_time_entry_id,
+        entries.psa_system,
         entries.psa_project_id,
         project_keys.engagement_id,
         engagements.erp_project_id,
@@ -229,10 +230,10 @@ enriched as (
     from entries
     left join projects using (psa_project_id)
     left join {{ ref('int_project_keys') }} as project_keys
-        on project_keys.source_system = 'kantata' and project_keys.project_id = entries.psa_project_id
+        on project_keys.source_system in {{ psa_systems() }} and project_keys.project_id = entries.psa_project_id
     left join {{ ref('int_engagements_keyed') }} as engagements on engagements.engagement_id = project_keys.engagement_id
     left join {{ ref('int_resources_matched') }} as resources on resources.psa_user_id = entries.psa_user_id
-    left join {{ ref('stg_kantata__roles') }} as roles on roles.psa_role_id = entries.psa_role_id
+    left join {{ ref('int_psa_roles') }} as roles on roles.psa_role_id = entries.psa_role_id
     left join rate_cards on rate_cards.psa_rate_card_id = projects.psa_rate_card_id and rate_cards.psa_role_id = entries.psa_role_id
     left join assignments on assignments.psa_project_id = entries.psa_project_id and assignments.psa_user_id = entries.psa_user_id
     left join posted using (psa_time_entry_id)

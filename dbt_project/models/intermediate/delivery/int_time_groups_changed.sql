@@ -26,8 +26,8 @@ deleted as (
         date_trunc('week', changes.work_date)::date             as work_week
     from {{ ref('int_time_changes') }} as changes
     left join {{ ref('int_project_keys') }} as project_keys
-        on project_keys.source_system = 'kantata' and project_keys.project_id = changes.psa_project_id
-    where changes.changed_input = 'kantata.time_entries (deleted)'
+        on project_keys.source_system in {{ psa_systems() }} and project_keys.project_id = changes.psa_project_id
+    where changes.changed_input in ('kantata.time_entries (deleted)', 'certinia.time_entries (deleted)')
 
 ),
 

@@ -48,7 +48,7 @@ expenses as (
 legacy_invoiced as (
 
     -- milestones invoiced by hand before the hub name the story in the invoice memo
-    select substring(memo from 'Milestone story (\d+)') as psa_story_id
+    select substring(memo from 'Milestone story ([A-Za-z0-9]+)') as psa_story_id
     from {{ ref('int_erp_invoices') }}
     where document_type = 'invoice' and memo like 'Milestone story %'
 
