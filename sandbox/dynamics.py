@@ -26,16 +26,22 @@ Sources of the behaviour simulated here (each also asserted in tests/contracts/t
 - Dates: finance and operations returns date fields as DateTimeOffset at noon UTC ("2024-06-14T12:00:00Z") and an empty
   date as 1900-01-01 (unconfirmed in Microsoft's pages; seen in open-source clients' fixtures).
 
-Unconfirmed and kept here, easy to correct: the entities chosen below and their field lists (Microsoft's data
-entity reference and the Common Data Model's operationsCommon schemas name CustCustomerV3Entity/CustomersV3,
-FreeTextInvoiceHeaders/-Lines and CustomerPaymentJournalLines, used by open-source connectors. The Common Data Model's
-operationsCommon schemas (learn.microsoft.com/common-data-model/schema/core/operationscommon/entities/...) confirm the
-entities behind the others: ProjJournalTransEntity "Project hour journal lines" (ProjectID, LineNumber, LineProperty,
-Category, ...), ExpenseJournalLineEntity "Project expense journal lines" (CurrencyCode, AccountType, ...), and
-FiscalPeriodEntity "Fiscal calendar period" (Calendar, FiscalYear, PeriodName, StartDate, EndDate), whose per-company
-status is LedgerFiscalPeriodEntity's PeriodStatus; their entity set names here (ProjectHourJournalLines,
-ProjectExpenseJournalLines, FiscalPeriods, with the status on it) and the `ModifiedDateTime` field on every entity
-remain this sandbox's choices);
+Entity set names (public collection names). Confirmed: CustomersV3, Projects, FreeTextInvoiceHeaders/-Lines and
+CustomerPaymentJournalLines (Microsoft's data entity reference, open-source connectors), and FiscalPeriods. Found since,
+and NOT yet followed here (to correct together in this sandbox, connectors/catalog.py, staging, the d365 syncs and
+tests/contracts): a client generated from a finance and operations environment's $metadata (SAP Cloud SDK for
+JavaScript, OData v4, service "d365_metadata": entity classes JournalTrans, ExpenseJournalLines, FiscalPeriods,
+LedgerFiscalPeriods), with an FSCM integration's journal fetch policies agreeing (EntitySet "JournalTrans" for hour
+journals, "ExpenseJournalLines" for expense journals), names ProjJournalTransEntity ("Project hour journal lines",
+Common Data Model operationsCommon) JournalTrans (keys dataAreaId, JournalId, LineNumber; ProjectId, Category,
+ResourceId, ProjectDate, Hours, SalesPrice, CurrencyId, LineProperty, Description) and ExpenseJournalLineEntity ("Project
+expense journal lines") ExpenseJournalLines (keys dataAreaId, JournalBatchNumber, LineNumber; ProjId, ProjectCategory,
+ResourceId, ProjectDate, CurrencyCode, Text). No source names the sets ProjectHourJournalLines and
+ProjectExpenseJournalLines this sandbox serves (nor their JournalNumber, ProjectID, Worker, CategoryId, TransactionDate
+fields). FiscalPeriods there is the shared calendar (keys Calendar, FiscalYear, StartDate, EndDate, PeriodName; no
+company, no status); each ledger's period status is LedgerFiscalPeriods (LedgerName, Calendar, YearName, PeriodName,
+PeriodStatus, LegalEntityId), where this sandbox puts dataAreaId and PeriodStatus on FiscalPeriods. The
+`ModifiedDateTime` field on every entity also remains this sandbox's choice;
 fields prefixed `Psh` stand for the extension fields a firm adds for the hub (as NetSuite's custentity_ fields).
 - A project's creation date: the Projects entity (ProjectEntity, "Projects"; Common Data Model operationsCommon
   ProjectManagementAndAccounting/ProjectEntity.cdm.json) exposes `DateOfCreation`, backed by ProjTable.Created

@@ -123,7 +123,8 @@ def _every_kind_of_change(db) -> dict:
                            from intermediate.int_accounting_periods as periods
                            join intermediate.int_time_entries as entries
                              on entries.work_date between periods.start_date and periods.end_date
-                           where not periods.is_closed and entries.is_approved and entries.is_billable
+                           where periods.erp_system = 'netsuite' and not periods.is_closed
+                             and entries.is_approved and entries.is_billable
                            group by 1 order by count(*), 1 limit 1""").fetchone()[0]
     _change(db, "raw_netsuite.accountingperiod", period, _landing(db, "netsuite", "accountingperiod"), closed="T")
     picked["period_closed"] = period

@@ -196,6 +196,35 @@ def test_the_syncs_route_the_uk_records_to_dynamics_and_the_others_to_netsuite(u
                                 where "dataAreaId" <> %s""", (company,)).fetchone()[0] == 0
 
 
+def test_period_checks_use_the_periods_of_the_erp_and_company_a_record_posts_to(uk_in_dynamics, db):
+    """A time entry or expense is judged open or closed by the periods of the ERP and company it is posted to (a UK
+    time bill of no project stays in NetSuite, and with it NetSuite's calendar), and one not posted yet by those of the
+    ERP its entity posts to on its date: a UK record by the UK company's Dynamics periods, any other by NetSuite's.
+    With every entity in NetSuite, all are NetSuite's."""
+    url, company = uk_in_dynamics
+    for model in ("int_time_entries", "int_expenses"):
+        query = f"""
+            select coalesce(facts.legal_entity = 'UK', false), records.erp_posting_system,
+                   case when records.erp_posting_system = 'dynamics' then records.erp_posting_company end,
+                   periods.erp_system, periods.erp_company, count(*)
+            from intermediate.{model} as records
+            join intermediate.int_accounting_periods as periods
+                on periods.erp_accounting_period_id = records.erp_accounting_period_id
+            left join intermediate.int_engagement_facts as facts on facts.engagement_id = records.engagement_id
+            group by 1, 2, 3, 4, 5"""
+        assert {row[3:5] for row in db.execute(query)} == {("netsuite", None)}
+        with psycopg.connect(url, autocommit=True) as other:
+            judged = other.execute(query).fetchall()
+        for uk, posted_system, posted_company, system, erp_company, _n in judged:
+            expected = ((posted_system, posted_company) if posted_system
+                        else ("dynamics", company) if uk else ("netsuite", None))
+            assert (system, erp_company) == expected, (model, judged)
+        # both kinds met: posted in Dynamics, and UK records not posted yet routed to the UK company's periods
+        assert any(posted == "dynamics" for _uk, posted, *_ in judged), (model, judged)
+        if model == "int_time_entries":
+            assert any(uk and posted is None and system == "dynamics" for uk, posted, _c, system, *_ in judged), judged
+
+
 def test_the_reconciliation_and_the_health_split_per_erp(uk_in_dynamics, db):
     """Per ERP and in total: the UK's open AR, customers, projects and hours are Dynamics' rows once the UK is there, and
     the same figures as NetSuite's UK part before; each ERP's rows add up to the 'all' rows (a count or hours; money only

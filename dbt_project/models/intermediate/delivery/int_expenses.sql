@@ -101,6 +101,8 @@ from keyed
 left join (select distinct on (psa_expense_id) * from matched order by psa_expense_id, erp_expense_report_id) as matched
     using (psa_expense_id)
 left join {{ ref('int_engagements_keyed') }} as engagements on engagements.engagement_id = keyed.engagement_id
-left join {{ ref('int_accounting_periods') }} as periods on keyed.expense_date between periods.start_date and periods.end_date
+-- the period of the ERP and company the expense is posted to, else of the one its entity posts to on its day
+{{ posting_period_join('periods', 'keyed.engagement_id', 'keyed.expense_date', 'matched.erp_system',
+                       'matched.erp_company') }}
 left join {{ ref('int_exchange_rates_daily') }} as rates
     on rates.currency_code = keyed.currency_code and rates.calendar_date = keyed.expense_date

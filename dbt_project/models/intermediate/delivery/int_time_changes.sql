@@ -12,7 +12,7 @@
 --              (or its engagement's ERP project) changed (project_keys_snapshot)
 --   erp_project an ERP project whose engagement key changed (project_keys_snapshot)
 --   person     a PSA user or its ERP employee landed
---   period     an ERP accounting period landed (closing or reopening it)
+--   period     an ERP accounting period landed (closing or reopening it): NetSuite's, or a Dynamics company's
 -- What a key means for each model (which of its rows it recomputes) is said in that model.
 -- depends_on: {{ ref('int_psa_deleted_time_entries') }}
 -- depends_on: {{ ref('stg_netsuite__deleted_time_bills') }}
@@ -107,6 +107,12 @@ with changes as (
     union all
     select 'period', 'netsuite.accountingperiod', null, null, null, null, null, null, null, start_date, end_date
     from {{ ref('stg_netsuite__accounting_periods') }}
+    where load_id > {{ since }}
+
+    union all
+    -- a Dynamics 365 Finance company's period (its status changed): the days it holds, whatever the company
+    select 'period', 'dynamics.fiscalperiods', null, null, null, null, null, null, null, start_date, end_date
+    from {{ ref('stg_dynamics__fiscal_periods') }}
     where load_id > {{ since }}
 
 )

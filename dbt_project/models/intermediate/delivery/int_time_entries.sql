@@ -8,7 +8,7 @@
 --   time_bill  its day, and the day of the entry it matched
 --   project    every day of the project's entries here
 --   person     every day of the person's entries here (for an ERP employee, of the person it was matched to here too)
---   period     every day here inside the period
+--   period     every day here inside the period (of any ERP or company: a NetSuite period or a Dynamics company's)
 -- Entries deleted since that build are removed (post-hook; found through the raw table's load-id index). Each
 -- rewritten row keeps the groups it had at that build (_*_before), so that the time sums (int_time_groups_changed)
 -- recount the groups an entry left. The table is vacuumed after each build (it only visits the pages the build
@@ -137,10 +137,12 @@ posted as (
 
 day_periods as (
 
-    -- the accounting period of each day worked: the range join on the few distinct days (hundreds), then an equi-join
-    -- by day. Joined by range to every entry, it compared each entry with every period (55 million comparisons at
-    -- medium scale, several seconds of a full build)
-    select days.work_date, periods.erp_accounting_period_id, periods.is_closed, periods.end_date, periods.closed_on_date
+    -- the accounting periods of each day worked, one per ERP and company (NetSuite's calendar, each Dynamics
+    -- company's): the range join on the few distinct days (hundreds), then an equi-join by day. Joined by range to
+    -- every entry, it compared each entry with every period (55 million comparisons at medium scale, several seconds
+    -- of a full build)
+    select days.work_date, periods.erp_system, periods.erp_company, periods.erp_accounting_period_id, periods.is_closed,
+           periods.end_date, periods.closed_on_date
     from (select distinct work_date from entries) as days
     join {{ ref('int_accounting_periods') }} as periods
         on days.work_date between periods.start_date and periods.end_date
@@ -234,8 +236,11 @@ enriched as (
     left join {{ ref('int_psa_roles') }} as roles on roles.psa_role_id = entries.psa_role_id
     left join rate_cards on rate_cards.psa_rate_card_id = projects.psa_rate_card_id and rate_cards.psa_role_id = entries.psa_role_id
     left join assignments on assignments.psa_project_id = entries.psa_project_id and assignments.psa_user_id = entries.psa_user_id
-    left join day_periods as periods on periods.work_date = entries.work_date
     left join posted using (psa_time_entry_id)
+    -- the period of the ERP and company the entry is posted to, else of the one its entity posts to on its day (by day:
+    -- day_periods)
+    {{ posting_period_join('periods', 'project_keys.engagement_id', 'entries.work_date', 'posted.erp_system',
+                           'posted.erp_company', day_periods='day_periods') }}
     left join day_totals on day_totals.psa_user_id = entries.psa_user_id and day_totals.work_date = entries.work_date
     left join duplicates using (psa_time_entry_id)
     left join {{ ref('int_exchange_rates_daily') }} as rates

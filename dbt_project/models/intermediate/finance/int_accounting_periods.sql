@@ -1,11 +1,14 @@
--- One row per ERP posting period (months only: quarter, year and adjustment periods left out).
+-- One row per posting period of each ERP and company (the ERP role int_erp_periods, months only): NetSuite's one
+-- calendar for every subsidiary (erp_company null), each Dynamics 365 Finance company's own. A record's period checks
+-- use the periods of the ERP and company it posts to (macro posting_period_join).
 select
-    erp_accounting_period_id,
+    erp_system,
+    erp_company,
+    erp_period_id                                               as erp_accounting_period_id,
     period_name,
     start_date,
     end_date,
-    coalesce(is_closed, false)                                  as is_closed,
+    is_closed,
     closed_on_date,
     updated_at
-from {{ ref('stg_netsuite__accounting_periods') }}
-where not coalesce(is_quarter, false) and not coalesce(is_year, false) and not coalesce(is_adjustment, false)
+from {{ ref('int_erp_periods') }}

@@ -1,5 +1,6 @@
--- ERP role: accounting periods. NetSuite's are one calendar for every subsidiary (erp_company null); Dynamics 365
--- Finance's have a status per company.
+-- ERP role: accounting periods (months). NetSuite's are one calendar for every subsidiary (erp_company null); Dynamics
+-- 365 Finance's have a status per company (dataAreaId). closed_on_date: the day the period closed; NetSuite says it
+-- (closedondate), Dynamics does not: the day its status last changed (ModifiedDateTime, UTC) stands for it.
 select
     'netsuite'                  as erp_system,
     erp_accounting_period_id    as erp_period_id,
@@ -7,7 +8,9 @@ select
     period_name,
     start_date,
     end_date,
-    is_closed
+    coalesce(is_closed, false)  as is_closed,
+    closed_on_date,
+    updated_at
 from {{ ref('stg_netsuite__accounting_periods') }}
 where not coalesce(is_quarter, false) and not coalesce(is_year, false) and not coalesce(is_adjustment, false)
 
@@ -20,5 +23,7 @@ select
     period_name,
     start_date,
     end_date,
-    is_closed
+    is_closed,
+    case when is_closed then (updated_at at time zone 'UTC')::date end as closed_on_date,
+    updated_at
 from {{ ref('stg_dynamics__fiscal_periods') }}
