@@ -79,12 +79,23 @@ def test_mid_year_cut_over_moves_uk_time_after_the_date_to_dynamics(cutover_hub)
         planned = {(r["kind"], r["erp_system"], r["erp_company"]): r for r in erp_plan.by_erp(conn)}
         totals_first = engagement_totals(conn)
         shown_first = shown_erp_ids(conn)
+        ledger_first = {(r[0], r[1]) for r in conn.execute(
+            "select sync_name, record_key from ops.sync_ledger"
+            " where sync_name in ('d365_customers', 'd365_projects', 'erp_customers', 'erp_projects')")}
     second = run_cycle()  # lands the Dynamics records back; pushes nothing new
     assert second["status"] in ("succeeded", "completed_with_exceptions"), second.get("failures")
     # no ERP record of the first cycle is made again, and the ERP ids the CRM shows stay as they were: those of the ERP
     # the entity posts to now, the same whether the hub created the record in this cycle or it has landed back since
-    again = {s["sync"]: s["pushed"] for s in second["syncs"] if s.get("pushed")}
-    assert not again.keys() & {"d365_customers", "d365_projects", "erp_customers", "erp_projects"}, again
+    with psycopg.connect(cutover_hub["database_url"]) as conn:
+        pushed_second = conn.execute(
+            "select l.sync_name, l.record_key, o._match_method from ops.sync_ledger l"
+            " left join outbound.erp_projects o on l.sync_name = 'erp_projects' and o.external_id = l.record_key"
+            " where l.run_id = %s and l.sync_name in ('d365_customers', 'd365_projects', 'erp_customers',"
+            " 'erp_projects')", (second["run_id"],)).fetchall()
+    made_again = [r for r in pushed_second if (r[0], r[1]) in ledger_first]
+    assert not made_again, made_again
+    # a project made in the second cycle is new to its ERP (no project of that ERP was keyed to the engagement)
+    assert all(r[0] == "erp_projects" and r[2] == "none" for r in pushed_second), pushed_second
     with psycopg.connect(cutover_hub["database_url"]) as conn:
         shown_second = shown_erp_ids(conn)
     changed = {k: (v, shown_second[k]) for k, v in shown_first.items() if k in shown_second and shown_second[k] != v}
@@ -106,6 +117,18 @@ def test_mid_year_cut_over_moves_uk_time_after_the_date_to_dynamics(cutover_hub)
             "select record_key from ops.sync_exceptions where sync_name = 'd365_hour_journal_lines'"
             " and resolved_at is null")}
         totals_second = engagement_totals(conn)
+        # an engagement whose project is now in Dynamics keeps its NetSuite project for its NetSuite rows: a NetSuite
+        # job is updated by a NetSuite id only, and no project sync failed
+        foreign_ids = conn.execute(
+            "select count(*) from outbound.erp_projects where _erp_project_id is not null and _erp_project_id not in"
+            " (select erp_project_id from intermediate.int_erp_projects where erp_system = 'netsuite')").fetchone()[0]
+        project_failures = conn.execute(
+            "select sync_name, record_key, reason_code, left(reason, 300)"
+            " from ops.sync_exceptions e where sync_name in ('erp_projects', 'd365_projects') and resolved_at is null"
+            " and not exists (select 1 from outbound.erp_projects_blocked b"  # held back: not a failure
+            "                 where e.sync_name = 'erp_projects' and b.external_id = e.record_key)"
+            " and not exists (select 1 from outbound.d365_projects_blocked b"
+            "                 where e.sync_name = 'd365_projects' and b.external_id = e.record_key)").fetchall()
         left_over = conn.execute(
             "select count(*) from outbound.d365_hour_journal_lines h where not exists (select 1 from ops.sync_ledger l"
             " where l.sync_name = 'd365_hour_journal_lines' and l.record_key = h.external_id)").fetchone()[0]
@@ -144,6 +167,7 @@ def test_mid_year_cut_over_moves_uk_time_after_the_date_to_dynamics(cutover_hub)
     ns_pushable = {r[0] for r in uk if r[2] == "netsuite" and r[4] is None}
     assert ns_pushable <= set(ns_all), sorted(ns_pushable - set(ns_all))[:5]
     assert left_over == 0
+    assert foreign_ids == 0 and not project_failures, (foreign_ids, project_failures)
     print(f"cut-over {day}: UK time posted by the hub to NetSuite {len(uk_ns)}, to Dynamics {len(pushed_d365)}; "
           f"held for Dynamics {len(set(d365_held) & routed_d365)} "
           f"({sorted(set(d365_held[k] for k in set(d365_held) & routed_d365))})")

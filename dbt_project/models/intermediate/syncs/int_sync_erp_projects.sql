@@ -28,14 +28,23 @@ select
     billing_models.billing_model_name                           as custentity_billing_model,
     engagements.service_line                                    as custentity_service_line,
     engagements.engagement_id                                   as custentity_crm_opportunity_id,
-    engagements.erp_project_id                                  as _erp_project_id,
-    engagements.erp_match_method                                as _match_method,
+    -- the project of this row's ERP, keyed to the engagement in that ERP (int_project_keys): an engagement whose
+    -- entity moved to Dynamics keeps its NetSuite project for its NetSuite rows, and the reverse
+    case when own_projects.candidates = 1 then own_projects.project_id end as _erp_project_id,
+    case
+        when own_projects.candidates = 1 and own_projects.project_id = engagements.erp_project_id
+            then engagements.erp_match_method
+        when own_projects.candidates = 1 then own_projects.key_status
+        when own_projects.candidates > 1 then 'several'
+        else 'none'
+    end                                                         as _match_method,
     engagements.customer_name                                   as _customer,
     engagements.engagement_id                                   as _engagement,
     engagements.sold_amount                                     as _amount_at_stake,
     engagements.contract_currency                               as _currency,
     case
         when engagements.erp_candidate_count > 1 then 'engagement_key_matches_several'
+        when own_projects.candidates > 1 then 'engagement_key_matches_several'
         when engagements.sold_amount < 0 then 'negative_amount'
         when engagements.billing_model is null then 'closed_won_without_billing_model'
         when opportunities.start_date is null then 'closed_won_without_start_date'
@@ -48,6 +57,14 @@ select
 from engagements
 join {{ ref('int_sync_erp_engagement_routes') }} as routes using (engagement_id)
 join opportunities using (crm_opportunity_id)
+left join (
+    select engagement_id, source_system, count(*) as candidates, min(project_id) as project_id,
+           min(key_status) as key_status
+    from {{ ref('int_project_keys') }}
+    where engagement_id is not null and not is_internal
+    group by 1, 2
+) as own_projects on own_projects.engagement_id = engagements.engagement_id
+                 and own_projects.source_system = routes.erp_system
 -- the account's NetSuite customer (each ERP matched on its own, int_customer_erp_matches): a NetSuite job's parent
 left join {{ ref('int_customer_erp_matches') }} as customers
     on customers.crm_account_id = engagements.crm_account_id and customers.erp_system = 'netsuite'
