@@ -74,6 +74,13 @@ def held_back(db) -> dict:
 
 
 def held_back_by_model(full: dict) -> dict:
-    return {k.removeprefix("outbound.").removesuffix("_blocked"): v for k, v in full.items()
-            if k.startswith("outbound.") and v}
+    """{sync: held-back rows} of the syncs as this installation's CRM and PSA take them (for_systems): another PSA's
+    outbound model (certinia_projects with Kantata) is built but no sync reads it."""
+    from pshub.settings import get_settings
+    from reverse_etl.syncs import SYNCS, for_systems
+
+    settings = get_settings()
+    installed = {taken.blocked_model: name for name, sync in SYNCS.items()
+                 if (taken := for_systems(sync, settings.crm, settings.psa)) is not None}
+    return {installed[k]: v for k, v in full.items() if k in installed and v}
 
