@@ -7,6 +7,8 @@ account's M/D/YYYY format (the least convenient form the ingest may land). The r
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import datetime as dt
 import json
 import sqlite3
@@ -163,3 +165,15 @@ def land_hubspot(data_dir: Path, warehouse_url: str) -> dict:
             return {o.name: land_object(client, o, "tests", conn=conn) for o in catalog.HUBSPOT.values()}
     finally:
         server.stop()
+
+
+def relation_rows(conn, relation: str, columns: list[str], where: str = "true") -> Counter:
+    """The relation's rows (its columns as text) as a multiset: what the invariance tests compare between two builds."""
+    select = ", ".join(f'"{c}"::text' for c in columns)
+    return Counter(conn.execute(f"select {select} from {relation} where {where}").fetchall())
+
+
+def relation_columns(conn, schema: str, table: str) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+        "order by ordinal_position", (schema, table))]

@@ -21,7 +21,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg
 import pytest
 
-from rawload import land_firm, land_hubspot
+from rawload import land_firm, land_hubspot, relation_columns as _columns
 
 # a Salesforce id of the firm's CRM records (accounts 001, opportunities 006, line items 00k, users 005), 18 characters
 SF_ID = re.compile(r"\b(?:001|006|00k|005)8d[0-9A-Za-z]{13}\b")
@@ -83,12 +83,6 @@ def _rows(conn, relation: str, columns: list[str], translate: bool) -> Counter:
         return Counter(rows)
     words = [CRM_WORDS.get(c, {}) for c in columns]
     return Counter(tuple(w.get(v, _as_hubspot(v)) for w, v in zip(words, r)) for r in rows)
-
-
-def _columns(conn, schema: str, table: str) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
-        "order by ordinal_position", (schema, table))]
 
 
 def test_the_hubspot_build_read_no_salesforce_record(crm_in_hubspot):

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
 import pytest
 
-from rawload import land_dynamics, land_firm
+from rawload import land_dynamics, land_firm, relation_columns as _columns, relation_rows as _rows
 
 # columns that say where a record is, not what it is worth: its id in the ERP holding it (NetSuite internal id,
 # Dynamics natural key), and the ERP's own words for it. Every other column of every mart is compared, figures and
@@ -89,17 +88,6 @@ def uk_in_dynamics(built, firm, warehouse_url, home):
         get_settings.cache_clear()
     assert result.success, result.failures
     return url, company
-
-
-def _rows(conn, relation: str, columns: list[str], where: str = "true") -> Counter:
-    select = ", ".join(f'"{c}"::text' for c in columns)
-    return Counter(conn.execute(f"select {select} from {relation} where {where}").fetchall())
-
-
-def _columns(conn, schema: str, table: str) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
-        "order by ordinal_position", (schema, table))]
 
 
 def test_every_mart_is_the_same_with_the_uk_in_netsuite_or_in_dynamics(uk_in_dynamics, db):

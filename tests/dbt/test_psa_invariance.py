@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
 import pytest
 
-from rawload import land_firm
+from rawload import land_firm, relation_columns as _columns, relation_rows as _rows
 
 # columns that name a record in its PSA: a project's, a person's id (and keys made of them)
 PSA_IDENTITY_COLUMNS = {"psa_project_id"}
@@ -70,17 +69,6 @@ def delivery_in_certinia(built, firm, warehouse_url, home):
         get_settings.cache_clear()
     assert result.success, result.failures
     return url
-
-
-def _rows(conn, relation: str, columns: list[str]) -> Counter:
-    select = ", ".join(f'"{c}"::text' for c in columns)
-    return Counter(conn.execute(f"select {select} from {relation}").fetchall())
-
-
-def _columns(conn, schema: str, table: str) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
-        "order by ordinal_position", (schema, table))]
 
 
 def test_every_mart_is_the_same_with_the_delivery_in_kantata_or_in_certinia(delivery_in_certinia, db):
