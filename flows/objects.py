@@ -18,17 +18,21 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
 import psycopg
 
-from connectors import catalog, hubspot, kantata, netsuite, salesforce
+from connectors import catalog, kantata
 from connectors.http import ApiClient, LimitExceeded
 from connectors.paging import merge_streams
 from flows.landing import (SEEN_TABLE, Load, LoadResult, count_live, mark_deleted, mark_vanished, read_cursor,
                            spec_for)
 from pshub.listeners import Listeners
 from pshub.warehouse import connect
+
+if TYPE_CHECKING:  # the other connectors are imported where their system lands (see flows.landing.parser_for)
+    from connectors import hubspot, salesforce
 
 log = logging.getLogger("pshub.ingest")
 
@@ -130,12 +134,14 @@ def batched(pages: Iterable[list], min_rows: int = BATCH_ROWS) -> Iterator[list]
 
 def netsuite_delete_applier(load_id_of: Callable[[], int]) -> Callable[[psycopg.Connection, list[tuple]], int]:
     """on_landed hook of deletedrecord: mark the named records deleted in their raw tables (same transaction)."""
+    from connectors.netsuite import deleted_record_table  # with the NetSuite object that uses it (parser_for)
+
     def apply(conn: psycopg.Connection, rows: list[tuple]) -> int:
         by_table: dict[str, list[str]] = defaultdict(list)
         newest: dict[str, dt.datetime] = {}
         for _id, data, deleted_at, _flag in rows:
             rec = orjson.loads(data)
-            table = netsuite.deleted_record_table(rec)
+            table = deleted_record_table(rec)
             if table is None or table not in catalog.NETSUITE or rec.get("recordid") is None:
                 continue
             by_table[table].append(str(rec["recordid"]))
