@@ -285,7 +285,8 @@ def landing_vs_baseline(url: str, sample: int, batch: int = 5000, rounds: int = 
                 conn.execute("create temp table if not exists _bare (id text, data jsonb, source_updated_at "
                              "timestamptz, is_deleted boolean) on commit delete rows")
                 with conn.cursor().copy("copy _bare from stdin") as copy:  # the same COPY writer as landing's
-                    copy_rows(copy, [(r["id"], orjson.dumps(r), parse_datetime(r["updated_at"]), False) for r in b])
+                    copy_rows(copy, [(r["id"], orjson.dumps(r).decode(), parse_datetime(r["updated_at"]), False)
+                                      for r in b])
                 conn.execute("""insert into public.bench_baseline as t (id, data, source_updated_at, is_deleted, _load_id)
                                 select id, data, source_updated_at, is_deleted, 0 from _bare
                                 on conflict (id) do update set data = excluded.data,

@@ -44,6 +44,11 @@ BATCH_ROWS = 5000
 # Kantata client keeps in flight (connectors/kantata.py, MAX_IN_FLIGHT: Kantata documents rate limits, not their
 # figures).
 KANTATA_WINDOWS = kantata.MAX_IN_FLIGHT
+# Pages the windows of a Kantata read may hold read ahead of landing (merge_streams' `held`): a batch's worth, so
+# that the windows read the next batch while this one lands, instead of stopping after 4 pages (800 records) and
+# leaving the sandbox or the API idle for the rest of the landing. Records in memory stay bounded by constants:
+# a batch landing and a batch read ahead.
+KANTATA_READ_AHEAD = BATCH_ROWS // kantata.PER_PAGE_MAX
 # Kantata reports no deletes; listing every id is a full scan, so it runs when this much time has passed.
 RECONCILE_EVERY = dt.timedelta(hours=24)
 # A read of every record (full refresh, first load) reconciles from the ids it read, not from a second listing
@@ -261,7 +266,8 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
     try:
         streams = source_streams(client, obj, since)
         load.pages_in_order = len(streams) == 1 and client.pages_in_cursor_order(obj.name)
-        for batch in batched(merge_streams(streams), batch_rows):
+        held = KANTATA_READ_AHEAD if obj.system == "kantata" else 4
+        for batch in batched(merge_streams(streams, held=held), batch_rows):
             load.land(batch)
             del batch  # landed: not kept alive while the next batch fills
             release_free_memory()
