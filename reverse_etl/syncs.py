@@ -143,17 +143,20 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
          NETSUITE_UPSERT,
          description="Completed milestones of milestone-billed engagements become ERP invoice requests."),
     # Dynamics 365 Finance's lines and invoice requests (its customers and projects run beside NetSuite's, above)
-    Sync("d365_hour_journal_lines", "dynamics", "ProjectHourJournalLines", "external_id",
-         fields("dataAreaId!", "JournalNumber!", "LineNumber:integer!", "ProjectID!", "Worker", "CategoryId",
-                "TransactionDate:date!", "Hours:number!", "SalesPrice:number", "CurrencyCode", "LineProperty", "Text",
+    # entity sets and fields: sandbox/dynamics.py names the sources (JournalTrans, ExpenseJournalLines); PshExternalId is
+    # the firm's extension field
+    Sync("d365_hour_journal_lines", "dynamics", "JournalTrans", "external_id",
+         fields("dataAreaId!", "JournalId!", "LineNumber:integer!", "ProjectID!", "ResourceId", "Category",
+                "ProjectDate:date!", "Hours:number!", "SalesPrice:number", "CurrencyId", "LineProperty", "Description",
                 "PshExternalId"),
-         DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalNumber", "LineNumber"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalId", "LineNumber"),
          description="Approved billable PSA time routed to Dynamics 365 Finance (by legal entity and work date) "
                      "becomes project hour journal lines."),
-    Sync("d365_expense_journal_lines", "dynamics", "ProjectExpenseJournalLines", "external_id",
-         fields("dataAreaId!", "JournalNumber!", "LineNumber:integer!", "ProjectID!", "Worker", "CategoryId",
-                "TransactionDate:date!", "Amount:number!", "CurrencyCode", "LineProperty", "Text", "PshExternalId"),
-         DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalNumber", "LineNumber"),
+    Sync("d365_expense_journal_lines", "dynamics", "ExpenseJournalLines", "external_id",
+         fields("dataAreaId!", "JournalBatchNumber!", "LineNumber:integer!", "ProjId!", "ResourceId", "ProjectCategory",
+                "ProjectDate:date!", "DebitAmount:number!", "CurrencyCode", "ProjectLineProperty", "Text",
+                "PshExternalId"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalBatchNumber", "LineNumber"),
          description="Approved billable PSA expenses routed to Dynamics 365 Finance become project expense journal "
                      "lines."),
     Sync("d365_invoice_requests", "dynamics", "FreeTextInvoiceHeaders", "external_id",

@@ -191,7 +191,7 @@ def _day(c, store: Store, t: dt.datetime, rng, summary) -> None:
                       "WHERE closed = 'F' AND enddate <= ?", (d, stamp, prev_end)).rowcount
         _add(summary, "netsuite.accountingperiod.closed", n)
         if dynamics:
-            _add(summary, "dynamics.fiscalperiods.closed", dynamics_firm.close_periods(c, prev_end, stamp))
+            _add(summary, "dynamics.ledgerfiscalperiods.closed", dynamics_firm.close_periods(c, prev_end, stamp))
     _payments(c, store, day, rng, ns, summary, routed)
     if dynamics:
         _dynamics_payments(c, store, day, ns, summary)

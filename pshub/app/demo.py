@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 
 import httpx
 import typer
@@ -200,7 +201,7 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
             typer.echo("  Posted this cycle: " + ", ".join(f"{names.get(erp, erp)} {n} records" for erp, n in posted)
                        + "  (per ERP and company: .venv/bin/pshub sync plan)")
         if dynamics:
-            typer.echo(f"  Later commands route as this demo did with:  export PSHUB_ERP_ROUTING={dynamics['hub']} "
+            typer.echo(f"  Later commands route as this demo did with:  export PSHUB_ERP_ROUTING={shlex.quote(dynamics['hub'])} "
                        "PSHUB_DYNAMICS_ENABLED=true")
     typer.echo("  What is held back, by whom, and what fails:  .venv/bin/pshub exceptions")
     typer.echo(f"  Report (one offline HTML page):  file://{report_path}    Health:  .venv/bin/pshub status")
