@@ -98,6 +98,14 @@ def other_crm_landed(crm: str) -> str | None:
     return row[0] if row else None
 
 
+def rerun_command(settings) -> str:
+    """The `make demo` that runs this demo again: its data folder (when not the default), CRM and PSA."""
+    home = os.environ.get("PSHUB_HOME")
+    return ((f"PSHUB_HOME={home} " if home else "") + "make demo"
+            + ("" if settings.crm == "salesforce" else f" CRM={settings.crm}")
+            + ("" if settings.psa == "kantata" else f" PSA={settings.psa}"))
+
+
 def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) -> int:
     """prefect: the command's Prefect API start-up (pshub.prefect_api.start), waited for before the cycle.
     dynamics: dynamics_routing(...): entities in Dynamics 365 Finance, in the sandbox firm and the hub's routing."""
@@ -204,7 +212,6 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
     typer.echo("  Query the marts:   psql \"$(.venv/bin/pshub db url)\" -c 'select * from marts.engagements limit 10'")
     typer.echo("  Give an analyst a read-only login of their own (marts only):  .venv/bin/pshub analysts add alice")
     typer.echo("  See what a sync would push:  .venv/bin/pshub sync plan")
-    typer.echo("  Run again (lands only what changed, pushes nothing new):  make demo"
-               + ("" if settings.crm == "salesforce" else f" CRM={settings.crm}"))
+    typer.echo(f"  Run again (lands only what changed, pushes nothing new):  {rerun_command(settings)}")
     typer.echo("  Stop the warehouse:  .venv/bin/pshub db stop")
     return 0
