@@ -71,7 +71,7 @@ def uk_in_dynamics(built, firm, warehouse_url, home):
     settings.home_dir.mkdir(parents=True, exist_ok=True)
     land_firm(Path(store.path), url)
     landed = land_dynamics(Path(store.path), url)
-    assert landed["dynamics.projecthourjournallines"] > 0, landed
+    assert landed["dynamics.journaltrans"] > 0, landed
 
     routing = f"UK=dynamics:{company}"  # on top of the seed (macro erp_routing), as `pshub demo --dynamics UK` sets it
     settings = Settings(home=settings.home_dir, database_url=url, erp_routing=routing)
