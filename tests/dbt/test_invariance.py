@@ -12,8 +12,8 @@ the routing says UK posts to its Dynamics company). One full build of the re-exp
   id of the same record (sandbox.hubspot.hs_id) and each Salesforce word for a CRM record's system and object as
   HubSpot's; but the columns that say where a record is, not what it is worth: its id in its PSA or ERP, which PSA or
   ERP holds it (each left out with its reason below); per-ERP marts are compared on their rows of all ERPs together;
-- the CRM's rows of the marts whose where-columns are left out (an issue or a leak of a CRM record) compared on those
-  columns too, read across to HubSpot: what the PSA and ERP moves make unreadable is not the CRM's part;
+- the rows of integration health about a CRM record compared on its where-columns too, read across to HubSpot: what
+  the PSA and ERP moves make unreadable is not the CRM's part;
 - what each role holds: the HubSpot build read no Salesforce record; the PSA roles hold only Certinia records, each
   naming its system; each ERP holds exactly the records of the entities routed to it, in the role models and in the
   syncs' candidates; the syncs route UK to Dynamics and the others to NetSuite; period checks use the periods of the
@@ -61,10 +61,11 @@ WHERE_COLUMNS = {
 # marts with rows per ERP beside the rows of all ERPs together (erp_system 'all'): the 'all' rows are compared; the
 # per-ERP rows say where, and test_the_reconciliation_and_the_health_split_per_erp checks them
 ALL_ERPS_ROWS = {"system_reconciliation": "erp_system = 'all'", "open_ar_reconciliation": "erp_system = 'all'"}
-# marts whose where-columns are left out above, but whose rows about a CRM record are compared on them too (read across
-# to HubSpot): the rows of source_system 'salesforce' in the first build, 'hubspot' in the other. Only the hashed id
-# stays out (md5 of the issue's kind, system and record id)
-CRM_ROWS = {"integration_health": {"issue_id"}, "revenue_leakage": {"leakage_id"}}
+# marts whose where-columns are left out above, but whose rows about a CRM record (a closed-won deal of no ERP or PSA
+# project, an invoice not on its CRM account) are compared on them too, read across to HubSpot: the rows of
+# source_system 'salesforce' in the first build, 'hubspot' in the other. Only the hashed id stays out (md5 of the
+# issue's kind, system and record id)
+CRM_ROWS = {"integration_health": {"issue_id"}}
 EMPTY_MARTS = {"open_ar_differences"}  # no difference between the ERPs' open AR and the hub's in this firm
 
 UK_COMPANY_ENTITY = "UK"
