@@ -135,7 +135,7 @@ def re_expressed(built, firm, warehouse_url, home):
     landed = land_firm(Path(store.path), url, systems=("certinia", "kantata", "netsuite"))
     assert landed["certinia.pse__timecard__c"] > 0 and landed["kantata.time_entries"] == 0, landed
     landed = land_dynamics(Path(store.path), url)
-    assert landed["dynamics.projecthourjournallines"] > 0, landed
+    assert landed["dynamics.journaltrans"] > 0, landed
     hubspot = land_hubspot(data_dir, url)
     assert all(r.status == "completed" and not r.rows_quarantined for r in hubspot.values()), hubspot
 
