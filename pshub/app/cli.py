@@ -19,7 +19,7 @@ from pshub.app import analysts_cli, kantata_cli, ops_cli, summary
 from pshub.dbt import DbtFailed, cli_env
 from pshub.migrations import migrate
 from pshub.runs import new_run_id
-from pshub.settings import ConfigurationError, get_settings, redact_url
+from pshub.settings import SUPPORTED_STACKS, ConfigurationError, get_settings, redact_url
 from pshub.warehouse import EmbeddedWarehouse, WarehouseError, connect, database_url
 from reverse_etl import engine
 from reverse_etl.apply import apply_sync
@@ -170,25 +170,28 @@ def ingest(
 
 
 def _ingest_one(obj: catalog.SourceObject, full_refresh: bool) -> None:
-    """`pshub ingest` of one object: flows.objects.land_object in this process, as the flow's task would run it."""
-    _check_warehouse()
-    _check_systems([obj.system])
-    from flows.landing import LoadResult
-    from flows.objects import cap_malloc_arenas, land_object, progress_listener
-    from pshub.app.progress import TerminalProgress
-    from pshub.clients import client_for
+    """`pshub ingest` of one object: flows.objects.land_object in this process, as the flow's task would run it.
 
-    cap_malloc_arenas()
-    client = client_for(obj.system)
-    try:
-        with progress_listener(TerminalProgress()):
-            load = asdict(land_object(client, obj, new_run_id(), full_refresh=full_refresh))
-    except Exception as exc:  # as the flow reports a failed object: the load is marked failed, the error shown
-        if _debug():
-            raise
-        load = asdict(LoadResult(obj.system, obj.name, -1, "failed", error=f"{type(exc).__name__}: {exc}"[:500]))
-    finally:
-        client.close()
+    One warehouse connection, opened first (the warehouse answers and `ops` is migrated before anything else), is
+    the one the load uses: a fresh process connects once, not once to check and again to land."""
+    with connect() as conn:
+        _check_systems([obj.system])
+        from flows.landing import LoadResult
+        from flows.objects import cap_malloc_arenas, land_object, progress_listener
+        from pshub.app.progress import TerminalProgress
+        from pshub.clients import client_for
+
+        cap_malloc_arenas()
+        client = client_for(obj.system)
+        try:
+            with progress_listener(TerminalProgress()):
+                load = asdict(land_object(client, obj, new_run_id(), full_refresh=full_refresh, conn=conn))
+        except Exception as exc:  # as the flow reports a failed object: the load is marked failed, the error shown
+            if _debug():
+                raise
+            load = asdict(LoadResult(obj.system, obj.name, -1, "failed", error=f"{type(exc).__name__}: {exc}"[:500]))
+        finally:
+            client.close()
     summary.print_loads([load])
     if load["status"] == "failed":
         raise typer.Exit(1)
@@ -271,9 +274,10 @@ def demo(
                                  "in the sandbox firm); the sandbox firm and the hub's routing both. Empty: every "
                                  "entity in NetSuite"),
     crm: str = typer.Option("", help="the CRM the firm sells in: salesforce or hubspot (default PSHUB_CRM, else "
-                            "salesforce). Supported with NetSuite: Salesforce + Kantata (make demo), HubSpot + "
-                            "Kantata (make demo CRM=hubspot). One CRM per warehouse: run another CRM's demo in a "
-                            "data folder of its own (PSHUB_HOME=.pshub-hubspot make demo CRM=hubspot)"),
+                            "salesforce). Supported CRM + PSA, each with NetSuite: " + "; ".join(
+                                f"{c} + {p} ({how})" for (c, p), how in SUPPORTED_STACKS.items())
+                            + ". One CRM per warehouse: run another CRM's demo in a data folder of its own "
+                            "(PSHUB_HOME=.pshub-hubspot make demo CRM=hubspot)"),
     psa: str = typer.Option("", help="the PSA the firm delivers in: kantata or certinia (default PSHUB_PSA, else "
                             "kantata); certinia places the sandbox firm's delivery in Certinia PSA when the firm is "
                             "generated (make demo PSA=certinia, in a data folder of its own: "
@@ -282,7 +286,8 @@ def demo(
     """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next.
 
     The sandbox serves one synthetic firm as every system: its CRM as Salesforce and as HubSpot, its delivery in
-    Kantata, its books in NetSuite (and Dynamics 365 Finance for --dynamics). The hub lands the CRM it is set to."""
+    Kantata (or in Certinia PSA, for --psa certinia), its books in NetSuite (and Dynamics 365 Finance for --dynamics).
+    The hub lands the CRM and the PSA it is set to."""
     from pshub.app.demo import dynamics_routing, run_demo
 
     try:
