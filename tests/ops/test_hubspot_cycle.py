@@ -5,8 +5,8 @@ deal's id) in one cycle, the deal showing their ids and its sync status in HubSp
 (records of the firm's ERP invoices custom object, associated with it), and a second cycle writes none of them again.
 
 A hub of its own (its own warehouse database and sandbox firm, small, seed 7, its delivery placed in Certinia). The
-other new pairing, HubSpot with Kantata, meets the same marts in tests/dbt (test_crm_invariance), Salesforce with
-Certinia in test_psa_invariance; Salesforce with Kantata runs in the operations tests' cycle."""
+same marts from HubSpot + Certinia (with the UK's books in Dynamics 365 Finance) as from Salesforce + Kantata + NetSuite
+are compared in tests/dbt (test_invariance); Salesforce with Kantata runs in the operations tests' cycle."""
 from __future__ import annotations
 
 import os
