@@ -240,16 +240,19 @@ NETSUITE = {
 # -- Dynamics 365 Finance: OData data entities, ModifiedDateTime cursor, cross-company reads ----------------------
 # Records are keyed by their natural key (several fields: dataAreaId, the legal entity, first), landed as one id
 # `_key` (the values joined by "|", connectors/dynamics.py). The service reports no deletes: an id reconciliation
-# finds the vanished ones, as for Kantata. Entity names and fields: sandbox/dynamics.py says which are confirmed.
+# finds the vanished ones, as for Kantata. Entity set names, keys and fields: sandbox/dynamics.py names their sources
+# (the journals and periods: a client generated from an environment's $metadata, and the Common Data Model); fields
+# prefixed Psh and ModifiedDateTime are the firm's extension fields and the change cursor, no source naming them.
 DYNAMICS_KEYS: dict[str, tuple[str, ...]] = {
     "LegalEntities": ("LegalEntityId",),
     "Currencies": ("CurrencyCode",),
     "ExchangeRates": ("RateTypeName", "FromCurrency", "ToCurrency", "StartDate"),
-    "FiscalPeriods": ("dataAreaId", "Calendar", "FiscalYear", "PeriodName"),
+    "FiscalPeriods": ("Calendar", "FiscalYear", "StartDate", "EndDate", "PeriodName"),
+    "LedgerFiscalPeriods": ("LedgerName", "Calendar", "YearName", "PeriodName"),
     "CustomersV3": ("dataAreaId", "CustomerAccount"),
     "Projects": ("dataAreaId", "ProjectID"),
-    "ProjectHourJournalLines": ("dataAreaId", "JournalNumber", "LineNumber"),
-    "ProjectExpenseJournalLines": ("dataAreaId", "JournalNumber", "LineNumber"),
+    "JournalTrans": ("dataAreaId", "JournalId", "LineNumber"),
+    "ExpenseJournalLines": ("dataAreaId", "JournalBatchNumber", "LineNumber"),
     "FreeTextInvoiceHeaders": ("dataAreaId", "InvoiceIdentifier"),
     "FreeTextInvoiceLines": ("dataAreaId", "InvoiceIdentifier", "LineNumber"),
     "CustomerPaymentJournalLines": ("dataAreaId", "JournalBatchNumber", "LineNumber"),
@@ -269,18 +272,19 @@ DYNAMICS = {
         _dyn("LegalEntities", "Name", "AddressCountryRegionId", "AccountingCurrency"),
         _dyn("Currencies", "Name", "Symbol"),
         _dyn("ExchangeRates", "StartDate:date", "EndDate:date", "Rate:numeric"),
-        _dyn("FiscalPeriods", "StartDate:date", "EndDate:date", "PeriodStatus"),
+        _dyn("FiscalPeriods", "StartDate:date", "EndDate:date"),
+        _dyn("LedgerFiscalPeriods", "PeriodStatus", "LegalEntityId"),
         _dyn("CustomersV3", "OrganizationName", "CustomerGroupId", "SalesCurrencyCode", "PaymentTerms",
              "CreditLimit:numeric", "OnHoldStatus", "AddressCountryRegionId", "PrimaryContactEmail", "PshCrmAccountId"),
         _dyn("Projects", "ProjectName", "CustomerAccount", "ProjectGroup", "ProjectType", "ProjectStage",
              "StartDate:date", "EndDate:date", "DateOfCreation:date", "CurrencyCode", "PshCrmOpportunityId",
              "PshBillingModel", "PshServiceLine"),
-        _dyn("ProjectHourJournalLines", "LineNumber:integer", "ProjectID", "Worker", "CategoryId",
-             "TransactionDate:date", "Hours:numeric", "SalesPrice:numeric", "CurrencyCode", "LineProperty", "Text",
-             "InvoiceIdentifier:integer", "PshExternalId"),
-        _dyn("ProjectExpenseJournalLines", "LineNumber:integer", "ProjectID", "Worker", "CategoryId",
-             "TransactionDate:date", "Amount:numeric", "CurrencyCode", "LineProperty", "Text",
-             "InvoiceIdentifier:integer", "PshExternalId"),
+        _dyn("JournalTrans", "LineNumber:integer", "ProjectID", "ResourceId", "Category", "ProjectDate:date",
+             "Hours:numeric", "SalesPrice:numeric", "CurrencyId", "LineProperty", "Description",
+             "PshInvoiceIdentifier:integer", "PshExternalId"),
+        _dyn("ExpenseJournalLines", "LineNumber:integer", "ProjId", "ResourceId", "ProjectCategory",
+             "ProjectDate:date", "DebitAmount:numeric", "CurrencyCode", "ProjectLineProperty", "Text",
+             "PshInvoiceIdentifier:integer", "PshExternalId"),
         _dyn("FreeTextInvoiceHeaders", "InvoiceIdentifier:integer", "InvoiceNumber", "CustomerAccount",
              "InvoiceDate:date", "DueDate:date", "CurrencyCode", "IsPosted", "InvoiceDescription", "PshProjectId"),
         _dyn("FreeTextInvoiceLines", "InvoiceIdentifier:integer", "LineNumber:integer", "Description",

@@ -31,6 +31,7 @@ TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
 PAGE_SIZE = 5000  # asked for with Prefer: odata.maxpagesize (the service's own cap is 10,000)
 BATCH_MAX = 200   # changes per $batch change set (the hub's choice: a failed change set is retried whole)
 KEY_SEPARATOR = "|"  # between the values of a composite natural key in the landed id
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z")  # a DateTimeOffset as the service sends it
 
 
 def odata_literal(value: Any) -> str:
@@ -162,6 +163,15 @@ class DynamicsClient(ApiClient):
         for page in self.pages(entity, select=key, orderby=",".join(f"{k} asc" for k in key)):
             yield [r["_key"] for r in page]
 
+    def _key_value(self, entity: str, field: str, landed: str) -> Any:
+        """A key field's value from its landed text: integers unquoted, dates (FiscalPeriods' StartDate and EndDate)
+        as DateTimeOffset literals, the rest as strings."""
+        if f"{entity}.{field}" in self.integer_keys:
+            return int(landed)
+        if _DATETIME.fullmatch(landed):
+            return parse_datetime(landed)
+        return landed
+
     def get_by_ids(self, entity: str, ids: list[str], params: dict | None = None) -> list[dict]:
         """The records of the given landed ids that still exist."""
         key = self.keys[entity]
@@ -170,9 +180,8 @@ class DynamicsClient(ApiClient):
             clauses = []
             for landed in ids[start:start + 50]:
                 values = landed.split(KEY_SEPARATOR)
-                clauses.append("(" + " and ".join(
-                    f"{k} eq {odata_literal(int(v) if f'{entity}.{k}' in self.integer_keys else v)}"
-                    for k, v in zip(key, values)) + ")")
+                clauses.append("(" + " and ".join(f"{k} eq {odata_literal(self._key_value(entity, k, v))}"
+                                                  for k, v in zip(key, values)) + ")")
             for page in self.pages(entity, select=key, filter=" or ".join(clauses)):
                 found.extend(page)
         return found

@@ -42,7 +42,7 @@ from pshub.dbt import DbtFailed
 from pshub.runs import connection_name, finish_run, mark_abandoned, new_run_id, set_current_run_id, start_run
 from pshub.settings import get_settings
 from pshub.warehouse import connect, database_url
-from reverse_etl.syncs import SYNCS
+from reverse_etl.syncs import SYNCS, for_systems
 
 log = logging.getLogger("pshub.hub")
 
@@ -111,6 +111,13 @@ def relation(manifest: dict, uid: str) -> str:
     return f"{node['schema']}.{node.get('alias') or node['name']}" if node.get("schema") else uid
 
 
+def installed_syncs() -> list:
+    """Every sync as this installation's CRM and PSA take it (reverse_etl.syncs.for_systems); those with no destination
+    there left out (their apply says why)."""
+    settings = get_settings()
+    return [s for s in (for_systems(x, settings.crm, settings.psa) for x in SYNCS.values()) if s is not None]
+
+
 def blocked_syncs(syncs, manifest: dict, run_results: dict) -> dict[str, str]:
     """{sync name: why} for each sync whose outbound model (or its held-back rows model) failed or is
     downstream of a failure."""
@@ -158,7 +165,8 @@ def transform_stage(select: list[str] | None, full_refresh: bool) -> dict:
             "success": False, "built": [f"{kind}.{name}" for kind, name in done if kind not in ("test", "unit_test")],
             "tests_passed": sum(kind in ("test", "unit_test") for kind, _ in done),
             "warnings": [], "failures": [_one_line(f, 300) for f in failures], "scope": "",
-            "blocked_syncs": blocked_syncs(SYNCS.values(), manifest, results),
+            # the syncs as the installation's CRM and PSA take them: their own outbound models (Certinia's, with it)
+            "blocked_syncs": blocked_syncs(installed_syncs(), manifest, results),
             "failed_models": sorted(relation(manifest, uid) for uid in failed_roots(manifest, results))}
 
 

@@ -143,17 +143,20 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
          NETSUITE_UPSERT,
          description="Completed milestones of milestone-billed engagements become ERP invoice requests."),
     # Dynamics 365 Finance's lines and invoice requests (its customers and projects run beside NetSuite's, above)
-    Sync("d365_hour_journal_lines", "dynamics", "ProjectHourJournalLines", "external_id",
-         fields("dataAreaId!", "JournalNumber!", "LineNumber:integer!", "ProjectID!", "Worker", "CategoryId",
-                "TransactionDate:date!", "Hours:number!", "SalesPrice:number", "CurrencyCode", "LineProperty", "Text",
+    # entity sets and fields: sandbox/dynamics.py names the sources (JournalTrans, ExpenseJournalLines); PshExternalId is
+    # the firm's extension field
+    Sync("d365_hour_journal_lines", "dynamics", "JournalTrans", "external_id",
+         fields("dataAreaId!", "JournalId!", "LineNumber:integer!", "ProjectID!", "ResourceId", "Category",
+                "ProjectDate:date!", "Hours:number!", "SalesPrice:number", "CurrencyId", "LineProperty", "Description",
                 "PshExternalId"),
-         DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalNumber", "LineNumber"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalId", "LineNumber"),
          description="Approved billable PSA time routed to Dynamics 365 Finance (by legal entity and work date) "
                      "becomes project hour journal lines."),
-    Sync("d365_expense_journal_lines", "dynamics", "ProjectExpenseJournalLines", "external_id",
-         fields("dataAreaId!", "JournalNumber!", "LineNumber:integer!", "ProjectID!", "Worker", "CategoryId",
-                "TransactionDate:date!", "Amount:number!", "CurrencyCode", "LineProperty", "Text", "PshExternalId"),
-         DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalNumber", "LineNumber"),
+    Sync("d365_expense_journal_lines", "dynamics", "ExpenseJournalLines", "external_id",
+         fields("dataAreaId!", "JournalBatchNumber!", "LineNumber:integer!", "ProjId!", "ResourceId", "ProjectCategory",
+                "ProjectDate:date!", "DebitAmount:number!", "CurrencyCode", "ProjectLineProperty", "Text",
+                "PshExternalId"),
+         DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalBatchNumber", "LineNumber"),
          description="Approved billable PSA expenses routed to Dynamics 365 Finance become project expense journal "
                      "lines."),
     Sync("d365_invoice_requests", "dynamics", "FreeTextInvoiceHeaders", "external_id",
@@ -219,11 +222,20 @@ def for_crm(sync: Sync, crm: str) -> Sync | None:
     raise ValueError(f"unknown CRM {crm!r}; known: salesforce, hubspot")
 
 
-# The PSA syncs when the PSA is Certinia (PSHUB_PSA=certinia): the project shells are Certinia projects (pse__Proj__c,
-# a custom object of the Salesforce org) upserted by the firm's external id field CRM_Opportunity_Id__c through
-# sObject Collections (REST API Developer Guide, "Upsert Up to 200 Records"): a retry or a lost answer meets the project
-# it made. A project made by hand and matched by rule is updated by its Id, taking the external id. The rows are outbound.certinia_projects. Planned roles (resource requests), billing milestones and the
-# credit-hold flag have no Certinia destination yet: skipped, with why (PSA_SKIPPED).
+# The PSA syncs when the PSA is Certinia (PSHUB_PSA=certinia): each is written to Certinia's object in the Salesforce
+# org Certinia runs in, through sObject Collections (REST API Developer Guide, "Upsert Up to 200 Records" and "Update
+# Records"). Creates are upserts by an external id field, so that a retry or a lost answer meets the record it made:
+# - project shells: Certinia projects (pse__Proj__c) by the firm's CRM_Opportunity_Id__c; a project made by hand and
+#   matched by rule is updated by its Id, taking the external id (outbound.certinia_projects);
+# - planned roles: resource requests (pse__Resource_Request__c) on the project, by the firm's External_Id__c = the CRM
+#   line item id (outbound.certinia_resource_requests);
+# - billing milestones: milestones (pse__Milestone__c) on the project, by External_Id__c = opportunity id:number
+#   (outbound.certinia_milestones);
+# - the credit-hold flag: the project's Credit_Hold__c checkbox, updated by the project's Id
+#   (outbound.certinia_credit_holds).
+# The objects' fields: the PSA Data Dictionary's pages and a real org's export of them (sirhcrd/sirhcrd.github.io,
+# schema-intel/data/tables/pse_resource_request_c.md, pse_milestone_c.md); asserted in tests/contracts/
+# test_certinia_contract.py. A PSA sync with no Certinia destination would be skipped with why (PSA_SKIPPED): none is.
 CERTINIA_PROJECTS = Sync(
     "psa_projects", "salesforce", "pse__Proj__c", "CRM_Opportunity_Id__c",
     fields("Name!", "pse__Account__c", "pse__Opportunity__c", "pse__Project_Type__c", "pse__Stage__c",
@@ -232,12 +244,23 @@ CERTINIA_PROJECTS = Sync(
            "Service_Line__c"),
     SALESFORCE_UPSERT, batch_size=200, model_name="certinia_projects", existing_id="_psa_project_id",
     description="Closed-won opportunities become Certinia project shells (CRM_Opportunity_Id__c = opportunity id).")
-PSA_SKIPPED = {
-    "psa_project_roles": "planned roles would be Certinia resource requests, which the hub does not write yet",
-    "psa_project_milestones": "billing milestones would be Certinia milestones, which the hub does not write yet",
-    "psa_credit_holds": "the credit-hold flag is a Kantata custom field; the Certinia project's Credit_Hold__c is not "
-                        "written yet",
-}
+CERTINIA_SYNCS = {s.name: s for s in (
+    CERTINIA_PROJECTS,
+    Sync("psa_project_roles", "salesforce", "pse__Resource_Request__c", "External_Id__c",
+         fields("pse__Project__c!", "pse__Resource_Role__c!", "pse__SOW_Hours__c:number",
+                "pse__Suggested_Bill_Rate__c:number", "CurrencyIsoCode"),
+         SALESFORCE_UPSERT, batch_size=200, model_name="certinia_resource_requests",
+         description="Planned roles of the opportunity's line items, as resource requests on its Certinia project."),
+    Sync("psa_project_milestones", "salesforce", "pse__Milestone__c", "External_Id__c",
+         fields("Name!", "pse__Project__c!", "pse__Target_Date__c:date", "pse__Milestone_Amount__c:number",
+                "pse__Exclude_from_Billing__c:boolean", "CurrencyIsoCode"),
+         SALESFORCE_UPSERT, batch_size=200, model_name="certinia_milestones",
+         description="Billing milestones of milestone-billed engagements, as milestones on their Certinia project."),
+    Sync("psa_credit_holds", "salesforce", "pse__Proj__c", "Id", fields("Credit_Hold__c:boolean"),
+         SALESFORCE_UPDATE, batch_size=1000, model_name="certinia_credit_holds",
+         description="Certinia projects of customers on credit hold carry the Credit_Hold__c flag."),
+)}
+PSA_SKIPPED: dict[str, str] = {}
 
 
 def for_psa(sync: Sync, psa: str) -> Sync | None:
@@ -246,7 +269,7 @@ def for_psa(sync: Sync, psa: str) -> Sync | None:
     if psa == "kantata" or sync.destination != "kantata":
         return sync
     if psa == "certinia":
-        return CERTINIA_PROJECTS if sync.name == "psa_projects" else None
+        return CERTINIA_SYNCS.get(sync.name)
     raise ValueError(f"unknown PSA {psa!r}; known: kantata, certinia")
 
 

@@ -304,3 +304,141 @@ def _timecards(c, contact, project, assignment_of, counts) -> dict[str, str]:
     _insert(c, "pse__Timecard_Header__c", headers, counts)
     _insert(c, "pse__Timecard__c", splits, counts)
     return {str(kid): f"{split_of[(card, day)]}:{day.isoformat()}" for kid, card, day in placed}
+
+
+# ---- the firm's days in Certinia (sandbox.simulate.tick calls `day` when the firm's delivery is placed here) --------
+# What a day changes, as Kantata's day does (sandbox.simulate), on Certinia's records:
+# - each working day, people assigned to an in-progress project enter the day's hours on their weekly timecard of
+#   that project (pse__Timecard_Header__c, Monday to Sunday) and its split of the day's month (pse__Timecard__c): the
+#   timecard still open this week (not approved) if it has that day free, else a new one, saved as Submitted;
+# - timecards submitted three or more days ago are approved (pse__Status__c "Approved", pse__Approved__c), header and
+#   splits; a few unapproved timecards are withdrawn: deleted, header and splits (IsDeleted, which queryAll returns,
+#   with the SystemModstamp of the deletion: REST API Developer Guide, "QueryAll"; SOAP API Developer Guide, "System
+#   Fields": SystemModstamp is the date and time a user or an automated process last modified the record);
+# - milestones of in-progress projects are approved on their target date; customer projects past their end date
+#   complete (pse__Stage__c "Completed", as the seed status_mappings names Certinia's stages).
+# Every change stamps SystemModstamp and LastModifiedDate with the day's time, so that an incremental read sees it.
+# The fields are those of the objects' pages in the PSA Data Dictionary (and of a real org's export of them:
+# sirhcrd/sirhcrd.github.io, schema-intel/data/tables/pse_timecard_header_c.md: pse__Status__c, the day hours,
+# SystemModstamp, IsDeleted); the status values "Submitted" and "Approved" are the ones the firm's records carry
+# since it was placed here (unconfirmed as Certinia's exact picklist labels: kept in this one place).
+
+def day(c, store: Store, t: dt.datetime, rng, stamp, add) -> None:
+    """One simulated day of the firm's delivery in Certinia. stamp(): a time of the day in Salesforce's format;
+    add(key, n): the tick's summary."""
+    today = t.date()
+    d = today.isoformat()
+    if today.weekday() < 5:
+        _time_of_day(c, store, today, rng, stamp, add)
+        _approve_and_withdraw(c, t, rng, stamp, add)
+    s = stamp()
+    n = c.execute('UPDATE "sf_pse__Milestone__c" SET pse__Status__c = \'Approved\', pse__Approved__c = 1, '
+                  'pse__Actual_Date__c = ?, SystemModstamp = ?, LastModifiedDate = ? WHERE pse__Approved__c = 0 '
+                  'AND IsDeleted = 0 AND pse__Target_Date__c <= ? AND pse__Project__c IN (SELECT Id FROM '
+                  '"sf_pse__Proj__c" WHERE pse__Stage__c = \'In Progress\' AND IsDeleted = 0)', (d, s, s, d)).rowcount
+    add("certinia.milestones.approved", n)
+    s = stamp()
+    n = c.execute('UPDATE "sf_pse__Proj__c" SET pse__Stage__c = \'Completed\', SystemModstamp = ?, LastModifiedDate = ? '
+                  'WHERE pse__Stage__c = \'In Progress\' AND IsDeleted = 0 AND pse__End_Date__c < ? '
+                  'AND Name NOT LIKE \'Internal - %\'', (s, s, d)).rowcount
+    add("certinia.projects.completed", n)
+
+
+def _time_of_day(c, store: Store, today: dt.date, rng, stamp, add) -> None:
+    d = today.isoformat()
+    staffed = _rows(c, 'SELECT a.Id, a.pse__Project__c, a.pse__Resource__c, a.pse__Role__c, a.pse__Bill_Rate__c, '
+                       'a.pse__Cost_Rate_Amount__c, p.CurrencyIsoCode, p.pse__Is_Billable__c FROM "sf_pse__Assignment__c" a '
+                       'JOIN "sf_pse__Proj__c" p ON p.Id = a.pse__Project__c JOIN "sf_pse__Schedule__c" s '
+                       'ON s.Id = a.pse__Schedule__c WHERE p.pse__Stage__c = \'In Progress\' AND p.pse__Is_Active__c = 1 '
+                       'AND p.IsDeleted = 0 AND a.IsDeleted = 0 AND a.pse__Resource__c IS NOT NULL '
+                       'AND (p.pse__Start_Date__c IS NULL OR p.pse__Start_Date__c <= ?) '
+                       'AND (p.pse__End_Date__c IS NULL OR p.pse__End_Date__c >= ?) '
+                       'AND (s.pse__Start_Date__c IS NULL OR s.pse__Start_Date__c <= ?) '
+                       'AND (s.pse__End_Date__c IS NULL OR s.pse__End_Date__c >= ?) ORDER BY a.Id', (d, d, d, d))
+    per_person: dict[str, int] = defaultdict(int)
+    for a in staffed:
+        per_person[a["pse__Resource__c"]] += 1
+    monday = today - dt.timedelta(days=today.weekday())
+    name = DAYS[today.weekday()]
+    entered = 0
+    for a in staffed:
+        if rng.random() < 0.07:  # time off
+            continue
+        hours = max(0.25, int(round(rng.normal(7.3, 0.8) / per_person[a["pse__Resource__c"]] * 4)) / 4.0)
+        rate = a["pse__Bill_Rate__c"]
+        if rate is None and a["pse__Role__c"] is not None:
+            card = c.execute('SELECT pse__Suggested_Bill_Rate__c FROM "sf_pse__Rate_Card__c" WHERE pse__Role__c = ? '
+                             'AND CurrencyIsoCode = ? AND IsDeleted = 0 ORDER BY Id LIMIT 1',
+                             (a["pse__Role__c"], a["CurrencyIsoCode"])).fetchone()
+            rate = card[0] if card else None
+        s = stamp()
+        open_card = c.execute(
+            f'SELECT Id FROM "sf_pse__Timecard_Header__c" WHERE pse__Assignment__c = ? AND pse__Resource__c = ? '
+            f'AND pse__Start_Date__c = ? AND pse__Approved__c = 0 AND pse__Billed__c = 0 AND IsDeleted = 0 '
+            f'AND coalesce(pse__{name}_Hours__c, 0) = 0 AND pse__{name}_Notes__c IS NULL '
+            f'AND coalesce(pse__Bill_Rate__c, -1) = coalesce(?, -1) ORDER BY Id DESC LIMIT 1',
+            (a["Id"], a["pse__Resource__c"], monday.isoformat(), rate)).fetchone()
+        hid = open_card[0] if open_card else _new_timecard(c, store, a, monday, rate, s)
+        for obj, where, params in (("pse__Timecard_Header__c", "Id = ?", (hid,)),
+                                   ("pse__Timecard__c", "pse__Timecard_Header__c = ? AND IsDeleted = 0 AND "
+                                    "pse__Start_Date__c <= ? AND pse__End_Date__c >= ?", (hid, d, d))):
+            c.execute(f'UPDATE "sf_{obj}" SET pse__{name}_Hours__c = ?, pse__{name}_Notes__c = \'Delivery\', '
+                      f'pse__Total_Hours__c = coalesce(pse__Total_Hours__c, 0) + ?, SystemModstamp = ?, '
+                      f'LastModifiedDate = ? WHERE {where}', (hours, hours, s, s, *params))
+        entered += 1
+    add("certinia.time_entries.created", entered)
+
+
+def _new_timecard(c, store: Store, a: dict, monday: dt.date, rate, s: str) -> str:
+    """An empty weekly timecard of the assignment (Submitted, no hours yet), split at the month end it spans; its
+    header's id."""
+    n = store.next_ids("sf_pse__Timecard_Header__c")
+    hid = certinia_id("pse__Timecard_Header__c", n)
+    sunday = monday + dt.timedelta(days=6)
+    empty = {**{f"pse__{x}_Hours__c": 0.0 for x in DAYS}, **{f"pse__{x}_Notes__c": None for x in DAYS},
+             "pse__Total_Hours__c": 0.0}
+    common = {"pse__Resource__c": a["pse__Resource__c"], "pse__Project__c": a["pse__Project__c"],
+              "pse__Assignment__c": a["Id"], "pse__Milestone__c": None, "pse__Status__c": "Submitted",
+              "pse__Approved__c": 0, "pse__Billable__c": a["pse__Is_Billable__c"], "pse__Billed__c": 0,
+              "pse__Bill_Rate__c": rate, "pse__Cost_Rate_Amount__c": a["pse__Cost_Rate_Amount__c"],
+              "CurrencyIsoCode": a["CurrencyIsoCode"], "CreatedDate": s, "SystemModstamp": s, **empty}
+    counts: dict[str, int] = {}
+    _insert(c, "pse__Timecard_Header__c", [{"Id": hid, "Name": f"TC-{n:08d}", **common,
+                                            "pse__Start_Date__c": monday.isoformat(),
+                                            "pse__End_Date__c": sunday.isoformat()}], counts)
+    parts = [(monday, sunday)]
+    if monday.month != sunday.month:
+        month_end = dt.date(sunday.year, sunday.month, 1) - dt.timedelta(days=1)
+        parts = [(monday, month_end), (month_end + dt.timedelta(days=1), sunday)]
+    first = store.next_ids("sf_pse__Timecard__c", len(parts))
+    _insert(c, "pse__Timecard__c", [
+        {"Id": certinia_id("pse__Timecard__c", first + i), "Name": f"TCS-{first + i:08d}",
+         "pse__Timecard_Header__c": hid, **common, "pse__Start_Date__c": lo.isoformat(),
+         "pse__End_Date__c": hi.isoformat()} for i, (lo, hi) in enumerate(parts)], counts)
+    return hid
+
+
+def _approve_and_withdraw(c, t: dt.datetime, rng, stamp, add) -> None:
+    cutoff = sf_datetime(t - dt.timedelta(days=3))
+    due = [r[0] for r in c.execute('SELECT Id FROM "sf_pse__Timecard_Header__c" WHERE pse__Approved__c = 0 '
+                                   'AND IsDeleted = 0 AND pse__Billed__c = 0 AND CreatedDate <= ? '
+                                   'AND pse__Total_Hours__c > 0 ORDER BY Id', (cutoff,))]
+    s = stamp()
+    for ids in (due[i:i + 500] for i in range(0, len(due), 500)):
+        q = ", ".join("?" * len(ids))
+        for obj, key in (("pse__Timecard_Header__c", "Id"), ("pse__Timecard__c", "pse__Timecard_Header__c")):
+            c.execute(f'UPDATE "sf_{obj}" SET pse__Status__c = \'Approved\', pse__Approved__c = 1, SystemModstamp = ?, '
+                      f'LastModifiedDate = ? WHERE {key} IN ({q}) AND IsDeleted = 0', (s, s, *ids))
+    add("certinia.timecards.approved", len(due))
+    # a few unapproved timecards are withdrawn (deleted, with their splits)
+    ids = [r[0] for r in c.execute('SELECT Id FROM "sf_pse__Timecard_Header__c" WHERE pse__Approved__c = 0 '
+                                   'AND IsDeleted = 0 ORDER BY Id DESC LIMIT 200')]
+    if ids:
+        gone = [str(x) for x in rng.choice(ids, min(len(ids), int(rng.poisson(1))), replace=False)]
+        if gone:
+            s = stamp()
+            q = ", ".join("?" * len(gone))
+            for obj, key in (("pse__Timecard_Header__c", "Id"), ("pse__Timecard__c", "pse__Timecard_Header__c")):
+                c.execute(f'UPDATE "sf_{obj}" SET IsDeleted = 1, SystemModstamp = ?, LastModifiedDate = ? '
+                          f'WHERE {key} IN ({q})', (s, s, *gone))
+            add("certinia.timecards.deleted", len(gone))

@@ -26,23 +26,25 @@ Sources of the behaviour simulated here (each also asserted in tests/contracts/t
 - Dates: finance and operations returns date fields as DateTimeOffset at noon UTC ("2024-06-14T12:00:00Z") and an empty
   date as 1900-01-01 (unconfirmed in Microsoft's pages; seen in open-source clients' fixtures).
 
-Entity set names (public collection names). Confirmed: CustomersV3, Projects, FreeTextInvoiceHeaders/-Lines and
-CustomerPaymentJournalLines (Microsoft's data entity reference, open-source connectors), and FiscalPeriods. Found since,
-and NOT yet followed here (to correct together in this sandbox, connectors/catalog.py, staging, the d365 syncs and
-tests/contracts): a client generated from a finance and operations environment's $metadata (SAP Cloud SDK for
-JavaScript, OData v4, service "d365_metadata": entity classes JournalTrans, ExpenseJournalLines, FiscalPeriods,
-LedgerFiscalPeriods), with an FSCM integration's journal fetch policies agreeing (EntitySet "JournalTrans" for hour
-journals, "ExpenseJournalLines" for expense journals), names ProjJournalTransEntity ("Project hour journal lines",
-Common Data Model operationsCommon) JournalTrans (keys dataAreaId, JournalId, LineNumber; ProjectId, Category,
-ResourceId, ProjectDate, Hours, SalesPrice, CurrencyId, LineProperty, Description) and ExpenseJournalLineEntity ("Project
-expense journal lines") ExpenseJournalLines (keys dataAreaId, JournalBatchNumber, LineNumber; ProjId, ProjectCategory,
-ResourceId, ProjectDate, CurrencyCode, Text). No source names the sets ProjectHourJournalLines and
-ProjectExpenseJournalLines this sandbox serves (nor their JournalNumber, ProjectID, Worker, CategoryId, TransactionDate
-fields). FiscalPeriods there is the shared calendar (keys Calendar, FiscalYear, StartDate, EndDate, PeriodName; no
-company, no status); each ledger's period status is LedgerFiscalPeriods (LedgerName, Calendar, YearName, PeriodName,
-PeriodStatus, LegalEntityId), where this sandbox puts dataAreaId and PeriodStatus on FiscalPeriods. The
-`ModifiedDateTime` field on every entity also remains this sandbox's choice;
-fields prefixed `Psh` stand for the extension fields a firm adds for the hub (as NetSuite's custentity_ fields).
+Entity set names (public collection names) and fields. Confirmed: CustomersV3, Projects, FreeTextInvoiceHeaders/-Lines
+and CustomerPaymentJournalLines (Microsoft's data entity reference, open-source connectors). The project journals and
+periods follow a client generated from a finance and operations environment's $metadata (SAP Cloud SDK for
+JavaScript, OData v4: github.com/ntrtd/d365-agent, src/mcp_hub/d365-client/JournalTrans*.ts, ExpenseJournalLines*.ts,
+FiscalPeriods*.ts, LedgerFiscalPeriods*.ts: entity set, `_keys` and property names) and the Common Data Model
+(MicrosoftDocs/common-data-model-and-service, schema/core/operationsCommon/Entities/ProfessionalServices/
+ProjectManagementAndAccounting/ProjJournalTransEntity.md and ExpenseJournalLineEntity.md: the same attributes):
+- JournalTrans: ProjJournalTransEntity, "Project hour journal lines"; keys dataAreaId, JournalId, LineNumber; ProjectID
+  (so spelled in both), ResourceId, Category, ProjectDate, Hours, SalesPrice, CurrencyId, LineProperty, Description.
+- ExpenseJournalLines: ExpenseJournalLineEntity, "Project expense journal lines"; keys dataAreaId, JournalBatchNumber,
+  LineNumber; ProjId, ResourceId, ProjectCategory, ProjectDate, DebitAmount (the expense; the entity is a ledger
+  journal line, CreditAmount its other side), CurrencyCode, ProjectLineProperty, Text.
+- FiscalPeriods: the shared fiscal calendar; keys Calendar, FiscalYear, StartDate, EndDate, PeriodName; no company and
+  no status. LedgerFiscalPeriods: each ledger's status of a calendar period; keys LedgerName, Calendar, YearName (the
+  calendar's FiscalYear), PeriodName; PeriodStatus (enum FiscalPeriodStatus), LegalEntityId. This sandbox names each
+  legal entity's ledger after its dataAreaId (LedgerName = LegalEntityId = dataAreaId).
+This sandbox's own choices, no source naming them: `ModifiedDateTime` on every entity (the change cursor); fields
+prefixed `Psh` stand for the extension fields a firm adds for the hub (as NetSuite's custentity_ fields), among them
+the journal lines' PshExternalId (the PSA record) and PshInvoiceIdentifier (the free text invoice that billed the line).
 - A project's creation date: the Projects entity (ProjectEntity, "Projects"; Common Data Model operationsCommon
   ProjectManagementAndAccounting/ProjectEntity.cdm.json) exposes `DateOfCreation`, backed by ProjTable.Created
   (Tables/.../Main/ProjTable.cdm.json: data type TransDate, label "Date of creation"): a date, no time of day. The
@@ -78,9 +80,13 @@ ENTITIES: dict[str, tuple[list[str], tuple[str, ...], bool]] = {
     "ExchangeRates": (["RateTypeName:str", "FromCurrency:str", "ToCurrency:str", "StartDate:date", "EndDate:date",
                        "Rate:float", "ModifiedDateTime:datetime"],
                       ("RateTypeName", "FromCurrency", "ToCurrency", "StartDate"), False),
-    "FiscalPeriods": (["dataAreaId:str", "Calendar:str", "FiscalYear:str", "PeriodName:str", "StartDate:date",
-                       "EndDate:date", "PeriodStatus:enum", "ModifiedDateTime:datetime"],
-                      ("dataAreaId", "Calendar", "FiscalYear", "PeriodName"), True),
+    # the shared fiscal calendar (no company, no status), and each legal entity's ledger's status of its periods
+    "FiscalPeriods": (["Calendar:str", "FiscalYear:str", "PeriodName:str", "StartDate:date", "EndDate:date",
+                       "ModifiedDateTime:datetime"], ("Calendar", "FiscalYear", "StartDate", "EndDate", "PeriodName"),
+                      False),
+    "LedgerFiscalPeriods": (["LedgerName:str", "Calendar:str", "YearName:str", "PeriodName:str", "PeriodStatus:enum",
+                             "LegalEntityId:str", "ModifiedDateTime:datetime"],
+                            ("LedgerName", "Calendar", "YearName", "PeriodName"), False),
     "CustomersV3": (["dataAreaId:str", "CustomerAccount:str", "OrganizationName:str", "CustomerGroupId:str",
                      "SalesCurrencyCode:str", "PaymentTerms:str", "CreditLimit:float", "OnHoldStatus:enum",
                      "AddressCountryRegionId:str", "PrimaryContactEmail:str", "PshCrmAccountId:str",
@@ -90,16 +96,15 @@ ENTITIES: dict[str, tuple[list[str], tuple[str, ...], bool]] = {
                   "CurrencyCode:str",
                   "PshCrmOpportunityId:str", "PshBillingModel:str", "PshServiceLine:str", "ModifiedDateTime:datetime"],
                  ("dataAreaId", "ProjectID"), True),
-    "ProjectHourJournalLines": (["dataAreaId:str", "JournalNumber:str", "LineNumber:int", "ProjectID:str",
-                                 "Worker:str", "CategoryId:str", "TransactionDate:date", "Hours:float",
-                                 "SalesPrice:float", "CurrencyCode:str", "LineProperty:str", "Text:str",
-                                 "InvoiceIdentifier:int", "PshExternalId:str", "ModifiedDateTime:datetime"],
-                                ("dataAreaId", "JournalNumber", "LineNumber"), True),
-    "ProjectExpenseJournalLines": (["dataAreaId:str", "JournalNumber:str", "LineNumber:int", "ProjectID:str",
-                                    "Worker:str", "CategoryId:str", "TransactionDate:date", "Amount:float",
-                                    "CurrencyCode:str", "LineProperty:str", "Text:str", "InvoiceIdentifier:int",
-                                    "PshExternalId:str", "ModifiedDateTime:datetime"],
-                                   ("dataAreaId", "JournalNumber", "LineNumber"), True),
+    "JournalTrans": (["dataAreaId:str", "JournalId:str", "LineNumber:int", "ProjectID:str", "ResourceId:str",
+                      "Category:str", "ProjectDate:date", "Hours:float", "SalesPrice:float", "CurrencyId:str",
+                      "LineProperty:str", "Description:str", "PshInvoiceIdentifier:int", "PshExternalId:str",
+                      "ModifiedDateTime:datetime"], ("dataAreaId", "JournalId", "LineNumber"), True),
+    "ExpenseJournalLines": (["dataAreaId:str", "JournalBatchNumber:str", "LineNumber:int", "ProjId:str",
+                             "ResourceId:str", "ProjectCategory:str", "ProjectDate:date", "DebitAmount:float",
+                             "CurrencyCode:str", "ProjectLineProperty:str", "Text:str", "PshInvoiceIdentifier:int",
+                             "PshExternalId:str", "ModifiedDateTime:datetime"],
+                            ("dataAreaId", "JournalBatchNumber", "LineNumber"), True),
     "FreeTextInvoiceHeaders": (["dataAreaId:str", "InvoiceIdentifier:int", "InvoiceNumber:str", "CustomerAccount:str",
                                 "InvoiceDate:date", "DueDate:date", "CurrencyCode:str", "IsPosted:enum",
                                 "InvoiceDescription:str", "PshProjectId:str", "ModifiedDateTime:datetime"],
@@ -116,7 +121,10 @@ ENTITIES: dict[str, tuple[list[str], tuple[str, ...], bool]] = {
 # the internal (entity) name a write error names, as finance and operations does
 ENTITY_TYPES = {"CustomersV3": "CustCustomerV3Entity", "Projects": "ProjProjectEntity",
                 "FreeTextInvoiceHeaders": "FreeTextInvoiceHeaderEntity", "FreeTextInvoiceLines": "FreeTextInvoiceLineEntity",
-                "CustomerPaymentJournalLines": "CustomerPaymentJournalLineEntity"}
+                "CustomerPaymentJournalLines": "CustomerPaymentJournalLineEntity", "JournalTrans": "ProjJournalTransEntity",
+                "ExpenseJournalLines": "ExpenseJournalLineEntity"}
+# a journal line's project date: posting is refused when its legal entity's ledger period is not open
+JOURNAL_LINES = {"JournalTrans", "ExpenseJournalLines"}
 READONLY = {"ModifiedDateTime"}
 
 
@@ -141,6 +149,44 @@ def ddl() -> list[str]:
     return out
 
 
+# a firm made before the journals and periods took their documented names: old table -> (new entity, new <- old)
+_RENAMED = {
+    "ProjectHourJournalLines": ("JournalTrans", {
+        "dataAreaId": "dataAreaId", "JournalId": "JournalNumber", "LineNumber": "LineNumber", "ProjectID": "ProjectID",
+        "ResourceId": "Worker", "Category": "CategoryId", "ProjectDate": "TransactionDate", "Hours": "Hours",
+        "SalesPrice": "SalesPrice", "CurrencyId": "CurrencyCode", "LineProperty": "LineProperty", "Description": "Text",
+        "PshInvoiceIdentifier": "InvoiceIdentifier", "PshExternalId": "PshExternalId",
+        "ModifiedDateTime": "ModifiedDateTime"}),
+    "ProjectExpenseJournalLines": ("ExpenseJournalLines", {
+        "dataAreaId": "dataAreaId", "JournalBatchNumber": "JournalNumber", "LineNumber": "LineNumber",
+        "ProjId": "ProjectID", "ResourceId": "Worker", "ProjectCategory": "CategoryId", "ProjectDate": "TransactionDate",
+        "DebitAmount": "Amount", "CurrencyCode": "CurrencyCode", "ProjectLineProperty": "LineProperty", "Text": "Text",
+        "PshInvoiceIdentifier": "InvoiceIdentifier", "PshExternalId": "PshExternalId",
+        "ModifiedDateTime": "ModifiedDateTime"}),
+}
+
+
+def _migrate(c) -> None:
+    """Move an earlier version's journal lines to their documented entity sets; its per-company FiscalPeriods become
+    the shared calendar and the ledgers' statuses."""
+    have = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for old, (new, cols) in _RENAMED.items():
+        if table(old) in have:
+            c.execute(f'INSERT OR REPLACE INTO "{table(new)}" ({", ".join(chr(34) + k + chr(34) for k in cols)}) '
+                      f'SELECT {", ".join(chr(34) + v + chr(34) for v in cols.values())} FROM "{table(old)}"')
+            c.execute(f'DROP TABLE "{table(old)}"')
+    if "dataAreaId" in {r[1] for r in c.execute(f'PRAGMA table_info("{table("FiscalPeriods")}")')}:
+        c.execute('INSERT OR REPLACE INTO "d365_LedgerFiscalPeriods" SELECT dataAreaId, Calendar, FiscalYear, '
+                  'PeriodName, PeriodStatus, dataAreaId, ModifiedDateTime FROM "d365_FiscalPeriods"')
+        c.execute('CREATE TABLE "d365_calendar" AS SELECT DISTINCT Calendar, FiscalYear, PeriodName, StartDate, EndDate, '
+                  'MIN(ModifiedDateTime) FROM "d365_FiscalPeriods" GROUP BY 1, 2, 3, 4, 5')
+        c.execute('DROP TABLE "d365_FiscalPeriods"')
+        for stmt in ddl():
+            c.execute(stmt)
+        c.execute('INSERT INTO "d365_FiscalPeriods" SELECT * FROM "d365_calendar"')
+        c.execute('DROP TABLE "d365_calendar"')
+
+
 def create_tables(c) -> None:
     """The entity tables, and the fields added since a firm was made (a firm kept from an earlier version)."""
     for stmt in ddl():
@@ -152,6 +198,7 @@ def create_tables(c) -> None:
             if name not in have:
                 kind = "INTEGER" if typ == "int" else "REAL" if typ == "float" else "TEXT"
                 c.execute(f'ALTER TABLE "{table(entity)}" ADD COLUMN "{name}" {kind}')
+    _migrate(c)
 
 
 def d365_datetime(t: dt.datetime) -> str:
@@ -292,11 +339,16 @@ def parse_key(entity: str, text: str) -> dict:
     types = fields(entity)
     key = ENTITIES[entity][1]
     out = {}
-    for part in re.findall(r"(\w+)=('(?:[^']|'')*'|-?\d+)", text):
+    for part in re.findall(r"(\w+)=('(?:[^']|'')*'|\d{4}-\d{2}-\d{2}T[\d:.]+Z|-?\d+)", text):
         name, raw = part
         if name not in types:
             raise odata_error(400, f"The key property '{name}' is not defined on '{entity}'.")
-        out[name] = raw[1:-1].replace("''", "'") if raw.startswith("'") else int(raw)
+        if raw.startswith("'"):
+            out[name] = raw[1:-1].replace("''", "'")
+        elif "T" in raw:  # a date key (FiscalPeriods' StartDate, EndDate), unquoted as in $filter
+            out[name] = d365_date(raw[:10])
+        else:
+            out[name] = int(raw)
     if set(out) != set(key):
         raise odata_error(400, f"The number of keys specified in the URI does not match number of key properties for "
                                f"the resource '{entity}': expected {', '.join(key)}.")
@@ -504,14 +556,15 @@ class Dynamics(App):
         if "dataAreaId" in row and row["dataAreaId"] not in {c[0] for c in COMPANIES.values()}:
             raise odata_error(400, f"Write failed for table row of type '{ENTITY_TYPES.get(entity, entity)}'. "
                                    f"Infolog: Error: Company {row['dataAreaId']} does not exist.", inner="Write failed")
-        if entity in ("ProjectHourJournalLines", "ProjectExpenseJournalLines"):
+        if entity in JOURNAL_LINES:
             closed = self.sandbox.store.conn().execute(
-                "SELECT PeriodName FROM d365_FiscalPeriods WHERE dataAreaId = ? AND StartDate <= ? AND EndDate >= ? "
-                "AND PeriodStatus <> 'Open'", (row["dataAreaId"], row.get("TransactionDate"),
-                                                row.get("TransactionDate"))).fetchone()
+                "SELECT p.PeriodName FROM d365_FiscalPeriods p JOIN d365_LedgerFiscalPeriods l ON l.Calendar = p.Calendar "
+                "AND l.YearName = p.FiscalYear AND l.PeriodName = p.PeriodName WHERE l.LegalEntityId = ? "
+                "AND p.StartDate <= ? AND p.EndDate >= ? AND l.PeriodStatus <> 'Open'",
+                (row["dataAreaId"], row.get("ProjectDate"), row.get("ProjectDate"))).fetchone()
             if closed:
-                raise odata_error(400, f"Write failed for table row of type 'ProjJournalTrans'. Infolog: Error: The "
-                                       f"period {closed[0]} is not open.", inner="Write failed")
+                raise odata_error(400, f"Write failed for table row of type '{ENTITY_TYPES[entity]}'. Infolog: Error: "
+                                       f"The period {closed[0]} is not open.", inner="Write failed")
 
     def _insert(self, entity: str, values: dict) -> dict:
         row = {**values, "ModifiedDateTime": d365_datetime(self.sandbox.store.now())}
@@ -641,8 +694,9 @@ class Dynamics(App):
 
 
 def _key_text(entity: str, row: dict) -> str:
-    return ",".join(f"{k}={row[k]}" if isinstance(row[k], int) else f"{k}='{str(row[k]).replace(chr(39), chr(39) * 2)}'"
-                    for k in ENTITIES[entity][1])
+    types = fields(entity)
+    return ",".join(f"{k}={row[k]}" if isinstance(row[k], int) or types[k] == "date"
+                    else f"{k}='{str(row[k]).replace(chr(39), chr(39) * 2)}'" for k in ENTITIES[entity][1])
 
 
 def _boundary(content_type: str) -> str | None:

@@ -105,11 +105,15 @@ def _reference(store: Store) -> None:
     _insert(c, "ExchangeRates", rows)
     periods = c.execute("SELECT periodname, startdate, enddate, closed, lastmodifieddate FROM ns_accountingperiod "
                         "WHERE isquarter = 'F' AND isyear = 'F' AND isadjust = 'F'").fetchall()
+    # one fiscal calendar for every legal entity; each entity's ledger keeps its own status of each period
     _insert(c, "FiscalPeriods", [
-        {"dataAreaId": code, "Calendar": "Fiscal", "FiscalYear": start[:4], "PeriodName": name,
-         "StartDate": d365_date(start), "EndDate": d365_date(end),
-         "PeriodStatus": "PermanentlyClosed" if closed == "T" else "Open", "ModifiedDateTime": _stamp(stamp)}
-        for code, *_ in COMPANIES.values() for name, start, end, closed, stamp in periods])
+        {"Calendar": "Fiscal", "FiscalYear": start[:4], "PeriodName": name, "StartDate": d365_date(start),
+         "EndDate": d365_date(end), "ModifiedDateTime": _stamp(stamp)} for name, start, end, _closed, stamp in periods])
+    _insert(c, "LedgerFiscalPeriods", [
+        {"LedgerName": code, "Calendar": "Fiscal", "YearName": start[:4], "PeriodName": name,
+         "PeriodStatus": "PermanentlyClosed" if closed == "T" else "Open", "LegalEntityId": code,
+         "ModifiedDateTime": _stamp(stamp)}
+        for code, *_ in COMPANIES.values() for name, start, _end, closed, stamp in periods])
 
 
 def _route(store: Store, entity: str, start: str) -> dict[str, int]:
@@ -191,23 +195,24 @@ def _route(store: Store, entity: str, start: str) -> dict[str, int]:
         f"SELECT b.id, b.externalid, b.employee, b.customer, b.item, b.hours, b.rate, b.isbillable, b.trandate, b.memo, "
         f"b.invoice, b.lastmodifieddate, j.currency FROM ns_timebill b JOIN ns_job j ON j.id = b.customer "
         f"WHERE j.subsidiary = ? AND NOT {before('b.trandate')}", (sub,)).fetchall()
-    moved["ProjectHourJournalLines"] = _insert(c, "ProjectHourJournalLines", [
-        {"dataAreaId": code, "JournalNumber": f"HRS-{day[:7]}", "LineNumber": bid, "ProjectID": project[job],
-         "Worker": f"E{emp:06d}" if emp else "", "CategoryId": ROLE_CATEGORY.get(item, "Consulting"),
-         "TransactionDate": d365_date(day), "Hours": hrs, "SalesPrice": rate,
-         "CurrencyCode": CURRENCY_CODES.get(cur, "GBP"), "LineProperty": "Chargeable" if bill == "T" else "NonChargeable",
-         "Text": memo, "InvoiceIdentifier": inv, "PshExternalId": ext, "ModifiedDateTime": _stamp(stamp)}
+    moved["JournalTrans"] = _insert(c, "JournalTrans", [
+        {"dataAreaId": code, "JournalId": f"HRS-{day[:7]}", "LineNumber": bid, "ProjectID": project[job],
+         "ResourceId": f"E{emp:06d}" if emp else "", "Category": ROLE_CATEGORY.get(item, "Consulting"),
+         "ProjectDate": d365_date(day), "Hours": hrs, "SalesPrice": rate,
+         "CurrencyId": CURRENCY_CODES.get(cur, "GBP"), "LineProperty": "Chargeable" if bill == "T" else "NonChargeable",
+         "Description": memo, "PshInvoiceIdentifier": inv, "PshExternalId": ext, "ModifiedDateTime": _stamp(stamp)}
         for bid, ext, emp, job, item, hrs, rate, bill, day, memo, inv, stamp, cur in hours])
     expenses = c.execute(
         f"SELECT e.id, e.externalid, e.employee, e.entity, e.category, e.amount, e.currency, e.isbillable, e.trandate, "
         f"e.memo, e.invoice, e.lastmodifieddate FROM ns_expensereport e WHERE e.subsidiary = ? "
         f"AND NOT {before('e.trandate')}", (sub,)).fetchall()
-    moved["ProjectExpenseJournalLines"] = _insert(c, "ProjectExpenseJournalLines", [
-        {"dataAreaId": code, "JournalNumber": f"EXP-{day[:7]}", "LineNumber": eid,
-         "ProjectID": project.get(job, f"P{job:06d}" if job else ""), "Worker": f"E{emp:06d}" if emp else "",
-         "CategoryId": category or "", "TransactionDate": d365_date(day), "Amount": amount,
-         "CurrencyCode": CURRENCY_CODES.get(cur, "GBP"), "LineProperty": "Chargeable" if bill == "T" else "NonChargeable",
-         "Text": memo, "InvoiceIdentifier": inv, "PshExternalId": ext, "ModifiedDateTime": _stamp(stamp)}
+    moved["ExpenseJournalLines"] = _insert(c, "ExpenseJournalLines", [
+        {"dataAreaId": code, "JournalBatchNumber": f"EXP-{day[:7]}", "LineNumber": eid,
+         "ProjId": project.get(job, f"P{job:06d}" if job else ""), "ResourceId": f"E{emp:06d}" if emp else "",
+         "ProjectCategory": category or "", "ProjectDate": d365_date(day), "DebitAmount": amount,
+         "CurrencyCode": CURRENCY_CODES.get(cur, "GBP"),
+         "ProjectLineProperty": "Chargeable" if bill == "T" else "NonChargeable",
+         "Text": memo, "PshInvoiceIdentifier": inv, "PshExternalId": ext, "ModifiedDateTime": _stamp(stamp)}
         for eid, ext, emp, job, category, amount, cur, bill, day, memo, inv, stamp in expenses])
     # out of NetSuite: what moved, and the customers and projects with nothing left there from before the date
     for tbl, ids in (("ns_timebill", [h[0] for h in hours]), ("ns_expensereport", [e[0] for e in expenses]),
@@ -256,17 +261,19 @@ def billing_run(c, store: Store, day: dt.date, stamp: str) -> int:
     month_start = day.replace(day=1).isoformat()
     work: dict[tuple[str, str], list] = {}
     for company, project, category, hours, amount, keys in c.execute(
-            "SELECT h.dataAreaId, h.ProjectID, h.CategoryId, SUM(h.Hours), SUM(h.Hours * COALESCE(h.SalesPrice, 0)), "
-            "GROUP_CONCAT(h.JournalNumber || '|' || h.LineNumber) FROM d365_ProjectHourJournalLines h "
+            "SELECT h.dataAreaId, h.ProjectID, h.Category, SUM(h.Hours), SUM(h.Hours * COALESCE(h.SalesPrice, 0)), "
+            "GROUP_CONCAT(h.JournalId || '|' || h.LineNumber) FROM d365_JournalTrans h "
             "JOIN d365_Projects p ON p.dataAreaId = h.dataAreaId AND p.ProjectID = h.ProjectID "
-            "WHERE h.InvoiceIdentifier IS NULL AND h.LineProperty = 'Chargeable' AND substr(h.TransactionDate, 1, 10) < ? "
-            "AND COALESCE(p.ProjectType, 'TimeMaterial') = 'TimeMaterial' GROUP BY 1, 2, 3", (month_start,)).fetchall():
-        work.setdefault((company, project), []).append(("ProjectHourJournalLines", "timebill", hours, amount, keys))
+            "WHERE h.PshInvoiceIdentifier IS NULL AND h.LineProperty = 'Chargeable' "
+            "AND substr(h.ProjectDate, 1, 10) < ? AND COALESCE(p.ProjectType, 'TimeMaterial') = 'TimeMaterial' "
+            "GROUP BY 1, 2, 3", (month_start,)).fetchall():
+        work.setdefault((company, project), []).append(("JournalTrans", "JournalId", "timebill", hours, amount, keys))
     for company, project, amount, keys in c.execute(
-            "SELECT dataAreaId, ProjectID, SUM(Amount), GROUP_CONCAT(JournalNumber || '|' || LineNumber) "
-            "FROM d365_ProjectExpenseJournalLines WHERE InvoiceIdentifier IS NULL AND LineProperty = 'Chargeable' "
-            "AND substr(TransactionDate, 1, 10) < ? AND ProjectID <> '' GROUP BY 1, 2", (month_start,)).fetchall():
-        work.setdefault((company, project), []).append(("ProjectExpenseJournalLines", "expensereport", 1.0, amount, keys))
+            "SELECT dataAreaId, ProjId, SUM(DebitAmount), GROUP_CONCAT(JournalBatchNumber || '|' || LineNumber) "
+            "FROM d365_ExpenseJournalLines WHERE PshInvoiceIdentifier IS NULL AND ProjectLineProperty = 'Chargeable' "
+            "AND substr(ProjectDate, 1, 10) < ? AND ProjId <> '' GROUP BY 1, 2", (month_start,)).fetchall():
+        work.setdefault((company, project), []).append(("ExpenseJournalLines", "JournalBatchNumber", "expensereport",
+                                                        1.0, amount, keys))
     made = 0
     when = _d365_stamp(stamp)
     for (company, project), lines in sorted(work.items()):
@@ -274,7 +281,7 @@ def billing_run(c, store: Store, day: dt.date, stamp: str) -> int:
                           "LEFT JOIN d365_CustomersV3 c ON c.dataAreaId = p.dataAreaId "
                           "AND c.CustomerAccount = p.CustomerAccount WHERE p.dataAreaId = ? AND p.ProjectID = ?",
                           (company, project)).fetchone()
-        total = round(sum(x[3] or 0 for x in lines), 2)
+        total = round(sum(x[4] or 0 for x in lines), 2)
         if found is None or total <= 0:
             continue
         account, currency, terms = found
@@ -289,10 +296,10 @@ def billing_run(c, store: Store, day: dt.date, stamp: str) -> int:
             {"dataAreaId": company, "InvoiceIdentifier": tid, "LineNumber": seq, "Description": kind,
              "Quantity": hours, "UnitPrice": round((amount or 0) / hours, 2) if hours else None,
              "LineAmount": round(amount or 0, 2), "PshProjectId": project, "ModifiedDateTime": when}
-            for seq, (_entity, kind, hours, amount, _keys) in enumerate(lines, start=1)])
-        for entity, _kind, _hours, _amount, keys in lines:
-            c.executemany(f'UPDATE "{table(entity)}" SET InvoiceIdentifier = ?, ModifiedDateTime = ? '
-                          "WHERE dataAreaId = ? AND JournalNumber = ? AND LineNumber = ?",
+            for seq, (_entity, _journal, kind, hours, amount, _keys) in enumerate(lines, start=1)])
+        for entity, journal, _kind, _hours, _amount, keys in lines:
+            c.executemany(f'UPDATE "{table(entity)}" SET PshInvoiceIdentifier = ?, ModifiedDateTime = ? '
+                          f'WHERE dataAreaId = ? AND "{journal}" = ? AND LineNumber = ?',
                           [(tid, when, company, *k.split("|")) for k in keys.split(",")])
         made += 1
     return made
@@ -324,9 +331,11 @@ def open_invoices(c, day: dt.date) -> list[tuple]:
 
 
 def close_periods(c, through: str, stamp: str) -> int:
-    """Every company's open periods ending on or before `through` (YYYY-MM-DD) closed, as NetSuite's calendar."""
-    return c.execute("UPDATE d365_FiscalPeriods SET PeriodStatus = 'PermanentlyClosed', ModifiedDateTime = ? "
-                     "WHERE PeriodStatus = 'Open' AND substr(EndDate, 1, 10) <= ?",
+    """Every ledger's open periods ending on or before `through` (YYYY-MM-DD) closed, as NetSuite's calendar."""
+    return c.execute("UPDATE d365_LedgerFiscalPeriods SET PeriodStatus = 'PermanentlyClosed', ModifiedDateTime = ? "
+                     "WHERE PeriodStatus = 'Open' AND EXISTS (SELECT 1 FROM d365_FiscalPeriods p "
+                     "WHERE p.Calendar = d365_LedgerFiscalPeriods.Calendar AND p.FiscalYear = d365_LedgerFiscalPeriods.YearName "
+                     "AND p.PeriodName = d365_LedgerFiscalPeriods.PeriodName AND substr(p.EndDate, 1, 10) <= ?)",
                      (_d365_stamp(stamp), through)).rowcount
 
 

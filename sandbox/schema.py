@@ -90,7 +90,8 @@ CERTINIA: dict[str, list[str]] = {
                          "pse__Scheduled_Hours__c:float", "pse__Is_Blocking__c:bool", *SF_AUDIT],
     "pse__Resource_Request__c": ["Id:id", "Name:str", "pse__Project__c:ref", "pse__Resource_Role__c:str",
                                  "pse__Start_Date__c:date", "pse__End_Date__c:date", "pse__SOW_Hours__c:float",
-                                 "pse__Status__c:str", "pse__Assignment__c:ref", "CurrencyIsoCode:str", *SF_AUDIT],
+                                 "pse__Status__c:str", "pse__Assignment__c:ref", "CurrencyIsoCode:str",
+                                 "pse__Suggested_Bill_Rate__c:float", "External_Id__c:str", *SF_AUDIT],
     "pse__Assignment__c": ["Id:id", "Name:str", "pse__Project__c:ref", "pse__Resource__c:ref", "pse__Role__c:str",
                            "pse__Bill_Rate__c:float", "pse__Cost_Rate_Amount__c:float", "pse__Is_Billable__c:bool",
                            "pse__Schedule__c:ref", "pse__Resource_Request__c:ref", "CurrencyIsoCode:str", *SF_AUDIT],
@@ -101,7 +102,7 @@ CERTINIA: dict[str, list[str]] = {
     "pse__Milestone__c": ["Id:id", "Name:str", "pse__Project__c:ref", "pse__Target_Date__c:date",
                           "pse__Actual_Date__c:date", "pse__Milestone_Amount__c:float", "pse__Status__c:str",
                           "pse__Approved__c:bool", "pse__Exclude_from_Billing__c:bool", "CurrencyIsoCode:str",
-                          *SF_AUDIT],
+                          "External_Id__c:str", *SF_AUDIT],
     "pse__Timecard_Header__c": ["Id:id", "Name:str", *_TIMECARD, *SF_AUDIT],
     "pse__Timecard__c": ["Id:id", "Name:str", "pse__Timecard_Header__c:ref", *_TIMECARD, *SF_AUDIT],
     "pse__Expense__c": ["Id:id", "Name:str", "pse__Project__c:ref", "pse__Resource__c:ref", "pse__Expense_Date__c:date",
@@ -121,7 +122,11 @@ SF_READONLY = {"Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemMods
 # Fields usable as the external id of an upsert (Id always is).
 SF_EXTERNAL_ID = {"Account": ["External_Id__c", "ERP_Customer_Id__c"],
                   "Opportunity": ["External_Id__c"], "OpportunityLineItem": [], "User": [],
-                  "ERP_Invoice__c": ["ERP_Invoice_Id__c"], "pse__Proj__c": ["CRM_Opportunity_Id__c"]}
+                  "ERP_Invoice__c": ["ERP_Invoice_Id__c"], "pse__Proj__c": ["CRM_Opportunity_Id__c"],
+                  # the firm's own external id fields on the Certinia records the hub creates (a real org's export
+                  # shows such a field, PSA_External_ID__c, on pse__Resource_Request__c: sirhcrd/sirhcrd.github.io,
+                  # schema-intel/data/tables/pse_resource_request_c.md)
+                  "pse__Milestone__c": ["External_Id__c"], "pse__Resource_Request__c": ["External_Id__c"]}
 SF_PREFIX = {"User": "005", "Account": "001", "Opportunity": "006", "OpportunityLineItem": "00k", "ERP_Invoice__c": "a0I",
              **CERTINIA_PREFIX}
 
@@ -262,6 +267,7 @@ INDEXES = [
     ("sf", "ERP_Invoice__c", ["SystemModstamp", "Id"]),
     *[("sf", obj, ["SystemModstamp", "Id"]) for obj in CERTINIA],
     ("sf", "pse__Proj__c", ["CRM_Opportunity_Id__c"]),
+    ("sf", "pse__Milestone__c", ["External_Id__c"]), ("sf", "pse__Resource_Request__c", ["External_Id__c"]),
     ("ns", "customer", ["externalid"]), ("ns", "customer", ["lastmodifieddate"]),
     ("ns", "job", ["externalid"]), ("ns", "job", ["lastmodifieddate"]), ("ns", "job", ["parent"]),
     ("ns", "employee", ["externalid"]), ("ns", "timebill", ["externalid"]),

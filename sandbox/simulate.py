@@ -18,7 +18,7 @@ import zlib
 
 import numpy as np
 
-from sandbox import dynamics_firm
+from sandbox import certinia_firm, dynamics_firm
 from sandbox.generate import ENTITIES, OPEN_STAGES, SERVICE_LINES, BILLING_MODELS
 from sandbox.netsuite import delete_record
 from sandbox.store import Store, kt_datetime, ns_datetime, sf_datetime
@@ -66,7 +66,9 @@ def _day(c, store: Store, t: dt.datetime, rng, summary) -> None:
     ns = lambda: _stamp(t, rng, ns_datetime)
     sf = lambda: _stamp(t, rng, sf_datetime)
     # ---- PSA --------------------------------------------------------------------------------------------
-    if workday:
+    if certinia_firm.placed(store):  # the firm's delivery is in Certinia: its days are lived there
+        certinia_firm.day(c, store, t, rng, sf, lambda key, n: _add(summary, key, n))
+    elif workday:
         res = c.execute(
             "SELECT r.workspace_id, r.user_id, r.role_id, r.bill_rate, r.cost_rate, w.currency, w.price_in_cents "
             "FROM kt_workspace_resources r JOIN kt_workspaces w ON w.id = r.workspace_id "
@@ -189,7 +191,7 @@ def _day(c, store: Store, t: dt.datetime, rng, summary) -> None:
                       "WHERE closed = 'F' AND enddate <= ?", (d, stamp, prev_end)).rowcount
         _add(summary, "netsuite.accountingperiod.closed", n)
         if dynamics:
-            _add(summary, "dynamics.fiscalperiods.closed", dynamics_firm.close_periods(c, prev_end, stamp))
+            _add(summary, "dynamics.ledgerfiscalperiods.closed", dynamics_firm.close_periods(c, prev_end, stamp))
     _payments(c, store, day, rng, ns, summary, routed)
     if dynamics:
         _dynamics_payments(c, store, day, ns, summary)

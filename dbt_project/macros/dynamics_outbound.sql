@@ -59,7 +59,7 @@ case when {{ worker }} ~ '^E[0-9]{1,18}$' then (substr({{ worker }}, 2)::bigint)
 {%- endmacro %}
 
 {% macro d365_closed_period(data_area_id, day) -%}
-{#- true when the day falls in a period of the company that is not open (FiscalPeriods.PeriodStatus): a period on hold
+{#- true when the day falls in a period the company's ledger has not open (LedgerFiscalPeriods.PeriodStatus): on hold
     or permanently closed takes no posting (asserted in tests/contracts/test_dynamics_contract.py, with its sources). -#}
 exists (select 1 from {{ ref('int_erp_periods') }} as periods
         where periods.erp_system = 'dynamics' and periods.erp_company = {{ data_area_id }} and periods.is_closed
@@ -98,14 +98,16 @@ end
 {%- endmacro %}
 
 {% macro d365_journal_lines(sync_name, candidates_model, role_model, role_id, netsuite_id, journal_prefix, category,
-                            value_columns, category_check, source_reasons, joins='') -%}
+                            value_columns, category_check, source_reasons, names, joins='') -%}
 {#- The candidates of a Dynamics project journal line sync (hour or expense lines): the NetSuite sync's candidates
-    (candidates_model) routed to Dynamics and not held by NetSuite, keyed by (dataAreaId, JournalNumber, LineNumber):
+    (candidates_model) routed to Dynamics and not held by NetSuite, keyed by (dataAreaId, journal, LineNumber):
     one hub journal a company and month (journal_prefix-YYYY-MM), the line numbered by the PSA record's id, so that a
     retry meets the line it made; a line already in Dynamics with the record's id (PshExternalId, in role_model, its
-    landed id role_id = dataAreaId|JournalNumber|LineNumber) keeps its journal and line number: updated, not doubled.
-    category: the line's CategoryId; value_columns: the line's own figures (hours and price, or amount);
-    category_check: what d365_block_reason checks for a category; joins: what those need. -#}
+    landed id role_id = dataAreaId|journal|LineNumber) keeps its journal and line number: updated, not doubled.
+    names: the entity's own field names (the hour lines' JournalTrans and the expense lines' ExpenseJournalLines name
+    them differently; sandbox/dynamics.py gives the sources): journal, project, resource, category, date, currency,
+    line_property, text. category: the line's category; value_columns: the line's own figures (hours and price, or
+    amount); category_check: what d365_block_reason checks for a category; joins: what those need. -#}
 with candidates as (
 
     select * from {{ ref(candidates_model) }} as source_rows
@@ -116,7 +118,7 @@ with candidates as (
 
 landed as (
 
-    -- the line the record already is in Dynamics (its landed id is dataAreaId|JournalNumber|LineNumber)
+    -- the line the record already is in Dynamics (its landed id is dataAreaId|journal|LineNumber)
     select distinct on (external_id, erp_company)
         external_id, erp_company, split_part({{ role_id }}, '|', 2) as journal_number, split_part({{ role_id }}, '|', 3)::bigint as line_number
     from {{ ref(role_model) }}
@@ -128,16 +130,16 @@ landed as (
 select
     candidates.external_id,
     candidates.erp_company                                      as "dataAreaId",
-    coalesce(landed.journal_number, '{{ journal_prefix }}-' || to_char(candidates."tranDate", 'YYYY-MM')) as "JournalNumber",
+    coalesce(landed.journal_number, '{{ journal_prefix }}-' || to_char(candidates."tranDate", 'YYYY-MM')) as "{{ names.journal }}",
     coalesce(landed.line_number, {{ d365_line_number('candidates.external_id') }}) as "LineNumber",
-    projects.project_code                                       as "ProjectID",
-    {{ d365_worker('candidates.employee') }}                    as "Worker",
-    {{ category }}                                              as "CategoryId",
-    candidates."tranDate"                                       as "TransactionDate",
+    projects.project_code                                       as "{{ names.project }}",
+    {{ d365_worker('candidates.employee') }}                    as "{{ names.resource }}",
+    {{ category }}                                              as "{{ names.category }}",
+    candidates."tranDate"                                       as "{{ names.date }}",
     {{ value_columns }},
-    candidates._currency                                        as "CurrencyCode",
-    'Chargeable'                                                as "LineProperty",
-    candidates.memo                                             as "Text",
+    candidates._currency                                        as "{{ names.currency }}",
+    'Chargeable'                                                as "{{ names.line_property }}",
+    candidates.memo                                             as "{{ names.text }}",
     candidates.external_id                                      as "PshExternalId",
     landed.journal_number is not null                           as _in_erp,
     candidates._customer,

@@ -22,16 +22,17 @@ where block_reason_code is {% if blocked %}not {% endif %}null{% if routed_to %}
 
 {% macro outbound_d365_expense_journal_lines(blocked=false) -%}
 {{ outbound_rows('int_sync_d365_expense_journal_lines', [
-    'external_id', '"dataAreaId"', '"JournalNumber"', '"LineNumber"', '"ProjectID"', '"Worker"', '"CategoryId"',
-    '"TransactionDate"', '"Amount"', '"CurrencyCode"', '"LineProperty"', '"Text"', '"PshExternalId"', '_in_erp',
+    'external_id', '"dataAreaId"', '"JournalBatchNumber"', '"LineNumber"', '"ProjId"', '"ResourceId"',
+    '"ProjectCategory"', '"ProjectDate"', '"DebitAmount"', '"CurrencyCode"', '"ProjectLineProperty"', '"Text"',
+    '"PshExternalId"', '_in_erp',
     '_customer', '_engagement', '_amount_at_stake', '_currency'
 ], blocked) }}
 {%- endmacro %}
 
 {% macro outbound_d365_hour_journal_lines(blocked=false) -%}
 {{ outbound_rows('int_sync_d365_hour_journal_lines', [
-    'external_id', '"dataAreaId"', '"JournalNumber"', '"LineNumber"', '"ProjectID"', '"Worker"', '"CategoryId"',
-    '"TransactionDate"', '"Hours"', '"SalesPrice"', '"CurrencyCode"', '"LineProperty"', '"Text"', '"PshExternalId"',
+    'external_id', '"dataAreaId"', '"JournalId"', '"LineNumber"', '"ProjectID"', '"ResourceId"', '"Category"',
+    '"ProjectDate"', '"Hours"', '"SalesPrice"', '"CurrencyId"', '"LineProperty"', '"Description"', '"PshExternalId"',
     '_in_erp', '_customer', '_engagement', '_amount_at_stake', '_currency'
 ], blocked) }}
 {%- endmacro %}

@@ -19,7 +19,7 @@ from pshub.app import analysts_cli, kantata_cli, ops_cli, summary
 from pshub.dbt import DbtFailed, cli_env
 from pshub.migrations import migrate
 from pshub.runs import new_run_id
-from pshub.settings import ConfigurationError, get_settings, redact_url
+from pshub.settings import SUPPORTED_STACKS, ConfigurationError, get_settings, redact_url
 from pshub.warehouse import EmbeddedWarehouse, WarehouseError, connect, database_url
 from reverse_etl import engine
 from reverse_etl.apply import apply_sync
@@ -271,9 +271,10 @@ def demo(
                                  "in the sandbox firm); the sandbox firm and the hub's routing both. Empty: every "
                                  "entity in NetSuite"),
     crm: str = typer.Option("", help="the CRM the firm sells in: salesforce or hubspot (default PSHUB_CRM, else "
-                            "salesforce). Supported with NetSuite: Salesforce + Kantata (make demo), HubSpot + "
-                            "Kantata (make demo CRM=hubspot). One CRM per warehouse: run another CRM's demo in a "
-                            "data folder of its own (PSHUB_HOME=.pshub-hubspot make demo CRM=hubspot)"),
+                            "salesforce). Supported CRM + PSA, each with NetSuite: " + "; ".join(
+                                f"{c} + {p} ({how})" for (c, p), how in SUPPORTED_STACKS.items())
+                            + ". One CRM per warehouse: run another CRM's demo in a data folder of its own "
+                            "(PSHUB_HOME=.pshub-hubspot make demo CRM=hubspot)"),
     psa: str = typer.Option("", help="the PSA the firm delivers in: kantata or certinia (default PSHUB_PSA, else "
                             "kantata); certinia places the sandbox firm's delivery in Certinia PSA when the firm is "
                             "generated (make demo PSA=certinia, in a data folder of its own: "
@@ -282,7 +283,8 @@ def demo(
     """Start the warehouse and a sandbox, run one cycle, print what happened and what to do next.
 
     The sandbox serves one synthetic firm as every system: its CRM as Salesforce and as HubSpot, its delivery in
-    Kantata, its books in NetSuite (and Dynamics 365 Finance for --dynamics). The hub lands the CRM it is set to."""
+    Kantata (or in Certinia PSA, for --psa certinia), its books in NetSuite (and Dynamics 365 Finance for --dynamics).
+    The hub lands the CRM and the PSA it is set to."""
     from pshub.app.demo import dynamics_routing, run_demo
 
     try:

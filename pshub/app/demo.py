@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 
 import httpx
 import typer
@@ -95,6 +96,14 @@ def other_crm_landed(crm: str) -> str | None:
         row = conn.execute("select system from ops.loads where system = any(%s) and status = 'completed' limit 1",
                            ([c for c in CRMS if c != crm],)).fetchone()
     return row[0] if row else None
+
+
+def rerun_command(settings) -> str:
+    """The `make demo` that runs this demo again: its data folder (when not the default), CRM and PSA."""
+    home = os.environ.get("PSHUB_HOME")
+    return ((f"PSHUB_HOME={home} " if home else "") + "make demo"
+            + ("" if settings.crm == "salesforce" else f" CRM={settings.crm}")
+            + ("" if settings.psa == "kantata" else f" PSA={settings.psa}"))
 
 
 def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) -> int:
@@ -192,7 +201,7 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
             typer.echo("  Posted this cycle: " + ", ".join(f"{names.get(erp, erp)} {n} records" for erp, n in posted)
                        + "  (per ERP and company: .venv/bin/pshub sync plan)")
         if dynamics:
-            typer.echo(f"  Later commands route as this demo did with:  export PSHUB_ERP_ROUTING={dynamics['hub']} "
+            typer.echo(f"  Later commands route as this demo did with:  export PSHUB_ERP_ROUTING={shlex.quote(dynamics['hub'])} "
                        "PSHUB_DYNAMICS_ENABLED=true")
     typer.echo("  What is held back, by whom, and what fails:  .venv/bin/pshub exceptions")
     typer.echo(f"  Report (one offline HTML page):  file://{report_path}    Health:  .venv/bin/pshub status")
@@ -203,7 +212,6 @@ def run_demo(scale: str = "demo", prefect=None, dynamics: dict | None = None) ->
     typer.echo("  Query the marts:   psql \"$(.venv/bin/pshub db url)\" -c 'select * from marts.engagements limit 10'")
     typer.echo("  Give an analyst a read-only login of their own (marts only):  .venv/bin/pshub analysts add alice")
     typer.echo("  See what a sync would push:  .venv/bin/pshub sync plan")
-    typer.echo("  Run again (lands only what changed, pushes nothing new):  make demo"
-               + ("" if settings.crm == "salesforce" else f" CRM={settings.crm}"))
+    typer.echo(f"  Run again (lands only what changed, pushes nothing new):  {rerun_command(settings)}")
     typer.echo("  Stop the warehouse:  .venv/bin/pshub db stop")
     return 0

@@ -107,3 +107,36 @@ def test_a_project_upserted_by_the_crm_opportunity_external_id_is_created_once(c
     assert first[0]["id"] == again[0]["id"]
     found = _all(client, "SELECT Id, pse__Stage__c FROM pse__Proj__c WHERE CRM_Opportunity_Id__c = 'contract-opp-1'")
     assert [(r["Id"], r["pse__Stage__c"]) for r in found] == [(first[0]["id"], "In Progress")]
+
+
+def test_every_field_the_hub_writes_to_certinia_is_described_on_its_object(certinia):
+    # The PSA syncs as Certinia takes them (reverse_etl.syncs.CERTINIA_SYNCS) write only fields the objects have: the
+    # Data Dictionary's pages, and a real org's export of them (sirhcrd/sirhcrd.github.io, schema-intel/data/tables/
+    # pse_resource_request_c.md: pse__Project__c, pse__Resource_Role__c, pse__SOW_Hours__c,
+    # pse__Suggested_Bill_Rate__c, CurrencyIsoCode; pse_milestone_c.md: pse__Target_Date__c, pse__Milestone_Amount__c),
+    # and the firm's own fields for the hub (External_Id__c, CRM_Opportunity_Id__c, Credit_Hold__c)
+    from reverse_etl.syncs import CERTINIA_SYNCS
+
+    _server, client = certinia
+    for sync in CERTINIA_SYNCS.values():
+        described = set(client.describe_fields(sync.object))
+        written = set(sync.pushed_columns) | {sync.key}
+        assert written <= described, (sync.name, sync.object, written - described)
+
+
+@pytest.mark.parametrize("obj", ["pse__Resource_Request__c", "pse__Milestone__c"])
+def test_a_record_upserted_by_the_firms_external_id_is_created_once(certinia, obj):
+    # REST API Developer Guide, "Upsert Up to 200 Records": the hub's resource requests and milestones are upserted by
+    # the firm's External_Id__c field on the project the hub made, so a retry updates the record it made
+    _server, client = certinia
+    project = _all(client, "SELECT Id FROM pse__Proj__c ORDER BY Id LIMIT 1")[0]["Id"]
+    record = {"External_Id__c": f"contract-{obj}", "pse__Project__c": project, "CurrencyIsoCode": "USD",
+              **({"pse__Resource_Role__c": "Consultant", "pse__SOW_Hours__c": 40.0} if obj == "pse__Resource_Request__c"
+                 else {"Name": "Contract milestone", "pse__Target_Date__c": "2026-03-31",
+                       "pse__Milestone_Amount__c": 1000.0})}
+    first = client.upsert_collection(obj, "External_Id__c", [record])
+    again = client.upsert_collection(obj, "External_Id__c", [{**record, "CurrencyIsoCode": "EUR"}])
+    assert [r["created"] for r in first] == [True] and [r["created"] for r in again] == [False]
+    found = _all(client, f"SELECT Id, pse__Project__c, CurrencyIsoCode FROM {obj} "
+                         f"WHERE External_Id__c = 'contract-{obj}'")
+    assert [(r["Id"], r["pse__Project__c"], r["CurrencyIsoCode"]) for r in found] == [(first[0]["id"], project, "EUR")]

@@ -83,9 +83,62 @@ def test_entity_set_names_are_plural_and_case_sensitive(d365_http):
 def test_without_cross_company_a_read_sees_the_default_company_only(d365_http):
     # "Cross-company behavior of data entities": a query is filtered to the caller's company unless cross-company=true;
     # dataAreaId names each record's legal entity.
-    own = {r["dataAreaId"] for r in d365_http.get("/FiscalPeriods").json()["value"]}
-    every = {r["dataAreaId"] for r in d365_http.get("/FiscalPeriods", params={"cross-company": "true"}).json()["value"]}
-    assert len(own) == 1 and own < every and every == {"nbus", "nbuk", "nbde"}
+    tag = "X" + uuid.uuid4().hex[:7].upper()
+    for company in ("nbus", "nbuk", "nbde"):
+        assert d365_http.post("/CustomersV3", json={"dataAreaId": company, "CustomerAccount": tag,
+                                                    "OrganizationName": f"Cross {company}"}).status_code == 201
+    flt = {"$filter": f"CustomerAccount eq '{tag}'"}
+    own = {r["dataAreaId"] for r in d365_http.get("/CustomersV3", params=flt).json()["value"]}
+    every = {r["dataAreaId"] for r in d365_http.get("/CustomersV3", params={**flt, "cross-company": "true"}).json()["value"]}
+    assert own == {"nbus"} and every == {"nbus", "nbuk", "nbde"}
+
+
+# The project journals and the periods, as a client generated from a finance and operations environment's $metadata
+# names them (SAP Cloud SDK for JavaScript, OData v4: github.com/ntrtd/d365-agent, src/mcp_hub/d365-client/
+# JournalTrans.ts, ExpenseJournalLines.ts, FiscalPeriods.ts, LedgerFiscalPeriods.ts: `_keys` and properties), with the
+# Common Data Model agreeing on the entities (operationsCommon ProjectManagementAndAccounting ProjJournalTransEntity
+# "Project hour journal lines", ExpenseJournalLineEntity "Project expense journal lines").
+DOCUMENTED = {
+    "JournalTrans": (("dataAreaId", "JournalId", "LineNumber"),
+                     ("ProjectID", "Category", "ResourceId", "ProjectDate", "Hours", "SalesPrice", "CurrencyId",
+                      "LineProperty", "Description")),
+    "ExpenseJournalLines": (("dataAreaId", "JournalBatchNumber", "LineNumber"),
+                            ("ProjId", "ProjectCategory", "ResourceId", "ProjectDate", "DebitAmount", "CurrencyCode",
+                             "ProjectLineProperty", "Text")),
+    "FiscalPeriods": (("Calendar", "FiscalYear", "StartDate", "EndDate", "PeriodName"), ()),
+    "LedgerFiscalPeriods": (("LedgerName", "Calendar", "YearName", "PeriodName"), ("PeriodStatus", "LegalEntityId")),
+}
+
+
+@pytest.mark.parametrize("entity", sorted(DOCUMENTED))
+def test_journals_and_periods_are_served_under_their_documented_names_keys_and_fields(d365_http, entity):
+    key, fields = DOCUMENTED[entity]
+    r = d365_http.get(f"/{entity}", params={"cross-company": "true", "$top": "1", "$select": ",".join(key + fields)})
+    assert r.status_code == 200, r.text
+    assert catalog.DYNAMICS_KEYS[entity] == key  # the hub keys the landed records (and its upserts) by them
+    assert set(key + fields) <= {name for name, _typ in catalog.DYNAMICS[entity].typed_fields()} | {"_key"}
+
+
+def test_the_names_no_source_gives_are_not_served(d365_http):
+    for undocumented in ("ProjectHourJournalLines", "ProjectExpenseJournalLines"):
+        assert d365_http.get(f"/{undocumented}", params={"cross-company": "true"}).status_code == 404
+    # FiscalPeriods is the calendar every legal entity shares: no company and no status on it
+    for field in ("dataAreaId", "PeriodStatus"):
+        assert d365_http.get("/FiscalPeriods", params={"$select": field}).status_code == 400
+    for field in ("JournalNumber", "Worker", "CategoryId", "TransactionDate"):
+        assert d365_http.get("/JournalTrans", params={"$select": field}).status_code == 400
+
+
+def test_a_ledger_period_is_a_period_of_the_shared_calendar_for_each_legal_entity(d365_http):
+    calendar = d365_http.get("/FiscalPeriods").json()["value"]
+    ledger = d365_http.get("/LedgerFiscalPeriods").json()["value"]
+    names = {(p["Calendar"], p["FiscalYear"], p["PeriodName"]) for p in calendar}
+    assert {(p["Calendar"], p["YearName"], p["PeriodName"]) for p in ledger} == names
+    assert {p["LegalEntityId"] for p in ledger} == {"nbus", "nbuk", "nbde"}
+    one = calendar[0]
+    key = ",".join(f"{k}={one[k]}" if k.endswith("Date") else f"{k}='{one[k]}'" for k in DOCUMENTED["FiscalPeriods"][0])
+    got = d365_http.get(f"/FiscalPeriods({key})")  # date keys unquoted, as in $filter
+    assert got.status_code == 200 and got.json()["PeriodName"] == one["PeriodName"]
 
 
 def test_server_driven_paging_follows_next_links_to_every_record_once(d365_http):
@@ -108,18 +161,19 @@ def test_server_driven_paging_follows_next_links_to_every_record_once(d365_http)
 
 def test_select_filter_on_modified_date_time_and_enum_literals(d365_http):
     # OData $select and $filter; DateTimeOffset literals unquoted; enumerations as
-    # Microsoft.Dynamics.DataEntities.<Enum>'<Value>' and returned by name.
-    every = d365_http.get("/FiscalPeriods", params={"cross-company": "true"}).json()["value"]
+    # Microsoft.Dynamics.DataEntities.<Enum>'<Value>' and returned by name (LedgerFiscalPeriods.PeriodStatus is of enum
+    # FiscalPeriodStatus in the generated client named above).
+    every = d365_http.get("/LedgerFiscalPeriods").json()["value"]
     stamps = sorted(r["ModifiedDateTime"] for r in every)
     middle = stamps[len(stamps) // 2]
-    r = d365_http.get("/FiscalPeriods", params={
-        "cross-company": "true", "$select": "dataAreaId,PeriodName,ModifiedDateTime",
-        "$filter": f"ModifiedDateTime ge {middle} and dataAreaId eq 'nbuk'"}).json()["value"]
-    assert r and all(x["ModifiedDateTime"] >= middle and x["dataAreaId"] == "nbuk" for x in r)
-    assert set(r[0]) == {"@odata.etag", "dataAreaId", "PeriodName", "ModifiedDateTime"}
-    assert len(r) == sum(1 for x in every if x["ModifiedDateTime"] >= middle and x["dataAreaId"] == "nbuk")
-    open_ = d365_http.get("/FiscalPeriods", params={
-        "cross-company": "true", "$filter": "PeriodStatus eq Microsoft.Dynamics.DataEntities.LedgerPeriodStatus'Open'"})
+    r = d365_http.get("/LedgerFiscalPeriods", params={
+        "$select": "LegalEntityId,PeriodName,ModifiedDateTime",
+        "$filter": f"ModifiedDateTime ge {middle} and LegalEntityId eq 'nbuk'"}).json()["value"]
+    assert r and all(x["ModifiedDateTime"] >= middle and x["LegalEntityId"] == "nbuk" for x in r)
+    assert set(r[0]) == {"@odata.etag", "LegalEntityId", "PeriodName", "ModifiedDateTime"}
+    assert len(r) == sum(1 for x in every if x["ModifiedDateTime"] >= middle and x["LegalEntityId"] == "nbuk")
+    open_ = d365_http.get("/LedgerFiscalPeriods", params={
+        "$filter": "PeriodStatus eq Microsoft.Dynamics.DataEntities.FiscalPeriodStatus'Open'"})
     assert {x["PeriodStatus"] for x in open_.json()["value"]} == {"Open"}
 
 
@@ -222,22 +276,25 @@ def test_the_hub_reads_changes_since_its_cursor_oldest_first(dyn):
     assert all(r["_key"] == "|".join(str(r[k]) for k in catalog.DYNAMICS_KEYS["FiscalPeriods"]) for r in rows)
 
 
-def test_a_journal_line_in_a_period_that_is_not_open_is_refused(d365_http):
-    # A ledger period is Open, On hold or Permanently closed per legal entity; a period on hold or closed takes no
-    # posting (Arctic IT, "How to specify which users can post to a period in Dynamics 365 Finance"; M. Aamer, "Microsoft
-    # Dynamics AX 2012 - Financial Periods": on hold "prevent[s] any entry to be posted in that period"). The hub holds
-    # such time back itself (macro d365_closed_period, reason closed_period); the ERP refuses it if it is sent anyway.
-    periods = [r for r in d365_http.get("/FiscalPeriods", params={
-        "cross-company": "true", "$filter": "dataAreaId eq 'nbuk'"}).json()["value"]]
-    closed = next(p for p in periods if p["PeriodStatus"] != "Open")
-    opened = next(p for p in periods if p["PeriodStatus"] == "Open")
-    journal = "CT-" + uuid.uuid4().hex[:6].upper()
-    line = {"dataAreaId": "nbuk", "JournalNumber": journal, "ProjectID": "P-CT", "Hours": 1.0}
-    refused = d365_http.post("/ProjectHourJournalLines", json={**line, "LineNumber": 1,
-                                                               "TransactionDate": closed["StartDate"]})
+@pytest.mark.parametrize("entity, journal, project, date", [
+    ("JournalTrans", "JournalId", "ProjectID", "ProjectDate"),
+    ("ExpenseJournalLines", "JournalBatchNumber", "ProjId", "ProjectDate"),
+])
+def test_a_journal_line_in_a_period_that_is_not_open_is_refused(d365_http, entity, journal, project, date):
+    # A ledger period is Open, On hold or Permanently closed per legal entity (LedgerFiscalPeriods.PeriodStatus); a
+    # period on hold or closed takes no posting (Arctic IT, "How to specify which users can post to a period in Dynamics
+    # 365 Finance"; M. Aamer, "Microsoft Dynamics AX 2012 - Financial Periods": on hold "prevent[s] any entry to be
+    # posted in that period"). The hub holds such time back itself (macro d365_closed_period, reason closed_period);
+    # the ERP refuses it if it is sent anyway.
+    calendar = {(p["Calendar"], p["FiscalYear"], p["PeriodName"]): p
+                for p in d365_http.get("/FiscalPeriods").json()["value"]}
+    ledger = d365_http.get("/LedgerFiscalPeriods", params={"$filter": "LegalEntityId eq 'nbuk'"}).json()["value"]
+    closed = next(calendar[p["Calendar"], p["YearName"], p["PeriodName"]] for p in ledger if p["PeriodStatus"] != "Open")
+    opened = next(calendar[p["Calendar"], p["YearName"], p["PeriodName"]] for p in ledger if p["PeriodStatus"] == "Open")
+    line = {"dataAreaId": "nbuk", journal: "CT-" + uuid.uuid4().hex[:6].upper(), project: "P-CT"}
+    refused = d365_http.post(f"/{entity}", json={**line, "LineNumber": 1, date: closed["StartDate"]})
     assert refused.status_code == 400 and "not open" in refused.json()["error"]["message"]
-    taken = d365_http.post("/ProjectHourJournalLines", json={**line, "LineNumber": 2,
-                                                             "TransactionDate": opened["StartDate"]})
+    taken = d365_http.post(f"/{entity}", json={**line, "LineNumber": 2, date: opened["StartDate"]})
     assert taken.status_code == 201
 
 

@@ -177,3 +177,39 @@ def relation_columns(conn, schema: str, table: str) -> list[str]:
     return [r[0] for r in conn.execute(
         "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
         "order by ordinal_position", (schema, table))]
+
+
+def re_express_firm(source_path: Path, store, uk_company: str) -> dict:
+    """A copy of the firm at `source_path` in `store` (a sandbox.store.Store), re-expressed at once: its CRM in HubSpot,
+    its delivery in Certinia PSA and the UK's books in Dynamics 365 Finance (company `uk_company`), however old.
+
+    The order matters, each step copying what the one before wrote: HubSpot first (sandbox.hubspot.express_firm: the
+    other systems' references to a CRM record, and the manifest of planted defects, name its HubSpot id), so that
+    Certinia's projects take a HubSpot deal id from a Kantata workspace's CRM Opportunity ID field (no
+    pse__Opportunity__c lookup to a Salesforce opportunity); Certinia next (sandbox.certinia_firm.populate: the ERP's
+    time and expense records name their Certinia record), so that the UK's move to Dynamics copies the Certinia and
+    HubSpot ids into its journal lines, customers and projects (sandbox.dynamics_firm.populate); last, the ERP ids the
+    hub wrote back to the CRM (ERP_Customer_Id__c, ERP_Project_Id__c, which HubSpot serves as the companies' and deals'
+    properties) name the UK's records where they are now: in Dynamics, where the move numbers NetSuite customer N as
+    C00000N and job N as P00000N. Returns what each step wrote."""
+    from sandbox.certinia_firm import placed, populate as place_in_certinia
+    from sandbox.dynamics_firm import populate as place_in_dynamics, routes_of
+    from sandbox.hubspot import express_firm
+
+    with sqlite3.connect(source_path) as source, sqlite3.connect(store.path) as copy:
+        source.backup(copy)
+    done = {"hubspot": express_firm(store.path), "certinia": place_in_certinia(store)}
+    assert placed(store), done
+    done["dynamics"] = place_in_dynamics(store, {"UK": None})
+    assert routes_of(store) == {"UK": "0001-01-01"}, routes_of(store)
+    with sqlite3.connect(store.path) as c:
+        done["crm_erp_ids"] = c.execute(
+            """update sf_Account set ERP_Customer_Id__c = ? || '|C' || printf('%06d', ERP_Customer_Id__c)
+               where ERP_Customer_Id__c in (select cast(cast(substr(CustomerAccount, 2) as integer) as text)
+                                            from d365_CustomersV3 where dataAreaId = ?)""",
+            (uk_company, uk_company)).rowcount + c.execute(
+            """update sf_Opportunity set ERP_Project_Id__c = ? || '|P' || printf('%06d', ERP_Project_Id__c)
+               where ERP_Project_Id__c in (select cast(cast(substr(ProjectID, 2) as integer) as text)
+                                           from d365_Projects where dataAreaId = ?)""",
+            (uk_company, uk_company)).rowcount
+    return done

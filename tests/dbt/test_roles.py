@@ -28,7 +28,8 @@ STILL_READING_STAGING = {
     "intermediate/delivery/int_time_changes.sql": {
         "stg_kantata__custom_field_values", "stg_kantata__workspaces", "stg_certinia__projects",
         "stg_netsuite__accounting_periods", "stg_netsuite__deleted_time_bills", "stg_netsuite__employees",
-        "stg_dynamics__deleted_hour_journal_lines", "stg_dynamics__fiscal_periods"},
+        "stg_dynamics__deleted_hour_journal_lines", "stg_dynamics__fiscal_periods",
+        "stg_dynamics__ledger_fiscal_periods"},
     # people are matched to NetSuite employees (no ERP role for workers yet)
     "intermediate/delivery/int_resources_matched.sql": {
         "stg_netsuite__employees", "stg_netsuite__subsidiaries", "stg_netsuite__currencies"},

@@ -90,15 +90,15 @@ def test_every_entity_lands_equal_to_the_source_keyed_by_its_natural_key(routed,
             assert raw.keys() == source.keys(), obj.name
             for rid, record in source.items():
                 assert {k: raw[rid].get(k) for k in record} == record, (obj.name, rid)
-    assert sum(len(_source(routed, o.name)) for o in OBJECTS if o.name == "ProjectHourJournalLines") > 100
+    assert sum(len(_source(routed, o.name)) for o in OBJECTS if o.name == "JournalTrans") > 100
 
 
 def test_only_the_routed_entities_books_are_in_dynamics(routed, landed):
     url, _ = landed
     with psycopg.connect(url) as conn:
         companies = {r[0] for r in conn.execute(
-            "select distinct data ->> 'dataAreaId' from raw_dynamics.projecthourjournallines")}
-        first_de = conn.execute("select min(data ->> 'TransactionDate') from raw_dynamics.projecthourjournallines "
+            "select distinct data ->> 'dataAreaId' from raw_dynamics.journaltrans")}
+        first_de = conn.execute("select min(data ->> 'ProjectDate') from raw_dynamics.journaltrans "
                                 "where data ->> 'dataAreaId' = 'nbde'").fetchone()[0]
     assert companies <= {"nbuk", "nbde"} and "nbde" in companies
     assert first_de >= CUTOVER
@@ -115,7 +115,7 @@ def test_routed_books_are_in_exactly_one_erp(routed, unrouted):
         hours_ns = ns(after, "SELECT b.id, b.hours, b.trandate, j.subsidiary FROM ns_timebill b JOIN ns_job j "
                              "ON j.id = b.customer WHERE j.subsidiary IN (2, 3)")
         hours_d365 = {r[0]: r[1:] for r in after.execute(
-            "SELECT LineNumber, Hours, substr(TransactionDate, 1, 10), dataAreaId FROM d365_ProjectHourJournalLines")}
+            "SELECT LineNumber, Hours, substr(ProjectDate, 1, 10), dataAreaId FROM d365_JournalTrans")}
         assert hours_ns.keys().isdisjoint(hours_d365.keys())
         assert {i: v[:2] for i, v in {**hours_ns, **hours_d365}.items()} == hours_before
         assert all(day < CUTOVER and sub == 3 for _h, day, sub in hours_ns.values())  # DE before its cut-over
@@ -215,7 +215,7 @@ def test_staging_types_the_landed_entities(landed, home):
     assert len(staged) == len(catalog.DYNAMICS) and result.tests_passed >= len(catalog.DYNAMICS)
     assert "model.stg_dynamics__deleted_hour_journal_lines" in result.built
     with psycopg.connect(url) as conn:
-        raw = conn.execute("select count(*), sum((data ->> 'Hours')::numeric) from raw_dynamics.projecthourjournallines "
+        raw = conn.execute("select count(*), sum((data ->> 'Hours')::numeric) from raw_dynamics.journaltrans "
                            "where not is_deleted").fetchone()
         staged = conn.execute("select count(*), sum(hours), min(work_date), bool_and(legal_entity_code in ('nbuk', "
                               "'nbde')) from staging.stg_dynamics__hour_journal_lines").fetchone()

@@ -141,7 +141,7 @@ def test_mid_year_cut_over_moves_uk_time_after_the_date_to_dynamics(cutover_hub)
             "SELECT t.externalid, t.trandate FROM timebill t JOIN job j ON j.id = t.customer "
             "WHERE j.subsidiary = 2 AND t.externalid IS NOT NULL") for r in p}
     with client_for("dynamics") as d365:
-        d365_lines = [r for p in d365.pages("ProjectHourJournalLines", filter="dataAreaId eq 'nbuk'") for r in p]
+        d365_lines = [r for p in d365.pages("JournalTrans", filter="dataAreaId eq 'nbuk'") for r in p]
     d365_ids = [r["PshExternalId"] for r in d365_lines if r.get("PshExternalId")]
     for ext, tran, erp, company, _reason in uk:
         if tran is not None and ext not in ns_all:

@@ -5,8 +5,8 @@ deal's id) in one cycle, the deal showing their ids and its sync status in HubSp
 (records of the firm's ERP invoices custom object, associated with it), and a second cycle writes none of them again.
 
 A hub of its own (its own warehouse database and sandbox firm, small, seed 7, its delivery placed in Certinia). The
-other new pairing, HubSpot with Kantata, meets the same marts in tests/dbt (test_crm_invariance), Salesforce with
-Certinia in test_psa_invariance; Salesforce with Kantata runs in the operations tests' cycle."""
+same marts from HubSpot + Certinia (with the UK's books in Dynamics 365 Finance) as from Salesforce + Kantata + NetSuite
+are compared in tests/dbt (test_invariance); Salesforce with Kantata runs in the operations tests' cycle."""
 from __future__ import annotations
 
 import os
@@ -70,6 +70,24 @@ def test_a_closed_won_hubspot_deal_becomes_erp_and_psa_projects_in_one_cycle_and
         certinia = {r["CRM_Opportunity_Id__c"]: r["Id"] for page in sf.query_pages(
             "SELECT Id, CRM_Opportunity_Id__c FROM pse__Proj__c WHERE CRM_Opportunity_Id__c != null") for r in page}
     assert {d: certinia.get(d) for d in new_projects} == {d: shells[d] for d in new_projects}
+    # the other PSA syncs wrote Certinia's records in the same cycle: the deals' planned roles as resource requests
+    # on their projects (upserted by External_Id__c = the line item id), and each project's credit-hold flag
+    with psycopg.connect(hubspot_hub["database_url"]) as conn:
+        roles = dict(conn.execute("""select "External_Id__c", "pse__Project__c" from outbound.certinia_resource_requests
+                                      where "External_Id__c" in (select record_key from ops.sync_ledger
+                                                                  where sync_name = 'psa_project_roles')"""))
+        holds = dict(conn.execute("""select "Id", "Credit_Hold__c" from outbound.certinia_credit_holds
+                                      where "Id" in (select record_key from ops.sync_ledger
+                                                      where sync_name = 'psa_credit_holds')"""))
+    with client_for("salesforce") as sf:
+        requests = {r["External_Id__c"]: r["pse__Project__c"] for page in sf.query_pages(
+            "SELECT External_Id__c, pse__Project__c FROM pse__Resource_Request__c WHERE External_Id__c != null")
+            for r in page}
+        flags = {r["Id"]: r["Credit_Hold__c"] for page in sf.query_pages(
+            "SELECT Id, Credit_Hold__c FROM pse__Proj__c") for r in page}
+    assert roles and {k: requests.get(k) for k in roles} == roles
+    assert set(roles.values()) & set(shells.values())  # on the projects this cycle made, among others
+    assert holds and {k: flags.get(k) for k in holds} == holds
     # the deal shows the ids and the sync status the hub wrote back (crm_opportunity_links, to HubSpot)
     with client_for("hubspot") as hs:
         ids = sorted(new_projects)[:100]

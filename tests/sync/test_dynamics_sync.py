@@ -14,8 +14,8 @@ from reverse_etl.syncs import DYNAMICS_UPSERT, Sync, fields
 
 CUSTOMER_COLUMNS = 'external_id text, "dataAreaId" text, "CustomerAccount" text, "OrganizationName" text, ' \
                    '"SalesCurrencyCode" text, _customer text'
-HOUR_COLUMNS = 'external_id text, "dataAreaId" text, "JournalNumber" text, "LineNumber" integer, "ProjectID" text, ' \
-               '"TransactionDate" date, "Hours" numeric, "SalesPrice" numeric, "CurrencyCode" text, ' \
+HOUR_COLUMNS = 'external_id text, "dataAreaId" text, "JournalId" text, "LineNumber" integer, "ProjectID" text, ' \
+               '"ProjectDate" date, "Hours" numeric, "SalesPrice" numeric, "CurrencyId" text, ' \
                '"PshExternalId" text, _customer text, _amount_at_stake numeric, _currency text'
 
 
@@ -26,10 +26,10 @@ def customers_sync(name: str, batch_size: int = 25) -> Sync:
 
 
 def hours_sync(name: str) -> Sync:
-    return Sync(name, "dynamics", "ProjectHourJournalLines", "external_id",
-                fields("dataAreaId!", "JournalNumber!", "LineNumber:integer!", "ProjectID!", "TransactionDate:date!",
-                       "Hours:number!", "SalesPrice:number", "CurrencyCode", "PshExternalId"),
-                DYNAMICS_UPSERT, batch_size=20, natural_key=("dataAreaId", "JournalNumber", "LineNumber"))
+    return Sync(name, "dynamics", "JournalTrans", "external_id",
+                fields("dataAreaId!", "JournalId!", "LineNumber:integer!", "ProjectID!", "ProjectDate:date!",
+                       "Hours:number!", "SalesPrice:number", "CurrencyId", "PshExternalId"),
+                DYNAMICS_UPSERT, batch_size=20, natural_key=("dataAreaId", "JournalId", "LineNumber"))
 
 
 def apply_until_clean(conn, sync, runs: int = 10) -> list[engine.SyncResult]:
@@ -80,12 +80,12 @@ def test_customers_converge_under_faults_then_changes_are_patched(conn, outbound
 def test_hour_lines_are_posted_once_despite_lost_answers(conn, outbound_table, dynamics_faults):
     """Financial records: a lost answer to a change set that committed is redone by natural key, never posted
     twice; the hours in the ERP are exactly the outbound model's."""
-    with client_for("dynamics") as client:
-        period = next(r for p in client.pages(
-            "FiscalPeriods", filter="dataAreaId eq 'nbuk' and PeriodStatus eq "
-                                    "Microsoft.Dynamics.DataEntities.LedgerPeriodStatus'Open'",
-            orderby="StartDate asc") for r in p)
-    day = period["StartDate"][:10]
+    with client_for("dynamics") as client:  # the UK ledger's first open period, dated by the shared calendar
+        open_ = {(r["Calendar"], r["YearName"], r["PeriodName"]) for p in client.pages(
+            "LedgerFiscalPeriods", filter="LegalEntityId eq 'nbuk' and PeriodStatus eq "
+                                          "Microsoft.Dynamics.DataEntities.FiscalPeriodStatus'Open'") for r in p}
+        day = min(r["StartDate"] for p in client.pages("FiscalPeriods") for r in p
+                  if (r["Calendar"], r["FiscalYear"], r["PeriodName"]) in open_)[:10]
     name, journal = "t_d365_hours", "HUB-" + uuid.uuid4().hex[:6].upper()
     rows = [(f"te-{journal}-{i}", "nbuk", journal, i + 1, "P000001", day, 1 + (i % 8) * 0.5, 120, "GBP",
              f"te-{journal}-{i}", "Client", 120.0, "GBP") for i in range(45)]
@@ -94,6 +94,6 @@ def test_hour_lines_are_posted_once_despite_lost_answers(conn, outbound_table, d
     results = apply_until_clean(conn, hours_sync(name))
     assert results[-1].planned == 0, [(r.status, r.pushed, r.failed, r.message) for r in results]
     dynamics_faults(lost_response_rate=0, error_rate=0, rate_limit_rate=0)
-    lines = in_erp("ProjectHourJournalLines", f"JournalNumber eq {odata_literal(journal)}")
+    lines = in_erp("JournalTrans", f"JournalId eq {odata_literal(journal)}")
     assert sorted(r["LineNumber"] for r in lines) == list(range(1, 46))
     assert sum(r["Hours"] for r in lines) == pytest.approx(sum(r[6] for r in rows))

@@ -22,7 +22,7 @@ expense_issues as (
 time_bill_issues as (
 
     select 'time_bill_without_project', 10, time_bills.erp_system,
-           case time_bills.erp_system when 'netsuite' then 'timebill' else 'projecthourjournallines' end,
+           case time_bills.erp_system when 'netsuite' then 'timebill' else 'journaltrans' end,
            time_bills.erp_time_bill_id, null::text,
            time_bills.hours * time_bills.bill_rate, null::text, null::numeric, time_bills.work_date,
            'ERP time bill with no project'

@@ -38,7 +38,7 @@ with changes as (
 
     union all
     select 'time_bill',
-           case time_bills.erp_system when 'netsuite' then 'netsuite.timebill' else 'dynamics.projecthourjournallines' end,
+           case time_bills.erp_system when 'netsuite' then 'netsuite.timebill' else 'dynamics.journaltrans' end,
            null, time_bills.erp_time_bill_id, resources.psa_user_id, time_bills.erp_employee_id,
            time_bills.work_date, null, time_bills.erp_project_id, null, null
     from {{ ref('int_time_bills') }} as time_bills
@@ -52,7 +52,7 @@ with changes as (
     where load_id > {{ since }}
 
     union all
-    select 'time_bill', 'dynamics.projecthourjournallines (deleted)',
+    select 'time_bill', 'dynamics.journaltrans (deleted)',
            null, erp_hour_line_id, null, null, null, null, null, null, null
     from {{ ref('stg_dynamics__deleted_hour_journal_lines') }}
     where load_id > {{ since }}
@@ -110,10 +110,15 @@ with changes as (
     where load_id > {{ since }}
 
     union all
-    -- a Dynamics 365 Finance company's period (its status changed): the days it holds, whatever the company
-    select 'period', 'dynamics.fiscalperiods', null, null, null, null, null, null, null, start_date, end_date
-    from {{ ref('stg_dynamics__fiscal_periods') }}
-    where load_id > {{ since }}
+    -- a Dynamics 365 Finance ledger's period (its status changed) or a calendar period (its dates): the days it
+    -- holds, whatever the company
+    select 'period', 'dynamics.ledgerfiscalperiods', null, null, null, null, null, null, null, calendar.start_date,
+           calendar.end_date
+    from {{ ref('stg_dynamics__ledger_fiscal_periods') }} as ledger
+    join {{ ref('stg_dynamics__fiscal_periods') }} as calendar
+        on calendar.fiscal_calendar = ledger.fiscal_calendar and calendar.fiscal_year = ledger.fiscal_year
+       and calendar.period_name = ledger.period_name
+    where ledger.load_id > {{ since }} or calendar.load_id > {{ since }}
 
 )
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('dynamics', 'projecthourjournallines') }}
+    select * from {{ source('dynamics', 'journaltrans') }}
 
 ),
 

@@ -1,3 +1,5 @@
+-- FiscalPeriods: the fiscal calendar, shared by every legal entity (no company, no status: each ledger's status of a
+-- period is LedgerFiscalPeriods, stg_dynamics__ledger_fiscal_periods).
 with source as (
 
     select * from {{ source('dynamics', 'fiscalperiods') }}
@@ -8,18 +10,13 @@ renamed as (
 
     select
         -- ids
-        id                                                         as erp_period_id,
-        {{ json_text('dataAreaId') }}                              as legal_entity_code,
+        id                                                         as erp_calendar_period_id,
         _load_id                                                   as load_id,
 
         -- strings
         {{ json_text('Calendar') }}                                as fiscal_calendar,
         {{ json_text('FiscalYear') }}                              as fiscal_year,
         {{ json_text('PeriodName') }}                              as period_name,
-        {{ json_text('PeriodStatus') }}                            as period_status,
-
-        -- booleans
-        {{ json_text('PeriodStatus') }} is distinct from 'Open'    as is_closed,
 
         -- dates
         nullif({{ json_date('StartDate') }}, date '1900-01-01')    as start_date,

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('dynamics', 'projecthourjournallines') }}
+    select * from {{ source('dynamics', 'journaltrans') }}
 
 ),
 
@@ -10,19 +10,19 @@ renamed as (
         -- ids
         id                                                         as erp_hour_line_id,
         {{ json_text('dataAreaId') }}                              as legal_entity_code,
-        {{ json_text('JournalNumber') }}                           as journal_number,
+        {{ json_text('JournalId') }}                               as journal_number,
         {{ json_integer('LineNumber') }}                           as line_number,
         {{ json_text('ProjectID') }}                               as project_code,
-        {{ json_text('Worker') }}                                  as worker_number,
-        {{ json_integer('InvoiceIdentifier') }}                    as invoice_identifier,
+        {{ json_text('ResourceId') }}                              as worker_number,
+        {{ json_integer('PshInvoiceIdentifier') }}                 as invoice_identifier,
         {{ json_text('PshExternalId') }}                           as external_id,
         _load_id                                                   as load_id,
 
         -- strings
-        {{ json_text('CategoryId') }}                              as category,
-        {{ json_text('CurrencyCode') }}                            as currency_code,
+        {{ json_text('Category') }}                                as category,
+        {{ json_text('CurrencyId') }}                              as currency_code,
         {{ json_text('LineProperty') }}                            as line_property,
-        {{ json_text('Text') }}                                    as memo,
+        {{ json_text('Description') }}                             as memo,
 
         -- numerics
         {{ json_numeric('Hours') }}                                as hours,
@@ -30,10 +30,10 @@ renamed as (
 
         -- booleans
         {{ json_text('LineProperty') }} = 'Chargeable'             as is_billable,
-        {{ json_integer('InvoiceIdentifier') }} is not null        as is_billed,
+        {{ json_integer('PshInvoiceIdentifier') }} is not null     as is_billed,
 
         -- dates
-        nullif({{ json_date('TransactionDate') }}, date '1900-01-01') as work_date,
+        nullif({{ json_date('ProjectDate') }}, date '1900-01-01')  as work_date,
 
         -- timestamps
         source_updated_at                                          as updated_at,
