@@ -18,17 +18,21 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
 import psycopg
 
-from connectors import catalog, hubspot, kantata, netsuite, salesforce
+from connectors import catalog, kantata
 from connectors.http import ApiClient, LimitExceeded
 from connectors.paging import merge_streams
 from flows.landing import (SEEN_TABLE, Load, LoadResult, count_live, mark_deleted, mark_vanished, read_cursor,
                            spec_for)
 from pshub.listeners import Listeners
 from pshub.warehouse import connect
+
+if TYPE_CHECKING:  # the other connectors are imported where their system lands (see flows.landing.parser_for)
+    from connectors import hubspot, salesforce
 
 log = logging.getLogger("pshub.ingest")
 
@@ -40,6 +44,11 @@ BATCH_ROWS = 5000
 # Kantata client keeps in flight (connectors/kantata.py, MAX_IN_FLIGHT: Kantata documents rate limits, not their
 # figures).
 KANTATA_WINDOWS = kantata.MAX_IN_FLIGHT
+# Pages the windows of a Kantata read may hold read ahead of landing (merge_streams' `held`): a batch's worth, so
+# that the windows read the next batch while this one lands, instead of stopping after 4 pages (800 records) and
+# leaving the sandbox or the API idle for the rest of the landing. Records in memory stay bounded by constants:
+# a batch landing and a batch read ahead.
+KANTATA_READ_AHEAD = BATCH_ROWS // kantata.PER_PAGE_MAX
 # Kantata reports no deletes; listing every id is a full scan, so it runs when this much time has passed.
 RECONCILE_EVERY = dt.timedelta(hours=24)
 # A read of every record (full refresh, first load) reconciles from the ids it read, not from a second listing
@@ -130,12 +139,14 @@ def batched(pages: Iterable[list], min_rows: int = BATCH_ROWS) -> Iterator[list]
 
 def netsuite_delete_applier(load_id_of: Callable[[], int]) -> Callable[[psycopg.Connection, list[tuple]], int]:
     """on_landed hook of deletedrecord: mark the named records deleted in their raw tables (same transaction)."""
+    from connectors.netsuite import deleted_record_table  # with the NetSuite object that uses it (parser_for)
+
     def apply(conn: psycopg.Connection, rows: list[tuple]) -> int:
         by_table: dict[str, list[str]] = defaultdict(list)
         newest: dict[str, dt.datetime] = {}
         for _id, data, deleted_at, _flag in rows:
             rec = orjson.loads(data)
-            table = netsuite.deleted_record_table(rec)
+            table = deleted_record_table(rec)
             if table is None or table not in catalog.NETSUITE or rec.get("recordid") is None:
                 continue
             by_table[table].append(str(rec["recordid"]))
@@ -255,7 +266,8 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
     try:
         streams = source_streams(client, obj, since)
         load.pages_in_order = len(streams) == 1 and client.pages_in_cursor_order(obj.name)
-        for batch in batched(merge_streams(streams), batch_rows):
+        held = KANTATA_READ_AHEAD if obj.system == "kantata" else 4
+        for batch in batched(merge_streams(streams, held=held), batch_rows):
             load.land(batch)
             del batch  # landed: not kept alive while the next batch fills
             release_free_memory()

@@ -158,3 +158,25 @@ def test_the_checks_see_an_import_up_the_layers_into_the_sandbox_and_a_cycle(tmp
         "sandbox.server (sandbox) imports connectors (connectors)",
     ]
     assert cycles(edges) == [["flows.hub", "flows.ingest"]]
+
+
+def test_a_kantata_landing_imports_no_other_connector():
+    """The one lazy import of the ingest path (flows.landing.parser_for, pshub.clients.client_for): what lands a
+    Kantata object, in a fresh interpreter, loads neither the other connectors nor PyJWT and cryptography."""
+    import subprocess
+    import sys
+
+    code = textwrap.dedent("""
+        import sys
+        from connectors import catalog
+        from flows import objects
+        from flows.landing import spec_for
+        from pshub import clients
+        from connectors.kantata import KantataClient
+        (obj,) = catalog.find("kantata", "time_entries")
+        assert spec_for(obj).parse_updated("2026-01-02T03:04:05Z").year == 2026
+        print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in ("connectors", "jwt", "cryptography"))))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["connectors", "connectors.catalog", "connectors.http", "connectors.kantata",
+                                   "connectors.paging"]

@@ -170,25 +170,28 @@ def ingest(
 
 
 def _ingest_one(obj: catalog.SourceObject, full_refresh: bool) -> None:
-    """`pshub ingest` of one object: flows.objects.land_object in this process, as the flow's task would run it."""
-    _check_warehouse()
-    _check_systems([obj.system])
-    from flows.landing import LoadResult
-    from flows.objects import cap_malloc_arenas, land_object, progress_listener
-    from pshub.app.progress import TerminalProgress
-    from pshub.clients import client_for
+    """`pshub ingest` of one object: flows.objects.land_object in this process, as the flow's task would run it.
 
-    cap_malloc_arenas()
-    client = client_for(obj.system)
-    try:
-        with progress_listener(TerminalProgress()):
-            load = asdict(land_object(client, obj, new_run_id(), full_refresh=full_refresh))
-    except Exception as exc:  # as the flow reports a failed object: the load is marked failed, the error shown
-        if _debug():
-            raise
-        load = asdict(LoadResult(obj.system, obj.name, -1, "failed", error=f"{type(exc).__name__}: {exc}"[:500]))
-    finally:
-        client.close()
+    One warehouse connection, opened first (the warehouse answers and `ops` is migrated before anything else), is
+    the one the load uses: a fresh process connects once, not once to check and again to land."""
+    with connect() as conn:
+        _check_systems([obj.system])
+        from flows.landing import LoadResult
+        from flows.objects import cap_malloc_arenas, land_object, progress_listener
+        from pshub.app.progress import TerminalProgress
+        from pshub.clients import client_for
+
+        cap_malloc_arenas()
+        client = client_for(obj.system)
+        try:
+            with progress_listener(TerminalProgress()):
+                load = asdict(land_object(client, obj, new_run_id(), full_refresh=full_refresh, conn=conn))
+        except Exception as exc:  # as the flow reports a failed object: the load is marked failed, the error shown
+            if _debug():
+                raise
+            load = asdict(LoadResult(obj.system, obj.name, -1, "failed", error=f"{type(exc).__name__}: {exc}"[:500]))
+        finally:
+            client.close()
     summary.print_loads([load])
     if load["status"] == "failed":
         raise typer.Exit(1)
