@@ -3,63 +3,50 @@
 -- Recognized in a month, by billing model: T&M = approved billable work of the month at bill rate + approved
 -- billable expenses; fixed fee = contract value x the month's increase in percent complete by hours;
 -- milestone = milestones completed in the month; retainer = contract value / service months, in each service month.
-with engagements as (
+--
+-- Incremental (delete+insert by engagement): a build recomputes, whole (the cumulative columns run over every month),
+-- exactly the engagements whose inputs changed: int_engagement_month_inputs holds each engagement's terms and monthly
+-- inputs and rewrites those that differ, so the engagements it wrote since the last successful build finished are the
+-- ones to recompute, with those held here that it no longer holds (gone). Each also gets one row with no month, so that delete+insert drops the months it had even when it
+-- has none left (an engagement gone); the post-hook removes it. So a full refresh and an incremental build give the
+-- same rows (tested in tests/dbt).
+{{ config(
+    materialized='incremental',
+    unique_key='engagement_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    indexes=[{'columns': ['engagement_id', 'month_start']}],
+    post_hook="delete from {{ this }} where month_start is null"
+) }}
 
-    select * from {{ ref('engagements') }}
+with {% if is_incremental() %}recomputed as (
 
-),
-
-time_monthly as (
-
-    select
-        engagement_id, work_month as month_start,
-        approved_hours,
-        approved_billable_hours,
-        approved_bill_value                                         as delivered_labor_value,
-        approved_cost_value                                         as labor_cost
-    from {{ ref('int_time_engagement_months') }}
-
-),
-
-expense_monthly as (
-
-    select engagement_id, expense_month as month_start,
-           sum(approved_billable_amount) as delivered_expense_amount, sum(approved_amount) as expense_cost
-    from {{ ref('int_expenses') }}
-    where engagement_id is not null
-    group by 1, 2
-
-),
-
-billed_monthly as (
-
-    select engagement_id, date_trunc('month', invoice_date)::date as month_start, sum(amount) as billed_amount
-    from {{ ref('int_invoices') }}
-    where engagement_id is not null
-    group by 1, 2
+    select engagement_id from {{ ref('int_engagement_month_inputs') }}
+    where _written_at > {{ last_good_build_finished_at() }}
+    union
+    select engagement_id from (select distinct engagement_id from {{ this }}) as held
+    where not exists (select 1 from {{ ref('int_engagement_month_inputs') }} as inputs
+                      where inputs.engagement_id = held.engagement_id)
 
 ),
 
-collected_monthly as (
+{% endif %}inputs as (
 
-    select invoices.engagement_id, date_trunc('month', applications.applied_date)::date as month_start,
-           sum(applications.amount_applied) as collected_amount
-    from {{ ref('int_payment_applications') }} as applications
-    join {{ ref('int_invoices') }} as invoices using (erp_invoice_id)
-    where applications.application_type = 'payment' and invoices.engagement_id is not null
-    group by 1, 2
+    select * from {{ ref('int_engagement_month_inputs') }}
+    {% if is_incremental() %}where engagement_id in (select engagement_id from recomputed){% endif %}
 
 ),
 
-milestone_monthly as (
+engagements as (
 
-    select engagements.engagement_id,
-           date_trunc('month', least(coalesce(stories.due_date, stories.updated_at::date), stories.updated_at::date))::date as month_start,
-           sum(stories.budget_estimate_amount) as completed_milestone_amount
-    from {{ ref('int_psa_tasks') }} as stories
-    join engagements on engagements.psa_project_id = stories.psa_project_id
-    where stories.story_type = 'milestone' and stories.state = 'completed'
-    group by 1, 2
+    select engagement_id, billing_model, sold_amount, budgeted_hours, start_date, end_date, first_month, as_of_month
+    from inputs where row_kind = 'terms'
+
+),
+
+monthly as (
+
+    select * from inputs where row_kind = 'month'
 
 ),
 
@@ -68,8 +55,7 @@ months as (
     select distinct engagements.engagement_id, calendar.month_start
     from engagements
     join {{ ref('int_calendar_days') }} as calendar
-        on calendar.calendar_date between date_trunc('month', least(engagements.closed_won_date, engagements.start_date))
-                                   and engagements.as_of_date
+        on calendar.calendar_date between engagements.first_month and engagements.as_of_month
         and calendar.calendar_date = calendar.month_start
 
 ),
@@ -84,24 +70,20 @@ joined as (
         engagements.budgeted_hours,
         engagements.start_date,
         engagements.end_date,
-        coalesce(time_monthly.approved_hours, 0)                    as approved_hours,
-        coalesce(time_monthly.approved_billable_hours, 0)           as approved_billable_hours,
-        coalesce(time_monthly.delivered_labor_value, 0)             as delivered_labor_value,
-        coalesce(expense_monthly.delivered_expense_amount, 0)       as delivered_expense_amount,
-        coalesce(time_monthly.labor_cost, 0)                        as labor_cost,
-        coalesce(expense_monthly.expense_cost, 0)                   as expense_cost,
-        coalesce(billed_monthly.billed_amount, 0)                   as billed_amount,
-        coalesce(collected_monthly.collected_amount, 0)             as collected_amount,
-        coalesce(milestone_monthly.completed_milestone_amount, 0)   as completed_milestone_amount,
-        sum(coalesce(time_monthly.approved_hours, 0)) over (
+        coalesce(monthly.approved_hours, 0)                         as approved_hours,
+        coalesce(monthly.approved_billable_hours, 0)                as approved_billable_hours,
+        coalesce(monthly.delivered_labor_value, 0)                  as delivered_labor_value,
+        coalesce(monthly.delivered_expense_amount, 0)               as delivered_expense_amount,
+        coalesce(monthly.labor_cost, 0)                             as labor_cost,
+        coalesce(monthly.expense_cost, 0)                           as expense_cost,
+        coalesce(monthly.billed_amount, 0)                          as billed_amount,
+        coalesce(monthly.collected_amount, 0)                       as collected_amount,
+        coalesce(monthly.completed_milestone_amount, 0)             as completed_milestone_amount,
+        sum(coalesce(monthly.approved_hours, 0)) over (
             partition by months.engagement_id order by months.month_start)    as cumulative_approved_hours
     from months
     join engagements using (engagement_id)
-    left join time_monthly using (engagement_id, month_start)
-    left join expense_monthly using (engagement_id, month_start)
-    left join billed_monthly using (engagement_id, month_start)
-    left join collected_monthly using (engagement_id, month_start)
-    left join milestone_monthly using (engagement_id, month_start)
+    left join monthly using (engagement_id, month_start)
 
 ),
 
@@ -139,3 +121,8 @@ select
     sum(coalesce(recognized_revenue, 0)) over (partition by engagement_id order by month_start) as cumulative_recognized_revenue,
     round(coalesce(recognized_revenue, 0) - (labor_cost + expense_cost), 2) as margin_amount
 from recognized
+{% if is_incremental() %}
+union all
+-- every engagement recomputed, with no month: delete+insert drops the months it had (the post-hook, this row)
+select null, engagement_id, null, null, null, null, null, null, null, null, null, null, null from recomputed
+{% endif %}

@@ -1,47 +1,12 @@
 -- One row per (data-quality rule broken, source record): the rules of docs/kpis.md 1-13, each with a reason code,
 -- the record, its engagement and customer, the money at stake and since when. The reason codes are those of the
 -- sandbox's defect manifest, so every injected defect can be found by (reason_code, source_record_id).
-with time_entries as (
+with time_issues as (
 
-    select * from {{ ref('int_time_entries') }}
-    where breaks_a_data_quality_rule  -- one of the rules below applies (set and indexed in int_time_entries)
-
-),
-
-time_issues as (
-
-    select reason_code, rule_number, psa_system as source_system, {{ psa_object('psa_system', 'time_entries') }} as source_object,
-           psa_time_entry_id as source_record_id, engagement_id, amount_at_stake, currency_code, rate_to_reporting,
-           since_date, detail
-    from time_entries
-    cross join lateral (values
-        ('time_in_closed_period', 1,
-         (is_approved and is_billable and not is_internal and is_period_closed and not is_posted_to_erp)
-         or is_entered_after_period_close,
-         case when is_billable then hours * bill_rate else 0 end, period_end_date,
-         case when is_entered_after_period_close then 'entered after its ERP period closed'
-              else 'approved billable time in a closed ERP period, never posted' end),
-        ('time_on_inactive_project', 2, is_on_inactive_project,
-         case when is_billable then hours * bill_rate else 0 end, work_date, 'time after the end of a ' || project_status || ' project'),
-        ('time_after_assignment_end', 2, is_after_assignment_end,
-         case when is_billable then hours * bill_rate else 0 end, work_date, 'time after the person''s assignment ended'),
-        ('duplicate_time_entry', 3, is_duplicate,
-         case when is_billable then hours * bill_rate else 0 end, work_date, 'same person, project, task, day, hours and notes as an earlier entry'),
-        ('over_24_hours_in_a_day', 3, is_over_24_hours_day,
-         case when is_billable then hours * bill_rate else 0 end, work_date, 'the person''s entries exceed 24 hours that day'),
-        ('non_positive_hours', 3, is_non_positive, 0, work_date, 'zero or negative hours'),
-        ('zero_rate_on_billable_time', 4, is_zero_rate_billable,
-         hours * coalesce(nullif(bill_rate, 0), rate_card_rate, 0), work_date, 'billable time with a zero bill or cost rate'),
-        ('bill_rate_differs_from_rate_card', 5, is_rate_off_card,
-         abs(hours * (rate_card_rate - bill_rate)), work_date,
-         'bill rate ' || bill_rate || ' vs rate card ' || rate_card_rate),
-        ('unapproved_time_marked_billed', 6, is_unapproved_marked_billed,
-         case when is_billable then hours * bill_rate else 0 end, work_date, 'time marked invoiced before approval'),
-        ('time_without_project', 10, is_without_project, hours * coalesce(bill_rate, 0), work_date, 'time on a project that does not exist'),
-        ('billable_time_on_non_billable_project', 5, is_billable and is_internal,
-         hours * coalesce(bill_rate, 0), work_date, 'billable time on an internal (non-billable) project')
-    ) as rules (reason_code, rule_number, applies, amount_at_stake, since_date, detail)
-    where applies
+    -- kept incrementally, entry by entry (the entries each build rewrites): int_time_entry_issues
+    select reason_code, rule_number, source_system, source_object, source_record_id, engagement_id, amount_at_stake,
+           currency_code, rate_to_reporting, since_date, detail
+    from {{ ref('int_time_entry_issues') }}
 
 ),
 
