@@ -39,9 +39,11 @@ ProjectManagementAndAccounting/ProjJournalTransEntity.md and ExpenseJournalLineE
   LineNumber; ProjId, ResourceId, ProjectCategory, ProjectDate, DebitAmount (the expense; the entity is a ledger
   journal line, CreditAmount its other side), CurrencyCode, ProjectLineProperty, Text.
 - FiscalPeriods: the shared fiscal calendar; keys Calendar, FiscalYear, StartDate, EndDate, PeriodName; no company and
-  no status. LedgerFiscalPeriods: each ledger's status of a calendar period; keys LedgerName, Calendar, YearName (the
-  calendar's FiscalYear), PeriodName; PeriodStatus (enum FiscalPeriodStatus), LegalEntityId. This sandbox names each
-  legal entity's ledger after its dataAreaId (LedgerName = LegalEntityId = dataAreaId).
+  no status. LedgerFiscalPeriods: each ledger's status of a calendar period; keys LedgerName, Calendar, YearName,
+  PeriodName; PeriodStatus (enum FiscalPeriodStatus), LegalEntityId. This sandbox's choices there: each legal entity's
+  ledger is named after its dataAreaId (LedgerName = LegalEntityId = dataAreaId), YearName holds the calendar's
+  FiscalYear (the hub joins the two on Calendar, year and PeriodName), and the status values are Open, OnHold and
+  PermanentlyClosed (the enum's values are unconfirmed).
 This sandbox's own choices, no source naming them: `ModifiedDateTime` on every entity (the change cursor); fields
 prefixed `Psh` stand for the extension fields a firm adds for the hub (as NetSuite's custentity_ fields), among them
 the journal lines' PshExternalId (the PSA record) and PshInvoiceIdentifier (the free text invoice that billed the line).

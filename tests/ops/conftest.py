@@ -2,6 +2,7 @@
 (and the customers and projects those push) neither see nor disturb the other tests' state."""
 from __future__ import annotations
 
+import httpx
 import psycopg
 import pytest
 
@@ -41,4 +42,34 @@ def first_cycle(ops_env):
             "new_exceptions": conn.execute("select count(*) from ops.sync_exceptions where run_id = %(run_id)s"
                                            " and attempts >= 0", run).fetchone()[0],
         }
+    summary["quiet_second"] = _quiet_second_cycle(ops_env)
     return summary
+
+
+def _quiet_second_cycle(ops_env) -> dict:
+    """A second cycle right after the first, with no source change in between (the thin slice's quiet second run,
+    tests/ops/test_thin_slice.py), and what the CRM, the ERP and the marts held after the first: read here, before any
+    other test moves the firm on."""
+    from flows.hub import hub
+    from pshub.clients import client_for
+
+    def netsuite_writes() -> int:
+        return httpx.get(ops_env["sandbox"].urls["netsuite"] + "/__sandbox/stats").json()["write_calls"]
+
+    with psycopg.connect(ops_env["database_url"]) as conn:
+        marts = dict(conn.execute("select engagement_id, sold_amount from marts.engagements").fetchall())
+        expected_customers = dict(conn.execute(
+            """select external_id, "companyName" from outbound.erp_customers where subsidiary is not null"""))
+        ledger_customers = dict(conn.execute(
+            "select record_key, destination_id from ops.sync_ledger where sync_name = 'erp_customers'").fetchall())
+    with client_for("salesforce") as sf:
+        won = {r["Id"]: r["Amount"] for page in sf.query_pages(
+            "SELECT Id, Amount FROM Opportunity WHERE IsWon = true") for r in page}
+    with client_for("netsuite") as ns:
+        erp_customers = {r["externalid"]: (str(r["id"]), r["companyname"]) for page in ns.suiteql_pages(
+            "SELECT id, externalid, companyname FROM customer WHERE externalid IS NOT NULL") for r in page}
+    writes_after_first = netsuite_writes()
+    second = hub()
+    return {"summary": second, "netsuite_writes": (writes_after_first, netsuite_writes()),
+            "crm_won": won, "marts_engagements": marts, "outbound_customers": expected_customers,
+            "ledger_customers": ledger_customers, "erp_customers": erp_customers}

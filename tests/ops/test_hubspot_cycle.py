@@ -39,6 +39,9 @@ def hubspot_hub(warehouse_url, home):
 def test_a_closed_won_hubspot_deal_becomes_erp_and_psa_projects_in_one_cycle_and_shows_their_ids(hubspot_hub):
     from flows.hub import run_cycle
 
+    with client_for("salesforce") as sf:  # the firm's Certinia projects as delivery left them, before the hub runs
+        stages = {r["Id"]: (r["pse__Stage__c"], r["pse__Is_Active__c"]) for page in sf.query_pages(
+            "SELECT Id, pse__Stage__c, pse__Is_Active__c FROM pse__Proj__c") for r in page}
     result = run_cycle()
     with psycopg.connect(hubspot_hub["database_url"]) as conn:
         landed = {r[0] for r in conn.execute(
@@ -70,6 +73,13 @@ def test_a_closed_won_hubspot_deal_becomes_erp_and_psa_projects_in_one_cycle_and
         certinia = {r["CRM_Opportunity_Id__c"]: r["Id"] for page in sf.query_pages(
             "SELECT Id, CRM_Opportunity_Id__c FROM pse__Proj__c WHERE CRM_Opportunity_Id__c != null") for r in page}
     assert {d: certinia.get(d) for d in new_projects} == {d: shells[d] for d in new_projects}
+    # the projects the cycle adopted (made by hand, matched by rule, updated by Id) keep the stage and active flag
+    # delivery gave them in Certinia: the shell sync never moves a running or finished project back to Planned
+    adopted = set(shells.values()) & set(stages)
+    with client_for("salesforce") as sf:
+        after = {r["Id"]: (r["pse__Stage__c"], r["pse__Is_Active__c"]) for page in sf.query_pages(
+            "SELECT Id, pse__Stage__c, pse__Is_Active__c FROM pse__Proj__c") for r in page}
+    assert adopted and {p: after[p] for p in adopted} == {p: stages[p] for p in adopted}
     # the other PSA syncs wrote Certinia's records in the same cycle: the deals' planned roles as resource requests
     # on their projects (upserted by External_Id__c = the line item id), and each project's credit-hold flag
     with psycopg.connect(hubspot_hub["database_url"]) as conn:

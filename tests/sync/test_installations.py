@@ -1,9 +1,11 @@
 """Every CRM + PSA pair the hub supports (pshub.settings.SUPPORTED_STACKS, each with NetSuite): what its cycle lands,
 and where each of its syncs writes. The pairs' cycles run end to end in the operations tests (Salesforce + Kantata:
 tests/ops/test_cycle.py; HubSpot + Certinia: tests/ops/test_hubspot_cycle.py) and in `make demo CRM=.. PSA=..`; the
-marts of Salesforce + Certinia and HubSpot + Kantata equal those of Salesforce + Kantata in tests/dbt (the PSA and
-CRM invariance tests). What is left to say per pair without another dbt build is said here: the systems an ingest
-lands, and that every sync has a destination in the pair's own systems, none silently left out."""
+marts of HubSpot + Certinia equal those of Salesforce + Kantata in tests/dbt/test_invariance.py (the CRM and PSA role
+models read each system on its own, so a pair's marts are those of its CRM and its PSA); the one model that reads the
+CRM and the PSA together (outbound.certinia_projects: the CRM lookups only in a Salesforce org) has a dbt unit test
+for both CRMs. What is left to say per pair without another dbt build is said here: the systems an ingest lands, and
+that every sync has a destination in the pair's own systems, none silently left out."""
 from __future__ import annotations
 
 import pytest

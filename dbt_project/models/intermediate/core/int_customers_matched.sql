@@ -3,7 +3,9 @@
 -- The matching, per ERP, is int_customer_erp_matches: erp_customer_id is the account's customer in the ERP its legal
 -- entity posts to now (else the one it has); an account with a customer in each ERP has its others there.
 -- Survivorship: name, legal entity and owner from the CRM (sales owns the relationship); currency, terms and
--- credit hold from the ERP (finance owns billing); each falls back to the other system when missing.
+-- credit hold from the ERP (finance owns billing); each falls back to the other system when missing. A hold finance
+-- set in any of the account's ERPs holds the account: its customer made in the new ERP after a cut-over does not
+-- lift the hold its customer has in the old one (the hold stays the same when that new customer lands).
 with accounts as (
 
     select
@@ -76,7 +78,8 @@ crm_side as (
         accounts.legal_entity is null                           as is_missing_legal_entity,
         coalesce(erp_customers.currency_code, accounts.currency_code) as currency_code,
         erp_customers.erp_terms_id,
-        erp_customers.credit_hold_override,
+        case when held.crm_account_id is not null then 'ON' else erp_customers.credit_hold_override end
+                                                                as credit_hold_override,
         erp_customers.credit_limit,
         crm_duplicates.crm_account_id is not null               as is_duplicate_in_crm,
         coalesce(erp_duplicates.customers_with_key > 1, false)  as is_duplicate_in_erp,
@@ -86,6 +89,14 @@ crm_side as (
     left join erp_customers on erp_customers.erp_customer_id = matches.erp_customer_id
     left join psa_clients on psa_clients.name_key = accounts.name_key
     left join crm_duplicates on crm_duplicates.crm_account_id = accounts.crm_account_id
+    left join (
+        -- the accounts on hold in one of their ERPs (each ERP's customer matched on its own)
+        select distinct matched.crm_account_id
+        from {{ ref('int_customer_erp_matches') }} as matched
+        join erp_customers on erp_customers.erp_system = matched.erp_system
+            and erp_customers.erp_customer_id = matched.erp_customer_id
+        where matched.crm_account_id is not null and upper(coalesce(erp_customers.credit_hold_override, '')) = 'ON'
+    ) as held on held.crm_account_id = accounts.crm_account_id
     left join erp_duplicates on erp_duplicates.erp_system = erp_customers.erp_system
         and erp_duplicates.name_key = erp_customers.name_key
         and erp_duplicates.legal_entity is not distinct from erp_customers.legal_entity

@@ -3,7 +3,10 @@
 --   external_id          the project's external id / CRM Opportunity ID field is the opportunity id (hub-stamped)
 --   crm_backlink         the opportunity's ERP_Project_Id__c / PSA_Project_Id__c names the project
 --   customer_name_dates  (projects set up by hand before the hub) the project's customer is the opportunity's
---                        customer (matched ERP customer, or the same normalized name), its name contains the
+--                        customer (the account's matched customer in the project's own ERP, int_customer_erp_matches:
+--                        an account whose entity moved to another ERP has one in each, and a NetSuite job stays its
+--                        engagement's when the account's Dynamics customer lands; else the same normalized name),
+--                        its name contains the
 --                        opportunity name (normalized), and it starts within var match_start_window_days of the
 --                        opportunity's start date (close date if no start); date_distance ranks the candidates,
 --                        so that two deals of one customer with the same name go to their own projects
@@ -12,12 +15,19 @@ with opportunities as (
     select
         opportunities.*,
         {{ normalized_name('opportunities.opportunity_name') }} as name_key,
-        customers.erp_customer_id                               as matched_erp_customer_id,
         {{ normalized_name('accounts.account_name') }}          as customer_name_key
     from {{ ref('int_crm_opportunities') }} as opportunities
-    left join {{ ref('int_customers_matched') }} as customers on customers.crm_account_id = opportunities.crm_account_id
     left join {{ ref('int_crm_accounts') }} as accounts on accounts.crm_account_id = opportunities.crm_account_id
     where opportunities.is_won
+
+),
+
+account_customers as (
+
+    -- the account's customer in each ERP (not an ambiguous one: that account falls back to the customer's name)
+    select crm_account_id, erp_system, erp_customer_id
+    from {{ ref('int_customer_erp_matches') }}
+    where crm_account_id is not null and erp_customer_id is not null
 
 ),
 
@@ -57,18 +67,21 @@ union all
 select opportunities.crm_opportunity_id, jobs.erp_system, jobs.erp_project_id, 3, 'customer_name_dates',
        abs(coalesce(jobs.start_date, jobs.created_date) - coalesce(opportunities.start_date, opportunities.close_date))
 from opportunities
+join account_customers on account_customers.crm_account_id = opportunities.crm_account_id
 join jobs
-    on jobs.erp_customer_id = opportunities.matched_erp_customer_id
+    on jobs.erp_system = account_customers.erp_system and jobs.erp_customer_id = account_customers.erp_customer_id
     and position(opportunities.name_key in jobs.name_key) > 0
     and abs(coalesce(jobs.start_date, jobs.created_date)
             - coalesce(opportunities.start_date, opportunities.close_date)) <= {{ var('match_start_window_days', 45) }}
 union all
--- the same rule where the account has no matched ERP customer: the job's customer has the account's name
+-- the same rule where the account has no matched customer in the job's ERP: the job's customer has the account's name
 select opportunities.crm_opportunity_id, jobs.erp_system, jobs.erp_project_id, 3, 'customer_name_dates',
        abs(coalesce(jobs.start_date, jobs.created_date) - coalesce(opportunities.start_date, opportunities.close_date))
 from opportunities
 join jobs
-    on opportunities.matched_erp_customer_id is null
+    on not exists (select 1 from account_customers
+                   where account_customers.crm_account_id = opportunities.crm_account_id
+                     and account_customers.erp_system = jobs.erp_system)
     and jobs.customer_name_key = opportunities.customer_name_key
     and position(opportunities.name_key in jobs.name_key) > 0
     and abs(coalesce(jobs.start_date, jobs.created_date)

@@ -1,57 +1,35 @@
-"""The thin slice end to end: Salesforce -> raw -> dbt marts -> NetSuite customers, and a quiet second run."""
-import httpx
+"""The thin slice end to end: Salesforce -> raw -> dbt marts -> NetSuite customers, and a quiet second run.
+
+On the operations hub's first cycle (tests/ops/conftest.py: first_cycle), and the cycle run right after it with no
+source change in between (`first_cycle["quiet_second"]`, with what the CRM, the ERP and the marts held before it)."""
 import psycopg
 import pytest
 
-from isolated_hub import isolated_hub
-from pshub.clients import client_for
 
-
-@pytest.fixture(scope="module")
-def thin_hub(warehouse_url, home):
-    """A hub of its own: the totals of its cycles count only what its own cycles found."""
-    with isolated_hub(warehouse_url, home / "thin-slice", "pshub_thin_slice_test") as env:
-        yield env
+@pytest.fixture
+def cycles(first_cycle):
+    """The first cycle and the quiet second one, and the NetSuite sandbox's write calls after each."""
+    quiet = first_cycle["quiet_second"]
+    return (first_cycle, quiet["summary"], *quiet["netsuite_writes"])
 
 
 @pytest.fixture
-def conn(thin_hub):
-    with psycopg.connect(thin_hub["database_url"]) as connection:
+def conn(ops_env):
+    with psycopg.connect(ops_env["database_url"]) as connection:
         yield connection
 
 
-@pytest.fixture(scope="module")
-def cycles(thin_hub):
-    """Two hub cycles in a row with no source change in between."""
-    from flows.hub import hub
-
-    stats = lambda: httpx.get(thin_hub["sandbox"].urls["netsuite"] + "/__sandbox/stats").json()["write_calls"]  # noqa: E731
-    first = hub()
-    writes_after_first = stats()
-    second = hub()
-    return first, second, writes_after_first, stats()
-
-
-def test_every_closed_won_opportunity_is_an_engagement_with_its_sold_value(cycles, conn):
-    with client_for("salesforce") as sf:
-        won = {r["Id"]: r["Amount"] for page in sf.query_pages(
-            "SELECT Id, Amount FROM Opportunity WHERE IsWon = true") for r in page}
-    marts = dict(conn.execute("select engagement_id, sold_amount from marts.engagements").fetchall())
+def test_every_closed_won_opportunity_is_an_engagement_with_its_sold_value(first_cycle):
+    won, marts = first_cycle["quiet_second"]["crm_won"], first_cycle["quiet_second"]["marts_engagements"]
     assert len(won) > 0
     assert marts.keys() == won.keys()
     assert all(float(marts[k]) == pytest.approx(float(won[k] or 0)) for k in won)
 
 
-def test_accounts_with_a_won_deal_exist_as_netsuite_customers_and_in_the_ledger(cycles, conn):
-    expected = {r[0]: r[1] for r in conn.execute(
-        """select external_id, "companyName" from outbound.erp_customers where subsidiary is not null""")}
-    ledger = dict(conn.execute(
-        "select record_key, destination_id from ops.sync_ledger where sync_name = 'erp_customers'").fetchall())
+def test_accounts_with_a_won_deal_exist_as_netsuite_customers_and_in_the_ledger(first_cycle):
+    observed = first_cycle["quiet_second"]
+    expected, ledger, found = observed["outbound_customers"], observed["ledger_customers"], observed["erp_customers"]
     assert expected and set(expected) <= set(ledger)
-    with client_for("netsuite") as ns:
-        found = {}
-        for page in ns.suiteql_pages("SELECT id, externalid, companyname FROM customer WHERE externalid IS NOT NULL"):
-            found.update({r["externalid"]: (str(r["id"]), r["companyname"]) for r in page})
     for account_id, name in expected.items():
         assert found[account_id] == (ledger[account_id], name)
 
