@@ -3,8 +3,7 @@
 What changed since the last successful build is known in two places, each doing what the other cannot:
 - in dbt, the change set of the time models (int_time_changes): every input's rows landed since that build's load
   watermark, one branch per input; the heavy incremental models recompute exactly the groups it names (the time
-  entries, their time-bill pairs, their sums, their data-quality issues, and each person's weeks of
-  resource_utilization_weekly). engagement_monthly, whose inputs are also invoices, payments, expenses, milestones,
+  entries, their time-bill pairs, their sums, their data-quality issues). engagement_monthly, whose inputs are also invoices, payments, expenses, milestones,
   terms and the as-of month, recomputes the engagements whose inputs differ from those it was last built from
   (int_engagement_month_inputs compares them, engagement by engagement).
 - here, which nodes to build at all (`plan_build`): those downstream of a raw table with rows landed since that build,

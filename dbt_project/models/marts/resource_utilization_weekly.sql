@@ -2,50 +2,9 @@
 -- capacity hours = weekly capacity (var default_weekly_capacity_hours) x working days / 5, minus public holidays of
 -- the person's legal entity (seed public_holidays); billable utilization = approved billable hours / capacity;
 -- total utilization = all approved hours / capacity (docs/kpis.md; both can exceed 100%).
---
--- Incremental (delete+insert by person): a build recomputes exactly the people whose weeks can have changed, whole:
--- those with a (person, week) group of the time sums recomputed (int_time_groups_changed), and those whose name,
--- role or legal entity is not what this table holds (new, changed or gone: the working days follow the legal
--- entity). Capacity depends on nothing else that a build changes without a code change (the seed public_holidays
--- and the var are part of the project: a change makes the build a full refresh), as long as a person's weeks lie
--- inside int_calendar_days, which runs from 400 days before the first record to two years after the as-of date.
--- Each person recomputed also gets one row with no week, so that delete+insert drops the weeks they had even when
--- none is left; the post-hook removes it. So a full refresh and an incremental build give the same rows (tested in
--- tests/dbt).
--- depends_on: {{ ref('int_time_groups_changed') }}
-{{ config(
-    materialized='incremental',
-    unique_key='resource_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    indexes=[{'columns': ['resource_id', 'week_start']}],
-    post_hook="delete from {{ this }} where week_start is null"
-) }}
-
-with {% if is_incremental() %}recomputed as (
-
-    -- the people whose time sums changed (macros/changed_time_groups.sql)
-    select psa_user_id from ({{ changed_time_groups('resource_week') }}) as changed_groups
-    union
-    -- the people whose name, role or legal entity is not the one held here (a person with no time: every build,
-    -- at no cost), and those held here who are gone
-    select resources.psa_user_id from {{ ref('int_resources_matched') }} as resources
-    where not exists (
-        select 1 from {{ this }} as held
-        where held.resource_id = resources.psa_user_id and held.resource_name is not distinct from resources.resource_name
-          and held.role_name is not distinct from resources.role_name
-          and held.legal_entity is not distinct from resources.legal_entity)
-    union
-    select held.resource_id from (select distinct resource_id from {{ this }}) as held
-    where not exists (select 1 from {{ ref('int_resources_matched') }} as resources
-                      where resources.psa_user_id = held.resource_id)
-
-),
-
-{% endif %}resources as (
+with resources as (
 
     select * from {{ ref('int_resources_matched') }}
-    {% if is_incremental() %}where psa_user_id in (select psa_user_id from recomputed){% endif %}
 
 ),
 
@@ -53,7 +12,6 @@ hours as (
 
     select psa_user_id, work_week, approved_hours, approved_billable_hours, logged_hours
     from {{ ref('int_time_resource_weeks') }}  -- the time entries, summed by person and week
-    {% if is_incremental() %}where psa_user_id in (select psa_user_id from recomputed){% endif %}
 
 ),
 
@@ -104,8 +62,3 @@ select
 from weeks
 join resources using (psa_user_id)
 left join hours on hours.psa_user_id = weeks.psa_user_id and hours.work_week = weeks.week_start
-{% if is_incremental() %}
-union all
--- every person recomputed, with no week: delete+insert drops the weeks they had (the post-hook, this row)
-select null, psa_user_id, null, null, null, null, null, null, null, null, null, null from recomputed
-{% endif %}
