@@ -49,3 +49,22 @@ def isolated_hub(server_url: str, home, database: str, **sandbox_options):
     """hub_at with a database of its own on the warehouse server at `server_url` (dropped and created again)."""
     with hub_at(home, _isolated_database(server_url, database), **sandbox_options) as hub:
         yield hub
+
+
+@contextmanager
+def installed_stack(crm: str, psa: str):
+    """The CRM and the PSA this installation runs with (PSHUB_CRM, PSHUB_PSA), for as long as the block runs; the
+    settings in force before are restored afterwards. A hub's sandbox serves its firm's delivery in Certinia when
+    asked (`isolated_hub(..., psa="certinia")`)."""
+    saved = {k: os.environ.get(k) for k in ("PSHUB_CRM", "PSHUB_PSA")}
+    os.environ["PSHUB_CRM"], os.environ["PSHUB_PSA"] = crm, psa
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        get_settings.cache_clear()

@@ -8,7 +8,7 @@ import datetime as dt
 import psycopg
 import pytest
 
-from isolated_hub import isolated_hub
+from isolated_hub import installed_stack, isolated_hub
 from pshub.clients import client_for
 
 
@@ -53,7 +53,11 @@ def signed_open(invoice: dict) -> float:
 
 @pytest.fixture(scope="module")
 def hub_env(warehouse_url, home):
-    with isolated_hub(warehouse_url, home / "crm-invoices", "pshub_crm_invoices_test") as env:
+    """A hub of its own, selling in Salesforce and delivering in Certinia: one of the supported pairs no other cycle of
+    the tests runs (Salesforce + Kantata: the operations hub; HubSpot + Certinia: test_hubspot_cycle; HubSpot +
+    Kantata: test_tls_warehouse). What it checks is the CRM's and the ERP's, whichever PSA delivers."""
+    with installed_stack("salesforce", "certinia"), \
+            isolated_hub(warehouse_url, home / "crm-invoices", "pshub_crm_invoices_test", psa="certinia") as env:
         yield env
 
 
@@ -174,3 +178,10 @@ def test_a_cycle_with_no_erp_change_writes_no_invoice(after_payment_and_deletion
     summary = hub()
     pushed = {s["sync"]: s["pushed"] for s in summary["syncs"]}
     assert pushed["crm_invoices"] == 0 and pushed["crm_account_finance"] == 0, pushed
+
+
+def test_this_hub_sold_in_salesforce_and_delivered_in_certinia(first, hub_env):
+    with psycopg.connect(hub_env["database_url"]) as conn:
+        crm = dict(conn.execute("select crm_system, count(*) from intermediate.int_crm_opportunities group by 1"))
+        psa = dict(conn.execute("select psa_system, count(*) from intermediate.int_psa_projects group by 1"))
+    assert crm.keys() == {"salesforce"} and psa.keys() == {"certinia"}, (crm, psa)
