@@ -52,12 +52,11 @@ def isolated_hub(server_url: str, home, database: str, **sandbox_options):
 
 
 @contextmanager
-def installed_stack(crm: str, psa: str):
-    """The CRM and the PSA this installation runs with (PSHUB_CRM, PSHUB_PSA), for as long as the block runs; the
-    settings in force before are restored afterwards. A hub's sandbox serves its firm's delivery in Certinia when
-    asked (`isolated_hub(..., psa="certinia")`)."""
-    saved = {k: os.environ.get(k) for k in ("PSHUB_CRM", "PSHUB_PSA")}
-    os.environ["PSHUB_CRM"], os.environ["PSHUB_PSA"] = crm, psa
+def environment(**variables: str):
+    """These environment variables set (and the settings read again) for as long as the block runs; the values in
+    force before are restored afterwards."""
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
     get_settings.cache_clear()
     try:
         yield
@@ -68,3 +67,9 @@ def installed_stack(crm: str, psa: str):
             else:
                 os.environ[k] = v
         get_settings.cache_clear()
+
+
+def installed_stack(crm: str, psa: str):
+    """The CRM and the PSA this installation runs with (PSHUB_CRM, PSHUB_PSA), for as long as the block runs. A hub's
+    sandbox serves its firm's delivery in Certinia when asked (`isolated_hub(..., psa="certinia")`)."""
+    return environment(PSHUB_CRM=crm, PSHUB_PSA=psa)

@@ -21,7 +21,6 @@ the routing says UK posts to its Dynamics company). One full build of the re-exp
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections import Counter
@@ -31,6 +30,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg
 import pytest
 
+from isolated_hub import environment
 from rawload import land_dynamics, land_firm, land_hubspot, re_express_firm, relation_columns as _columns
 
 # -- what is read across, what is left out -------------------------------------------------------------------------
@@ -108,7 +108,7 @@ def re_expressed(built, firm, warehouse_url, home):
     with the CRM, the PSA and the routing set so. Returns (database url, UK's Dynamics company)."""
     from flows.transform import run_build
     from pshub.migrations import migrate
-    from pshub.settings import Settings, get_settings
+    from pshub.settings import Settings
     from sandbox.dynamics import COMPANIES
     from sandbox.store import Store
 
@@ -139,19 +139,9 @@ def re_expressed(built, firm, warehouse_url, home):
     hubspot = land_hubspot(data_dir, url)
     assert all(r.status == "completed" and not r.rows_quarantined for r in hubspot.values()), hubspot
 
-    env = {"PSHUB_PSA": "certinia", "PSHUB_ERP_ROUTING": routing}  # what dbt reads (macros installed_psa, erp_routing)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    get_settings.cache_clear()
-    try:
+    # what dbt reads (macros installed_psa, erp_routing)
+    with environment(PSHUB_PSA="certinia", PSHUB_ERP_ROUTING=routing):
         result = run_build(full_refresh=True, settings=settings, raise_on_failure=False)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
     assert result.success, result.failures
     return url, company
 

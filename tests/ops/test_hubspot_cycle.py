@@ -9,31 +9,19 @@ same marts from HubSpot + Certinia (with the UK's books in Dynamics 365 Finance)
 are compared in tests/dbt (test_invariance); Salesforce with Kantata runs in the operations tests' cycle."""
 from __future__ import annotations
 
-import os
 
 import psycopg
 import pytest
 
-from isolated_hub import isolated_hub
+from isolated_hub import installed_stack, isolated_hub
 from pshub.clients import client_for
-from pshub.settings import get_settings
 
 
 @pytest.fixture(scope="module")
 def hubspot_hub(warehouse_url, home):
-    saved = {k: os.environ.get(k) for k in ("PSHUB_CRM", "PSHUB_PSA")}
-    os.environ["PSHUB_CRM"], os.environ["PSHUB_PSA"] = "hubspot", "certinia"
-    get_settings.cache_clear()
-    try:
-        with isolated_hub(warehouse_url, home / "hubspot-crm", "pshub_hubspot_crm_test", psa="certinia") as env:
-            yield env
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
+    with installed_stack("hubspot", "certinia"), \
+            isolated_hub(warehouse_url, home / "hubspot-crm", "pshub_hubspot_crm_test", psa="certinia") as env:
+        yield env
 
 
 def test_a_closed_won_hubspot_deal_becomes_erp_and_psa_projects_in_one_cycle_and_shows_their_ids(hubspot_hub):
