@@ -36,3 +36,14 @@ left join {{ ref('int_erp_routes') }} as {{ alias }}
         else {{ alias }}.erp_company
     end                                                         as erp_company
 {%- endmacro %}
+
+
+{% macro role_union(system_column, columns, parts) %}
+{#- A role model's rows: each system's staging model under the system's name (`system_column`), the role's columns
+    named once (`columns`, in order). parts: [system, staging model] pairs, in the order the rows are unioned. -#}
+{%- for system, model in parts %}
+{% if not loop.first %}union all
+{% endif %}select '{{ system }}' as {{ system_column }}, {{ columns | join(', ') }}
+from {{ ref(model) }}
+{%- endfor %}
+{%- endmacro %}
