@@ -23,25 +23,17 @@ def hub_at(home, database_url: str, **sandbox_options):
     """PSHUB_HOME and PSHUB_DATABASE_URL set to these (the database migrated) and a sandbox firm of their own, for
     as long as the block runs; the settings in force before (another hub's, or the run's) are restored afterwards."""
     home.mkdir()
-    saved = {k: os.environ.get(k) for k in ("PSHUB_HOME", "PSHUB_DATABASE_URL")}
-    os.environ["PSHUB_HOME"], os.environ["PSHUB_DATABASE_URL"] = str(home), database_url
-    get_settings.cache_clear()
     server = None
-    try:
-        migrate(database_url)
-        server = SandboxServer(home / "sandbox", **({"scale": "demo", "seed": 7} | sandbox_options),
-                               ports={"salesforce": 0, "netsuite": 0, "kantata": 0})
-        server.start()
-        yield {"home": home, "database_url": database_url, "sandbox": server}
-    finally:
-        if server is not None:
-            server.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
+    with environment(PSHUB_HOME=str(home), PSHUB_DATABASE_URL=database_url):
+        try:
+            migrate(database_url)
+            server = SandboxServer(home / "sandbox", **({"scale": "demo", "seed": 7} | sandbox_options),
+                                   ports={"salesforce": 0, "netsuite": 0, "kantata": 0})
+            server.start()
+            yield {"home": home, "database_url": database_url, "sandbox": server}
+        finally:
+            if server is not None:
+                server.stop()
 
 
 @contextmanager
