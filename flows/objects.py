@@ -17,6 +17,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,8 @@ import psycopg
 from connectors import catalog, kantata
 from connectors.http import ApiClient, LimitExceeded
 from connectors.paging import merge_streams
-from flows.landing import (SEEN_TABLE, Load, LoadResult, count_live, mark_deleted, mark_vanished, read_cursor,
-                           spec_for)
+from flows.landing import (SEEN_TABLE, CheckedPage, Load, LoadResult, check_page, count_live, mark_deleted,
+                           mark_vanished, read_cursor, spec_for)
 from pshub.listeners import Listeners
 from pshub.warehouse import connect
 
@@ -135,6 +136,44 @@ def batched(pages: Iterable[list], min_rows: int = BATCH_ROWS) -> Iterator[list]
             batch = []
     if batch:
         yield batch
+
+
+def land_batches(load: Load, batches: Iterable[list]) -> Iterator[None]:
+    """Land each batch (yielding after each), checking the next one meanwhile where the load allows it
+    (Load.checks_ahead: a read from no cursor): the checks and the COPY text of a batch (check_page, pure Python)
+    run in a thread of their own while the warehouse writes the batch before it, so that neither waits for the
+    other. Measured before, on a medium full ingest of Kantata time entries: 41 s of the landing thread waiting on
+    the warehouse, and 30 s of its CPU in checks and COPY text, one after the other. At most one batch is held
+    checked ahead: records in memory stay bounded by constants."""
+    if not load.checks_ahead:
+        for batch in batches:
+            load.land(batch)
+            del batch  # landed: not kept alive while the next batch fills
+            yield
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check-ahead") as checker:
+        ahead: tuple[list, Future[CheckedPage]] | None = None
+        pending = iter(batches)
+        while True:
+            try:
+                batch = next(pending)
+            except StopIteration:
+                break
+            except BaseException:  # the read failed or stopped: what it read before lands first, as without checks ahead
+                if ahead is not None:
+                    load.land(ahead[0], ahead[1].result())
+                raise
+            checking = checker.submit(check_page, load.spec, batch)
+            if ahead is not None:
+                load.land(ahead[0], ahead[1].result())
+                ahead = None
+                yield
+            ahead = (batch, checking)
+            del batch, checking
+        if ahead is not None:
+            load.land(ahead[0], ahead[1].result())
+            ahead = None
+            yield
 
 
 def netsuite_delete_applier(load_id_of: Callable[[], int]) -> Callable[[psycopg.Connection, list[tuple]], int]:
@@ -267,9 +306,7 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
         streams = source_streams(client, obj, since)
         load.pages_in_order = len(streams) == 1 and client.pages_in_cursor_order(obj.name)
         held = KANTATA_READ_AHEAD if obj.system == "kantata" else 4
-        for batch in batched(merge_streams(streams, held=held), batch_rows):
-            load.land(batch)
-            del batch  # landed: not kept alive while the next batch fills
+        for _ in land_batches(load, batched(merge_streams(streams, held=held), batch_rows)):
             release_free_memory()
             report("landing")
         if obj.reconcile_ids and (reconcile or (reconcile is None and (
