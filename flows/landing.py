@@ -556,18 +556,21 @@ class Load:
         from what it read instead of listing every id again."""
         self.conn, self.spec, self.run_id, self.cursor_field, self.on_landed = conn, spec, run_id, cursor_field, on_landed
         self.pages_in_order = pages_in_order
-        self.track_seen = track_seen
         self.cursor_from = cursor_from
-        if track_seen:
+        # a read from no cursor into a table that does not exist yet (a first load, or a full ingest into a dropped
+        # table): every record the table will hold is one this load reads
+        self.fills_new_table = cursor_from is None and conn.execute(
+            "select to_regclass(%s) is null", (f"{spec.schema}.{spec.table}",)).fetchone()[0]
+        # ... so nothing can be missing from its read: no ids to keep for a reconciliation
+        self.track_seen = track_seen and not self.fills_new_table
+        if self.track_seen:
             conn.execute(f"create temp table if not exists {SEEN_TABLE} (id text)")
             conn.execute(f"truncate {SEEN_TABLE}")
             conn.commit()
         self._max_updated: dt.datetime | None = None
         self._started = time.perf_counter()
-        # a new table filled by a read from no cursor (a first load, or a full ingest into a dropped table) gets the
-        # index of its date field when the load ends, built in one pass, not updated with every row it lands
-        self._dated_index_at_end = bool(spec.dated_field and cursor_from is None and conn.execute(
-            "select to_regclass(%s) is null", (f"{spec.schema}.{spec.table}",)).fetchone()[0])
+        # a new table gets the index of its date field when the load ends, built in one pass, not updated row by row
+        self._dated_index_at_end = bool(spec.dated_field and self.fills_new_table)
         ensure_raw_table(conn, spec, dated_index=not self._dated_index_at_end)
         self.fields = FieldTracker(conn, spec)
         self.quarantine = OpenQuarantine.of(conn, spec)

@@ -220,7 +220,11 @@ def reconcile_ids(conn: psycopg.Connection, client: kantata.KantataClient, obj: 
     def still_there(ids: list[str]) -> set[str]:
         return {str(r["id"]) for r in client.get_by_ids(obj.name, ids, params)}
 
-    if load.track_seen:
+    if load.fills_new_table:
+        # every record landed was read by this load into a table that did not exist: none can be missing from the
+        # read (Load.fills_new_table), so the comparison would find nothing
+        deleted = 0
+    elif load.track_seen:
         # a full read has just seen every id (the same filters as the listing, obj.params): no second listing.
         # A record changed during the read can move into a window already read and be missed: still_there
         # confirms every candidate before it is marked, as it does after a listing.

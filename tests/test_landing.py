@@ -204,8 +204,9 @@ def test_a_full_read_checked_ahead_lands_what_it_read_before_a_failure_and_quara
         yield [{"Id": "c", "SystemModstamp": "2026-01-02T00:00:00+00:00", "minutes": " 30 ", "day": "2026-02-30"}]
         raise ConnectionError("the source went away")
 
-    load = Load(fresh, TYPED, run_id="r-ahead", cursor_from=None, cursor_field="SystemModstamp")
-    assert load.checks_ahead
+    load = Load(fresh, TYPED, run_id="r-ahead", cursor_from=None, cursor_field="SystemModstamp", track_seen=True)
+    # a new table holds only what this load reads: no ids kept for a reconciliation that could find nothing
+    assert load.checks_ahead and load.fills_new_table and not load.track_seen
     with pytest.raises(ConnectionError):
         for _ in land_batches(load, batches()):
             pass
