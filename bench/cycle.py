@@ -30,8 +30,8 @@ import json, time
 started = time.time()
 from pshub import prefect_api
 api = prefect_api.start()  # as `pshub run` starts: before the flow's modules import
-from flows.hub import run_cycle
-api.wait()
+from flows.hub import WARM_UP, run_cycle
+api.wait(warm_up=WARM_UP)
 flow_started = time.time()
 summary = run_cycle(alert=False)
 print("RESULT " + json.dumps({"started": started, "startup_seconds": flow_started - started,
