@@ -47,9 +47,10 @@ from reverse_etl.syncs import SYNCS, for_systems
 log = logging.getLogger("pshub.hub")
 
 CYCLE_LOCK_KEY = 0x70736875620001  # one hub cycle at a time per warehouse
-# What a cycle imports only when its build starts (pshub/dbt.py imports dbt lazily): a command that starts Prefect's
-# API for a cycle imports these while the server boots (prefect_api.TemporaryApi.wait), not after the ingest.
-WARM_UP = ("dbt.cli.main", "dbt.adapters.postgres", "dbt.task.build")
+# What a cycle imports only when it needs it: dbt when its build starts (pshub/dbt.py imports it lazily), pandera
+# (and pandas) when the first sync validates rows to push (reverse_etl/engine.py). A command that starts Prefect's API
+# for a cycle imports these while the server boots (prefect_api.TemporaryApi.wait), as long as it is not ready.
+WARM_UP = ("dbt.cli.main", "dbt.adapters.postgres", "dbt.task.build", "pandera.pandas")
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _RUN_ID = re.compile(r"r\d{8}T\d{6}Z-[0-9a-f]{6}")
