@@ -1,7 +1,8 @@
 """The records a sync left out (`pshub exceptions` shows them), in two kinds that call for different people.
 
 - holds: a business rule in dbt (`outbound.<sync>_blocked`, `block_reason_code`) keeps the record back until
-  someone acts in a source system; the seed `hold_reasons` says who, where and what to fix. Retrying a hold
+  someone acts in a source system; `intermediate.int_hold_reasons` (the seed `hold_reasons`, naming this
+  installation's CRM, PSA and ERPs) says who, where and what to fix. Retrying a hold
   changes nothing: it goes when the source changes.
 - failures: the destination refused the record, it failed validation, or the push failed; `pshub exceptions
   retry` pushes them again (every cycle does too).
@@ -19,6 +20,7 @@ import psycopg
 from pshub.settings import get_settings
 
 HOLD_STAGE = "blocked"  # ops.sync_exceptions.stage of a hold; every other stage is a failure
+GUIDE = "intermediate.int_hold_reasons"  # who acts, where and what to fix, per hold reason (dbt names the systems)
 KINDS = ("hold", "failure")
 
 
@@ -42,12 +44,12 @@ def grouped(conn: psycopg.Connection, *, sync: str | None = None, reason: str | 
     converted (sum in the reporting currency, or None when a currency has no rate), oldest, attempts, syncs."""
     currency = get_settings().reporting_currency
     has_rates = _exists(conn, "intermediate.int_exchange_rates_daily")
-    has_guide = _exists(conn, "mappings.hold_reasons")
+    has_guide = _exists(conn, GUIDE)
     since = since or last_cycle_started(conn)
     rates = ("""select distinct on (currency_code) currency_code, rate_to_reporting from intermediate.int_exchange_rates_daily
                 where rate_to_reporting is not null order by currency_code, calendar_date desc"""
              if has_rates else "select null::text as currency_code, null::numeric as rate_to_reporting where false")
-    guide = ("select reason_code, who_acts, where_to_fix, what_to_fix from mappings.hold_reasons" if has_guide else
+    guide = (f"select reason_code, who_acts, where_to_fix, what_to_fix from {GUIDE}" if has_guide else
              "select null::text as reason_code, null::text as who_acts, null::text as where_to_fix, "
              "null::text as what_to_fix where false")
     rows = conn.execute(f"""
@@ -168,7 +170,7 @@ def one(conn: psycopg.Connection, exception_id: int) -> tuple[list[tuple[str, ob
     if row is None:
         return None
     guide = None
-    if row[1] == "hold" and _exists(conn, "mappings.hold_reasons"):
-        guide = conn.execute("select who_acts, where_to_fix, what_to_fix from mappings.hold_reasons"
-                             " where reason_code = %s", (row[5],)).fetchone()
+    if row[1] == "hold" and _exists(conn, GUIDE):
+        guide = conn.execute(f"select who_acts, where_to_fix, what_to_fix from {GUIDE} where reason_code = %s",
+                             (row[5],)).fetchone()
     return list(zip(ONE_LABELS, row[:-1])), guide, row[-1]

@@ -17,3 +17,8 @@
                         'workspaces': 'pse__Proj__c'} -%}
     case {{ system }} when 'certinia' then '{{ certinia[kind] }}' else '{{ kind }}' end
 {%- endmacro %}
+
+{#- The CRM this installation sells in (the setting PSHUB_CRM, as the ingest lands it), as a SQL literal. -#}
+{% macro installed_crm() -%}
+    '{{ env_var("PSHUB_CRM", "salesforce") }}'
+{%- endmacro %}

@@ -31,7 +31,7 @@ def test_exceptions_separate_holds_from_failures_and_never_add_currencies(first_
           join rates r on r.currency_code = e.currency
          where e.resolved_at is null and e.stage = 'blocked'""").fetchone()[0]
     assert abs(split["totals"]["hold"]["converted"] - converted) < Decimal("0.01")
-    # each hold says who acts where and what to fix (the seed hold_reasons)
+    # each hold says who acts where and what to fix (the seed hold_reasons, naming this installation's systems)
     unapproved = next(g for g in split["hold"] if g["reason_code"] == "unapproved_time")
     assert (unapproved["who"], unapproved["where"]) == ("project manager", "Kantata")
 

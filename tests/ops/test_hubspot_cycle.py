@@ -3,6 +3,7 @@ the ingest lands HubSpot and Certinia (not Salesforce's CRM objects, not Kantata
 ERP yet becomes a NetSuite customer and project and a Certinia project (pse__Proj__c, its CRM_Opportunity_Id__c the
 deal's id) in one cycle, the deal showing their ids and its sync status in HubSpot; the ERP's invoices appear on their HubSpot company
 (records of the firm's ERP invoices custom object, associated with it), and a second cycle writes none of them again.
+The records held back say to act in HubSpot and Certinia, never in Salesforce or Kantata.
 
 A hub of its own (its own warehouse database and sandbox firm, small, seed 7, its delivery placed in Certinia). The
 same marts from HubSpot + Certinia (with the UK's books in Dynamics 365 Finance) as from Salesforce + Kantata + NetSuite
@@ -96,6 +97,32 @@ def test_a_closed_won_hubspot_deal_becomes_erp_and_psa_projects_in_one_cycle_and
     assert all(shown[d]["psa_project_id"] == shells[d] and shown[d]["sync_status"] for d in ids)
     print(f"HubSpot cycle: {len(new_projects)} closed-won deals became NetSuite and Certinia projects; "
           f"cycle {result.get('status')}")
+
+
+def test_the_holds_say_to_act_in_hubspot_and_certinia_never_salesforce_or_kantata(hubspot_hub):
+    """Who must act, where (`pshub exceptions`, status, report): the hold reasons name the installation's CRM and PSA
+    (intermediate.int_hold_reasons fills the seed's {crm} and {psa}), not the default stack's."""
+    from flows.hub import run_cycle
+    from pshub.exceptions import grouped, one
+
+    with psycopg.connect(hubspot_hub["database_url"]) as conn:
+        if not conn.execute("select count(*) from ops.runs where kind = 'cycle'").fetchone()[0]:
+            run_cycle()  # run alone: the module's first cycle (the first test runs it)
+        guide = {r[0]: r[1:] for r in conn.execute(
+            "select reason_code, who_acts, where_to_fix, what_to_fix from intermediate.int_hold_reasons")}
+        holds = grouped(conn)["hold"]
+        held = conn.execute("select min(exception_id) from ops.sync_exceptions where stage = 'blocked'"
+                            " and reason_code = 'unapproved_time'").fetchone()[0]
+        shown = one(conn, held) if held else None
+    assert guide["unapproved_time"] == ("project manager", "Certinia", "approve or reject the time entries")
+    assert guide["missing_legal_entity"][1] == "HubSpot" and guide["closed_period"][1] == "NetSuite"
+    assert guide["closed_period"][2].endswith("in Certinia")
+    named = " ".join(" ".join(filter(None, g)) for g in guide.values())
+    assert "{" not in named and "Kantata" not in named and "Salesforce" not in named
+    assert holds and all(g["where"] and "{" not in g["where"] for g in holds if g["reason_code"] in guide)
+    assert {g["where"] for g in holds} & {"Certinia", "HubSpot"}, [(g["reason_code"], g["where"]) for g in holds]
+    if shown:
+        assert shown[1] == guide["unapproved_time"]
 
 
 def _invoice_records() -> tuple[dict[str, dict], set[tuple[str, str]]]:

@@ -1,7 +1,9 @@
 -- One row per customer (int_customers_matched): open and overdue AR, aging buckets, DSO, last payment and
 -- credit hold, in the customer's currency (summed as invoiced) and in reporting currency (the customer's sums
 -- converted once, at the as-of date's rate). The mart customer_collections shows it; the syncs read it here.
--- DSO (docs/kpis.md) = open AR / billed in the last 90 days x 90.
+-- DSO (docs/kpis.md) = open AR / billed in the last 90 days x 90, not capped: an account whose open AR is old and whose
+-- recent billing is small shows a DSO of years (unit test dso_not_capped_when_recent_billing_is_small);
+-- null when nothing was billed in the window.
 -- Credit hold: the ERP's credit hold override is ON, or AUTO with a credit limit that open AR exceeds.
 -- Available credit: the ERP credit limit - open AR (none without a limit). Collection stage: the stage (seed
 -- collection_stages) of the customer's most overdue open invoice; 'none' when nothing is open.
@@ -62,7 +64,9 @@ per_customer as (
         sum(amount_open_customer) filter (where aging_bucket = '31-60')                 as ar_31_60,
         sum(amount_open_customer) filter (where aging_bucket = '61-90')                 as ar_61_90,
         sum(amount_open_customer) filter (where aging_bucket = '90+')                   as ar_over_90,
-        sum(amount_reporting) filter (where invoice_date > as_of_date - 90)             as billed_last_90_days_reporting,
+        -- the 90 days ending on the as-of date, that day included (METRICS.md): none after it (a pinned as-of date)
+        sum(amount_reporting) filter (where invoice_date > as_of_date - 90 and invoice_date <= as_of_date)
+                                                                                        as billed_last_90_days_reporting,
         sum(amount_reporting)                                                           as billed_reporting,
         max(last_payment_date)                                                          as last_payment_date,
         max(days_past_due)                                                              as max_days_past_due,
