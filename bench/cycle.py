@@ -30,8 +30,8 @@ import json, time
 started = time.time()
 from pshub import prefect_api
 api = prefect_api.start()  # as `pshub run` starts: before the flow's modules import
-from flows.hub import run_cycle
-api.wait()
+from flows.hub import WARM_UP, run_cycle
+api.wait(warm_up=WARM_UP)
 flow_started = time.time()
 summary = run_cycle(alert=False)
 print("RESULT " + json.dumps({"started": started, "startup_seconds": flow_started - started,
@@ -41,12 +41,51 @@ FIRST_TARGET_SECONDS = 600
 TARGET_SECONDS = 30
 
 
-def run_cycle(env: dict) -> dict:
-    """One cycle in a child process: its summary, the flow's seconds, and the 1-minute load average at its start."""
+def run_cycle(env: dict, home: Path) -> dict:
+    """One cycle in a child process: its summary, the flow's seconds, the 1-minute load average at its start, and
+    what took its time (inside())."""
     load = os.getloadavg()[0]
     result = run_child(CHILD, env, "cycle")[0]
     result["load_before"] = load
+    result["inside"] = inside(home, result["summary"], result["seconds"])
     return result
+
+
+def inside(home: Path, summary: dict, seconds: float, top: int = 5) -> str:
+    """Where a cycle's time went beyond its three stages: the cycle's own steps between them, the dbt invocation
+    (its start before the first node, its slowest nodes from target/run_results.json) and the slowest syncs
+    (ops.sync_runs)."""
+    from pshub.warehouse import connect
+
+    stages = summary.get("seconds") or {}
+    lines = [f"    between the stages (the cycle's own steps, Prefect's subflow runs): "
+             f"{seconds - sum(stages.values()):.1f} s"]
+    try:
+        results = json.loads((home / "dbt" / "target" / "run_results.json").read_text())
+        nodes = sorted(results["results"], key=lambda r: -r["execution_time"])
+        started = min((t["started_at"] for r in results["results"] for t in r["timing"]), default=None)
+        first = ""
+        if started and stages.get("transform"):
+            import datetime as dt
+
+            end = dt.datetime.fromisoformat(results["metadata"]["generated_at"].replace("Z", "+00:00"))
+            begin = dt.datetime.fromisoformat(started.replace("Z", "+00:00"))
+            nodes_ran = (end - begin).total_seconds()
+            first = (f", from its first node to its end {nodes_ran:.1f} s of the transform's {stages['transform']:.1f} s"
+                     f" (the rest: the stage's start, the build's plan, dbt's import and parse, the record)")
+        lines.append(f"    dbt: {len(nodes)} nodes{first}; slowest: "
+                     + ", ".join(f"{r['unique_id'].split('.', 2)[-1]} {r['execution_time']:.1f} s"
+                                 for r in nodes[:top]))
+    except (OSError, ValueError, KeyError):
+        pass
+    with connect() as conn:
+        syncs = conn.execute("""select sync_name, extract(epoch from finished_at - started_at), rows_pushed, write_calls
+                                  from ops.sync_runs where run_id = %s and finished_at is not null
+                                 order by 2 desc limit %s""", (summary.get("run_id"), top)).fetchall()
+    if syncs:
+        lines.append("    slowest syncs: " + ", ".join(f"{name} {float(s):.1f} s ({pushed:,} pushed, {calls:,} write calls)"
+                                                         for name, s, pushed, calls in syncs))
+    return "\n".join(lines)
 
 
 def won_deals() -> set[str]:
@@ -94,27 +133,32 @@ def main() -> None:
         marker = home / "initial_cycle.json"
         if not marker.exists():
             print(f"first full cycle at {args.scale} scale (once per home) ...", flush=True)
-            first = run_cycle(env)
+            first = run_cycle(env, home)
             totals = first["summary"].get("totals") or {}
             marker.write_text(json.dumps({"seconds": first["seconds"], "status": first["summary"].get("status"),
                                           "load_before": first["load_before"], "rows_landed": totals.get("rows_landed"),
                                           "records_pushed": totals.get("records_pushed"),
-                                          "stages": first["summary"].get("seconds")}))
+                                          "stages": first["summary"].get("seconds"),
+                                          "startup_seconds": first["startup_seconds"], "inside": first["inside"]}))
         else:
-            catch_up = run_cycle(env)  # whatever changed since the last benchmark (real time passes)
+            catch_up = run_cycle(env, home)  # whatever changed since the last benchmark (real time passes)
             print(f"catch-up cycle: {catch_up['seconds']:.1f} s at load {catch_up['load_before']:.1f}, "
-                  f"{catch_up['summary'].get('status')}", flush=True)
+                  f"{catch_up['summary'].get('status')} ({stage_seconds(catch_up['summary'])}; Prefect's start "
+                  f"{catch_up['startup_seconds']:.1f} s before it)\n{catch_up['inside']}", flush=True)
         first = json.loads(marker.read_text())
         print(f"first full cycle: {first['seconds']:.1f} s at load {first.get('load_before') or 0:.1f}, "
               f"{first['status']}, {first.get('rows_landed') or 0:,} rows landed, {first.get('records_pushed') or 0:,} "
-              f"records pushed (target <= {FIRST_TARGET_SECONDS} s)", flush=True)
+              f"records pushed (target <= {FIRST_TARGET_SECONDS} s; "
+              + ", ".join(f"{k} {v:.1f} s" for k, v in (first.get("stages") or {}).items())
+              + (f"; Prefect's start {first['startup_seconds']:.1f} s before it" if "startup_seconds" in first else "")
+              + ")" + (f"\n{first['inside']}" if first.get("inside") else ""), flush=True)
         urls = json.loads((home / "sandbox" / "endpoints.json").read_text())["urls"]
         for i in range(args.rounds):
             before = won_deals()
             httpx.post(f"{urls['salesforce']}/__sandbox/tick", params={"days": args.days},
                        timeout=600).raise_for_status()
             new = won_deals() - before
-            result = run_cycle(env)
+            result = run_cycle(env, home)
             erp, psa = provisioned(new)
             rounds.append((result, new, erp, psa))
             show_round(i + 1, args.days, *rounds[-1])
@@ -123,9 +167,11 @@ def main() -> None:
         sandbox.wait(30)
 
     seconds = statistics.median(r[0]["seconds"] for r in rounds)
+    with_startup = statistics.median(r[0]["seconds"] + r[0]["startup_seconds"] for r in rounds)
     print(f"\nincremental cycle after tick --days {args.days}, median of {len(rounds)}: {seconds:.1f} s "
           f"(target <= {TARGET_SECONDS} s; runs: "
-          + ", ".join(f"{r[0]['seconds']:.1f} s at load {r[0]['load_before']:.1f}" for r in rounds) + ")")
+          + ", ".join(f"{r[0]['seconds']:.1f} s at load {r[0]['load_before']:.1f}" for r in rounds)
+          + f"); with the process's start-up before the flow (Prefect's API): {with_startup:.1f} s")
     failed = [r for r in rounds if r[0]["summary"].get("status") != "succeeded"]
     with_deals = [r for r in rounds if r[1]]
     provisioned_all = not failed and all(len(r[2]) == len(r[3]) == len(r[1]) for r in with_deals)
@@ -139,9 +185,13 @@ def main() -> None:
         sys.exit(1)
 
 
+def stage_seconds(summary: dict) -> str:
+    return ", ".join(f"{k} {v:.1f} s" for k, v in (summary.get("seconds") or {}).items())
+
+
 def show_round(n: int, days: int, result: dict, new: set, erp: set, psa: set) -> None:
     summary = result["summary"]
-    stages = ", ".join(f"{k} {v:.1f} s" for k, v in (summary.get("seconds") or {}).items())
+    stages = stage_seconds(summary)
     totals = summary.get("totals") or {}
     print(f"round {n}: incremental cycle after tick --days {days}: {result['seconds']:.1f} s at load "
           f"{result['load_before']:.1f} ({stages}; Prefect's start {result['startup_seconds']:.1f} s before it); "
@@ -149,7 +199,7 @@ def show_round(n: int, days: int, result: dict, new: set, erp: set, psa: set) ->
           + (f" ({'; '.join(summary.get('problems') or [])})" if summary.get("problems") else ""), flush=True)
     print(f"  {totals.get('rows_landed', 0):,} rows landed, {totals.get('models_built', 0)} models built, "
           f"{totals.get('records_pushed', 0):,} records pushed; deals won that day: {len(new)}, with an ERP project "
-          f"after the cycle: {len(erp)}, with a PSA project: {len(psa)}", flush=True)
+          f"after the cycle: {len(erp)}, with a PSA project: {len(psa)}\n{result['inside']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import importlib
 import importlib.metadata
 import json
 import os
@@ -31,6 +32,7 @@ import threading
 import time
 import tomllib
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 
 from pshub.settings import ensure_home, get_settings
@@ -92,7 +94,18 @@ class TemporaryApi:
             time.sleep(0.05 if now - started < 10 else 0.5)
         self._ready.set()
 
-    def wait(self) -> None:
+    def wait(self, warm_up: Iterable[str] = ()) -> None:
+        """Return once the API answers (raise PrefectApiUnavailable if it will not). warm_up: modules the command
+        imports later anyway (dbt for a cycle's build: seconds of CPU), imported now while the server is still
+        starting, each only if it is not ready yet: time the command would otherwise spend idle. A module that
+        fails to import is left for its own import to report."""
+        for module in warm_up:
+            if self._ready.is_set():
+                break
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - reported where the command imports it for use
+                pass
         self._ready.wait()
         if self._error:
             self.stop()

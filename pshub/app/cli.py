@@ -260,10 +260,10 @@ def run(full_refresh: bool = typer.Option(False, help="start from nothing: the i
     api = _start_prefect()
     _check_warehouse()
     _check_systems()
-    from flows.hub import run_cycle
+    from flows.hub import WARM_UP, run_cycle
     from pshub.app.progress import show_progress
 
-    api.wait()
+    api.wait(warm_up=WARM_UP)
     with show_progress(sys.stderr):
         result = run_cycle(full_refresh=full_refresh)
     summary.print_cycle(result)

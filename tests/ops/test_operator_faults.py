@@ -189,6 +189,39 @@ def test_a_starting_prefect_server_is_waited_for_while_it_works_and_given_up_on_
     assert "exited with code 3" in why
 
 
+def test_modules_a_command_imports_later_are_imported_while_its_prefect_server_starts_and_not_after(
+        monkeypatch, tmp_path):
+    """wait(warm_up=...) spends the server's start-up on imports the command needs anyway (dbt, for a cycle); a
+    server that answers already is not kept waiting for them."""
+    from pshub import prefect_api
+
+    for name in ("pshub_warm_a", "pshub_warm_b"):
+        (tmp_path / f"{name}.py").write_text("import time\nIMPORTED_AT = time.monotonic()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    port = prefect_api._free_port()
+    # a server that answers /api/health two seconds after it starts, as Prefect's does once booted
+    code = ("import http.server, time\n"
+            "class H(http.server.BaseHTTPRequestHandler):\n"
+            "    def do_GET(self):\n"
+            "        self.send_response(200); self.end_headers()\n"
+            "    def log_message(self, *a): pass\n"
+            "time.sleep(2)\n"
+            f"http.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n")
+    process = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        api = prefect_api.TemporaryApi(process, f"http://127.0.0.1:{port}/api", None)
+        api.wait(warm_up=["pshub_warm_a", "no_such_module_anywhere"])  # a missing one is its own import's to report
+        ready = time.monotonic()
+        assert sys.modules["pshub_warm_a"].IMPORTED_AT < ready
+        api.wait(warm_up=["pshub_warm_b"])  # answering already: nothing imported before returning
+        assert "pshub_warm_b" not in sys.modules
+    finally:
+        process.kill()
+        process.wait()
+        for name in ("pshub_warm_a", "pshub_warm_b"):
+            sys.modules.pop(name, None)
+
+
 def test_an_unsupported_crm_and_psa_pair_is_refused_in_one_line_naming_the_supported_ones(monkeypatch):
     from pshub.settings import SUPPORTED_STACKS
 
