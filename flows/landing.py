@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from connectors import catalog
+from flows import value_forms
 
 log = logging.getLogger("pshub.landing")
 
@@ -95,7 +96,9 @@ def _dated(field_name: str) -> sql.Composable:
     return sql.SQL("left(data ->> {}, 10)").format(sql.Literal(field_name))
 
 
-def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec) -> None:
+def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec, *, dated_index: bool = True) -> None:
+    """The object's raw table and its indexes; dated_index=False: without the index of its date field (a load that
+    fills a new table builds it once at the end, ensure_dated_index, instead of updating it row by row)."""
     # objects land at the same time: `create ... if not exists` alone races on the catalog
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (spec.schema,))
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(spec.schema)))
@@ -112,6 +115,11 @@ def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec) -> None:
     # index: rows land in load-id order at the end of the table, so it stays tiny and costs landing nearly nothing.
     conn.execute(sql.SQL("create index if not exists {} on {}.{} using brin (_load_id) with (autosummarize = on)").format(
         sql.Identifier(f"{spec.table}__load_id"), sql.Identifier(spec.schema), sql.Identifier(spec.table)))
+    if dated_index:
+        ensure_dated_index(conn, spec)
+
+
+def ensure_dated_index(conn: psycopg.Connection, spec: ObjectSpec) -> None:
     if spec.dated_field:
         # each cycle counts (and, when the count differs from the source's, reconciles) the live records of a recent
         # date window: an index on the date keeps that a look-up of the window, not a scan of every landed record
@@ -160,12 +168,14 @@ def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[Refu
         stamps.append(ts)
     if not readable:
         return [], bad
-    checks = _checks()
     failed_rows: dict[int, tuple[str, str | None, object]] = {}  # (reason, field, value)
-    try:
-        unreadable = checks.unreadable_identity(ids, stamps)
-    except RuntimeError as exc:
-        raise RuntimeError(f"landing validation of {spec.system}.{spec.object} is broken: {exc}") from exc
+    unreadable = {}
+    # every id a non-empty text and every stamp read: nothing for the identity check to find
+    if None in stamps or not all(type(rid) is str and rid for rid in ids):
+        try:
+            unreadable = _checks().unreadable_identity(ids, stamps)
+        except RuntimeError as exc:
+            raise RuntimeError(f"landing validation of {spec.system}.{spec.object} is broken: {exc}") from exc
     for i, column in sorted(unreadable.items()):
         failed_rows[i] = ((f"missing {id_field}", id_field, None) if column == "id" else
                           (f"missing or unreadable {updated_field}: {readable[i].get(updated_field)!r}", updated_field,
@@ -176,8 +186,11 @@ def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[Refu
         live = ([i for i, rec in enumerate(readable) if not rec.get(deleted_field)] if deleted_field
                 else range(len(readable)))
         checked = [readable[i] for i in live] if deleted_field else readable
-        for j, problems in checks.refused_values(spec.field_types, checked).items():
-            i = live[j]
+        # the values of a plain form are readable (flows.value_forms): only the other records need the full checks
+        suspects = value_forms.unproved(spec.field_types, checked)
+        refused = _checks().refused_values(spec.field_types, [checked[k] for k in suspects]) if suspects else {}
+        for j, problems in refused.items():
+            i = live[suspects[j]]
             if i not in failed_rows:
                 name, value, _ = problems[0]
                 failed_rows[i] = ("; ".join(f"{f}: {problem}" for f, _, problem in problems), name, value)
@@ -215,12 +228,33 @@ def _copy_field(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def copy_rows(copy, rows: list[tuple[str, str, dt.datetime, bool]]) -> None:
-    """Write (id, JSON text, version, deleted) rows in COPY's text format, one buffer per call: JSON from orjson
-    holds no raw tab or newline, so only its backslashes need doubling."""
-    copy.write("".join(
+def copy_text(rows: list[tuple[str, str, dt.datetime, bool]]) -> bytes:
+    """(id, JSON text, version, deleted) rows in COPY's text format, one buffer: JSON from orjson holds no raw tab or
+    newline, so only its backslashes need doubling."""
+    return "".join(
         "%s\t%s\t%s\t%s\n" % (_copy_field(rid), data.replace("\\", "\\\\"), ts.isoformat(), "t" if deleted else "f")
-        for rid, data, ts, deleted in rows).encode())
+        for rid, data, ts, deleted in rows).encode()
+
+
+def copy_rows(copy, rows: list[tuple[str, str, dt.datetime, bool]]) -> None:
+    """Write (id, JSON text, version, deleted) rows to a COPY, one buffer per call (copy_text)."""
+    copy.write(copy_text(rows))
+
+
+@dataclass
+class CheckedPage:
+    """A page validated and written out for COPY ahead of its landing (check_page): work without the warehouse,
+    done while the previous page lands."""
+    good: list[tuple]       # (id, JSON text, version, deleted)
+    bad: list[Refused]
+    copy_data: bytes        # the good rows in COPY's text format
+
+
+def check_page(spec: ObjectSpec, records: list) -> CheckedPage:
+    """split_valid and the COPY text of a page: what land_page does before it writes, for a page none of whose
+    records it would skip as landed already (land_page(reread_until=None))."""
+    good, bad = split_valid(spec, records)
+    return CheckedPage(good, bad, copy_text(good))
 
 
 class FieldTracker:
@@ -329,15 +363,18 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
               cursor_field: str | None = None, fields: FieldTracker | None = None,
               on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None,
               quarantine: "OpenQuarantine | None" = None, track_seen: bool = False,
-              reread_until: dt.datetime | None = None) -> PageResult:
+              reread_until: dt.datetime | None = None, checked: CheckedPage | None = None) -> PageResult:
     """Land one page in one transaction: upsert (newer wins), quarantine, resolve, advance the cursor.
 
     `on_landed(conn, rows)` runs in the same transaction with the valid rows (id, json, updated, deleted):
     NetSuite's deletedrecord uses it to apply its deletes to the objects they name. `track_seen`: the ids of the
     page (quarantined ones too) are added to SEEN_TABLE in the same transaction. `reread_until`: the cursor the
     read started from; the records of the page versioned at or before it that are landed already as they are
-    (re-read in the overlap) are left out before the checks (see landed_already).
+    (re-read in the overlap) are left out before the checks (see landed_already). `checked`: the page's
+    check_page, done ahead (only without reread_until: then no record is left out before the checks).
     """
+    if checked is not None and reread_until is not None:
+        raise ValueError("a page checked ahead lands without reread_until: landed_already would skip its records")
     result = PageResult()
     target = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
     with conn.transaction():
@@ -346,17 +383,19 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
             if unseen or gone:
                 fields.remember(conn, unseen, load_id, gone)
                 result.new_fields, result.gone_fields = new, gone
-        to_check = records
-        if reread_until is not None and on_landed is None and not track_seen:
-            same = landed_already(conn, spec, records, reread_until)
-            if same:
-                to_check = [rec for i, rec in enumerate(records) if i not in same]
-        good, bad = split_valid(spec, to_check)
+        if checked is None:
+            to_check = records
+            if reread_until is not None and on_landed is None and not track_seen:
+                same = landed_already(conn, spec, records, reread_until)
+                if same:
+                    to_check = [rec for i, rec in enumerate(records) if i not in same]
+            checked = check_page(spec, to_check)
+        good, bad = checked.good, checked.bad
         if good:
             conn.execute("create temp table if not exists _landing (id text, data jsonb, source_updated_at timestamptz,"
                          " is_deleted boolean) on commit delete rows")
             with conn.cursor().copy("copy _landing (id, data, source_updated_at, is_deleted) from stdin") as copy:
-                copy_rows(copy, good)
+                copy.write(checked.copy_data)
             # a page may hold a record twice (pages overlap): then only its newest version goes in
             twice = len({row[0] for row in good}) < len(good)
             cur = conn.execute(sql.SQL("""
@@ -517,15 +556,22 @@ class Load:
         from what it read instead of listing every id again."""
         self.conn, self.spec, self.run_id, self.cursor_field, self.on_landed = conn, spec, run_id, cursor_field, on_landed
         self.pages_in_order = pages_in_order
-        self.track_seen = track_seen
         self.cursor_from = cursor_from
-        if track_seen:
+        # a read from no cursor into a table that does not exist yet (a first load, or a full ingest into a dropped
+        # table): every record the table will hold is one this load reads
+        self.fills_new_table = cursor_from is None and conn.execute(
+            "select to_regclass(%s) is null", (f"{spec.schema}.{spec.table}",)).fetchone()[0]
+        # ... so nothing can be missing from its read: no ids to keep for a reconciliation
+        self.track_seen = track_seen and not self.fills_new_table
+        if self.track_seen:
             conn.execute(f"create temp table if not exists {SEEN_TABLE} (id text)")
             conn.execute(f"truncate {SEEN_TABLE}")
             conn.commit()
         self._max_updated: dt.datetime | None = None
         self._started = time.perf_counter()
-        ensure_raw_table(conn, spec)
+        # a new table gets the index of its date field when the load ends, built in one pass, not updated row by row
+        self._dated_index_at_end = bool(spec.dated_field and self.fills_new_table)
+        ensure_raw_table(conn, spec, dated_index=not self._dated_index_at_end)
         self.fields = FieldTracker(conn, spec)
         self.quarantine = OpenQuarantine.of(conn, spec)
         conn.commit()
@@ -539,11 +585,17 @@ class Load:
     def load_id(self) -> int:
         return self.result.load_id
 
-    def land(self, page: list) -> PageResult:
+    @property
+    def checks_ahead(self) -> bool:
+        """Whether its pages may be checked ahead of landing (check_page, then land(page, checked)): a read from no
+        cursor (full refresh, first load), none of whose records is skipped as landed already."""
+        return self.cursor_from is None
+
+    def land(self, page: list, checked: CheckedPage | None = None) -> PageResult:
         page_result = land_page(self.conn, self.spec, page, load_id=self.load_id, run_id=self.run_id,
                                 cursor_field=self.cursor_field if self.pages_in_order else None,
                                 fields=self.fields, on_landed=self.on_landed, quarantine=self.quarantine,
-                                track_seen=self.track_seen, reread_until=self.cursor_from)
+                                track_seen=self.track_seen, reread_until=self.cursor_from, checked=checked)
         if page_result.max_updated is not None:
             self._max_updated = max(self._max_updated or page_result.max_updated, page_result.max_updated)
         r = self.result
@@ -576,6 +628,15 @@ class Load:
         self.conn.execute("update ops.loads set status = %s, error = %s, completed_at = now() where load_id = %s",
                           (status, self.result.error, self.load_id))
         self.conn.commit()
+        if self._dated_index_at_end and status != "failed":
+            self._dated_index_at_end = False
+            try:
+                ensure_dated_index(self.conn, self.spec)
+                self.conn.commit()
+            except psycopg.Error as exc:  # what landed is committed; the next load's ensure_raw_table builds it
+                self.conn.rollback()
+                log.warning("%s.%s: the index of %s is not built yet (%s): the next load builds it",
+                            self.spec.system, self.spec.object, self.spec.dated_field, exc)
         return self.result
 
 

@@ -185,3 +185,34 @@ def test_a_field_removed_or_renamed_at_the_source_is_reported_once(fresh):
     assert (renamed.new_fields, renamed.gone_fields) == (["Win_Chance__c"], ["Probability"])
     assert (again.new_fields, again.gone_fields) == ([], [])
     assert (back.new_fields, back.gone_fields) == (["Probability"], [])
+
+
+TYPED = ObjectSpec(system="testsys", object="Entry", table="entry", id_field="Id", updated_field="SystemModstamp",
+                   parse_updated=dt.datetime.fromisoformat, field_types={"minutes": "integer", "day": "date"},
+                   dated_field="day")
+
+
+def test_a_full_read_checked_ahead_lands_what_it_read_before_a_failure_and_quarantines_with_reasons(fresh):
+    """A read from no cursor checks each batch while the one before lands (flows.objects.land_batches): a bad
+    value is still quarantined with its reason, the batches read before the read fails still land, and the date
+    index a new table gets at the end of such a load is built."""
+    from flows.objects import land_batches
+
+    def batches():
+        yield [{"Id": "a", "SystemModstamp": "2026-01-01T00:00:00+00:00", "minutes": 60, "day": "2026-01-01"},
+               {"Id": "b", "SystemModstamp": "2026-01-01T00:00:00+00:00", "minutes": "lots", "day": "2026-01-01"}]
+        yield [{"Id": "c", "SystemModstamp": "2026-01-02T00:00:00+00:00", "minutes": " 30 ", "day": "2026-02-30"}]
+        raise ConnectionError("the source went away")
+
+    load = Load(fresh, TYPED, run_id="r-ahead", cursor_from=None, cursor_field="SystemModstamp", track_seen=True)
+    # a new table holds only what this load reads: no ids kept for a reconciliation that could find nothing
+    assert load.checks_ahead and load.fills_new_table and not load.track_seen
+    with pytest.raises(ConnectionError):
+        for _ in land_batches(load, batches()):
+            pass
+    load.finish("stopped", "the source went away")
+    assert [r[0] for r in fresh.execute("select id from raw_testsys.entry order by id")] == ["a"]
+    assert fresh.execute("select record_id, reason from ops.quarantine where system = 'testsys' and resolved_at is null"
+                         " order by record_id").fetchall() == [("b", "minutes: not a number (or out of range)"),
+                                                               ("c", "day: not a valid date")]
+    assert fresh.execute("select to_regclass('raw_testsys.entry__day')").fetchone()[0] is not None

