@@ -249,6 +249,7 @@ def landing_vs_baseline(url: str, sample: int, batch: int = 5000, rounds: int = 
     import psycopg
 
     from flows.landing import Load, ObjectSpec, copy_rows
+    from flows.objects import land_batches
     from connectors.kantata import parse_datetime
 
     import dataclasses
@@ -267,8 +268,8 @@ def landing_vs_baseline(url: str, sample: int, batch: int = 5000, rounds: int = 
         conn.commit()
         load = Load(conn, spec, run_id="bench", cursor_from=None, cursor_field="updated_at")
         t = time.perf_counter()
-        for b in batches:
-            load.land(b)
+        for _ in land_batches(load, batches):  # as land_object lands: each batch checked while the one before lands
+            pass
         seconds = time.perf_counter() - t
         load.finish()
         return seconds
@@ -469,7 +470,7 @@ def print_landing(cmp: dict) -> None:
     for name in ("landing", "untyped", "baseline"):
         print(f"  {name:<8} {cmp[name + '_s']:.2f}s  {cmp[name + '_rows_s']:,.0f} rows/s   "
               f"(all: {', '.join(f'{t:.2f}s' for t in cmp['times'][name])})")
-    print(f"  ratio    {cmp['ratio']:.2f}x of the baseline's speed, best against best (target >= 0.7x); "
+    print(f"  ratio    {cmp['ratio']:.2f}x of the baseline's speed, best against best (target >= 0.9x); "
           f"{cmp['median_ratio']:.2f}x median against median")
     print(f"  typed checks: landing runs at {cmp['typed_ratio']:.2f}x the speed of landing without them, best against "
           f"best ({cmp['typed_median_ratio']:.2f}x median against median)")
