@@ -98,7 +98,7 @@ end
 {%- endmacro %}
 
 {% macro d365_journal_lines(sync_name, candidates_model, role_model, role_id, netsuite_id, journal_prefix, category,
-                            value_columns, category_check, source_reasons, names, joins='') -%}
+                            value_columns, category_check, source_reasons, names, joins='', watermark=false) -%}
 {#- The candidates of a Dynamics project journal line sync (hour or expense lines): the NetSuite sync's candidates
     (candidates_model) routed to Dynamics and not held by NetSuite, keyed by (dataAreaId, journal, LineNumber):
     one hub journal a company and month (journal_prefix-YYYY-MM), the line numbered by the PSA record's id, so that a
@@ -107,7 +107,9 @@ end
     names: the entity's own field names (the hour lines' JournalTrans and the expense lines' ExpenseJournalLines name
     them differently; sandbox/dynamics.py gives the sources): journal, project, resource, category, date, currency,
     line_property, text. category: the line's category; value_columns: the line's own figures (hours and price, or
-    amount); category_check: what d365_block_reason checks for a category; joins: what those need. -#}
+    amount); category_check: what d365_block_reason checks for a category; joins: what those need. watermark: the
+    candidates carry _load_watermark (the build that wrote their record), kept so that a cycle's tests read only the
+    lines of the records it wrote (macros/test_where.sql, __written_since_last_build__). -#}
 with candidates as (
 
     select * from {{ ref(candidates_model) }} as source_rows
@@ -146,6 +148,7 @@ select
     candidates._engagement,
     candidates._amount_at_stake,
     candidates._currency,
+    {% if watermark %}candidates._load_watermark,{% endif %}
     {{ d365_block_reason('candidates.block_reason_code', 'candidates._hold_reason_code', 'projects.project_code',
                          'candidates.employee', category_check, 'candidates.erp_company', 'candidates."tranDate"',
                          source_reasons) }}

@@ -4,7 +4,8 @@
                                              projects and transaction lines): the rows landed since. Their ids are
                                              the raw tables' primary keys: a duplicate cannot span old and new rows.
       where: "__written_since_last_build__"  incremental models (int_time_entries, int_time_bill_matches) and the
-                                             time-bill sync views over them: the rows written since (load
+                                             time-bill sync views over them (NetSuite's and Dynamics' hour journal
+                                             lines): the rows written since (load
                                              watermark above that build's). Their unique columns have unique
                                              indexes as well, so a duplicate of an older row cannot be written.
     The other rows were checked by the build that landed or wrote them.

@@ -7,7 +7,7 @@
 -- from an environment's $metadata; sandbox/dynamics.py names the sources). PshExternalId is the firm's extension field.
 {{ d365_journal_lines(
     'erp_time_bills', 'int_sync_erp_time_bills', 'int_erp_time_transactions', 'erp_time_id', '_erp_time_bill_id',
-    'PSH-HRS', category='items.d365_category_id',
+    'PSH-HRS', category='items.d365_category_id', watermark=true,
     value_columns='candidates.hours as "Hours", candidates.rate as "SalesPrice"',
     category_check='items.d365_category_id',
     names={'journal': 'JournalId', 'project': 'ProjectID', 'resource': 'ResourceId', 'category': 'Category',
