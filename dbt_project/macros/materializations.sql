@@ -57,8 +57,8 @@
 {#- A post-hook of every model (dbt_project.yml): `analyze` a table this build created (a full refresh, a first build,
     a table model that dbt's own materialization rebuilt), in the transaction that created it. PostgreSQL gathers a
     table's planner statistics only when autovacuum gets to it, a minute or more later (autovacuum_naptime, sooner
-    never), so the models and tests that read the table in the same build were planned blind: on a fresh full refresh
-    of the medium firm a key test of erp_invoice_requests took 50 s instead of 1 s. A table kept in place (rows
+    never), so the models and tests that read the table in the same build were planned blind: in a medium firm's first
+    cycle not_null_erp_projects_parent took 32 s, and 0.3 s once its tables had statistics. A table kept in place (rows
     replaced, or an incremental merge) keeps the statistics it has; autovacuum updates them as its rows change.
     https://www.postgresql.org/docs/current/routine-vacuuming.html#VACUUM-FOR-STATISTICS -#}
 {% macro analyze_if_rebuilt() -%}
