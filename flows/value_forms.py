@@ -41,27 +41,26 @@ def _boolean_ok(value) -> bool:
     return kind is bool or (kind is str and value in ("true", "false"))
 
 
-def _date_ok(value) -> bool:
-    """An ISO date (the pattern proves the form) that is a day of the calendar, year 1 at least (fromisoformat)."""
-    if type(value) is not str or _PLAIN_DATE.fullmatch(value) is None:
+def _iso_ok(value, pattern, parse) -> bool:
+    """`value` is a string of `pattern`'s ISO form (the pattern proves the form and each part's range) that `parse`
+    (date or datetime's fromisoformat) accepts: a day of the calendar, year 1 at least."""
+    if type(value) is not str or pattern.fullmatch(value) is None:
         return False
     try:
-        dt.date.fromisoformat(value)
+        parse(value)
     except ValueError:
         return False
     return True
+
+
+def _date_ok(value) -> bool:
+    """An ISO date."""
+    return _iso_ok(value, _PLAIN_DATE, dt.date.fromisoformat)
 
 
 def _datetime_ok(value) -> bool:
-    """An ISO date and time of day, with or without an offset: the pattern proves the form and each part's range,
-    fromisoformat the calendar."""
-    if type(value) is not str or _PLAIN_TIMESTAMP.fullmatch(value) is None:
-        return False
-    try:
-        dt.datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    """An ISO date and time of day, with or without an offset."""
+    return _iso_ok(value, _PLAIN_TIMESTAMP, dt.datetime.fromisoformat)
 
 
 _FORM_OK = {"numeric": _number_ok, "integer": _number_ok, "boolean": _boolean_ok, "date": _date_ok,
