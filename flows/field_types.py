@@ -17,9 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandas.api.types import infer_dtype
 
-# Amounts, rates, hours and counts above this are not real (a quadrillion): refusing them keeps every cast and
-# the arithmetic after it (cents in bigint, numeric(20, 2)) from overflowing.
-MAGNITUDE_LIMIT = 1e15
+from flows.value_forms import MAGNITUDE_LIMIT  # noqa: F401 - said once, where the checks without pandas read it too
 
 # What each macro's cast reads, after its nullif(btrim(value), ''): PostgreSQL's numeric and boolean input skip
 # ASCII blanks around the value; the date and timestamp macros match the text as it is.

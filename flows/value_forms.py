@@ -16,7 +16,9 @@ import datetime as dt
 import math
 import re
 
-# the full checks' magnitude limit (flows.field_types.MAGNITUDE_LIMIT), repeated so that this module needs no pandas
+# Amounts, rates, hours and counts above this are not real (a quadrillion): refusing them keeps every cast and
+# the arithmetic after it (cents in bigint, numeric(20, 2)) from overflowing. The full checks (flows.field_types)
+# refuse at the same limit, imported from here.
 MAGNITUDE_LIMIT = 1e15
 
 # at most 14 digits before the point: every such number is below the limit, even when its decimals round up

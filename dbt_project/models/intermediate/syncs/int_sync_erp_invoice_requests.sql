@@ -3,13 +3,11 @@
 -- Which milestones, and erp_system, erp_company (the ERP and company the request goes to: NetSuite when it already
 -- holds it, else the one the engagement's legal entity posts to on the request date): int_sync_erp_record_routes.
 -- _hold_reason_code: the first reason after the ERP's own (as int_sync_erp_time_bills).
--- `materialized`, both: each is computed once. The completed milestones (the only tasks routed to this sync) are
--- read once rather than joined to the view: PostgreSQL cannot estimate its JSON filters (it takes them for one row)
--- and parsed every story once per routed milestone (1.5 million rows, 14-50 s of a full build at medium scale).
--- Inlined, the outbound view's filters (block_reason_code, erp_system) pushed down into the milestones, the planner
--- estimated one row where there are tens and re-scanned every PSA story once per routed milestone: 19 s to read
--- outbound.erp_invoice_requests on the medium firm instead of 0.6 s, paid by each plan of the sync (PostgreSQL docs,
--- "WITH Queries": MATERIALIZED forces a separate computation).
+-- Both CTEs are `materialized`: computed once (PostgreSQL docs, "WITH Queries": MATERIALIZED forces a separate
+-- computation). PostgreSQL takes int_psa_tasks' JSON filters for one row; joined inline, or with the outbound view's
+-- filters (block_reason_code, erp_system) pushed into them, it re-parsed every PSA story once per routed milestone:
+-- 1.5 million rows, 19 s to read outbound.erp_invoice_requests on the medium firm instead of 0.6 s, paid by each plan
+-- of the sync and by each test of a full build.
 with completed as materialized (
 
     select * from {{ ref('int_psa_tasks') }} where story_type = 'milestone' and state = 'completed'
