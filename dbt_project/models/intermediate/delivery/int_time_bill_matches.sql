@@ -8,7 +8,9 @@
 -- Incremental (delete+insert by time bill id): matching never looks beyond one person's day, so a build recomputes
 -- the (employee, day) groups the change set (int_time_changes) reaches: the day of a time bill or time entry landed
 -- or deleted, now and as matched here; every day of a person whose PSA user or ERP employee landed; the days of the
--- time bills and time entries of a project whose engagement key changed. So a full refresh gives the same rows.
+-- time bills and time entries of a project whose engagement changed. A time bill that pairs by its external id and
+-- changes no other row (posted_alone: the hub's own time bills coming back) is recomputed alone, not its day. So a
+-- full refresh gives the same rows.
 -- depends_on: {{ ref('int_time_changes') }}
 {{ config(
     materialized='incremental',
@@ -20,8 +22,10 @@
     post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }} where {{ landed_since_last_build() }} union all select erp_hour_line_id from {{ ref('stg_dynamics__deleted_hour_journal_lines') }} where {{ landed_since_last_build() }})"
 ) }}
 
-with all_time_bills as (
+with all_time_bills as not materialized (
 
+    -- inlined into each reader (read twice, PostgreSQL would otherwise compute it whole, every bill, and filter that):
+    -- each reads its bills through an index of int_time_bills
     select
         time_bills.*,
         project_keys.engagement_id
@@ -55,10 +59,37 @@ changes as (
 
 ),
 
+posted_alone as materialized (
+
+    -- time bills that pair by their external id alone, and change no other row: a time bill of its entry's, landed
+    -- new or as it was here (paired by the same external id), whose entry no other time bill had here (each of the
+    -- hub's own time bills coming back: tens of thousands after a first cycle). Matching by external id reads nothing
+    -- of the day; the entry left the pool of time that pairs by rule, but it paired with nothing there, and the
+    -- entries after it in the pool's order paired with nothing either (pair n of the entries meets bill n), so every
+    -- other row of the day stays as it was. Their days are not recomputed: the bills are, each alone (through the
+    -- unique indexes of int_time_bills and of this table)
+    select time_bills.erp_time_bill_id
+    from {{ ref('int_time_bills') }} as time_bills
+    where time_bills.erp_time_bill_id = any(array(select erp_time_bill_id from changes where change_kind = 'time_bill'))
+      and time_bills.external_id is not null
+      and not exists (
+          select 1 from {{ this }} as previous
+          where previous.erp_time_bill_id = time_bills.erp_time_bill_id
+            and (previous.match_method <> 'external_id' or previous.psa_time_entry_id is distinct from time_bills.external_id))
+      and not exists (
+          select 1 from {{ this }} as previous
+          where previous.psa_time_entry_id = time_bills.external_id
+            and previous.erp_time_bill_id <> time_bills.erp_time_bill_id)
+
+),
+
 changed_groups as (
 
-    -- time bills and time entries landed or deleted: their day now (as last landed, for a deleted entry)
-    select erp_employee_id, work_date from changes where change_kind = 'time_bill'
+    -- time bills and time entries landed or deleted: their day now (as last landed, for a deleted entry), but for the
+    -- bills posted alone
+    select changes.erp_employee_id, changes.work_date from changes
+    where changes.change_kind = 'time_bill'
+      and not exists (select 1 from posted_alone where posted_alone.erp_time_bill_id = changes.erp_time_bill_id)
     union
     select resources.erp_employee_id, changes.work_date
     from changes
@@ -67,7 +98,10 @@ changed_groups as (
     union
     -- ... and the day they were matched on here
     select erp_employee_id, work_date from {{ this }}
-    where erp_time_bill_id = any(array(select erp_time_bill_id from changes where change_kind = 'time_bill'))
+    where erp_time_bill_id = any(array(
+        select erp_time_bill_id from changes where change_kind = 'time_bill'
+        except
+        select erp_time_bill_id from posted_alone))
     union
     select erp_employee_id, work_date from {{ this }}
     where psa_time_entry_id = any(array(select psa_time_entry_id from changes where change_kind = 'entry'))
@@ -103,9 +137,15 @@ changed_user_days as (
 
 time_bills as (
 
-    -- whole (person, day) groups, through the index of int_time_bills
+    -- whole (person, day) groups, through the index of int_time_bills; and the bills posted alone outside them
     select * from all_time_bills
     where (erp_employee_id, work_date) in (select erp_employee_id, work_date from changed_groups)
+    union all
+    select * from all_time_bills
+    where all_time_bills.erp_time_bill_id = any(array(select erp_time_bill_id from posted_alone))
+      and not exists (select 1 from changed_groups
+                      where changed_groups.erp_employee_id = all_time_bills.erp_employee_id
+                        and changed_groups.work_date = all_time_bills.work_date)
 
 ),
 
