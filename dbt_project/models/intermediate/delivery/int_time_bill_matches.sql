@@ -119,11 +119,24 @@ changed_groups as (
     select erp_employee_id, work_date from {{ ref('int_time_bills') }}
     where erp_project_id = any(array(select erp_project_id from changes where change_kind = 'erp_project'))
     union
+    {% set time_entries_built = adapter.get_relation(this.database, this.schema, 'int_time_entries') -%}
+    {% if time_entries_built -%}
+    -- ... through int_time_entries as its last build left it (its index by project): it holds every entry as of then
+    -- with its project (a project unknown then too), and an entry landed since is named above with its day. This model
+    -- cannot ref it (int_time_entries reads this one, and is built after it). Every entry's project parsed instead
+    -- took 10-40 s a build, for the projects the hub creates, which have no time
+    select resources.erp_employee_id, entries.work_date
+    from {{ time_entries_built }} as entries
+    join {{ ref('int_resources_matched') }} as resources using (psa_user_id)
+    where entries.psa_project_id = any(array(
+        select psa_project_id from changes where changed_input = 'int_project_keys' and psa_project_id is not null))
+    {%- else -%}
     select resources.erp_employee_id, entries.work_date
     from {{ ref('int_psa_time_entries') }} as entries
     join {{ ref('int_resources_matched') }} as resources using (psa_user_id)
     where exists (select 1 from changes where changed_input = 'int_project_keys' and psa_project_id is not null)
       and entries.psa_project_id in (select psa_project_id from changes where changed_input = 'int_project_keys')
+    {%- endif %}
 
 ),
 
