@@ -9,7 +9,7 @@
 -- the (employee, day) groups the change set (int_time_changes) reaches: the day of a time bill or time entry landed
 -- or deleted, now and as matched here; every day of a person whose PSA user or ERP employee landed; the days of the
 -- time bills and time entries of a project whose engagement changed. A time bill that pairs by its external id and
--- changes no other row (posted_alone: the hub's own time bills coming back) is recomputed alone, not its day. So a
+-- changes no other row (time_bill_changes: the hub's own time bills coming back) is recomputed alone, not its day. So a
 -- full refresh gives the same rows.
 -- depends_on: {{ ref('int_time_changes') }}
 {{ config(
@@ -59,27 +59,34 @@ changes as (
 
 ),
 
-posted_alone as materialized (
+time_bill_changes as materialized (
 
-    -- time bills that pair by their external id alone, and change no other row: a time bill of its entry's, landed
-    -- new or as it was here (paired by the same external id), whose entry no other time bill had here (each of the
-    -- hub's own time bills coming back: tens of thousands after a first cycle). Matching by external id reads nothing
-    -- of the day; the entry left the pool of time that pairs by rule, but it paired with nothing there, and the
-    -- entries after it in the pool's order paired with nothing either (pair n of the entries meets bill n), so every
-    -- other row of the day stays as it was. Their days are not recomputed: the bills are, each alone (through the
-    -- unique indexes of int_time_bills and of this table)
-    select time_bills.erp_time_bill_id
-    from {{ ref('int_time_bills') }} as time_bills
-    where time_bills.erp_time_bill_id = any(array(select erp_time_bill_id from changes where change_kind = 'time_bill'))
-      and time_bills.external_id is not null
-      and not exists (
-          select 1 from {{ this }} as previous
-          where previous.erp_time_bill_id = time_bills.erp_time_bill_id
-            and (previous.match_method <> 'external_id' or previous.psa_time_entry_id is distinct from time_bills.external_id))
-      and not exists (
-          select 1 from {{ this }} as previous
-          where previous.psa_time_entry_id = time_bills.external_id
-            and previous.erp_time_bill_id <> time_bills.erp_time_bill_id)
+    -- each time bill landed or deleted, and whether it is posted alone: it pairs by its external id and changes no
+    -- other row. That is a time bill of its entry's, landed new or as it was here (paired by the same external id),
+    -- whose entry no other time bill had here (each of the hub's own time bills coming back: tens of thousands after
+    -- a first cycle). Matching by external id reads nothing of the day; the entry left the pool of time that pairs by
+    -- rule, but it paired with nothing there, and the entries after it in the pool's order paired with nothing either
+    -- (pair n of the entries meets bill n), so every other row of the day stays as it was. Its day is not recomputed:
+    -- the bill is, alone (through the unique indexes of int_time_bills and of this table). A flag, not a set to
+    -- anti-join: the planner cannot tell how many bills it holds (it took one, and compared each change with each
+    -- such bill: 45 s for 22,055 of them)
+    select
+        changes.erp_time_bill_id,
+        changes.erp_employee_id,
+        changes.work_date,
+        coalesce(time_bills.external_id is not null
+            and not exists (
+                select 1 from {{ this }} as previous
+                where previous.erp_time_bill_id = time_bills.erp_time_bill_id
+                  and (previous.match_method <> 'external_id'
+                       or previous.psa_time_entry_id is distinct from time_bills.external_id))
+            and not exists (
+                select 1 from {{ this }} as previous
+                where previous.psa_time_entry_id = time_bills.external_id
+                  and previous.erp_time_bill_id <> time_bills.erp_time_bill_id), false) as is_posted_alone
+    from changes
+    left join {{ ref('int_time_bills') }} as time_bills using (erp_time_bill_id)
+    where changes.change_kind = 'time_bill'
 
 ),
 
@@ -87,9 +94,7 @@ changed_groups as (
 
     -- time bills and time entries landed or deleted: their day now (as last landed, for a deleted entry), but for the
     -- bills posted alone
-    select changes.erp_employee_id, changes.work_date from changes
-    where changes.change_kind = 'time_bill'
-      and not exists (select 1 from posted_alone where posted_alone.erp_time_bill_id = changes.erp_time_bill_id)
+    select erp_employee_id, work_date from time_bill_changes where not is_posted_alone
     union
     select resources.erp_employee_id, changes.work_date
     from changes
@@ -98,10 +103,7 @@ changed_groups as (
     union
     -- ... and the day they were matched on here
     select erp_employee_id, work_date from {{ this }}
-    where erp_time_bill_id = any(array(
-        select erp_time_bill_id from changes where change_kind = 'time_bill'
-        except
-        select erp_time_bill_id from posted_alone))
+    where erp_time_bill_id = any(array(select erp_time_bill_id from time_bill_changes where not is_posted_alone))
     union
     select erp_employee_id, work_date from {{ this }}
     where psa_time_entry_id = any(array(select psa_time_entry_id from changes where change_kind = 'entry'))
@@ -155,7 +157,7 @@ time_bills as (
     where (erp_employee_id, work_date) in (select erp_employee_id, work_date from changed_groups)
     union all
     select * from all_time_bills
-    where all_time_bills.erp_time_bill_id = any(array(select erp_time_bill_id from posted_alone))
+    where all_time_bills.erp_time_bill_id = any(array(select erp_time_bill_id from time_bill_changes where is_posted_alone))
       and not exists (select 1 from changed_groups
                       where changed_groups.erp_employee_id = all_time_bills.erp_employee_id
                         and changed_groups.work_date = all_time_bills.work_date)
