@@ -396,8 +396,9 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
     client = None
     sync_run_id = None
     try:
-        counts = stage(conn, sync)  # the model and its `_blocked` twin, each read once
-        conn.commit()
+        # the model and its `_blocked` twin, each read once; in the transaction that records the run below, so that
+        # the run's started_at (the transaction's start) counts the staging
+        counts = stage(conn, sync)
         result.planned_inserts, result.planned_updates = counts["inserts"], counts["updates"]
         if only_if_nothing_to_push and result.planned:
             result.status = "deferred"
