@@ -6,6 +6,11 @@
 -- rows, and int_sync_erp_engagement_routes reads them to place each engagement's project (and customer) in every ERP
 -- its records go to. Routing needs a record's entity and date, never its customer's receivables: this model reads no
 -- AR, so that a broken AR model holds back the billing syncs and not the customers and projects syncs.
+-- _load_watermark: when the record was last written, for the tests of a cycle (macros/test_where.sql,
+-- __written_since_last_build__): a time entry's is the build of int_time_entries that wrote it, an expense's the load
+-- that landed it (int_expenses is rebuilt whole, from the raw rows); a milestone has none (null: its sync's tests read
+-- every row). The candidates of erp_time_bills and erp_expenses take it from here, so that a test's filter on it
+-- reaches this model's scan of the record's table, whose index on it reads only the rows written since the last build.
 with facts as (
 
     select engagement_id, legal_entity, psa_project_id, billing_model from {{ ref('int_engagement_facts') }}
@@ -19,7 +24,8 @@ time_entries as (
         entries.psa_time_entry_id                               as record_id,
         entries.engagement_id,
         {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
-                             held_system='entries.erp_posting_system', held_company='entries.erp_posting_company') }}
+                             held_system='entries.erp_posting_system', held_company='entries.erp_posting_company') }},
+        entries._load_watermark                                 as _load_watermark
     from {{ ref('int_time_entries') }} as entries
     left join facts using (engagement_id)
     left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
@@ -36,7 +42,8 @@ expenses as (
         expenses.psa_expense_id,
         expenses.engagement_id,
         {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
-                             held_system='expenses.erp_posting_system', held_company='expenses.erp_posting_company') }}
+                             held_system='expenses.erp_posting_system', held_company='expenses.erp_posting_company') }},
+        expenses.load_id                                        as _load_watermark
     from {{ ref('int_expenses') }} as expenses
     left join facts using (engagement_id)
     left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
@@ -63,7 +70,8 @@ milestones as (
         milestones.psa_story_id,
         facts.engagement_id,
         {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
-                             held_system="case when held.external_id is not null then 'netsuite' end") }}
+                             held_system="case when held.external_id is not null then 'netsuite' end") }},
+        null::bigint
     from {{ ref('int_psa_tasks') }} as milestones
     join facts on facts.psa_project_id = milestones.psa_project_id and facts.billing_model = 'milestone'
     left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
