@@ -18,8 +18,8 @@ What changed since the last successful build is known in two places, each doing 
 Because the project of a pruned build is the last good build's, that build keeps every relation in place
 (BuildPlan.keeps_relations, macros/materializations.sql): tables are refilled, views that exist are left as they are.
 And dbt's threads keep their warehouse connection from node to node, and a process parses the project once for the
-builds it runs (pshub/dbt.py). A cycle's build is mostly
-nodes that each do little: what each node costs besides its query is what these save.
+builds it runs (pshub/dbt.py). A cycle's build is mostly nodes that each do little: what each node costs besides its
+query is what these save.
 """
 from __future__ import annotations
 
