@@ -228,12 +228,19 @@ def _copy_field(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def copy_text(rows: list[tuple[str, str, dt.datetime, bool]]) -> bytes:
+def copy_text(rows: list[tuple[str, str, dt.datetime, bool]], load_id: int | None = None) -> bytes:
     """(id, JSON text, version, deleted) rows in COPY's text format, one buffer: JSON from orjson holds no raw tab or
-    newline, so only its backslashes need doubling."""
-    return "".join(
-        "%s\t%s\t%s\t%s\n" % (_copy_field(rid), data.replace("\\", "\\\\"), ts.isoformat(), "t" if deleted else "f")
-        for rid, data, ts, deleted in rows).encode()
+    newline, so only its backslashes need doubling. With `load_id`, each line ends with it (the raw table's _load_id
+    column: the same text COPYs into the raw table itself or into the temporary table of an upsert)."""
+    end = "\n" if load_id is None else f"\t{int(load_id)}\n"
+    ids = "".join(row[0] for row in rows)
+    if "\\" in ids or "\t" in ids or "\n" in ids or "\r" in ids:
+        return "".join(
+            "%s\t%s\t%s\t%s%s" % (_copy_field(rid), data.replace("\\", "\\\\"), ts.isoformat(), "t" if deleted else "f", end)
+            for rid, data, ts, deleted in rows).encode()
+    # as most ids are: nothing to escape in them, so the JSON's backslashes are doubled in one pass over the page
+    return "".join([f"{rid}\t{data}\t{ts.isoformat()}\t{'t' if deleted else 'f'}{end}"
+                    for rid, data, ts, deleted in rows]).replace("\\", "\\\\").encode()
 
 
 def copy_rows(copy, rows: list[tuple[str, str, dt.datetime, bool]]) -> None:
@@ -247,14 +254,15 @@ class CheckedPage:
     done while the previous page lands."""
     good: list[tuple]       # (id, JSON text, version, deleted)
     bad: list[Refused]
-    copy_data: bytes        # the good rows in COPY's text format
+    copy_data: bytes        # the good rows in COPY's text format, each with the load id (copy_text)
+    twice: bool             # an id is in the page more than once (pages overlap)
 
 
-def check_page(spec: ObjectSpec, records: list) -> CheckedPage:
+def check_page(spec: ObjectSpec, records: list, load_id: int) -> CheckedPage:
     """split_valid and the COPY text of a page: what land_page does before it writes, for a page none of whose
     records it would skip as landed already (land_page(reread_until=None))."""
     good, bad = split_valid(spec, records)
-    return CheckedPage(good, bad, copy_text(good))
+    return CheckedPage(good, bad, copy_text(good, load_id), len({row[0] for row in good}) < len(good))
 
 
 class FieldTracker:
@@ -359,11 +367,30 @@ def landed_already(conn: psycopg.Connection, spec: ObjectSpec, records: list, un
     return {i for (i,) in rows}
 
 
+def _copy_new(conn: psycopg.Connection, target: sql.Composable, checked: CheckedPage) -> bool:
+    """COPY a checked page straight into the raw table, in a savepoint: True when it went in; False (nothing written)
+    when one of its ids is in the table already, for the upsert to decide which version wins.
+
+    For a table the load created, a page's ids are new but for a record changed during the read and read again in
+    a later window. A record new to the table needs no version comparison, so its row is written once, by the COPY,
+    instead of into a temporary table and then again by the upsert: measured on the 200,000 medium Kantata time
+    entries of bench/ingest.py --landing-only, the warehouse backend's CPU time of the landing fell from 2.0 to
+    1.3-1.5 s (the bare COPY + upsert it is compared with: 1.7-1.9 s)."""
+    try:
+        with conn.transaction(), conn.cursor().copy(sql.SQL(
+                "copy {} (id, data, source_updated_at, is_deleted, _load_id) from stdin").format(target)) as copy:
+            copy.write(checked.copy_data)
+    except psycopg.errors.UniqueViolation:
+        return False
+    return True
+
+
 def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load_id: int, run_id: str,
               cursor_field: str | None = None, fields: FieldTracker | None = None,
               on_landed: Callable[[psycopg.Connection, list[tuple]], int] | None = None,
               quarantine: "OpenQuarantine | None" = None, track_seen: bool = False,
-              reread_until: dt.datetime | None = None, checked: CheckedPage | None = None) -> PageResult:
+              reread_until: dt.datetime | None = None, checked: CheckedPage | None = None,
+              new_table: bool = False) -> PageResult:
     """Land one page in one transaction: upsert (newer wins), quarantine, resolve, advance the cursor.
 
     `on_landed(conn, rows)` runs in the same transaction with the valid rows (id, json, updated, deleted):
@@ -371,7 +398,9 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
     page (quarantined ones too) are added to SEEN_TABLE in the same transaction. `reread_until`: the cursor the
     read started from; the records of the page versioned at or before it that are landed already as they are
     (re-read in the overlap) are left out before the checks (see landed_already). `checked`: the page's
-    check_page, done ahead (only without reread_until: then no record is left out before the checks).
+    check_page, done ahead (only without reread_until: then no record is left out before the checks). `new_table`:
+    the raw table is one this load created (Load.fills_new_table), so its rows are the load's own and a page's ids
+    are mostly new: the page is COPYed into it directly (see _copy_new).
     """
     if checked is not None and reread_until is not None:
         raise ValueError("a page checked ahead lands without reread_until: landed_already would skip its records")
@@ -389,15 +418,22 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
                 same = landed_already(conn, spec, records, reread_until)
                 if same:
                     to_check = [rec for i, rec in enumerate(records) if i not in same]
-            checked = check_page(spec, to_check)
+            checked = check_page(spec, to_check, load_id)
         good, bad = checked.good, checked.bad
-        if good:
+        if good and new_table and not track_seen and not checked.twice and _copy_new(conn, target, checked):
+            result.landed = len(good)
+            if quarantine is None or quarantine.open:  # a record that lands leaves quarantine
+                conn.execute("""
+                    update ops.quarantine set resolved_at = now()
+                     where system = %s and object = %s and record_id = any(%s) and resolved_at is null
+                """, (spec.system, spec.object, [row[0] for row in good]))
+        elif good:
             conn.execute("create temp table if not exists _landing (id text, data jsonb, source_updated_at timestamptz,"
-                         " is_deleted boolean) on commit delete rows")
-            with conn.cursor().copy("copy _landing (id, data, source_updated_at, is_deleted) from stdin") as copy:
+                         " is_deleted boolean, _load_id bigint) on commit delete rows")
+            with conn.cursor().copy("copy _landing (id, data, source_updated_at, is_deleted, _load_id) from stdin") as copy:
                 copy.write(checked.copy_data)
             # a page may hold a record twice (pages overlap): then only its newest version goes in
-            twice = len({row[0] for row in good}) < len(good)
+            twice = checked.twice
             cur = conn.execute(sql.SQL("""
                 insert into {target} as t (id, data, source_updated_at, is_deleted, _load_id, _landed_at)
                 select {distinct} id, data, source_updated_at, is_deleted, %(load_id)s, now()
@@ -417,6 +453,7 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
                       from _landing l
                      where q.system = %s and q.object = %s and q.record_id = l.id and q.resolved_at is null
                 """, (spec.system, spec.object))
+        if good:
             result.max_updated = max(row[2] for row in good)
             if track_seen:
                 conn.execute(f"insert into {SEEN_TABLE} (id) select id from _landing")
@@ -595,7 +632,8 @@ class Load:
         page_result = land_page(self.conn, self.spec, page, load_id=self.load_id, run_id=self.run_id,
                                 cursor_field=self.cursor_field if self.pages_in_order else None,
                                 fields=self.fields, on_landed=self.on_landed, quarantine=self.quarantine,
-                                track_seen=self.track_seen, reread_until=self.cursor_from, checked=checked)
+                                track_seen=self.track_seen, reread_until=self.cursor_from, checked=checked,
+                                new_table=self.fills_new_table)
         if page_result.max_updated is not None:
             self._max_updated = max(self._max_updated or page_result.max_updated, page_result.max_updated)
         r = self.result

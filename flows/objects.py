@@ -163,7 +163,7 @@ def land_batches(load: Load, batches: Iterable[list]) -> Iterator[None]:
                 if ahead is not None:
                     load.land(ahead[0], ahead[1].result())
                 raise
-            checking = checker.submit(check_page, load.spec, batch)
+            checking = checker.submit(check_page, load.spec, batch, load.load_id)
             if ahead is not None:
                 load.land(ahead[0], ahead[1].result())
                 ahead = None

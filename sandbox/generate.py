@@ -778,6 +778,7 @@ class Generator:
         self.links = {k: [] for k in ("id", "previousdoc", "nextdoc", "linktype", "foreignamount", "day")}
         self.tx_next, self.line_next, self.link_next = 1000, 0, 0
         self.payer = rng.choice(3, self.a_n, p=[0.45, 0.5, 0.05])  # punctual, late, bad payer
+        self.expense_history()
         # T&M: one invoice per project per month of posted time (+ approved billable expenses of that month)
         if P:
             month = self.tb["day"].astype("datetime64[M]")
@@ -797,7 +798,9 @@ class Generator:
                     hrs = float(self.tb["hours"][r_].sum())
                     amt = float(np.round((self.tb["hours"][r_] * self.tb["rate"][r_]).sum(), 2))
                     lines.append((int(item), hrs, round(amt / hrs, 2) if hrs else 0, amt))
-                tid = self.invoice(j, inv_day, lines, f"Time and materials {str(month[f])}")
+                x_lines, x_rows = self.expense_lines(j, month[f])
+                tid = self.invoice(j, inv_day, lines + x_lines, f"Time and materials {str(month[f])}")
+                self.xr["invoice"][x_rows] = tid
                 self.tb["billed"][rows_g] = True
                 self.tb["invoice"][rows_g] = tid
                 te["invoiced"][pi[rows_g]] = False  # Kantata's own invoicing is not used by this firm
@@ -811,14 +814,52 @@ class Generator:
                     d = (e["start"][j].astype("datetime64[M]") + m_ + 1).astype("datetime64[D]") + 2
                     if d >= self.cutover + 5 or d >= self.today:
                         break
-                    self.invoice(j, d, [(16 if model == "Fixed Fee" else 18, 1.0, amt, amt)], f"{model} instalment {m_ + 1}/{months}")
+                    x_lines, x_rows = self.expense_lines(j, e["start"][j].astype("datetime64[M]") + m_)
+                    tid = self.invoice(j, d, [(16 if model == "Fixed Fee" else 18, 1.0, amt, amt)] + x_lines,
+                                       f"{model} instalment {m_ + 1}/{months}")
+                    self.xr["invoice"][x_rows] = tid
         for (j, sid, due, amt, done) in self.milestones:
             if done and due + 3 < self.cutover:
                 self.invoice(j, due + 3, [(17, 1.0, amt, amt)], f"Milestone story {sid}")
+        # expenses of a month with no invoice of their project on its billing day: an invoice of their own. Its payment
+        # draws from a generator of its own, so that every other invoice of the firm is paid as before expenses were billed
+        x_rng = np.random.default_rng([self.seed, 19])
+        for (j, m), rows in sorted(self.x_open.items()):
+            d = (np.datetime64(m, "M") + 1).astype("datetime64[D]") + 2
+            if d >= self.today:
+                continue
+            self.xr["invoice"][rows] = self.invoice(j, d, self.expense_lines(j, np.datetime64(m, "M"))[0],
+                                                    f"Expenses {np.datetime64(m, 'M')}", rng=x_rng)
 
-    def invoice(self, j: int, day, lines, memo: str) -> int:
+    def expense_history(self) -> None:
+        """ERP expense reports: the approved billable expenses before the cutover reached the ERP by the old process
+        and were billed as the billing run bills them (sandbox/simulate.py `_billing_run`: per project, on the 3rd of
+        the next month, in one line of item 19 Expense Reimbursement), on the invoice the project gets that day (its
+        time and materials or its instalment) or on one of their own. NetSuite bills a project's billable expenses on
+        its customer's invoice, in the customer's currency (Invoicing Billable Customers,
+        https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_N1241287.html)."""
+        ex = self.ex
+        xm = np.flatnonzero(ex["approved"] & ex["billable"] & (ex["day"] < self.cutover))
+        self.xr = {"ex": xm, "invoice": np.full(len(xm), -1, np.int64)}
+        month = ex["day"][xm].astype("datetime64[M]").view("int64")
+        key = ex["proj"][xm].astype(np.int64) * 100000 + month
+        order = np.argsort(key, kind="stable")
+        uk, first = np.unique(key[order], return_index=True)
+        self.x_open = {(int(k // 100000), int(k % 100000)): rows
+                       for k, rows in zip(uk, np.split(order, first[1:]))}
+
+    def expense_lines(self, j, month) -> tuple[list, np.ndarray]:
+        """The expense line of engagement j's invoice for `month` (datetime64[M]), and the expense reports it bills
+        (taken: a month's expenses are billed once)."""
+        rows = self.x_open.pop((int(j), int(np.datetime64(month, "M").view("int64"))), None)
+        if rows is None:
+            return [], np.zeros(0, np.int64)
+        amt = round(float(self.ex["cents"][self.xr["ex"][rows]].sum()) / 100, 2)
+        return [(19, 1.0, amt, amt)], rows
+
+    def invoice(self, j: int, day, lines, memo: str, rng=None) -> int:
         """Append an invoice (and its payment, if paid by now) for engagement j."""
-        rng = self.rng
+        rng = self.rng if rng is None else rng
         a = self.eng["acct"][j]
         cust = self.cust_id[a]
         sub = ENTITIES[self.eng["entity"][j]][2]
@@ -1091,16 +1132,17 @@ class Generator:
                  is_invoiced=ex["invoiced"].astype(int), reimbursable=np.ones(E, int),
                  approved=ex["approved"].astype(int), created_at=es, updated_at=es)
         self.seq["kt_expenses"] = int(ex["id"].max()) if E else 7_000_000
-        # ERP expense reports for approved billable expenses before the cutover
-        xm = np.flatnonzero(ex["approved"] & ex["billable"] & (ex["day"] < self.cutover))
+        # ERP expense reports for approved billable expenses before the cutover, billed in the invoice of their month
+        xm, x_inv = self.xr["ex"], self.xr["invoice"]
         xs = self.stamps(np.minimum(ex["day"][xm] + 5, self.today), "ns")
         self.add("ns_expensereport", id=np.arange(1, len(xm) + 1), externalid=[None] * len(xm),
                  tranid=[f"EXP{i:06d}" for i in range(1, len(xm) + 1)], employee=self.p_ns_id[ex["person"][xm]],
                  entity=self.job_id[ex["proj"][xm]], subsidiary=[ENTITIES[self.eng["entity"][j]][2] for j in ex["proj"][xm]],
                  trandate=_dstr(ex["day"][xm]), category=ex["cat"][xm], amount=ex["cents"][xm] / 100.0,
                  currency=[ENTITIES[self.eng["entity"][j]][3] for j in ex["proj"][xm]],
-                 isbillable=["T"] * len(xm), memo=[f"{c} expense" for c in ex["cat"][xm]], billed=["F"] * len(xm),
-                 invoice=[None] * len(xm), datecreated=xs, lastmodifieddate=xs)
+                 isbillable=["T"] * len(xm), memo=[f"{c} expense" for c in ex["cat"][xm]],
+                 billed=np.where(x_inv >= 0, "T", "F"), invoice=[None if x < 0 else int(x) for x in x_inv],
+                 datecreated=xs, lastmodifieddate=xs)
         self.seq["ns_expensereport"] = len(xm)
         tb = self.tb
         P = len(tb["id"])

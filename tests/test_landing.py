@@ -97,6 +97,31 @@ def test_quarantined_record_leaves_quarantine_when_a_good_version_lands(fresh):
     assert rows(fresh) == {"c": (2, False)}
 
 
+def test_a_load_into_a_new_table_copies_new_ids_directly_and_upserts_a_page_that_repeats_one(fresh):
+    """A load that creates its table COPYs each page straight into it (flows.landing._copy_new); a page naming an id
+    landed already goes through the upsert instead, so the newest version still wins, and a record that lands
+    leaves quarantine either way."""
+    result = land(fresh, [[rec("a", "2026-01-02T00:00:00+00:00", v=2), rec("c", "bad", v=0)],
+                          [rec("b", "2026-01-01T00:00:00+00:00", v=1), rec("c", "2026-01-03T00:00:00+00:00", v=1)],
+                          [rec("a", "2026-01-01T00:00:00+00:00", v=1), rec("b", "2026-01-04T00:00:00+00:00", v=4)]])
+    assert rows(fresh) == {"a": (2, False), "b": (4, False), "c": (1, False)}
+    assert (result.rows_fetched, result.rows_landed, result.rows_quarantined) == (6, 4, 1)
+    assert fresh.execute("select count(*) from ops.quarantine where system = 'testsys' and resolved_at is null"
+                         ).fetchone()[0] == 0
+    assert {r[0] for r in fresh.execute("select distinct _load_id from raw_testsys.widget")} == {result.load_id}
+
+
+def test_ids_and_values_with_tabs_newlines_and_backslashes_land_intact(fresh):
+    """COPY's text format escapes them (flows.landing.copy_text): a page with such an id, and pages without, land
+    the same texts, by the direct COPY of a new table and by the upsert."""
+    odd = "x\t1\\2\n3\r"
+    value = 'a "quoted" \\ back\\slash,\ttab and\nnewline'
+    land(fresh, [[rec(odd, "2026-01-01T00:00:00+00:00", v=value), rec("plain", "2026-01-01T00:00:00+00:00", v=value)],
+                 [rec("plain2", "2026-01-01T00:00:00+00:00", v=value)]])
+    land(fresh, [[rec(odd, "2026-01-02T00:00:00+00:00", v=value + "!")]])
+    assert rows(fresh) == {odd: (value + "!", False), "plain": (value, False), "plain2": (value, False)}
+
+
 def test_cursor_advances_with_the_data_and_a_load_is_completed_last(fresh):
     result = land(fresh, [[rec("a", "2026-01-01T00:00:00+00:00", v=1)], [rec("b", "2026-02-01T00:00:00+00:00", v=1)]])
     cursor = fresh.execute("select cursor_value::timestamptz from ops.cursors where system = 'testsys'").fetchone()[0]

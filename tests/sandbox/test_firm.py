@@ -1,6 +1,7 @@
 """The synthetic firm: determinism, shape, defects manifest, clock, persistence."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import sqlite3
 
@@ -8,6 +9,7 @@ import httpx
 
 from sandbox.generate import DEFECT_KINDS, generate
 from sandbox.server import SandboxServer
+from sandbox.simulate import tick
 from sandbox.store import Store
 
 
@@ -86,9 +88,13 @@ def test_tick_makes_real_changes_that_incremental_reads_see(tmp_path, anchor, sf
         before = sb.store.stamp("salesforce")
         invoices = c.execute("SELECT COUNT(*) FROM ns_transaction WHERE type='CustInvc'").fetchone()[0]
         entries = c.execute("SELECT MAX(id) FROM kt_time_entries").fetchone()[0]
+        # the firm's history is billed: the billing run of the 3rd invoices what was posted since (as the hub posts it)
+        report = _post_expense_report(sb.store, anchor.date().isoformat())
         r = httpx.post(sb.urls["kantata"] + "/__sandbox/tick", params={"days": 35}, timeout=120).json()
         assert r["days"] == 35 and r["changes"]["netsuite.invoices.created"] > 0
         assert c.execute("SELECT COUNT(*) FROM ns_transaction WHERE type='CustInvc'").fetchone()[0] > invoices
+        assert c.execute("SELECT e.billed, t.memo FROM ns_expensereport e JOIN ns_transaction t ON t.id = e.invoice "
+                         "WHERE e.id = ?", (report,)).fetchone() == ("T", "Monthly billing run")
         assert c.execute("SELECT MAX(id) FROM kt_time_entries").fetchone()[0] > entries
         assert c.execute("SELECT COUNT(*) FROM ns_deletedrecord").fetchone()[0] > 0
         tok = httpx.post(sb.urls["salesforce"] + "/services/oauth2/token",
@@ -97,6 +103,53 @@ def test_tick_makes_real_changes_that_incremental_reads_see(tmp_path, anchor, sf
         changed = httpx.get(sb.urls["salesforce"] + "/services/data/v62.0/queryAll", params={"q": q},
                             headers={"Authorization": f"Bearer {tok}"}).json()
         assert changed["totalSize"] > 0 and any(rec["IsDeleted"] for rec in changed["records"])
+
+
+def _post_expense_report(store, day: str) -> int:
+    """An unbilled billable expense report of the firm's first project dated `day`, as the hub posts one."""
+    c = store.conn()
+    job, sub, cur = c.execute("SELECT id, subsidiary, currency FROM ns_job ORDER BY id LIMIT 1").fetchone()
+    rid = store.next_ids("ns_expensereport")
+    stamp = store.stamp("netsuite")
+    with store.write_lock:
+        c.execute("INSERT INTO ns_expensereport (id, externalid, tranid, entity, subsidiary, trandate, category, amount, "
+                  "currency, isbillable, memo, billed, datecreated, lastmodifieddate) "
+                  "VALUES (?, 'test-1', ?, ?, ?, ?, 'Travel', 123.45, ?, 'T', 'Travel expense', 'F', ?, ?)",
+                  (rid, f"EXP{rid:06d}", job, sub, day, cur, stamp, stamp))
+    return rid
+
+
+def test_history_bills_expenses_in_their_month_and_the_first_billing_day_none_of_it(tmp_path, anchor):
+    """The firm's expense reports from before the hub were billed as the billing run bills them: in the invoice of
+    their project on the 3rd of the next month, in one Expense Reimbursement line (item 19) of their amount; so the
+    first simulated billing day has none of that history left to bill."""
+    store = Store(tmp_path)
+    generate(store, "demo", 42, anchor=anchor)
+    c = store.conn()
+    cutover = store.meta("hub_cutover")
+    reports, unbilled = c.execute("SELECT COUNT(*), SUM(billed = 'F') FROM ns_expensereport").fetchone()
+    assert reports > 50 and unbilled == 0
+    # each on a customer invoice of its project (but the invoices the defects made project-less), dated the 3rd of the
+    # month after the expense
+    assert c.execute("SELECT COUNT(*) FROM ns_expensereport e JOIN ns_transaction t ON t.id = e.invoice "
+                     "WHERE t.type = 'CustInvc' AND t.trandate = date(e.trandate, 'start of month', '+1 month', '+2 days') "
+                     "AND EXISTS (SELECT 1 FROM ns_transactionline l WHERE l.\"transaction\" = t.id AND l.mainline = 'F' "
+                     "AND l.item = 19 AND (l.entity = e.entity OR (l.entity IS NULL AND CAST(t.id AS TEXT) IN "
+                     "(SELECT id FROM sandbox_defects WHERE kind = 'invoice_without_project'))))").fetchone()[0] == reports
+    # the invoice's Expense Reimbursement line is the sum of the reports it bills; its total the sum of its lines
+    assert c.execute("""SELECT COUNT(*) FROM (SELECT invoice, SUM(amount) AS billed FROM ns_expensereport GROUP BY invoice) e
+                        LEFT JOIN (SELECT "transaction" AS tid, SUM(foreignamount) AS amount FROM ns_transactionline
+                                   WHERE item = 19 AND mainline = 'F' GROUP BY 1) l ON l.tid = e.invoice
+                        WHERE l.amount IS NULL OR abs(l.amount - e.billed) > 0.005""").fetchone()[0] == 0
+    assert c.execute("""SELECT COUNT(*) FROM ns_transaction t WHERE type = 'CustInvc' AND abs(foreigntotal - (SELECT
+                        SUM(foreignamount) FROM ns_transactionline l WHERE l."transaction" = t.id AND l.mainline = 'F'))
+                        > 0.005""").fetchone()[0] == 0
+    # the next 3rd: the billing run finds nothing of the history to bill (nothing was posted since: no hub here)
+    today = store.now().date()
+    changes = tick(store, (today.replace(day=28) + dt.timedelta(days=8)).replace(day=3).toordinal() - today.toordinal()
+                   + 1)["changes"]
+    assert "netsuite.invoices.created" not in changes
+    assert c.execute("SELECT COUNT(*) FROM ns_expensereport WHERE billed = 'F' AND trandate < ?", (cutover,)).fetchone()[0] == 0
 
 
 def test_restart_keeps_the_firm_and_its_writes(tmp_path, anchor):

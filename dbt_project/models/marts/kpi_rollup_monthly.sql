@@ -1,8 +1,8 @@
 -- One row per month, legal entity and practice: the portfolio KPIs analysts trend, in reporting currency.
 -- order-to-start = average days closed-won -> project in ERP and PSA, of deals won that month; billing cycle time =
--- average days from the end of the work month to the invoice date, of invoices issued that month; DSO = open AR at
--- the as-of date / billed in the last 90 days x 90 (latest month only); utilization = approved billable hours /
--- capacity of the people of that legal entity; margin % = (recognized - cost) / recognized.
+-- average days from the end of the work month to the invoice date, of invoices issued that month; utilization =
+-- approved billable hours / capacity of the people of that legal entity; margin % = (recognized - cost) / recognized.
+-- DSO is not a monthly figure here: it is each customer's, at the as-of date, in customer_collections.
 with engagements as (
 
     select * from {{ ref('engagements') }}
