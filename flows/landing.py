@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -194,18 +195,48 @@ def split_valid(spec: ObjectSpec, records: list) -> tuple[list[tuple], list[Refu
             if i not in failed_rows:
                 name, value, _ = problems[0]
                 failed_rows[i] = ("; ".join(f"{f}: {problem}" for f, _, problem in problems), name, value)
+    texts = [_json(rec) for rec in readable]
+    for i, text in enumerate(texts):  # orjson writes U+0000 as \u0000: the substring test is the cheap one
+        if "\\u0000" in text and i not in failed_rows and _NUL.search(text):
+            failed_rows[i] = _nul_refusal(readable[i])
     if not failed_rows:
         if deleted_field is None:
-            return [(rid, _json(rec), ts, False) for rid, rec, ts in zip(ids, readable, stamps)], bad
-        return [(rid, _json(rec), ts, bool(rec.get(deleted_field)))
-                for rid, rec, ts in zip(ids, readable, stamps)], bad
+            return [(rid, text, ts, False) for rid, text, ts in zip(ids, texts, stamps)], bad
+        return [(rid, text, ts, bool(rec.get(deleted_field)))
+                for rid, text, ts, rec in zip(ids, texts, stamps, readable)], bad
     good = []
-    for i, (rec, rid, ts) in enumerate(zip(readable, ids, stamps)):
+    for i, (rec, rid, ts, text) in enumerate(zip(readable, ids, stamps, texts)):
         if i in failed_rows:
             bad.append((rec, rid, *failed_rows[i]))
         else:
-            good.append((rid, _json(rec), ts, bool(rec.get(deleted_field)) if deleted_field else False))
+            good.append((rid, text, ts, bool(rec.get(deleted_field)) if deleted_field else False))
     return good, bad
+
+
+# PostgreSQL stores no NUL character (U+0000) in text, and jsonb refuses its escape ("unsupported Unicode escape
+# sequence": PostgreSQL's JSON types documentation, section 8.14): a record holding one in a key or a value cannot
+# land. In orjson's text it is a \u0000 not itself escaped (an odd number of backslashes before the u).
+_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _nul_refusal(rec: dict) -> tuple[str, str | None, object]:
+    """(reason, field, value) of a record that holds a NUL character: the first top-level field that does."""
+    for key, value in rec.items():
+        if "\x00" in key or _NUL.search(orjson.dumps(value).decode()):
+            name = _storable(key)
+            return (f"{name}: holds a NUL character (U+0000), which PostgreSQL cannot store: remove it at the source",
+                    name, value)
+    return ("holds a NUL character (U+0000), which PostgreSQL cannot store: remove it at the source", None, None)
+
+
+def _storable(text: str | None) -> str | None:
+    """A text as the warehouse can keep it: a NUL character shown as U+FFFD (quarantine keeps what cannot land)."""
+    return text.replace("\x00", "\ufffd") if text and "\x00" in text else text
+
+
+def _storable_json(text: str) -> str:
+    """JSON text as jsonb takes it: an escaped NUL character shown as U+FFFD."""
+    return _NUL.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
 
 
 def _json(rec: dict) -> str:
@@ -301,7 +332,7 @@ class FieldTracker:
         """(fields to record, fields to report as new, fields to report as gone) of a page."""
         dicts = [rec for rec in records if type(rec) is dict]
         seen = set().union(*dicts)  # the keys of every record
-        unseen = sorted(seen - self.present)
+        unseen = sorted(f for f in seen - self.present if "\x00" not in f)  # its record is quarantined
         new = [] if self.first_landing else [f for f in unseen if f not in self.declared or f in self.known]
         gone = sorted(self.present - seen) if dicts and not self.spec.omits_nulls else []
         return unseen, new, gone
@@ -351,10 +382,13 @@ def landed_already(conn: psycopg.Connection, spec: ObjectSpec, records: list, un
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
         if ts <= until:
+            text = orjson.dumps(rec).decode()
+            if "\\u0000" in text:  # may hold a NUL character: the checks quarantine it (_nul_refusal)
+                continue
             index.append(i)
             ids.append(str(rec[id_field]))
             stamps.append(ts)
-            data.append(orjson.dumps(rec).decode())
+            data.append(text)
             deleted.append(bool(rec.get(deleted_field)) if deleted_field else False)
     if not index:
         return set()
@@ -467,12 +501,12 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
                 do update set attempts = ops.quarantine.attempts + 1, last_seen_at = now(),
                               payload = excluded.payload, run_id = excluded.run_id, load_id = excluded.load_id,
                               field = excluded.field, value = excluded.value
-            """, (spec.system, spec.object, rid, reason, orjson.dumps(payload).decode(), run_id, load_id,
-                  field_name, _shown(value)))
+            """, (spec.system, spec.object, _storable(rid), _storable(reason), _storable_json(orjson.dumps(payload).decode()),
+                  run_id, load_id, _storable(field_name), _storable(_shown(value))))
         result.quarantined = len(bad)
         if track_seen and any(rid is not None for _, rid, *_ in bad):
             with conn.cursor() as cur:
-                cur.executemany(f"insert into {SEEN_TABLE} (id) values (%s)", [(rid,) for _, rid, *_ in bad
+                cur.executemany(f"insert into {SEEN_TABLE} (id) values (%s)", [(_storable(rid),) for _, rid, *_ in bad
                                                                               if rid is not None])
         if bad and quarantine is not None:
             quarantine.open = True

@@ -241,3 +241,23 @@ def test_a_full_read_checked_ahead_lands_what_it_read_before_a_failure_and_quara
                          " order by record_id").fetchall() == [("b", "minutes: not a number (or out of range)"),
                                                                ("c", "day: not a valid date")]
     assert fresh.execute("select to_regclass('raw_testsys.entry__day')").fetchone()[0] is not None
+
+
+def test_a_nul_character_in_a_value_quarantines_its_record_and_the_rest_of_the_page_lands(fresh):
+    """PostgreSQL cannot store the NUL character (U+0000) in text or jsonb ("unsupported Unicode escape sequence"):
+    a record holding one, in a value or a field name, is quarantined with the field named, its payload kept with the
+    character shown as U+FFFD; a backslash-u text that is not a NUL lands as it is."""
+    not_nul = "a literal \\u0000 typed as text"
+    land(fresh, [[rec("a", "2026-01-01T00:00:00+00:00", v=1, note="bad\x00note"),
+                  rec("b", "2026-01-01T00:00:00+00:00", v=2, note=not_nul),
+                  rec("c", "2026-01-01T00:00:00+00:00", v=3, nested={"deep": ["x\x00"]}),
+                  rec("d", "2026-01-01T00:00:00+00:00", v=4, **{"k\x00": 1})]])
+    land(fresh, [[rec("e", "2026-01-02T00:00:00+00:00", v=5, note="n\x00")]])  # by the upsert, into the table
+    assert rows(fresh) == {"b": (2, False)}
+    quarantined = {r[0]: r[1:] for r in fresh.execute(
+        "select record_id, field, reason, payload from ops.quarantine where system = 'testsys' and resolved_at is null")}
+    assert set(quarantined) == {"a", "c", "d", "e"}
+    assert quarantined["a"][0] == "note" and "NUL" in quarantined["a"][1]
+    assert quarantined["a"][2]["note"] == "bad\ufffdnote"
+    assert quarantined["c"][0] == "nested" and quarantined["d"][0] == "k\ufffd"
+    assert fresh.execute("select data ->> 'note' from raw_testsys.widget where id = 'b'").fetchone()[0] == not_nul

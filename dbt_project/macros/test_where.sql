@@ -46,8 +46,8 @@
 {#- Both bounds, though no row is written above this build's load watermark (load_watermark): PostgreSQL cannot know
     a bound that a subquery computes when it plans the query, and estimates a third of the rows for one such bound,
     enough to read a sync view's tables whole; for a range with both (`x > a and x <= b`) it estimates half a percent,
-    and then reads the rows written since through the index on _load_watermark and joins them by their keys (the sync
-    views carry it from the table that has the index: int_sync_erp_record_routes). -#}
+    and then reads only the rows written since (through the index on _load_watermark of the incremental models) and
+    joins them to the rest by their keys (the sync views carry it from int_sync_erp_record_routes). -#}
 {% macro written_since_last_build(relation) -%}
     {%- if flags.FULL_REFRESH -%}
         true

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from isolated_hub import isolated_hub
-from reliability_corpus import EDITED_NOTE, NULL_ID_NAME, ONE_MB_NOTE, SOQL_NAME, UNICODE_NOTE
+from reliability_corpus import EDITED_NOTE, NUL_NOTE, NULL_ID_NAME, ONE_MB_NOTE, SOQL_NAME, UNICODE_NOTE
 from sandbox.store import kt_datetime
 
 
@@ -113,6 +113,7 @@ def corpus(reliability_env, baseline) -> dict[str, str]:
         "no_date": time_entry(date_performed=None),
         "no_hours": time_entry(time_in_minutes=None),
         "unicode": time_entry(notes=UNICODE_NOTE),
+        "nul_character": time_entry(notes=NUL_NOTE),
         "one_mb_string": time_entry(notes=ONE_MB_NOTE),
         "no_person": time_entry(user_id=None),
         "no_project": time_entry(workspace_id=None, story_id=None),

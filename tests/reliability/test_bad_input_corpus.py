@@ -7,7 +7,7 @@ import pytest
 
 from conftest import RESAVED
 from pshub.app.summary import print_loads
-from reliability_corpus import EDITED_NOTE, NULL_ID_NAME, ONE_MB_NOTE, SOQL_NAME, UNICODE_NOTE
+from reliability_corpus import EDITED_NOTE, NUL_NOTE, NULL_ID_NAME, ONE_MB_NOTE, SOQL_NAME, UNICODE_NOTE
 
 
 def quarantined(db, object_: str, record_id: str):
@@ -48,6 +48,9 @@ def test_the_cycle_went_through_with_every_sync(cycle):
 @pytest.mark.parametrize("case, field, value, reason", [
     ("bad_date", "date_performed", "2026-02-30", "date_performed: not a valid date"),
     ("non_numeric", "time_in_minutes", "twelve thousand", "time_in_minutes: not a number (or out of range)"),
+    # PostgreSQL stores no NUL character: quarantine shows it as U+FFFD (flows.landing._nul_refusal)
+    ("nul_character", "notes", NUL_NOTE.replace("\x00", "\ufffd"),
+     "notes: holds a NUL character (U+0000), which PostgreSQL cannot store: remove it at the source"),
 ])
 def test_a_value_no_cast_can_read_is_quarantined_with_its_field_and_the_rest_lands(cycle, corpus, db, case, field,
                                                                                      value, reason):
@@ -59,7 +62,7 @@ def test_a_value_no_cast_can_read_is_quarantined_with_its_field_and_the_rest_lan
     assert all(landed(db, "raw_kantata.time_entries", rid) is not None for rid in others)
     load = next(l for l in cycle["loads"] if l["object"] == "time_entries")
     assert load["status"] == "completed"
-    assert load["rows_quarantined"] == 2 and load["rows_fetched"] - load["rows_quarantined"] > RESAVED
+    assert load["rows_quarantined"] == 3 and load["rows_fetched"] - load["rows_quarantined"] > RESAVED
 
 
 @pytest.mark.parametrize("case, reason", [("no_date", "time_without_date"), ("no_hours", "time_without_hours")])

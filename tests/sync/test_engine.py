@@ -1,6 +1,7 @@
 """The reverse-ETL engine against the sandbox: plan, push, ledger, exceptions, safety stop, concurrency."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import psycopg
@@ -160,6 +161,39 @@ def test_an_apply_with_nothing_new_writes_no_hold_and_only_what_changed_otherwis
                         " and record_key = 'hold-000' and resolved_at is null").fetchone()[0] == "unapproved_time"
     assert conn.execute("select resolved_at is not null from ops.sync_exceptions where sync_name = 't_holds'"
                         " and record_key = 'hold-002'").fetchone()[0]
+
+
+def test_a_run_reads_the_model_and_its_held_back_twin_once_each(make_sync, conn, outbound_table, erp_refs,
+                                                                 warehouse_url):
+    """The outbound models are views that can take seconds to evaluate: a run stages its plan (rows to push, rows held
+    back, counts) in one statement and takes the rest from it. Here the views count their evaluations: a volatile
+    sequence read per row of each."""
+    rows = time_bill_rows(erp_refs, "once", 4)
+    outbound_table("t_once", COLUMNS, rows[:3], blocked=[(*rows[3], "closed_period")])
+    sync = dataclasses.replace(make_sync("t_once", "timebills"), model_name="t_once_v")
+    reads = ("select (select last_value * is_called::int from outbound.t_once_v_reads),"
+             " (select last_value * is_called::int from outbound.t_once_b_reads)")
+    with psycopg.connect(warehouse_url, autocommit=True) as admin:
+        for view, table, seq in (("t_once_v", "t_once", "t_once_v_reads"),
+                                 ("t_once_v_blocked", "t_once_blocked", "t_once_b_reads")):
+            admin.execute(f"create sequence outbound.{seq}")
+            admin.execute(f"create view outbound.{view} as select * from outbound.{table}"
+                          f" where nextval('outbound.{seq}') > 0")
+    try:
+        first = apply(conn, sync)
+        assert (first.pushed, first.blocked) == (3, 1)
+        assert conn.execute(reads).fetchone() == (3, 1)
+        conn.commit()
+        again = apply(conn, sync)
+        assert (again.planned, again.pushed, again.blocked) == (0, 0, 1)
+        assert conn.execute(reads).fetchone() == (6, 2)
+        assert conn.execute("select count(*) from ops.sync_exceptions where sync_name = 't_once' and resolved_at is null"
+                            ).fetchone()[0] == 1
+    finally:
+        conn.rollback()
+        with psycopg.connect(warehouse_url, autocommit=True) as admin:
+            admin.execute("drop view if exists outbound.t_once_v, outbound.t_once_v_blocked")
+            admin.execute("drop sequence if exists outbound.t_once_v_reads, outbound.t_once_b_reads")
 
 
 def test_an_apply_asked_to_push_nothing_leaves_a_plan_with_records_alone_and_applies_a_no_op(make_sync, conn,

@@ -6,11 +6,17 @@
 -- rows, and int_sync_erp_engagement_routes reads them to place each engagement's project (and customer) in every ERP
 -- its records go to. Routing needs a record's entity and date, never its customer's receivables: this model reads no
 -- AR, so that a broken AR model holds back the billing syncs and not the customers and projects syncs.
+-- A table, built once per transform (it reads no ledger, so it is current after the build): every ERP sync's plan and
+-- candidates read it, the Dynamics ones for the few records routed there (none on a NetSuite-only hub: an index
+-- look-up), instead of routing each time entry again on every read (a full scan of the time entries, a second or more
+-- each time, several times a cycle).
 -- _load_watermark: when the record was last written, for the tests of a cycle (macros/test_where.sql,
 -- __written_since_last_build__): a time entry's is the build of int_time_entries that wrote it, an expense's the load
 -- that landed it (int_expenses is rebuilt whole, from the raw rows); a milestone has none (null: its sync's tests read
 -- every row). The candidates of erp_time_bills and erp_expenses take it from here, so that a test's filter on it
--- reaches this model's scan of the record's table, whose index on it reads only the rows written since the last build.
+-- selects this table's rows written since the last build, which it joins to their records by key.
+{{ config(materialized='table', indexes=[{'columns': ['sync_name', 'erp_system']}, {'columns': ['record_id']}]) }}
+
 with facts as (
 
     select engagement_id, legal_entity, psa_project_id, billing_model from {{ ref('int_engagement_facts') }}
