@@ -6,8 +6,10 @@ average beside each, and the latency from a closed-won deal to its project exist
 The sandbox runs in a process of its own; each cycle runs in a child process that starts as `pshub run` does
 (Prefect's temporary API booting while the flow's modules import, waited for as long as it works at starting;
 pshub/prefect_api.py), then runs the flow `hub`. The first run of a home generates the firm and times the first
-full cycle (generation excluded); later runs reuse both. Targets (issue 17): first full cycle at most 600 s;
-the incremental cycle after `sandbox tick --days 1` at most 30 s, every deal won that day in the ERP and the PSA
+full cycle (generation excluded) and then the catch-up cycle that lands the hub's own writes of that first cycle
+(reported apart, not in the median: the rounds count plain days); later runs reuse both and start with a catch-up
+cycle of whatever changed since. Targets (issue 17): first full cycle at most 600 s; its catch-up under
+180 s; the incremental cycle after `sandbox tick --days 1` at most 30 s, every deal won that day in the ERP and the PSA
 after it.
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ print("RESULT " + json.dumps({"started": started, "startup_seconds": flow_starte
 """
 FIRST_TARGET_SECONDS = 600
 TARGET_SECONDS = 30
+CATCH_UP_TARGET_SECONDS = 180  # issue 17: the catch-up of the hub's own writes must not cost a cycle three minutes
 
 
 def run_cycle(env: dict, home: Path) -> dict:
@@ -121,7 +124,7 @@ def main() -> None:
     parser.add_argument("--scale", default="medium")
     parser.add_argument("--home", default=str(ROOT / ".pshub" / "bench-cycle"))
     parser.add_argument("--days", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=3, help="incremental cycles, each after --days; the median counts")
+    parser.add_argument("--rounds", type=int, default=3, help="incremental cycles, each after --days; the median counts (0: only the first or catch-up cycle)")
     args = parser.parse_args()
     home = Path(args.home).resolve()
     env = bench_env(home, "ERROR")
@@ -140,11 +143,17 @@ def main() -> None:
                                           "records_pushed": totals.get("records_pushed"),
                                           "stages": first["summary"].get("seconds"),
                                           "startup_seconds": first["startup_seconds"], "inside": first["inside"]}))
+            what = "the hub's own writes of the first cycle coming back"
         else:
-            catch_up = run_cycle(env, home)  # whatever changed since the last benchmark (real time passes)
-            print(f"catch-up cycle: {catch_up['seconds']:.1f} s at load {catch_up['load_before']:.1f}, "
-                  f"{catch_up['summary'].get('status')} ({stage_seconds(catch_up['summary'])}; Prefect's start "
-                  f"{catch_up['startup_seconds']:.1f} s before it)\n{catch_up['inside']}", flush=True)
+            what = "whatever changed since the last benchmark (real time passes)"
+        # not counted in the median: after a first cycle, it lands and transforms the records the hub just pushed
+        # (tens of thousands of time bills, projects, custom field values); later, what changed while no cycle ran
+        catch_up = run_cycle(env, home)
+        print(f"catch-up cycle ({what}): {catch_up['seconds']:.1f} s at load {catch_up['load_before']:.1f}, "
+              f"{catch_up['summary'].get('status')} ({stage_seconds(catch_up['summary'])}; Prefect's start "
+              f"{catch_up['startup_seconds']:.1f} s before it)"
+              + (f"; target < {CATCH_UP_TARGET_SECONDS} s" if "first cycle" in what else "")
+              + f"\n{catch_up['inside']}", flush=True)
         first = json.loads(marker.read_text())
         print(f"first full cycle: {first['seconds']:.1f} s at load {first.get('load_before') or 0:.1f}, "
               f"{first['status']}, {first.get('rows_landed') or 0:,} rows landed, {first.get('records_pushed') or 0:,} "
@@ -166,6 +175,9 @@ def main() -> None:
         sandbox.terminate()
         sandbox.wait(30)
 
+    if not rounds:  # --rounds 0: the first cycle (or a catch-up) alone
+        print(f"load average (1, 5, 15 min) at the end: {loadavg()}")
+        return
     seconds = statistics.median(r[0]["seconds"] for r in rounds)
     with_startup = statistics.median(r[0]["seconds"] + r[0]["startup_seconds"] for r in rounds)
     print(f"\nincremental cycle after tick --days {args.days}, median of {len(rounds)}: {seconds:.1f} s "

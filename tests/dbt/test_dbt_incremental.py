@@ -90,6 +90,27 @@ def _every_kind_of_change(db) -> dict:
     _change(db, "raw_netsuite.timebill", bills[0][0], netsuite, hours="7.25", billed="T")
     db.execute("update raw_netsuite.timebill set is_deleted = true, _load_id = %s where id = %s", (netsuite, bills[1][0]))
     picked.update(bill_returned=bills[0][0], bill_deleted=bills[1][0])
+    # the hub's own time bills coming back (the echo of sync erp_time_bills: external id = the entry, its person, day
+    # and hours): one for an entry nothing was posted for (its bill alone is recomputed, not its day), and one for an
+    # entry that paired by rule with a time bill from before the hub (that bill loses its pair: the day is)
+    template = db.execute("select data from raw_netsuite.timebill where not is_deleted order by id limit 1").fetchone()[0]
+    unposted = db.execute("""select psa_time_entry_id from intermediate.int_time_entries
+                             where erp_time_bill_id is null and erp_employee_id is not null and engagement_id is not null
+                               and psa_user_id not in (%s, %s, %s)
+                             order by psa_time_entry_id desc limit 1""", (deleted[2], moved[2], changed[2])).fetchone()[0]
+    rule_paired = db.execute("""select psa_time_entry_id, erp_time_bill_id from intermediate.int_time_entries
+                                where erp_posting_match = 'rule' and erp_time_bill_id not in (%s, %s)
+                                order by psa_time_entry_id limit 1""", (bills[0][0], bills[1][0])).fetchone()
+    for n, entry in enumerate((unposted, rule_paired[0])):
+        employee, project, work_date, hours = db.execute(
+            """select erp_employee_id, erp_project_id, work_date, hours from intermediate.int_time_entries
+               where psa_time_entry_id = %s""", (entry,)).fetchone()
+        data = {**template, "id": f"echo-{n}", "externalid": entry, "employee": employee,
+                "customer": project, "trandate": work_date.isoformat(), "hours": str(hours), "billed": "F",
+                "invoice": None}
+        db.execute("""insert into raw_netsuite.timebill (id, data, source_updated_at, _load_id)
+                      values (%s, %s, now(), %s)""", (f"echo-{n}", Jsonb(data), netsuite))
+    picked.update(echo_posted=unposted, echo_rule_paired=rule_paired[0], rule_bill=rule_paired[1])
 
     # rates: a rate card role's rate, and a person's labour cost in the ERP
     rate = db.execute("""select rates.psa_rate_card_role_id from staging.stg_kantata__rate_card_roles as rates
@@ -169,6 +190,13 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
     assert db.execute("""select count(*) from intermediate.int_time_entries
                          where psa_user_id = %s and erp_employee_id is not null""",
                       (picked["person_unmatched"],)).fetchone() == (0,)
+    # the echoes: each paired by its external id; the time bill from before the hub that the second entry paired
+    # with lost it
+    assert db.execute("""select psa_time_entry_id, match_method from intermediate.int_time_bill_matches
+                         where erp_time_bill_id in ('echo-0', 'echo-1') order by 1""").fetchall() == sorted(
+        [(picked["echo_posted"], "external_id"), (picked["echo_rule_paired"], "external_id")])
+    assert db.execute("""select psa_time_entry_id is distinct from %s from intermediate.int_time_bill_matches
+                         where erp_time_bill_id = %s""", (picked["echo_rule_paired"], picked["rule_bill"])).fetchone() == (True,)
     # the moved entry keeps the engagement it left, so that the time sums recount that engagement's month
     assert db.execute("""select _engagement_id_before is distinct from engagement_id from intermediate.int_time_entries
                          where psa_time_entry_id = %s""", (picked["moved"],)).fetchone() == (True,)

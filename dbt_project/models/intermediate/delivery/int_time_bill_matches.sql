@@ -8,7 +8,9 @@
 -- Incremental (delete+insert by time bill id): matching never looks beyond one person's day, so a build recomputes
 -- the (employee, day) groups the change set (int_time_changes) reaches: the day of a time bill or time entry landed
 -- or deleted, now and as matched here; every day of a person whose PSA user or ERP employee landed; the days of the
--- time bills and time entries of a project whose engagement key changed. So a full refresh gives the same rows.
+-- time bills and time entries of a project whose engagement changed. A time bill that pairs by its external id and
+-- changes no other row (time_bill_changes: the hub's own time bills coming back) is recomputed alone, not its day. So a
+-- full refresh gives the same rows.
 -- depends_on: {{ ref('int_time_changes') }}
 {{ config(
     materialized='incremental',
@@ -20,8 +22,10 @@
     post_hook="delete from {{ this }} where erp_time_bill_id in (select erp_time_bill_id from {{ ref('stg_netsuite__deleted_time_bills') }} where {{ landed_since_last_build() }} union all select erp_hour_line_id from {{ ref('stg_dynamics__deleted_hour_journal_lines') }} where {{ landed_since_last_build() }})"
 ) }}
 
-with all_time_bills as (
+with all_time_bills as not materialized (
 
+    -- inlined into each reader (read twice, PostgreSQL would otherwise compute it whole, every bill, and filter that):
+    -- each reads its bills through an index of int_time_bills
     select
         time_bills.*,
         project_keys.engagement_id
@@ -55,10 +59,42 @@ changes as (
 
 ),
 
+time_bill_changes as materialized (
+
+    -- each time bill landed or deleted, and whether it is posted alone: it pairs by its external id and changes no
+    -- other row. That is a time bill of its entry's, landed new or as it was here (paired by the same external id),
+    -- whose entry no other time bill had here (each of the hub's own time bills coming back: tens of thousands after
+    -- a first cycle). Matching by external id reads nothing of the day; the entry left the pool of time that pairs by
+    -- rule, but it paired with nothing there, and the entries after it in the pool's order paired with nothing either
+    -- (pair n of the entries meets bill n), so every other row of the day stays as it was. Its day is not recomputed:
+    -- the bill is, alone (through the unique indexes of int_time_bills and of this table). A flag, not a set to
+    -- anti-join: the planner cannot tell how many bills it holds (it took one, and compared each change with each
+    -- such bill: 45 s for 22,055 of them)
+    select
+        changes.erp_time_bill_id,
+        changes.erp_employee_id,
+        changes.work_date,
+        coalesce(time_bills.external_id is not null
+            and not exists (
+                select 1 from {{ this }} as previous
+                where previous.erp_time_bill_id = time_bills.erp_time_bill_id
+                  and (previous.match_method <> 'external_id'
+                       or previous.psa_time_entry_id is distinct from time_bills.external_id))
+            and not exists (
+                select 1 from {{ this }} as previous
+                where previous.psa_time_entry_id = time_bills.external_id
+                  and previous.erp_time_bill_id <> time_bills.erp_time_bill_id), false) as is_posted_alone
+    from changes
+    left join {{ ref('int_time_bills') }} as time_bills using (erp_time_bill_id)
+    where changes.change_kind = 'time_bill'
+
+),
+
 changed_groups as (
 
-    -- time bills and time entries landed or deleted: their day now (as last landed, for a deleted entry)
-    select erp_employee_id, work_date from changes where change_kind = 'time_bill'
+    -- time bills and time entries landed or deleted: their day now (as last landed, for a deleted entry), but for the
+    -- bills posted alone
+    select erp_employee_id, work_date from time_bill_changes where not is_posted_alone
     union
     select resources.erp_employee_id, changes.work_date
     from changes
@@ -67,7 +103,7 @@ changed_groups as (
     union
     -- ... and the day they were matched on here
     select erp_employee_id, work_date from {{ this }}
-    where erp_time_bill_id = any(array(select erp_time_bill_id from changes where change_kind = 'time_bill'))
+    where erp_time_bill_id = any(array(select erp_time_bill_id from time_bill_changes where not is_posted_alone))
     union
     select erp_employee_id, work_date from {{ this }}
     where psa_time_entry_id = any(array(select psa_time_entry_id from changes where change_kind = 'entry'))
@@ -85,11 +121,24 @@ changed_groups as (
     select erp_employee_id, work_date from {{ ref('int_time_bills') }}
     where erp_project_id = any(array(select erp_project_id from changes where change_kind = 'erp_project'))
     union
+    {% set time_entries_built = adapter.get_relation(this.database, this.schema, 'int_time_entries') -%}
+    {% if time_entries_built -%}
+    -- ... through int_time_entries as its last build left it (its index by project): it holds every entry as of then
+    -- with its project (a project unknown then too), and an entry landed since is named above with its day. This model
+    -- cannot ref it (int_time_entries reads this one, and is built after it). Every entry's project parsed instead
+    -- took 6-10 s of a medium firm's build at load 10-15, for the projects the hub creates, which have no time
+    select resources.erp_employee_id, entries.work_date
+    from {{ time_entries_built }} as entries
+    join {{ ref('int_resources_matched') }} as resources using (psa_user_id)
+    where entries.psa_project_id = any(array(
+        select psa_project_id from changes where changed_input = 'int_project_keys' and psa_project_id is not null))
+    {%- else -%}
     select resources.erp_employee_id, entries.work_date
     from {{ ref('int_psa_time_entries') }} as entries
     join {{ ref('int_resources_matched') }} as resources using (psa_user_id)
     where exists (select 1 from changes where changed_input = 'int_project_keys' and psa_project_id is not null)
       and entries.psa_project_id in (select psa_project_id from changes where changed_input = 'int_project_keys')
+    {%- endif %}
 
 ),
 
@@ -103,9 +152,15 @@ changed_user_days as (
 
 time_bills as (
 
-    -- whole (person, day) groups, through the index of int_time_bills
+    -- whole (person, day) groups, through the index of int_time_bills; and the bills posted alone outside them
     select * from all_time_bills
     where (erp_employee_id, work_date) in (select erp_employee_id, work_date from changed_groups)
+    union all
+    select * from all_time_bills
+    where all_time_bills.erp_time_bill_id = any(array(select erp_time_bill_id from time_bill_changes where is_posted_alone))
+      and not exists (select 1 from changed_groups
+                      where changed_groups.erp_employee_id = all_time_bills.erp_employee_id
+                        and changed_groups.work_date = all_time_bills.work_date)
 
 ),
 

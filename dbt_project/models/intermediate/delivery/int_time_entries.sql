@@ -6,7 +6,8 @@
 -- duplicates and time-bill matching look at the whole day:
 --   entry      its day now and the day it had here
 --   time_bill  its day, and the day of the entry it matched
---   project    every day of the project's entries here
+--   project    every day of the project's entries here (for custom field values alone: when they make it internal or
+--              not)
 --   person     every day of the person's entries here (for an ERP employee, of the person it was matched to here too)
 --   period     every day here inside the period (of any ERP or company: a NetSuite period or a Dynamics company's)
 -- Entries deleted since that build are removed (post-hook; found through the raw table's load-id index). Each
@@ -54,7 +55,23 @@ days as (
     where erp_time_bill_id = any(array(select erp_time_bill_id from changes where change_kind = 'time_bill'))
     union
     select psa_user_id, work_date from {{ this }}
-    where psa_project_id = any(array(select psa_project_id from changes where change_kind = 'project'))
+    where psa_project_id = any(array(select psa_project_id from changes
+                                     where change_kind = 'project' and changed_input <> 'kantata.custom_field_values'))
+    union
+    -- a project whose custom field values landed: of those, this model reads only what makes a project internal (the
+    -- Client; the deal id reaches it as a key change, from the snapshot), so only a project whose entries here are not
+    -- as internal as it is now. Its entries here all say the same (every change of it recomputed them all): one is
+    -- looked up (the index by project). The hub writes its projects' custom fields (credit holds, the deal's fields):
+    -- thousands of values come back after a first cycle, and change nothing here
+    select psa_user_id, work_date from {{ this }}
+    where psa_project_id = any(array(
+        select changes.psa_project_id
+        from changes
+        left join {{ ref('int_psa_projects') }} as projects using (psa_project_id)
+        where changes.change_kind = 'project' and changes.changed_input = 'kantata.custom_field_values'
+          and (select previous.is_internal from {{ this }} as previous
+               where previous.psa_project_id = changes.psa_project_id limit 1)
+              is distinct from coalesce(projects.is_internal, false)))
     union
     select psa_user_id, work_date from {{ this }}
     where psa_user_id = any(array(select psa_user_id from changes where change_kind = 'person'))
