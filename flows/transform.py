@@ -17,8 +17,9 @@ What changed since the last successful build is known in two places, each doing 
   successful build on record, makes the build a full refresh instead, which also runs every test.
 Because the project of a pruned build is the last good build's, that build keeps every relation in place
 (BuildPlan.keeps_relations, macros/materializations.sql): tables are refilled, views that exist are left as they are.
-And dbt's threads keep their warehouse connection from node to node (pshub/dbt.py). A cycle's build is mostly
-nodes that each do little: what each node costs besides its query is what these save.
+And dbt's threads keep their warehouse connection from node to node, and a process parses the project once for the
+builds it runs (pshub/dbt.py). A cycle's build is mostly nodes that each do little: what each node costs besides its
+query is what these save.
 """
 from __future__ import annotations
 
@@ -52,10 +53,11 @@ def ensure_sources(settings: Settings | None = None) -> None:
 # Left out of an incremental build (each cycle): what only a code change or a full reload can break. The unit
 # tests (fixed input rows); the tests on the raw tables (`source:*`: their `id` is unique and not null by the
 # primary key) and the reconciliations of marts with them, which read every raw row; and the staging views' key
-# tests (tag raw_primary_key: the key is the raw table's primary key, renamed); the outbound models' key tests
-# that their int_sync_ model's tests imply (tag implied_key: each is a filter of it); the tests of a view that reads
-# every row when queried (tag every_row: marts.system_reconciliation; the role views of intermediate/roles, whose
-# keys are their staging views'). The full refresh (weekly, and after an upgrade) and `make test` run them all.
+# tests (tag raw_primary_key: the key is the raw table's primary key, renamed); the outbound models' tests that
+# their int_sync_ model's tests imply (tag implied_key: each is a filter of it; models/outbound/*.yml say which test
+# covers which); the tests of a view that reads every row when queried (tag every_row: marts.system_reconciliation;
+# the role views of intermediate/roles, whose keys are their staging views'). The full refresh (weekly, and after an
+# upgrade) and `make test` run them all.
 INCREMENTAL_EXCLUDES = ["--exclude-resource-type", "unit_test",
                         "--exclude", "source:*", "tag:raw_primary_key", "tag:implied_key", "tag:every_row"]
 

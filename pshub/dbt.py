@@ -167,6 +167,44 @@ def _keep_connections_open() -> None:
     PostgresConnectionManager.release = release
 
 
+# The parsed project of this process's last dbt invocation, with what it was parsed from (_parse_key). dbt reads its
+# partial-parse file again at each invocation (about 5 s of a cycle's build before its first node, at load 13); a
+# manifest parsed once is handed to the next invocations instead (dbtRunner(manifest=...), "Reusing objects" in dbt's
+# programmatic invocations docs), so a process that builds again (`pshub serve`'s cycles, a full build then an
+# incremental one) parses the project once.
+_parsed: dict[str, object] = {}
+# commands that take a parsed manifest and leave it as they found it (each compiles its nodes again)
+REUSE_MANIFEST = ("build", "run", "test", "seed", "snapshot", "compile")
+
+
+def _parse_key(work: Path) -> tuple:
+    """What a parsed manifest depends on: the project's files (path, size, modification time), the environment
+    variables dbt reads (PSHUB_*, DBT_*: the profile, the reporting currency, the PSA and CRM, the ERP routes) and the
+    target folder. PSHUB_DBT_KEEP_RELATIONS is read only when a node runs, never by the parser."""
+    files = [PROJECT_DIR / "dbt_project.yml", PROFILES_DIR / "profiles.yml",
+             *sorted(p for p in (PROJECT_DIR / "dbt_project").rglob("*") if p.is_file())]
+    stats = tuple((str(path), st.st_size, st.st_mtime_ns) for path in files for st in [path.stat()])
+    env = tuple(sorted((k, v) for k, v in os.environ.items()
+                       if k.startswith(("PSHUB_", "DBT_")) and k != "PSHUB_DBT_KEEP_RELATIONS"))
+    return str(work), stats, env
+
+
+def _manifest(runner_class, work: Path, command_flags: list[str]):
+    """The project parsed (kept for the next invocation with the same _parse_key), or None when parsing fails (the
+    command then parses again itself and reports the error)."""
+    key = _parse_key(work)
+    if _parsed.get("key") == key:
+        return _parsed["manifest"]
+    _parsed.clear()
+    parsed = runner_class().invoke(["parse", *command_flags])
+    if isinstance(parsed.exception, BaseException) and not isinstance(parsed.exception, Exception):
+        raise parsed.exception  # Ctrl-C or a stop signal while parsing: as run_dbt does for the command
+    if not parsed.success or parsed.result is None:
+        return None
+    _parsed.update(key=key, manifest=parsed.result)
+    return parsed.result
+
+
 def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure: bool = True,
             keep_relations: bool = False) -> DbtResult:
     """`dbt <args>` against the hub's warehouse; returns what was built and what failed. keep_relations: tables are
@@ -202,7 +240,13 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
         counter = _NodeCounter()
         if _progress and command in ("build", "run", "test", "seed", "snapshot"):
             counter.tell(phase="starting")  # dbt parses and compiles for a while before its first node
-        outcome = dbtRunner(callbacks=[counter] if _progress else None).invoke(full)
+        manifest = None
+        if command in REUSE_MANIFEST:
+            flags = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
+                     "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
+                     *(["--no-write-json"] if "--no-write-json" in args else [])]
+            manifest = _manifest(dbtRunner, work, flags)
+        outcome = dbtRunner(manifest=manifest, callbacks=[counter] if _progress else None).invoke(full)
     finally:
         for k, v in previous.items():
             if v is None:

@@ -21,9 +21,11 @@
 {% endmacro %}
 
 {#- The load id an incremental model's rows are current up to: every load up to it had finished when the build
-    started, so the next build starts above it (a load still running then is read again). -#}
-{% macro load_watermark() -%}
+    started, so the next build starts above it (a load still running then is read again). loads: ops.loads as a
+    relation, for a caller that runs when the node is executed (a test's where, macros/test_where.sql), where dbt's
+    source() would not be a dependency the node declared. -#}
+{% macro load_watermark(loads=none) -%}
     (select coalesce(min(load_id) filter (where status = 'running') - 1, max(load_id), 0)
-     from {{ source('ops', 'loads') }})
+     from {{ loads or source('ops', 'loads') }})
 {%- endmacro %}
 

@@ -90,3 +90,26 @@ def test_an_interrupted_dbt_build_raises_the_interrupt_instead_of_returning_a_fa
             dbt.run_dbt(["build", "--select", "stg_netsuite__terms+"], settings=dbt_settings, raise_on_failure=False)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_a_process_parses_the_project_once_for_the_builds_it_runs(built, dbt_settings, monkeypatch):
+    """run_dbt hands the project it parsed to the next dbt invocation: a second compile in the same process parses
+    nothing (dbt logs no partial-parsing check for it). What the parse depends on is its key: the environment the
+    parser reads (here the reporting currency) changes it; whether relations are kept (read only when a node runs)
+    does not."""
+    from pshub import dbt
+
+    log = dbt_settings.home_dir / "dbt" / "logs" / "dbt.log"
+    for _ in range(2):
+        result = dbt.run_dbt(["compile", "--select", "int_as_of_date"], settings=dbt_settings)
+        assert result.success, result.failures
+    last_invocation = log.read_text().rsplit("Running with dbt=", 1)[1]
+    assert "int_as_of_date" in last_invocation  # the log of the second compile
+    assert "Partial parsing" not in last_invocation and "Unable to do partial parsing" not in last_invocation
+
+    work = dbt_settings.home_dir / "dbt"
+    key = dbt._parse_key(work)
+    monkeypatch.setenv("PSHUB_DBT_KEEP_RELATIONS", "1")
+    assert dbt._parse_key(work) == key
+    monkeypatch.setenv("PSHUB_REPORTING_CURRENCY", "CHF")
+    assert dbt._parse_key(work) != key

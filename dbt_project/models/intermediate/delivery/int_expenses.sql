@@ -96,7 +96,8 @@ select
     case when keyed.is_approved and keyed.is_billable then keyed.amount else 0 end as approved_billable_amount,
     case when keyed.is_approved then keyed.amount else 0 end    as approved_amount,
     keyed.created_at,
-    keyed.updated_at
+    keyed.updated_at,
+    keyed.load_id                                               -- the landing of its PSA row (int_sync_erp_record_routes)
 from keyed
 left join (select distinct on (psa_expense_id) * from matched order by psa_expense_id, erp_expense_report_id) as matched
     using (psa_expense_id)

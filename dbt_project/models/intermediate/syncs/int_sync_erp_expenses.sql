@@ -4,7 +4,7 @@
 -- expenses). _hold_reason_code: the first reason after the ERP's own (as int_sync_erp_time_bills).
 with expenses as (
 
-    select expenses.*, routed.erp_system, routed.erp_company
+    select expenses.*, routed.erp_system, routed.erp_company, routed._load_watermark
     from {{ ref('int_sync_erp_record_routes') }} as routed
     join {{ ref('int_expenses') }} as expenses on expenses.psa_expense_id = routed.record_id
     where routed.sync_name = 'erp_expenses'
@@ -35,6 +35,7 @@ candidates as (
         expenses.engagement_id                                      as _engagement,
         expenses.amount                                             as _amount_at_stake,
         expenses.currency_code                                      as _currency,
+        expenses._load_watermark,  -- the load that landed the expense (int_sync_erp_record_routes)
         case
             when not expenses.is_approved then 'unapproved_expense'
             when expenses.expense_date is null then 'expense_without_date'

@@ -10,6 +10,11 @@
 -- candidates read it, the Dynamics ones for the few records routed there (none on a NetSuite-only hub: an index
 -- look-up), instead of routing each time entry again on every read (a full scan of the time entries, a second or more
 -- each time, several times a cycle).
+-- _load_watermark: when the record was last written, for the tests of a cycle (macros/test_where.sql,
+-- __written_since_last_build__): a time entry's is the build of int_time_entries that wrote it, an expense's the load
+-- that landed it (int_expenses is rebuilt whole, from the raw rows); a milestone has none (null: its sync's tests read
+-- every row). The candidates of erp_time_bills and erp_expenses take it from here, so that a test's filter on it
+-- selects this table's rows written since the last build, which it joins to their records by key.
 {{ config(materialized='table', indexes=[{'columns': ['sync_name', 'erp_system']}, {'columns': ['record_id']}]) }}
 
 with facts as (
@@ -25,7 +30,8 @@ time_entries as (
         entries.psa_time_entry_id                               as record_id,
         entries.engagement_id,
         {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
-                             held_system='entries.erp_posting_system', held_company='entries.erp_posting_company') }}
+                             held_system='entries.erp_posting_system', held_company='entries.erp_posting_company') }},
+        entries._load_watermark                                 as _load_watermark
     from {{ ref('int_time_entries') }} as entries
     left join facts using (engagement_id)
     left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
@@ -42,7 +48,8 @@ expenses as (
         expenses.psa_expense_id,
         expenses.engagement_id,
         {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
-                             held_system='expenses.erp_posting_system', held_company='expenses.erp_posting_company') }}
+                             held_system='expenses.erp_posting_system', held_company='expenses.erp_posting_company') }},
+        expenses.load_id                                        as _load_watermark
     from {{ ref('int_expenses') }} as expenses
     left join facts using (engagement_id)
     left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity
@@ -69,7 +76,8 @@ milestones as (
         milestones.psa_story_id,
         facts.engagement_id,
         {{ erp_route_columns('route', 'legal_entities.erp_subsidiary_id',
-                             held_system="case when held.external_id is not null then 'netsuite' end") }}
+                             held_system="case when held.external_id is not null then 'netsuite' end") }},
+        null::bigint
     from {{ ref('int_psa_tasks') }} as milestones
     join facts on facts.psa_project_id = milestones.psa_project_id and facts.billing_model = 'milestone'
     left join {{ ref('legal_entities') }} as legal_entities on legal_entities.legal_entity = facts.legal_entity

@@ -9,7 +9,9 @@
 -- ERP for those, and keeps its later reasons (int_sync_d365_hour_journal_lines).
 with entries as (
 
-    select entries.*, routed.erp_system, routed.erp_company
+    -- _load_watermark from the route, which reads it from int_time_entries too: a cycle's test reading the entries written
+    -- since the last build (_load_watermark above its) then reads both of this join's sides through that index
+    select entries.*, routed.erp_system, routed.erp_company, routed._load_watermark as _routed_watermark
     from {{ ref('int_sync_erp_record_routes') }} as routed
     join {{ ref('int_time_entries') }} as entries on entries.psa_time_entry_id = routed.record_id
     where routed.sync_name = 'erp_time_bills'
@@ -40,7 +42,7 @@ candidates as (
         entries.engagement_id                                       as _engagement,
         round(entries.hours * entries.bill_rate, 2)                 as _amount_at_stake,
         entries.currency_code                                       as _currency,
-        entries._load_watermark                                     as _load_watermark,  -- the build that wrote the entry
+        entries._routed_watermark                                   as _load_watermark,  -- the build that wrote the entry
         case
             when not entries.is_approved then 'unapproved_time'
             -- a value the PSA left empty holds the entry, with what is known of its amount (none without hours)
