@@ -248,10 +248,10 @@ def _json(rec: dict) -> str:
 
 
 def _shown(value: object, limit: int = 500) -> str | None:
-    """A refused value as quarantine shows it (the payload keeps it whole)."""
+    """A refused value as quarantine shows it (the payload keeps it whole; a NUL character as U+FFFD)."""
     if value is None:
         return None
-    text = value if isinstance(value, str) else orjson.dumps(value, default=repr).decode()
+    text = _storable(value) if isinstance(value, str) else orjson.dumps(value, default=repr).decode()
     return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
@@ -501,8 +501,8 @@ def land_page(conn: psycopg.Connection, spec: ObjectSpec, records: list, *, load
                 do update set attempts = ops.quarantine.attempts + 1, last_seen_at = now(),
                               payload = excluded.payload, run_id = excluded.run_id, load_id = excluded.load_id,
                               field = excluded.field, value = excluded.value
-            """, (spec.system, spec.object, _storable(rid), _storable(reason), _storable_json(orjson.dumps(payload).decode()),
-                  run_id, load_id, _storable(field_name), _storable(_shown(value))))
+            """, (spec.system, spec.object, _storable(rid), reason, _storable_json(orjson.dumps(payload).decode()),
+                  run_id, load_id, field_name, _shown(value)))
         result.quarantined = len(bad)
         if track_seen and any(rid is not None for _, rid, *_ in bad):
             with conn.cursor() as cur:
