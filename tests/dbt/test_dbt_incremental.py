@@ -20,7 +20,8 @@ COMPARED = """psa_time_entry_id, psa_project_id, engagement_id, erp_project_id, 
 INTERMEDIATE = ["intermediate.int_engagement_facts", "intermediate.int_as_of_date", "intermediate.int_time_entry_first_day",
                 "intermediate.int_calendar_days", "intermediate.int_allocations", "intermediate.int_time_engagement_months",
                 "intermediate.int_time_resource_weeks", "intermediate.int_time_bills", "intermediate.int_time_entry_issues",
-                "intermediate.int_data_quality_issues", "intermediate.int_engagement_month_inputs"]
+                "intermediate.int_data_quality_issues", "intermediate.int_engagement_month_inputs",
+                "intermediate.int_sync_erp_record_routes"]
 
 
 def _snapshot(db, table):
@@ -139,6 +140,18 @@ def _every_kind_of_change(db) -> dict:
     _change(db, "raw_salesforce.opportunity", deal, _landing(db, "salesforce", "opportunity"), IsWon=False,
             StageName="Closed Lost")
     picked["deal_lost"] = deal
+    # an engagement's legal entity: another deal (with billable time to route, none of the above) moves to another
+    # entity, so its time and expenses go to another ERP company (int_sync_erp_record_routes routes them again)
+    moved_deal, entity = db.execute("""
+        select routes.engagement_id, facts.legal_entity from intermediate.int_sync_erp_record_routes as routes
+        join intermediate.int_engagement_facts as facts using (engagement_id)
+        where routes.sync_name = 'erp_time_bills' and routes.engagement_id not in (%s, %s, %s, %s)
+        group by 1, 2 order by count(*), 1 limit 1""", (deleted[1], moved[1], changed[1], deal)).fetchone()
+    other = db.execute("select legal_entity from mappings.legal_entities where legal_entity <> %s order by 1 limit 1",
+                       (entity,)).fetchone()[0]
+    _change(db, "raw_salesforce.opportunity", moved_deal, _landing(db, "salesforce", "opportunity"),
+            Legal_Entity__c=other)
+    picked["deal_moved"] = (moved_deal, other)
 
     # a period closed: the open period with the least approved billable time (some)
     period = db.execute("""select periods.erp_accounting_period_id
@@ -200,6 +213,11 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
     # the moved entry keeps the engagement it left, so that the time sums recount that engagement's month
     assert db.execute("""select _engagement_id_before is distinct from engagement_id from intermediate.int_time_entries
                          where psa_time_entry_id = %s""", (picked["moved"],)).fetchone() == (True,)
+    # the engagement moved to another legal entity: every record of it routed by that entity now
+    routed, by_new_entity = db.execute("""select count(*), count(*) filter (where _legal_entity = %s)
+                                          from intermediate.int_sync_erp_record_routes where engagement_id = %s""",
+                                       (picked["deal_moved"][1], picked["deal_moved"][0])).fetchone()
+    assert routed == by_new_entity > 0
     reprocessed = db.execute("""select count(*) from intermediate.int_time_entries
                                 where _load_watermark > %s""", (before[1],)).fetchone()[0]
     after_incremental = _snapshot(db, "intermediate.int_time_entries")
