@@ -5,11 +5,15 @@ everything else (refresh on 401, backoff on 5xx/timeouts, Retry-After on 429, bo
 """
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import email.utils
 import logging
 import random
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -117,6 +121,53 @@ def json_of(response: httpx.Response) -> Any:
         return response.json()
 
 
+def date_of(response: httpx.Response) -> dt.datetime | None:
+    """The source's clock when it originated `response`: its Date header (RFC 9110 section 6.6.1: "An origin server
+    with a clock ... MUST generate a Date header field in all 2xx (Successful), 3xx (Redirection), and 4xx (Client
+    Error) responses"; an HTTP-date, GMT, to the second, section 5.6.7). None when it sent none or an unreadable one
+    (an origin without a clock MUST NOT send one)."""
+    value = response.headers.get("date")
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.timezone.utc)  # HTTP-date is always GMT
+
+
+class SourceClock:
+    """What a client's responses say of the source's clock while it is watched (ApiClient.source_clock): `read_from`
+    is a time, on the source's clock, at or before which no request answered in the meantime reached the source.
+
+    Each response gives its Date less the request's whole round trip, as measured here: the Date is stamped while
+    the response is originated, after the request arrived (and was truncated to the second, which only makes it
+    earlier), so the request reached the source no earlier than that. The earliest over every response is a lower
+    bound of the source's clock when the first of them reached it. One response without a usable Date and nothing
+    can be said (read_from None): the first request may be the one."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._earliest: dt.datetime | None = None
+        self.responses = 0
+        self.undated = 0
+
+    def observe(self, date: dt.datetime | None, round_trip_seconds: float) -> None:
+        with self._lock:
+            self.responses += 1
+            if date is None:
+                self.undated += 1
+                return
+            arrived_after = date - dt.timedelta(seconds=round_trip_seconds)
+            if self._earliest is None or arrived_after < self._earliest:
+                self._earliest = arrived_after
+
+    @property
+    def read_from(self) -> dt.datetime | None:
+        with self._lock:
+            return None if self.undated else self._earliest
+
+
 class ApiClient:
     system = "api"
 
@@ -138,6 +189,8 @@ class ApiClient:
                                  limits=httpx.Limits(max_connections=max(10, max_concurrency or 0)))
         self.calls = 0        # every HTTP request sent, for benchmarks and tests
         self.write_calls = 0  # those that were not GET or queries
+        self._clocks: list[SourceClock] = []  # watching the responses (source_clock)
+        self._clocks_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
@@ -172,6 +225,20 @@ class ApiClient:
         """Whether a changed-records read of `resource` comes oldest change first (so that the cursor may move page
         by page); False where the API cannot sort it so."""
         return True
+
+    @contextlib.contextmanager
+    def source_clock(self) -> Iterator[SourceClock]:
+        """Watch the source's clock in every response this client receives meanwhile (from any thread: a read's
+        windows are read at once). Responses to other callers of the same client only make SourceClock.read_from
+        earlier, never later than the first request of the watched read."""
+        clock = SourceClock()
+        with self._clocks_lock:
+            self._clocks.append(clock)
+        try:
+            yield clock
+        finally:
+            with self._clocks_lock:
+                self._clocks.remove(clock)
 
     # -- the one request function ------------------------------------------------------------------
     def token(self, force: bool = False) -> str:
@@ -219,7 +286,15 @@ class ApiClient:
             self.calls += 1
             if self._is_write(method, url) if is_write is None else is_write:
                 self.write_calls += 1
-            return self.http.request(method, url, headers=headers, **kwargs)
+            sent = time.monotonic()
+            response = self.http.request(method, url, headers=headers, **kwargs)
+            if self._clocks:
+                round_trip, date = time.monotonic() - sent, date_of(response)
+                with self._clocks_lock:
+                    watching = list(self._clocks)
+                for clock in watching:
+                    clock.observe(date, round_trip)
+            return response
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise Unreachable(self.system, f"cannot connect to {httpx.URL(url).host}:{httpx.URL(url).port or ''} "
                               f"({type(exc).__name__}): is it up? check PSHUB_{self.system.upper()}_URL") from None

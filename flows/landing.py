@@ -639,6 +639,9 @@ class Load:
             conn.execute(f"truncate {SEEN_TABLE}")
             conn.commit()
         self._max_updated: dt.datetime | None = None
+        # the source's clock when the read began, at the latest (connectors.http.SourceClock.read_from), kept with
+        # the load when it finishes
+        self.source_read_from: dt.datetime | None = None
         self._started = time.perf_counter()
         # a new table gets the index of its date field when the load ends, built in one pass, not updated row by row
         self._dated_index_at_end = bool(spec.dated_field and self.fills_new_table)
@@ -697,8 +700,8 @@ class Load:
             advance_cursor(self.conn, self.spec, self.cursor_field, self._max_updated, self.load_id)
         self.result.status, self.result.error = status, (error or None) and error[:2000]
         self.result.seconds = round(time.perf_counter() - self._started, 3)
-        self.conn.execute("update ops.loads set status = %s, error = %s, completed_at = now() where load_id = %s",
-                          (status, self.result.error, self.load_id))
+        self.conn.execute("""update ops.loads set status = %s, error = %s, completed_at = now(), source_read_from = %s
+                             where load_id = %s""", (status, self.result.error, self.source_read_from, self.load_id))
         self.conn.commit()
         if self._dated_index_at_end and status != "failed":
             self._dated_index_at_end = False

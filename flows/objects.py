@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # the other connectors are imported where their system lands 
 
 log = logging.getLogger("pshub.ingest")
 
-# Re-read a little before the cursor: a change committed late with an earlier stamp is not missed.
+# How late a change may be committed after the time it is stamped with (a source's transaction open that long): an
+# incremental read starts early enough to see such a change (read_since).
 OVERLAP = dt.timedelta(minutes=2)
 # Pages are combined up to this many records per landing transaction (Kantata pages hold 200).
 BATCH_ROWS = 5000
@@ -88,7 +89,10 @@ def source_streams(client: ApiClient, obj: catalog.SourceObject,
         fields = _salesforce_fields(client, obj)
         return [client.changed_pages(obj.name, fields, since=since, updated_field=obj.updated_field)]
     if obj.system == "kantata":
-        return client.changed_partitions(obj.name, since, dict(obj.params), parts=KANTATA_WINDOWS)
+        # updated_after excludes its own second (connectors.kantata.changed_partitions) and Kantata stamps whole
+        # seconds: after the second before `since`, so that a record stamped at `since` itself (the cursor) is read
+        after = since - dt.timedelta(seconds=1) if since is not None else None
+        return client.changed_partitions(obj.name, after, dict(obj.params), parts=KANTATA_WINDOWS)
     if obj.system == "netsuite":
         windows = client.changed_windows(obj.name, obj.typed_fields(), id_field=obj.id_field,
                                          updated_field=obj.updated_field, since=since)
@@ -273,6 +277,30 @@ def confirm_recent(conn: psycopg.Connection, client: kantata.KantataClient, obj:
     return deleted
 
 
+# -- where an incremental read starts ------------------------------------------------------------------
+def read_since(conn: psycopg.Connection, obj: catalog.SourceObject, cursor: dt.datetime | None) -> dt.datetime | None:
+    """The stamp an incremental read of `obj` starts at: the cursor (the newest stamp landed), or earlier when the
+    last completed read began less than OVERLAP after it; None (every record) with no cursor.
+
+    A change stamped before the cursor yet not landed was committed after the last read began (that read saw every
+    change committed before, from where it started): committed at most OVERLAP after its stamp, it is stamped at
+    or after (the source's clock when that read began) - OVERLAP. So the read starts at the earlier of the cursor
+    and that time, and not at the cursor less OVERLAP every time: that re-read, in every later cycle, the records
+    stamped in the OVERLAP before the cursor (the echoes of the hub's own writes at the end of a cycle: tens of
+    thousands after a first load) until a newer change moved the cursor on. The time is ops.loads.source_read_from
+    of the object's last completed load (the source's clock from its responses' Date headers,
+    connectors.http.SourceClock); a load that stopped or failed may have missed changes of its own read, and the
+    one before still bounds them. No such time (the source sent no Date): the cursor less OVERLAP, as before."""
+    if cursor is None:
+        return None
+    row = conn.execute("""select source_read_from from ops.loads where system = %s and object = %s
+                            and status = 'completed' order by started_at desc, load_id desc limit 1""",
+                       (obj.system, obj.name)).fetchone()
+    read_from = row[0] if row else None
+    since = cursor - OVERLAP if read_from is None else min(cursor, read_from - OVERLAP)
+    return since.astimezone(dt.timezone.utc)
+
+
 # -- one object ----------------------------------------------------------------------------------------
 def land_object(client: ApiClient, obj: catalog.SourceObject, run_id: str, *, full_refresh: bool = False,
                 reconcile: bool | None = None, batch_rows: int = BATCH_ROWS,
@@ -292,7 +320,7 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
                  full_refresh: bool, reconcile: bool | None, batch_rows: int) -> LoadResult:
     spec = spec_for(obj)
     cursor = None if full_refresh else read_cursor(conn, obj.system, obj.name)
-    since = cursor - OVERLAP if cursor is not None else None
+    since = read_since(conn, obj, cursor)
     # a read of every record (no cursor) sees every id: the reconciliation that follows compares with those
     track_seen = bool(obj.reconcile_ids and since is None and reconcile is not False and RECONCILE_FROM_READ)
     load = Load(conn, spec, run_id=run_id, cursor_from=cursor, cursor_field=obj.updated_field,
@@ -307,12 +335,14 @@ def _land_object(conn: psycopg.Connection, client: ApiClient, obj: catalog.Sourc
 
     report("started")
     try:
-        streams = source_streams(client, obj, since)
-        load.pages_in_order = len(streams) == 1 and client.pages_in_cursor_order(obj.name)
-        held = KANTATA_READ_AHEAD if obj.system == "kantata" else 4
-        for _ in land_batches(load, batched(merge_streams(streams, held=held), batch_rows)):
-            release_free_memory()
-            report("landing")
+        with client.source_clock() as clock:  # when the read began, on the source's clock: where the next one starts
+            streams = source_streams(client, obj, since)
+            load.pages_in_order = len(streams) == 1 and client.pages_in_cursor_order(obj.name)
+            held = KANTATA_READ_AHEAD if obj.system == "kantata" else 4
+            for _ in land_batches(load, batched(merge_streams(streams, held=held), batch_rows)):
+                release_free_memory()
+                report("landing")
+        load.source_read_from = clock.read_from
         if obj.reconcile_ids and (reconcile or (reconcile is None and (
                 track_seen or full_refresh or reconcile_due(conn, obj, dt.datetime.now(dt.timezone.utc))))):
             report("reconciling")

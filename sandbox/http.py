@@ -6,6 +6,8 @@ bodies; this module adds what they share: admin endpoints, faults, latency, stat
 """
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import logging
 import random
@@ -37,6 +39,7 @@ DEFAULT_FAULTS = {
     "search_requests_per_second": None,  # HubSpot: search calls a second (None: 5)
     "requests_per_ten_seconds": None,    # HubSpot: calls per rolling 10 s (None: 190, Professional)
     "seed": None,               # set to draw the faults above from a seeded generator: the same requests, the same faults
+    "clockless": False,         # answer as an origin server without a clock: no Date header (RFC 9110 section 6.6.1)
 }
 
 
@@ -180,6 +183,15 @@ class App:
     def check_concurrency(self) -> ApiError | None:
         return None
 
+    def http_date(self) -> str | None:
+        """The Date of a response: the firm's clock, which `tick` moves on by days and which stamps its records, not
+        this machine's (RFC 9110 section 6.6.1: an origin server with a clock MUST send the time the message was
+        originated; an IMF-fixdate, section 5.6.7). None as an origin without a clock (the `clockless` fault), which
+        MUST NOT send one."""
+        if self.faults.get("clockless"):
+            return None
+        return email.utils.format_datetime(self.sandbox.store.now().replace(tzinfo=dt.timezone.utc), usegmt=True)
+
     # dispatch -----------------------------------------------------------------------------------------
     def match(self, method: str, path: str):
         allowed = False
@@ -265,6 +277,15 @@ def _make_handler(app: App):
 
         def log_message(self, fmt, *args):
             log.debug("%s %s", app.name, fmt % args)
+
+        def send_response(self, code, message=None):
+            # BaseHTTPRequestHandler's, but with the Date of the firm's clock (App.http_date), not of this machine
+            self.log_request(code)
+            self.send_response_only(code, message)
+            self.send_header("Server", self.version_string())
+            date = app.http_date()
+            if date is not None:
+                self.send_header("Date", date)
 
         def _serve(self):
             parsed = urllib.parse.urlsplit(self.path)
