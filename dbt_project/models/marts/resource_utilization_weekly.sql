@@ -76,16 +76,16 @@ people as (
 
 ),
 
-people_changed as (
+people_compared as (
 
-    -- each person whose rows here can differ from those now, found through this table's index on (person, week):
-    -- their span here is not the one now (is_whole: nor their name, role or legal entity, or they have no rows here
-    -- or none now)
+    -- each person here or now beside their rows here, found through this table's index on (person, week): is_whole
+    -- when their name, role or legal entity is not the one held, or they have no rows here or none now
     select
         people.psa_user_id                                      as resource_id,
         held_first.week_start is null or now_people.psa_user_id is null
             or (held_first.resource_name, held_first.role_name, held_first.legal_entity)
                is distinct from (now_people.resource_name, now_people.role_name, now_people.legal_entity) as is_whole,
+        now_people.psa_user_id is not null                      as is_person_now,
         held_first.week_start                                   as held_first_week,
         held_last.week_start                                    as held_last_week,
         now_people.first_week,
@@ -106,11 +106,16 @@ people_changed as (
         where held.resource_id = people.psa_user_id
         order by week_start desc limit 1
     ) as held_last on true
-    where (held_first.week_start is not null or now_people.psa_user_id is not null)
-      and (held_first.week_start is null or now_people.psa_user_id is null
-           or (held_first.resource_name, held_first.role_name, held_first.legal_entity)
-              is distinct from (now_people.resource_name, now_people.role_name, now_people.legal_entity)
-           or held_first.week_start <> now_people.first_week or held_last.week_start <> now_people.last_week)
+
+),
+
+people_changed as (
+
+    -- each person whose rows here can differ from those now: is_whole, or their span here is not the one now
+    select resource_id, is_whole, held_first_week, held_last_week, first_week, last_week
+    from people_compared
+    where (held_first_week is not null or is_person_now)
+      and (is_whole or held_first_week <> first_week or held_last_week <> last_week)
 
 ),
 
