@@ -395,8 +395,12 @@ class NetSuiteClient(ApiClient):
                 result = {}
             details = (result.get("o:errorDetails") or [{}]) if isinstance(result, dict) else [{}]
             failed[index] = {"error_code": details[0].get("o:errorCode") or "TASK_FAILED",
-                             "error": details[0].get("detail") or result.get("title") or
+                             "error": details[0].get("detail") or (result.get("title") if isinstance(result, dict)
+                                                                   else None) or
                              f"task {task} of batch job {job}: {state.get('progress')}"}
+            status = result.get("status") if isinstance(result, dict) else None
+            if not details[0] or (isinstance(status, int) and status >= 500):
+                failed[index]["unknown"] = True  # no refusal of the record: the server's fault, sent again later
         for index in range(len(tasks), count):  # a task the job does not list: its outcome is unknown
             failed[index] = {"error_code": "NO_TASK", "error": f"batch job {job} lists no task for item {index + 1}",
                              "unknown": True}
