@@ -1,6 +1,7 @@
-"""Prefect flow `sync`: plan and apply each reverse-ETL sync, in order; one task per sync, retried when a retry can
-help. The hub runs it as its third stage, naming the syncs a failed dbt build blocked: those are recorded as
-skipped, with why, and not applied."""
+"""Prefect flow `sync`: plan and apply each reverse-ETL sync, in order; a sync with records to push is a task of its
+own, retried when a retry can help, and one with nothing to push is applied in the flow itself. The hub runs it as
+its third stage, naming the syncs a failed dbt build blocked: those are recorded as skipped, with why, and not
+applied."""
 from __future__ import annotations
 
 import logging
