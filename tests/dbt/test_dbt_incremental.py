@@ -343,6 +343,23 @@ def test_a_failed_build_is_not_recorded_as_the_last_good_one(built, dbt_settings
     assert db.execute("select count(*) from ops.dbt_builds").fetchone()[0] == before
 
 
+def test_a_parse_done_ahead_is_the_one_the_next_build_uses(built, dbt_settings, monkeypatch):
+    """A cycle's process parses the project while Prefect's API starts (flows.hub.WARM_UP); its dbt invocation then
+    parses no more."""
+    from dbt.cli.main import dbtRunner
+
+    from pshub import dbt as hub_dbt
+
+    invoked = []
+    real = dbtRunner.invoke
+    monkeypatch.setattr(dbtRunner, "invoke", lambda self, args, **kw: invoked.append(args[0]) or real(self, args, **kw))
+    hub_dbt._parsed.clear()
+    hub_dbt.parse_ahead(dbt_settings)
+    assert invoked == ["parse"]
+    result = hub_dbt.run_dbt(["compile", "--select", "int_as_of_date", "--no-write-json"], settings=dbt_settings)
+    assert result.success and invoked == ["parse", "compile"]
+
+
 def test_dbt_sessions_leave_parallel_workers_to_spare_cores_only():
     from pshub.dbt import session_options
 
