@@ -7,7 +7,7 @@
    from the same table, its REST destination in batch mode (collections of 200), when the optional `bench`
    extra is installed; the bench says why no other open-source reverse-ETL tool runs beside it.
 2. No-change plan: apply over a sync whose ledger already holds every one of M rows: time and write calls.
-3. ERP time bills: K time bills upserted under a NetSuite concurrency limit.
+3. ERP time bills: K time bills upserted under a NetSuite concurrency limit (batch requests of 100).
 
     .venv/bin/python bench/sync.py [--crm-records 10000] [--baseline-records 1000] [--ledger-rows 100000]
                                    [--time-bills 50000] [--latency-ms 50] [--concurrency-limit 5]
@@ -173,8 +173,9 @@ def main() -> None:
             calls = writes("netsuite") - w0
             print(f"\n3. ERP time bills (NetSuite concurrency limit {args.concurrency_limit})")
             print(f"   {bill_result.pushed:,} of {k:,} pushed in {bills_s:.1f} s = {bill_result.pushed / bills_s:,.0f}/s, "
-                  f"{calls:,} write calls, {bill_result.failed} failed; the floor at this latency and limit is "
-                  f"{k * args.latency_ms / 1000 / args.concurrency_limit:,.0f} s")
+                  f"{calls:,} write calls, {bill_result.failed} failed; one call per record would take at least "
+                  f"{k * args.latency_ms / 1000 / args.concurrency_limit:,.0f} s at this latency and limit (batches of "
+                  f"100: a write, a poll or more and a query each); load average {os.getloadavg()[0]:.2f}")
     finally:
         set_latency(0)
         server.stop()

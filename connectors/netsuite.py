@@ -10,15 +10,26 @@ from typing import Any
 
 import httpx
 import jwt
+import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from connectors.http import ApiClient, AuthError, json_of
+from connectors.http import ApiClient, AuthError, ConnectorError, NotFoundError, TransportError, error_for, json_of
 from connectors.paging import fetch_in_order
 
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
 SUITEQL_PAGE_MAX = 1000
 SUITEQL_RESULT_CAP = 100_000
+# NetSuite Help, "Batch Operations" (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/article_0127092747.html):
+# "You can currently work with a maximum of 100 records in one batch request."
+BATCH_MAX = 100
+# NetSuite Help, "REST Web Services Request Processing"
+# (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/chapter_161251386312.html): an asynchronous request is
+# answered with "Location: .../services/rest/async/v1/job/<id>"; the job, its tasks and each task's result live below it
+ASYNC_JOB = "/services/rest/async/v1/job"
+# How long one batch job may take before its outcome is called unknown, and the poll's backoff (seconds)
+JOB_DEADLINE_SECONDS = 600.0
+POLL_FIRST, POLL_MAX = 0.05, 2.0
 
 
 def suiteql_literal(value: Any) -> str:
@@ -136,6 +147,14 @@ class NetSuiteClient(ApiClient):
 
     def _is_write(self, method: str, path: str) -> bool:
         return method not in ("GET", "HEAD") and "/query/v1/suiteql" not in path
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        """As ApiClient's, keeping the Location header: a repeated idempotency key is refused with the Location of
+        the job the key already made (NetSuite Help, "Sending an Asynchronous Request Using an Idempotency Key")."""
+        message, code, body = self._error_detail(response)
+        exc = error_for(self.system, response, message, code=code, body=body)
+        exc.location = response.headers.get("Location")
+        raise exc
 
     # -- reads -------------------------------------------------------------------------------------
     def suiteql_pages(self, query: str, *, page_size: int = SUITEQL_PAGE_MAX) -> Iterator[list[dict]]:
@@ -264,3 +283,144 @@ class NetSuiteClient(ApiClient):
         """PATCH a record by internal id (e.g. to stamp an external id on one made by hand)."""
         self.request("PATCH", f"/services/rest/record/v1/{record_type}/{record_id}", json=fields)
         return str(record_id)
+
+    # -- batch writes (asynchronous jobs) ------------------------------------------------------------------
+    def batch_upsert(self, record_type: str, records: list[tuple[str, dict]], *,
+                     idempotency_key: str | None = None) -> list[dict]:
+        """Upsert up to 100 records by external id in one asynchronous batch request and wait for its job; returns
+        one result per record, in request order: {"id": internal id} or {"error_code": ..., "error": ...}.
+
+        The request (NetSuite Help, "Batch Operations",
+        https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/article_0127092747.html): PUT
+        /record/v1/{type} with `Prefer: respond-async`, `Content-type: application/vnd.oracle.resource+json;
+        type=collection` and the body {"items": [...]}; "PUT requests only support external ID for the upsert
+        operation", each item carrying its externalId. An upsert by external id is idempotent, and the request
+        carries an X-NetSuite-idempotency-key, kept across the retries of this call: a retry after a lost answer
+        (timeout, reset, 5xx after the commit) is refused with the Location of the job the first attempt made, and
+        that job is followed (no second write).
+
+        The results. The documented async API gives a record's outcome only per task: GET .../job/{id}/task lists
+        the tasks, GET .../task/{tid} tells whether one succeeded, GET .../task/{tid}/result gives its result
+        ("Polling for the Status of a Completed Asynchronous Request", "Getting the Result of an Executed
+        Request"): two or three calls per record would undo the batch. So: when the job itself reports
+        progress "succeeded" the internal ids are read back with ONE SuiteQL query (`select id, externalid from
+        <type> where externalid in (...)`); only a job that reports anything else has its tasks read, and only
+        the failed tasks' results (the refusal of that record). The docs are silent on the job's progress values
+        for a batch whose tasks partly failed and on the order of the task list: any value but "succeeded" is read
+        task by task, and the task list is taken to be in item order (task i is item i)."""
+        if not records:
+            return []
+        if len(records) > BATCH_MAX:
+            raise ValueError(f"a NetSuite batch takes at most {BATCH_MAX} records, not {len(records)}")
+        key = idempotency_key or str(uuid.uuid4())  # a UUID (RFC 4122), as the idempotency key is documented
+        items = [{**fields, "externalId": external_id} for external_id, fields in records]
+        job = self._submit_batch("PUT", f"/services/rest/record/v1/{record_type}", items, key)
+        status = self._wait_for_job(job)
+        ids = self._ids_by_external_id(record_type, [external_id for external_id, _ in records])
+        if status.get("progress") == "succeeded":
+            return [{"id": ids[e]} if e in ids else
+                    {"error_code": "NOT_FOUND_AFTER_JOB", "error": f"the batch job {job} succeeded but no {record_type} "
+                     f"has external id {e}", "unknown": True} for e, _ in records]
+        failed = self._failed_tasks(job, len(records))
+        out = []
+        for index, (external_id, _) in enumerate(records):
+            if index in failed:
+                out.append(failed[index])
+            elif external_id in ids:
+                out.append({"id": ids[external_id]})
+            else:
+                out.append({"error_code": "NOT_FOUND_AFTER_JOB", "error": f"the batch job {job} reported no error for "
+                            f"{external_id} but no {record_type} has it", "unknown": True})
+        return out
+
+    def _submit_batch(self, method: str, path: str, items: list[dict], key: str) -> str:
+        """Send the batch request; the job's id. A 202 Accepted with `Location: /services/rest/async/v1/job/<id>`
+        ("Sending an Asynchronous Request",
+        https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_161278579295.html). A key already used is
+        answered "HTTP 400 Conflict", o:errorCode IDEMPOTENCY_ERROR, with the Location of the job it made ("Sending an
+        Asynchronous Request Using an Idempotency Key",
+        https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_164494900632.html): that job is ours."""
+        headers = {"Prefer": "respond-async", "Content-Type": "application/vnd.oracle.resource+json; type=collection",
+                   "X-NetSuite-Idempotency-Key": key}
+        try:
+            response = self.request(method, path, headers=headers, content=orjson.dumps({"items": items}))
+            location = response.headers.get("Location")
+        except ConnectorError as exc:
+            location = getattr(exc, "location", None)
+            if exc.code != "IDEMPOTENCY_ERROR" or not location:
+                raise
+        if not location:
+            raise TransportError(self.system, f"the batch request was answered {response.status_code} without the "
+                                              "Location of its job")
+        return location.rstrip("/").rsplit("/", 1)[-1]
+
+    def _wait_for_job(self, job: str, deadline: float = JOB_DEADLINE_SECONDS) -> dict:
+        """Poll GET /async/v1/job/{id} until it reports "completed": true ("Sending an Asynchronous Request": the job
+        has completed, id, progress and a link to its tasks). The poll sleeps between calls, 50 ms doubling up to
+        2 s: a job of 100 records takes the server a while, and each poll counts against the account's limits. A
+        job not completed within `deadline` is an unknown outcome (TransportError: the batch is sent again, by
+        external id, which cannot make a second record)."""
+        wait, give_up = POLL_FIRST, time.monotonic() + deadline
+        while True:
+            try:
+                status = json_of(self.request("GET", f"{ASYNC_JOB}/{job}"))
+            except NotFoundError:  # the job is gone: what it wrote is unknown
+                raise TransportError(self.system, f"the batch job {job} is no longer known") from None
+            if status.get("completed"):
+                return status
+            if time.monotonic() + wait > give_up:
+                raise TransportError(self.system, f"the batch job {job} did not complete within {deadline:.0f} s")
+            time.sleep(wait)
+            wait = min(POLL_MAX, wait * 2)
+
+    def _ids_by_external_id(self, record_type: str, external_ids: list[str]) -> dict[str, str]:
+        """One SuiteQL query: the internal ids of these external ids (the record type's table has its name)."""
+        query = (f"SELECT t.id, t.externalid FROM {record_type} t WHERE t.externalid IN "
+                 f"{suiteql_literal(list(external_ids))}")
+        return {str(r["externalid"]): str(r["id"]) for page in self.suiteql_pages(query) for r in page}
+
+    def _failed_tasks(self, job: str, count: int) -> dict[int, dict]:
+        """The failed tasks of a completed job, by item index: their results' error code and message. A failed
+        task's result is taken to be an error body as a synchronous request's (o:errorDetails with detail and
+        o:errorCode): the docs show only a succeeded task's result."""
+        tasks = [str(t.get("id") or _link_id(t)) for page in self._collection(f"{ASYNC_JOB}/{job}/task") for t in page]
+        failed: dict[int, dict] = {}
+        for index, task in enumerate(tasks[:count]):
+            state = json_of(self.request("GET", f"{ASYNC_JOB}/{job}/task/{task}"))
+            if state.get("progress") == "succeeded":
+                continue
+            try:
+                result = json_of(self.request("GET", f"{ASYNC_JOB}/{job}/task/{task}/result"))
+            except NotFoundError:
+                result = {}
+            details = (result.get("o:errorDetails") or [{}]) if isinstance(result, dict) else [{}]
+            failed[index] = {"error_code": details[0].get("o:errorCode") or "TASK_FAILED",
+                             "error": details[0].get("detail") or (result.get("title") if isinstance(result, dict)
+                                                                   else None) or
+                             f"task {task} of batch job {job}: {state.get('progress')}"}
+            status = result.get("status") if isinstance(result, dict) else None
+            if not details[0] or (isinstance(status, int) and status >= 500):
+                failed[index]["unknown"] = True  # no refusal of the record: the server's fault, sent again later
+        for index in range(len(tasks), count):  # a task the job does not list: its outcome is unknown
+            failed[index] = {"error_code": "NO_TASK", "error": f"batch job {job} lists no task for item {index + 1}",
+                             "unknown": True}
+        return failed
+
+    def _collection(self, path: str) -> Iterator[list[dict]]:
+        """The pages of a REST collection (items, hasMore, offset)."""
+        offset = 0
+        while True:
+            body = json_of(self.request("GET", path, params={"limit": 1000, "offset": offset}))
+            items = body.get("items", [])
+            yield items
+            if not body.get("hasMore") or not items:
+                return
+            offset += len(items)
+
+
+def _link_id(item: dict) -> str:
+    """The last segment of an item's self link (a collection item may carry only its links)."""
+    for link in item.get("links") or []:
+        if link.get("rel") == "self" and link.get("href"):
+            return link["href"].rstrip("/").rsplit("/", 1)[-1]
+    return ""

@@ -77,23 +77,64 @@ def _known_id(ctx: Context, row: dict) -> str | None:
 
 
 # -- NetSuite: upsert by external id; a record made by hand is patched by id and gets the external id ----------
+# From this many rows to upsert, batch requests of up to 100 (connectors.netsuite.batch_upsert: one write call, an
+# asynchronous job polled for); below it, one PUT per record answers sooner than a job can be submitted and polled.
+NETSUITE_BATCH_FROM = 10
+
+
 def netsuite_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
+    """Upsert by external id, in batches of up to 100 when there are at least NETSUITE_BATCH_FROM rows, several in
+    flight (up to the context's concurrency: NetSuite's default limit is 5 requests at once). An upsert by external id
+    is idempotent, so a batch whose outcome is unknown (timeout, 5xx, job lost) is sent again (the connector first
+    retries with the same idempotency key, which follows the job the first attempt made) and can never make a second
+    record. A record NetSuite refuses is that record's rejection; the others in its batch are written. Records matched
+    by rule in dbt and not yet written by the hub are PATCHed by id one by one (they take the external id, so that
+    later upserts find them): they are few, the records made by hand before the hub."""
+    from connectors.netsuite import BATCH_MAX
+
     sync = ctx.sync
 
-    def one(row: dict) -> Outcome:
+    def one(row: dict) -> list[Outcome]:
         key = str(row[sync.key])
         fields = body(sync, row, send_nulls=False)
         try:
-            matched = row.get(sync.existing_id) if sync.existing_id else None
-            if matched not in (None, "") and not row.get("_destination_id"):
-                return Outcome(key, destination_id=client.update(sync.object, str(matched), {**fields, "externalId": key}))
-            return Outcome(key, destination_id=client.upsert(sync.object, key, fields),
-                           created=row.get("_action") == "insert")
+            if row_matched(sync, row):
+                return [Outcome(key, destination_id=client.update(sync.object, str(row[sync.existing_id]),
+                                                                  {**fields, "externalId": key}))]
+            return [Outcome(key, destination_id=client.upsert(sync.object, key, fields),
+                            created=row.get("_action") == "insert")]
         except ConnectorError as exc:
-            return _failure(key, exc)
+            return [_failure(key, exc)]
 
-    with ThreadPoolExecutor(max_workers=max(1, ctx.concurrency)) as pool:
-        return list(pool.map(one, rows))
+    def one_batch(chunk: list[dict]) -> list[Outcome]:
+        records = [(str(r[sync.key]), body(sync, r, send_nulls=False)) for r in chunk]
+        for attempt in (1, 2):
+            try:
+                results = client.batch_upsert(sync.object, records)
+                break
+            except ConnectorError as exc:
+                if attempt == 2 or not exc.transient:
+                    return [_failure(key, exc) for key, _ in records]
+                log.warning("%s: a batch of %d records has an unknown outcome (%s); sending it again by external id",
+                            sync.name, len(records), exc)
+        outcomes = []
+        for row, (key, _), res in zip(chunk, records, results):
+            if res.get("id"):
+                outcomes.append(Outcome(key, destination_id=str(res["id"]), created=row.get("_action") == "insert"))
+            else:
+                outcomes.append(Outcome(key, error_code=res.get("error_code") or "REJECTED",
+                                        error=res.get("error") or "refused by NetSuite",
+                                        stage="failed" if res.get("unknown") else "rejected"))
+        return outcomes
+
+    upserts = [r for r in rows if not row_matched(sync, r)]
+    if len(upserts) >= NETSUITE_BATCH_FROM and hasattr(client, "batch_upsert"):
+        work = [(one, r) for r in rows if row_matched(sync, r)]
+        work += [(one_batch, upserts[i:i + BATCH_MAX]) for i in range(0, len(upserts), BATCH_MAX)]
+    else:
+        work = [(one, r) for r in rows]
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(work) or 1))) as pool:
+        return [o for outcomes in pool.map(lambda w: w[0](w[1]), work) for o in outcomes]
 
 
 # -- Salesforce: sObject Collections update by Id or upsert by external id, 200 records a call ---------------

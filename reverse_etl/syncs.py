@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 # Operations, per destination:
-NETSUITE_UPSERT = "netsuite_upsert"          # PUT /record/v1/{type}/eid:{key}; PATCH by id where matched by rule
+NETSUITE_UPSERT = "netsuite_upsert"          # PUT /record/v1/{type}/eid:{key} (batches of 100: PUT /record/v1/{type});
+#                                             PATCH by id where matched by rule
+# NetSuite syncs read 500 rows a batch: five batch requests of 100 in flight, NetSuite's default concurrency limit
+NETSUITE_BATCH = 500
 SALESFORCE_UPDATE = "salesforce_update"      # PATCH /composite/sobjects, 200 a call, by Id
 SALESFORCE_UPSERT = "salesforce_upsert"      # PATCH /composite/sobjects/{SObject}/{ExternalIdField}, 200 a call
 KANTATA_UPSERT = "kantata_upsert"            # POST (bulk, 100 a call) or PUT by id; intents guard creates
@@ -77,13 +80,13 @@ def fields(*specs: str) -> tuple[Field, ...]:
 SYNCS: dict[str, Sync] = {s.name: s for s in (
     Sync("erp_customers", "netsuite", "customer", "external_id",
          fields("companyName!", "subsidiary:ref!", "currency:ref", "terms:ref"),
-         NETSUITE_UPSERT, existing_id="_erp_customer_id",
+         NETSUITE_UPSERT, batch_size=NETSUITE_BATCH, existing_id="_erp_customer_id",
          description="CRM accounts with a closed-won deal become ERP customers (external id = CRM account id)."),
     Sync("erp_projects", "netsuite", "job", "external_id",
          fields("companyName!", "parent:ref!", "subsidiary:ref", "currency:ref", "entityStatus:ref",
                 "jobBillingType", "startDate:date", "projectedEndDate:date", "projectedValue:number",
                 "custentity_billing_model", "custentity_service_line", "custentity_crm_opportunity_id"),
-         NETSUITE_UPSERT, existing_id="_erp_project_id",
+         NETSUITE_UPSERT, batch_size=NETSUITE_BATCH, existing_id="_erp_project_id",
          description="Closed-won opportunities become ERP projects (external id = opportunity id)."),
     # Dynamics 365 Finance: the ERP syncs' rows routed to it (int_erp_routes), upserted by each data entity's
     # natural key, dataAreaId (the company) first: a retry, or a change set redone after a lost answer, meets the
@@ -129,18 +132,18 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
     Sync("erp_time_bills", "netsuite", "timebill", "external_id",
          fields("employee:ref!", "customer:ref!", "item:ref", "hours:number!", "rate:number", "isBillable:boolean",
                 "tranDate:date!", "memo"),
-         NETSUITE_UPSERT, existing_id="_erp_time_bill_id",
+         NETSUITE_UPSERT, batch_size=NETSUITE_BATCH, existing_id="_erp_time_bill_id",
          description="Approved billable PSA time on keyed projects in open periods becomes ERP time bills."),
     Sync("erp_expenses", "netsuite", "expensereport", "external_id",
          fields("employee:ref!", "entity:ref!", "tranDate:date!", "category", "amount:number!", "currency:ref",
                 "isBillable:boolean", "memo"),
-         NETSUITE_UPSERT, existing_id="_erp_expense_report_id",
+         NETSUITE_UPSERT, batch_size=NETSUITE_BATCH, existing_id="_erp_expense_report_id",
          description="Approved billable PSA expenses become ERP billable expenses."),
     Sync("erp_invoice_requests", "netsuite", "customrecord_pshub_invoice_request", "external_id",
          fields("name!", "custrecord_pshub_ir_project:ref!", "custrecord_pshub_ir_amount:number!",
                 "custrecord_pshub_ir_currency:ref", "custrecord_pshub_ir_milestone", "custrecord_pshub_ir_date:date",
                 "custrecord_pshub_ir_status"),
-         NETSUITE_UPSERT,
+         NETSUITE_UPSERT, batch_size=NETSUITE_BATCH,
          description="Completed milestones of milestone-billed engagements become ERP invoice requests."),
     # Dynamics 365 Finance's lines and invoice requests (its customers and projects run beside NetSuite's, above)
     # entity sets and fields: sandbox/dynamics.py names the sources (JournalTrans, ExpenseJournalLines); PshExternalId is

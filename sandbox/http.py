@@ -117,6 +117,11 @@ class Stats:
             self.by_route[route] = self.by_route.get(route, 0) + 1
             self.by_status[str(status)] = self.by_status.get(str(status), 0) + 1
 
+    def add_records(self, n: int):
+        """Records written after the request that asked for them was answered (an asynchronous job's)."""
+        with self.lock:
+            self.records_written += n
+
     def lose_response(self):
         with self.lock:
             self.lost_responses += 1

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import secrets
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -21,8 +23,14 @@ from sandbox.store import parse_datetime, ns_datetime
 from sandbox.suiteql import SuiteQLError, translate
 import sqlite3
 
+log = logging.getLogger("sandbox")
 REC = "/services/rest/record/v1"
+ASYNC = "/services/rest/async/v1/job"
 MAX_RESULTS = 100_000
+# NetSuite Help, "Batch Operations" (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/article_0127092747.html)
+BATCH_MAX = 100
+COLLECTION_TYPE = "application/vnd.oracle.resource+json; type=collection"
+JOBS_KEPT = 5000  # jobs (and their idempotency keys) the sandbox remembers
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
           429: "Too Many Requests", 500: "Internal Server Error"}
 TYPES = {400: "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
@@ -58,12 +66,25 @@ class NetSuite(App):
         self.counts: OrderedDict[str, int] = OrderedDict()
         self.count_lock = threading.Lock()
         self.used_jti: set = set()
+        # asynchronous jobs: id -> job; idempotency key -> job id; processed by "REST Async Processors" (NetSuite
+        # Help, "REST Web Services Request Processing": as many as the account's SuiteCloud Plus licenses; two here)
+        self.jobs: OrderedDict[int, dict] = OrderedDict()
+        self.job_keys: dict[str, int] = {}
+        self.jobs_lock = threading.Lock()
+        self.next_job = 0
+        self.processors = ThreadPoolExecutor(max_workers=2, thread_name_prefix="netsuite-async")
         r = self.route
         r("POST", "/services/rest/auth/oauth2/v1/token", "POST token", auth=False, write=False)(self.token)
         r("POST", "/services/rest/query/v1/suiteql", "POST suiteql", write=False)(self.suiteql)
         r("GET", REC + "/(?P<rtype>\\w+)", "GET record list")(self.list_records)
         r("GET", REC + "/(?P<rtype>\\w+)/(?P<rid>[^/]+)", "GET record")(self.get_record)
         r("POST", REC + "/(?P<rtype>\\w+)", "POST record")(self.create)
+        r("PUT", REC + "/(?P<rtype>\\w+)", "PUT record batch")(self.batch)
+        r("PATCH", REC + "/(?P<rtype>\\w+)", "PATCH record batch")(self.batch)
+        r("GET", ASYNC + "/(?P<job>\\d+)", "GET async job")(self.job_status)
+        r("GET", ASYNC + "/(?P<job>\\d+)/task/?", "GET async job tasks")(self.job_tasks)
+        r("GET", ASYNC + "/(?P<job>\\d+)/task/(?P<task>\\d+)", "GET async job task")(self.job_task)
+        r("GET", ASYNC + "/(?P<job>\\d+)/task/(?P<task>\\d+)/result", "GET async job task result")(self.job_task_result)
         r("PATCH", REC + "/(?P<rtype>\\w+)/(?P<rid>[^/]+)", "PATCH record")(self.patch)
         r("PUT", REC + "/(?P<rtype>\\w+)/(?P<rid>eid:[^/]+)", "PUT record eid upsert")(self.put_eid)
         r("DELETE", REC + "/(?P<rtype>\\w+)/(?P<rid>[^/]+)", "DELETE record")(self.delete)
@@ -393,6 +414,8 @@ class NetSuite(App):
         return resp
 
     def create(self, req, rtype):
+        if _is_batch(req):
+            return self.batch(req, rtype)
         t = self._rtype(rtype)
         values = self._values(t, req.json())
         with self.sandbox.store.write_lock:
@@ -434,6 +457,187 @@ class NetSuite(App):
         resp = Response(204)
         resp.records_written = 1
         return resp
+
+
+    # -- batch operations: asynchronous jobs --------------------------------------------------------------
+    def batch(self, req, rtype):
+        """POST (create), PUT (upsert by external id) or PATCH (update by internal id, else external id) of up to
+        100 records of one type (NetSuite Help, "Batch Operations",
+        https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/article_0127092747.html): `Prefer: respond-async`
+        and the collection content type are required; the body is {"items": [...]}. Answered 202 Accepted with
+        Preference-Applied and `Location: /services/rest/async/v1/job/<id>` ("Sending an Asynchronous Request"); the
+        items are written afterwards by a processor, each with the single-record rules. A repeated
+        X-NetSuite-idempotency-key is refused "400 Conflict", IDEMPOTENCY_ERROR, with the Location of its job
+        ("Sending an Asynchronous Request Using an Idempotency Key"): nothing is written a second time."""
+        if not _is_batch(req):
+            raise ns_error(400, "Batch requests must be sent with the headers 'Prefer: respond-async' and "
+                                f"'Content-Type: {COLLECTION_TYPE}'.", "INVALID_HEADER")
+        t = self._rtype(rtype)
+        body = req.json()
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise ns_error(400, "The request body must be a JSON object with the records in the 'items' property.",
+                           "INVALID_CONTENT")
+        if len(items) > BATCH_MAX:
+            raise ns_error(400, f"A batch request can contain at most {BATCH_MAX} records.", "INVALID_CONTENT")
+        key = req.headers.get("x-netsuite-idempotency-key")
+        with self.jobs_lock:
+            if key and key in self.job_keys:
+                raise ApiError(400, {"type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html#sec10.4.10",
+                                     "title": "Conflict", "status": 400,
+                                     "o:errorDetails": [{"detail": "A request with the same idempotency key is already "
+                                                         "submitted. See the \"Location\" header for a link to the "
+                                                         "previously submitted job", "o:errorCode": "IDEMPOTENCY_ERROR"}]},
+                               {"Location": f"{ASYNC}/{self.job_keys[key]}", "Preference-Applied": "respond-async"})
+            self.next_job += 1
+            job = {"id": self.next_job, "type": t, "method": req.method, "items": items, "completed": False,
+                   "progress": "pending", "tasks": [], "start": None, "end": None}
+            self.jobs[job["id"]] = job
+            if key:
+                self.job_keys[key] = job["id"]
+                job["key"] = key
+            while len(self.jobs) > JOBS_KEPT:
+                _, old = self.jobs.popitem(last=False)
+                self.job_keys.pop(old.get("key"), None)
+        self.processors.submit(self._run_job, job)
+        return Response(202, None, {"Location": f"{ASYNC}/{job['id']}", "Preference-Applied": "respond-async"})
+
+    def _run_job(self, job: dict) -> None:
+        """Write the items one by one with the single-record endpoints' rules; a refused item is its task's
+        failure, the others are written (one transaction, one savepoint per item)."""
+        t, method = job["type"], job["method"]
+        job["start"] = self._now_iso()
+        tasks = []
+        c = self.sandbox.store.conn()
+        try:
+            with self.sandbox.store.write_lock:
+                c.execute("BEGIN IMMEDIATE")
+                try:
+                    for item in job["items"]:
+                        c.execute("SAVEPOINT item")
+                        try:
+                            rid = self._batch_item(t, method, item)
+                            tasks.append({"progress": "succeeded", "record": rid})
+                            c.execute("RELEASE SAVEPOINT item")
+                        except ApiError as e:
+                            c.execute("ROLLBACK TO SAVEPOINT item")
+                            c.execute("RELEASE SAVEPOINT item")
+                            tasks.append({"progress": "failed", "error": e.body})
+                        except (ValueError, sqlite3.Error) as e:
+                            c.execute("ROLLBACK TO SAVEPOINT item")
+                            c.execute("RELEASE SAVEPOINT item")
+                            tasks.append({"progress": "failed", "error": ns_error(400, str(e), "INVALID_CONTENT").body})
+                    c.execute("COMMIT")
+                except BaseException:
+                    c.execute("ROLLBACK")
+                    raise
+        except Exception as e:  # the whole job failed: no item written
+            tasks = [{"progress": "failed", "error": self.server_error().body} for _ in job["items"]]
+            log.error("netsuite batch job %s failed: %s", job["id"], e)
+        written = sum(task["progress"] == "succeeded" for task in tasks)
+        self.stats.add_records(written)
+        job["tasks"] = tasks
+        job["end"] = self._now_iso()
+        job["progress"] = "succeeded" if written == len(tasks) else "failed"
+        job["completed"] = True
+
+    def _now_iso(self) -> str:
+        return self.sandbox.store.now().strftime("%Y-%m-%dT%H:%M:%SZ")  # the firm's clock, as records are stamped
+
+    def _batch_item(self, t: str, method: str, item) -> int:
+        if not isinstance(item, dict):
+            raise ns_error(400, "Each item of a batch request must be a JSON object.", "INVALID_CONTENT")
+        rid = item.get("id")
+        eid = item.get("externalId")
+        values = self._values(t, item)
+        if method == "POST":
+            if values.get("externalid") and self._row(t, "eid:" + values["externalid"]):
+                raise ns_error(400, f"A record with external ID {values['externalid']} already exists.",
+                               "DUP_RCRD", "externalId")
+            self._check_business(t, values, None)
+            return self._write(t, values, None)
+        if method == "PUT":  # "PUT requests only support external ID for the upsert operation"
+            if eid in (None, ""):
+                raise ns_error(400, "An upsert in a batch request needs the record's externalId.", "INVALID_CONTENT",
+                               "externalId")
+            values["externalid"] = str(eid)
+            row = self._row(t, "eid:" + str(eid))
+            self._check_business(t, values, row)
+            return self._write(t, values, row)
+        # PATCH: "The internal ID takes precedence over the external ID."
+        if rid not in (None, ""):
+            row = self._row(t, str(rid))
+        elif eid not in (None, ""):
+            row = self._row(t, "eid:" + str(eid))
+        else:
+            raise ns_error(400, "An update in a batch request needs the record's id or externalId.", "INVALID_CONTENT")
+        if row is None:
+            raise ns_error(404, "The record instance does not exist. Provide a valid record instance ID.",
+                           "NONEXISTENT_ID")
+        self._check_business(t, values, row)
+        return self._write(t, values, row)
+
+    def _job(self, job) -> dict:
+        with self.jobs_lock:
+            found = self.jobs.get(int(job))
+        if found is None:
+            raise ns_error(404, f"The async job {job} does not exist.", "NONEXISTENT_ID")
+        return found
+
+    def job_status(self, req, job):
+        """"Sending an Asynchronous Request": links, completed, id, progress, task (its link)."""
+        j = self._job(job)
+        base = f"{self.base_url}{ASYNC}/{j['id']}"
+        body = {"links": [{"rel": "self", "href": base}], "completed": j["completed"], "id": str(j["id"]),
+                "progress": j["progress"], "task": {"links": [{"rel": "self", "href": base + "/task"}]}}
+        if j["start"]:
+            body["startTime"] = j["start"]
+        if j["end"]:
+            body["endTime"] = j["end"]
+        return Response(200, body)
+
+    def job_tasks(self, req, job):
+        """The task list ("Polling for the Status of a Completed Asynchronous Request": GET .../job/1/task/), a
+        collection: one task per item, in item order."""
+        j = self._job(job)
+        base = f"{self.base_url}{ASYNC}/{j['id']}/task"
+        n = len(j["tasks"]) if j["completed"] else 0
+        limit = min(1000, max(1, int(req.arg("limit", "1000"))))
+        offset = max(0, int(req.arg("offset", "0")))
+        ids = list(range(offset + 1, min(n, offset + limit) + 1))
+        items = [{"links": [{"rel": "self", "href": f"{base}/{i}"}], "id": str(i)} for i in ids]
+        return Response(200, {"links": [{"rel": "self", "href": base}], "count": len(items),
+                              "hasMore": offset + len(items) < n, "items": items, "offset": offset, "totalResults": n})
+
+    def _task(self, job, task) -> tuple[dict, dict]:
+        j = self._job(job)
+        i = int(task)
+        if not j["completed"] or not 1 <= i <= len(j["tasks"]):
+            raise ns_error(404, f"The task {task} of async job {job} does not exist.", "NONEXISTENT_ID")
+        return j, j["tasks"][i - 1]
+
+    def job_task(self, req, job, task):
+        """"Polling for the Status of a Completed Asynchronous Request": links (related: its result), completed,
+        endTime, id, progress ("succeeded"), startTime."""
+        j, tk = self._task(job, task)
+        base = f"{self.base_url}{ASYNC}/{j['id']}/task/{task}"
+        return Response(200, {"links": [{"rel": "related", "href": base + "/result"}, {"rel": "self", "href": base}],
+                              "completed": True, "endTime": j["end"], "id": str(task), "progress": tk["progress"],
+                              "startTime": j["start"]})
+
+    def job_task_result(self, req, job, task):
+        """"Getting the Result of an Executed Request". A succeeded write's result: the record's link (the docs show
+        only a read's result, the record); a failed one: the error body the single-record request would answer."""
+        j, tk = self._task(job, task)
+        if tk["progress"] != "succeeded":
+            return Response(200, tk["error"])
+        return Response(200, {"links": [{"rel": "self", "href": f"{self.base_url}{REC}/{j['type']}/{tk['record']}"}],
+                              "id": str(tk["record"])})
+
+
+def _is_batch(req) -> bool:
+    return ("respond-async" in req.headers.get("prefer", "").lower()
+            and "type=collection" in req.headers.get("content-type", "").replace(" ", "").lower())
 
 
 def delete_record(store, t: str, rid: int) -> None:
