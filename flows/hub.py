@@ -38,7 +38,7 @@ from flows.sync import sync
 from flows.transform import transform
 from pshub import alerts, runlog
 from pshub import status as ops_status
-from pshub.dbt import DbtFailed
+from pshub.dbt import DbtFailed, parse_ahead
 from pshub.runs import connection_name, finish_run, mark_abandoned, new_run_id, set_current_run_id, start_run
 from pshub.settings import get_settings
 from pshub.warehouse import connect, database_url
@@ -50,7 +50,8 @@ CYCLE_LOCK_KEY = 0x70736875620001  # one hub cycle at a time per warehouse
 # What a cycle imports only when it needs it: dbt when its build starts (pshub/dbt.py imports it lazily), pandera
 # (and pandas) when the first sync validates rows to push (reverse_etl/engine.py). A command that starts Prefect's API
 # for a cycle imports these while the server boots (prefect_api.TemporaryApi.wait), as long as it is not ready.
-WARM_UP = ("dbt.cli.main", "dbt.adapters.postgres", "dbt.task.build", "pandera.pandas")
+# Then dbt's parse of the project, which the build would otherwise do before its first node (pshub.dbt.parse_ahead).
+WARM_UP = ("dbt.cli.main", "dbt.adapters.postgres", "dbt.task.build", parse_ahead, "pandera.pandas")
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _RUN_ID = re.compile(r"r\d{8}T\d{6}Z-[0-9a-f]{6}")

@@ -43,10 +43,22 @@ ALWAYS = ["source:ops.sync_ledger+", "source:ops.sync_exceptions+", "int_as_of_d
 
 
 def ensure_sources(settings: Settings | None = None) -> None:
-    """Every raw table dbt reads exists, even before its first landing, so a build never trips on a gap."""
+    """Every raw table dbt reads exists, even before its first landing, so a build never trips on a gap. One look
+    at the catalog says which tables or indexes are missing; only their objects are ensured (ensure_raw_table takes
+    a lock and five statements an object: every cycle paid them for all of its objects, which its ingest had
+    landed already)."""
+    specs = [spec_for(obj) for obj in catalog.select()]
     with connect(settings) as conn:
-        for obj in catalog.select():
-            ensure_raw_table(conn, spec_for(obj))
+        present = set(conn.execute(
+            """select n.nspname, c.relname from pg_catalog.pg_class c
+                 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                where n.nspname = any(%s)""", (sorted({spec.schema for spec in specs}),)).fetchall())
+        for spec in specs:
+            # the relations ensure_raw_table makes (an index name PostgreSQL shortened only makes it ensure again)
+            names = [spec.table, f"{spec.table}__load_id", *([f"{spec.table}__{spec.dated_field}"]
+                                                              if spec.dated_field else [])]
+            if any((spec.schema, name) not in present for name in names):
+                ensure_raw_table(conn, spec)
         conn.commit()
 
 
@@ -85,6 +97,7 @@ class BuildPlan:
     # are not created again (macros/materializations.sql; an environment variable, not a dbt var, whose change
     # would make dbt parse the whole project again)
     keeps_relations: bool = False
+    project: str | None = None           # the project's fingerprint when the plan computed it (record_build keeps it)
 
     @property
     def scope(self) -> str:
@@ -158,7 +171,8 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
         if last is None:
             return BuildPlan(build_args(full_refresh=True), watermark, saves_state=True,
                              reason="every node (full refresh: no successful build on record)")
-        if last["project"] != _project_fingerprint(settings):
+        project = _project_fingerprint(settings)
+        if last["project"] != project:
             return BuildPlan(
                 build_args(full_refresh=True), watermark, saves_state=True,
                 reason="every node (full refresh: the dbt project changed since the last successful build)")
@@ -169,7 +183,7 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
     # again (2 MB, twice) took a second of each cycle. The run results are still written (pshub.dbt.run_dbt).
     args = ["build", "--select", *ALWAYS, *(f"source:{name}+" for name in landed), *INCREMENTAL_EXCLUDES,
             "--no-write-json"]
-    return BuildPlan(args, watermark, saves_state=True, changed_sources=landed, keeps_relations=True)
+    return BuildPlan(args, watermark, saves_state=True, changed_sources=landed, keeps_relations=True, project=project)
 
 
 def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None = None) -> None:
@@ -188,7 +202,7 @@ def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None =
             """insert into ops.dbt_builds (load_watermark, full_refresh, nodes_built, tests_passed)
                values (%s, %s, %s, %s) returning build_id""",
             (plan.load_watermark, "--full-refresh" in plan.args, len(result.built), result.tests_passed)).fetchone()[0]
-        kept = {"build_id": build_id, "project": _project_fingerprint(settings)}
+        kept = {"build_id": build_id, "project": plan.project or _project_fingerprint(settings)}
         (state / "build.json.tmp").write_text(json.dumps(kept))
         (state / "manifest.json.tmp").replace(state / "manifest.json")
         (state / "build.json.tmp").replace(state / "build.json")

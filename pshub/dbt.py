@@ -205,6 +205,42 @@ def _manifest(runner_class, work: Path, command_flags: list[str]):
     return parsed.result
 
 
+def _profile_env(settings: Settings) -> tuple[dict[str, str], Path]:
+    """The profile's variables set in this process's environment (they stay: the parse key reads them); returns the
+    libpq variables, which only an invocation sets (run_dbt), and the work folder (target/, logs/)."""
+    env = dbt_env(database_url(settings), reporting_currency=settings.reporting_currency)
+    libpq = {k: v for k, v in env.items() if k.startswith("PG")}
+    os.environ.update({k: v for k, v in env.items() if k not in libpq})
+    for name in PROFILE_FIELDS.values():  # a field a former URL set, this one does not
+        if name not in env:
+            os.environ.pop(name, None)
+    work = settings.home_dir / "dbt"
+    work.mkdir(parents=True, exist_ok=True)
+    return libpq, work
+
+
+def _parse_flags(work: Path, no_write_json: bool) -> list[str]:
+    return ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
+            "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
+            *(["--no-write-json"] if no_write_json else [])]
+
+
+def parse_ahead(settings: Settings | None = None) -> None:
+    """Parse the project now for this process's next build (kept as run_dbt keeps it: _manifest, _parse_key). A
+    command that runs a cycle calls it while Prefect's API starts (flows.hub.WARM_UP; pshub.prefect_api
+    TemporaryApi.wait): time the command would otherwise spend waiting. A cycle runs in a process of its own
+    (`pshub run`, a scheduled run's process), which had to parse before its build's first node: reading dbt's
+    partial-parse file, checking every project file against it, validating the project and profile (about 6
+    CPU-seconds on this 2-core machine, the largest of the build's own costs besides its nodes). When anything the
+    parse depends on changes before the build (a project file, the profile's variables), the build parses again
+    (_parse_key). The parse writes no manifest (--no-write-json): an incremental build does not either, and a build
+    that writes one writes its own. A parse that fails is left for the build to report."""
+    from dbt.cli.main import dbtRunner
+
+    _, work = _profile_env(settings or get_settings())
+    _manifest(dbtRunner, work, _parse_flags(work, no_write_json=True))
+
+
 def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure: bool = True,
             keep_relations: bool = False) -> DbtResult:
     """`dbt <args>` against the hub's warehouse; returns what was built and what failed. keep_relations: tables are
@@ -216,14 +252,7 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
 
     _keep_connections_open()
     settings = settings or get_settings()
-    env = dbt_env(database_url(settings), reporting_currency=settings.reporting_currency)
-    libpq = {k: v for k, v in env.items() if k.startswith("PG")}
-    os.environ.update({k: v for k, v in env.items() if k not in libpq})
-    for name in PROFILE_FIELDS.values():  # a field a former URL set, this one does not
-        if name not in env:
-            os.environ.pop(name, None)
-    work = settings.home_dir / "dbt"
-    work.mkdir(parents=True, exist_ok=True)
+    libpq, work = _profile_env(settings)
     command = args[0]
     full = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
@@ -242,10 +271,7 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
             counter.tell(phase="starting")  # dbt parses and compiles for a while before its first node
         manifest = None
         if command in REUSE_MANIFEST:
-            flags = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
-                     "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
-                     *(["--no-write-json"] if "--no-write-json" in args else [])]
-            manifest = _manifest(dbtRunner, work, flags)
+            manifest = _manifest(dbtRunner, work, _parse_flags(work, "--no-write-json" in args))
         outcome = dbtRunner(manifest=manifest, callbacks=[counter] if _progress else None).invoke(full)
     finally:
         for k, v in previous.items():

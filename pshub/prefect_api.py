@@ -32,7 +32,7 @@ import threading
 import time
 import tomllib
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pshub.settings import ensure_home, get_settings
@@ -94,16 +94,17 @@ class TemporaryApi:
             time.sleep(0.05 if now - started < 10 else 0.5)
         self._ready.set()
 
-    def wait(self, warm_up: Iterable[str] = ()) -> None:
+    def wait(self, warm_up: Iterable[str | Callable[[], object]] = ()) -> None:
         """Return once the API answers (raise PrefectApiUnavailable if it will not). warm_up: modules the command
         imports later anyway (dbt for a cycle's build: seconds of CPU), imported now while the server is still
-        starting, each only if it is not ready yet: time the command would otherwise spend idle. A module that
-        fails to import is left for its own import to report."""
-        for module in warm_up:
+        starting, each only if it is not ready yet: time the command would otherwise spend idle; a callable is
+        called instead (work the command keeps for later: dbt's parse of the project, pshub.dbt.parse_ahead). A
+        module that fails to import, or a callable that fails, is left for the command's own use of it to report."""
+        for step in warm_up:
             if self._ready.is_set():
                 break
             try:
-                importlib.import_module(module)
+                step() if callable(step) else importlib.import_module(step)
             except Exception:  # noqa: BLE001 - reported where the command imports it for use
                 pass
         self._ready.wait()

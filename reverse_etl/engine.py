@@ -135,9 +135,31 @@ def stage(conn: psycopg.Connection, sync: Sync, unchanged: bool = False) -> dict
     rows the `_blocked` model holds back into HELD_TABLE, each model read once; returns inserts / updates / unchanged
     / blocked. unchanged: also count the model's rows the ledger already holds as they are (`pshub sync plan` shows
     it; a run does not need it)."""
+    counts = stage_plan(conn, sync, unchanged)
+    return {**counts, "blocked": stage_held(conn, sync)}
+
+
+def stage_plan(conn: psycopg.Connection, sync: Sync, unchanged: bool = False) -> dict[str, int]:
+    """The first half of stage(): the model's rows to push into PLAN_TABLE (HELD_TABLE dropped); inserts / updates /
+    unchanged."""
     columns = check_model(conn, sync)
     unstage(conn)
     conn.execute(sql.SQL("create temporary table {} as {}").format(PLAN_TABLE, _model_rows(sync, columns, unchanged)))
+    inserts, updates, same = conn.execute(sql.SQL("""
+        select count(*) filter (where _action = 'insert'), count(*) filter (where _action = 'update'),
+               count(*) filter (where _action = 'unchanged')
+          from {plan}
+    """).format(plan=PLAN_TABLE)).fetchone()
+    if same:
+        conn.execute(sql.SQL("delete from {} where _action = 'unchanged'").format(PLAN_TABLE))
+    if inserts + updates:
+        conn.execute(sql.SQL("alter table {} add primary key (_plan_seq)").format(PLAN_TABLE))
+    return {"inserts": inserts, "updates": updates, "unchanged": same}
+
+
+def stage_held(conn: psycopg.Connection, sync: Sync) -> int:
+    """The second half of stage(), after stage_plan(): the rows the `_blocked` model holds back into HELD_TABLE;
+    their number."""
     if model_columns(conn, sync.blocked_model):
         conn.execute(sql.SQL("""
             create temporary table {held} as
@@ -152,16 +174,7 @@ def stage(conn: psycopg.Connection, sync: Sync, unchanged: bool = False) -> dict
         conn.execute(sql.SQL("""create temporary table {} (record_key text, reason_code text, reason text,
                                     customer text, engagement text, amount_at_stake numeric, currency text,
                                     payload jsonb)""").format(HELD_TABLE))
-    inserts, updates, same, blocked = conn.execute(sql.SQL("""
-        select count(*) filter (where _action = 'insert'), count(*) filter (where _action = 'update'),
-               count(*) filter (where _action = 'unchanged'), (select count(*) from {held})
-          from {plan}
-    """).format(plan=PLAN_TABLE, held=HELD_TABLE)).fetchone()
-    if same:
-        conn.execute(sql.SQL("delete from {} where _action = 'unchanged'").format(PLAN_TABLE))
-    if inserts + updates:
-        conn.execute(sql.SQL("alter table {} add primary key (_plan_seq)").format(PLAN_TABLE))
-    return {"inserts": inserts, "updates": updates, "unchanged": same, "blocked": blocked}
+    return conn.execute(sql.SQL("select count(*) from {}").format(HELD_TABLE)).fetchone()[0]
 
 
 def unstage(conn: psycopg.Connection) -> None:
@@ -397,12 +410,14 @@ def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Cal
     sync_run_id = None
     try:
         # the model and its `_blocked` twin, each read once; in the transaction that records the run below, so that
-        # the run's started_at (the transaction's start) counts the staging
-        counts = stage(conn, sync)
+        # the run's started_at (the transaction's start) counts the staging. A plan to leave alone is known before
+        # the `_blocked` model is read (the apply that pushes it reads it)
+        counts = stage_plan(conn, sync)
         result.planned_inserts, result.planned_updates = counts["inserts"], counts["updates"]
         if only_if_nothing_to_push and result.planned:
             result.status = "deferred"
             return result
+        stage_held(conn, sync)
         sync_run_id = conn.execute("insert into ops.sync_runs (run_id, sync_name, rows_planned) values (%s, %s, %s)"
                                    " returning sync_run_id", (run_id, sync.name, result.planned)).fetchone()[0]
         conn.commit()

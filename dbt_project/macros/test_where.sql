@@ -9,12 +9,21 @@
                                              written since (load watermark above that build's, up to this build's).
                                              Their unique columns have unique indexes as well, so a duplicate of an
                                              older row cannot be written.
+      where: "__rewritten_since_last_build__" incremental marts that rewrite groups whole whatever landed (time
+                                             passing changes rows with nothing landed): the rows they wrote since the
+                                             last successful build finished (_written_at, the time of the build's
+                                             statement). delete+insert removes every row of a group it writes, and a
+                                             row's key is made of its group's, so a duplicate is among the rows
+                                             written; and the model itself drops the rows of a parent that is gone.
     The other rows were checked by the build that landed or wrote them.
     Overrides dbt's get_where_subquery, as dbt documents for placeholders in `where`. -#}
 {% macro get_where_subquery(relation) -%}
     {% set where = config.get('where') %}
     {% if where and '__landed_since_last_build__' in where %}
         {% set where = where | replace('__landed_since_last_build__', landed_since_last_build()) %}
+    {% endif %}
+    {% if where and '__rewritten_since_last_build__' in where %}
+        {% set where = where | replace('__rewritten_since_last_build__', rewritten_since_last_build()) %}
     {% endif %}
     {% if where and '__written_since_last_build__' in where %}
         {% set where = where | replace('__written_since_last_build__', written_since_last_build(relation)) %}
@@ -54,6 +63,16 @@
     {%- else -%}
         (_load_watermark > {{ last_good_build_watermark() }}
          and _load_watermark <= {{ load_watermark(api.Relation.create(database=target.database, schema='ops', identifier='loads')) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Both bounds, as above: with the upper one (no row is written after the statement reading it) PostgreSQL estimates
+    a few rows and reads them through the model's index on _written_at. -#}
+{% macro rewritten_since_last_build() -%}
+    {%- if flags.FULL_REFRESH -%}
+        true
+    {%- else -%}
+        (_written_at > {{ last_good_build_finished_at() }} and _written_at <= localtimestamp)
     {%- endif -%}
 {%- endmacro %}
 

@@ -214,6 +214,38 @@ def _assert_erp_finance_applied(db, picked: dict) -> None:
                          where payment_application_id = %s""", (picked["link_relanded"],)).fetchone() == (Decimal("12.34"),)
 
 
+def _engagement_month_input_changes(db, picked: dict) -> dict:
+    """The inputs of engagement_monthly besides time and terms (int_engagement_month_inputs' rows 'other'): an approved
+    expense, alone in its engagement's month, moved to a project of another engagement (the month it leaves goes: only
+    the rows held know that engagement), and a milestone of a keyed project completed. Engagements none of the other
+    changes picked."""
+    taken = [picked["deal_lost"], picked["deal_moved"][0]]
+    expense, engagement = db.execute("""
+        select expenses.psa_expense_id, expenses.engagement_id from intermediate.int_expenses as expenses
+        where expenses.engagement_id is not null and expenses.is_approved and expenses.engagement_id <> all(%s)
+          and not exists (select 1 from intermediate.int_expenses as others
+                          where others.engagement_id = expenses.engagement_id
+                            and others.expense_month = expenses.expense_month
+                            and others.psa_expense_id <> expenses.psa_expense_id)
+          and not exists (select 1 from intermediate.int_invoices as invoices
+                          where invoices.engagement_id = expenses.engagement_id
+                            and date_trunc('month', invoices.invoice_date) = expenses.expense_month)
+        order by expenses.psa_expense_id limit 1""", (taken,)).fetchone()
+    target = db.execute("""select project_id from intermediate.int_project_keys
+                           where source_system = 'kantata' and engagement_id is not null
+                             and engagement_id <> all(%s)
+                           order by project_id desc limit 1""", (taken + [engagement],)).fetchone()[0]
+    _change(db, "raw_kantata.expenses", expense, _landing(db, "kantata", "expenses"), workspace_id=target)
+    milestone = db.execute("""
+        select stories.psa_story_id from intermediate.int_psa_tasks as stories
+        join intermediate.int_engagement_facts as facts using (psa_project_id)
+        where stories.psa_system = 'kantata' and stories.story_type = 'milestone' and stories.state <> 'completed'
+          and facts.engagement_id <> all(%s)
+        order by stories.psa_story_id limit 1""", (taken + [engagement],)).fetchone()[0]
+    _change(db, "raw_kantata.stories", milestone, _landing(db, "kantata", "stories"), state="completed")
+    return {"expense_moved": (expense, engagement), "milestone_completed": milestone}
+
+
 def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm, dbt_settings, dbt_url, db):
     from flows.transform import plan_build, run_build, state_dir
     from sandbox.simulate import tick
@@ -228,6 +260,7 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
     assert landed["kantata.time_entries"] > 0
     picked = _every_kind_of_change(db)
     picked.update(_erp_finance_changes(db, [picked["bill_returned"], picked["bill_deleted"]]))
+    picked.update(_engagement_month_input_changes(db, picked))
 
     plan = plan_build(settings=dbt_settings)
     assert {"kantata.time_entries", "netsuite.timebill", "kantata.rate_card_roles", "netsuite.employee",
@@ -262,6 +295,12 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
     # the moved entry keeps the engagement it left, so that the time sums recount that engagement's month
     assert db.execute("""select _engagement_id_before is distinct from engagement_id from intermediate.int_time_entries
                          where psa_time_entry_id = %s""", (picked["moved"],)).fetchone() == (True,)
+    # the engagement an expense left: its month holds nothing else, so its row there is gone (int_engagement_month_inputs)
+    assert db.execute("""select count(*) from intermediate.int_engagement_month_inputs as inputs
+                         join intermediate.int_expenses as expenses
+                           on expenses.psa_expense_id = %s and inputs.month_start = expenses.expense_month
+                         where inputs.engagement_id = %s and inputs.row_kind = 'other'""",
+                      picked["expense_moved"]).fetchone() == (0,)
     # the engagement moved to another legal entity: every record of it routed by that entity now
     routed, by_new_entity = db.execute("""select count(*), count(*) filter (where _legal_entity = %s)
                                           from intermediate.int_sync_erp_record_routes where engagement_id = %s""",
@@ -287,6 +326,61 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
     assert _time_bill_matches(db) == matches_incremental
     # the incremental build touched the changed days, projects, people and period, not the history
     assert 0 < reprocessed < before[0] / 3
+
+
+# the incremental marts whose data tests check, in a cycle, the rows written since the last successful build
+# (__rewritten_since_last_build__, macros/test_where.sql): each with a row to copy and the tests that must fail
+REWRITTEN_MARTS = {
+    "marts.resource_utilization_weekly": ("resource_week_id", ["test.primary_key_resource_utilization_weekly_"]),
+    "marts.engagement_monthly": ("engagement_month_id", ["test.primary_key_engagement_monthly_",
+                                                          "test.not_null_engagement_monthly_engagement_id"]),
+}
+
+
+def test_a_cycle_tests_the_mart_rows_it_wrote_and_a_bad_one_among_them_fails_it(built, dbt_settings, db):
+    """The marts' data tests in a cycle read only the rows written since the last successful build: bad rows written
+    since (a key written twice, a row with no engagement) fail the build; a key twice among the rows stamped before
+    that build is left to the weekly full refresh, which reads every row."""
+    from flows.transform import run_build
+
+    assert run_build(settings=dbt_settings, raise_on_failure=False).success  # the last good build, on record
+
+    def plant(written_at: str, copies: int) -> None:
+        for table, (key, _) in REWRITTEN_MARTS.items():
+            columns = [r[0] for r in db.execute(
+                """select column_name from information_schema.columns
+                   where table_schema || '.' || table_name = %s and column_name <> '_written_at'
+                   order by ordinal_position""", (table,))]
+            # copies of its first row (in a group no cycle rewrites now): the same key again
+            db.execute(f"""insert into {table} ({', '.join(columns)}, _written_at)
+                           select {', '.join(columns)}, {written_at} from {table}
+                           cross join generate_series(1, {copies})
+                           where {key} = (select min({key}) from {table})""")
+        db.execute(f"""insert into marts.engagement_monthly (engagement_month_id, engagement_id, month_start, _written_at)
+                       values ('planted:2000-01', null, date '2000-01-01', {written_at})""")
+
+    def remove_planted() -> None:
+        for table, (key, _) in REWRITTEN_MARTS.items():
+            db.execute(f"""delete from {table} as rows using (
+                               select {key} as key, min(ctid) as kept from {table} group by 1 having count(*) > 1
+                           ) as duplicated where rows.{key} = duplicated.key and rows.ctid <> duplicated.kept""")
+        db.execute("delete from marts.engagement_monthly where engagement_month_id = 'planted:2000-01'")
+
+    try:
+        # a key twice, as if written by a build before the last good one: not read again (a build rewrites a group
+        # whole, so that a key written since cannot be one held from before)
+        plant("timestamp '2000-01-01'", copies=1)
+        assert run_build(settings=dbt_settings, raise_on_failure=False).success
+        remove_planted()
+        plant("localtimestamp", copies=2)  # as if the build wrote a key twice
+        failed = run_build(settings=dbt_settings, raise_on_failure=False)
+        assert not failed.success
+        for table, (_, tests) in REWRITTEN_MARTS.items():
+            for test in tests:
+                assert any(f.startswith(test) for f in failed.failures), (test, failed.failures)
+    finally:
+        remove_planted()
+    assert run_build(settings=dbt_settings, raise_on_failure=False).success
 
 
 def _relations(db):
@@ -391,6 +485,23 @@ def test_a_failed_build_is_not_recorded_as_the_last_good_one(built, dbt_settings
     plan = plan_build(settings=dbt_settings)
     record_build(plan, DbtResult(command="build", success=False, failures=["model.x: error: boom"]), dbt_settings)
     assert db.execute("select count(*) from ops.dbt_builds").fetchone()[0] == before
+
+
+def test_a_parse_done_ahead_is_the_one_the_next_build_uses(built, dbt_settings, monkeypatch):
+    """A cycle's process parses the project while Prefect's API starts (flows.hub.WARM_UP); its dbt invocation then
+    parses no more."""
+    from dbt.cli.main import dbtRunner
+
+    from pshub import dbt as hub_dbt
+
+    invoked = []
+    real = dbtRunner.invoke
+    monkeypatch.setattr(dbtRunner, "invoke", lambda self, args, **kw: invoked.append(args[0]) or real(self, args, **kw))
+    hub_dbt._parsed.clear()
+    hub_dbt.parse_ahead(dbt_settings)
+    assert invoked == ["parse"]
+    result = hub_dbt.run_dbt(["compile", "--select", "int_as_of_date", "--no-write-json"], settings=dbt_settings)
+    assert result.success and invoked == ["parse", "compile"]
 
 
 def test_dbt_sessions_leave_parallel_workers_to_spare_cores_only():

@@ -191,8 +191,9 @@ def test_a_starting_prefect_server_is_waited_for_while_it_works_and_given_up_on_
 
 def test_modules_a_command_imports_later_are_imported_while_its_prefect_server_starts_and_not_after(
         monkeypatch, tmp_path):
-    """wait(warm_up=...) spends the server's start-up on imports the command needs anyway (dbt, for a cycle); a
-    server that answers already is not kept waiting for them."""
+    """wait(warm_up=...) spends the server's start-up on imports the command needs anyway (dbt, for a cycle) and on
+    work it would do later (a callable: dbt's parse of the project); a server that answers already is not kept
+    waiting for them."""
     from pshub import prefect_api
 
     for name in ("pshub_warm_a", "pshub_warm_b"):
@@ -210,11 +211,17 @@ def test_modules_a_command_imports_later_are_imported_while_its_prefect_server_s
     process = subprocess.Popen([sys.executable, "-c", code])
     try:
         api = prefect_api.TemporaryApi(process, f"http://127.0.0.1:{port}/api", None)
-        api.wait(warm_up=["pshub_warm_a", "no_such_module_anywhere"])  # a missing one is its own import's to report
+        called = []
+
+        def failing():
+            raise RuntimeError("left for the command's own use of it to report")
+
+        api.wait(warm_up=["pshub_warm_a", "no_such_module_anywhere", failing, lambda: called.append(time.monotonic())])
         ready = time.monotonic()
         assert sys.modules["pshub_warm_a"].IMPORTED_AT < ready
-        api.wait(warm_up=["pshub_warm_b"])  # answering already: nothing imported before returning
-        assert "pshub_warm_b" not in sys.modules
+        assert len(called) == 1 and called[0] < ready
+        api.wait(warm_up=["pshub_warm_b", lambda: called.append("late")])  # answering already: nothing done first
+        assert "pshub_warm_b" not in sys.modules and called[1:] == []
     finally:
         process.kill()
         process.wait()

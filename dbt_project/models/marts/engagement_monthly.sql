@@ -9,13 +9,14 @@
 -- inputs and rewrites those that differ, so the engagements it wrote since the last successful build finished are the
 -- ones to recompute, with those held here that it no longer holds (gone). Each also gets one row with no month, so that delete+insert drops the months it had even when it
 -- has none left (an engagement gone); the post-hook removes it. So a full refresh and an incremental build give the
--- same rows (tested in tests/dbt).
+-- same rows (tested in tests/dbt). Each row is stamped with the time it was written (_written_at): an incremental
+-- build's data tests check the rows written since the last successful build (macros/test_where.sql).
 {{ config(
     materialized='incremental',
     unique_key='engagement_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    indexes=[{'columns': ['engagement_id', 'month_start']}],
+    indexes=[{'columns': ['engagement_id', 'month_start']}, {'columns': ['_written_at']}],
     post_hook="delete from {{ this }} where month_start is null"
 ) }}
 
@@ -24,7 +25,19 @@ with {% if is_incremental() %}recomputed as (
     select engagement_id from {{ ref('int_engagement_month_inputs') }}
     where _written_at > {{ last_good_build_finished_at() }}
     union
-    select engagement_id from (select distinct engagement_id from {{ this }}) as held
+    -- the engagements held here, each found through this table's index on (engagement, month), the next after the
+    -- one before (a lookup per engagement, not a read of every row), that are no longer there
+    select engagement_id from (
+        with recursive held as (
+            (select engagement_id from {{ this }} order by engagement_id limit 1)
+            union all
+            select (select next_held.engagement_id from {{ this }} as next_held
+                    where next_held.engagement_id > held.engagement_id order by next_held.engagement_id limit 1)
+            from held
+            where held.engagement_id is not null
+        )
+        select engagement_id from held where engagement_id is not null
+    ) as held
     where not exists (select 1 from {{ ref('int_engagement_month_inputs') }} as inputs
                       where inputs.engagement_id = held.engagement_id)
 
@@ -46,7 +59,22 @@ engagements as (
 
 monthly as (
 
-    select * from inputs where row_kind = 'month'
+    -- the month's time and its other inputs, each a row of its own there
+    select
+        engagement_id,
+        month_start,
+        sum(approved_hours)                                         as approved_hours,
+        sum(approved_billable_hours)                                as approved_billable_hours,
+        sum(delivered_labor_value)                                  as delivered_labor_value,
+        sum(labor_cost)                                             as labor_cost,
+        sum(delivered_expense_amount)                               as delivered_expense_amount,
+        sum(expense_cost)                                           as expense_cost,
+        sum(billed_amount)                                          as billed_amount,
+        sum(collected_amount)                                       as collected_amount,
+        sum(completed_milestone_amount)                             as completed_milestone_amount
+    from inputs
+    where row_kind in ('time', 'other')
+    group by engagement_id, month_start
 
 ),
 
@@ -119,10 +147,12 @@ select
     round(collected_amount, 2)                                      as collected_amount,
     coalesce(recognized_revenue, 0)                                 as recognized_revenue,
     sum(coalesce(recognized_revenue, 0)) over (partition by engagement_id order by month_start) as cumulative_recognized_revenue,
-    round(coalesce(recognized_revenue, 0) - (labor_cost + expense_cost), 2) as margin_amount
+    round(coalesce(recognized_revenue, 0) - (labor_cost + expense_cost), 2) as margin_amount,
+    localtimestamp                                                  as _written_at
 from recognized
 {% if is_incremental() %}
 union all
 -- every engagement recomputed, with no month: delete+insert drops the months it had (the post-hook, this row)
-select null, engagement_id, null, null, null, null, null, null, null, null, null, null, null from recomputed
+select null, engagement_id, null, null, null, null, null, null, null, null, null, null, null, localtimestamp
+from recomputed
 {% endif %}

@@ -15,6 +15,8 @@
 --             (the holidays and the capacity are in the project's fingerprint: a change is a full refresh)
 -- Each week recomputed that has no row now gets one with no key, so that delete+insert drops the one it had; the
 -- post-hook removes it. So a full refresh and an incremental build give the same rows (tested in tests/dbt).
+-- Each row is stamped with the time it was written (_written_at): an incremental build's data tests check the rows
+-- written since the last successful build (macros/test_where.sql); the weekly full refresh checks every row.
 -- depends_on: {{ ref('int_time_groups_changed') }}
 -- depends_on: {{ ref('int_as_of_date') }}
 {{ config(
@@ -22,7 +24,7 @@
     unique_key=['resource_id', 'week_start'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    indexes=[{'columns': ['resource_id', 'week_start']}],
+    indexes=[{'columns': ['resource_id', 'week_start']}, {'columns': ['_written_at']}],
     post_hook="delete from {{ this }} where resource_week_id is null"
 ) }}
 
@@ -69,10 +71,24 @@ span as (
 
 people as (
 
-    -- everyone who has or had rows: every person now, and those whose time changed (all of whose time went)
+    -- everyone who has or had rows: every person now, those whose time changed (all of whose time went), and those
+    -- held here (a person no longer a PSA user: their rows go), each found through this table's index on (person,
+    -- week), the next person after the one before (a few hundred lookups, not a read of every row)
     select psa_user_id from resources
     union
     select psa_user_id from ({{ changed_time_groups('resource_week') }}) as changed
+    union
+    select resource_id from (
+        with recursive held_people as (
+            (select resource_id from {{ this }} order by resource_id limit 1)
+            union all
+            select (select held.resource_id from {{ this }} as held
+                    where held.resource_id > held_people.resource_id order by held.resource_id limit 1)
+            from held_people
+            where held_people.resource_id is not null
+        )
+        select resource_id from held_people where resource_id is not null
+    ) as held
 
 ),
 
@@ -188,14 +204,16 @@ select
     round(coalesce(hours.approved_billable_hours, 0)
           / nullif({{ var('default_weekly_capacity_hours', 40) }} * weeks.working_days / 5.0, 0), 4) as billable_utilization,
     round(coalesce(hours.approved_hours, 0)
-          / nullif({{ var('default_weekly_capacity_hours', 40) }} * weeks.working_days / 5.0, 0), 4) as total_utilization
+          / nullif({{ var('default_weekly_capacity_hours', 40) }} * weeks.working_days / 5.0, 0), 4) as total_utilization,
+    localtimestamp                                                              as _written_at
 from weeks
 join resources using (psa_user_id)
 left join hours on hours.psa_user_id = weeks.psa_user_id and hours.work_week = weeks.week_start
 {% if is_incremental() %}
 union all
 -- a week recomputed that has no row now: one with no key, so that delete+insert drops its row (the post-hook, this one)
-select null, recomputed.resource_id, null, null, null, recomputed.week_start, null, null, null, null, null, null
+select null, recomputed.resource_id, null, null, null, recomputed.week_start, null, null, null, null, null, null,
+       localtimestamp
 from recomputed
 where not exists (select 1 from weeks where weeks.psa_user_id = recomputed.resource_id
                                         and weeks.week_start = recomputed.week_start)
