@@ -4,6 +4,7 @@ names) gives the same rows as a full refresh, in every mart."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from psycopg.types.json import Jsonb
@@ -166,6 +167,53 @@ def _every_kind_of_change(db) -> dict:
     return picked
 
 
+# the finance tables the incremental models that apply ERP records are compared by, besides every mart
+FINANCE = ["intermediate.int_payment_applications"]
+
+
+def _erp_finance_changes(db, bills_changed: list[str]) -> dict:
+    """One landing per ERP finance object an incremental finance model reads: in NetSuite a payment deleted (its links
+    stay in the raw table, and apply to nothing), a link landed again with another amount and one deleted; a billing
+    run landing one of the hub's time bills again as it was, billed now on an invoice (its pair is the same: it names
+    no day of int_time_entries)."""
+    applications = db.execute("""select payment_application_id, erp_payment_id from intermediate.int_payment_applications
+                                 where erp_system = 'netsuite' order by erp_payment_id, payment_application_id""").fetchall()
+    by_payment = {}
+    for application, payment in applications:
+        by_payment.setdefault(payment, []).append(application)
+    payments = sorted(by_payment)
+    deleted_payment, relanded, deleted_link = payments[0], by_payment[payments[1]][0], by_payment[payments[2]][0]
+    db.execute("update raw_netsuite.transaction set is_deleted = true, _load_id = %s where id = %s",
+               (_landing(db, "netsuite", "transaction"), deleted_payment))
+    links = _landing(db, "netsuite", "previoustransactionlink")
+    _change(db, "raw_netsuite.previoustransactionlink", relanded, links, foreignamount="-12.34")
+    db.execute("update raw_netsuite.previoustransactionlink set is_deleted = true, _load_id = %s where id = %s",
+               (links, deleted_link))
+
+    bill, invoice = db.execute("""select matches.erp_time_bill_id, invoices.erp_invoice_id
+                                  from intermediate.int_time_bill_matches as matches
+                                  join intermediate.int_time_bills as bills using (erp_time_bill_id)
+                                  cross join (select min(erp_invoice_id) as erp_invoice_id from intermediate.int_invoices
+                                              where erp_system = 'netsuite') as invoices
+                                  where matches.psa_time_entry_id is not null and matches.erp_system = 'netsuite'
+                                    and not bills.is_billed and matches.erp_time_bill_id <> all(%s)
+                                  order by matches.match_method = 'external_id' desc, 1 limit 1""",
+                                (bills_changed,)).fetchone()
+    _change(db, "raw_netsuite.timebill", bill, _landing(db, "netsuite", "timebill"), billed="T", invoice=invoice)
+    return {"payment_deleted": deleted_payment, "link_relanded": relanded, "link_deleted": deleted_link,
+            "bill_billed": bill}
+
+
+def _assert_erp_finance_applied(db, picked: dict) -> None:
+    """After the incremental build: the deleted payment's applications and the deleted link are gone, the link landed
+    again applies its new amount."""
+    assert db.execute("""select count(*) from intermediate.int_payment_applications
+                         where erp_payment_id = %s or payment_application_id = %s""",
+                      (picked["payment_deleted"], picked["link_deleted"])).fetchone() == (0,)
+    assert db.execute("""select amount_applied from intermediate.int_payment_applications
+                         where payment_application_id = %s""", (picked["link_relanded"],)).fetchone() == (Decimal("12.34"),)
+
+
 def _engagement_month_input_changes(db, picked: dict) -> dict:
     """The inputs of engagement_monthly besides time and terms (int_engagement_month_inputs' rows 'other'): an approved
     expense, alone in its engagement's month, moved to a project of another engagement (the month it leaves goes: only
@@ -211,6 +259,7 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
     landed = land_firm(Path(firm.path), dbt_url)
     assert landed["kantata.time_entries"] > 0
     picked = _every_kind_of_change(db)
+    picked.update(_erp_finance_changes(db, [picked["bill_returned"], picked["bill_deleted"]]))
     picked.update(_engagement_month_input_changes(db, picked))
 
     plan = plan_build(settings=dbt_settings)
@@ -257,12 +306,13 @@ def test_incremental_after_every_kind_of_change_equals_full_refresh(built, firm,
                                           from intermediate.int_sync_erp_record_routes where engagement_id = %s""",
                                        (picked["deal_moved"][1], picked["deal_moved"][0])).fetchone()
     assert routed == by_new_entity > 0
+    _assert_erp_finance_applied(db, picked)
     reprocessed = db.execute("""select count(*) from intermediate.int_time_entries
                                 where _load_watermark > %s""", (before[1],)).fetchone()[0]
     after_incremental = _snapshot(db, "intermediate.int_time_entries")
     marts = _all_relations(db, "marts")
     assert len(marts) >= 8 and "marts.system_reconciliation" in marts
-    tables_incremental = {t: _table(db, t) for t in marts + INTERMEDIATE}
+    tables_incremental = {t: _table(db, t) for t in marts + INTERMEDIATE + FINANCE}
     matches_incremental = _time_bill_matches(db)
 
     full = run_build(full_refresh=True, settings=dbt_settings, raise_on_failure=False)
@@ -459,3 +509,27 @@ def test_dbt_sessions_leave_parallel_workers_to_spare_cores_only():
 
     assert session_options(threads=4, cores=2) == "-c max_parallel_workers_per_gather=0"
     assert session_options(threads=4, cores=16) == "-c max_parallel_workers_per_gather=3"
+
+
+def test_a_payment_deleted_then_landed_again_applies_as_a_full_refresh_does(built, dbt_settings, db):
+    """A NetSuite payment deleted (its links, still landed, apply to nothing), then landed again with none of its links
+    landing: after the second incremental build its links apply again (int_payment_applications applies again each
+    link it does not hold), and every mart is what a full refresh gives."""
+    from flows.transform import run_build
+
+    payment = db.execute("""select erp_payment_id from intermediate.int_payment_applications
+                            where erp_system = 'netsuite' order by erp_payment_id desc limit 1""").fetchone()[0]
+    for deleted in (True, False):
+        db.execute("update raw_netsuite.transaction set is_deleted = %s, _load_id = %s where id = %s",
+                   (deleted, _landing(db, "netsuite", "transaction"), payment))
+        incremental = run_build(settings=dbt_settings, raise_on_failure=False)
+        assert incremental.success, incremental.failures
+        held = db.execute("select count(*) from intermediate.int_payment_applications where erp_payment_id = %s",
+                          (payment,)).fetchone()[0]
+        assert (held == 0) == deleted
+    tables = FINANCE + _all_relations(db, "marts")
+    after_incremental = {t: _table(db, t) for t in tables}
+    full = run_build(full_refresh=True, settings=dbt_settings, raise_on_failure=False)
+    assert full.success, full.failures
+    for table in tables:
+        assert _table(db, table) == after_incremental[table], table

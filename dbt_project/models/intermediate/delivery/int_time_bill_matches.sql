@@ -9,8 +9,10 @@
 -- the (employee, day) groups the change set (int_time_changes) reaches: the day of a time bill or time entry landed
 -- or deleted, now and as matched here; every day of a person whose PSA user or ERP employee landed; the days of the
 -- time bills and time entries of a project whose engagement changed. A time bill that pairs by its external id and
--- changes no other row (time_bill_changes: the hub's own time bills coming back) is recomputed alone, not its day. So a
--- full refresh gives the same rows.
+-- changes no other row (time_bill_changes: the hub's own time bills coming back) is recomputed alone, not its day. The
+-- time entries of the days recomputed are read by id: those int_time_entries held for those days at its last build (it
+-- holds every entry with its person and day then; read through adapter.get_relation, as dbt cannot be told: it reads
+-- this model and is built after it) and those landed since. So a full refresh gives the same rows.
 -- depends_on: {{ ref('int_time_changes') }}
 {{ config(
     materialized='incremental',
@@ -144,7 +146,7 @@ changed_groups as (
 
 changed_user_days as (
 
-    select distinct resources.psa_user_id, changed_groups.work_date
+    select distinct resources.psa_user_id, resources.erp_employee_id, changed_groups.work_date
     from changed_groups
     join {{ ref('int_resources_matched') }} as resources using (erp_employee_id)
 
@@ -166,10 +168,40 @@ time_bills as (
 
 entries as (
 
-    -- filter on the raw columns first, then key the few entries left
+    -- the entries of those days, read by id (the primary key of the raw table), never found by parsing every entry's
+    -- person and day: those int_time_entries holds for the days (as its last build left it: a lookup of its index by
+    -- person and week for each day), and those landed since (the change set names each with its day now). The person's
+    -- ERP employee comes with the day (a hash join: the planner cannot tell how many entries the ids name, and took
+    -- them for one, comparing each with every person)
+    {%- if time_entries_built %}
+    select
+        entries.psa_time_entry_id,
+        entries.psa_user_id,
+        days.erp_employee_id,
+        project_keys.engagement_id,
+        entries.work_date,
+        round(entries.minutes / 60.0, 2)                        as hours,
+        entries.load_id
+    from {{ ref('int_psa_time_entries') }} as entries
+    join {{ ref('int_project_keys') }} as project_keys
+        on project_keys.source_system in {{ psa_systems() }} and project_keys.project_id = entries.psa_project_id
+    join changed_user_days as days on days.psa_user_id = entries.psa_user_id and days.work_date = entries.work_date
+    where entries.psa_time_entry_id = any(array(
+        select held.psa_time_entry_id
+        from changed_user_days as days
+        cross join lateral (
+            select held.psa_time_entry_id from {{ time_entries_built }} as held
+            where held.psa_user_id = days.psa_user_id and held.work_week = date_trunc('week', days.work_date)::date
+              and held.work_date = days.work_date
+            offset 0  -- kept a lookup
+        ) as held
+        union all
+        select psa_time_entry_id from changes where change_kind = 'entry'))
+    {%- else %}
     select entries_of_people.*
     from entries_of_people
     where (psa_user_id, work_date) in (select psa_user_id, work_date from changed_user_days)
+    {%- endif %}
 
 ),
 {% else %}

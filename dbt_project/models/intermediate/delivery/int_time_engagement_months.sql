@@ -30,8 +30,8 @@ with changed as (
 entries as (
 
     -- the entries of those groups (every entry, in a full refresh), and whether the entry's ERP time bill is billed:
-    -- a change lands as a time bill, and int_time_entries then reprocesses the entries of that person and day, so
-    -- their groups here are recomputed
+    -- a change lands as a time bill, which int_time_bill_matches rewrites, and int_time_groups_changed names the
+    -- groups of the entries paired with the bills it rewrote
     select time_entries.*, coalesce(time_bills.is_billed, false) as is_billed_in_erp
     from ({{ time_group_entries('engagement_month') }}) as time_entries
     {% if is_incremental() %}

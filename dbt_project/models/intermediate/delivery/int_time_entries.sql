@@ -5,7 +5,9 @@
 -- (int_time_changes: every input landed since the last successful build) reaches, whole, because day totals,
 -- duplicates and time-bill matching look at the whole day:
 --   entry      its day now and the day it had here
---   time_bill  its day, and the day of the entry it matched
+--   time_bill  the day of each entry whose pair in int_time_bill_matches (built before this model) is not the one it
+--              has here: paired by a bill that model rewrote since, or paired here with a bill landed, deleted or
+--              rewritten since that pairs with it no more. A bill landed again as it was (billed now) names no day
 --   project    every day of the project's entries here (for custom field values alone: when they make it internal or
 --              not)
 --   person     every day of the person's entries here (for an ERP employee, of the person it was matched to here too)
@@ -46,13 +48,35 @@ changes as (
 days as (
 
     -- one branch per kind of key, each through an index of this table (by entry, time bill, project, person)
-    select psa_user_id, work_date from changes where change_kind in ('entry', 'time_bill')
+    select psa_user_id, work_date from changes where change_kind = 'entry'
     union
     select psa_user_id, work_date from {{ this }}
     where psa_time_entry_id = any(array(select psa_time_entry_id from changes where change_kind = 'entry'))
     union
-    select psa_user_id, work_date from {{ this }}
-    where erp_time_bill_id = any(array(select erp_time_bill_id from changes where change_kind = 'time_bill'))
+    -- time bills: an entry reads of them only its pair in int_time_bill_matches (built before this model, in this
+    -- build), which rewrites every bill whose pair can have changed. So the entries whose pair is not the one held
+    -- here: paired by a bill it rewrote since the last successful build (its index on _load_watermark) otherwise
+    -- than here...
+    select held.psa_user_id, held.work_date
+    from {{ ref('int_time_bill_matches') }} as matches
+    join {{ this }} as held on held.psa_time_entry_id = matches.psa_time_entry_id
+    where matches._load_watermark > {{ last_good_build_watermark() }} and matches._load_watermark <= {{ load_watermark() }}
+      and (held.erp_time_bill_id, held.erp_posting_match, held.erp_posting_system, held.erp_posting_company,
+           held.posted_at)
+          is distinct from (matches.erp_time_bill_id, matches.match_method, matches.erp_system, matches.erp_company,
+                            matches.created_at)
+    union
+    -- ... and paired here with a bill landed, deleted or rewritten since that pairs with them no more. A bill landed
+    -- again as it was (a billing run marks thousands billed) names no day
+    select held.psa_user_id, held.work_date
+    from {{ this }} as held
+    left join {{ ref('int_time_bill_matches') }} as matches on matches.erp_time_bill_id = held.erp_time_bill_id
+    where held.erp_time_bill_id = any(array(
+            select erp_time_bill_id from changes where change_kind = 'time_bill'
+            union all
+            select erp_time_bill_id from {{ ref('int_time_bill_matches') }}
+            where _load_watermark > {{ last_good_build_watermark() }} and _load_watermark <= {{ load_watermark() }}))
+      and matches.psa_time_entry_id is distinct from held.psa_time_entry_id
     union
     select psa_user_id, work_date from {{ this }}
     where psa_project_id = any(array(select psa_project_id from changes

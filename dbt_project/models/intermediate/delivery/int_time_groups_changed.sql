@@ -1,7 +1,8 @@
 -- The groups of the time sums that the change set (int_time_changes) reaches, once int_time_entries has applied it:
 -- one row per (engagement, month) of int_time_engagement_months and per (person, week) of int_time_resource_weeks
 -- to recompute. A group is named when an entry rewritten since the last successful build is in it now, was in it
--- then (the entry's _*_before columns: it moved out), or a time entry deleted since was in it (as last landed).
+-- then (the entry's _*_before columns: it moved out), or a time entry deleted since was in it (as last landed); and an
+-- engagement month whose entry's time bill int_time_bill_matches rewrote since (whether it is billed).
 -- The sums recompute exactly these groups; a group left without entries is removed there.
 {{ config(materialized='table') }}
 
@@ -31,6 +32,18 @@ deleted as (
 
 ),
 
+rebilled as (
+
+    -- the entries paired with a time bill int_time_bill_matches rewrote since (its index on _load_watermark; then
+    -- int_time_entries' by time bill): the engagement months read whether that bill is billed. A billing run lands
+    -- thousands of time bills again, billed now with the same pair, and int_time_entries rewrites none of their entries
+    select entries.engagement_id, entries.work_month
+    from {{ ref('int_time_bill_matches') }} as matches
+    join {{ ref('int_time_entries') }} as entries on entries.erp_time_bill_id = matches.erp_time_bill_id
+    where matches._load_watermark > {{ since }} and matches._load_watermark <= {{ load_watermark() }}
+
+),
+
 groups as (
 
     select 'engagement_month' as group_kind, engagement_id, work_month, null as psa_user_id, null::date as work_week
@@ -39,6 +52,8 @@ groups as (
     select 'engagement_month', _engagement_id_before, _work_month_before, null, null from rewritten
     union
     select 'engagement_month', engagement_id, work_month, null, null from deleted
+    union
+    select 'engagement_month', engagement_id, work_month, null, null from rebilled
     union
     select 'resource_week', null, null, psa_user_id, work_week from rewritten
     union
