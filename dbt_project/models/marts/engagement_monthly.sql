@@ -27,17 +27,7 @@ with {% if is_incremental() %}recomputed as (
     union
     -- the engagements held here, each found through this table's index on (engagement, month), the next after the
     -- one before (a lookup per engagement, not a read of every row), that are no longer there
-    select engagement_id from (
-        with recursive held as (
-            (select engagement_id from {{ this }} order by engagement_id limit 1)
-            union all
-            select (select next_held.engagement_id from {{ this }} as next_held
-                    where next_held.engagement_id > held.engagement_id order by next_held.engagement_id limit 1)
-            from held
-            where held.engagement_id is not null
-        )
-        select engagement_id from held where engagement_id is not null
-    ) as held
+    select engagement_id from ({{ keys_held_in(this, 'engagement_id') }}) as held
     where not exists (select 1 from {{ ref('int_engagement_month_inputs') }} as inputs
                       where inputs.engagement_id = held.engagement_id)
 

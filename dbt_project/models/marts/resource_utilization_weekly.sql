@@ -78,17 +78,7 @@ people as (
     union
     select psa_user_id from ({{ changed_time_groups('resource_week') }}) as changed
     union
-    select resource_id from (
-        with recursive held_people as (
-            (select resource_id from {{ this }} order by resource_id limit 1)
-            union all
-            select (select held.resource_id from {{ this }} as held
-                    where held.resource_id > held_people.resource_id order by held.resource_id limit 1)
-            from held_people
-            where held_people.resource_id is not null
-        )
-        select resource_id from held_people where resource_id is not null
-    ) as held
+    select resource_id from ({{ keys_held_in(this, 'resource_id') }}) as held
 
 ),
 
