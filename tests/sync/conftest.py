@@ -66,3 +66,18 @@ def sandbox_admin(hub_sandbox):
                   json={"error_rate": 0, "rate_limit_rate": 0, "drop_rate": 0, "lost_response_rate": 0,
                         "lose_next_responses": 0})
     admin.latency(0)
+
+
+@pytest.fixture(scope="module")
+def erp_refs(hub_sandbox):
+    """Employees, a project and a date in an open period that the sandbox ERP knows."""
+    from pshub.clients import client_for
+
+    with client_for("netsuite") as ns:
+        employees = [r["id"] for p in ns.suiteql_pages("SELECT id FROM employee ORDER BY id") for r in p][:5]
+        projects = [r["id"] for p in ns.suiteql_pages("SELECT id FROM job ORDER BY id") for r in p][:2]
+        periods = [r for p in ns.suiteql_pages(
+            "SELECT id, TO_CHAR(startdate, 'YYYY-MM-DD') AS startdate, closed FROM accountingperiod"
+            " ORDER BY startdate DESC") for r in p]
+    open_period = next(p for p in periods if str(p.get("closed", "F")).upper() in ("F", "FALSE", "0"))
+    return {"employees": employees, "projects": projects, "date": str(open_period["startdate"])[:10]}

@@ -25,3 +25,8 @@ def make_sync(name: str, kind: str) -> Sync:
         return Sync(name, "salesforce", "Opportunity", "Id", fields("Sync_Status__c", "Last_Sync_Error__c"),
                     SALESFORCE_UPDATE)
     raise ValueError(kind)
+
+
+# the columns of an erp_time_bills outbound table (NetSuite time bills)
+TIME_BILL_COLUMNS = ("external_id text, employee text, customer text, hours numeric, rate numeric, \"tranDate\" date,"
+                     " memo text, _customer text, _engagement text, _amount_at_stake numeric, _currency text")

@@ -10,21 +10,7 @@ import pytest
 
 from pshub.clients import client_for
 from reverse_etl import engine
-
-COLUMNS = ("external_id text, employee text, customer text, hours numeric, rate numeric, \"tranDate\" date, memo text,"
-           " _customer text, _engagement text, _amount_at_stake numeric, _currency text")
-
-
-@pytest.fixture(scope="module")
-def erp_refs(hub_sandbox):
-    with client_for("netsuite") as ns:
-        employees = [r["id"] for p in ns.suiteql_pages("SELECT id FROM employee ORDER BY id") for r in p][:5]
-        projects = [r["id"] for p in ns.suiteql_pages("SELECT id FROM job ORDER BY id") for r in p][:2]
-        periods = [r for p in ns.suiteql_pages(
-            "SELECT id, TO_CHAR(startdate, 'YYYY-MM-DD') AS startdate, closed FROM accountingperiod"
-            " ORDER BY startdate DESC") for r in p]
-    open_period = next(p for p in periods if str(p.get("closed", "F")).upper() in ("F", "FALSE", "0"))
-    return {"employees": employees, "projects": projects, "date": str(open_period["startdate"])[:10]}
+from sync_test_defs import TIME_BILL_COLUMNS as COLUMNS
 
 
 def rows_of(refs, prefix: str, n: int, hours: float = 8.0):
