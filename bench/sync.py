@@ -8,9 +8,13 @@
    extra is installed; the bench says why no other open-source reverse-ETL tool runs beside it.
 2. No-change plan: apply over a sync whose ledger already holds every one of M rows: time and write calls.
 3. ERP time bills: K time bills upserted under a NetSuite concurrency limit (batch requests of 100).
+4. ERP projects matched by rule (made by hand in NetSuite, their internal id in `_erp_project_id`): P of them PATCHed
+   one call per record, and P others in batch PATCH requests of 100, in the same run, under the same latency and
+   NetSuite concurrency limit (skipped with --matched-projects 0).
 
     .venv/bin/python bench/sync.py [--crm-records 10000] [--baseline-records 1000] [--ledger-rows 100000]
                                    [--time-bills 50000] [--latency-ms 50] [--concurrency-limit 5]
+                                   [--matched-projects 2000] [--only-matched]
 """
 from __future__ import annotations
 
@@ -35,6 +39,9 @@ def main() -> None:
     ap.add_argument("--time-bills", type=int, default=50_000)
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--concurrency-limit", type=int, default=5)
+    ap.add_argument("--matched-projects", type=int, default=2_000,
+                    help="projects matched by rule pushed by each of the two paths (0: skip)")
+    ap.add_argument("--only-matched", action="store_true", help="run only part 4 (projects matched by rule)")
     ap.add_argument("--home", type=Path, default=None, help="PSHUB_HOME to use (default: a temporary folder)")
     args = ap.parse_args()
 
@@ -70,6 +77,9 @@ def main() -> None:
         with connect() as conn:
             conn.execute("create schema if not exists outbound")
             conn.commit()
+            if args.only_matched:
+                matched_projects(conn, args, server, admin, set_latency, writes)
+                return
 
             # -- 1. CRM records: create them (setup, no latency), then change and push them ----------------------
             set_latency(0)
@@ -176,11 +186,86 @@ def main() -> None:
                   f"{calls:,} write calls, {bill_result.failed} failed; one call per record would take at least "
                   f"{k * args.latency_ms / 1000 / args.concurrency_limit:,.0f} s at this latency and limit (batches of "
                   f"100: a write, a poll or more and a query each); load average {os.getloadavg()[0]:.2f}")
+            matched_projects(conn, args, server, admin, set_latency, writes)
     finally:
         set_latency(0)
         server.stop()
         if not os.environ.get("PSHUB_DATABASE_URL"):
             EmbeddedWarehouse(home).stop()
+
+
+def matched_projects(conn, args, server, admin, set_latency, writes) -> None:
+    """4. Projects made by hand in NetSuite (no external id) and matched by rule: the erp_projects sync's rows name
+    them by internal id. P are pushed one PATCH per record (the path below NETSUITE_BATCH_FROM rows), P others in batch
+    PATCH requests of 100; both under the same latency and NetSuite concurrency limit, five calls in flight."""
+    import dataclasses
+    import functools
+
+    from pshub.clients import client_for
+    from reverse_etl import engine
+    from reverse_etl.pushers import netsuite_upsert
+    from reverse_etl.syncs import SYNCS
+
+    p = args.matched_projects
+    if p <= 0:
+        return
+    set_latency(0)
+    admin("netsuite", "/__sandbox/faults", "PUT", json={"concurrency_limit": None})
+    prefix = f"bench hand made {int(time.time())}"
+    batch_headers = {"Prefer": "respond-async", "Content-Type": "application/vnd.oracle.resource+json; type=collection"}
+    with client_for("netsuite") as ns:
+        customers = [str(r["id"]) for r in next(iter(ns.suiteql_pages("SELECT id FROM customer ORDER BY id")))][:50]
+        for start in range(0, 2 * p, 100):  # setup: made as a person would, without the hub's external id
+            items = [{"companyName": f"{prefix} {i:06d}", "parent": {"id": customers[i % len(customers)]}}
+                     for i in range(start, min(2 * p, start + 100))]
+            job = ns.request("POST", "/services/rest/record/v1/job", headers=batch_headers,
+                             json={"items": items}).headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+            ns._wait_for_job(job)
+        made = {r["companyname"]: (str(r["id"]), str(r["parent"])) for page in ns.suiteql_pages(
+            f"SELECT id, companyname, parent FROM job WHERE companyname LIKE '{prefix} %'") for r in page}
+    assert len(made) == 2 * p, len(made)
+    hub = SYNCS["erp_projects"]
+    figures = {}
+    for label, offset, pusher in (("one PATCH per record", 0, functools.partial(netsuite_upsert, batch_from=10**9)),
+                                  ("batch PATCH of 100", p, None)):
+        name = "bench_matched_" + ("one" if pusher else "batch")
+        conn.execute(f"drop table if exists outbound.{name}")
+        conn.execute(f'create table outbound.{name} (external_id text primary key, "companyName" text, parent text,'
+                     ' subsidiary text, currency text, "entityStatus" text, "jobBillingType" text, "startDate" date,'
+                     ' "projectedEndDate" date, "projectedValue" numeric, custentity_billing_model text,'
+                     ' custentity_service_line text, custentity_crm_opportunity_id text, _erp_project_id text)')
+        conn.execute(f"delete from ops.sync_ledger where sync_name = '{name}'")
+        with conn.cursor().copy(f'copy outbound.{name} (external_id, "companyName", parent, "jobBillingType",'
+                                ' "projectedValue", custentity_crm_opportunity_id, _erp_project_id) from stdin') as cp:
+            for i in range(offset, offset + p):
+                rid, parent = made[f"{prefix} {i:06d}"]
+                cp.write_row((f"bench-opp-{prefix[-10:]}-{i}", f"Bench Project {i}", parent, "TM", 1000 + i,
+                              f"bench-opp-{i}", rid))
+        conn.commit()
+        sync = dataclasses.replace(hub, name=name)
+        admin("netsuite", "/__sandbox/faults", "PUT", json={"concurrency_limit": args.concurrency_limit})
+        set_latency(args.latency_ms)
+        w0 = writes("netsuite")
+        t0 = time.perf_counter()
+        result = engine.apply(conn, sync, "bench", lambda: client_for("netsuite"), concurrency=args.concurrency_limit,
+                              pusher=pusher)
+        seconds = time.perf_counter() - t0
+        calls = writes("netsuite") - w0
+        set_latency(0)
+        admin("netsuite", "/__sandbox/faults", "PUT", json={"concurrency_limit": None})
+        figures[label] = (seconds, calls, result, os.getloadavg()[0])
+    with client_for("netsuite") as ns:
+        ids = ", ".join(rid for rid, _ in made.values())
+        stamped = sum(1 for page in ns.suiteql_pages(
+            f"SELECT id FROM job WHERE id IN ({ids}) AND externalid LIKE 'bench-opp-%'") for _ in page)
+    print(f"\n4. ERP projects matched by rule (NetSuite concurrency limit {args.concurrency_limit}, latency "
+          f"{args.latency_ms} ms, {p:,} projects each path)")
+    for label, (seconds, calls, result, load) in figures.items():
+        print(f"   {label:22s}: {result.pushed:,} of {p:,} pushed in {seconds:6.2f} s = {result.pushed / seconds:7,.0f}/s, "
+              f"{calls:,} write calls (sync_runs: {result.write_calls:,}), {result.failed} failed; load average "
+              f"{load:.2f}")
+    one, batch = figures["one PATCH per record"][0], figures["batch PATCH of 100"][0]
+    print(f"   batch path {one / batch:.1f}x faster; {stamped:,} of {2 * p:,} projects hold the hub's external id")
 
 
 # Open-source reverse-ETL tools that could stand beside drt, and why none does (the package lists of PyPI and npm

@@ -77,19 +77,25 @@ def _known_id(ctx: Context, row: dict) -> str | None:
 
 
 # -- NetSuite: upsert by external id; a record made by hand is patched by id and gets the external id ----------
-# From this many rows to upsert, batch requests of up to 100 (connectors.netsuite.batch_upsert: one write call, an
-# asynchronous job polled for); below it, one PUT per record answers sooner than a job can be submitted and polled.
+# From this many rows to upsert (or to patch), batch requests of up to 100 (connectors.netsuite batch_upsert and
+# batch_update: one write call, an asynchronous job polled for); below it, one call per record answers sooner than a
+# job can be submitted and polled.
 NETSUITE_BATCH_FROM = 10
 
 
-def netsuite_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
-    """Upsert by external id, in batches of up to 100 when there are at least NETSUITE_BATCH_FROM rows, several in
-    flight (up to the context's concurrency: NetSuite's default limit is 5 requests at once). An upsert by external id
-    is idempotent, so a batch whose outcome is unknown (timeout, 5xx, job lost) is sent again (the connector first
+def netsuite_upsert(ctx: Context, client, rows: list[dict], *, batch_from: int = NETSUITE_BATCH_FROM) -> list[Outcome]:
+    """Upsert by external id, in batches of up to 100 when there are at least `batch_from` rows, several in flight (up
+    to the context's concurrency: NetSuite's default limit is 5 requests at once). An upsert by external id is
+    idempotent, so a batch whose outcome is unknown (timeout, 5xx, job lost) is sent again (the connector first
     retries with the same idempotency key, which follows the job the first attempt made) and can never make a second
-    record. A record NetSuite refuses is that record's rejection; the others in its batch are written. Records matched
-    by rule in dbt and not yet written by the hub are PATCHed by id one by one (they take the external id, so that
-    later upserts find them): they are few, the records made by hand before the hub."""
+    record. A record NetSuite refuses is that record's rejection; the others in its batch are written.
+
+    Records matched by rule in dbt and not yet written by the hub (made by hand in NetSuite) are PATCHed by their
+    internal id, taking the external id so that later upserts find them: in batch PATCH requests of up to 100 when
+    there are at least `batch_from` of them, else one PATCH each. A PATCH of the same fields by internal id is
+    idempotent too (it sets the same values on the same record and can never make one), so a batch of them whose
+    outcome is unknown is sent again in the same way. Each record still has its own outcome, recorded in the ledger
+    (or its exceptions) one by one by the engine."""
     from connectors.netsuite import BATCH_MAX
 
     sync = ctx.sync
@@ -106,33 +112,42 @@ def netsuite_upsert(ctx: Context, client, rows: list[dict]) -> list[Outcome]:
         except ConnectorError as exc:
             return [_failure(key, exc)]
 
-    def one_batch(chunk: list[dict]) -> list[Outcome]:
-        records = [(str(r[sync.key]), body(sync, r, send_nulls=False)) for r in chunk]
+    def in_batches(chunk: list[dict], matched: bool) -> list[Outcome]:
+        keys = [str(r[sync.key]) for r in chunk]
+        if matched:  # (internal id, fields with the external id), as the single PATCH sends them
+            records = [(str(r[sync.existing_id]), {**body(sync, r, send_nulls=False), "externalId": key})
+                       for r, key in zip(chunk, keys)]
+            send, what = client.batch_update, "by internal id"
+        else:
+            records = [(key, body(sync, r, send_nulls=False)) for r, key in zip(chunk, keys)]
+            send, what = client.batch_upsert, "by external id"
         for attempt in (1, 2):
             try:
-                results = client.batch_upsert(sync.object, records)
+                results = send(sync.object, records)
                 break
             except ConnectorError as exc:
                 if attempt == 2 or not exc.transient:
-                    return [_failure(key, exc) for key, _ in records]
-                log.warning("%s: a batch of %d records has an unknown outcome (%s); sending it again by external id",
-                            sync.name, len(records), exc)
+                    return [_failure(key, exc) for key in keys]
+                log.warning("%s: a batch of %d records has an unknown outcome (%s); sending it again %s",
+                            sync.name, len(records), exc, what)
         outcomes = []
-        for row, (key, _), res in zip(chunk, records, results):
+        for row, key, res in zip(chunk, keys, results):
             if res.get("id"):
-                outcomes.append(Outcome(key, destination_id=str(res["id"]), created=row.get("_action") == "insert"))
+                outcomes.append(Outcome(key, destination_id=str(res["id"]),
+                                        created=not matched and row.get("_action") == "insert"))
             else:
                 outcomes.append(Outcome(key, error_code=res.get("error_code") or "REJECTED",
                                         error=res.get("error") or "refused by NetSuite",
                                         stage="failed" if res.get("unknown") else "rejected"))
         return outcomes
 
-    upserts = [r for r in rows if not row_matched(sync, r)]
-    if len(upserts) >= NETSUITE_BATCH_FROM and hasattr(client, "batch_upsert"):
-        work = [(one, r) for r in rows if row_matched(sync, r)]
-        work += [(one_batch, upserts[i:i + BATCH_MAX]) for i in range(0, len(upserts), BATCH_MAX)]
-    else:
-        work = [(one, r) for r in rows]
+    def plan(group: list[dict], matched: bool, method: str) -> list[tuple]:
+        if len(group) >= batch_from and hasattr(client, method):
+            return [(lambda c: in_batches(c, matched), group[i:i + BATCH_MAX]) for i in range(0, len(group), BATCH_MAX)]
+        return [(one, r) for r in group]
+
+    work = plan([r for r in rows if row_matched(sync, r)], True, "batch_update")
+    work += plan([r for r in rows if not row_matched(sync, r)], False, "batch_upsert")
     with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(work) or 1))) as pool:
         return [o for outcomes in pool.map(lambda w: w[0](w[1]), work) for o in outcomes]
 

@@ -39,6 +39,8 @@ DEFAULT_FAULTS = {
     "search_requests_per_second": None,  # HubSpot: search calls a second (None: 5)
     "requests_per_ten_seconds": None,    # HubSpot: calls per rolling 10 s (None: 190, Professional)
     "seed": None,               # set to draw the faults above from a seeded generator: the same requests, the same faults
+    "batch_patch_by_id_keeps_external_id": False,  # NetSuite: a batch PATCH item matched by its internal id does
+                                # not write its externalId (a reading the docs leave open: connectors/netsuite.py)
     "clockless": False,         # answer as an origin server without a clock: no Date header (RFC 9110 section 6.6.1)
 }
 
