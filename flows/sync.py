@@ -181,8 +181,8 @@ class _Connections:
 
 
 def _apply_one(connections: _Connections, name: str, run_id: str, confirm: bool) -> dict:
-    """One sync: applied here when it has nothing to push, else by its task; failed, with why, when even that
-    cannot be tried (no warehouse connection)."""
+    """One sync, in a worker: applied on the worker's connection when it has nothing to push, else (or when no
+    connection could be had) by its task, which reports what fails."""
     try:
         with connections.taken() as conn:
             done = apply_if_nothing_to_push(conn, name, run_id, confirm)
