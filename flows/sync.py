@@ -1,11 +1,16 @@
-"""Prefect flow `sync`: plan and apply each reverse-ETL sync, in order; a sync with records to push is a task of its
-own, retried when a retry can help, and one with nothing to push is applied in the flow itself. The hub runs it as
+"""Prefect flow `sync`: plan and apply each reverse-ETL sync, independent ones side by side (PSHUB_SYNC_CONCURRENCY),
+each after the syncs it reads from; a sync with records to push is a task of its own, retried when a retry can help,
+and one with nothing to push is applied in the flow itself. The hub runs it as
 its third stage, naming the syncs a failed dbt build blocked: those are recorded as skipped, with why, and not
 applied."""
 from __future__ import annotations
 
 import logging
-from contextlib import ExitStack
+import threading
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
+from contextvars import copy_context
 from dataclasses import asdict
 
 import psycopg
@@ -13,11 +18,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.http import ConnectorError, Unreachable
-from pshub.settings import ConfigurationError
+from pshub.settings import ConfigurationError, get_settings
 from pshub.warehouse import connect
 from reverse_etl import engine
 from reverse_etl.apply import apply_sync
-from reverse_etl.syncs import SYNCS
+from reverse_etl.syncs import SYNCS, for_systems
 
 log = logging.getLogger("pshub.hub")
 
@@ -79,23 +84,111 @@ def apply_if_nothing_to_push(conn, name: str, run_id: str, confirm: bool) -> dic
 @flow(name="sync")
 def sync(run_id: str, names: list[str] | None = None, confirm: bool = False,
          blocked: dict[str, str] | None = None) -> list[dict]:
-    """Apply the syncs in their declared order (later syncs read what earlier ones created); names None = every
-    sync, [] = none. A sync in `blocked` ({name: why}) is recorded as skipped. A sync with nothing to push is applied
-    in the flow itself, on one warehouse connection (apply_if_nothing_to_push); one with records to push is a task
-    of its own, retried when a retry can help. A sync that fails does not stop the others: its result says failed,
-    with why."""
-    results = []
-    with ExitStack() as connections:
-        conn = connections.enter_context(connect())
-        for name in list(SYNCS) if names is None else names:
-            if blocked and name in blocked:
-                results.append(record_blocked_sync(run_id, name, blocked[name]))
-                continue
-            if conn.closed or conn.broken:  # a connection the warehouse dropped: a new one for the next syncs
-                conn = connections.enter_context(connect())
-            done = apply_if_nothing_to_push(conn, name, run_id, confirm)
-            results.append(done if done is not None else _apply_as_task(name, run_id, confirm))
+    """Apply the syncs, up to PSHUB_SYNC_CONCURRENCY at once, each once the syncs it reads from (Sync.after) that
+    this run applies finished; names None = every sync, [] = none. Results in the order of `names` (the declared
+    order). A sync in `blocked` ({name: why}) is recorded as skipped. A sync with nothing to push is applied in the
+    flow itself, on a warehouse connection of its worker (apply_if_nothing_to_push); one with records to push is a
+    task of its own, retried when a retry can help. A sync that fails does not stop the others, not even those that
+    read from it (as when one at a time): its result says failed, with why."""
+    order = list(SYNCS) if names is None else list(names)
+    results: list[dict | None] = [None] * len(order)
+    todo = []
+    for i, name in enumerate(order):
+        if blocked and name in blocked:
+            results[i] = record_blocked_sync(run_id, name, blocked[name])
+        else:
+            todo.append(i)
+    settings = get_settings()
+    # what each sync waits for: the syncs of its `after` listed before it (a sync named later, or not at all, is
+    # not waited for: the order given stays one that runs)
+    waits = {i: {j for j in todo if j < i and order[j] in _after(order[i])} for i in todo}
+    destination = {i: _destination(order[i], settings) for i in todo}
+    with _Connections() as connections:
+        for i, result in _run(todo, waits, destination, settings.sync_concurrency,
+                              lambda i: _apply_one(connections, order[i], run_id, confirm)):
+            results[i] = result
     return results
+
+
+def _after(name: str) -> tuple[str, ...]:
+    sync = SYNCS.get(name)
+    return sync.after if sync else ()
+
+
+def _destination(name: str, settings) -> str:
+    """The system the sync writes to in this installation (a CRM or PSA sync's depends on which: HubSpot's, Certinia's
+    in Salesforce); the sync's own name when it writes nowhere here (it is skipped) or is not known."""
+    sync = SYNCS.get(name)
+    taken = for_systems(sync, settings.crm, settings.psa) if sync else None
+    return taken.destination if taken else f"sync:{name}"
+
+
+def _run(todo: list[int], waits: dict[int, set[int]], destination: dict[int, str], concurrency: int,
+         apply_one) -> Iterator[tuple[int, dict]]:
+    """(i, result) of each of `todo` as it finishes: at most `concurrency` at once, i started once every sync of
+    waits[i] finished, the first startable in order first. Two syncs of the same destination never run at once: a
+    destination's limits are per sync (e.g. NetSuite's 5 requests in flight, settings.netsuite_concurrency, which
+    one sync's pusher uses all of), so that keeps them whole without a limiter shared between syncs; the syncs of
+    one destination mostly read from each other anyway (NetSuite's customers, projects, then time bills). Each
+    sync runs in a worker thread in a copy of this thread's context (contextvars.copy_context, as Prefect's
+    ThreadPoolTaskRunner runs a submitted task): Prefect's flow run context goes with it, so that a sync's task run
+    is one of this flow run's. concurrency 1: one after the other, in order."""
+    pending, finished, busy = list(todo), set(), set()
+    running: dict[Future, int] = {}
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sync") as pool:
+        while pending or running:
+            for i in list(pending):
+                if len(running) >= max(1, concurrency):
+                    break
+                if waits[i] <= finished and destination[i] not in busy:
+                    pending.remove(i)
+                    busy.add(destination[i])
+                    running[pool.submit(copy_context().run, apply_one, i)] = i
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                i = running.pop(future)
+                finished.add(i)
+                busy.discard(destination[i])
+                yield i, future.result()
+
+
+class _Connections:
+    """Warehouse connections for the workers: one taken for each sync applied in the flow and handed back after it,
+    so that at most one per worker is open; a connection the warehouse dropped is replaced."""
+
+    def __init__(self):
+        self._free: list[psycopg.Connection] = []
+        self._opened = ExitStack()
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._opened.close()
+
+    @contextmanager
+    def taken(self) -> Iterator[psycopg.Connection]:
+        with self._lock:
+            conn = self._free.pop() if self._free else None
+            if conn is None or conn.closed or conn.broken:
+                conn = self._opened.enter_context(connect())
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                self._free.append(conn)
+
+
+def _apply_one(connections: _Connections, name: str, run_id: str, confirm: bool) -> dict:
+    """One sync, in a worker: applied on the worker's connection when it has nothing to push, else (or when no
+    connection could be had) by its task, which reports what fails."""
+    try:
+        with connections.taken() as conn:
+            done = apply_if_nothing_to_push(conn, name, run_id, confirm)
+    except Exception:  # noqa: BLE001 - a connection refused: the task tries with its own, and reports what fails
+        done = None
+    return done if done is not None else _apply_as_task(name, run_id, confirm)
 
 
 def _apply_as_task(name: str, run_id: str, confirm: bool) -> dict:

@@ -122,6 +122,13 @@ class Settings(BaseSettings):
     sync_max_share: float = 0.5
     sync_max_growth: float = 2.0
     sync_guard_min_records: int = 100
+    # How many syncs the sync flow applies at once, each on a warehouse connection of its own: a sync starts once the
+    # syncs it reads from finished (reverse_etl.syncs.Sync.after), and never beside another sync of the same
+    # destination (so that a destination's own limit, e.g. netsuite_concurrency, holds). 1: one after the other, in
+    # the declared order.
+    sync_concurrency: int = Field(default=3, ge=1, description="syncs applied at once by the sync flow (each on its "
+                                  "own warehouse connection, after the syncs it reads from, never two of the same "
+                                  "destination); 1 = one after the other, in the declared order")
 
     @model_validator(mode="after")
     def _supported_stack(self) -> "Settings":

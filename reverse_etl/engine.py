@@ -17,6 +17,7 @@ look-up before any create whose earlier outcome was lost. One apply per sync at 
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -388,7 +389,10 @@ def safety_stop(name: str, inserts: int, updates: int, managed: int, *, max_shar
 
 
 def _lock_key(sync: Sync) -> int:
-    return int.from_bytes(sync.name.encode()[:8].ljust(8, b"\0"), "big") & 0x7FFF_FFFF_FFFF_FFFF
+    """The advisory lock of the sync's applies: from a hash of its whole name (its first 8 bytes were one key for
+    psa_projects, psa_project_roles and psa_project_milestones, so that applies of different syncs side by side
+    took each other for a second apply of the same sync)."""
+    return int.from_bytes(hashlib.blake2b(sync.name.encode(), digest_size=8).digest(), "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def apply(conn: psycopg.Connection, sync: Sync, run_id: str, client_factory: Callable[[], object], *,

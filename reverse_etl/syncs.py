@@ -3,7 +3,11 @@
 What to push, and what to hold back, is decided in SQL: `outbound.<sync>` holds the rows to push (columns
 named as the destination's fields; `_`-prefixed columns carry business context and are never pushed) and
 `outbound.<sync>_blocked` the rows held back, each with a `block_reason_code`. This file says only where
-the rows go and in what shape. Syncs run in the order listed: later ones may read what earlier ones created.
+the rows go and in what shape, and which syncs must be applied before each (`after`): a sync whose models read what
+other syncs created (their ledger rows, through int_sync_created_ids) or held (their exceptions) runs once those
+finished, so that a won deal becomes ERP customer, project and PSA project and reaches the CRM in one cycle. The
+sync flow applies independent syncs side by side (PSHUB_SYNC_CONCURRENCY); listed, they are in an order that
+respects `after`, the order they run in one at a time.
 """
 from __future__ import annotations
 
@@ -52,6 +56,11 @@ class Sync:
     natural_key: tuple[str, ...] = ()
     # the outbound model, when not the sync's name (a sync whose destination depends on the installation's systems)
     model_name: str | None = None
+    # the syncs applied before this one in a cycle (each listed earlier in SYNCS): those whose ledger rows or
+    # exceptions its outbound models read, as tests/sync/test_sync_order.py checks against the dbt project, and those
+    # whose records the destination needs first. Declared on SYNCS, by name: an installation's variant of a sync
+    # (HubSpot's, Certinia's) takes its place in the same order, and the test checks its models too.
+    after: tuple[str, ...] = ()
 
     @property
     def model(self) -> str:
@@ -87,6 +96,7 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
                 "jobBillingType", "startDate:date", "projectedEndDate:date", "projectedValue:number",
                 "custentity_billing_model", "custentity_service_line", "custentity_crm_opportunity_id"),
          NETSUITE_UPSERT, batch_size=NETSUITE_BATCH, existing_id="_erp_project_id",
+         after=("erp_customers",),
          description="Closed-won opportunities become ERP projects (external id = opportunity id)."),
     # Dynamics 365 Finance: the ERP syncs' rows routed to it (int_erp_routes), upserted by each data entity's
     # natural key, dataAreaId (the company) first: a retry, or a change set redone after a lost answer, meets the
@@ -107,6 +117,7 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
                 "ProjectStage", "StartDate:date", "EndDate:date", "CurrencyCode", "PshCrmOpportunityId",
                 "PshBillingModel", "PshServiceLine"),
          DYNAMICS_UPSERT, natural_key=("dataAreaId", "ProjectID"),
+         after=("erp_customers", "d365_customers"),
          description="Closed-won opportunities of legal entities routed to Dynamics 365 Finance become its projects."),
     Sync("psa_projects", "kantata", "workspaces", "external_id",
          fields("title!", "description", "start_date:date", "due_date:date", "budgeted:boolean",
@@ -118,32 +129,38 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
     Sync("psa_project_roles", "kantata", "workspace_resources", "external_id",
          fields("workspace_id!", "role_id!", "bill_rate:number", "currency"),
          KANTATA_UPSERT, batch_size=100, match_on=("workspace_id", "role_id"),
+         after=("psa_projects",),
          description="Planned roles of the opportunity's line items, on its PSA project."),
     Sync("psa_project_milestones", "kantata", "stories", "external_id",
          fields("workspace_id!", "title!", "story_type", "billable:boolean", "fixed_fee:boolean", "due_date:date",
                 "budget_estimate_in_cents:integer"),
          KANTATA_UPSERT, batch_size=100, match_on=("workspace_id", "title"),
+         after=("psa_projects",),
          description="Billing milestones of milestone-billed engagements, on their PSA project."),
     Sync("crm_opportunity_links", "salesforce", "Opportunity", "Id",
          fields("ERP_Project_Id__c", "PSA_Project_Id__c", "Project_Status__c", "Sync_Status__c",
                 "Last_Sync_Error__c"),
          SALESFORCE_UPDATE, batch_size=1000,
+         after=("erp_customers", "erp_projects", "d365_customers", "d365_projects", "psa_projects"),
          description="The opportunity learns its ERP and PSA project ids, project status and sync status."),
     Sync("erp_time_bills", "netsuite", "timebill", "external_id",
          fields("employee:ref!", "customer:ref!", "item:ref", "hours:number!", "rate:number", "isBillable:boolean",
                 "tranDate:date!", "memo"),
          NETSUITE_UPSERT, batch_size=NETSUITE_BATCH, existing_id="_erp_time_bill_id",
+         after=("erp_projects",),
          description="Approved billable PSA time on keyed projects in open periods becomes ERP time bills."),
     Sync("erp_expenses", "netsuite", "expensereport", "external_id",
          fields("employee:ref!", "entity:ref!", "tranDate:date!", "category", "amount:number!", "currency:ref",
                 "isBillable:boolean", "memo"),
          NETSUITE_UPSERT, batch_size=NETSUITE_BATCH, existing_id="_erp_expense_report_id",
+         after=("erp_projects",),
          description="Approved billable PSA expenses become ERP billable expenses."),
     Sync("erp_invoice_requests", "netsuite", "customrecord_pshub_invoice_request", "external_id",
          fields("name!", "custrecord_pshub_ir_project:ref!", "custrecord_pshub_ir_amount:number!",
                 "custrecord_pshub_ir_currency:ref", "custrecord_pshub_ir_milestone", "custrecord_pshub_ir_date:date",
                 "custrecord_pshub_ir_status"),
          NETSUITE_UPSERT, batch_size=NETSUITE_BATCH,
+         after=("erp_projects",),
          description="Completed milestones of milestone-billed engagements become ERP invoice requests."),
     # Dynamics 365 Finance's lines and invoice requests (its customers and projects run beside NetSuite's, above)
     # entity sets and fields: sandbox/dynamics.py names the sources (JournalTrans, ExpenseJournalLines); PshExternalId is
@@ -153,6 +170,7 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
                 "ProjectDate:date!", "Hours:number!", "SalesPrice:number", "CurrencyId", "LineProperty", "Description",
                 "PshExternalId"),
          DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalId", "LineNumber"),
+         after=("erp_projects", "d365_projects", "erp_time_bills"),
          description="Approved billable PSA time routed to Dynamics 365 Finance (by legal entity and work date) "
                      "becomes project hour journal lines."),
     Sync("d365_expense_journal_lines", "dynamics", "ExpenseJournalLines", "external_id",
@@ -160,18 +178,24 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
                 "ProjectDate:date!", "DebitAmount:number!", "CurrencyCode", "ProjectLineProperty", "Text",
                 "PshExternalId"),
          DYNAMICS_UPSERT, natural_key=("dataAreaId", "JournalBatchNumber", "LineNumber"),
+         after=("erp_projects", "d365_projects", "erp_expenses"),
          description="Approved billable PSA expenses routed to Dynamics 365 Finance become project expense journal "
                      "lines."),
     Sync("d365_invoice_requests", "dynamics", "FreeTextInvoiceHeaders", "external_id",
          fields("dataAreaId!", "InvoiceIdentifier:integer!", "CustomerAccount!", "InvoiceDate:date", "CurrencyCode",
                 "IsPosted", "InvoiceDescription", "PshProjectId"),
          DYNAMICS_UPSERT, natural_key=("dataAreaId", "InvoiceIdentifier"),
+         after=("erp_projects", "d365_customers", "d365_projects", "erp_invoice_requests"),
          description="Completed milestones routed to Dynamics 365 Finance become unposted free text invoices "
                      "(finance reviews and posts them), as NetSuite's invoice requests."),
     Sync("d365_invoice_request_lines", "dynamics", "FreeTextInvoiceLines", "external_id",
          fields("dataAreaId!", "InvoiceIdentifier:integer!", "LineNumber:integer!", "Description",
                 "Quantity:number", "UnitPrice:number", "LineAmount:number!", "PshProjectId"),
          DYNAMICS_UPSERT, natural_key=("dataAreaId", "InvoiceIdentifier", "LineNumber"),
+         # and after the invoices themselves: a free text invoice line belongs to its invoice (header), which
+         # the same cycle may create just before it
+         after=("erp_projects", "d365_customers", "d365_projects", "erp_invoice_requests",
+                "d365_invoice_requests"),
          description="The milestone's amount, as the one line of its unposted free text invoice."),
     Sync("crm_account_finance", "salesforce", "Account", "Id",
          fields("ERP_Customer_Id__c", "Open_AR__c:number", "Overdue_AR__c:number", "AR_Current__c:number",
@@ -179,6 +203,7 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
                 "DSO__c:number", "Last_Payment_Date__c:date", "Credit_Hold__c:boolean", "Credit_Limit__c:number",
                 "Available_Credit__c:number", "Collection_Stage__c"),
          SALESFORCE_UPDATE, batch_size=1000, stamp="Finance_Synced_At__c",
+         after=("erp_customers", "d365_customers"),
          description="The account team sees open and overdue AR, aging, DSO, last payment, credit hold, credit "
                      "limit, available credit and collection stage."),
     Sync("crm_invoices", "salesforce", "ERP_Invoice__c", "ERP_Invoice_Id__c",
@@ -198,6 +223,7 @@ SYNCS: dict[str, Sync] = {s.name: s for s in (
     Sync("psa_credit_holds", "kantata", "custom_field_values", "external_id",
          fields("subject_type!", "subject_id!", "custom_field_id!", "value"),
          KANTATA_CUSTOM_FIELD, batch_size=100,
+         after=("psa_projects",),
          description="PSA projects of customers on credit hold carry the Credit Hold flag."),
 )}
 
