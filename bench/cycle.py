@@ -61,7 +61,7 @@ def inside(home: Path, summary: dict, seconds: float, top: int = 5) -> str:
     from pshub.warehouse import connect
 
     stages = summary.get("seconds") or {}
-    lines = [f"    between the stages (the cycle's own steps, Prefect's subflow runs): "
+    lines = [f"    between the stages (the cycle's own steps, Prefect's flow run): "
              f"{seconds - sum(stages.values()):.1f} s"]
     try:
         results = json.loads((home / "dbt" / "target" / "run_results.json").read_text())

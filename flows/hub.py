@@ -4,9 +4,14 @@ A failed dbt model or test stops only the syncs whose outbound model is that mod
 (read from dbt's manifest and run results); every other sync still runs.
 
 The cycle composes its three stages one way: each is a flow of its own (flows/ingest.py, flows/transform.py,
-flows/sync.py), run here as a subflow, and each owns its retries in its tasks (an object's landing, the dbt build,
-one sync), so a stage retries the same in a cycle as on its own (`pshub ingest|transform|sync apply`); the hub adds
-no retry. What is the hub's: the run id, the lock, which syncs a dbt failure blocks, the record and the alert.
+flows/sync.py), whose function the hub calls inside its own flow run (Flow.fn: the stage's tasks become the hub
+run's, with the same names), and each owns its retries in its tasks (an object's landing, the dbt build, one sync),
+so a stage retries the same in a cycle as on its own (`pshub ingest|transform|sync apply`); the hub adds no retry.
+Not as subflows: a subflow run is a flow run of its own in Prefect's API (created, set Running, set Completed, its
+heartbeat thread joined at its end, which sleeps in one-second steps), about a second a stage on this 2-core
+machine, 3 s of the medium firm's incremental cycle at load 14; nothing reads the stages' runs (ops.runs, the
+status, the report and the alerts are the hub's). The hub's task runner is the ingest flow's (its landing
+workers), so the landings run as many at once as in `pshub ingest`. What is the hub's: the run id, the lock, which syncs a dbt failure blocks, the record and the alert.
 The cycle ends with a row in ops.runs (status succeeded | partial | failed | skipped), a Prefect artifact
 summarising it, and a webhook alert when it failed or crossed a threshold.
 
@@ -31,9 +36,10 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.context import FlowRunContext
 from prefect.runtime import flow_run as current_flow_run
 from prefect.states import Completed, Failed
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from connectors import catalog
-from flows.ingest import ingest
+from flows.ingest import LANDING_WORKERS, ingest
 from flows.sync import sync
 from flows.transform import transform
 from pshub import alerts, runlog
@@ -155,7 +161,7 @@ def transform_stage(select: list[str] | None, full_refresh: bool) -> dict:
     unreachable), it raises: nothing the build should have made can be trusted."""
     started = time.time()
     try:
-        return {**transform(select, full_refresh), "blocked_syncs": {}}
+        return {**transform.fn(select, full_refresh), "blocked_syncs": {}}
     except DbtFailed as exc:
         artifacts = load_dbt_artifacts(get_settings().home_dir / "dbt" / "target", started)
         if artifacts is None or not any(r["status"] in ("error", "fail", "runtime error")
@@ -285,7 +291,8 @@ def cycle_status(summary: dict) -> str:
     return "succeeded"
 
 
-@flow(name="hub", log_prints=True, flow_run_name=flow_run_name)
+@flow(name="hub", log_prints=True, flow_run_name=flow_run_name,
+      task_runner=ThreadPoolTaskRunner(max_workers=LANDING_WORKERS))
 def hub(run_id: str | None = None, full_refresh: bool = False, systems: list[str] | None = None,
         objects: list[str] | None = None, reconcile: bool | None = None, syncs: list[str] | None = None,
         dbt_select: list[str] | None = None, if_busy: str = "wait", alert: bool = True) -> dict:
@@ -400,7 +407,7 @@ def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_
     try:
         started = time.perf_counter()
         try:
-            summary["loads"] = ingest(run_id, systems=systems, objects=objects, full_refresh=full_refresh,
+            summary["loads"] = ingest.fn(run_id, systems=systems, objects=objects, full_refresh=full_refresh,
                                       reconcile=reconcile)
         except Exception as exc:  # sources down after retries: model and push what is already landed
             summary["errors"].append(f"ingest: {_one_line(str(exc), 300)}")
@@ -431,7 +438,7 @@ def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_
 
         started = time.perf_counter()
         try:
-            summary["syncs"] = sync(run_id, sync_names, blocked=summary["transform"].get("blocked_syncs", {}))
+            summary["syncs"] = sync.fn(run_id, sync_names, blocked=summary["transform"].get("blocked_syncs", {}))
         except Exception as exc:  # the stage itself failed (each sync's failure is in its own result)
             summary["errors"].append(f"sync: {_one_line(str(exc), 300)}")
             log.error("cycle %s: sync stage failed: %s", run_id, exc, extra={"stage": "sync"})

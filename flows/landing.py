@@ -99,7 +99,20 @@ def _dated(field_name: str) -> sql.Composable:
 
 def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec, *, dated_index: bool = True) -> None:
     """The object's raw table and its indexes; dated_index=False: without the index of its date field (a load that
-    fills a new table builds it once at the end, ensure_dated_index, instead of updating it row by row)."""
+    fills a new table builds it once at the end, ensure_dated_index, instead of updating it row by row).
+
+    A look at the catalog first: when the table and its indexes are there (every landing but an object's first),
+    nothing is made, and no lock is taken. The lock below is held until the landing's first commit and is the same
+    for every object of a system, so each landing of a cycle waited for the others of its system to get that far;
+    and `create index if not exists` takes its table's lock before it finds the index there. An index name
+    PostgreSQL shortened only makes this ensure again."""
+    names = [spec.table, f"{spec.table}__load_id", *([f"{spec.table}__{spec.dated_field}"]
+                                                      if dated_index and spec.dated_field else [])]
+    present = conn.execute("""select count(*) from pg_catalog.pg_class c
+                                join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                               where n.nspname = %s and c.relname = any(%s)""", (spec.schema, names)).fetchone()[0]
+    if present == len(names):
+        return
     # objects land at the same time: `create ... if not exists` alone races on the catalog
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (spec.schema,))
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(spec.schema)))

@@ -133,6 +133,10 @@ def port_free(port: int) -> bool:
             return False
 
 
+# pgdata -> (postmaster pid, port, listen) for which this process made sure of the server (EmbeddedWarehouse.ensure_running)
+_ENSURED: dict[Path, tuple[int, int, str | None]] = {}
+
+
 class EmbeddedWarehouse:
     def __init__(self, home: Path, listen: str | None = None):
         self.home = home
@@ -147,6 +151,11 @@ class EmbeddedWarehouse:
     # -- state -------------------------------------------------------------------------------------
     def running_port(self) -> int | None:
         """Port of the server running on this pgdata, or None (reads postmaster.pid, checks the pid)."""
+        running = self._postmaster()
+        return running[1] if running else None
+
+    def _postmaster(self) -> tuple[int, int] | None:
+        """(pid, port) of the server running on this pgdata, or None."""
         pidfile = self.pgdata / "postmaster.pid"
         try:
             lines = pidfile.read_text().splitlines()
@@ -159,13 +168,20 @@ class EmbeddedWarehouse:
             return None
         except PermissionError:
             pass
-        return port
+        return pid, port
 
     def url(self, port: int, database: str = EMBEDDED_DB) -> str:
         return f"postgresql://{EMBEDDED_USER}@127.0.0.1:{port}/{database}"
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def ensure_running(self) -> str:
+        # Once this process has seen the server running with its logins, database and listener in place, a server
+        # still running as the same process needs none of them made again: each connection of the process (each
+        # landing, each sync, every cycle step) took the lock shared with every other process and a second connection
+        # of its own to look for the database, one at a time across the landings' threads.
+        running = self._postmaster()
+        if running is not None and _ENSURED.get(self.pgdata) == (*running, self.listen) and self._listener_ok(running[1]):
+            return self.url(running[1])
         with self._lock:
             port = self.running_port()
             if port is None:
@@ -177,7 +193,15 @@ class EmbeddedWarehouse:
                     conn.execute("select pg_reload_conf()")
             self._ensure_database(port)
             self._ensure_listener(port)
+            running = self._postmaster()
+            if running is not None and running[1] == port:
+                _ENSURED[self.pgdata] = (*running, self.listen)
             return self.url(port)
+
+    def _listener_ok(self, port: int) -> bool:
+        """The TLS listener is as asked: running for this server and address when one is, none when none is."""
+        running = self.listener()
+        return running[1:] == (port, self.listen) if running else not self.listen
 
     # -- the TLS listener (only when asked) ------------------------------------------------------
     @property
@@ -278,6 +302,7 @@ class EmbeddedWarehouse:
 
     def stop(self) -> bool:
         with self._lock:
+            _ENSURED.pop(self.pgdata, None)
             self._stop_listener()
             if self.running_port() is None:
                 return False

@@ -6,6 +6,8 @@ format (M/D/YYYY) as NetSuite returns them unless TO_CHAR is used.
 """
 from __future__ import annotations
 
+import threading
+
 import sqlglot
 from sqlglot import exp
 
@@ -31,12 +33,18 @@ def _types(table: str) -> dict[str, str]:
     return schema.fields("netsuite", table)
 
 
+# sqlglot's Oracle dialect finishes setting itself up on its first parses: several parsed at once in a fresh server
+# (the hub's landings start together) read TO_TIMESTAMP as an unknown function. One parse at a time.
+_PARSE = threading.Lock()
+
+
 def translate(q: str) -> tuple[str, list[str]]:
     """Return (SQLite SQL, output column names)."""
     if not q or not q.strip():
         raise SuiteQLError("Invalid search query. The query is empty.")
     try:
-        tree = sqlglot.parse_one(q, read="oracle")
+        with _PARSE:
+            tree = sqlglot.parse_one(q, read="oracle")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as e:
         raise SuiteQLError(f"Invalid search query. Detailed unprocessed description follows. Search error occurred: "
                            f"Invalid or unsupported search. {str(e).splitlines()[0]}") from None

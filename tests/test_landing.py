@@ -261,3 +261,21 @@ def test_a_nul_character_in_a_value_quarantines_its_record_and_the_rest_of_the_p
     assert quarantined["a"][2]["note"] == "bad\ufffdnote"
     assert quarantined["c"][0] == "nested" and quarantined["d"][0] == "k\ufffd"
     assert fresh.execute("select data ->> 'note' from raw_testsys.widget where id = 'b'").fetchone()[0] == not_nul
+
+
+def test_a_landing_into_a_table_in_place_makes_nothing_and_a_missing_index_is_made_again(fresh):
+    """ensure_raw_table looks at the catalog first: with the table and its indexes there it runs no DDL and takes no
+    lock (each landing of a cycle took its system's lock until its first commit); a missing index is made again."""
+    from flows.landing import ensure_raw_table
+
+    land(fresh, [[rec("a", "2024-01-01T00:00:00+00:00")]])
+    fresh.commit()
+    ensure_raw_table(fresh, SPEC)
+    locks = fresh.execute("select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()")
+    assert locks.fetchone()[0] == 0  # the transaction holds no lock of ensure_raw_table's
+    fresh.rollback()
+    fresh.execute("drop index raw_testsys.widget__load_id")
+    fresh.commit()
+    ensure_raw_table(fresh, SPEC)
+    fresh.commit()
+    assert fresh.execute("select to_regclass('raw_testsys.widget__load_id') is not null").fetchone()[0]

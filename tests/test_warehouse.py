@@ -81,3 +81,25 @@ def test_settings_never_show_secrets(monkeypatch):
     monkeypatch.setenv("PSHUB_SALESFORCE_CLIENT_SECRET", "sf-secret-value")
     settings = Settings()
     assert "topsecret" not in repr(settings) and "sf-secret-value" not in repr(settings)
+
+
+def test_a_process_makes_sure_of_the_running_server_once(monkeypatch, warehouse_url):
+    """Once the server, its database and listener are seen in place, later connections of the process neither take
+    the lock shared with other processes nor open a second connection to look for the database; a server that is
+    no longer the same process (restarted) is made sure of again."""
+    from pshub import warehouse
+    from pshub.settings import get_settings
+
+    if get_settings().database_url is not None:
+        pytest.skip("an external warehouse: nothing to start")
+    home = get_settings().home_dir
+    assert warehouse.database_url() == warehouse_url
+    looked = []
+    monkeypatch.setattr(warehouse.EmbeddedWarehouse, "_ensure_database", lambda self, port: looked.append(port))
+    assert warehouse.database_url() == warehouse_url
+    assert looked == []
+    pid, port, listen = warehouse._ENSURED[home / "pgdata"]
+    monkeypatch.setitem(warehouse._ENSURED, home / "pgdata", (pid + 1, port, listen))  # as after a restart
+    assert warehouse.database_url() == warehouse_url
+    assert looked == [port]
+    assert warehouse._ENSURED[home / "pgdata"] == (pid, port, listen)

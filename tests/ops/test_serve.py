@@ -109,7 +109,7 @@ def _a_command_shares_the_served_prefect_server(env: dict, prefect_home: Path) -
                              env=env, capture_output=True, text=True, timeout=600)
     with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
         runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["transform"])))
-    # the command's own run: a cycle serve ran has transform runs too, as its subflows (a parent task run each)
+    # the command's own run (a cycle runs its transform inside its own flow run; a subflow would have a parent task run)
     commands = [r for r in runs if r.parent_task_run_id is None]
     return {"exit": command.returncode, "stderr": command.stderr[-2000:],
             "transform_runs_on_the_served_server": len(commands)}
