@@ -451,13 +451,12 @@ def _listed(settings, args: list[str], target: Path) -> set[str]:
     the environment the hub gives dbt (pshub.dbt)."""
     from dbt.cli.main import dbtRunner
 
-    from pshub.dbt import PROFILES_DIR, PROJECT_DIR, _manifest, _parse_flags, _profile_env
+    from pshub.dbt import PROFILES_DIR, PROJECT_DIR, _profile_env
 
-    _, work = _profile_env(settings)
-    manifest = _manifest(dbtRunner, work, _parse_flags(work, no_write_json=True))  # parsed once for every call
-    outcome = dbtRunner(manifest=manifest).invoke(
-        ["ls", *args, "--output", "json", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
-         "--target-path", str(target / "target"), "--log-path", str(target / "logs"), "--quiet"])
+    _profile_env(settings)
+    outcome = dbtRunner().invoke(["ls", *args, "--output", "json", "--project-dir", str(PROJECT_DIR),
+                                  "--profiles-dir", str(PROFILES_DIR), "--target-path", str(target / "target"),
+                                  "--log-path", str(target / "logs"), "--quiet"])
     assert outcome.success, outcome.exception
     return {uid for uid in (json.loads(line)["unique_id"] for line in outcome.result)
             if uid.split(".", 1)[0] in ("model", "seed", "snapshot", "test")}
