@@ -17,12 +17,8 @@ What changed since the last successful build is known in two places, each doing 
   successful build on record, makes the build a full refresh instead, which also runs every test.
 Because the project of a pruned build is the last good build's, that build keeps every relation in place
 (BuildPlan.keeps_relations, macros/materializations.sql): tables are refilled, views that exist are left as they are.
-So when every view and table of the project exists, its views are no nodes of it at all (`without_views`): a view
-node had nothing to do but look its relation up (the 81 of a medium firm's ordinary day took 12 s of its 65 s of node
-time, at load 9). Their tests still run, after what their view reads is rebuilt, and a failing one still blocks its
-syncs (flows.hub reads the manifest's graph, not what was built). When a view is missing (plan_build says when), the
-build has its view nodes, and the missing view's node creates it again. And dbt's threads keep their warehouse
-connection from node to node, and a process parses the project once for the builds it runs (pshub/dbt.py). A cycle's build is mostly nodes that each do little: what each node costs besides its
+And dbt's threads keep their warehouse connection from node to node, and a process parses the project once for the
+builds it runs (pshub/dbt.py). A cycle's build is mostly nodes that each do little: what each node costs besides its
 query is what these save.
 """
 from __future__ import annotations
@@ -78,27 +74,6 @@ INCREMENTAL_EXCLUDES = ["--exclude-resource-type", "unit_test",
                         "--exclude", "source:*", "tag:raw_primary_key", "tag:implied_key", "tag:every_row"]
 
 
-def without_views(select: list[str], materializations: list[str]) -> list[str]:
-    """The selection `select` (dbt's syntax, one method each) less its view models, as `--select` items: each item
-    intersected with each materialization but view (`materializations`: those of the project's nodes, tests, seeds and
-    snapshots included; each node has one), so that the tests on the views stay selected.
-
-    Not `--exclude config.materialized:view`: an exclusion selects its tests indirectly too, as a selection does
-    (dbt-core 1.11, dbt/graph/selector.py: get_nodes_from_criteria expands every criterion, an --exclude's included,
-    with expand_selection; in the default `eager` mode a test goes with ANY of its parents), so it would drop every
-    test on a view; `cautious` and `buildable` drop the tests whose parents are all views, and `empty`, which drops
-    none, applies to the --select as well (a test is then selected only as a descendant). An intersection keeps a
-    node matched by both of its parts: R+ (with its tests, eagerly) and, e.g., config.materialized:test.
-
-    What the build runs is then ordered as before: dbt runs the subgraph of the selected nodes with an edge wherever
-    a path ran through a node left out (dbt/graph/graph.py, Graph.get_subset_graph: "Transitive edges across removed
-    nodes are preserved as explicit new edges"; selector.get_graph_queue), so a test on a view, or a model reading it,
-    runs after the tables the view reads; and `dbt build` adds its edges from a test to the nodes downstream of what
-    it tests on the whole graph, before that (dbt/task/build.py compile_manifest: add_test_edges=True), so a view's
-    failing test still skips what reads the view. tests/contracts/test_dbt_selection_contract.py asserts these."""
-    return [f"{item},config.materialized:{kind}" for item in select for kind in materializations if kind != "view"]
-
-
 def build_args(select: list[str] | None = None, full_refresh: bool = False) -> list[str]:
     """`dbt build` arguments: every node in a full refresh; an incremental build leaves out INCREMENTAL_EXCLUDES."""
     args = ["build"]
@@ -122,8 +97,6 @@ class BuildPlan:
     # are not created again (macros/materializations.sql; an environment variable, not a dbt var, whose change
     # would make dbt parse the whole project again)
     keeps_relations: bool = False
-    # the views are no nodes of the build (without_views): every view and table of the project exists
-    leaves_views: bool = False
     project: str | None = None           # the project's fingerprint when the plan computed it (record_build keeps it)
 
     @property
@@ -132,8 +105,7 @@ class BuildPlan:
             return self.reason
         landed = ", ".join(self.changed_sources) or "none"
         return (f"nodes downstream of what changed since the last good build: sources with new rows ({landed}), "
-                "the sync ledger and the as-of date"
-                + (" (views, which stay, left out; their tests run)" if self.leaves_views else ""))
+                "the sync ledger and the as-of date")
 
 
 def state_dir(settings: Settings | None = None) -> Path:
@@ -159,20 +131,17 @@ def _project_fingerprint(settings: Settings | None = None) -> str:
 
 def _last_good_build(conn, settings: Settings | None) -> dict | None:
     """The last successful build: its row in ops.dbt_builds (load watermark) and, in the state folder, its manifest
-    (its sources and nodes) and project fingerprint (kept with that row's id). None when either is missing or they
-    disagree."""
+    and project fingerprint (kept with that row's id). None when either is missing or they disagree."""
     row = conn.execute("select build_id, load_watermark from ops.dbt_builds order by build_id desc limit 1").fetchone()
     state = state_dir(settings)
     try:
         kept = json.loads((state / "build.json").read_text())
-        manifest = json.loads((state / "manifest.json").read_text())
-        sources, nodes = manifest["sources"], manifest["nodes"]
+        sources = json.loads((state / "manifest.json").read_text())["sources"]
     except (OSError, ValueError, KeyError):
         return None
     if row is None or kept.get("build_id") != row[0]:
         return None
-    return {"build_id": row[0], "load_watermark": row[1], "project": kept.get("project"), "sources": sources,
-            "nodes": nodes}
+    return {"build_id": row[0], "load_watermark": row[1], "project": kept.get("project"), "sources": sources}
 
 
 def changed_sources(conn, sources: list[tuple[str, str, str]], since: int) -> list[str]:
@@ -185,23 +154,6 @@ def changed_sources(conn, sources: list[tuple[str, str, str]], since: int) -> li
             sql.Literal(name), sql.Identifier(schema), sql.Identifier(table))
         for name, schema, table in sources)
     return sorted(row[0] for row in conn.execute(query, {"since": since}))
-
-
-def relations_in_place(conn, nodes: dict) -> bool:
-    """Whether every view model of the manifest's `nodes` is a view in the warehouse and every table and incremental
-    model a table: one look at the catalog."""
-    wanted = [(node["schema"], node.get("alias") or node["name"], node["config"]["materialized"])
-              for node in nodes.values() if node["resource_type"] == "model"
-              and node["config"].get("materialized") in ("view", "table", "incremental")]
-    if not wanted:
-        return False
-    schemas, names, kinds = (list(column) for column in zip(*wanted))
-    return conn.execute(
-        """select bool_and(case m.kind when 'view' then c.relkind = 'v' else c.relkind in ('r', 'p') end is true)
-             from unnest(%s::text[], %s::text[], %s::text[]) as m (schema, name, kind)
-             left join pg_catalog.pg_namespace n on n.nspname = m.schema
-             left join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = m.name""",
-        (schemas, names, kinds)).fetchone()[0]
 
 
 def plan_build(select: list[str] | None = None, full_refresh: bool = False,
@@ -227,26 +179,11 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
         raw = [(f"{s['source_name']}.{s['name']}", s["schema"], s["identifier"])
                for s in last["sources"].values() if s["schema"].startswith("raw_")]
         landed = changed_sources(conn, raw, last["load_watermark"])
-        # The views are left out only when every view model exists and every table model too, as the build starts.
-        # A view can be missing although the project is unchanged: someone dropped it, or a table that was missing
-        # (and so was rebuilt by dbt's own materialization, or dropped by hand) took the views over it with it
-        # (`drop ... cascade`). Its node creates it again; then the build is as before, views included. When every
-        # table exists, none is rebuilt by dbt's own materialization (a table is refilled in place, an incremental
-        # model merged into), so none drops a view while this build runs.
-        leaves_views = relations_in_place(conn, last["nodes"])
-    select = [*ALWAYS, *(f"source:{name}+" for name in landed)]
-    if leaves_views:
-        kinds = sorted({node["config"]["materialized"] for node in last["nodes"].values()
-                        if node.get("config", {}).get("materialized")})
-        select = without_views(select, kinds)
     # --no-write-json: the project is the one the last good build parsed, whose manifest is kept; dbt writing it
     # again (2 MB, twice) took a second of each cycle. The run results are still written (pshub.dbt.run_dbt).
-    # Without views, an intersection that matches nothing (most roots have no seed, no snapshot) is no mistake: dbt's
-    # warning for each (NoNodesForSelectionCriteria, dozens a cycle) is silenced.
-    silence = ["--warn-error-options", json.dumps({"silence": ["NoNodesForSelectionCriteria"]})]
-    args = ["build", "--select", *select, *INCREMENTAL_EXCLUDES, "--no-write-json", *(silence if leaves_views else [])]
-    return BuildPlan(args, watermark, saves_state=True, changed_sources=landed, keeps_relations=True,
-                     leaves_views=leaves_views, project=project)
+    args = ["build", "--select", *ALWAYS, *(f"source:{name}+" for name in landed), *INCREMENTAL_EXCLUDES,
+            "--no-write-json"]
+    return BuildPlan(args, watermark, saves_state=True, changed_sources=landed, keeps_relations=True, project=project)
 
 
 def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None = None) -> None:

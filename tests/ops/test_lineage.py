@@ -66,15 +66,6 @@ def test_a_failed_unit_test_and_a_singular_test_name_the_model_they_test():
     assert blocked["erp_projects"] == "upstream staging.stg_opps: dbt test assert_no_orphans fail"
 
 
-def test_a_failed_test_on_a_view_the_build_left_out_blocks_the_syncs_downstream_of_it():
-    # a cycle's build runs no view node (flows.transform.without_views): the view's test fails, the view is in no
-    # result; the manifest's graph says what it blocks
-    blocked = blocked_syncs(SYNCS, MANIFEST, results(
-        ("test.p.assert_no_orphans", "fail", "Got 1 result"),
-        ("model.p.collections", "success", None), ("model.p.crm_finance", "success", None)))
-    assert blocked == {"erp_projects": "upstream staging.stg_opps: dbt test assert_no_orphans fail"}
-
-
 def test_warnings_and_passes_block_nothing():
     assert blocked_syncs(SYNCS, MANIFEST, results(
         ("test.p.not_null_collections_open_ar.abc", "warn", "Got 1 result"),
