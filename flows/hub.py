@@ -8,10 +8,11 @@ flows/sync.py), whose function the hub calls inside its own flow run (Flow.fn: t
 run's, with the same names), and each owns its retries in its tasks (an object's landing, the dbt build, one sync),
 so a stage retries the same in a cycle as on its own (`pshub ingest|transform|sync apply`); the hub adds no retry.
 Not as subflows: a subflow run is a flow run of its own in Prefect's API (created, set Running, set Completed, its
-heartbeat thread joined at its end, which sleeps in one-second steps), about a second a stage on this 2-core
+heartbeat thread joined at its end, which sleeps in one-second steps), about a second a stage on a 2-core
 machine, 3 s of the medium firm's incremental cycle at load 14; nothing reads the stages' runs (ops.runs, the
 status, the report and the alerts are the hub's). The hub's task runner is the ingest flow's (its landing
-workers), so the landings run as many at once as in `pshub ingest`. What is the hub's: the run id, the lock, which syncs a dbt failure blocks, the record and the alert.
+workers), so the landings run as many at once as in `pshub ingest`. What is the hub's: the run id, the lock,
+which syncs a dbt failure blocks, the record and the alert.
 The cycle ends with a row in ops.runs (status succeeded | partial | failed | skipped), a Prefect artifact
 summarising it, and a webhook alert when it failed or crossed a threshold.
 

@@ -67,7 +67,7 @@ def apply_if_nothing_to_push(conn, name: str, run_id: str, confirm: bool) -> dic
     in ops.sync_runs as any apply's); None when it has records to push, or when the apply failed (the sync's task
     then applies it, with its retries). Most syncs of a cycle have nothing to push, and a task run cost such a sync
     more than its queries: Prefect's bookkeeping of the run (created, then running, then completed, each a call to
-    its API) took 0.3 s a sync on this 2-core machine under load, the queries 0.1 to 0.3 s."""
+    its API) took 0.3 s a sync on a 2-core machine under load, the queries 0.1 to 0.3 s."""
     try:
         result = apply_sync(name, run_id, confirm, conn, only_if_nothing_to_push=True)
     except Exception as exc:  # noqa: BLE001 - the task applies it again, and reports what fails there

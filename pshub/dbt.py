@@ -140,7 +140,7 @@ def _keep_connections_open() -> None:
 
     dbt-core closes a thread's connection when each node ends (dbt/adapters/base/connections.py, `release`: "always
     close the connection"), so a build opened one connection per node: a new server process each time, about 85 ms
-    apiece on this 2-core machine under load, 30 s of a 45 s cycle's build. A `reuse_connections` profile option
+    apiece on a 2-core machine under load, 30 s of a 45 s cycle's build. A `reuse_connections` profile option
     for PostgreSQL was proposed (dbt-labs/dbt-core#7587, for #7520) and closed unmerged; dbt-snowflake has one. Here a
     released connection that is still open rolls back whatever transaction is left (as dbt's close does first) and
     stays open; one that is closed or broken is released as dbt does. dbt closes every connection at the end of
@@ -231,7 +231,7 @@ def parse_ahead(settings: Settings | None = None) -> None:
     TemporaryApi.wait): time the command would otherwise spend waiting. A cycle runs in a process of its own
     (`pshub run`, a scheduled run's process), which had to parse before its build's first node: reading dbt's
     partial-parse file, checking every project file against it, validating the project and profile (about 6
-    CPU-seconds on this 2-core machine, the largest of the build's own costs besides its nodes). When anything the
+    CPU-seconds on a 2-core machine, the largest of the build's own costs besides its nodes). When anything the
     parse depends on changes before the build (a project file, the profile's variables), the build parses again
     (_parse_key). The parse writes no manifest (--no-write-json): an incremental build does not either, and a build
     that writes one writes its own. A parse that fails is left for the build to report."""
