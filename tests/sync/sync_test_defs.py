@@ -30,3 +30,17 @@ def make_sync(name: str, kind: str) -> Sync:
 # the columns of an erp_time_bills outbound table (NetSuite time bills)
 TIME_BILL_COLUMNS = ("external_id text, employee text, customer text, hours numeric, rate numeric, \"tranDate\" date,"
                      " memo text, _customer text, _engagement text, _amount_at_stake numeric, _currency text")
+
+
+def ledger_of(conn, sync_name: str) -> tuple[dict[str, str], int]:
+    """The sync's ledger: {record key: destination id}, and how many of its records the hub created."""
+    rows = conn.execute("select record_key, destination_id, created_by_hub from ops.sync_ledger where sync_name = %s",
+                        (sync_name,)).fetchall()
+    return {key: destination for key, destination, _ in rows}, sum(bool(created) for *_, created in rows)
+
+
+def apply_again(apply, conn, sync, sandbox_admin, system: str = "netsuite") -> tuple[int, int, int, int]:
+    """The sync applied once more: (planned, pushed, write calls, writes the sandbox's `system` saw)."""
+    writes_before = sandbox_admin.writes(system)
+    again = apply(conn, sync)
+    return again.planned, again.pushed, again.write_calls, sandbox_admin.writes(system) - writes_before

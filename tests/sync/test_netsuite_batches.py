@@ -11,6 +11,7 @@ import pytest
 from pshub.clients import client_for
 from reverse_etl import engine
 from sync_test_defs import TIME_BILL_COLUMNS as COLUMNS
+from sync_test_defs import apply_again, ledger_of
 
 
 def rows_of(refs, prefix: str, n: int, hours: float = 8.0):
@@ -54,17 +55,8 @@ def test_more_than_100_rows_push_in_one_write_call_per_100_and_a_second_run_push
     with client_for("netsuite") as ns:
         ids = {r["externalid"]: r["id"] for p in ns.suiteql_pages(
             "SELECT id, externalid FROM timebill WHERE externalid LIKE 'nsb-%'") for r in p}
-    ledger = dict(conn.execute("select record_key, destination_id from ops.sync_ledger where sync_name = %s",
-                               (sync.name,)))
-    assert ledger == {r[0]: str(ids[r[0]]) for r in rows}
-    created = conn.execute("select count(*) filter (where created_by_hub) from ops.sync_ledger where sync_name = %s",
-                           (sync.name,)).fetchone()[0]
-    assert created == 250
-
-    writes_before = sandbox_admin.writes("netsuite")
-    second = apply(conn, sync)
-    assert (second.planned, second.pushed, second.write_calls) == (0, 0, 0)
-    assert sandbox_admin.writes("netsuite") == writes_before
+    assert ledger_of(conn, sync.name) == ({r[0]: str(ids[r[0]]) for r in rows}, 250)  # all created by the hub
+    assert apply_again(apply, conn, sync, sandbox_admin) == (0, 0, 0, 0)
 
 
 def test_one_invalid_record_in_a_batch_is_rejected_alone(make_sync, conn, outbound_table, erp_refs):
