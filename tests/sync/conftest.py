@@ -1,6 +1,8 @@
 """Reverse-ETL test fixtures: outbound tables the tests control, pushed to the sandbox over real HTTP."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import httpx
 import psycopg
 import pytest
@@ -55,6 +57,15 @@ def sandbox_admin(hub_sandbox):
 
         def faults(self, system: str, **changes):
             httpx.put(self.server.urls[system] + "/__sandbox/faults", json=changes).raise_for_status()
+
+        @contextmanager
+        def faulted(self, system: str, **changes):
+            """The system's faults set for the block, cleared after it (however it ends)."""
+            self.faults(system, **changes)
+            try:
+                yield
+            finally:
+                self.faults(system, error_rate=0, lose_next_responses=0, seed=None)
 
         def latency(self, ms: int):
             httpx.put(self.server.urls["salesforce"] + "/__sandbox/latency", json={"latency_ms": ms}).raise_for_status()

@@ -80,15 +80,11 @@ def test_a_batch_retried_after_a_lost_answer_or_a_5xx_makes_no_second_record(mak
     sync = batch_sync(make_sync, "t_nsb_fault")
     rows = rows_of(erp_refs, f"nsf{len(fault)}", 150)
     outbound_table(sync.name, COLUMNS, rows)
-    sandbox_admin.faults("netsuite", **fault)
-    try:
+    with sandbox_admin.faulted("netsuite", **fault):
         result = apply(conn, sync)
-    finally:
-        sandbox_admin.faults("netsuite", error_rate=0, lose_next_responses=0, seed=None)
     assert (result.pushed, result.failed) == (150, 0)
     assert in_erp([r[0] for r in rows]) == {r[0]: 1 for r in rows}
-    again = apply(conn, sync)
-    assert (again.planned, again.write_calls) == (0, 0)
+    assert apply_again(apply, conn, sync, sandbox_admin) == (0, 0, 0, 0)
 
 
 def test_the_idempotency_key_replays_the_same_job(hub_sandbox, erp_refs):

@@ -116,15 +116,11 @@ def test_a_matched_batch_sent_again_after_a_lost_answer_or_a_5xx_loses_and_doubl
     ids = hand_made(erp_customer, 150)
     rows = rows_of(erp_customer, ids, prefix)
     outbound_table(sync.name, COLUMNS, rows)
-    sandbox_admin.faults("netsuite", **fault)
-    try:
+    with sandbox_admin.faulted("netsuite", **fault):
         result = apply(conn, sync)
-    finally:
-        sandbox_admin.faults("netsuite", error_rate=0, lose_next_responses=0, seed=None)
     assert (result.pushed, result.failed) == (150, 0)
     assert jobs_with_external_ids(prefix) == {r[0]: [r[-1]] for r in rows}
-    again = apply(conn, sync)
-    assert (again.planned, again.write_calls) == (0, 0)
+    assert apply_again(apply, conn, sync, sandbox_admin) == (0, 0, 0, 0)
 
 
 def test_if_the_batch_does_not_set_the_external_id_each_record_gets_it_by_a_single_patch(
