@@ -97,6 +97,12 @@ def _dated(field_name: str) -> sql.Composable:
     return sql.SQL("left(data ->> {}, 10)").format(sql.Literal(field_name))
 
 
+def raw_relations(spec: ObjectSpec, *, dated_index: bool = True) -> list[str]:
+    """The relations ensure_raw_table makes in the object's schema: its raw table and its indexes."""
+    return [spec.table, f"{spec.table}__load_id", *([f"{spec.table}__{spec.dated_field}"]
+                                                    if dated_index and spec.dated_field else [])]
+
+
 def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec, *, dated_index: bool = True) -> None:
     """The object's raw table and its indexes; dated_index=False: without the index of its date field (a load that
     fills a new table builds it once at the end, ensure_dated_index, instead of updating it row by row).
@@ -106,8 +112,7 @@ def ensure_raw_table(conn: psycopg.Connection, spec: ObjectSpec, *, dated_index:
     for every object of a system, so each landing of a cycle waited for the others of its system to get that far;
     and `create index if not exists` takes its table's lock before it finds the index there. An index name
     PostgreSQL shortened only makes this ensure again."""
-    names = [spec.table, f"{spec.table}__load_id", *([f"{spec.table}__{spec.dated_field}"]
-                                                      if dated_index and spec.dated_field else [])]
+    names = raw_relations(spec, dated_index=dated_index)
     present = conn.execute("""select count(*) from pg_catalog.pg_class c
                                 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
                                where n.nspname = %s and c.relname = any(%s)""", (spec.schema, names)).fetchone()[0]

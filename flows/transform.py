@@ -33,7 +33,7 @@ from prefect import flow, task
 from psycopg import sql
 
 from connectors import catalog
-from flows.landing import ensure_raw_table, spec_for
+from flows.landing import ensure_raw_table, raw_relations, spec_for
 from pshub.dbt import PROJECT_DIR, DbtFailed, DbtResult, run_dbt
 from pshub.settings import Settings, get_settings
 from pshub.warehouse import connect
@@ -55,9 +55,7 @@ def ensure_sources(settings: Settings | None = None) -> None:
                 where n.nspname = any(%s)""", (sorted({spec.schema for spec in specs}),)).fetchall())
         for spec in specs:
             # the relations ensure_raw_table makes (an index name PostgreSQL shortened only makes it ensure again)
-            names = [spec.table, f"{spec.table}__load_id", *([f"{spec.table}__{spec.dated_field}"]
-                                                              if spec.dated_field else [])]
-            if any((spec.schema, name) not in present for name in names):
+            if any((spec.schema, name) not in present for name in raw_relations(spec)):
                 ensure_raw_table(conn, spec)
         conn.commit()
 
