@@ -45,7 +45,7 @@ from flows.sync import sync
 from flows.transform import transform
 from pshub import alerts, runlog
 from pshub import status as ops_status
-from pshub.dbt import DbtFailed, parse_ahead
+from pshub.dbt import DbtFailed, parse_ahead, parse_in_background
 from pshub.runs import connection_name, finish_run, mark_abandoned, new_run_id, set_current_run_id, start_run
 from pshub.settings import get_settings
 from pshub.warehouse import connect, database_url
@@ -406,6 +406,8 @@ def _run_cycle(run_id, summary, full_refresh, systems, objects, reconcile, sync_
     error: str | None = None
     log.info("cycle %s started", run_id, extra={"stage": "cycle", "parameters": summary["parameters"]})
     try:
+        # dbt's parse of the project, unless the process holds it already, beside the ingest (the build waits for it)
+        parse_in_background()
         started = time.perf_counter()
         try:
             summary["loads"] = ingest.fn(run_id, systems=systems, objects=objects, full_refresh=full_refresh,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
@@ -173,6 +174,9 @@ def _keep_connections_open() -> None:
 # programmatic invocations docs), so a process that builds again (`pshub serve`'s cycles, a full build then an
 # incremental one) parses the project once.
 _parsed: dict[str, object] = {}
+# held while a parse is checked or made: a parse in the background (parse_in_background) and a build that needs it
+# make one parse, the build waiting for the other's
+_parse_lock = threading.Lock()
 # commands that take a parsed manifest and leave it as they found it (each compiles its nodes again)
 REUSE_MANIFEST = ("build", "run", "test", "seed", "snapshot", "compile")
 
@@ -192,17 +196,18 @@ def _parse_key(work: Path) -> tuple:
 def _manifest(runner_class, work: Path, command_flags: list[str]):
     """The project parsed (kept for the next invocation with the same _parse_key), or None when parsing fails (the
     command then parses again itself and reports the error)."""
-    key = _parse_key(work)
-    if _parsed.get("key") == key:
-        return _parsed["manifest"]
-    _parsed.clear()
-    parsed = runner_class().invoke(["parse", *command_flags])
-    if isinstance(parsed.exception, BaseException) and not isinstance(parsed.exception, Exception):
-        raise parsed.exception  # Ctrl-C or a stop signal while parsing: as run_dbt does for the command
-    if not parsed.success or parsed.result is None:
-        return None
-    _parsed.update(key=key, manifest=parsed.result)
-    return parsed.result
+    with _parse_lock:
+        key = _parse_key(work)
+        if _parsed.get("key") == key:
+            return _parsed["manifest"]
+        _parsed.clear()
+        parsed = runner_class().invoke(["parse", *command_flags])
+        if isinstance(parsed.exception, BaseException) and not isinstance(parsed.exception, Exception):
+            raise parsed.exception  # Ctrl-C or a stop signal while parsing: as run_dbt does for the command
+        if not parsed.success or parsed.result is None:
+            return None
+        _parsed.update(key=key, manifest=parsed.result)
+        return parsed.result
 
 
 def _profile_env(settings: Settings) -> tuple[dict[str, str], Path]:
@@ -239,6 +244,35 @@ def parse_ahead(settings: Settings | None = None) -> None:
 
     _, work = _profile_env(settings or get_settings())
     _manifest(dbtRunner, work, _parse_flags(work, no_write_json=True))
+
+
+def parse_in_background(settings: Settings | None = None) -> threading.Thread | None:
+    """parse_ahead's parse in a thread of its own, started now; None when this process holds a parse already (of any key: a
+    stale one is parsed again by the build, as before). A cycle starts it before its ingest: Prefect's API often
+    answers before the warm-up gets to the parse (dbt's import alone takes seconds), which then fell to the build,
+    after the ingest (2.7 s of a medium firm's one-day cycle, py-spy); the ingest mostly waits on its sources, so
+    the parse takes little from it. The build waits for it (_parse_lock) and uses it. A parse that fails, or raises,
+    is left for the build to report."""
+    if _parsed:
+        return None
+    # the profile's variables set here, in the calling thread: the parse's thread only reads the environment (others,
+    # such as the ingest's, read it while the parse runs)
+    try:
+        _, work = _profile_env(settings or get_settings())
+    except Exception:  # noqa: BLE001 - settings the build reports when it reads them
+        return None
+
+    def parse() -> None:
+        try:
+            from dbt.cli.main import dbtRunner
+
+            _manifest(dbtRunner, work, _parse_flags(work, no_write_json=True))
+        except Exception:  # noqa: BLE001 - the build parses again and reports it
+            pass
+
+    thread = threading.Thread(target=parse, name="pshub-dbt-parse", daemon=True)
+    thread.start()
+    return thread
 
 
 def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure: bool = True,
@@ -278,6 +312,9 @@ def run_dbt(args: list[str], settings: Settings | None = None, raise_on_failure:
         manifest = None
         if command in REUSE_MANIFEST:
             manifest = _manifest(dbtRunner, work, _parse_flags(work, "--no-write-json" in args))
+        else:
+            with _parse_lock:  # a parse in the background finishes first: dbt's flags and adapters are the process's
+                pass
         outcome = dbtRunner(manifest=manifest, callbacks=[counter] if _progress else None).invoke(full)
     finally:
         for k, v in previous.items():

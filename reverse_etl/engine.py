@@ -162,14 +162,16 @@ def stage_held(conn: psycopg.Connection, sync: Sync) -> int:
     """The second half of stage(), after stage_plan(): the rows the `_blocked` model holds back into HELD_TABLE;
     their number."""
     if model_columns(conn, sync.blocked_model):
+        # each row made into jsonb once (`offset 0` keeps PostgreSQL from pulling the subquery up, which would make
+        # it once per column read from it: six times; 1.8 s -> 0.8 s for erp_time_bills' 33k held rows, medium firm)
         conn.execute(sql.SQL("""
             create temporary table {held} as
-            select b.{key}::text as record_key, b.block_reason_code as reason_code,
-                   coalesce(to_jsonb(b) ->> 'block_reason', replace(b.block_reason_code, '_', ' ')) as reason,
-                   to_jsonb(b) ->> '_customer' as customer, to_jsonb(b) ->> '_engagement' as engagement,
-                   (to_jsonb(b) ->> '_amount_at_stake')::numeric as amount_at_stake,
-                   to_jsonb(b) ->> '_currency' as currency, to_jsonb(b) as payload
-              from {blocked} b
+            select record_key, reason_code, coalesce(payload ->> 'block_reason', replace(reason_code, '_', ' ')) as reason,
+                   payload ->> '_customer' as customer, payload ->> '_engagement' as engagement,
+                   (payload ->> '_amount_at_stake')::numeric as amount_at_stake,
+                   payload ->> '_currency' as currency, payload
+              from (select b.{key}::text as record_key, b.block_reason_code as reason_code, to_jsonb(b) as payload
+                      from {blocked} b offset 0) as b
         """).format(held=HELD_TABLE, key=sql.Identifier(sync.key), blocked=_ident(sync.blocked_model)))
     else:
         conn.execute(sql.SQL("""create temporary table {} (record_key text, reason_code text, reason text,

@@ -504,6 +504,26 @@ def test_a_parse_done_ahead_is_the_one_the_next_build_uses(built, dbt_settings, 
     assert result.success and invoked == ["parse", "compile"]
 
 
+def test_a_parse_in_the_background_is_the_one_a_build_started_meanwhile_uses(built, dbt_settings, monkeypatch):
+    """A cycle starts dbt's parse beside its ingest (pshub.dbt.parse_in_background); its build, started while that
+    parse may still run, waits for it and parses no more; a process that holds a parse starts none."""
+    from dbt.cli.main import dbtRunner
+
+    from pshub import dbt as hub_dbt
+
+    invoked = []
+    real = dbtRunner.invoke
+    monkeypatch.setattr(dbtRunner, "invoke", lambda self, args, **kw: invoked.append(args[0]) or real(self, args, **kw))
+    hub_dbt._parsed.clear()
+    thread = hub_dbt.parse_in_background(dbt_settings)
+    assert thread is not None
+    result = hub_dbt.run_dbt(["compile", "--select", "int_as_of_date", "--no-write-json"], settings=dbt_settings)
+    thread.join(timeout=300)
+    assert not thread.is_alive()
+    assert result.success and invoked == ["parse", "compile"]
+    assert hub_dbt.parse_in_background(dbt_settings) is None
+
+
 def test_dbt_sessions_leave_parallel_workers_to_spare_cores_only():
     from pshub.dbt import session_options
 
