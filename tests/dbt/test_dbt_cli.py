@@ -113,3 +113,26 @@ def test_a_process_parses_the_project_once_for_the_builds_it_runs(built, dbt_set
     assert dbt._parse_key(work) == key
     monkeypatch.setenv("PSHUB_REPORTING_CURRENCY", "CHF")
     assert dbt._parse_key(work) != key
+
+
+def test_a_builds_log_file_is_at_info_unless_dbt_log_level_file_says_otherwise(built, dbt_settings, monkeypatch):
+    """A build's logs/dbt.log holds each node's start and result, not every statement dbt sends (dbt's default file
+    level, debug, made dbt's threads queue on the file's lock); DBT_LOG_LEVEL_FILE, dbt's own variable, still chooses."""
+    from pshub import dbt
+
+    log = dbt_settings.home_dir / "dbt" / "logs" / "dbt.log"
+
+    def logged_by_a_run() -> str:
+        before = log.stat().st_size if log.exists() else 0
+        result = dbt.run_dbt(["run", "--select", "int_as_of_date"], settings=dbt_settings)
+        assert result.success, result.failures
+        with log.open("rb") as f:
+            f.seek(before)
+            return f.read().decode(errors="replace")
+
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+    quiet = logged_by_a_run()
+    assert "int_as_of_date" in quiet and "[info ]" in quiet
+    assert "[debug]" not in quiet
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    assert "[debug]" in logged_by_a_run()
