@@ -60,12 +60,16 @@ def sandbox_admin(hub_sandbox):
 
         @contextmanager
         def faulted(self, system: str, **changes):
-            """The system's faults set for the block, cleared after it (however it ends)."""
+            """The system's faults set for the block, cleared after it (however it ends): each one set, and those a
+            fault draws from, back to the sandbox's default."""
+            from sandbox.http import DEFAULT_FAULTS
+
             self.faults(system, **changes)
             try:
                 yield
             finally:
-                self.faults(system, error_rate=0, lose_next_responses=0, seed=None)
+                self.faults(system, **{k: DEFAULT_FAULTS[k] for k in {*changes, "error_rate", "lose_next_responses",
+                                                                     "seed"}})
 
         def latency(self, ms: int):
             httpx.put(self.server.urls["salesforce"] + "/__sandbox/latency", json={"latency_ms": ms}).raise_for_status()
