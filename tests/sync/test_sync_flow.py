@@ -61,10 +61,10 @@ def test_syncs_side_by_side_keep_their_order_of_reads_their_results_and_their_ta
     from flows.sync import sync
 
     monkeypatch.setenv("PSHUB_SYNC_CONCURRENCY", "3")
-    # NetSuite answers each request half a second late: the time bills' push (a batch, its job polled, its ids read back)
-    # lasts seconds, so that the quiet sync's start lands inside it however loaded the machine (with none, the bills
-    # were done once 53 ms before the quiet sync's worker began, under a full test suite)
-    with sandbox_admin.faulted("netsuite", latency_ms=500):
+    # NetSuite answers each request two seconds late: the time bills' push (four single upserts, sent at once) lasts
+    # that long at least, so that the quiet sync's start lands inside it however loaded the machine (with no latency,
+    # the bills were done once 53 ms before the quiet sync's worker began, under the full test suite)
+    with sandbox_admin.faulted("netsuite", latency_ms=2000):
         state = sync("r-flow", NAMES, return_state=True)
     results = state.result()
 
