@@ -117,7 +117,7 @@ def provisioned(deals: set[str]) -> tuple[set[str], set[str]]:
 
 def held(deals: set[str]) -> dict[str, list[str]]:
     """The deals among `deals` that a project sync holds back with a reason someone must act on (an open exception of
-    erp_projects, psa_projects, d365_projects or certinia_projects: a duplicate CRM account, a deal without a start
+    erp_projects, d365_projects or psa_projects, Certinia's too: a duplicate CRM account, a deal without a start
     date): {deal: ["sync reason_code", ...]}. Such a deal cannot get its projects until then; any other missing one
     is a failure of the cycle."""
     from pshub.warehouse import connect
@@ -129,7 +129,7 @@ def held(deals: set[str]) -> dict[str, list[str]]:
         for deal, sync, reason in conn.execute(
                 """select record_key, sync_name, reason_code from ops.sync_exceptions
                     where resolved_at is null and record_key = any(%s)
-                      and sync_name in ('erp_projects', 'psa_projects', 'd365_projects', 'certinia_projects')
+                      and sync_name in ('erp_projects', 'd365_projects', 'psa_projects')
                     order by 1, 2""", (sorted(deals),)):
             found.setdefault(deal, []).append(f"{sync} {reason}")
     return found

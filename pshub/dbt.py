@@ -240,15 +240,20 @@ def parse_ahead(settings: Settings | None = None) -> None:
     parse depends on changes before the build (a project file, the profile's variables), the build parses again
     (_parse_key). The parse writes no manifest (--no-write-json): an incremental build does not either, and a build
     that writes one writes its own. A parse that fails is left for the build to report."""
+    _, work = _profile_env(settings or get_settings())
+    _parse_project(work)
+
+
+def _parse_project(work: Path) -> None:
+    """The parse parse_ahead and parse_in_background make, kept for the next build (_manifest); its manifest unwritten."""
     from dbt.cli.main import dbtRunner
 
-    _, work = _profile_env(settings or get_settings())
     _manifest(dbtRunner, work, _parse_flags(work, no_write_json=True))
 
 
 def parse_in_background(settings: Settings | None = None) -> threading.Thread | None:
-    """parse_ahead's parse in a thread of its own, started now; None when this process holds a parse already (of any key: a
-    stale one is parsed again by the build, as before). A cycle starts it before its ingest: Prefect's API often
+    """parse_ahead's parse in a thread of its own, started now; None when this process holds a parse already (of any
+    key: a stale one is parsed again by the build, as before). A cycle starts it before its ingest: Prefect's API often
     answers before the warm-up gets to the parse (dbt's import alone takes seconds), which then fell to the build,
     after the ingest (2.7 s of a medium firm's one-day cycle, py-spy); the ingest mostly waits on its sources, so
     the parse takes little from it. The build waits for it (_parse_lock) and uses it. A parse that fails, or raises,
@@ -264,9 +269,7 @@ def parse_in_background(settings: Settings | None = None) -> threading.Thread | 
 
     def parse() -> None:
         try:
-            from dbt.cli.main import dbtRunner
-
-            _manifest(dbtRunner, work, _parse_flags(work, no_write_json=True))
+            _parse_project(work)
         except Exception:  # noqa: BLE001 - the build parses again and reports it
             pass
 
