@@ -178,8 +178,8 @@ def pruned_selection(manifest: dict, landed: list[str], views: set[tuple[str, st
     nodes, children = manifest["nodes"], manifest["child_map"]
     by_name = {n["name"]: uid for uid, n in nodes.items() if n["resource_type"] in ("model", "snapshot", "seed")}
     roots = [sources[name] for name in (*ALWAYS_SOURCES, *landed) if name in sources]
-    roots += [by_name[name] for name in ALWAYS_DOWNSTREAM if name in by_name]
-    reached, queue = set(), list(roots)
+    downstream = [by_name[name] for name in ALWAYS_DOWNSTREAM if name in by_name]
+    reached, queue = set(downstream), roots + downstream
     while queue:
         for child in children.get(queue.pop(), []):
             if child not in reached:

@@ -448,7 +448,7 @@ def test_a_build_with_nothing_landed_builds_only_what_time_and_the_syncs_change(
 
 def _dbt_ls(settings, select: list[str]) -> set[str]:
     """The unique ids `dbt ls --select <select>` with INCREMENTAL_EXCLUDES lists (dbt's own selection), less the
-    exposures (never built)."""
+    exposures, metrics and semantic models (never built)."""
     from dbt.cli.main import dbtRunner
 
     from flows.transform import INCREMENTAL_EXCLUDES
@@ -459,7 +459,8 @@ def _dbt_ls(settings, select: list[str]) -> set[str]:
                                  "--output-keys", "unique_id", "--quiet", "--no-write-json",
                                  *hub_dbt._parse_flags(work, no_write_json=True)[:8]])
     assert listed.success, listed.exception
-    return {uid for uid in (json.loads(line)["unique_id"] for line in listed.result) if not uid.startswith("exposure.")}
+    return {uid for uid in (json.loads(line)["unique_id"] for line in listed.result)
+            if uid.split(".")[0] in ("model", "snapshot", "seed", "test")}
 
 
 def test_an_incremental_build_selects_what_dbts_selectors_do_less_the_views_there_and_keeps_their_tests(
