@@ -441,7 +441,74 @@ def test_a_build_with_nothing_landed_builds_only_what_time_and_the_syncs_change(
 
     plan = plan_build(settings=dbt_settings)
     assert plan.changed_sources == []
-    assert "int_as_of_date+" in plan.args and "source:ops.sync_ledger+" in plan.args
+    named = plan.args[plan.args.index("--select") + 1:plan.args.index("--exclude-resource-type")]
+    assert {"int_as_of_date", "int_time_changes"} <= set(named)
+    assert "int_psa_time_entries" not in named  # a view over a raw table
+
+
+def _dbt_ls(settings, select: list[str]) -> set[str]:
+    """The unique ids `dbt ls --select <select>` with INCREMENTAL_EXCLUDES lists (dbt's own selection), less the
+    exposures, metrics and semantic models (never built)."""
+    from dbt.cli.main import dbtRunner
+
+    from flows.transform import INCREMENTAL_EXCLUDES
+    from pshub import dbt as hub_dbt
+
+    _, work = hub_dbt._profile_env(settings)
+    listed = dbtRunner().invoke(["ls", "--select", *select, *INCREMENTAL_EXCLUDES, "--output", "json",
+                                 "--output-keys", "unique_id", "--quiet", "--no-write-json",
+                                 *hub_dbt._parse_flags(work, no_write_json=True)[:8]])
+    assert listed.success, listed.exception
+    return {uid for uid in (json.loads(line)["unique_id"] for line in listed.result)
+            if uid.split(".")[0] in ("model", "snapshot", "seed", "test")}
+
+
+def test_an_incremental_build_selects_what_dbts_selectors_do_less_the_views_there_and_keeps_their_tests(
+        built, dbt_settings, db):
+    """pruned_selection against dbt's own selection of the same nodes (every raw table landed): the same nodes, less
+    the views that exist; their tests stay selected; a view that is missing is selected."""
+    from flows import transform
+
+    manifest = json.loads((transform.state_dir(dbt_settings) / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    landed = sorted(f"{s['source_name']}.{s['name']}" for s in manifest["sources"].values()
+                    if s["schema"].startswith("raw_"))
+    views_there = set(db.execute("select schemaname, viewname from pg_views where schemaname = any(%s)",
+                                 (transform.VIEW_SCHEMAS,)).fetchall())
+    view_ids = {uid for uid, n in nodes.items() if n["resource_type"] == "model" and n["config"]["materialized"] == "view"}
+    dbts = _dbt_ls(dbt_settings, [*(f"source:{name}+" for name in (*transform.ALWAYS_SOURCES, *landed)),
+                                  *(f"{name}+" for name in transform.ALWAYS_DOWNSTREAM), *transform.ALWAYS_ALONE])
+    assert len(dbts & view_ids) > 50 and all((nodes[uid]["schema"], nodes[uid]["alias"]) in views_there
+                                             for uid in dbts & view_ids)
+    ours = _dbt_ls(dbt_settings, transform.pruned_selection(manifest, landed, views_there))
+    assert ours == dbts - view_ids
+    views_tests = {uid for uid in ours if nodes[uid]["resource_type"] == "test"
+                   and set(nodes[uid]["depends_on"]["nodes"]) <= view_ids}
+    assert len(views_tests) > 20  # e.g. the int_sync_ views' tests
+    missing = next(uid for uid in sorted(dbts & view_ids) if nodes[uid]["schema"] == "staging")
+    names = transform.pruned_selection(manifest, landed, views_there - {(nodes[missing]["schema"],
+                                                                          nodes[missing]["alias"])})
+    assert nodes[missing]["name"] in names
+
+
+def test_views_missing_before_an_incremental_build_are_made_by_it(built, dbt_settings, db):
+    """A pruned build leaves out the views that exist, and makes those that do not (here one dropped with the
+    views over it)."""
+    from flows.transform import VIEW_SCHEMAS, plan_build, run_build
+
+    def views():
+        return {name for (name,) in db.execute("select viewname from pg_views where schemaname = any(%s)",
+                                                (VIEW_SCHEMAS,))}
+
+    before = views()
+    db.execute("drop view intermediate.int_sync_crm_invoices cascade")  # downstream of the sync ledger: every cycle's
+    dropped = before - views()
+    assert {"int_sync_crm_invoices", "crm_invoices"} <= dropped
+    assert dropped <= set(plan_build(settings=dbt_settings).args)
+    result = run_build(settings=dbt_settings)
+    assert not result.failures and {f"model.{name}" for name in dropped} <= set(result.built)
+    assert views() == before
+    assert not dropped & set(plan_build(settings=dbt_settings).args)  # there again: left out of the next build
 
 
 def test_without_a_successful_build_on_record_every_node_is_built(built, dbt_settings, tmp_path):
