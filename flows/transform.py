@@ -172,8 +172,10 @@ def pruned_selection(manifest: dict, landed: list[str], views: set[tuple[str, st
     test whose parents are all selected, whatever --indirect-selection says), and dbt's set operators each walk the
     graph (an earlier try with intersections spent 2.4 s selecting). A model is named; its tests come with it (dbt's
     eager indirect selection: a test of any selected parent); a test is named only when none of its parents is
-    (those of the views left out). dbt orders what is selected by the whole graph: a table downstream of a view left
-    out still waits for the view's parents."""
+    (those of the views left out), and not when INCREMENTAL_EXCLUDES would drop it. dbt searches every node for each
+    name: 70 names cost about 1 s more selecting than the graph expressions did, against 4 s less building (a medium
+    firm's build with nothing landed, 3 pairs alternating, medians: 18.1 -> 14.7 s). dbt orders what is selected by
+    the whole graph: a table downstream of a view left out still waits for the view's parents."""
     sources = {f"{s['source_name']}.{s['name']}": uid for uid, s in manifest["sources"].items()}
     nodes, children = manifest["nodes"], manifest["child_map"]
     by_name = {n["name"]: uid for uid, n in nodes.items() if n["resource_type"] in ("model", "snapshot", "seed")}

@@ -457,7 +457,8 @@ def _dbt_ls(settings, select: list[str]) -> set[str]:
     _, work = hub_dbt._profile_env(settings)
     listed = dbtRunner().invoke(["ls", "--select", *select, *INCREMENTAL_EXCLUDES, "--output", "json",
                                  "--output-keys", "unique_id", "--quiet", "--no-write-json",
-                                 *hub_dbt._parse_flags(work, no_write_json=True)[:8]])
+                                 "--project-dir", str(hub_dbt.PROJECT_DIR), "--profiles-dir", str(hub_dbt.PROFILES_DIR),
+                                 "--target-path", str(work / "target"), "--log-path", str(work / "logs")])
     assert listed.success, listed.exception
     return {uid for uid in (json.loads(line)["unique_id"] for line in listed.result)
             if uid.split(".")[0] in ("model", "snapshot", "seed", "test")}
