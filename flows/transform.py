@@ -160,6 +160,16 @@ def changed_sources(conn, sources: list[tuple[str, str, str]], since: int) -> li
     return sorted(row[0] for row in conn.execute(query, {"since": since}))
 
 
+# The schemas where dbt makes views (dbt_project.yml): staging, the intermediate syncs and roles, marts, outbound.
+VIEW_SCHEMAS = ["staging", "intermediate", "marts", "outbound"]
+
+
+def dbt_views(conn) -> set[tuple[str, str]]:
+    """(schema, name) of every view in VIEW_SCHEMAS: the views dbt made that are there now."""
+    return set(conn.execute("select schemaname, viewname from pg_views where schemaname = any(%s)",
+                            (VIEW_SCHEMAS,)).fetchall())
+
+
 def pruned_selection(manifest: dict, landed: list[str], views: set[tuple[str, str]]) -> list[str]:
     """The names to hand `dbt build --select` (with INCREMENTAL_EXCLUDES) for an incremental build, from the last
     good build's manifest: every node downstream of the sources in `landed` ("source.table"), of ALWAYS_SOURCES and
@@ -223,9 +233,8 @@ def plan_build(select: list[str] | None = None, full_refresh: bool = False,
         raw = [(f"{s['source_name']}.{s['name']}", s["schema"], s["identifier"])
                for s in last["manifest"]["sources"].values() if s["schema"].startswith("raw_")]
         landed = changed_sources(conn, raw, last["load_watermark"])
-        views = conn.execute("select schemaname, viewname from pg_views where schemaname = any(%s)",
-                             (VIEW_SCHEMAS,)).fetchall()
-    names = pruned_selection(last["manifest"], landed, set(views))
+        views = dbt_views(conn)
+    names = pruned_selection(last["manifest"], landed, views)
     # --no-write-json: the project is the one the last good build parsed, whose manifest is kept; dbt writing it
     # again (2 MB, twice) took a second of each cycle. The run results are still written (pshub.dbt.run_dbt).
     args = ["build", "--select", *names, *INCREMENTAL_EXCLUDES, "--no-write-json"]
@@ -255,10 +264,6 @@ def record_build(plan: BuildPlan, result: DbtResult, settings: Settings | None =
         conn.commit()
 
 
-# The schemas where dbt makes views (dbt_project.yml): staging, the intermediate syncs and roles, marts, outbound.
-VIEW_SCHEMAS = ["staging", "intermediate", "marts", "outbound"]
-
-
 def drop_views(settings: Settings | None = None) -> None:
     """Before a full refresh of every node: drop every view dbt made, in one session. dbt's full refresh makes each
     view and table as a new relation and drops the old one with `cascade`, in several threads at once; two such drops
@@ -267,8 +272,7 @@ def drop_views(settings: Settings | None = None) -> None:
     ERP role views. With no view left, each is created once, after everything it reads, and no drop cascades. The
     views are missing while the build runs (the weekly full refresh waits for the cycle, which reads them)."""
     with connect(settings) as conn:
-        views = conn.execute("select schemaname, viewname from pg_views where schemaname = any(%s)",
-                             (VIEW_SCHEMAS,)).fetchall()
+        views = sorted(dbt_views(conn))
         if views:
             conn.execute(sql.SQL("drop view if exists {} cascade").format(
                 sql.SQL(", ").join(sql.Identifier(schema, name) for schema, name in views)))

@@ -474,8 +474,7 @@ def test_an_incremental_build_selects_what_dbts_selectors_do_less_the_views_ther
     nodes = manifest["nodes"]
     landed = sorted(f"{s['source_name']}.{s['name']}" for s in manifest["sources"].values()
                     if s["schema"].startswith("raw_"))
-    views_there = set(db.execute("select schemaname, viewname from pg_views where schemaname = any(%s)",
-                                 (transform.VIEW_SCHEMAS,)).fetchall())
+    views_there = transform.dbt_views(db)
     view_ids = {uid for uid, n in nodes.items() if n["resource_type"] == "model" and n["config"]["materialized"] == "view"}
     dbts = _dbt_ls(dbt_settings, [*(f"source:{name}+" for name in (*transform.ALWAYS_SOURCES, *landed)),
                                   *(f"{name}+" for name in transform.ALWAYS_DOWNSTREAM), *transform.ALWAYS_ALONE])
@@ -495,11 +494,10 @@ def test_an_incremental_build_selects_what_dbts_selectors_do_less_the_views_ther
 def test_views_missing_before_an_incremental_build_are_made_by_it(built, dbt_settings, db):
     """A pruned build leaves out the views that exist, and makes those that do not (here one dropped with the
     views over it)."""
-    from flows.transform import VIEW_SCHEMAS, plan_build, run_build
+    from flows.transform import dbt_views, plan_build, run_build
 
     def views():
-        return {name for (name,) in db.execute("select viewname from pg_views where schemaname = any(%s)",
-                                                (VIEW_SCHEMAS,))}
+        return {name for _, name in dbt_views(db)}
 
     before = views()
     db.execute("drop view intermediate.int_sync_crm_invoices cascade")  # downstream of the sync ledger: every cycle's
